@@ -1,0 +1,46 @@
+/**
+ * The contract every indicator in @baton/ta fulfils. The registry, the expression
+ * language, the CLI and the docs are all driven from this metadata, never from
+ * hand-written lists (TA-Lib's abstract interface is the model).
+ */
+
+/** One numeric parameter of an indicator, e.g. `period`. */
+export interface ParamSpec {
+  /** Name used in named arguments, e.g. `period` in `sma(close, period=20)`. */
+  readonly name: string;
+  /** `int` parameters must be whole numbers. */
+  readonly type: 'int' | 'float';
+  readonly default: number;
+  /** Inclusive bounds. */
+  readonly min: number;
+  readonly max: number;
+  readonly description: string;
+}
+
+/** Input series an indicator reads. OHLCV names are read from the dataset implicitly. */
+export type InputName = 'open' | 'high' | 'low' | 'close' | 'volume' | 'series' | 'series2';
+
+export interface IndicatorMeta {
+  /** Canonical id, laakhay-ta's name: `sma`, `macd`, `rolling_std`, ... */
+  readonly id: string;
+  readonly aliases: readonly string[];
+  readonly group: 'primitive' | 'trend' | 'momentum' | 'volatility' | 'volume' | 'event' | 'pattern';
+  readonly description: string;
+  /**
+   * Inputs in order. `series` means "one caller-chosen series, defaulting to close";
+   * OHLCV names are taken from the dataset's columns.
+   */
+  readonly inputs: readonly InputName[];
+  /** Parameters in TA-Lib's positional order. */
+  readonly params: readonly ParamSpec[];
+  /** Output names; a single-output indicator has exactly one, `value`. */
+  readonly outputs: readonly string[];
+}
+
+/** A batch kernel plus its metadata and streaming form. */
+export interface Indicator<P extends Record<string, number> = Record<string, number>> extends IndicatorMeta {
+  /** Number of leading NaN outputs for these parameters (TA-Lib's lookback). */
+  lookback(params: Partial<P>): number;
+  /** Same-length outputs (one Float64Array per output name, in `outputs` order), NaN during warm-up. */
+  compute(inputs: readonly Float64Array[], params: Partial<P>): Float64Array[];
+}
