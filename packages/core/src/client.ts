@@ -1,0 +1,480 @@
+import { BatonError } from './errors.js';
+import { toMs, type Duration } from './duration.js';
+import { toJsonText, type Json } from './json.js';
+import { newId } from './ids.js';
+import { checkName, isJobDefinition, type JobDefinition } from './job.js';
+import { insertExecutions, type NewExecution } from './sql/enqueue.js';
+import {
+  EXECUTION_COLUMNS,
+  toExecution,
+  type Execution,
+  type ExecutionStatus,
+  type ExecutionKind,
+} from './execution.js';
+import type { Store } from './store.js';
+
+/** Per-call enqueue options; they override the job's defaults. */
+export interface EnqueueOptions {
+  queue?: string;
+  /** Higher runs first. */
+  priority?: number;
+  /** Run no earlier than this moment. */
+  runAt?: Date;
+  /** Run no earlier than this long from now (the database's clock). Negative delays are refused. */
+  delay?: Duration;
+  /**
+   * Deduplicates enqueues: while an execution of this job with this key exists, enqueueing again
+   * returns it instead of creating another. The key is free again once that execution has been
+   * pruned by retention (see docs/jobs.md).
+   */
+  idempotencyKey?: string;
+  /** Jobs with the same key run at most `concurrencyLimit` (default 1) at a time, across all workers. */
+  concurrencyKey?: string;
+  concurrencyLimit?: number;
+  /** Overrides the job's retry.maxAttempts. */
+  maxAttempts?: number;
+}
+
+/** What enqueue returns. */
+export interface Enqueued {
+  id: string;
+  /** False when an execution with the same idempotency key already existed and was returned instead. */
+  created: boolean;
+}
+
+/** One item of enqueueMany. */
+export interface EnqueueItem<I> {
+  input: I;
+  options?: EnqueueOptions;
+}
+
+export interface ListFilter {
+  status?: ExecutionStatus | ExecutionStatus[];
+  queue?: string;
+  name?: string;
+  kind?: ExecutionKind;
+  /** Newest first; at most this many (default 50, at most 1000). */
+  limit?: number;
+  /** Only executions older than this id (for paging). */
+  before?: string;
+}
+
+export interface QueueSettings {
+  /** At most this many executions of the queue run at once, across all workers. null removes the limit. */
+  concurrency?: number | null;
+  /** At most `limit` starts per `interval`, across all workers. null removes the limit. */
+  rateLimit?: { limit: number; interval: Duration } | null;
+}
+
+const TERMINAL: ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+
+/**
+ * Enqueues, inspects, cancels and retries executions. Clients need no worker: they only write
+ * rows and wake workers with NOTIFY.
+ */
+export class Client {
+  private readonly known = new Map<string, JobDefinition>();
+
+  /** `jobs` lets `enqueue('name', …)` resolve names locally; otherwise names are checked against the database. */
+  constructor(
+    readonly store: Store,
+    jobs: readonly JobDefinition[] = [],
+  ) {
+    for (const j of jobs) this.known.set(j.name, j);
+  }
+
+  /** Enqueues one job. */
+  async enqueue<I>(
+    job: JobDefinition<I> | string,
+    input: I,
+    options: EnqueueOptions = {},
+  ): Promise<Enqueued> {
+    const [out] = await this.enqueueMany(job, [{ input, options }]);
+    return out;
+  }
+
+  /** Enqueues many jobs of one kind in one round trip. Results are in the order of `items`. */
+  async enqueueMany<I>(
+    job: JobDefinition<I> | string,
+    items: readonly EnqueueItem<I>[],
+  ): Promise<Enqueued[]> {
+    if (!Array.isArray(items))
+      throw new BatonError('E_INVALID_OPTION', 'enqueueMany expects an array of { input, options? } items');
+    if (items.length === 0) return [];
+    const def = await this.resolve(job);
+    const rows: NewExecution[] = items.map((item, i) => {
+      if (typeof item !== 'object' || item === null || !('input' in item)) {
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `enqueueMany item ${i} must be an object { input, options? }`,
+        );
+      }
+      return this.toRow(def, item.input, item.options ?? {}, items.length > 1 ? `item ${i}` : undefined);
+    });
+    const out = await insertExecutions(this.store.driver, rows);
+    return this.resolveDuplicates(rows, out);
+  }
+
+  private async resolveDuplicates(
+    rows: NewExecution[],
+    out: { id: string | null; key: string | null; name: string; inserted: boolean }[],
+  ): Promise<Enqueued[]> {
+    // A key that repeats inside the batch, or that another client inserted after our snapshot, is looked up again.
+    const firstByKey = new Map<string, string>();
+    const result: Enqueued[] = out.map((r) => {
+      if (r.inserted && r.key !== null) firstByKey.set(`${r.name}\0${r.key}`, r.id as string);
+      return { id: r.id as string, created: r.inserted };
+    });
+    for (let i = 0; i < result.length; i++) {
+      if (result[i].id) continue;
+      const k = `${rows[i].name}\0${rows[i].idempotencyKey}`;
+      let id = firstByKey.get(k);
+      if (!id) {
+        const found = await this.store.driver.query<{ id: string }>(
+          'SELECT id FROM baton.executions WHERE name = $1 AND idempotency_key = $2',
+          [rows[i].name, rows[i].idempotencyKey],
+        );
+        id = found[0]?.id;
+      }
+      if (!id)
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `enqueue of '${rows[i].name}' with idempotency key '${rows[i].idempotencyKey}' conflicted but the existing execution vanished; try again`,
+        );
+      result[i] = { id, created: false };
+    }
+    return result;
+  }
+
+  private toRow<I>(
+    def: {
+      name: string;
+      queue: string;
+      priority: number;
+      maxAttempts: number;
+      schema?: JobDefinition<I>['schema'];
+    },
+    input: I,
+    o: EnqueueOptions,
+    item?: string,
+  ): NewExecution {
+    const where = `input of job '${def.name}'${item ? ` (${item})` : ''}`;
+    let value: unknown = input;
+    if (def.schema) {
+      try {
+        value = def.schema.parse(input);
+      } catch (err) {
+        throw new BatonError(
+          'E_INPUT_INVALID',
+          `${where} does not match the job's schema: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+    const text = toJsonText(value === undefined ? null : value, where);
+    if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
+      throw new BatonError('E_INVALID_OPTION', `runAt for job '${def.name}' must be a valid Date`);
+    }
+    if (o.runAt !== undefined && o.delay !== undefined) {
+      throw new BatonError('E_INVALID_OPTION', `job '${def.name}': give either runAt or delay, not both`);
+    }
+    const int = (v: number | undefined, what: string, min: number) => {
+      if (v === undefined) return undefined;
+      if (!Number.isInteger(v) || v < min)
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `job '${def.name}': ${what} must be an integer of at least ${min}, got ${String(v)}`,
+        );
+      return v;
+    };
+    if (
+      o.idempotencyKey !== undefined &&
+      (typeof o.idempotencyKey !== 'string' || o.idempotencyKey.length === 0 || o.idempotencyKey.length > 500)
+    ) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `job '${def.name}': idempotencyKey must be a non-empty string of at most 500 characters`,
+      );
+    }
+    if (
+      o.concurrencyKey !== undefined &&
+      (typeof o.concurrencyKey !== 'string' || o.concurrencyKey.length === 0)
+    ) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `job '${def.name}': concurrencyKey must be a non-empty string`,
+      );
+    }
+    if (o.concurrencyLimit !== undefined && o.concurrencyKey === undefined) {
+      throw new BatonError('E_INVALID_OPTION', `job '${def.name}': concurrencyLimit needs a concurrencyKey`);
+    }
+    return {
+      id: newId(),
+      kind: 'job',
+      name: def.name,
+      queue: o.queue === undefined ? def.queue : checkName(o.queue, 'queue'),
+      priority: int(o.priority, 'priority', -1_000_000) ?? def.priority,
+      runAtMs: o.runAt ? o.runAt.getTime() : null,
+      delayMs: o.delay === undefined ? null : toMs(o.delay, `job '${def.name}': delay`),
+      maxAttempts: int(o.maxAttempts, 'maxAttempts', 1) ?? def.maxAttempts,
+      input: text,
+      idempotencyKey: o.idempotencyKey ?? null,
+      concurrencyKey: o.concurrencyKey ?? null,
+      concurrencyLimit: int(o.concurrencyLimit, 'concurrencyLimit', 1) ?? (o.concurrencyKey ? 1 : null),
+      parentId: null,
+    };
+  }
+
+  /** Finds a job's defaults by definition, local name, or a name some worker registered. */
+  private async resolve<I>(
+    job: JobDefinition<I> | string,
+  ): Promise<{
+    name: string;
+    queue: string;
+    priority: number;
+    maxAttempts: number;
+    schema?: JobDefinition<I>['schema'];
+  }> {
+    if (isJobDefinition(job)) {
+      const def = job as JobDefinition<I>;
+      return {
+        name: def.name,
+        queue: def.queue,
+        priority: def.priority,
+        maxAttempts: def.retry.maxAttempts,
+        schema: def.schema,
+      };
+    }
+    if (typeof job !== 'string')
+      throw new BatonError('E_INVALID_OPTION', 'enqueue expects a job definition or a job name');
+    const local = this.known.get(job);
+    if (local) return this.resolve(local as JobDefinition<I>);
+    const rows = await this.store.driver.query<{ name: string; queue: string }>(
+      `SELECT name, queue FROM baton.definitions WHERE kind = 'job'`,
+    );
+    const hit = rows.find((r) => r.name === job);
+    if (!hit) {
+      const names = rows.map((r) => r.name);
+      const near = nearest(job, names);
+      throw new BatonError(
+        'E_UNKNOWN_JOB',
+        `no job named '${job}' is defined${near ? ` — did you mean '${near}'?` : ''}. ` +
+          (names.length
+            ? `Known jobs: ${names.sort().join(', ')}.`
+            : 'No worker has registered any job yet: start a worker with the module that defines it.'),
+        { details: { name: job, known: names } },
+      );
+    }
+    return { name: hit.name, queue: hit.queue, priority: 0, maxAttempts: 3 };
+  }
+
+  /** One execution, or E_NOT_FOUND. */
+  async get(id: string): Promise<Execution> {
+    const rows = await this.store.driver.query(
+      `SELECT ${EXECUTION_COLUMNS} FROM baton.executions WHERE id = $1`,
+      [String(id)],
+    );
+    if (rows.length === 0) throw notFound(id);
+    return toExecution(rows[0]);
+  }
+
+  /** Executions, newest first. */
+  async list(filter: ListFilter = {}): Promise<Execution[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.status !== undefined)
+      add('status = ANY(?::text[])', Array.isArray(filter.status) ? filter.status : [filter.status]);
+    if (filter.queue !== undefined) add('queue = ?', filter.queue);
+    if (filter.name !== undefined) add('name = ?', filter.name);
+    if (filter.kind !== undefined) add('kind = ?', filter.kind);
+    if (filter.before !== undefined) add('id < ?', filter.before);
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `list limit must be an integer from 1 to 1000, got ${String(limit)}`,
+      );
+    params.push(limit);
+    const rows = await this.store.driver.query(
+      `SELECT ${EXECUTION_COLUMNS} FROM baton.executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toExecution);
+  }
+
+  /**
+   * Cancels an execution. A queued one is cancelled at once; a running one is asked to stop: its
+   * handler's AbortSignal fires, and it ends as cancelled unless it completes first.
+   */
+  async cancel(id: string): Promise<{ status: 'cancelled' | 'cancelling' }> {
+    const rows = await this.store.driver.query<{ status: ExecutionStatus }>(
+      `WITH c AS (
+         UPDATE baton.executions
+         SET status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
+             cancel_requested = true,
+             finished_at = CASE WHEN status = 'running' THEN finished_at ELSE now() END
+         WHERE id = $1 AND status IN ('queued', 'running', 'waiting')
+         RETURNING id, status
+       )
+       SELECT status, (SELECT count(pg_notify('baton_cancel', id)) FROM c) AS n FROM c`,
+      [String(id)],
+    );
+    if (rows.length === 0) {
+      const e = await this.get(id);
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `execution ${id} is already ${e.status}; only queued, waiting or running executions can be cancelled`,
+      );
+    }
+    return { status: rows[0].status === 'running' ? 'cancelling' : 'cancelled' };
+  }
+
+  /** Puts a failed or cancelled execution back in its queue with a fresh set of attempts. Its past errors are kept. */
+  async retry(id: string): Promise<void> {
+    const rows = await this.store.driver.query(
+      `WITH r AS (
+         UPDATE baton.executions
+         SET status = 'queued', attempts = 0, run_at = now(), finished_at = NULL, started_at = NULL,
+             cancel_requested = false, lease_owner = NULL
+         WHERE id = $1 AND status IN ('failed', 'cancelled')
+         RETURNING queue
+       )
+       SELECT (SELECT count(pg_notify('baton_work', queue)) FROM r) AS n FROM r`,
+      [String(id)],
+    );
+    if (rows.length === 0) {
+      const e = await this.get(id);
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `execution ${id} is ${e.status}; only failed or cancelled executions can be retried`,
+      );
+    }
+  }
+
+  /** Waits until the execution finishes and returns it (any terminal status). */
+  async waitFor(id: string, options: { timeout?: Duration } = {}): Promise<Execution> {
+    const timeoutMs = toMs(options.timeout ?? '5m', 'waitFor timeout');
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 5; ; delay = Math.min(250, delay * 2)) {
+      const e = await this.get(id);
+      if (TERMINAL.includes(e.status)) return e;
+      if (Date.now() > deadline)
+        throw new BatonError('E_TIMEOUT', `execution ${id} is still ${e.status} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** Waits for the execution and returns its output; throws E_JOB_FAILED if it failed or was cancelled. */
+  async result<O = Json>(id: string, options: { timeout?: Duration } = {}): Promise<O> {
+    const e = await this.waitFor(id, options);
+    if (e.status !== 'completed') {
+      throw new BatonError(
+        'E_JOB_FAILED',
+        `execution ${id} (${e.name}) ${e.status}${e.error ? `: ${e.error.message}` : ''}`,
+        { details: { execution: e.id } },
+      );
+    }
+    return e.output as O;
+  }
+
+  /** Sets a queue's global limits. */
+  async configureQueue(name: string, settings: QueueSettings): Promise<void> {
+    checkName(name, 'queue name');
+    const c = settings.concurrency;
+    if (c !== undefined && c !== null && (!Number.isInteger(c) || c < 1)) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `queue '${name}': concurrency must be an integer of at least 1 (or null for no limit), got ${String(c)}`,
+      );
+    }
+    const r = settings.rateLimit;
+    if (r !== undefined && r !== null && (!Number.isInteger(r.limit) || r.limit < 1)) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `queue '${name}': rateLimit.limit must be an integer of at least 1, got ${String(r.limit)}`,
+      );
+    }
+    const intervalMs = r ? toMs(r.interval, `queue '${name}': rateLimit.interval`) : null;
+    if (intervalMs !== null && intervalMs < 1)
+      throw new BatonError('E_INVALID_OPTION', `queue '${name}': rateLimit.interval must be at least 1 ms`);
+    await this.store.driver.query(
+      `INSERT INTO baton.queues (name, concurrency_limit, rate_limit, rate_interval_ms)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO UPDATE SET
+         concurrency_limit = CASE WHEN $5 THEN excluded.concurrency_limit ELSE baton.queues.concurrency_limit END,
+         rate_limit = CASE WHEN $6 THEN excluded.rate_limit ELSE baton.queues.rate_limit END,
+         rate_interval_ms = CASE WHEN $6 THEN excluded.rate_interval_ms ELSE baton.queues.rate_interval_ms END,
+         tokens = CASE WHEN $6 THEN NULL ELSE baton.queues.tokens END,
+         updated_at = now()`,
+      [name, c ?? null, r?.limit ?? null, intervalMs, c !== undefined, r !== undefined],
+    );
+  }
+
+  /** Deletes finished executions older than the given ages. Returns how many were deleted. */
+  async prune(options: { completed?: Duration; failed?: Duration } = {}): Promise<number> {
+    return pruneFinished(this.store, {
+      completedMs: toMs(options.completed ?? '7d', 'prune completed'),
+      failedMs: toMs(options.failed ?? '30d', 'prune failed'),
+    });
+  }
+}
+
+/** Deletes finished rows past retention in batches, so a large backlog never holds long locks. */
+export async function pruneFinished(
+  store: Store,
+  r: { completedMs: number; failedMs: number },
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await store.driver.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM baton.executions WHERE id IN (
+           SELECT id FROM baton.executions
+           WHERE finished_at IS NOT NULL
+             AND ((status = 'completed' AND finished_at < now() - $1::float8 * interval '1 millisecond')
+               OR (status IN ('failed', 'cancelled') AND finished_at < now() - $2::float8 * interval '1 millisecond'))
+           ORDER BY finished_at LIMIT 1000)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [r.completedMs, r.failedMs],
+    );
+    total += rows[0].n;
+    if (rows[0].n < 1000) return total;
+  }
+}
+
+function notFound(id: string): BatonError {
+  return new BatonError('E_NOT_FOUND', `no execution with id '${id}'; list them with \`baton jobs list\``, {
+    details: { id },
+  });
+}
+
+/** The candidate closest to `name` by edit distance, if it is close enough to be a likely typo. */
+export function nearest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}

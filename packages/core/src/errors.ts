@@ -1,0 +1,57 @@
+/**
+ * Baton's one error family. Every error carries a stable `code` that callers can
+ * branch on; the message says what was wrong, where, and what to do.
+ */
+export type BatonErrorCode =
+  | 'E_CONFIG_INVALID'
+  | 'E_DATABASE_URL'
+  | 'E_DATABASE_UNAVAILABLE'
+  | 'E_SCHEMA_TOO_NEW'
+  | 'E_MIGRATION_FAILED'
+  | 'E_NOT_JSON'
+  | 'E_INPUT_INVALID'
+  | 'E_UNKNOWN_JOB'
+  | 'E_DUPLICATE_DEFINITION'
+  | 'E_INVALID_OPTION'
+  | 'E_INVALID_CRON'
+  | 'E_NOT_FOUND'
+  | 'E_INVALID_STATE'
+  | 'E_TIMEOUT'
+  | 'E_CANCELLED'
+  | 'E_LEASE_EXPIRED'
+  | 'E_NON_RETRYABLE'
+  | 'E_WORKER_STOPPED'
+  | 'E_JOB_FAILED';
+
+export class BatonError extends Error {
+  readonly code: BatonErrorCode;
+  /** Extra structured facts (ids, paths, names) for programs; the message already says them for people. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: BatonErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BatonError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/**
+ * Throw this from a job handler to fail the job at once, without further attempts
+ * (for example when the input can never succeed).
+ */
+export class NonRetryableError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('E_NON_RETRYABLE', message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** True when `err` is a BatonError with the given code. */
+export function isBatonError(err: unknown, code?: BatonErrorCode): err is BatonError {
+  return err instanceof BatonError && (code === undefined || err.code === code);
+}

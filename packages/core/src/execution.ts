@@ -1,0 +1,98 @@
+import type { Json } from './json.js';
+
+export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+export type ExecutionKind = 'job' | 'workflow' | 'activity';
+
+/** An error as stored on an execution. */
+export interface StoredError {
+  message: string;
+  name?: string;
+  code?: string;
+  stack?: string;
+  attempt?: number;
+}
+
+/** One execution as stored: what `baton jobs show` prints. */
+export interface Execution {
+  id: string;
+  kind: ExecutionKind;
+  name: string;
+  queue: string;
+  status: ExecutionStatus;
+  priority: number;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  input: Json;
+  output: Json;
+  /** The last error, if any attempt failed. */
+  error: StoredError | null;
+  /** Every failed attempt's error, oldest first. */
+  errors: StoredError[];
+  progress: Json;
+  idempotencyKey: string | null;
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+  parentId: string | null;
+  /** The worker that ran (or runs) the latest attempt. */
+  workerId: string | null;
+  cancelRequested: boolean;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export const EXECUTION_COLUMNS = `id, kind, name, queue, status, priority, run_at, attempts, max_attempts, input, output,
+  error, errors, progress, idempotency_key, concurrency_key, concurrency_limit, parent_id, lease_owner,
+  cancel_requested, created_at, started_at, finished_at`;
+
+/** Maps a baton.executions row (selected with EXECUTION_COLUMNS) to an Execution. */
+export function toExecution(r: Record<string, unknown>): Execution {
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date));
+  return {
+    id: r.id as string,
+    kind: r.kind as ExecutionKind,
+    name: r.name as string,
+    queue: r.queue as string,
+    status: r.status as ExecutionStatus,
+    priority: r.priority as number,
+    runAt: date(r.run_at) as Date,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    input: (r.input ?? null) as Json,
+    output: (r.output ?? null) as Json,
+    error: (r.error ?? null) as StoredError | null,
+    errors: (r.errors ?? []) as StoredError[],
+    progress: (r.progress ?? null) as Json,
+    idempotencyKey: (r.idempotency_key ?? null) as string | null,
+    concurrencyKey: (r.concurrency_key ?? null) as string | null,
+    concurrencyLimit: (r.concurrency_limit ?? null) as number | null,
+    parentId: (r.parent_id ?? null) as string | null,
+    workerId: (r.lease_owner ?? null) as string | null,
+    cancelRequested: r.cancel_requested as boolean,
+    createdAt: date(r.created_at) as Date,
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+  };
+}
+
+/** Serialises an error thrown by a handler for storage. */
+export function errorToJson(err: unknown, attempt: number): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return JSON.stringify({
+      name: err.name,
+      message: err.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(err.stack ? { stack: err.stack } : {}),
+      attempt,
+    });
+  }
+  let message: string;
+  try {
+    message = typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    message = String(err);
+  }
+  return JSON.stringify({ name: 'NonError', message: `a non-Error value was thrown: ${message}`, attempt });
+}

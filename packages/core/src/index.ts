@@ -1,0 +1,37 @@
+export { BatonError, NonRetryableError, isBatonError, type BatonErrorCode } from './errors.js';
+export { type Json, toJsonText } from './json.js';
+export { type Duration, toMs } from './duration.js';
+export { newId } from './ids.js';
+export { createLogger, type Logger } from './logger.js';
+export { Store, type StoreOptions } from './store.js';
+export { migrate, loadMigrations, schemaVersion, type Migration } from './migrate.js';
+export type { Driver, Queryable } from './driver/types.js';
+export { parseDatabaseUrl } from './driver/postgres.js';
+export {
+  defineJob,
+  isJobDefinition,
+  retryDelayMs,
+  type JobDefinition,
+  type JobOptions,
+  type JobContext,
+  type JobHandler,
+  type RetryOptions,
+  type InputSchema,
+} from './job.js';
+export {
+  Client,
+  type EnqueueOptions,
+  type EnqueueItem,
+  type Enqueued,
+  type ListFilter,
+  type QueueSettings,
+} from './client.js';
+export { Worker, type WorkerOptions } from './worker.js';
+export {
+  defineSchedule,
+  isScheduleDefinition,
+  type ScheduleDefinition,
+  type ScheduleOptions,
+  type MissedPolicy,
+} from './schedule.js';
+export type { Execution, ExecutionStatus, ExecutionKind, StoredError } from './execution.js';

@@ -1,0 +1,179 @@
+import type { Queryable, Driver } from '../driver/types.js';
+
+/** A claimed execution as the worker needs it. */
+export interface ClaimedRow {
+  id: string;
+  name: string;
+  queue: string;
+  priority: number;
+  input: unknown;
+  attempts: number;
+  max_attempts: number;
+}
+
+const RETURNING = 'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts';
+
+/**
+ * The fast path: claims up to `limit` queued jobs of unlimited queues that carry no concurrency
+ * key, in one statement: pick with SKIP LOCKED, mark running under this worker, return them.
+ */
+export function claimUnlimited(
+  db: Queryable,
+  workerId: string,
+  queues: readonly string[],
+  names: readonly string[],
+  limit: number,
+): Promise<ClaimedRow[]> {
+  // With one queue an equality lets PostgreSQL read the partial index in serving order without a sort.
+  const single = queues.length === 1;
+  return db.query<ClaimedRow>(
+    `WITH picked AS (
+       SELECT id FROM baton.executions
+       WHERE status = 'queued' AND ${single ? 'queue = $1::text' : 'queue = ANY($1::text[])'}
+         AND run_at <= now() AND concurrency_key IS NULL AND name = ANY($2::text[])
+       ORDER BY priority DESC, run_at, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE baton.executions e
+     SET status = 'running', attempts = e.attempts + 1, lease_owner = $4, started_at = now()
+     FROM picked WHERE e.id = picked.id
+     RETURNING ${RETURNING}`,
+    [single ? queues[0] : queues, names, limit, workerId],
+    single ? 'baton_claim_one_queue' : 'baton_claim_queues',
+  );
+}
+
+interface QueueLimitRow {
+  name: string;
+  concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_interval_ms: number | null;
+  tokens: number | null;
+  age_ms: number | null;
+  running: number;
+}
+
+interface Candidate {
+  id: string;
+  queue: string;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
+
+/**
+ * The limited path, for queues with a global concurrency or rate limit and for jobs with a
+ * concurrency key. Candidates are picked with SKIP LOCKED; then every affected queue and key is
+ * serialised with a transaction-scoped advisory lock, the running counts are read after the lock
+ * (a fresh snapshot), and only what fits is claimed. Whoever claims the same key next waits for
+ * this commit and then sees these rows running, so a limit holds across all workers.
+ *
+ * Returns the claimed rows and, when a rate limit held work back, how long until a token frees.
+ */
+export async function claimLimited(
+  driver: Driver,
+  workerId: string,
+  limitedQueues: readonly string[],
+  unlimitedQueues: readonly string[],
+  names: readonly string[],
+  limit: number,
+): Promise<{ rows: ClaimedRow[]; retryInMs: number | undefined }> {
+  return driver.transaction(async (tx) => {
+    // Each key contributes at most `concurrency_limit` candidates so that one busy key cannot hide others.
+    const candidates = await tx.query<Candidate>(
+      `SELECT e.id, e.queue, e.concurrency_key, e.concurrency_limit FROM baton.executions e
+       WHERE e.id IN (
+         SELECT id FROM (
+           SELECT id, priority, run_at, concurrency_key, concurrency_limit,
+                  row_number() OVER (PARTITION BY concurrency_key ORDER BY priority DESC, run_at, id) AS rank
+           FROM baton.executions
+           WHERE status = 'queued' AND run_at <= now() AND name = ANY($3::text[])
+             AND (queue = ANY($1::text[]) OR (queue = ANY($2::text[]) AND concurrency_key IS NOT NULL))
+         ) c
+         WHERE concurrency_key IS NULL OR rank <= coalesce(concurrency_limit, 1)
+         ORDER BY priority DESC, run_at, id
+         LIMIT $4
+       ) AND e.status = 'queued'
+       ORDER BY e.priority DESC, e.run_at, e.id
+       FOR UPDATE SKIP LOCKED`,
+      [limitedQueues, unlimitedQueues, names, limit * 4],
+    );
+    if (candidates.length === 0) return { rows: [], retryInMs: undefined };
+
+    const queues = [...new Set(candidates.map((c) => c.queue).filter((q) => limitedQueues.includes(q)))];
+    const keys = [
+      ...new Set(candidates.map((c) => c.concurrency_key).filter((k): k is string => k !== null)),
+    ];
+    const lockNames = [...queues.map((q) => `queue:${q}`), ...keys.map((k) => `key:${k}`)].sort();
+    // Locks are taken one statement per name, in sorted order, so two claimers never deadlock.
+    for (const lockName of lockNames) {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7460312))', [`baton.${lockName}`]);
+    }
+
+    const queueRows = await tx.query<QueueLimitRow>(
+      `SELECT q.name, q.concurrency_limit, q.rate_limit, q.rate_interval_ms, q.tokens,
+              (extract(epoch FROM now() - q.tokens_at) * 1000)::float8 AS age_ms,
+              (SELECT count(*)::int FROM baton.executions e WHERE e.status = 'running' AND e.queue = q.name) AS running
+       FROM baton.queues q WHERE q.name = ANY($1::text[])`,
+      [queues],
+    );
+    const keyRows = await tx.query<{ key: string; running: number }>(
+      `SELECT concurrency_key AS key, count(*)::int AS running FROM baton.executions
+       WHERE status = 'running' AND concurrency_key = ANY($1::text[]) GROUP BY concurrency_key`,
+      [keys],
+    );
+
+    const queueBudget = new Map<string, { slots: number; tokens: number; rate: QueueLimitRow }>();
+    let retryInMs: number | undefined;
+    for (const q of queueRows) {
+      const slots = q.concurrency_limit === null ? Infinity : Math.max(0, q.concurrency_limit - q.running);
+      let tokens = Infinity;
+      if (q.rate_limit !== null && q.rate_interval_ms !== null) {
+        const refill = ((q.age_ms ?? Infinity) * q.rate_limit) / q.rate_interval_ms;
+        tokens = Math.min(q.rate_limit, (q.tokens ?? q.rate_limit) + refill);
+      }
+      queueBudget.set(q.name, { slots, tokens, rate: q });
+    }
+    const keyRunning = new Map(keyRows.map((r) => [r.key, r.running]));
+
+    const chosen: string[] = [];
+    for (const c of candidates) {
+      if (chosen.length >= limit) break;
+      const qb = queueBudget.get(c.queue);
+      if (qb && (qb.slots < 1 || qb.tokens < 1)) continue;
+      if (c.concurrency_key !== null) {
+        const running = keyRunning.get(c.concurrency_key) ?? 0;
+        if (running >= (c.concurrency_limit ?? 1)) continue;
+        keyRunning.set(c.concurrency_key, running + 1);
+      }
+      if (qb) {
+        qb.slots -= 1;
+        qb.tokens -= 1;
+      }
+      chosen.push(c.id);
+    }
+
+    for (const [name, qb] of queueBudget) {
+      const { rate_limit: limitN, rate_interval_ms: intervalMs } = qb.rate;
+      if (limitN === null || intervalMs === null) continue;
+      await tx.query('UPDATE baton.queues SET tokens = $2, tokens_at = now() WHERE name = $1', [
+        name,
+        qb.tokens,
+      ]);
+      if (qb.tokens < 1) {
+        const wait = Math.ceil(((1 - qb.tokens) * intervalMs) / limitN);
+        retryInMs = retryInMs === undefined ? wait : Math.min(retryInMs, wait);
+      }
+    }
+
+    if (chosen.length === 0) return { rows: [], retryInMs };
+    const rows = await tx.query<ClaimedRow>(
+      `UPDATE baton.executions e
+       SET status = 'running', attempts = e.attempts + 1, lease_owner = $2, started_at = now()
+       WHERE e.id = ANY($1::text[]) AND e.status = 'queued'
+       RETURNING ${RETURNING}`,
+      [chosen, workerId],
+    );
+    return { rows, retryInMs };
+  });
+}

@@ -1,0 +1,92 @@
+import type { Queryable } from '../driver/types.js';
+
+/** A finished attempt that succeeded; `output` is JSON text. */
+export interface Completion {
+  id: string;
+  attempt: number;
+  output: string;
+}
+
+/**
+ * Marks many attempts completed in one statement. An attempt counts only if this worker still
+ * holds it (same owner, same attempt number, still running): a worker that lost its lease, for
+ * example after being paused, cannot overwrite the run that replaced it. Returns the ids that
+ * were recorded.
+ */
+export async function completeMany(
+  db: Queryable,
+  workerId: string,
+  done: readonly Completion[],
+): Promise<Set<string>> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE baton.executions e
+     SET status = 'completed', output = c.output::jsonb, finished_at = now()
+     FROM unnest($1::text[], $2::int[], $3::text[]) AS c(id, attempt, output)
+     WHERE e.id = c.id AND e.attempts = c.attempt AND e.lease_owner = $4 AND e.status = 'running'
+     RETURNING e.id`,
+    [done.map((d) => d.id), done.map((d) => d.attempt), done.map((d) => d.output), workerId],
+    'baton_complete_many',
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** How an attempt that did not succeed ends. */
+export type AttemptOutcome =
+  | { kind: 'retry'; delayMs: number }
+  | { kind: 'failed' }
+  | { kind: 'cancelled' }
+  /** Give the attempt back without counting it (worker shutdown). */
+  | { kind: 'released' };
+
+/** Records an attempt that failed, was cancelled or is given back. False if the lease was lost meanwhile. */
+export async function finishAttempt(
+  db: Queryable,
+  workerId: string,
+  id: string,
+  attempt: number,
+  outcome: AttemptOutcome,
+  errorJson: string | null,
+): Promise<boolean> {
+  const status = outcome.kind === 'retry' || outcome.kind === 'released' ? 'queued' : outcome.kind;
+  const rows = await db.query(
+    `UPDATE baton.executions
+     SET status = $4::text,
+         attempts = CASE WHEN $5::boolean THEN attempts - 1 ELSE attempts END,
+         run_at = CASE WHEN $4::text = 'queued' THEN now() + $6::float8 * interval '1 millisecond' ELSE run_at END,
+         error = coalesce($7::jsonb, error),
+         errors = CASE WHEN $7::jsonb IS NULL THEN errors
+                       ELSE coalesce(errors, '[]'::jsonb) || jsonb_build_array($7::jsonb) END,
+         finished_at = CASE WHEN $4::text IN ('failed', 'cancelled') THEN now() ELSE NULL END,
+         lease_owner = CASE WHEN $4::text = 'queued' THEN NULL ELSE lease_owner END,
+         started_at = CASE WHEN $5::boolean THEN NULL ELSE started_at END
+     WHERE id = $1 AND attempts = $2 AND lease_owner = $3 AND status = 'running'
+     RETURNING id`,
+    [
+      id,
+      attempt,
+      workerId,
+      status,
+      outcome.kind === 'released',
+      outcome.kind === 'retry' ? outcome.delayMs : 0,
+      errorJson,
+    ],
+    'baton_finish_attempt',
+  );
+  return rows.length === 1;
+}
+
+/** Gives claimed-but-unstarted executions back to the queue without counting an attempt. */
+export async function releaseUnstarted(
+  db: Queryable,
+  workerId: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.query(
+    `UPDATE baton.executions SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, started_at = NULL
+     WHERE id = ANY($1::text[]) AND lease_owner = $2 AND status = 'running'
+     RETURNING id`,
+    [ids, workerId],
+  );
+  return rows.length;
+}

@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+import { BatonError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { migrate, schemaVersion, loadMigrations } from './migrate.js';
+import type { Driver } from './driver/types.js';
+import { PostgresDriver, parseDatabaseUrl, redact } from './driver/postgres.js';
+import { PGliteDriver } from './driver/pglite.js';
+
+/** Where Baton keeps its data. */
+export interface StoreOptions {
+  /**
+   * A PostgreSQL server, `postgres://user:pass@host:5432/db`. Defaults to `BATON_DATABASE_URL`.
+   * Without one, Baton runs embedded on PGlite.
+   */
+  databaseUrl?: string;
+  /** PGlite data directory for the embedded backend. Default: `.baton/db` under the working directory. Use `memory://` for a throw-away in-memory database. */
+  dataDir?: string;
+  /** Connections in the pool (PostgreSQL only). Default 10. */
+  poolSize?: number;
+  logger?: Logger;
+}
+
+/** An open database: the driver every other part of Baton uses, plus its logger. */
+export class Store {
+  private constructor(
+    readonly driver: Driver,
+    readonly logger: Logger,
+    /** Human-readable location, password hidden. */
+    readonly location: string,
+  ) {}
+
+  /** Opens the store named by the options or by `BATON_DATABASE_URL`; PGlite in `.baton/` otherwise. */
+  static async open(options: StoreOptions = {}): Promise<Store> {
+    const logger = options.logger ?? createLogger();
+    const url = options.databaseUrl ?? process.env.BATON_DATABASE_URL;
+    if (url) {
+      parseDatabaseUrl(url);
+      const driver = new PostgresDriver(url, logger, options.poolSize);
+      try {
+        await driver.query('SELECT 1');
+      } catch (err) {
+        await driver.close().catch(() => undefined);
+        throw new BatonError(
+          'E_DATABASE_UNAVAILABLE',
+          `cannot connect to PostgreSQL at ${redact(url)}: ${(err as Error).message}. Check that the server is running and the URL is right.`,
+          { cause: err },
+        );
+      }
+      return new Store(driver, logger, redact(url));
+    }
+    const dir = options.dataDir ?? resolve('.baton/db');
+    const memory = dir === 'memory://';
+    const driver = await PGliteDriver.open(memory ? undefined : dir);
+    return new Store(driver, logger, memory ? 'PGlite (in memory)' : `PGlite at ${dir}`);
+  }
+
+  /** Applies pending migrations; returns the versions applied. Safe to call from many processes at once. */
+  migrate(): Promise<number[]> {
+    return migrate(this.driver);
+  }
+
+  /**
+   * Throws E_SCHEMA_TOO_NEW or tells the caller to migrate when the database's schema does not
+   * match this code. Workers and clients call it at start.
+   */
+  async checkSchema(): Promise<void> {
+    const have = await schemaVersion(this.driver);
+    const want = loadMigrations().at(-1)?.version ?? 0;
+    if (have > want) {
+      throw new BatonError(
+        'E_SCHEMA_TOO_NEW',
+        `the database schema (version ${have}) is newer than this Baton (version ${want}); upgrade Baton before running it against ${this.location}`,
+      );
+    }
+    if (have < want) {
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `the database at ${this.location} is at schema version ${have}, this Baton needs ${want}; run \`baton migrate\` (or store.migrate()) first`,
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}

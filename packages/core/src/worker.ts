@@ -1,0 +1,608 @@
+import { hostname } from 'node:os';
+import { BatonError, NonRetryableError } from './errors.js';
+import { toMs, type Duration } from './duration.js';
+import { toJsonText, type Json } from './json.js';
+import { newId } from './ids.js';
+import { retryDelayMs, checkName, type JobContext, type JobDefinition } from './job.js';
+import { errorToJson } from './execution.js';
+import { claimLimited, claimUnlimited, type ClaimedRow } from './sql/claim.js';
+import {
+  completeMany,
+  finishAttempt,
+  releaseUnstarted,
+  type AttemptOutcome,
+  type Completion,
+} from './sql/finish.js';
+import { heartbeat, recoverExpired, registerWorker, saveProgress, unregisterWorker } from './sql/workers.js';
+import { fireDueSchedules, upsertSchedules, type ScheduleDefinition } from './schedule.js';
+import { pruneFinished } from './client.js';
+import { isConnectionError } from './driver/postgres.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store.js';
+
+export interface WorkerOptions {
+  /** The jobs this worker runs. It claims only these names. */
+  jobs: readonly JobDefinition<never, unknown>[] | readonly JobDefinition[];
+  /** Cron schedules this worker helps fire. */
+  schedules?: readonly ScheduleDefinition[];
+  /** Queues to serve. Default: every queue named by `jobs`. */
+  queues?: readonly string[];
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /**
+   * Jobs claimed ahead and held locally beyond those running, so a fast handler never waits for
+   * a round trip. Claims are batched up to this size. Default: `concurrency`.
+   */
+  prefetch?: number;
+  /** How long completions wait to be written together; 0 writes them on the next tick. Default 0. */
+  completionBatchDelay?: Duration;
+  /** Poll interval when NOTIFY is silent. Default 1s. */
+  pollInterval?: Duration;
+  /** A worker that has not heartbeated for this long is dead and its jobs are claimed again. Default 30s. */
+  lease?: Duration;
+  /** How long stop() waits for running handlers before aborting them. Default 30s. */
+  shutdownDeadline?: Duration;
+  /** Finished executions are pruned after these ages (any one worker prunes). Default 7d and 30d. */
+  retention?: { completed?: Duration; failed?: Duration };
+  /** Worker id; default a new random id. */
+  id?: string;
+  logger?: Logger;
+}
+
+interface Running {
+  row: ClaimedRow;
+  controller: AbortController;
+  cancelRequested: boolean;
+  timedOut: boolean;
+  shutdown: boolean;
+  heartbeatTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Runs jobs. Many workers, in one process or on many machines, share one database and
+ * coordinate only through it.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly log: Logger;
+  private readonly defs = new Map<string, JobDefinition>();
+  private readonly names: string[];
+  private readonly queues: string[];
+  private readonly concurrency: number;
+  private readonly prefetch: number;
+  private readonly completionDelayMs: number;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly shutdownMs: number;
+  private readonly retention: { completedMs: number; failedMs: number };
+  private readonly schedules: readonly ScheduleDefinition[];
+
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private readonly buffer: ClaimedRow[] = [];
+  private readonly running = new Map<string, Running>();
+  private limitedQueues: string[] = [];
+  private unlimitedQueues: string[] = [];
+  private claiming = false;
+  private claimAgain = false;
+  private exhausted = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private claimErrors = 0;
+  private pending: Completion[] = [];
+  private flushing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly progress = new Map<string, string>();
+  private timers: NodeJS.Timeout[] = [];
+  private unlisten: (() => Promise<void>)[] = [];
+  private lastPrune = 0;
+  private idleWaiters: (() => void)[] = [];
+  /** Whether NOTIFY reached this worker in the start-up self-check. */
+  listenWorks = false;
+
+  constructor(
+    readonly store: Store,
+    options: WorkerOptions,
+  ) {
+    if (!Array.isArray(options.jobs) || options.jobs.length === 0) {
+      throw new BatonError('E_INVALID_OPTION', 'a worker needs at least one job definition in `jobs`');
+    }
+    for (const j of options.jobs as readonly JobDefinition[]) {
+      if (this.defs.has(j.name))
+        throw new BatonError('E_DUPLICATE_DEFINITION', `job '${j.name}' is given to the worker twice`);
+      this.defs.set(j.name, j);
+    }
+    this.names = [...this.defs.keys()];
+    this.queues = [...new Set(options.queues ?? [...this.defs.values()].map((d) => d.queue))].map((q) =>
+      checkName(q, 'queue'),
+    );
+    const int = (v: number | undefined, what: string, fallback: number) => {
+      if (v === undefined) return fallback;
+      if (!Number.isInteger(v) || v < 1)
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `worker ${what} must be an integer of at least 1, got ${String(v)}`,
+        );
+      return v;
+    };
+    this.concurrency = int(options.concurrency, 'concurrency', 10);
+    this.prefetch = options.prefetch === 0 ? 0 : int(options.prefetch, 'prefetch', this.concurrency);
+    this.completionDelayMs = toMs(options.completionBatchDelay ?? 0, 'completionBatchDelay');
+    this.pollMs = Math.max(10, toMs(options.pollInterval ?? 1000, 'pollInterval'));
+    this.leaseMs = Math.max(100, toMs(options.lease ?? 30_000, 'lease'));
+    this.shutdownMs = toMs(options.shutdownDeadline ?? 30_000, 'shutdownDeadline');
+    this.retention = {
+      completedMs: toMs(options.retention?.completed ?? '7d', 'retention.completed'),
+      failedMs: toMs(options.retention?.failed ?? '30d', 'retention.failed'),
+    };
+    this.schedules = options.schedules ?? [];
+    for (const s of this.schedules) {
+      if (!this.defs.has(s.job.name)) {
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `schedule '${s.name}' runs job '${s.job.name}', which this worker does not have in \`jobs\``,
+        );
+      }
+    }
+    this.id = options.id ?? `${hostname()}-${process.pid}-${newId().slice(-12)}`;
+    this.log = (options.logger ?? store.logger).child({ worker: this.id });
+  }
+
+  /** Registers the worker, checks LISTEN, and starts claiming. Resolves once running. */
+  async start(): Promise<void> {
+    if (this.state !== 'new')
+      throw new BatonError('E_INVALID_STATE', `worker ${this.id} was already started`);
+    this.state = 'running';
+    const db = this.store.driver;
+    await this.store.checkSchema();
+    await registerWorker(db, {
+      id: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      queues: this.queues,
+      names: this.names,
+      leaseMs: this.leaseMs,
+    });
+    await db.query(
+      `INSERT INTO baton.definitions (kind, name, queue) SELECT 'job', n, q FROM unnest($1::text[], $2::text[]) AS x(n, q)
+       ON CONFLICT (kind, name) DO UPDATE SET queue = excluded.queue, updated_at = now()`,
+      [this.names, this.names.map((n) => this.defs.get(n)!.queue)],
+    );
+    await upsertSchedules(db, this.schedules);
+    await this.refreshQueueLimits();
+
+    this.unlisten.push(
+      await db.listen('baton_work', (queue) => {
+        if (this.queues.includes(queue)) this.wake();
+      }),
+      await db.listen('baton_cancel', (id) => this.requestCancel(id)),
+    );
+    this.listenWorks = await this.selfCheckListen();
+    if (!this.listenWorks) {
+      this.log.warn(
+        { pollMs: this.pollMs },
+        'LISTEN/NOTIFY did not deliver a test notification (a transaction pooler such as PgBouncer drops LISTEN); falling back to polling',
+      );
+    }
+
+    const every = (ms: number, fn: () => Promise<void>, what: string) => {
+      const t = setInterval(() => {
+        fn().catch((err) => this.log.warn({ err: (err as Error).message }, `${what} failed; will retry`));
+      }, ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.beat(), 'heartbeat');
+    every(Math.min(5000, Math.max(100, Math.floor(this.leaseMs / 2))), () => this.maintain(), 'maintenance');
+    every(this.pollMs, async () => this.wake(), 'poll');
+    this.log.info({ queues: this.queues, jobs: this.names, concurrency: this.concurrency }, 'worker started');
+    void this.maintain().catch(() => undefined);
+    this.wake();
+  }
+
+  private async selfCheckListen(): Promise<boolean> {
+    const token = newId();
+    let got = false;
+    const off = await this.store.driver.listen('baton_selfcheck', (p) => {
+      if (p === token) got = true;
+    });
+    try {
+      await this.store.driver.notify('baton_selfcheck', token);
+      for (let i = 0; i < 40 && !got; i++) await sleep(50);
+    } finally {
+      await off();
+    }
+    return got;
+  }
+
+  private async refreshQueueLimits(): Promise<void> {
+    const rows = await this.store.driver.query<{ name: string }>(
+      `SELECT name FROM baton.queues WHERE name = ANY($1::text[]) AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)`,
+      [this.queues],
+    );
+    const limited = new Set(rows.map((r) => r.name));
+    this.limitedQueues = this.queues.filter((q) => limited.has(q));
+    this.unlimitedQueues = this.queues.filter((q) => !limited.has(q));
+  }
+
+  /** Asks the claim loop to look for work now. */
+  private wake(): void {
+    if (this.state !== 'running') return;
+    this.exhausted = false;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    void this.claimLoop();
+  }
+
+  private capacity(): number {
+    return this.concurrency + this.prefetch - this.running.size - this.buffer.length;
+  }
+
+  private async claimLoop(): Promise<void> {
+    this.claiming = true;
+    try {
+      do {
+        this.claimAgain = false;
+        // Claim in batches: only when the local buffer has run low, and then fill it.
+        while (
+          this.state === 'running' &&
+          !this.exhausted &&
+          this.buffer.length <= this.prefetch / 2 &&
+          this.capacity() > 0
+        ) {
+          const want = this.capacity();
+          const got = await this.claim(want);
+          this.claimErrors = 0;
+          if (got < want) this.exhausted = true;
+        }
+      } while (this.claimAgain && this.state === 'running');
+    } catch (err) {
+      this.claimErrors++;
+      const delay = Math.min(10_000, 100 * 2 ** Math.min(this.claimErrors, 7)) * (0.5 + Math.random() / 2);
+      this.log.warn(
+        { err: (err as Error).message, retryInMs: Math.round(delay) },
+        isConnectionError(err) ? 'database unreachable while claiming; retrying' : 'claim failed; retrying',
+      );
+      this.scheduleWake(delay);
+    } finally {
+      this.claiming = false;
+    }
+    if (this.exhausted && this.state === 'running') await this.armNextRunTimer().catch(() => undefined);
+  }
+
+  private async claim(want: number): Promise<number> {
+    const db = this.store.driver;
+    let rows: ClaimedRow[] = [];
+    if (this.unlimitedQueues.length > 0) {
+      rows = await claimUnlimited(db, this.id, this.unlimitedQueues, this.names, want);
+    }
+    if (rows.length < want) {
+      const limited = await claimLimited(
+        db,
+        this.id,
+        this.limitedQueues,
+        this.unlimitedQueues,
+        this.names,
+        want - rows.length,
+      );
+      rows = rows.concat(limited.rows);
+      if (limited.retryInMs !== undefined) this.scheduleWake(limited.retryInMs);
+    }
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => b.priority - a.priority);
+    if (this.state !== 'running') {
+      await releaseUnstarted(
+        db,
+        this.id,
+        rows.map((r) => r.id),
+      );
+      return rows.length;
+    }
+    this.buffer.push(...rows);
+    this.dispatch();
+    return rows.length;
+  }
+
+  /** When the queue ran dry, wake up exactly when the next delayed job becomes due (or at the poll). */
+  private async armNextRunTimer(): Promise<void> {
+    const rows = await this.store.driver.query<{ wait_ms: number | null }>(
+      `SELECT (extract(epoch FROM min(run_at) - now()) * 1000)::float8 AS wait_ms FROM baton.executions
+       WHERE status = 'queued' AND queue = ANY($1::text[]) AND name = ANY($2::text[]) AND run_at > now()`,
+      [this.queues, this.names],
+      'baton_next_run',
+    );
+    const wait = rows[0]?.wait_ms;
+    if (wait !== null && wait !== undefined && wait < this.pollMs) this.scheduleWake(Math.max(1, wait));
+  }
+
+  private scheduleWake(ms: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wake();
+    }, ms);
+    this.wakeTimer.unref?.();
+  }
+
+  private dispatch(): void {
+    while (this.running.size < this.concurrency && this.buffer.length > 0 && this.state !== 'stopped') {
+      const row = this.buffer.shift()!;
+      void this.runOne(row);
+    }
+    if (this.state === 'running' && this.buffer.length <= this.prefetch / 2 && !this.exhausted) this.wake();
+  }
+
+  private requestCancel(id: string): void {
+    const r = this.running.get(id);
+    if (r && !r.cancelRequested) {
+      r.cancelRequested = true;
+      r.controller.abort(new BatonError('E_CANCELLED', `execution ${id} was cancelled`));
+    }
+    // A cancelled job still in the buffer is given back; the claim of the cancelled row then finds it cancelled.
+  }
+
+  private async runOne(row: ClaimedRow): Promise<void> {
+    const def = this.defs.get(row.name)!;
+    const controller = new AbortController();
+    const r: Running = {
+      row,
+      controller,
+      cancelRequested: false,
+      timedOut: false,
+      shutdown: false,
+      heartbeatTimer: undefined,
+    };
+    this.running.set(row.id, r);
+    const log = this.log;
+    const armHeartbeatTimeout = () => {
+      if (def.heartbeatTimeoutMs === undefined) return;
+      if (r.heartbeatTimer) clearTimeout(r.heartbeatTimer);
+      r.heartbeatTimer = setTimeout(() => {
+        r.timedOut = true;
+        controller.abort(
+          new BatonError('E_TIMEOUT', `job '${row.name}' sent no heartbeat for ${def.heartbeatTimeoutMs} ms`),
+        );
+      }, def.heartbeatTimeoutMs);
+    };
+    const ctx: JobContext = {
+      id: row.id,
+      name: row.name,
+      queue: row.queue,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      signal: controller.signal,
+      get logger() {
+        return log.child({ job: row.name, execution: row.id, attempt: row.attempts });
+      },
+      heartbeat: (progress?: Json) => {
+        armHeartbeatTimeout();
+        if (progress !== undefined)
+          this.progress.set(row.id, toJsonText(progress, `progress of job '${row.name}'`));
+      },
+    };
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      let input = row.input;
+      if (def.schema) {
+        try {
+          input = def.schema.parse(input);
+        } catch (err) {
+          throw new NonRetryableError(
+            `stored input of job '${row.name}' does not match its schema: ${(err as Error).message}`,
+          );
+        }
+      }
+      armHeartbeatTimeout();
+      if (def.timeoutMs !== undefined) {
+        timeout = setTimeout(() => {
+          r.timedOut = true;
+          controller.abort(
+            new BatonError(
+              'E_TIMEOUT',
+              `job '${row.name}' attempt ${row.attempts} timed out after ${def.timeoutMs} ms`,
+            ),
+          );
+        }, def.timeoutMs);
+      }
+      // Racing against the abort ends the attempt on timeout, cancellation or shutdown even if the handler ignores its signal.
+      const aborted = new Promise<never>((_, reject) => {
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+      });
+      aborted.catch(() => undefined);
+      const output = await Promise.race([Promise.resolve(def.handler(input as never, ctx)), aborted]);
+      if (r.cancelRequested || r.timedOut || r.shutdown) throw controller.signal.reason;
+      let text: string;
+      try {
+        text = toJsonText(output === undefined ? null : output, `result of job '${row.name}'`);
+      } catch (err) {
+        throw new NonRetryableError((err as Error).message, { cause: err });
+      }
+      this.pending.push({ id: row.id, attempt: row.attempts, output: text });
+      this.scheduleFlush();
+    } catch (err) {
+      await this.recordFailure(r, def, err);
+    } finally {
+      if (timeout) clearTimeout(timeout);
+      if (r.heartbeatTimer) clearTimeout(r.heartbeatTimer);
+      this.running.delete(row.id);
+      this.progress.delete(row.id);
+      this.dispatch();
+      if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async recordFailure(r: Running, def: JobDefinition, err: unknown): Promise<void> {
+    const { row } = r;
+    let outcome: AttemptOutcome;
+    if (r.shutdown) outcome = { kind: 'released' };
+    else if (r.cancelRequested) outcome = { kind: 'cancelled' };
+    else if (err instanceof NonRetryableError || row.attempts >= row.max_attempts)
+      outcome = { kind: 'failed' };
+    else outcome = { kind: 'retry', delayMs: retryDelayMs(def, row.attempts) };
+    const errorJson = outcome.kind === 'released' ? null : errorToJson(err, row.attempts);
+    if (outcome.kind === 'failed' || outcome.kind === 'retry') {
+      this.log.warn(
+        {
+          job: row.name,
+          execution: row.id,
+          attempt: row.attempts,
+          err: (err as Error)?.message,
+          outcome: outcome.kind,
+        },
+        'job attempt failed',
+      );
+    }
+    await this.withRetry(`record ${outcome.kind} of ${row.id}`, async () => {
+      const ok = await finishAttempt(this.store.driver, this.id, row.id, row.attempts, outcome, errorJson);
+      if (!ok)
+        this.log.warn(
+          { execution: row.id },
+          'attempt outcome not recorded: this worker no longer holds the job (its lease expired)',
+        );
+    });
+  }
+
+  /** Retries a write through connection loss, with backoff, until it succeeds or the worker is past stopping. */
+  private async withRetry(what: string, fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isConnectionError(err) || this.state === 'stopped') {
+          this.log.error({ err: (err as Error).message }, `${what} failed`);
+          return;
+        }
+        const delay = Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2);
+        this.log.warn(
+          { err: (err as Error).message, retryInMs: Math.round(delay) },
+          `${what}: database unreachable; retrying`,
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushTimer) return;
+    const run = () => {
+      this.flushTimer = undefined;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        if (this.pending.length > 0) this.scheduleFlush();
+      });
+    };
+    if (this.completionDelayMs > 0) this.flushTimer = setTimeout(run, this.completionDelayMs);
+    else this.flushTimer = setTimeout(run, 0);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    await this.withRetry(`record ${batch.length} completions`, async () => {
+      const recorded = await completeMany(this.store.driver, this.id, batch);
+      if (recorded.size < batch.length) {
+        const lost = batch.filter((b) => !recorded.has(b.id)).map((b) => b.id);
+        this.log.warn(
+          { executions: lost },
+          'completions not recorded: this worker no longer holds these jobs (lease expired); another attempt owns them',
+        );
+      }
+    });
+  }
+
+  private async beat(): Promise<void> {
+    const { alive, cancelled } = await heartbeat(this.store.driver, this.id, [...this.running.keys()]);
+    if (!alive && this.state === 'running') {
+      this.log.warn('this worker was declared dead by another (missed heartbeats); registering again');
+      await registerWorker(this.store.driver, {
+        id: this.id,
+        hostname: hostname(),
+        pid: process.pid,
+        queues: this.queues,
+        names: this.names,
+        leaseMs: this.leaseMs,
+      });
+    }
+    for (const id of cancelled) this.requestCancel(id);
+    if (this.progress.size > 0) {
+      const batch = new Map(this.progress);
+      this.progress.clear();
+      await saveProgress(this.store.driver, this.id, batch);
+    }
+  }
+
+  private async maintain(): Promise<void> {
+    if (this.state !== 'running') return;
+    const recovered = await recoverExpired(this.store.driver);
+    if (recovered.length > 0) {
+      this.log.warn(
+        { executions: recovered.length },
+        'recovered executions from workers whose lease expired',
+      );
+      this.wake();
+    }
+    const fired = await fireDueSchedules(this.store.driver, this.schedules);
+    if (fired > 0) this.wake();
+    await this.refreshQueueLimits();
+    if (Date.now() - this.lastPrune > 60_000) {
+      this.lastPrune = Date.now();
+      const n = await pruneFinished(this.store, this.retention);
+      if (n > 0) this.log.info({ pruned: n }, 'pruned finished executions past retention');
+    }
+  }
+
+  /** Resolves when nothing is running or buffered (tests and the demo use it). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.buffer.length > 0 || this.pending.length > 0 || this.flushing) {
+      if (this.running.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+      else await sleep(5);
+      if (this.flushing) await this.flushing;
+    }
+  }
+
+  /**
+   * Graceful shutdown: stop claiming, give back jobs claimed but not started, let running
+   * handlers finish until the deadline, then abort them and give them back without counting
+   * the attempt. Completions are written before the worker unregisters.
+   */
+  async stop(options: { deadline?: Duration } = {}): Promise<void> {
+    if (this.state !== 'running') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    const deadlineMs =
+      options.deadline === undefined ? this.shutdownMs : toMs(options.deadline, 'stop deadline');
+    for (const t of this.timers) clearInterval(t);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const db = this.store.driver;
+    await Promise.all(this.unlisten.map((off) => off().catch(() => undefined)));
+    while (this.claiming) await sleep(5);
+    const unstarted = this.buffer.splice(0).map((r) => r.id);
+    await this.withRetry(
+      'release unstarted jobs',
+      async () => void (await releaseUnstarted(db, this.id, unstarted)),
+    );
+    const deadline = Date.now() + deadlineMs;
+    while (this.running.size > 0 && Date.now() < deadline) await sleep(10);
+    for (const r of this.running.values()) {
+      r.shutdown = true;
+      r.controller.abort(new BatonError('E_WORKER_STOPPED', `worker ${this.id} is shutting down`));
+    }
+    while (this.running.size > 0) await sleep(5);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.flushing) await this.flushing;
+    await this.flush();
+    await this.beat().catch(() => undefined);
+    await unregisterWorker(db, this.id).catch((err) =>
+      this.log.warn({ err: (err as Error).message }, 'could not unregister worker'),
+    );
+    this.state = 'stopped';
+    this.log.info('worker stopped');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

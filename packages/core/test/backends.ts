@@ -1,0 +1,71 @@
+// Every engine test runs on PGlite and, when BATON_PG_URL is set, on PostgreSQL too.
+// Each PostgreSQL store gets a database of its own so test files can run in parallel.
+import pg from 'pg';
+import { Store, createLogger } from '../src/index.js';
+
+export interface Backend {
+  name: 'pglite' | 'postgres';
+  /** A fresh, migrated store. */
+  open(): Promise<Store>;
+  /** The URL of the last database created (PostgreSQL only), for child processes. */
+  url?: string;
+}
+
+const PG_URL = process.env.BATON_PG_URL;
+
+export const quietLogger = () => createLogger(process.env.BATON_TEST_LOG ?? 'silent');
+
+/** Creates an empty database on the test server and returns its URL. */
+export async function freshDatabase(): Promise<string> {
+  if (!PG_URL) throw new Error('BATON_PG_URL is not set');
+  const name = `baton_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function backends(): Backend[] {
+  const list: Backend[] = [
+    {
+      name: 'pglite',
+      async open() {
+        const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+        await store.migrate();
+        return store;
+      },
+    },
+  ];
+  if (PG_URL) {
+    list.push({
+      name: 'postgres',
+      async open() {
+        const store = await Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() });
+        await store.migrate();
+        return store;
+      },
+    });
+  }
+  return list;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true or the timeout passes. */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
