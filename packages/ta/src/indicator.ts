@@ -15,6 +15,11 @@ export interface ParamSpec {
   readonly min: number;
   readonly max: number;
   readonly description: string;
+  /**
+   * True when the parameter is a window length in bars. `compute()` rejects a window
+   * below 1 or longer than the input with `E_PERIOD_INVALID`.
+   */
+  readonly window?: boolean;
 }
 
 /** Input series an indicator reads. OHLCV names are read from the dataset implicitly. */
