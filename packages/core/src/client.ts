@@ -226,9 +226,7 @@ export class Client {
   }
 
   /** Finds a job's defaults by definition, local name, or a name some worker registered. */
-  private async resolve<I>(
-    job: JobDefinition<I> | string,
-  ): Promise<{
+  private async resolve<I>(job: JobDefinition<I> | string): Promise<{
     name: string;
     queue: string;
     priority: number;
@@ -258,7 +256,7 @@ export class Client {
       const near = nearest(job, names);
       throw new BatonError(
         'E_UNKNOWN_JOB',
-        `no job named '${job}' is defined${near ? ` — did you mean '${near}'?` : ''}. ` +
+        `no job named '${job}' is defined${near ? ` — did you mean '${near}'?` : '.'} ` +
           (names.length
             ? `Known jobs: ${names.sort().join(', ')}.`
             : 'No worker has registered any job yet: start a worker with the module that defines it.'),

@@ -10,6 +10,8 @@ export interface StoredError {
   code?: string;
   stack?: string;
   attempt?: number;
+  /** When the attempt failed (ISO 8601). */
+  at?: string;
 }
 
 /** One execution as stored: what `baton jobs show` prints. */
@@ -86,6 +88,7 @@ export function errorToJson(err: unknown, attempt: number): string {
       ...(typeof code === 'string' ? { code } : {}),
       ...(err.stack ? { stack: err.stack } : {}),
       attempt,
+      at: new Date().toISOString(),
     });
   }
   let message: string;
@@ -94,5 +97,10 @@ export function errorToJson(err: unknown, attempt: number): string {
   } catch {
     message = String(err);
   }
-  return JSON.stringify({ name: 'NonError', message: `a non-Error value was thrown: ${message}`, attempt });
+  return JSON.stringify({
+    name: 'NonError',
+    message: `a non-Error value was thrown: ${message}`,
+    attempt,
+    at: new Date().toISOString(),
+  });
 }

@@ -75,10 +75,10 @@ export async function recoverExpired(db: Queryable): Promise<{ id: string; statu
          finished_at = CASE WHEN e.cancel_requested OR e.attempts >= e.max_attempts THEN now() ELSE NULL END,
          error = jsonb_build_object('code', 'E_LEASE_EXPIRED', 'message',
                    'worker ' || e.lease_owner || ' stopped renewing its lease during attempt ' || e.attempts,
-                   'attempt', e.attempts),
+                   'attempt', e.attempts, 'at', now()),
          errors = coalesce(e.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('code', 'E_LEASE_EXPIRED',
                    'message', 'worker ' || e.lease_owner || ' stopped renewing its lease during attempt ' || e.attempts,
-                   'attempt', e.attempts)),
+                   'attempt', e.attempts, 'at', now())),
          lease_owner = NULL
      WHERE e.status = 'running'
        AND (e.lease_owner IN (SELECT id FROM dead)

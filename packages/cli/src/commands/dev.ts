@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import { Client } from '@baton/core';
+import { loadUserModules } from '../load-module.js';
+import { executionTable } from '../format.js';
+import { openStore, makeLogger, type GlobalOptions, type Io } from '../context.js';
+import { addWorkerFlags, untilSignal, workerFrom, type WorkerFlags } from './worker.js';
+
+/** The optional entry a dev module exports: enqueue some work and return the ids to report on. */
+export type DemoFn = (client: Client, print: (line: string) => void) => Promise<string[]>;
+
+export function devCommand(globals: () => GlobalOptions, io: Io): Command {
+  return addWorkerFlags(
+    new Command('dev')
+      .description(
+        'embedded development run: migrate the PGlite store in .baton/, start a worker on the module, and run its exported demo() if it has one',
+      )
+      .argument('<module...>', 'module(s) exporting jobs, schedules, and optionally demo(client, print)')
+      .option('--keep', 'keep the worker running after the demo'),
+  ).action(async (modules: string[], o: WorkerFlags & { keep?: boolean }) => {
+    const mod = await loadUserModules(modules);
+    // Expected failures in the demo show in its table; only unexpected errors are logged.
+    const store = await openStore(globals(), makeLogger({ logLevel: 'error', ...globals() }));
+    try {
+      const applied = await store.migrate();
+      io.out(
+        `store: ${store.location}${applied.length ? ` (applied migrations ${applied.join(', ')})` : ''}`,
+      );
+      const worker = workerFrom(store, mod, { concurrency: '4', ...o });
+      await worker.start();
+      io.out(
+        `worker: ${mod.jobs.map((j) => j.name).join(', ')}${mod.schedules.length ? `; schedules: ${mod.schedules.map((s) => `${s.name} (${s.cron})`).join(', ')}` : ''}`,
+      );
+      const demo = mod.exports.demo as DemoFn | undefined;
+      if (typeof demo === 'function') {
+        const client = new Client(store, mod.jobs);
+        const ids = await demo(client, (line) => io.out(line));
+        const finished = await Promise.all(ids.map((id) => client.waitFor(id, { timeout: '2m' })));
+        io.out('');
+        io.out(executionTable(finished));
+        io.out('');
+        io.out(`Inspect one with: npx baton jobs show <id>   (data in ${store.location})`);
+      }
+      if (o.keep || typeof demo !== 'function') {
+        io.out('worker running; Ctrl-C to stop');
+        await untilSignal();
+      }
+      await worker.stop({ deadline: '5s' });
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,98 @@
+import { Command } from 'commander';
+import { BatonError, Worker, type Store } from '@baton/core';
+import { loadUserModules, type LoadedModule } from '../load-module.js';
+import { makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
+
+export interface WorkerFlags {
+  queues?: string;
+  concurrency?: string;
+  prefetch?: string;
+  lease?: string;
+  poll?: string;
+  shutdownDeadline?: string;
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new BatonError('E_INVALID_OPTION', `${flag} must be a positive integer, got '${value}'`);
+  return Number(value);
+}
+
+/** Builds a Worker from a loaded module and the worker flags shared by `worker` and `dev`. */
+export function workerFrom(store: Store, mod: LoadedModule, o: WorkerFlags): Worker {
+  if (mod.jobs.length === 0) {
+    throw new BatonError(
+      'E_CONFIG_INVALID',
+      `no jobs found in ${mod.path}: export the values returned by defineJob()`,
+    );
+  }
+  return new Worker(store, {
+    jobs: mod.jobs,
+    schedules: mod.schedules,
+    queues: o.queues
+      ? o.queues
+          .split(',')
+          .map((q) => q.trim())
+          .filter(Boolean)
+      : undefined,
+    concurrency: positiveInt(o.concurrency, '--concurrency'),
+    prefetch: positiveInt(o.prefetch, '--prefetch'),
+    lease: o.lease,
+    pollInterval: o.poll,
+    shutdownDeadline: o.shutdownDeadline,
+  });
+}
+
+export function addWorkerFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '-q, --queues <list>',
+      'comma-separated queues to serve (default: the queues of the module’s jobs)',
+    )
+    .option('-c, --concurrency <n>', 'handlers running at once', '10')
+    .option('--prefetch <n>', 'jobs claimed ahead and held locally (default: concurrency)')
+    .option('--lease <duration>', 'a worker silent for this long is dead and its jobs are retaken', '30s')
+    .option('--poll <duration>', 'poll interval when NOTIFY is silent', '1s')
+    .option('--shutdown-deadline <duration>', 'on SIGTERM/SIGINT, wait this long for running jobs', '30s');
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
+  return addWorkerFlags(
+    new Command('worker')
+      .description('run jobs defined in one or more modules until SIGINT/SIGTERM, then shut down gracefully')
+      .argument(
+        '<module...>',
+        'JavaScript or TypeScript module(s) exporting jobs (defineJob) and schedules (defineSchedule)',
+      ),
+  ).action(async (modules: string[], o: WorkerFlags) => {
+    const mod = await loadUserModules(modules);
+    const logger = makeLogger({ logLevel: 'info', ...globals() });
+    const store = await openStore(globals(), logger);
+    try {
+      const worker = workerFrom(store, mod, o);
+      await worker.start();
+      io.err(
+        `worker ${worker.id} running ${mod.jobs.map((j) => j.name).join(', ')} on ${store.location}; Ctrl-C to stop`,
+      );
+      const sig = await untilSignal();
+      io.err(`${sig}: finishing running jobs…`);
+      await worker.stop();
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,39 @@
+import { Store, createLogger, type Logger } from '@baton/core';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  database?: string;
+  dataDir?: string;
+  verbose?: boolean;
+  logLevel?: string;
+}
+
+/** Where commands write: injectable so tests can run the program in-process too. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+export function makeLogger(g: GlobalOptions): Logger {
+  return createLogger(g.logLevel ?? process.env.BATON_LOG_LEVEL ?? (g.verbose ? 'debug' : 'warn'));
+}
+
+/** Opens the store named by --database, BATON_DATABASE_URL or --data-dir (PGlite in .baton/ by default). */
+export function openStore(g: GlobalOptions, logger = makeLogger(g)): Promise<Store> {
+  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger });
+}
+
+/** Runs `fn` with an open store and closes it afterwards. */
+export async function withStore<T>(g: GlobalOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(g);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

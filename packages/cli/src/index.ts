@@ -1,0 +1,4 @@
+export { main, buildProgram } from './program.js';
+export { loadUserModule, loadUserModules, type LoadedModule } from './load-module.js';
+export type { Io, GlobalOptions } from './context.js';
+export type { DemoFn } from './commands/dev.js';

@@ -1,0 +1,55 @@
+import { Command, CommanderError } from 'commander';
+import { BatonError } from '@baton/core';
+import { withStore, processIo, type GlobalOptions, type Io } from './context.js';
+import { enqueueCommand, jobsCommand } from './commands/jobs.js';
+import { workerCommand } from './commands/worker.js';
+import { devCommand } from './commands/dev.js';
+
+/** Builds the `baton` command tree. */
+export function buildProgram(io: Io = processIo): Command {
+  const program = new Command('baton')
+    .description('Baton: durable jobs, workflows and agents on PostgreSQL or embedded PGlite')
+    .option('-d, --database <url>', 'PostgreSQL URL (default: $BATON_DATABASE_URL, else embedded PGlite)')
+    .option('--data-dir <dir>', 'PGlite data directory for the embedded store', '.baton/db')
+    .option('--log-level <level>', 'pino log level: fatal, error, warn, info, debug, trace, silent')
+    .option('-v, --verbose', 'print stack traces and debug logs')
+    .showHelpAfterError('(run with --help for usage)');
+  const globals = () => program.opts<GlobalOptions>();
+  program
+    .command('migrate')
+    .description('create or upgrade the database schema (safe to run from many processes at once)')
+    .action(async () => {
+      await withStore(globals(), async (store) => {
+        const applied = await store.migrate();
+        io.out(
+          applied.length
+            ? `applied migrations ${applied.join(', ')} to ${store.location}`
+            : `${store.location} is up to date`,
+        );
+      });
+    });
+  program.addCommand(workerCommand(globals, io));
+  program.addCommand(enqueueCommand(globals, io));
+  program.addCommand(jobsCommand(globals, io));
+  program.addCommand(devCommand(globals, io));
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Errors print one line (a stack only with --verbose). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  program.exitOverride();
+  program.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const verbose = argv.includes('--verbose') || argv.includes('-v');
+    if (err instanceof BatonError) io.err(`error [${err.code}]: ${err.message}`);
+    else io.err(`error: ${(err as Error)?.message ?? String(err)}`);
+    if (verbose && err instanceof Error && err.stack) io.err(err.stack);
+    return 1;
+  }
+}
