@@ -16,15 +16,22 @@ export interface IndicatorCatalog {
 /** A catalog over a fixed list of indicators (ids and aliases are both callable, case-insensitively, like the registry). */
 export function catalogOf(indicators: Iterable<Indicator>): IndicatorCatalog {
   const byName = new Map<string, Indicator>();
-  for (const ind of indicators) {
+  const list = [...indicators];
+  for (const ind of list) {
     byName.set(ind.id.toLowerCase(), ind);
     for (const a of ind.aliases) byName.set(a.toLowerCase(), ind);
   }
-  return { get: (name) => byName.get(name.toLowerCase()), names: () => byName.keys() };
+  return {
+    get: (name) => byName.get(name.toLowerCase()),
+    names: () => [...list.map((i) => i.id), ...list.flatMap((i) => i.aliases)],
+  };
 }
 
 /** The @baton/ta registry (built-ins plus `registerIndicator` additions), read live. */
 export const registryCatalog: IndicatorCatalog = {
   get: (name) => getIndicator(name),
-  names: () => listIndicators().flatMap((i) => [i.id, ...i.aliases]),
+  names: () => {
+    const all = listIndicators();
+    return [...all.map((i) => i.id), ...all.flatMap((i) => i.aliases)];
+  },
 };

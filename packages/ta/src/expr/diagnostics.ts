@@ -96,15 +96,29 @@ function distance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** The candidate closest to `name`, if it is close enough to be a plausible typo. */
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * The candidate closest to `name`, if it is close enough to be a plausible typo.
+ * Ties go to the longer common prefix, then to the earlier candidate (callers list
+ * canonical names before aliases).
+ */
 export function nearestName(name: string, candidates: Iterable<string>): string | undefined {
   const lower = name.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
+  let bestP = -1;
   for (const c of candidates) {
-    const d = distance(lower, c.toLowerCase());
-    if (d < bestD) {
+    const cl = c.toLowerCase();
+    const d = distance(lower, cl);
+    const p = commonPrefix(lower, cl);
+    if (d < bestD || (d === bestD && p > bestP)) {
       bestD = d;
+      bestP = p;
       best = c;
     }
   }

@@ -286,7 +286,8 @@ class Evaluator {
       // Kernel errors keep their code and gain the position of the call.
       const code = isTaError(e) ? e.code : 'E_EVAL';
       const msg = e instanceof Error ? e.message : String(e);
-      throw exprError(code, `${node.indicator}: ${msg}`, this.source, node.span, {
+      const what = msg.startsWith(`${node.indicator}:`) ? msg : `${node.indicator}: ${msg}`;
+      throw exprError(code, what, this.source, node.span, {
         cause: e,
         details: e instanceof TaError ? e.details : undefined,
       });

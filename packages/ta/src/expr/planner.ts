@@ -155,7 +155,8 @@ class Builder {
       return ind.lookback(ir.params);
     } catch (e) {
       const code = isTaError(e) ? e.code : 'E_PARAM_INVALID';
-      throw exprError(code, `${ir.id}: ${e instanceof Error ? e.message : String(e)}`, this.source, ir.span, {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw exprError(code, msg.startsWith(`${ir.id}:`) ? msg : `${ir.id}: ${msg}`, this.source, ir.span, {
         cause: e,
       });
     }

@@ -257,6 +257,7 @@ class Checker {
       return node(series ? 'series' : 'bool');
     }
     // in / not in
+    if (lt === 'series' && rt !== 'list' && rt !== 'any') mismatch('a list of numbers on the right');
     if (rt === 'series') mismatch('a list or string on the right');
     if (!(rt === 'list' || rt === 'string' || rt === 'any')) mismatch('a list or string on the right');
     if (rt === 'string' && !(lt === 'string' || lt === 'any')) mismatch('a string on the left of a string');
