@@ -22,12 +22,13 @@ export interface NewExecution {
 /**
  * Inserts executions in one round trip and wakes the workers of their queues in the same
  * statement. Rows whose (name, idempotency key) exists already are not inserted; the ids of the
- * existing rows are returned for them instead, with `inserted = false`.
+ * existing rows are returned for them instead, with `inserted = false` (`id` is null when the
+ * existing row is not visible to this statement: a duplicate inside the batch, or a concurrent insert).
  */
 export async function insertExecutions(
   db: Queryable,
   rows: readonly NewExecution[],
-): Promise<{ id: string; key: string | null; name: string; inserted: boolean }[]> {
+): Promise<{ id: string | null; key: string | null; name: string; inserted: boolean }[]> {
   const payload = JSON.stringify(
     rows.map((r) => ({
       id: r.id,
@@ -45,7 +46,13 @@ export async function insertExecutions(
       parent_id: r.parentId,
     })),
   );
-  return db.query(
+  const found = await db.query<{
+    requested_id: string;
+    id: string | null;
+    key: string | null;
+    name: string;
+    inserted: boolean;
+  }>(
     `WITH src AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
          id text, kind text, name text, queue text, priority int, run_at_ms float8, delay_ms float8,
@@ -74,4 +81,7 @@ export async function insertExecutions(
      LEFT JOIN baton.executions e ON i.id IS NULL AND e.name = s.name AND e.idempotency_key = s.idempotency_key`,
     [payload],
   );
+  // The statement does not promise row order: answer in the order of `rows`.
+  const byRequest = new Map(found.map((f) => [f.requested_id, f]));
+  return rows.map((r) => byRequest.get(r.id)!);
 }
