@@ -67,3 +67,261 @@ export function emaBatch(x: Float64Array, p: number, k: number, seedFirst: boole
   }
   return out;
 }
+
+const isZero = (v: number): boolean => -1e-14 < v && v < 1e-14;
+
+/** RSI (cmo=false) or CMO (cmo=true), TA-Lib arithmetic; mirrors GainLossMachine. */
+export function gainLossBatch(x: Float64Array, p: number, cmo: boolean): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(n);
+  let prev = NaN;
+  let cnt = 0;
+  let gain = 0;
+  let loss = 0;
+  const p1 = p - 1;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v !== v) {
+      out[i] = NaN;
+      continue;
+    }
+    if (prev !== prev) {
+      prev = v;
+      out[i] = NaN;
+      continue;
+    }
+    const d = v - prev;
+    prev = v;
+    if (cnt < p) {
+      if (d < 0) loss -= d;
+      else gain += d;
+      if (++cnt < p) {
+        out[i] = NaN;
+        continue;
+      }
+    } else {
+      loss *= p1;
+      gain *= p1;
+      if (d < 0) loss -= d;
+      else gain += d;
+    }
+    loss /= p;
+    gain /= p;
+    const s = gain + loss;
+    out[i] = isZero(s) ? 0 : cmo ? 100.0 * ((gain - loss) / s) : 100.0 * (gain / s);
+  }
+  return out;
+}
+
+/** ATR: Wilder smoothing of the true range (TA-Lib ATR); mirrors AtrCell. */
+export function atrBatch(h: Float64Array, l: Float64Array, c: Float64Array, p: number): Float64Array {
+  const n = h.length;
+  const out = new Float64Array(n);
+  let pc = NaN;
+  let cnt = 0;
+  let sum = 0;
+  let prev = NaN;
+  const p1 = p - 1;
+  for (let i = 0; i < n; i++) {
+    const hi = h[i];
+    const lo = l[i];
+    const cl = c[i];
+    const yc = pc;
+    pc = cl;
+    if (yc !== yc || hi !== hi || lo !== lo || cl !== cl) {
+      out[i] = NaN;
+      continue;
+    }
+    let tr = hi - lo;
+    const a = Math.abs(hi - yc);
+    if (a > tr) tr = a;
+    const b = Math.abs(lo - yc);
+    if (b > tr) tr = b;
+    if (cnt >= p) {
+      out[i] = prev = (prev * p1 + tr) / p;
+    } else {
+      sum += tr;
+      out[i] = ++cnt < p ? NaN : (prev = sum / p);
+    }
+  }
+  return out;
+}
+
+/** Bollinger bands over SMA and population deviation (TA-Lib BBANDS arithmetic); mirrors BbandsMachine. */
+export function bbandsBatch(x: Float64Array, p: number, up: number, dn: number): Float64Array[] {
+  const n = x.length;
+  const u = new Float64Array(n);
+  const m = new Float64Array(n);
+  const lo = new Float64Array(n);
+  let s1 = 0;
+  let s2 = 0;
+  let nan = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v === v) {
+      s1 += v;
+      s2 += v * v;
+    } else nan++;
+    if (i < p - 1) {
+      u[i] = m[i] = lo[i] = NaN;
+      continue;
+    }
+    const m1 = s1 / p;
+    const m2 = s2 / p;
+    const bad = nan > 0;
+    const t = x[i - p + 1];
+    if (t === t) {
+      s1 -= t;
+      s2 -= t * t;
+    } else nan--;
+    if (bad) {
+      u[i] = m[i] = lo[i] = NaN;
+      continue;
+    }
+    const variance = m2 - m1 * m1;
+    const sd = variance < 1e-14 ? 0 : Math.sqrt(variance);
+    m[i] = m1;
+    u[i] = m1 + sd * up;
+    lo[i] = m1 - sd * dn;
+  }
+  return [u, m, lo];
+}
+
+/** MACD, TA-Lib arithmetic and seeding; mirrors MacdMachine. */
+export function macdBatch(x: Float64Array, fastP: number, slowP: number, sigP: number): Float64Array[] {
+  if (slowP < fastP) [fastP, slowP] = [slowP, fastP];
+  const n = x.length;
+  const mo = new Float64Array(n);
+  const so = new Float64Array(n);
+  const ho = new Float64Array(n);
+  const kf = 2 / (fastP + 1);
+  const ks = 2 / (slowP + 1);
+  const kg = 2 / (sigP + 1);
+  const skip = slowP - fastP;
+  let seen = 0;
+  let fn = 0;
+  let fsum = 0;
+  let fprev = NaN;
+  let sn = 0;
+  let ssum = 0;
+  let sprev = NaN;
+  let gn = 0;
+  let gsum = 0;
+  let gprev = NaN;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v !== v) {
+      mo[i] = so[i] = ho[i] = NaN;
+      continue;
+    }
+    seen++;
+    let f = NaN;
+    if (seen > skip) {
+      if (fn >= fastP) f = fprev = (v - fprev) * kf + fprev;
+      else {
+        fsum += v;
+        if (++fn === fastP) f = fprev = fsum / fastP;
+      }
+    }
+    let sl = NaN;
+    if (sn >= slowP) sl = sprev = (v - sprev) * ks + sprev;
+    else {
+      ssum += v;
+      if (++sn === slowP) sl = sprev = ssum / slowP;
+    }
+    if (sl !== sl) {
+      mo[i] = so[i] = ho[i] = NaN;
+      continue;
+    }
+    const m = f - sl;
+    let g = NaN;
+    if (gn >= sigP) g = gprev = (m - gprev) * kg + gprev;
+    else {
+      gsum += m;
+      if (++gn === sigP) g = gprev = gsum / sigP;
+    }
+    if (g !== g) mo[i] = so[i] = ho[i] = NaN;
+    else {
+      mo[i] = m;
+      so[i] = g;
+      ho[i] = m - g;
+    }
+  }
+  return [mo, so, ho];
+}
+
+/** ADX, +DI, −DI, TA-Lib arithmetic; mirrors AdxMachine. */
+export function adxBatch(hi: Float64Array, lo: Float64Array, cl: Float64Array, n: number): Float64Array[] {
+  const len = hi.length;
+  const ao = new Float64Array(len).fill(NaN);
+  const po = new Float64Array(len).fill(NaN);
+  const mo = new Float64Array(len).fill(NaN);
+  let t = 0;
+  let ph = NaN;
+  let pl = NaN;
+  let pc = NaN;
+  let pdm = 0;
+  let mdm = 0;
+  let trs = 0;
+  let sumDx = 0;
+  let adx = NaN;
+  const last = 2 * n - 1;
+  for (let i = 0; i < len; i++) {
+    const h = hi[i];
+    const l = lo[i];
+    const c = cl[i];
+    if (h !== h || l !== l || c !== c) continue;
+    const idx = t++;
+    if (idx === 0) {
+      ph = h;
+      pl = l;
+      pc = c;
+      continue;
+    }
+    const diffP = h - ph;
+    const diffM = pl - l;
+    ph = h;
+    pl = l;
+    let tr = h - l;
+    const a = Math.abs(h - pc);
+    if (a > tr) tr = a;
+    const b = Math.abs(l - pc);
+    if (b > tr) tr = b;
+    pc = c;
+    if (idx < n) {
+      if (diffM > 0 && diffP < diffM) mdm += diffM;
+      else if (diffP > 0 && diffP > diffM) pdm += diffP;
+      trs += tr;
+      continue;
+    }
+    mdm -= mdm / n;
+    pdm -= pdm / n;
+    if (diffM > 0 && diffP < diffM) mdm += diffM;
+    else if (diffP > 0 && diffP > diffM) pdm += diffP;
+    trs = trs - trs / n + tr;
+    let dx = NaN;
+    if (!isZero(trs)) {
+      const mdi = 100.0 * (mdm / trs);
+      const pdi = 100.0 * (pdm / trs);
+      po[i] = pdi;
+      mo[i] = mdi;
+      const s = mdi + pdi;
+      if (!isZero(s)) dx = 100.0 * (Math.abs(mdi - pdi) / s);
+    } else {
+      po[i] = 0;
+      mo[i] = 0;
+    }
+    if (idx < last) {
+      if (dx === dx) sumDx += dx;
+      continue;
+    }
+    if (idx === last) {
+      if (dx === dx) sumDx += dx;
+      adx = sumDx / n;
+    } else if (dx === dx) {
+      adx = (adx * (n - 1) + dx) / n;
+    }
+    ao[i] = adx;
+  }
+  return [ao, po, mo];
+}

@@ -23,7 +23,7 @@ export interface ParamSpec {
 }
 
 /** Input series an indicator reads. OHLCV names are read from the dataset implicitly. */
-export type InputName = 'open' | 'high' | 'low' | 'close' | 'volume' | 'series' | 'series2';
+export type InputName = 'open' | 'high' | 'low' | 'close' | 'volume' | 'series' | 'series2' | 'series3';
 
 export interface IndicatorMeta {
   /** Canonical id, laakhay-ta's name: `sma`, `macd`, `rolling_std`, ... */
@@ -33,6 +33,8 @@ export interface IndicatorMeta {
   readonly description: string;
   /**
    * Inputs in order. `series` means "one caller-chosen series, defaulting to close";
+   * `series2` and `series3` are further caller-chosen series (no default), e.g. the
+   * upper and lower bounds of `in_channel(x, upper, lower)`;
    * OHLCV names are taken from the dataset's columns.
    */
   readonly inputs: readonly InputName[];
