@@ -112,6 +112,57 @@ describe('series semantics', () => {
   });
 });
 
+describe('argument conventions with the built-in indicators', () => {
+  const kernel = (id: string, inputs: Float64Array[], params: Record<string, number>): Float64Array[] =>
+    getIndicator(id)!.compute(inputs, params);
+
+  it.each([
+    ['atr(14)', 'atr', [high, low, close], { period: 14 }],
+    ['cci(14)', 'cci', [high, low, close], { period: 14 }],
+    ['williams_r(14)', 'williams_r', [high, low, close], { period: 14 }],
+    ['willr(period=14)', 'williams_r', [high, low, close], { period: 14 }],
+    ['mfi(14)', 'mfi', [high, low, close, volume], { period: 14 }],
+    ['obv()', 'obv', [close, volume], {}],
+    ['rsi(14)', 'rsi', [close], { period: 14 }],
+    ['rsi(open, 7)', 'rsi', [open], { period: 7 }],
+  ] as [string, string, Float64Array[], Record<string, number>][])(
+    '%s reads its inputs from the dataset and equals the kernel',
+    (src, id, inputs, params) => {
+      expect(series(src)).toEqual(kernel(id, inputs, params)[0]);
+    },
+  );
+
+  it('multi-output built-ins: all outputs as columns, or one by member access', () => {
+    const adx = kernel('adx', [high, low, close], { period: 14 });
+    const r = evaluateSeries('adx(14)', data);
+    expect(Object.keys(r.columns)).toEqual(['adx.adx', 'adx.plus_di', 'adx.minus_di']);
+    expect(r.columns['adx.adx']).toEqual(adx[0]);
+    expect(r.lookback).toBe(27);
+    const st = kernel('stochastic', [high, low, close], {
+      fastk_period: 14,
+      slowk_period: 3,
+      slowd_period: 3,
+    });
+    expect(series('stochastic(14, 3, 3).d')).toEqual(st[1]);
+    const macd = kernel('macd', [close], { fast_period: 12, slow_period: 26, signal_period: 9 });
+    expect(series('macd(close).signal')).toEqual(macd[1]);
+    expect(series('macd(close, 12, 26, 9).histogram')).toEqual(macd[2]);
+  });
+
+  it('later series inputs take a series or a broadcast constant', () => {
+    const limit = new Float64Array(close.length).fill(100);
+    expect(series('cross(close, 100)')).toEqual(kernel('cross', [close, limit], {})[0]);
+    const s = kernel('sma', [close], { period: 10 })[0];
+    expect(series('crossup(close, sma(10))')).toEqual(kernel('crossup', [close, s], {})[0]);
+  });
+
+  it('a missing required series input is an arity error', () => {
+    const e = seriesErr('cross(close)');
+    expect(e.code).toBe('E_PARAM_INVALID');
+    expect(e.message).toBe("'cross' needs 2 input series, got 1 at 1:1 — usage: cross(series, series2)");
+  });
+});
+
 describe('multi-output indicators', () => {
   const bands = bandsIndicator('test_bands');
   beforeAll(() => registerIndicator(bands));

@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseCsv } from '../csv.js';
 import { isTaError } from '../errors.js';
 import { OHLCV, compileExpression, toColumns } from '../expr/compile.js';
+import { isExplicitInput } from '../expr/typecheck.js';
 import { listIndicators, registryToJSON } from '../registry.js';
 
 /** Where the CLI writes. `process.stdout` / `process.stderr` fit. */
@@ -165,10 +166,10 @@ async function listCommand(args: readonly string[], io: CliIO): Promise<number> 
     ind.id,
     ind.group,
     `${ind.id}(${[
-      ...ind.inputs.filter((i) => i === 'series' || i === 'series2'),
+      ...ind.inputs.filter(isExplicitInput),
       ...ind.params.map((p) => `${p.name}=${p.default}`),
     ].join(', ')})`,
-    ind.inputs.filter((i) => i !== 'series' && i !== 'series2').join(',') || '-',
+    ind.inputs.filter((i) => !isExplicitInput(i)).join(',') || '-',
     ind.outputs.length === 1 ? 'value' : ind.outputs.join(','),
     String(ind.lookback({})),
     ind.aliases.join(',') || '-',

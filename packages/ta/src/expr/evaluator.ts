@@ -266,7 +266,9 @@ class Evaluator {
       return this.fail('E_UNKNOWN_FUNCTION', `unknown function '${node.indicator}'`, node);
     const inputs: Float64Array[] = [];
     for (const id of node.inputs) {
-      const v = this.value(id);
+      let v = this.value(id);
+      // A constant for a later series slot (`cross(close, 50)`) is broadcast to the first input's length.
+      if (typeof v === 'number' && inputs.length > 0) v = new Float64Array(inputs[0].length).fill(v);
       if (!(v instanceof Float64Array)) {
         return this.fail('E_TYPE', `'${node.indicator}' needs series inputs, got ${kindOf(v)}`, node);
       }

@@ -275,17 +275,19 @@ class Checker {
       );
     }
     const args = e.args.map((a) => this.check(a));
-    const explicitSlots = ind.inputs.filter((i) => i === 'series' || i === 'series2').length;
-    const implicit = ind.inputs.filter((i) => i !== 'series' && i !== 'series2');
+    const explicitSlots = ind.inputs.filter(isExplicitInput).length;
+    const implicit = ind.inputs.filter((i) => !isExplicitInput(i));
     // Leading series arguments fill the caller-chosen inputs; the rest are parameters.
+    // Slots after the first (series2, series3) also take a constant number, broadcast:
+    // `cross(close, 50)`, `in_channel(close, 90, 110)`.
     let k = 0;
     const given: IrNode[] = [];
-    while (
-      k < args.length &&
-      given.length < explicitSlots &&
-      (args[k].type === 'series' || args[k].type === 'outputs')
-    ) {
-      given.push(args[k]);
+    while (k < args.length && given.length < explicitSlots) {
+      const a = args[k];
+      if (a.type === 'series' || a.type === 'outputs') given.push(a);
+      else if (given.length > 0 && a.type === 'scalar' && typeof constValueOf(a) === 'number') {
+        given.push({ op: 'const', type: 'scalar', value: constValueOf(a) as number, span: a.span });
+      } else break;
       k++;
     }
     for (const g of given) {
@@ -301,7 +303,7 @@ class Checker {
     const inputs: IrNode[] = [];
     let g = 0;
     for (const input of ind.inputs) {
-      if (input === 'series' || input === 'series2') {
+      if (isExplicitInput(input)) {
         if (g < given.length) inputs.push(given[g++]);
         else if (input === 'series') inputs.push(this.defaultColumn(ind, 'close', e));
         else {
@@ -412,9 +414,14 @@ class Checker {
   }
 }
 
+/** True for inputs the caller passes (`series`, `series2`, ...), false for OHLCV columns read implicitly. */
+export function isExplicitInput(input: string): boolean {
+  return input.startsWith('series');
+}
+
 /** `sma(series, period)`: the call signature, for hints. */
 export function signature(ind: Indicator): string {
-  const ins = ind.inputs.filter((i) => i === 'series' || i === 'series2');
+  const ins = ind.inputs.filter(isExplicitInput);
   return `usage: ${ind.id}(${[...ins, ...ind.params.map((p) => p.name)].join(', ')})`;
 }
 
