@@ -74,7 +74,8 @@ export class PostgresDriver extends PgQueryable implements Driver {
   private closed = false;
 
   constructor(
-    private readonly url: string,
+    /** The connection URL, credentials included. */
+    readonly url: string,
     private readonly log: Logger,
     poolSize = 10,
   ) {
