@@ -1,0 +1,168 @@
+// Crash and recovery with real worker processes on PostgreSQL.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freshDatabase, eventually, sleep, quietLogger } from './backends.js';
+import { Client, Store } from '../src/index.js';
+import { EFFECTS_TABLE, slow } from './fixtures/effect-jobs.js';
+
+const PG = process.env.BATON_PG_URL;
+const SCRIPT = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url));
+
+interface Proc {
+  child: ChildProcess;
+  id: string;
+  exited: Promise<number | null>;
+}
+
+function startWorker(url: string, env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+    env: { ...process.env, BATON_DATABASE_URL: url, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready (\S+)/.exec(out);
+      if (m) resolve({ child, id: m[1], exited });
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${out}`)));
+  });
+}
+
+describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
+  let url: string;
+  let store: Store;
+  let client: Client;
+  const procs: Proc[] = [];
+  beforeAll(async () => {
+    url = await freshDatabase();
+    store = await Store.open({ databaseUrl: url, logger: quietLogger() });
+    await store.migrate();
+    client = new Client(store);
+    await store.driver.query(EFFECTS_TABLE);
+  });
+  afterAll(async () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    await store.close();
+  });
+  const effects = (id: string) =>
+    store.driver.query<{ attempt: number; pid: number; phase: string }>(
+      'SELECT attempt, pid, phase FROM test_effects WHERE execution_id = $1 ORDER BY at',
+      [id],
+    );
+
+  it('a job whose worker is SIGKILLed mid-run completes once, on another worker', async () => {
+    const a = await startWorker(url, { LEASE_MS: '800' });
+    procs.push(a);
+    const { id } = await client.enqueue(slow, { ms: 1500 });
+    await eventually(
+      async () => (await effects(id)).some((e) => e.phase === 'start'),
+      10_000,
+      'job start on worker A',
+    );
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const b = await startWorker(url, { LEASE_MS: '800' });
+    procs.push(b);
+    const done = await client.waitFor(id, { timeout: '30s' });
+    expect(done.status).toBe('completed');
+    expect(done.attempts).toBe(2);
+    expect(done.workerId).toBe(b.id);
+    expect(done.errors.map((e) => e.code)).toEqual(['E_LEASE_EXPIRED']);
+    const fx = await effects(id);
+    // Started twice (at-least-once), finished exactly once, by B.
+    expect(fx.filter((e) => e.phase === 'start').map((e) => e.pid)).toEqual([a.child.pid, b.child.pid]);
+    expect(fx.filter((e) => e.phase === 'end').map((e) => e.pid)).toEqual([b.child.pid]);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  });
+
+  it('two worker processes never run two jobs of one key at once', async () => {
+    const ws = await Promise.all([
+      startWorker(url, { CONCURRENCY: '5' }),
+      startWorker(url, { CONCURRENCY: '5' }),
+    ]);
+    procs.push(...ws);
+    const jobs = await client.enqueueMany(
+      slow,
+      Array.from({ length: 24 }, (_, i) => ({
+        input: { ms: 20, key: `key-${i % 2}` },
+        options: { concurrencyKey: `key-${i % 2}` },
+      })),
+    );
+    for (const j of jobs) expect((await client.waitFor(j.id, { timeout: '60s' })).status).toBe('completed');
+    const spans = await store.driver.query<{ key: string; start: Date; end: Date; pid: number }>(
+      `SELECT s.key, s.at AS start, e.at AS end, s.pid FROM test_effects s
+       JOIN test_effects e ON e.execution_id = s.execution_id AND e.attempt = s.attempt AND e.phase = 'end'
+       WHERE s.phase = 'start' AND s.key IS NOT NULL ORDER BY s.at`,
+    );
+    expect(spans).toHaveLength(24);
+    for (const key of ['key-0', 'key-1']) {
+      const mine = spans.filter((s) => s.key === key);
+      for (let i = 1; i < mine.length; i++)
+        expect(mine[i].start.getTime()).toBeGreaterThanOrEqual(mine[i - 1].end.getTime());
+    }
+    // Both processes did work.
+    expect(new Set(spans.map((s) => s.pid)).size).toBe(2);
+    for (const w of ws) w.child.kill('SIGTERM');
+    await Promise.all(ws.map((w) => w.exited));
+  });
+
+  it('a paused worker (SIGSTOP) loses its job and cannot commit over the worker that took it', async () => {
+    const a = await startWorker(url, { LEASE_MS: '600' });
+    procs.push(a);
+    const { id } = await client.enqueue(slow, { ms: 300 });
+    await eventually(async () => (await effects(id)).length > 0, 10_000, 'start on A');
+    a.child.kill('SIGSTOP');
+    const b = await startWorker(url, { LEASE_MS: '600' });
+    procs.push(b);
+    const done = await client.waitFor(id, { timeout: '30s' });
+    expect(done.workerId).toBe(b.id);
+    a.child.kill('SIGCONT');
+    // A wakes up, finishes its stale attempt and tries to record it: the fence refuses.
+    await eventually(
+      async () => (await effects(id)).filter((e) => e.phase === 'end').length === 2,
+      10_000,
+      'A to finish its stale attempt',
+    );
+    await sleep(300);
+    const after = await client.get(id);
+    expect(after.status).toBe('completed');
+    expect(after.workerId).toBe(b.id);
+    expect(after.attempts).toBe(2);
+    expect(after.output).toEqual({ pid: b.child.pid });
+    for (const p of [a, b]) p.child.kill('SIGTERM');
+    await Promise.all([a.exited, b.exited]);
+  });
+
+  it('SIGTERM lets running jobs finish and gives unstarted ones back', async () => {
+    const a = await startWorker(url, { CONCURRENCY: '2', SHUTDOWN_MS: '5000' });
+    procs.push(a);
+    const jobs = await client.enqueueMany(
+      slow,
+      Array.from({ length: 6 }, () => ({ input: { ms: 400 } })),
+    );
+    await eventually(
+      async () => (await client.list({ status: 'running', name: 'slow' })).length >= 2,
+      10_000,
+      'two running',
+    );
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    const states = await Promise.all(jobs.map((j) => client.get(j.id)));
+    const completed = states.filter((s) => s.status === 'completed');
+    const queued = states.filter((s) => s.status === 'queued');
+    expect(completed.length).toBeGreaterThanOrEqual(2);
+    expect(completed.length + queued.length).toBe(6);
+    // Given back without spending an attempt.
+    for (const q of queued) expect(q.attempts).toBe(0);
+    const b = await startWorker(url);
+    procs.push(b);
+    for (const j of jobs) expect((await client.waitFor(j.id, { timeout: '30s' })).status).toBe('completed');
+    b.child.kill('SIGTERM');
+    await b.exited;
+  });
+});
