@@ -1,0 +1,108 @@
+// The database going away under a running worker: a real TCP proxy between the worker and
+// PostgreSQL is cut, refused for a while, then restored.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import net from 'node:net';
+import { freshDatabase, eventually, sleep, quietLogger, backends } from './backends.js';
+import { Client, Store, Worker, defineJob } from '../src/index.js';
+
+const PG = process.env.BATON_PG_URL;
+
+/** Forwards a local port to PostgreSQL; `cut()` drops every connection and refuses new ones until `restore()`. */
+class Proxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+  async listen(): Promise<void> {
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.targetHost);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+  async cut(): Promise<void> {
+    const closed = new Promise<void>((r) => this.server!.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+  restore(): Promise<void> {
+    return this.listen();
+  }
+}
+
+describe.skipIf(!PG)('database outage', () => {
+  let direct: Store;
+  let proxy: Proxy;
+  let viaProxy: Store;
+  beforeAll(async () => {
+    const url = await freshDatabase();
+    direct = await Store.open({ databaseUrl: url, logger: quietLogger() });
+    await direct.migrate();
+    const u = new URL(url);
+    proxy = new Proxy(u.hostname, Number(u.port || 5432));
+    await proxy.listen();
+    u.host = `127.0.0.1:${proxy.port}`;
+    viaProxy = await Store.open({ databaseUrl: u.toString(), logger: quietLogger() });
+  });
+  afterAll(async () => {
+    await viaProxy.close().catch(() => undefined);
+    await direct.close();
+  });
+
+  it('a worker keeps retrying while the database is down, then resumes and loses nothing', async () => {
+    const ran = new Map<number, number>();
+    const job = defineJob('outage', { queue: 'outage' }, async (input: { i: number }) => {
+      await sleep(input.i === 0 ? 600 : 1);
+      ran.set(input.i, (ran.get(input.i) ?? 0) + 1);
+      return input.i;
+    });
+    const worker = new Worker(viaProxy, { jobs: [job], lease: '20s', pollInterval: 100 });
+    await worker.start();
+    const client = new Client(direct);
+    // Job 0 is running when the database disappears; its completion has to wait for the way back.
+    const first = await client.enqueue(job, { i: 0 });
+    await eventually(async () => (await client.get(first.id)).status === 'running', 10_000, 'job 0 running');
+    await proxy.cut();
+    const during = await client.enqueueMany(
+      job,
+      Array.from({ length: 20 }, (_, k) => ({ input: { i: k + 1 } })),
+    );
+    await sleep(1500);
+    expect(ran.size).toBe(1); // job 0's handler finished, nothing else could be claimed
+    await proxy.restore();
+    for (const d of [first, ...during])
+      expect((await client.waitFor(d.id, { timeout: '30s' })).status).toBe('completed');
+    expect([...ran.values()].every((n) => n === 1)).toBe(true);
+    expect(ran.size).toBe(21);
+    await worker.stop();
+  });
+});
+
+for (const b of backends()) {
+  describe(`wake-ups (${b.name})`, () => {
+    it('passes the LISTEN self-check, and still finds work that arrived without a NOTIFY by polling', async () => {
+      const store = await b.open();
+      const job = defineJob('silent', { queue: 'silent' }, async () => 'found');
+      const worker = new Worker(store, { jobs: [job], pollInterval: 100 });
+      await worker.start();
+      expect(worker.listenWorks).toBe(true);
+      // A row written straight into the table sends no NOTIFY: only the poll can find it.
+      await store.driver.query(
+        `INSERT INTO baton.executions (id, name, queue, input) VALUES ('no-notify-1', 'silent', 'silent', 'null')`,
+      );
+      const e = await new Client(store).waitFor('no-notify-1', { timeout: '10s' });
+      expect(e.output).toBe('found');
+      await worker.stop();
+      await store.close();
+    });
+  });
+}
