@@ -75,8 +75,9 @@ class MoveCell {
   push(x: number): number {
     const r = this.ring;
     r.push(x);
-    if (!r.full || r.nan > 0) return NaN;
+    if (!r.full) return NaN;
     const old = r.back(this.period);
+    if (old !== old || x !== x) return NaN;
     if (this.pct !== this.pct) return (this.dir === 1 ? x > old : x < old) ? 1 : 0;
     if (old === 0) return 0;
     const change = ((x - old) / Math.abs(old)) * 100;

@@ -172,8 +172,9 @@ class RocCell {
   push(x: number): number {
     const r = this.ring;
     r.push(x);
-    if (!r.full || r.nan > 0) return NaN;
+    if (!r.full) return NaN;
     const old = r.back(this.period);
+    if (old !== old || x !== x) return NaN;
     return old !== 0.0 ? (x / old - 1.0) * 100.0 : 0.0;
   }
 }
