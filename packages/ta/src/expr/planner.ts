@@ -14,7 +14,7 @@ import { isTaError } from '../errors.js';
 import type { Indicator } from '../indicator.js';
 import { exprError } from './diagnostics.js';
 import type { ConstValue, ExprType, IrIndicator, IrNode } from './ir.js';
-import { constType, constValueOf } from './typecheck.js';
+import { constType, constValueOf } from './fold.js';
 
 interface PlanBase {
   /** Index of this node in {@link Plan.nodes}. Children always have smaller ids. */
