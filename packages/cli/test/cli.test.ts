@@ -1,0 +1,124 @@
+// The real `baton` binary, as a user runs it.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const run = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function baton(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, BATON_DATABASE_URL: '', ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('baton CLI (embedded PGlite)', () => {
+  let dir: string;
+  let g: string[];
+  let module: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
+    g = ['--data-dir', join(dir, 'db')];
+    module = fileURLToPath(new URL('./fixtures/greet-jobs.ts', import.meta.url));
+  });
+
+  it('has --help on every command', async () => {
+    for (const cmd of [
+      [],
+      ['migrate'],
+      ['worker'],
+      ['enqueue'],
+      ['jobs'],
+      ['jobs', 'list'],
+      ['jobs', 'show'],
+      ['jobs', 'cancel'],
+      ['jobs', 'retry'],
+      ['dev'],
+    ]) {
+      const r = await baton([...cmd, '--help']);
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: baton/);
+    }
+  });
+
+  it('migrates, runs a module in dev, and shows the job', async () => {
+    expect((await baton([...g, 'migrate'])).stdout).toMatch(/applied migrations 1/);
+    expect((await baton([...g, 'migrate'])).stdout).toMatch(/up to date/);
+    const dev = await baton([...g, 'dev', module]);
+    expect(dev.code).toBe(0);
+    expect(dev.stdout).toMatch(/demo enqueued/);
+    expect(dev.stdout).toMatch(/greet\s+default\s+completed\s+1\/3/);
+    expect(dev.stdout).toMatch(/\{"hello":"Ada"\}/);
+
+    const list = await baton([...g, 'jobs', 'list', '--json']);
+    const rows = JSON.parse(list.stdout) as { id: string; status: string }[];
+    expect(rows).toHaveLength(1);
+    const show = await baton([...g, 'jobs', 'show', rows[0].id]);
+    expect(show.stdout).toMatch(/status:\s+completed/);
+    expect(show.stdout).toMatch(/timeline:/);
+  });
+
+  it('enqueues by name, cancels and retries', async () => {
+    const r = await baton([
+      ...g,
+      'enqueue',
+      'greet',
+      '--input',
+      '{"name":"Grace"}',
+      '--delay',
+      '1h',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const { id } = JSON.parse(r.stdout) as { id: string };
+    expect((await baton([...g, 'jobs', 'cancel', id])).stdout).toMatch(/cancelled/);
+    expect((await baton([...g, 'jobs', 'list', '--status', 'cancelled'])).stdout).toContain(id);
+    expect((await baton([...g, 'jobs', 'retry', id])).stdout).toMatch(/requeued/);
+    expect((await baton([...g, 'jobs', 'show', id, '--json'])).stdout).toMatch(/"status": "queued"/);
+  });
+
+  it('prints one clear line and exits non-zero on errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [['enqueue', 'gret', '--input', '{}'], /E_UNKNOWN_JOB.*did you mean 'greet'/],
+      [['enqueue', 'greet', '--input', '{nope'], /E_NOT_JSON.*--input is not valid JSON/],
+      [['enqueue', 'greet', '--delay', '-1s'], /E_INVALID_OPTION.*must not be negative/],
+      [['jobs', 'show', 'missing-id'], /E_NOT_FOUND.*no execution with id 'missing-id'/],
+      [['jobs', 'list', '--status', 'sleeping'], /E_INVALID_OPTION.*--status 'sleeping'/],
+      [['worker', join(dir, 'nope.ts')], /E_CONFIG_INVALID.*does not exist/],
+      [['--database', 'postgres://u:pw@:x/db', 'migrate'], /E_DATABASE_URL.*malformed/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await baton([...g, ...args]);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    }
+    const verbose = await baton([...g, '--verbose', 'jobs', 'show', 'missing-id']);
+    expect(verbose.stderr).toMatch(/at .*:\d+/);
+  });
+
+  it('refuses an unknown command with usage help', async () => {
+    const r = await baton(['frobnicate']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+});
