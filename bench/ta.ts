@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import * as TI from 'technicalindicators';
 import * as TS from 'trading-signals';
-import { compute } from '../packages/ta/src/index.ts';
+import { compute } from '../packages/ta/src/index.js';
 
 const require = createRequire(import.meta.url);
 const talib = require('talib') as {

@@ -1,6 +1,6 @@
 /**
  * @baton/ta: technical-analysis kernels with TA-Lib parity, streaming forms with
- * snapshot/restore, and a metadata registry.
+ * snapshot/restore, a metadata registry, and the expression language.
  */
 export * from './errors.js';
 export type { Indicator, IndicatorMeta, ParamSpec, InputName } from './indicator.js';
@@ -30,4 +30,6 @@ export {
   type IndicatorDef,
   type Params,
 } from './define.js';
+export type { JsonValue } from './state.js';
 export * from './kernels.js';
+export * from './expr/index.js';
