@@ -74,7 +74,8 @@ export interface JobDefinition<I = unknown, O = unknown> {
   readonly timeoutMs: number | undefined;
   readonly heartbeatTimeoutMs: number | undefined;
   readonly schema: InputSchema<I> | undefined;
-  readonly handler: JobHandler<I, O>;
+  // Method syntax keeps definitions of different input types assignable to JobDefinition (for `jobs: [a, b]`).
+  handler(input: I, ctx: JobContext): Promise<O> | O;
 }
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:\-/]{0,199}$/;

@@ -22,7 +22,7 @@ import type { Store } from './store.js';
 
 export interface WorkerOptions {
   /** The jobs this worker runs. It claims only these names. */
-  jobs: readonly JobDefinition<never, unknown>[] | readonly JobDefinition[];
+  jobs: readonly JobDefinition[];
   /** Cron schedules this worker helps fire. */
   schedules?: readonly ScheduleDefinition[];
   /** Queues to serve. Default: every queue named by `jobs`. */
@@ -105,7 +105,7 @@ export class Worker {
     if (!Array.isArray(options.jobs) || options.jobs.length === 0) {
       throw new BatonError('E_INVALID_OPTION', 'a worker needs at least one job definition in `jobs`');
     }
-    for (const j of options.jobs as readonly JobDefinition[]) {
+    for (const j of options.jobs) {
       if (this.defs.has(j.name))
         throw new BatonError('E_DUPLICATE_DEFINITION', `job '${j.name}' is given to the worker twice`);
       this.defs.set(j.name, j);

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { backends, eventually, sleep, quietLogger } from './backends.js';
 import { Client, Store, Worker, defineJob } from '../src/index.js';
+import type { PostgresDriver } from '../src/driver/postgres.js';
 
 /** Tracks how many handlers run at once, overall and per key. */
 function tracker() {
