@@ -5,6 +5,8 @@
 // BENCH_BARS and BENCH_REPS override the size and the number of timed runs.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as TI from 'technicalindicators';
 import * as TS from 'trading-signals';
 import { compute } from '../packages/ta/src/index.js';
@@ -14,8 +16,12 @@ const talib = require('talib') as {
   execute(a: Record<string, unknown>): { result: Record<string, number[]> };
 };
 
+// Collect garbage before every timed run so one library's garbage is not billed to the next.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 const N = Number(process.env.BENCH_BARS ?? 1_000_000);
-const REPS = Number(process.env.BENCH_REPS ?? 7);
+const REPS = Number(process.env.BENCH_REPS ?? 11);
 const PEER_REPS = Math.max(1, Math.min(REPS, 3));
 
 // Seeded random walk (mulberry32), identical on every run.
@@ -53,6 +59,7 @@ function time(fn: () => unknown, reps: number, warm: number): number {
   for (let i = 0; i < warm; i++) keep(fn());
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
+    gc();
     const t0 = performance.now();
     const r = fn();
     ts.push(performance.now() - t0);
@@ -203,13 +210,20 @@ const cases: Record<string, Case> = {
 };
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-const per: Record<string, Record<string, number | string>> = {};
-let minSpeedup = Infinity;
 console.log(
   `ta bench: ${N.toLocaleString('en')} bars, median of ${REPS} runs (peers: ${PEER_REPS}), node ${process.version}`,
 );
+// Baton and the bare loops first, on a clean heap; then the peers (their inputs are plain arrays built up front).
+const batonMs: Record<string, number> = {};
+const bareMs: Record<string, number> = {};
 for (const [id, c] of Object.entries(cases)) {
-  const baton = time(c.baton, REPS, 2);
+  batonMs[id] = time(c.baton, REPS, 3);
+  if (c.bare) bareMs[id] = time(c.bare, REPS, 3);
+}
+const per: Record<string, Record<string, number | string>> = {};
+let minSpeedup = Infinity;
+for (const [id, c] of Object.entries(cases)) {
+  const baton = batonMs[id];
   const peers = {
     talib: time(c.talib, PEER_REPS, 1),
     technicalindicators: time(c.technicalindicators, PEER_REPS, 1),
@@ -227,9 +241,8 @@ for (const [id, c] of Object.entries(cases)) {
     speedup: round(speedup),
   };
   if (c.bare) {
-    const bare = time(c.bare, REPS, 2);
-    row.bare_loop_ms = round(bare);
-    row.vs_bare_loop = round(baton / bare);
+    row.bare_loop_ms = round(bareMs[id]);
+    row.vs_bare_loop = round(baton / bareMs[id]);
   }
   per[id] = row;
   console.log(

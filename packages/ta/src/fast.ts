@@ -266,7 +266,10 @@ export function adxBatch(hi: Float64Array, lo: Float64Array, cl: Float64Array, n
   let sumDx = 0;
   let adx = NaN;
   const last = 2 * n - 1;
-  for (let i = 0; i < len; i++) {
+  let i = 0;
+  // Warm-up loop (seeding); the steady-state loop below is kept separate so that the
+  // optimizing compiler sees it with full type feedback (one loop deoptimized ~5x).
+  for (; i < len && t <= last; i++) {
     const h = hi[i];
     const l = lo[i];
     const c = cl[i];
@@ -311,15 +314,64 @@ export function adxBatch(hi: Float64Array, lo: Float64Array, cl: Float64Array, n
       po[i] = 0;
       mo[i] = 0;
     }
-    if (idx < last) {
-      if (dx === dx) sumDx += dx;
-      continue;
-    }
+    if (dx === dx) sumDx += dx;
     if (idx === last) {
-      if (dx === dx) sumDx += dx;
       adx = sumDx / n;
-    } else if (dx === dx) {
-      adx = (adx * (n - 1) + dx) / n;
+      ao[i] = adx;
+    }
+  }
+  return adxSteady(hi, lo, cl, n, i, ao, po, mo, ph, pl, pc, pdm, mdm, trs, adx);
+}
+
+function adxSteady(
+  hi: Float64Array,
+  lo: Float64Array,
+  cl: Float64Array,
+  n: number,
+  from: number,
+  ao: Float64Array,
+  po: Float64Array,
+  mo: Float64Array,
+  ph: number,
+  pl: number,
+  pc: number,
+  pdm: number,
+  mdm: number,
+  trs: number,
+  adx: number,
+): Float64Array[] {
+  const len = hi.length;
+  const n1 = n - 1;
+  for (let i = from; i < len; i++) {
+    const h = hi[i];
+    const l = lo[i];
+    const c = cl[i];
+    if (h !== h || l !== l || c !== c) continue;
+    const diffP = h - ph;
+    const diffM = pl - l;
+    ph = h;
+    pl = l;
+    let tr = h - l;
+    const a = Math.abs(h - pc);
+    if (a > tr) tr = a;
+    const b = Math.abs(l - pc);
+    if (b > tr) tr = b;
+    pc = c;
+    mdm -= mdm / n;
+    pdm -= pdm / n;
+    if (diffM > 0 && diffP < diffM) mdm += diffM;
+    else if (diffP > 0 && diffP > diffM) pdm += diffP;
+    trs = trs - trs / n + tr;
+    if (!isZero(trs)) {
+      const mdi = 100.0 * (mdm / trs);
+      const pdi = 100.0 * (pdm / trs);
+      po[i] = pdi;
+      mo[i] = mdi;
+      const s = mdi + pdi;
+      if (!isZero(s)) adx = (adx * n1 + 100.0 * (Math.abs(mdi - pdi) / s)) / n;
+    } else {
+      po[i] = 0;
+      mo[i] = 0;
     }
     ao[i] = adx;
   }
