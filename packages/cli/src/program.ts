@@ -4,6 +4,7 @@ import { withStore, processIo, type GlobalOptions, type Io } from './context.js'
 import { enqueueCommand, jobsCommand } from './commands/jobs.js';
 import { workerCommand } from './commands/worker.js';
 import { devCommand } from './commands/dev.js';
+import { ExitCode, taCommand } from './commands/ta.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -32,6 +33,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(enqueueCommand(globals, io));
   program.addCommand(jobsCommand(globals, io));
   program.addCommand(devCommand(globals, io));
+  program.addCommand(taCommand());
   return program;
 }
 
@@ -46,6 +48,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ExitCode) return err.exitCode;
     const verbose = argv.includes('--verbose') || argv.includes('-v');
     if (err instanceof BatonError) io.err(`error [${err.code}]: ${err.message}`);
     else io.err(`error: ${(err as Error)?.message ?? String(err)}`);

@@ -1,7 +1,7 @@
 // The real `baton` binary, as a user runs it.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,22 @@ describe('baton CLI (embedded PGlite)', () => {
     }
     const verbose = await baton([...g, '--verbose', 'jobs', 'show', 'missing-id']);
     expect(verbose.stderr).toMatch(/at .*:\d+/);
+  });
+
+  it('runs @baton/ta as `baton ta`', async () => {
+    const csv = join(dir, 'bars.csv');
+    writeFileSync(
+      csv,
+      'timestamp,open,high,low,close,volume\n1,1,2,0.5,1.5,100\n2,1.5,2.5,1,2,120\n3,2,3,1.5,2.5,130\n',
+    );
+    const r = await baton(['ta', 'eval', 'sma(close, 2)', '--csv', csv, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ columns: { 'sma(close, 2)': [null, 1.75, 2.25] } });
+    const bad = await baton(['ta', 'eval', 'smaa(close, 2)', '--csv', csv]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unknown function 'smaa' at 1:1 — did you mean 'sma'\?/);
+    const list = await baton(['ta', 'list', '--json']);
+    expect(list.stdout).toMatch(/"id": ?"rsi"/);
   });
 
   it('refuses an unknown command with usage help', async () => {

@@ -200,17 +200,19 @@ export class Worker {
 
   private async selfCheckListen(): Promise<boolean> {
     const token = newId();
-    let got = false;
+    let heard!: () => void;
+    const arrived = new Promise<boolean>((resolve) => (heard = () => resolve(true)));
     const off = await this.store.driver.listen('baton_selfcheck', (p) => {
-      if (p === token) got = true;
+      if (p === token) heard();
     });
+    let timer: NodeJS.Timeout | undefined;
     try {
       await this.store.driver.notify('baton_selfcheck', token);
-      for (let i = 0; i < 40 && !got; i++) await sleep(50);
+      return await Promise.race([arrived, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
     } finally {
+      clearTimeout(timer);
       await off();
     }
-    return got;
   }
 
   private async refreshQueueLimits(): Promise<void> {
