@@ -10,7 +10,7 @@ import { CellMachine, SERIES, VALUE } from './common.js';
 const PAIR = ['series', 'series2'] as const;
 const CHANNEL = ['series', 'series2', 'series3'] as const;
 
-/** 1: a crossed above b; −1: crossed below; 0: neither. Remembers the previous bar. */
+/** Crossing of a over b (up, down or either), from this bar and the previous one. */
 class CrossMachine implements Machine {
   pa = NaN;
   pb = NaN;
