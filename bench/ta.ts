@@ -1,9 +1,13 @@
 // `npm run bench -- ta`: Baton's batch kernels beside talib (TA-Lib C through its node
 // binding), technicalindicators and trading-signals over one 1,000,000-bar series, plus
 // bare Float64Array loops for SMA and EMA as the single-pass reference. Each timing is
-// the median of several runs after warm-up. Last line: one JSON object.
-// BENCH_BARS and BENCH_REPS override the size and the number of timed runs.
+// the median of several runs after warm-up, with a forced GC before each run. Each
+// library's inputs (typed arrays for Baton, plain arrays or candle objects for the peers,
+// all built from the same series) exist only while that library is timed, so no library
+// pays for marking another's inputs. Every peer's last value is checked against Baton's.
+// Last line: one JSON object. BENCH_BARS and BENCH_REPS override the size and run count.
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -44,10 +48,22 @@ for (let i = 0; i < N; i++) {
   high[i] = Math.max(o, px) * (1 + rnd() * 0.004);
   low[i] = Math.min(o, px) * (1 - rnd() * 0.004);
 }
-const closeA = Array.from(close);
-const highA = Array.from(high);
-const lowA = Array.from(low);
-const candles = closeA.map((c, i) => ({ high: highA[i], low: lowA[i], close: c }));
+// Peers' input forms, built from the same series only while a peer runs (see `peerInputs`).
+interface PeerInputs {
+  closeA: number[];
+  highA: number[];
+  lowA: number[];
+  candles: { high: number; low: number; close: number }[];
+}
+let peer: PeerInputs | undefined;
+function peerInputs(): PeerInputs {
+  const closeA = Array.from(close);
+  const highA = Array.from(high);
+  const lowA = Array.from(low);
+  const candles = closeA.map((c, i) => ({ high: highA[i], low: lowA[i], close: c }));
+  return { closeA, highA, lowA, candles };
+}
+const P = (): PeerInputs => peer!;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,11 +88,12 @@ function keep(r: unknown): void {
   else if (r && typeof r === 'object') sink += Object.keys(r).length;
 }
 
-function tsLoop<I>(make: () => { add(x: I): unknown }, inputs: I[]): unknown[] {
-  const ind = make();
-  const out = new Array<unknown>(inputs.length);
-  for (let i = 0; i < inputs.length; i++) out[i] = ind.add(inputs[i]);
-  return out;
+/** trading-signals' batch form: `updates(inputs)` (one `update` per bar, results in an array). */
+function tsUpdates<I>(
+  make: () => { updates(xs: I[], replace?: boolean): unknown[] },
+  inputs: I[],
+): unknown[] {
+  return make().updates(inputs, false);
 }
 
 /** Bare single-pass loops: the floor for a one-pass kernel (no NaN handling, no validation). */
@@ -112,31 +129,48 @@ interface Case {
   technicalindicators: () => unknown;
   trading_signals: () => unknown;
   bare?: () => unknown;
+  /** Baton output and peer field compared on the last bar (talib, technicalindicators, trading-signals). */
+  check: { baton: string; talib: string; ti?: string; ts?: string };
+}
+
+/** The last bar's value of a result, for the sanity check. */
+function lastValue(r: unknown, field?: string): number {
+  let v: unknown = r;
+  if (Array.isArray(v)) v = v[v.length - 1];
+  else if (v instanceof Float64Array) v = v[v.length - 1];
+  if (field !== undefined && v !== null && typeof v === 'object') {
+    v = (v as Record<string, unknown>)[field];
+    if (Array.isArray(v) || v instanceof Float64Array) v = v[v.length - 1];
+  }
+  return typeof v === 'number' ? v : Number(v);
 }
 
 const cases: Record<string, Case> = {
   sma: {
     baton: () => compute('sma', [close], { period: 20 }),
     talib: () =>
-      talib.execute({ name: 'SMA', startIdx: 0, endIdx: N - 1, inReal: closeA, optInTimePeriod: 20 }),
-    technicalindicators: () => TI.SMA.calculate({ period: 20, values: closeA }),
-    trading_signals: () => tsLoop(() => new TS.SMA(20), closeA),
+      talib.execute({ name: 'SMA', startIdx: 0, endIdx: N - 1, inReal: P().closeA, optInTimePeriod: 20 }),
+    technicalindicators: () => TI.SMA.calculate({ period: 20, values: P().closeA }),
+    trading_signals: () => tsUpdates(() => new TS.SMA(20), P().closeA),
     bare: () => bareSma(close, 20),
+    check: { baton: 'value', talib: 'outReal' },
   },
   ema: {
     baton: () => compute('ema', [close], { period: 20 }),
     talib: () =>
-      talib.execute({ name: 'EMA', startIdx: 0, endIdx: N - 1, inReal: closeA, optInTimePeriod: 20 }),
-    technicalindicators: () => TI.EMA.calculate({ period: 20, values: closeA }),
-    trading_signals: () => tsLoop(() => new TS.EMA(20), closeA),
+      talib.execute({ name: 'EMA', startIdx: 0, endIdx: N - 1, inReal: P().closeA, optInTimePeriod: 20 }),
+    technicalindicators: () => TI.EMA.calculate({ period: 20, values: P().closeA }),
+    trading_signals: () => tsUpdates(() => new TS.EMA(20), P().closeA),
     bare: () => bareEma(close, 20),
+    check: { baton: 'value', talib: 'outReal' },
   },
   rsi: {
     baton: () => compute('rsi', [close], { period: 14 }),
     talib: () =>
-      talib.execute({ name: 'RSI', startIdx: 0, endIdx: N - 1, inReal: closeA, optInTimePeriod: 14 }),
-    technicalindicators: () => TI.RSI.calculate({ period: 14, values: closeA }),
-    trading_signals: () => tsLoop(() => new TS.RSI(14), closeA),
+      talib.execute({ name: 'RSI', startIdx: 0, endIdx: N - 1, inReal: P().closeA, optInTimePeriod: 14 }),
+    technicalindicators: () => TI.RSI.calculate({ period: 14, values: P().closeA }),
+    trading_signals: () => tsUpdates(() => new TS.RSI(14), P().closeA),
+    check: { baton: 'value', talib: 'outReal' },
   },
   macd: {
     baton: () => compute('macd', [close], { fast_period: 12, slow_period: 26, signal_period: 9 }),
@@ -145,21 +179,23 @@ const cases: Record<string, Case> = {
         name: 'MACD',
         startIdx: 0,
         endIdx: N - 1,
-        inReal: closeA,
+        inReal: P().closeA,
         optInFastPeriod: 12,
         optInSlowPeriod: 26,
         optInSignalPeriod: 9,
       }),
     technicalindicators: () =>
       TI.MACD.calculate({
-        values: closeA,
+        values: P().closeA,
         fastPeriod: 12,
         slowPeriod: 26,
         signalPeriod: 9,
         SimpleMAOscillator: false,
         SimpleMASignal: false,
       }),
-    trading_signals: () => tsLoop(() => new TS.MACD(new TS.EMA(12), new TS.EMA(26), new TS.EMA(9)), closeA),
+    trading_signals: () =>
+      tsUpdates(() => new TS.MACD(new TS.EMA(12), new TS.EMA(26), new TS.EMA(9)), P().closeA),
+    check: { baton: 'macd', talib: 'outMACD', ti: 'MACD', ts: 'macd' },
   },
   bbands: {
     baton: () => compute('bbands', [close], { period: 20, nbdevup: 2, nbdevdn: 2 }),
@@ -168,14 +204,15 @@ const cases: Record<string, Case> = {
         name: 'BBANDS',
         startIdx: 0,
         endIdx: N - 1,
-        inReal: closeA,
+        inReal: P().closeA,
         optInTimePeriod: 20,
         optInNbDevUp: 2,
         optInNbDevDn: 2,
         optInMAType: 0,
       }),
-    technicalindicators: () => TI.BollingerBands.calculate({ period: 20, values: closeA, stdDev: 2 }),
-    trading_signals: () => tsLoop(() => new TS.BollingerBands(20, 2), closeA),
+    technicalindicators: () => TI.BollingerBands.calculate({ period: 20, values: P().closeA, stdDev: 2 }),
+    trading_signals: () => tsUpdates(() => new TS.BollingerBands(20, 2), P().closeA),
+    check: { baton: 'upper', talib: 'outRealUpperBand', ti: 'upper', ts: 'upper' },
   },
   atr: {
     baton: () => compute('atr', [high, low, close], { period: 14 }),
@@ -184,13 +221,15 @@ const cases: Record<string, Case> = {
         name: 'ATR',
         startIdx: 0,
         endIdx: N - 1,
-        high: highA,
-        low: lowA,
-        close: closeA,
+        high: P().highA,
+        low: P().lowA,
+        close: P().closeA,
         optInTimePeriod: 14,
       }),
-    technicalindicators: () => TI.ATR.calculate({ high: highA, low: lowA, close: closeA, period: 14 }),
-    trading_signals: () => tsLoop(() => new TS.ATR(14), candles),
+    technicalindicators: () =>
+      TI.ATR.calculate({ high: P().highA, low: P().lowA, close: P().closeA, period: 14 }),
+    trading_signals: () => tsUpdates(() => new TS.ATR(14), P().candles),
+    check: { baton: 'value', talib: 'outReal' },
   },
   adx: {
     baton: () => compute('adx', [high, low, close], { period: 14 }),
@@ -199,36 +238,63 @@ const cases: Record<string, Case> = {
         name: 'ADX',
         startIdx: 0,
         endIdx: N - 1,
-        high: highA,
-        low: lowA,
-        close: closeA,
+        high: P().highA,
+        low: P().lowA,
+        close: P().closeA,
         optInTimePeriod: 14,
       }),
-    technicalindicators: () => TI.ADX.calculate({ high: highA, low: lowA, close: closeA, period: 14 }),
-    trading_signals: () => tsLoop(() => new TS.ADX(14), candles),
+    technicalindicators: () =>
+      TI.ADX.calculate({ high: P().highA, low: P().lowA, close: P().closeA, period: 14 }),
+    trading_signals: () => tsUpdates(() => new TS.ADX(14), P().candles),
+    check: { baton: 'adx', talib: 'outReal', ti: 'adx' },
   },
 };
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadBefore = load();
 console.log(
-  `ta bench: ${N.toLocaleString('en')} bars, median of ${REPS} runs (peers: ${PEER_REPS}), node ${process.version}`,
+  `ta bench: ${N.toLocaleString('en')} bars, median of ${REPS} runs (peers: ${PEER_REPS}), node ${process.version}, load ${loadBefore}`,
 );
-// Baton and the bare loops first, on a clean heap; then the peers (their inputs are plain arrays built up front).
+// Baton and the bare loops first, with only the typed-array inputs alive.
 const batonMs: Record<string, number> = {};
 const bareMs: Record<string, number> = {};
+const batonLast: Record<string, number> = {};
 for (const [id, c] of Object.entries(cases)) {
   batonMs[id] = time(c.baton, REPS, 3);
+  batonLast[id] = lastValue(c.baton(), c.check.baton);
   if (c.bare) bareMs[id] = time(c.bare, REPS, 3);
+}
+// Then each peer, with its own input form built just before and released after.
+type PeerName = 'talib' | 'technicalindicators' | 'trading_signals';
+const PEERS: PeerName[] = ['talib', 'technicalindicators', 'trading_signals'];
+const peerMs: Record<string, Partial<Record<PeerName, number>>> = {};
+const mismatches: string[] = [];
+for (const name of PEERS) {
+  peer = peerInputs();
+  for (const [id, c] of Object.entries(cases)) {
+    (peerMs[id] ??= {})[name] = time(c[name], PEER_REPS, 1);
+    // Sanity check: the peer computed the same indicator (last bar within 1%; seeding
+    // differences fade over 1M bars, technicalindicators rounds RSI to 2 decimals).
+    const field = name === 'talib' ? c.check.talib : name === 'technicalindicators' ? c.check.ti : c.check.ts;
+    const raw = c[name]();
+    const got = lastValue(name === 'talib' ? (raw as { result: unknown }).result : raw, field);
+    const want = batonLast[id];
+    if (!(Math.abs(got - want) <= 0.01 * Math.max(1, Math.abs(want)))) {
+      mismatches.push(`${id}/${name}: last value ${got}, Baton ${want}`);
+    }
+  }
+  peer = undefined;
+  gc();
 }
 const per: Record<string, Record<string, number | string>> = {};
 let minSpeedup = Infinity;
 for (const [id, c] of Object.entries(cases)) {
   const baton = batonMs[id];
-  const peers = {
-    talib: time(c.talib, PEER_REPS, 1),
-    technicalindicators: time(c.technicalindicators, PEER_REPS, 1),
-    trading_signals: time(c.trading_signals, PEER_REPS, 1),
-  };
+  const peers = peerMs[id] as Record<PeerName, number>;
   const [fastestPeer, fastestMs] = Object.entries(peers).sort((a, b) => a[1] - b[1])[0];
   const speedup = fastestMs / baton;
   minSpeedup = Math.min(minSpeedup, speedup);
@@ -250,6 +316,16 @@ for (const [id, c] of Object.entries(cases)) {
   );
 }
 if (sink < 0) console.log(sink);
+for (const m of mismatches) console.log(`sanity check FAILED: ${m}`);
+const loadAfter = load();
+console.log(`load average before ${loadBefore}, after ${loadAfter}`);
 console.log(
-  JSON.stringify({ suite: 'ta', min_speedup_vs_fastest_peer: round(minSpeedup), per_indicator: per }),
+  JSON.stringify({
+    suite: 'ta',
+    min_speedup_vs_fastest_peer: round(minSpeedup),
+    load_before: loadBefore,
+    load_after: loadAfter,
+    sanity_check_failures: mismatches,
+    per_indicator: per,
+  }),
 );
