@@ -1,6 +1,9 @@
 -- Baton's first schema. Every unit of work (job, workflow, activity) is a row of baton.executions
 -- with one status machine: queued -> running -> completed | failed | cancelled, and running -> waiting
 -- for a workflow suspended on a sleep, signal, child or activity.
+--
+-- No index mentions a column that completing an execution changes (status, output, finished_at):
+-- a completion is then a HOT update that writes no index entry. See docs/decisions/0006.
 
 CREATE SCHEMA IF NOT EXISTS baton;
 
@@ -26,22 +29,24 @@ CREATE TABLE baton.executions (
   parent_id         text,
   lease_owner       text,
   cancel_requested  boolean NOT NULL DEFAULT false,
+  -- True exactly while the execution is queued: what claims look for.
+  claimable         boolean NOT NULL DEFAULT true,
+  -- True while a running execution occupies a slot of a global limit (queue concurrency or key).
+  holds_slot        boolean NOT NULL DEFAULT false,
   created_at        timestamptz NOT NULL DEFAULT now(),
   started_at        timestamptz,
   finished_at       timestamptz
-);
+) WITH (fillfactor = 70);
 
--- What a claim scans: only queued rows, in the order they are served.
-CREATE INDEX executions_queued_idx ON baton.executions (queue, priority DESC, run_at, id)
-  WHERE status = 'queued';
--- Running rows are few; counting them per queue or key (limits) and finding a dead worker's rows reads this.
-CREATE INDEX executions_running_idx ON baton.executions (queue, concurrency_key)
-  WHERE status = 'running';
+-- What a claim scans: only claimable rows, in the order they are served.
+CREATE INDEX executions_claimable_idx ON baton.executions (queue, priority DESC, run_at, id)
+  WHERE claimable;
+-- Running executions under a global limit, counted per queue and per key when claiming.
+CREATE INDEX executions_slots_idx ON baton.executions (queue, concurrency_key)
+  WHERE holds_slot;
 CREATE UNIQUE INDEX executions_idempotency_idx ON baton.executions (name, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX executions_parent_idx ON baton.executions (parent_id) WHERE parent_id IS NOT NULL;
--- Retention pruning deletes the oldest finished rows first.
-CREATE INDEX executions_finished_idx ON baton.executions (finished_at) WHERE finished_at IS NOT NULL;
 
 -- Live workers. A worker's heartbeat renews the lease on everything it runs in one small UPDATE,
 -- instead of one UPDATE per running execution.

@@ -4,6 +4,7 @@ import { toJsonText, type Json } from './json.js';
 import { newId } from './ids.js';
 import { checkName, isJobDefinition, type JobDefinition } from './job.js';
 import { insertExecutions, type NewExecution } from './sql/enqueue.js';
+import { wakeupSql } from './wakeup.js';
 import {
   EXECUTION_COLUMNS,
   toExecution,
@@ -112,38 +113,7 @@ export class Client {
       return this.toRow(def, item.input, item.options ?? {}, items.length > 1 ? `item ${i}` : undefined);
     });
     const out = await insertExecutions(this.store.driver, rows);
-    return this.resolveDuplicates(rows, out);
-  }
-
-  private async resolveDuplicates(
-    rows: NewExecution[],
-    out: { id: string | null; key: string | null; name: string; inserted: boolean }[],
-  ): Promise<Enqueued[]> {
-    // A key that repeats inside the batch, or that another client inserted after our snapshot, is looked up again.
-    const firstByKey = new Map<string, string>();
-    const result: Enqueued[] = out.map((r) => {
-      if (r.inserted && r.key !== null) firstByKey.set(`${r.name}\0${r.key}`, r.id as string);
-      return { id: r.id as string, created: r.inserted };
-    });
-    for (let i = 0; i < result.length; i++) {
-      if (result[i].id) continue;
-      const k = `${rows[i].name}\0${rows[i].idempotencyKey}`;
-      let id = firstByKey.get(k);
-      if (!id) {
-        const found = await this.store.driver.query<{ id: string }>(
-          'SELECT id FROM baton.executions WHERE name = $1 AND idempotency_key = $2',
-          [rows[i].name, rows[i].idempotencyKey],
-        );
-        id = found[0]?.id;
-      }
-      if (!id)
-        throw new BatonError(
-          'E_INVALID_STATE',
-          `enqueue of '${rows[i].name}' with idempotency key '${rows[i].idempotencyKey}' conflicted but the existing execution vanished; try again`,
-        );
-      result[i] = { id, created: false };
-    }
-    return result;
+    return out.map((o) => ({ id: o.id, created: o.inserted }));
   }
 
   private toRow<I>(
@@ -314,6 +284,7 @@ export class Client {
       `WITH c AS (
          UPDATE baton.executions
          SET status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
+             claimable = false,
              cancel_requested = true,
              finished_at = CASE WHEN status = 'running' THEN finished_at ELSE now() END
          WHERE id = $1 AND status IN ('queued', 'running', 'waiting')
@@ -337,12 +308,12 @@ export class Client {
     const rows = await this.store.driver.query(
       `WITH r AS (
          UPDATE baton.executions
-         SET status = 'queued', attempts = 0, run_at = now(), finished_at = NULL, started_at = NULL,
-             cancel_requested = false, lease_owner = NULL
+         SET status = 'queued', claimable = true, attempts = 0, run_at = now(), finished_at = NULL,
+             started_at = NULL, cancel_requested = false, lease_owner = NULL
          WHERE id = $1 AND status IN ('failed', 'cancelled')
-         RETURNING queue
+         RETURNING queue, run_at, concurrency_key
        )
-       SELECT (SELECT count(pg_notify('baton_work', queue)) FROM r) AS n FROM r`,
+       SELECT (${wakeupSql('r')}) AS n FROM r`,
       [String(id)],
     );
     if (rows.length === 0) {
@@ -433,10 +404,11 @@ export async function pruneFinished(
       `WITH gone AS (
          DELETE FROM baton.executions WHERE id IN (
            SELECT id FROM baton.executions
-           WHERE finished_at IS NOT NULL
-             AND ((status = 'completed' AND finished_at < now() - $1::float8 * interval '1 millisecond')
-               OR (status IN ('failed', 'cancelled') AND finished_at < now() - $2::float8 * interval '1 millisecond'))
-           ORDER BY finished_at LIMIT 1000)
+           WHERE (status = 'completed' AND finished_at < now() - $1::float8 * interval '1 millisecond')
+              OR (status IN ('failed', 'cancelled') AND finished_at < now() - $2::float8 * interval '1 millisecond')
+           -- Ids are time-ordered: walking the primary key from the oldest finds prunable rows first,
+           -- without an index on finished_at (which would cost every completion an index write).
+           ORDER BY id LIMIT 1000)
          RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,
       [r.completedMs, r.failedMs],

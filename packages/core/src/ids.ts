@@ -2,6 +2,19 @@ import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let seq = 0;
+// Random bytes are drawn 4 KiB at a time: one syscall per 256 ids instead of one per id.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return out;
+}
 
 /**
  * A UUIDv7: time-ordered, so new executions land at the right edge of the primary-key
@@ -18,7 +31,7 @@ export function newId(): string {
     lastMs = ms;
     seq = 0;
   }
-  const b = randomBytes(16);
+  const b = random16();
   b[0] = Math.floor(ms / 2 ** 40) & 0xff;
   b[1] = Math.floor(ms / 2 ** 32) & 0xff;
   b[2] = (ms >>> 24) & 0xff;

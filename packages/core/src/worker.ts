@@ -5,6 +5,7 @@ import { toJsonText, type Json } from './json.js';
 import { newId } from './ids.js';
 import { retryDelayMs, checkName, type JobContext, type JobDefinition } from './job.js';
 import { errorToJson } from './execution.js';
+import { Attempt } from './attempt.js';
 import { claimLimited, claimUnlimited, type ClaimedRow } from './sql/claim.js';
 import {
   completeMany,
@@ -13,7 +14,22 @@ import {
   type AttemptOutcome,
   type Completion,
 } from './sql/finish.js';
-import { heartbeat, recoverExpired, registerWorker, saveProgress, unregisterWorker } from './sql/workers.js';
+import {
+  heartbeat,
+  recoverExpired,
+  recoverOrphans,
+  registerWorker,
+  saveProgress,
+  unregisterWorker,
+} from './sql/workers.js';
+import { WAKEUP_CHANNEL, parseWakeup } from './wakeup.js';
+
+/** How often a worker looks for running executions whose owner is not registered at all. */
+const ORPHAN_SWEEP_MS = 5 * 60_000;
+/** Claims a worker keeps on their way at once. */
+const MAX_CLAIMS_IN_FLIGHT = 2;
+/** Most completions written in one statement. */
+const COMPLETION_BATCH = 1000;
 import { fireDueSchedules, upsertSchedules, type ScheduleDefinition } from './schedule.js';
 import { pruneFinished } from './client.js';
 import { isConnectionError } from './driver/postgres.js';
@@ -51,10 +67,7 @@ export interface WorkerOptions {
 
 interface Running {
   row: ClaimedRow;
-  controller: AbortController;
-  cancelRequested: boolean;
-  timedOut: boolean;
-  shutdown: boolean;
+  attempt: Attempt;
   heartbeatTimer: NodeJS.Timeout | undefined;
 }
 
@@ -81,19 +94,25 @@ export class Worker {
   private readonly buffer: ClaimedRow[] = [];
   private readonly running = new Map<string, Running>();
   private limitedQueues: string[] = [];
+  /** Set when keyed work may be claimable: a keyed enqueue, a poll, or a keyed job finishing. */
+  private keyedWork = true;
   private unlimitedQueues: string[] = [];
-  private claiming = false;
-  private claimAgain = false;
+  private claimsInFlight = 0;
+  /** Rows asked for by claims in flight, so that two claims never ask for the same room. */
+  private reserved = 0;
+  private backingOff = false;
   private exhausted = false;
   private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = 0;
   private claimErrors = 0;
   private pending: Completion[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly flushes = new Set<Promise<void>>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly progress = new Map<string, string>();
   private timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>)[] = [];
   private lastPrune = 0;
+  private lastOrphanSweep = Date.now();
   private idleWaiters: (() => void)[] = [];
   /** Whether NOTIFY reached this worker in the start-up self-check. */
   listenWorks = false;
@@ -170,9 +189,7 @@ export class Worker {
     await this.refreshQueueLimits();
 
     this.unlisten.push(
-      await db.listen('baton_work', (queue) => {
-        if (this.queues.includes(queue)) this.wake();
-      }),
+      await db.listen(WAKEUP_CHANNEL, (payload) => this.onWakeup(payload)),
       await db.listen('baton_cancel', (id) => this.requestCancel(id)),
     );
     this.listenWorks = await this.selfCheckListen();
@@ -192,7 +209,14 @@ export class Worker {
     };
     every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.beat(), 'heartbeat');
     every(Math.min(5000, Math.max(100, Math.floor(this.leaseMs / 2))), () => this.maintain(), 'maintenance');
-    every(this.pollMs, async () => this.wake(), 'poll');
+    every(
+      this.pollMs,
+      async () => {
+        this.keyedWork = true;
+        this.wake();
+      },
+      'poll',
+    );
     this.log.info({ queues: this.queues, jobs: this.names, concurrency: this.concurrency }, 'worker started');
     void this.maintain().catch(() => undefined);
     this.wake();
@@ -208,7 +232,10 @@ export class Worker {
     let timer: NodeJS.Timeout | undefined;
     try {
       await this.store.driver.notify('baton_selfcheck', token);
-      return await Promise.race([arrived, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
+      return await Promise.race([
+        arrived,
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000))),
+      ]);
     } finally {
       clearTimeout(timer);
       await off();
@@ -225,51 +252,68 @@ export class Worker {
     this.unlimitedQueues = this.queues.filter((q) => !limited.has(q));
   }
 
-  /** Asks the claim loop to look for work now. */
+  private onWakeup(payload: string): void {
+    const w = parseWakeup(payload);
+    if (!w || !this.queues.includes(w.queue)) return;
+    if (w.keyed) this.keyedWork = true;
+    const wait = w.dueAtMs === undefined ? 0 : w.dueAtMs - Date.now();
+    if (wait > 1) this.scheduleWake(wait);
+    else this.wake();
+  }
+
+  /** Asks for work now. */
   private wake(): void {
     if (this.state !== 'running') return;
     this.exhausted = false;
-    if (this.claiming) {
-      this.claimAgain = true;
-      return;
-    }
-    void this.claimLoop();
+    this.pumpClaims();
   }
 
-  private capacity(): number {
-    return this.concurrency + this.prefetch - this.running.size - this.buffer.length;
+  /**
+   * Starts claims while there is room: up to MAX_CLAIMS_IN_FLIGHT at once, each of at most half
+   * the prefetch, so that a batch is always on its way while the local buffer drains.
+   */
+  private pumpClaims(): void {
+    const batch = Math.max(1, Math.ceil((this.concurrency + this.prefetch) / 2));
+    while (
+      this.state === 'running' &&
+      !this.exhausted &&
+      !this.backingOff &&
+      this.claimsInFlight < MAX_CLAIMS_IN_FLIGHT
+    ) {
+      const room = this.concurrency + this.prefetch - this.running.size - this.buffer.length - this.reserved;
+      // Wait for a worthwhile batch unless nothing at all is waiting locally.
+      if (room < 1 || (room < batch / 2 && this.buffer.length > 0)) return;
+      const want = Math.min(room, batch);
+      this.claimsInFlight++;
+      this.reserved += want;
+      void this.claim(want)
+        .then(
+          (got) => {
+            this.claimErrors = 0;
+            if (got < want) this.exhausted = true;
+          },
+          (err: unknown) => this.claimFailed(err),
+        )
+        .finally(() => {
+          this.claimsInFlight--;
+          this.reserved -= want;
+          this.pumpClaims();
+        });
+    }
   }
 
-  private async claimLoop(): Promise<void> {
-    this.claiming = true;
-    try {
-      do {
-        this.claimAgain = false;
-        // Claim in batches: only when the local buffer has run low, and then fill it.
-        while (
-          this.state === 'running' &&
-          !this.exhausted &&
-          this.buffer.length <= this.prefetch / 2 &&
-          this.capacity() > 0
-        ) {
-          const want = this.capacity();
-          const got = await this.claim(want);
-          this.claimErrors = 0;
-          if (got < want) this.exhausted = true;
-        }
-      } while (this.claimAgain && this.state === 'running');
-    } catch (err) {
-      this.claimErrors++;
-      const delay = Math.min(10_000, 100 * 2 ** Math.min(this.claimErrors, 7)) * (0.5 + Math.random() / 2);
-      this.log.warn(
-        { err: (err as Error).message, retryInMs: Math.round(delay) },
-        isConnectionError(err) ? 'database unreachable while claiming; retrying' : 'claim failed; retrying',
-      );
-      this.scheduleWake(delay);
-    } finally {
-      this.claiming = false;
-    }
-    if (this.exhausted && this.state === 'running') await this.armNextRunTimer().catch(() => undefined);
+  private claimFailed(err: unknown): void {
+    this.claimErrors++;
+    const delay = Math.min(10_000, 100 * 2 ** Math.min(this.claimErrors, 7)) * (0.5 + Math.random() / 2);
+    this.log.warn(
+      { err: (err as Error).message, retryInMs: Math.round(delay) },
+      isConnectionError(err) ? 'database unreachable while claiming; retrying' : 'claim failed; retrying',
+    );
+    this.backingOff = true;
+    setTimeout(() => {
+      this.backingOff = false;
+      this.wake();
+    }, delay).unref?.();
   }
 
   private async claim(want: number): Promise<number> {
@@ -278,15 +322,18 @@ export class Worker {
     if (this.unlimitedQueues.length > 0) {
       rows = await claimUnlimited(db, this.id, this.unlimitedQueues, this.names, want);
     }
-    if (rows.length < want) {
+    // The limited path costs a transaction: run it only when it can find something.
+    if (rows.length < want && (this.limitedQueues.length > 0 || this.keyedWork)) {
+      const asked = want - rows.length;
       const limited = await claimLimited(
         db,
         this.id,
         this.limitedQueues,
         this.unlimitedQueues,
         this.names,
-        want - rows.length,
+        asked,
       );
+      if (limited.rows.length < asked && this.limitedQueues.length === 0) this.keyedWork = false;
       rows = rows.concat(limited.rows);
       if (limited.retryInMs !== undefined) this.scheduleWake(limited.retryInMs);
     }
@@ -305,20 +352,12 @@ export class Worker {
     return rows.length;
   }
 
-  /** When the queue ran dry, wake up exactly when the next delayed job becomes due (or at the poll). */
-  private async armNextRunTimer(): Promise<void> {
-    const rows = await this.store.driver.query<{ wait_ms: number | null }>(
-      `SELECT (extract(epoch FROM min(run_at) - now()) * 1000)::float8 AS wait_ms FROM baton.executions
-       WHERE status = 'queued' AND queue = ANY($1::text[]) AND name = ANY($2::text[]) AND run_at > now()`,
-      [this.queues, this.names],
-      'baton_next_run',
-    );
-    const wait = rows[0]?.wait_ms;
-    if (wait !== null && wait !== undefined && wait < this.pollMs) this.scheduleWake(Math.max(1, wait));
-  }
-
+  /** Wakes the claim loop in `ms`, unless an earlier wake-up is already set. */
   private scheduleWake(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.wakeTimer && this.wakeAt <= at) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       this.wake();
@@ -331,37 +370,29 @@ export class Worker {
       const row = this.buffer.shift()!;
       void this.runOne(row);
     }
-    if (this.state === 'running' && this.buffer.length <= this.prefetch / 2 && !this.exhausted) this.wake();
+    if (this.state === 'running' && !this.exhausted) this.pumpClaims();
   }
 
   private requestCancel(id: string): void {
-    const r = this.running.get(id);
-    if (r && !r.cancelRequested) {
-      r.cancelRequested = true;
-      r.controller.abort(new BatonError('E_CANCELLED', `execution ${id} was cancelled`));
-    }
-    // A cancelled job still in the buffer is given back; the claim of the cancelled row then finds it cancelled.
+    // A job still in the local buffer is not running yet; its claim is given back or run, and a
+    // running cancel is seen at its next heartbeat.
+    this.running
+      .get(id)
+      ?.attempt.abort('cancelled', new BatonError('E_CANCELLED', `execution ${id} was cancelled`));
   }
 
   private async runOne(row: ClaimedRow): Promise<void> {
     const def = this.defs.get(row.name)!;
-    const controller = new AbortController();
-    const r: Running = {
-      row,
-      controller,
-      cancelRequested: false,
-      timedOut: false,
-      shutdown: false,
-      heartbeatTimer: undefined,
-    };
+    const attempt = new Attempt();
+    const r: Running = { row, attempt, heartbeatTimer: undefined };
     this.running.set(row.id, r);
     const log = this.log;
     const armHeartbeatTimeout = () => {
       if (def.heartbeatTimeoutMs === undefined) return;
       if (r.heartbeatTimer) clearTimeout(r.heartbeatTimer);
       r.heartbeatTimer = setTimeout(() => {
-        r.timedOut = true;
-        controller.abort(
+        attempt.abort(
+          'timeout',
           new BatonError('E_TIMEOUT', `job '${row.name}' sent no heartbeat for ${def.heartbeatTimeoutMs} ms`),
         );
       }, def.heartbeatTimeoutMs);
@@ -372,7 +403,9 @@ export class Worker {
       queue: row.queue,
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
-      signal: controller.signal,
+      get signal() {
+        return attempt.signal;
+      },
       get logger() {
         return log.child({ job: row.name, execution: row.id, attempt: row.attempts });
       },
@@ -384,21 +417,11 @@ export class Worker {
     };
     let timeout: NodeJS.Timeout | undefined;
     try {
-      let input = row.input;
-      if (def.schema) {
-        try {
-          input = def.schema.parse(input);
-        } catch (err) {
-          throw new NonRetryableError(
-            `stored input of job '${row.name}' does not match its schema: ${(err as Error).message}`,
-          );
-        }
-      }
       armHeartbeatTimeout();
       if (def.timeoutMs !== undefined) {
         timeout = setTimeout(() => {
-          r.timedOut = true;
-          controller.abort(
+          attempt.abort(
+            'timeout',
             new BatonError(
               'E_TIMEOUT',
               `job '${row.name}' attempt ${row.attempts} timed out after ${def.timeoutMs} ms`,
@@ -406,16 +429,12 @@ export class Worker {
           );
         }, def.timeoutMs);
       }
-      // Racing against the abort ends the attempt on timeout, cancellation or shutdown even if the handler ignores its signal.
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-      });
-      aborted.catch(() => undefined);
-      const output = await Promise.race([Promise.resolve(def.handler(input as never, ctx)), aborted]);
-      if (r.cancelRequested || r.timedOut || r.shutdown) throw controller.signal.reason;
+      const result = await attempt.run(() => def.handler(this.parseInput(def, row), ctx));
+      // An abort ends the attempt even if the handler ignores its signal and returns later.
+      if (!result.ok) throw result.error;
       let text: string;
       try {
-        text = toJsonText(output === undefined ? null : output, `result of job '${row.name}'`);
+        text = toJsonText(result.output === undefined ? null : result.output, `result of job '${row.name}'`);
       } catch (err) {
         throw new NonRetryableError((err as Error).message, { cause: err });
       }
@@ -428,16 +447,28 @@ export class Worker {
       if (r.heartbeatTimer) clearTimeout(r.heartbeatTimer);
       this.running.delete(row.id);
       this.progress.delete(row.id);
+      if (row.holds_slot) this.keyedWork = true;
       this.dispatch();
       if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private parseInput(def: JobDefinition, row: ClaimedRow): unknown {
+    if (!def.schema) return row.input;
+    try {
+      return def.schema.parse(row.input);
+    } catch (err) {
+      throw new NonRetryableError(
+        `stored input of job '${row.name}' does not match its schema: ${(err as Error).message}`,
+      );
     }
   }
 
   private async recordFailure(r: Running, def: JobDefinition, err: unknown): Promise<void> {
     const { row } = r;
     let outcome: AttemptOutcome;
-    if (r.shutdown) outcome = { kind: 'released' };
-    else if (r.cancelRequested) outcome = { kind: 'cancelled' };
+    if (r.attempt.abortedBy === 'shutdown') outcome = { kind: 'released' };
+    else if (r.attempt.abortedBy === 'cancelled') outcome = { kind: 'cancelled' };
     else if (err instanceof NonRetryableError || row.attempts >= row.max_attempts)
       outcome = { kind: 'failed' };
     else outcome = { kind: 'retry', delayMs: retryDelayMs(def, row.attempts) };
@@ -462,6 +493,8 @@ export class Worker {
           'attempt outcome not recorded: this worker no longer holds the job (its lease expired)',
         );
     });
+    // Nobody is notified of a retry: this worker wakes itself when it is due (others find it by polling).
+    if (outcome.kind === 'retry') this.scheduleWake(Math.max(1, outcome.delayMs));
   }
 
   /** Retries a write through connection loss, with backoff, until it succeeds or the worker is past stopping. */
@@ -484,21 +517,26 @@ export class Worker {
     }
   }
 
+  /**
+   * Writes completions in batches. Two batches may be in flight at once, on two connections, so
+   * the database keeps both cores busy; a batch holds at most COMPLETION_BATCH rows so that a slow
+   * write does not snowball into an ever larger one.
+   */
   private scheduleFlush(): void {
-    if (this.flushing || this.flushTimer) return;
-    const run = () => {
+    if (this.flushTimer || this.flushes.size >= 2 || this.pending.length === 0) return;
+    this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        if (this.pending.length > 0) this.scheduleFlush();
+      const p = this.flush().finally(() => {
+        this.flushes.delete(p);
+        this.scheduleFlush();
       });
-    };
-    if (this.completionDelayMs > 0) this.flushTimer = setTimeout(run, this.completionDelayMs);
-    else this.flushTimer = setTimeout(run, 0);
+      this.flushes.add(p);
+      this.scheduleFlush();
+    }, this.completionDelayMs);
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending.splice(0);
+    const batch = this.pending.splice(0, COMPLETION_BATCH);
     if (batch.length === 0) return;
     await this.withRetry(`record ${batch.length} completions`, async () => {
       const recorded = await completeMany(this.store.driver, this.id, batch);
@@ -536,6 +574,12 @@ export class Worker {
   private async maintain(): Promise<void> {
     if (this.state !== 'running') return;
     const recovered = await recoverExpired(this.store.driver);
+    if (Date.now() - this.lastOrphanSweep > ORPHAN_SWEEP_MS) {
+      this.lastOrphanSweep = Date.now();
+      recovered.push(
+        ...(await recoverOrphans(this.store.driver, Math.max(ORPHAN_SWEEP_MS, 3 * this.leaseMs))),
+      );
+    }
     if (recovered.length > 0) {
       this.log.warn(
         { executions: recovered.length },
@@ -555,10 +599,15 @@ export class Worker {
 
   /** Resolves when nothing is running or buffered (tests and the demo use it). */
   async idle(): Promise<void> {
-    while (this.running.size > 0 || this.buffer.length > 0 || this.pending.length > 0 || this.flushing) {
+    while (
+      this.running.size > 0 ||
+      this.buffer.length > 0 ||
+      this.pending.length > 0 ||
+      this.flushes.size > 0
+    ) {
       if (this.running.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
       else await sleep(5);
-      if (this.flushing) await this.flushing;
+      await Promise.all(this.flushes);
     }
   }
 
@@ -579,7 +628,7 @@ export class Worker {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const db = this.store.driver;
     await Promise.all(this.unlisten.map((off) => off().catch(() => undefined)));
-    while (this.claiming) await sleep(5);
+    while (this.claimsInFlight > 0) await sleep(5);
     const unstarted = this.buffer.splice(0).map((r) => r.id);
     await this.withRetry(
       'release unstarted jobs',
@@ -588,14 +637,13 @@ export class Worker {
     const deadline = Date.now() + deadlineMs;
     while (this.running.size > 0 && Date.now() < deadline) await sleep(10);
     for (const r of this.running.values()) {
-      r.shutdown = true;
-      r.controller.abort(new BatonError('E_WORKER_STOPPED', `worker ${this.id} is shutting down`));
+      r.attempt.abort('shutdown', new BatonError('E_WORKER_STOPPED', `worker ${this.id} is shutting down`));
     }
     while (this.running.size > 0) await sleep(5);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.flushing) await this.flushing;
-    await this.flush();
+    await Promise.all(this.flushes);
+    while (this.pending.length > 0) await this.flush();
     await this.beat().catch(() => undefined);
     await unregisterWorker(db, this.id).catch((err) =>
       this.log.warn({ err: (err as Error).message }, 'could not unregister worker'),

@@ -1,5 +1,5 @@
 // Crash and recovery with real worker processes on PostgreSQL.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freshDatabase, eventually, sleep, quietLogger } from './backends.js';
@@ -44,8 +44,14 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
     client = new Client(store);
     await store.driver.query(EFFECTS_TABLE);
   });
+  afterEach(async () => {
+    // A failed test must not leave workers behind to take the next test's jobs.
+    for (const p of procs.splice(0)) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  });
   afterAll(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
     await store.close();
   });
   const effects = (id: string) =>
@@ -81,16 +87,17 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
   });
 
   it('two worker processes never run two jobs of one key at once', async () => {
+    // Six keys and two handlers per process: neither process can take all the work, so both compete for every key.
     const ws = await Promise.all([
-      startWorker(url, { CONCURRENCY: '5' }),
-      startWorker(url, { CONCURRENCY: '5' }),
+      startWorker(url, { CONCURRENCY: '2' }),
+      startWorker(url, { CONCURRENCY: '2' }),
     ]);
     procs.push(...ws);
     const jobs = await client.enqueueMany(
       slow,
-      Array.from({ length: 24 }, (_, i) => ({
-        input: { ms: 20, key: `key-${i % 2}` },
-        options: { concurrencyKey: `key-${i % 2}` },
+      Array.from({ length: 36 }, (_, i) => ({
+        input: { ms: 30, key: `key-${i % 6}` },
+        options: { concurrencyKey: `key-${i % 6}` },
       })),
     );
     for (const j of jobs) expect((await client.waitFor(j.id, { timeout: '60s' })).status).toBe('completed');
@@ -99,8 +106,8 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
        JOIN test_effects e ON e.execution_id = s.execution_id AND e.attempt = s.attempt AND e.phase = 'end'
        WHERE s.phase = 'start' AND s.key IS NOT NULL ORDER BY s.at`,
     );
-    expect(spans).toHaveLength(24);
-    for (const key of ['key-0', 'key-1']) {
+    expect(spans).toHaveLength(36);
+    for (const key of ['key-0', 'key-1', 'key-2', 'key-3', 'key-4', 'key-5']) {
       const mine = spans.filter((s) => s.key === key);
       for (let i = 1; i < mine.length; i++)
         expect(mine[i].start.getTime()).toBeGreaterThanOrEqual(mine[i - 1].end.getTime());

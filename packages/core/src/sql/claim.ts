@@ -9,9 +9,11 @@ export interface ClaimedRow {
   input: unknown;
   attempts: number;
   max_attempts: number;
+  /** True when the claim took a slot of a global limit (limited path). */
+  holds_slot: boolean;
 }
 
-const RETURNING = 'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts';
+const RETURNING = 'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot';
 
 /**
  * The fast path: claims up to `limit` queued jobs of unlimited queues that carry no concurrency
@@ -28,16 +30,19 @@ export function claimUnlimited(
   const single = queues.length === 1;
   return db.query<ClaimedRow>(
     `WITH picked AS (
-       SELECT id FROM baton.executions
-       WHERE status = 'queued' AND ${single ? 'queue = $1::text' : 'queue = ANY($1::text[])'}
+       SELECT ctid FROM baton.executions
+       WHERE claimable AND ${single ? 'queue = $1::text' : 'queue = ANY($1::text[])'}
          AND run_at <= now() AND concurrency_key IS NULL AND name = ANY($2::text[])
+         -- A worker declared dead claims nothing until it has registered again.
+         AND EXISTS (SELECT 1 FROM baton.workers WHERE id = $4)
        ORDER BY priority DESC, run_at, id
        LIMIT $3
        FOR UPDATE SKIP LOCKED
      )
      UPDATE baton.executions e
-     SET status = 'running', attempts = e.attempts + 1, lease_owner = $4, started_at = now()
-     FROM picked WHERE e.id = picked.id
+     SET status = 'running', claimable = false, attempts = e.attempts + 1, lease_owner = $4, started_at = now()
+     -- The rows are locked, so their ctid is stable: joining on it skips a primary-key lookup per row.
+     FROM picked WHERE e.ctid = picked.ctid
      RETURNING ${RETURNING}`,
     [single ? queues[0] : queues, names, limit, workerId],
     single ? 'baton_claim_one_queue' : 'baton_claim_queues',
@@ -64,7 +69,7 @@ interface Candidate {
 /**
  * The limited path, for queues with a global concurrency or rate limit and for jobs with a
  * concurrency key. Candidates are picked with SKIP LOCKED; then every affected queue and key is
- * serialised with a transaction-scoped advisory lock, the running counts are read after the lock
+ * serialised with a transaction-scoped advisory lock, the running counts (rows that hold a slot) are read after the lock
  * (a fresh snapshot), and only what fits is claimed. Whoever claims the same key next waits for
  * this commit and then sees these rows running, so a limit holds across all workers.
  *
@@ -87,13 +92,13 @@ export async function claimLimited(
            SELECT id, priority, run_at, concurrency_key, concurrency_limit,
                   row_number() OVER (PARTITION BY concurrency_key ORDER BY priority DESC, run_at, id) AS rank
            FROM baton.executions
-           WHERE status = 'queued' AND run_at <= now() AND name = ANY($3::text[])
+           WHERE claimable AND run_at <= now() AND name = ANY($3::text[])
              AND (queue = ANY($1::text[]) OR (queue = ANY($2::text[]) AND concurrency_key IS NOT NULL))
          ) c
          WHERE concurrency_key IS NULL OR rank <= coalesce(concurrency_limit, 1)
          ORDER BY priority DESC, run_at, id
          LIMIT $4
-       ) AND e.status = 'queued'
+       ) AND e.claimable
        ORDER BY e.priority DESC, e.run_at, e.id
        FOR UPDATE SKIP LOCKED`,
       [limitedQueues, unlimitedQueues, names, limit * 4],
@@ -113,13 +118,13 @@ export async function claimLimited(
     const queueRows = await tx.query<QueueLimitRow>(
       `SELECT q.name, q.concurrency_limit, q.rate_limit, q.rate_interval_ms, q.tokens,
               (extract(epoch FROM now() - q.tokens_at) * 1000)::float8 AS age_ms,
-              (SELECT count(*)::int FROM baton.executions e WHERE e.status = 'running' AND e.queue = q.name) AS running
+              (SELECT count(*)::int FROM baton.executions e WHERE e.holds_slot AND e.queue = q.name) AS running
        FROM baton.queues q WHERE q.name = ANY($1::text[])`,
       [queues],
     );
     const keyRows = await tx.query<{ key: string; running: number }>(
       `SELECT concurrency_key AS key, count(*)::int AS running FROM baton.executions
-       WHERE status = 'running' AND concurrency_key = ANY($1::text[]) GROUP BY concurrency_key`,
+       WHERE holds_slot AND concurrency_key = ANY($1::text[]) GROUP BY concurrency_key`,
       [keys],
     );
 
@@ -169,8 +174,9 @@ export async function claimLimited(
     if (chosen.length === 0) return { rows: [], retryInMs };
     const rows = await tx.query<ClaimedRow>(
       `UPDATE baton.executions e
-       SET status = 'running', attempts = e.attempts + 1, lease_owner = $2, started_at = now()
-       WHERE e.id = ANY($1::text[]) AND e.status = 'queued'
+       SET status = 'running', claimable = false, holds_slot = true, attempts = e.attempts + 1,
+           lease_owner = $2, started_at = now()
+       WHERE e.id = ANY($1::text[]) AND e.claimable AND EXISTS (SELECT 1 FROM baton.workers WHERE id = $2)
        RETURNING ${RETURNING}`,
       [chosen, workerId],
     );

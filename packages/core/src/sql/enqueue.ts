@@ -1,4 +1,6 @@
 import type { Queryable } from '../driver/types.js';
+import { wakeupSql } from '../wakeup.js';
+import { BatonError } from '../errors.js';
 
 /** One execution to insert. `input` is JSON text, already checked. */
 export interface NewExecution {
@@ -22,13 +24,13 @@ export interface NewExecution {
 /**
  * Inserts executions in one round trip and wakes the workers of their queues in the same
  * statement. Rows whose (name, idempotency key) exists already are not inserted; the ids of the
- * existing rows are returned for them instead, with `inserted = false` (`id` is null when the
- * existing row is not visible to this statement: a duplicate inside the batch, or a concurrent insert).
+ * existing rows are returned for them instead, with `inserted = false`. Results are in the order
+ * of `rows`.
  */
 export async function insertExecutions(
   db: Queryable,
   rows: readonly NewExecution[],
-): Promise<{ id: string | null; key: string | null; name: string; inserted: boolean }[]> {
+): Promise<{ id: string; inserted: boolean }[]> {
   const payload = JSON.stringify(
     rows.map((r) => ({
       id: r.id,
@@ -46,20 +48,8 @@ export async function insertExecutions(
       parent_id: r.parentId,
     })),
   );
-  const found = await db.query<{
-    requested_id: string;
-    id: string | null;
-    key: string | null;
-    name: string;
-    inserted: boolean;
-  }>(
-    `WITH src AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
-         id text, kind text, name text, queue text, priority int, run_at_ms float8, delay_ms float8,
-         max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
-         parent_id text)
-     ),
-     ins AS (
+  const inserted = await db.query<{ id: string }>(
+    `WITH ins AS (
        INSERT INTO baton.executions (id, kind, name, queue, priority, run_at, max_attempts, input,
                                      idempotency_key, concurrency_key, concurrency_limit, parent_id)
        SELECT id, kind, name, queue, priority,
@@ -67,21 +57,47 @@ export async function insertExecutions(
                    WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond'
                    ELSE now() END,
               max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id
-       FROM src
+       FROM jsonb_to_recordset($1::jsonb) AS r(
+         id text, kind text, name text, queue text, priority int, run_at_ms float8, delay_ms float8,
+         max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
+         parent_id text)
        ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id, queue, run_at
+       RETURNING id, queue, run_at, concurrency_key
      ),
-     woken AS (
-       SELECT count(pg_notify('baton_work', q)) AS n FROM (SELECT DISTINCT queue AS q FROM ins) x
-     )
-     SELECT s.id AS requested_id, coalesce(i.id, e.id) AS id, s.idempotency_key AS key, s.name,
-            i.id IS NOT NULL AS inserted, (SELECT n FROM woken) AS woken
-     FROM src s
-     LEFT JOIN ins i ON i.id = s.id
-     LEFT JOIN baton.executions e ON i.id IS NULL AND e.name = s.name AND e.idempotency_key = s.idempotency_key`,
+     woken AS (${wakeupSql('ins')})
+     SELECT id, (SELECT n FROM woken) AS woken FROM ins`,
     [payload],
+    'baton_enqueue',
   );
-  // The statement does not promise row order: answer in the order of `rows`.
-  const byRequest = new Map(found.map((f) => [f.requested_id, f]));
-  return rows.map((r) => byRequest.get(r.id)!);
+  const created = new Set(inserted.map((r) => r.id));
+  if (created.size === rows.length) return rows.map((r) => ({ id: r.id, inserted: true }));
+
+  // Only rows with an idempotency key can have been skipped: find what they collided with (an
+  // earlier row of this batch, or a row already stored).
+  const firstInBatch = new Map<string, string>();
+  for (const r of rows) if (created.has(r.id)) firstInBatch.set(`${r.name}\0${r.idempotencyKey}`, r.id);
+  const missing = rows.filter(
+    (r) => !created.has(r.id) && !firstInBatch.has(`${r.name}\0${r.idempotencyKey}`),
+  );
+  const stored = new Map<string, string>();
+  if (missing.length > 0) {
+    const found = await db.query<{ id: string; name: string; key: string }>(
+      `SELECT e.id, e.name, e.idempotency_key AS key FROM baton.executions e
+       JOIN unnest($1::text[], $2::text[]) AS k(name, key) ON e.name = k.name AND e.idempotency_key = k.key`,
+      [missing.map((r) => r.name), missing.map((r) => r.idempotencyKey)],
+    );
+    for (const f of found) stored.set(`${f.name}\0${f.key}`, f.id);
+  }
+  return rows.map((r) => {
+    if (created.has(r.id)) return { id: r.id, inserted: true };
+    const key = `${r.name}\0${r.idempotencyKey}`;
+    const id = firstInBatch.get(key) ?? stored.get(key);
+    if (!id) {
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `enqueue of '${r.name}' with idempotency key '${r.idempotencyKey}' conflicted, but the execution it conflicted with was deleted meanwhile; enqueue again`,
+      );
+    }
+    return { id, inserted: false };
+  });
 }

@@ -18,13 +18,18 @@ export async function completeMany(
   workerId: string,
   done: readonly Completion[],
 ): Promise<Set<string>> {
+  // Outputs and attempt numbers travel as JSON objects keyed by id, looked up per row. A join with
+  // unnest() would let the planner, trusting statistics taken while every row was still queued,
+  // pick a nested loop that rescans the whole batch for every row.
+  const outputs = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.output}`).join(',')}}`;
+  const attempts = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.attempt}`).join(',')}}`;
   const rows = await db.query<{ id: string }>(
     `UPDATE baton.executions e
-     SET status = 'completed', output = c.output::jsonb, finished_at = now()
-     FROM unnest($1::text[], $2::int[], $3::text[]) AS c(id, attempt, output)
-     WHERE e.id = c.id AND e.attempts = c.attempt AND e.lease_owner = $4 AND e.status = 'running'
+     SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
+     WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
+       AND e.status = 'running'
      RETURNING e.id`,
-    [done.map((d) => d.id), done.map((d) => d.attempt), done.map((d) => d.output), workerId],
+    [done.map((d) => d.id), outputs, attempts, workerId],
     'baton_complete_many',
   );
   return new Set(rows.map((r) => r.id));
@@ -51,6 +56,8 @@ export async function finishAttempt(
   const rows = await db.query(
     `UPDATE baton.executions
      SET status = $4::text,
+         claimable = ($4::text = 'queued'),
+         holds_slot = false,
          attempts = CASE WHEN $5::boolean THEN attempts - 1 ELSE attempts END,
          run_at = CASE WHEN $4::text = 'queued' THEN now() + $6::float8 * interval '1 millisecond' ELSE run_at END,
          error = coalesce($7::jsonb, error),
@@ -83,7 +90,9 @@ export async function releaseUnstarted(
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const rows = await db.query(
-    `UPDATE baton.executions SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, started_at = NULL
+    `UPDATE baton.executions
+     SET status = 'queued', claimable = true, holds_slot = false, attempts = attempts - 1, lease_owner = NULL,
+         started_at = NULL
      WHERE id = ANY($1::text[]) AND lease_owner = $2 AND status = 'running'
      RETURNING id`,
     [ids, workerId],

@@ -1,4 +1,4 @@
-import type { Queryable } from '../driver/types.js';
+import type { Driver, Queryable } from '../driver/types.js';
 
 export interface WorkerRegistration {
   id: string;
@@ -46,11 +46,11 @@ export async function saveProgress(
   progress: Map<string, string>,
 ): Promise<void> {
   if (progress.size === 0) return;
+  const byId = `{${[...progress].map(([id, p]) => `${JSON.stringify(id)}:${p}`).join(',')}}`;
   await db.query(
-    `UPDATE baton.executions e SET progress = p.progress::jsonb
-     FROM unnest($1::text[], $2::text[]) AS p(id, progress)
-     WHERE e.id = p.id AND e.lease_owner = $3 AND e.status = 'running'`,
-    [[...progress.keys()], [...progress.values()], workerId],
+    `UPDATE baton.executions e SET progress = $2::jsonb -> e.id
+     WHERE e.id = ANY($1::text[]) AND e.lease_owner = $3 AND e.status = 'running'`,
+    [[...progress.keys()], byId, workerId],
   );
 }
 
@@ -58,31 +58,60 @@ export async function unregisterWorker(db: Queryable, workerId: string): Promise
   await db.query('DELETE FROM baton.workers WHERE id = $1', [workerId]);
 }
 
+const REQUEUE_LOST = `
+  SET status = CASE WHEN e.cancel_requested THEN 'cancelled'
+                    WHEN e.attempts >= e.max_attempts THEN 'failed' ELSE 'queued' END,
+      claimable = NOT e.cancel_requested AND e.attempts < e.max_attempts,
+      holds_slot = false,
+      finished_at = CASE WHEN e.cancel_requested OR e.attempts >= e.max_attempts THEN now() ELSE NULL END,
+      error = jsonb_build_object('code', 'E_LEASE_EXPIRED', 'message',
+                'worker ' || e.lease_owner || ' stopped renewing its lease during attempt ' || e.attempts,
+                'attempt', e.attempts, 'at', now()),
+      errors = coalesce(e.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('code', 'E_LEASE_EXPIRED',
+                'message', 'worker ' || e.lease_owner || ' stopped renewing its lease during attempt ' || e.attempts,
+                'attempt', e.attempts, 'at', now())),
+      lease_owner = NULL`;
+
 /**
  * Any worker runs this periodically; no control plane is needed. Workers whose lease expired
- * are removed, and what they (or any worker no longer registered) were running is put back in
- * the queue, or failed when it has no attempts left, or cancelled when that was requested.
- * Returns how many executions were recovered.
+ * are removed and what they were running is put back in the queue, or failed when it has no
+ * attempts left, or cancelled when that was requested — in one transaction, so a crash in
+ * between cannot strand it. Returns the executions recovered.
  */
-export async function recoverExpired(db: Queryable): Promise<{ id: string; status: string }[]> {
+export async function recoverExpired(driver: Driver): Promise<{ id: string; status: string }[]> {
+  return driver.transaction(async (tx) => {
+    const dead = await tx.query<{ id: string }>(
+      `DELETE FROM baton.workers WHERE heartbeat_at < now() - lease_ms * interval '1 millisecond' RETURNING id`,
+      [],
+      'baton_expire_workers',
+    );
+    if (dead.length === 0) return [];
+    // Running rows have no index of their own (it would cost every claim an index write); a worker
+    // dying is rare enough for this scan.
+    return tx.query<{ id: string; status: string }>(
+      `UPDATE baton.executions e ${REQUEUE_LOST}
+       WHERE e.status = 'running' AND e.lease_owner = ANY($1::text[])
+       RETURNING e.id, e.status`,
+      [dead.map((d) => d.id)],
+    );
+  });
+}
+
+/**
+ * The safety net behind recoverExpired: running executions whose owner is not registered at
+ * all (for example a worker that unregistered while its last writes failed). Run rarely.
+ */
+export async function recoverOrphans(
+  db: Queryable,
+  olderThanMs: number,
+): Promise<{ id: string; status: string }[]> {
+  // Only rows started long ago: a worker declared dead re-registers at its next heartbeat, and
+  // its newest claims must not be taken from it meanwhile.
   return db.query(
-    `WITH dead AS (
-       DELETE FROM baton.workers WHERE heartbeat_at < now() - lease_ms * interval '1 millisecond' RETURNING id
-     )
-     UPDATE baton.executions e
-     SET status = CASE WHEN e.cancel_requested THEN 'cancelled'
-                       WHEN e.attempts >= e.max_attempts THEN 'failed' ELSE 'queued' END,
-         finished_at = CASE WHEN e.cancel_requested OR e.attempts >= e.max_attempts THEN now() ELSE NULL END,
-         error = jsonb_build_object('code', 'E_LEASE_EXPIRED', 'message',
-                   'worker ' || e.lease_owner || ' stopped renewing its lease during attempt ' || e.attempts,
-                   'attempt', e.attempts, 'at', now()),
-         errors = coalesce(e.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('code', 'E_LEASE_EXPIRED',
-                   'message', 'worker ' || e.lease_owner || ' stopped renewing its lease during attempt ' || e.attempts,
-                   'attempt', e.attempts, 'at', now())),
-         lease_owner = NULL
-     WHERE e.status = 'running'
-       AND (e.lease_owner IN (SELECT id FROM dead)
-            OR NOT EXISTS (SELECT 1 FROM baton.workers w WHERE w.id = e.lease_owner))
+    `UPDATE baton.executions e ${REQUEUE_LOST}
+     WHERE e.status = 'running' AND e.started_at < now() - $1::float8 * interval '1 millisecond'
+       AND NOT EXISTS (SELECT 1 FROM baton.workers w WHERE w.id = e.lease_owner)
      RETURNING e.id, e.status`,
+    [olderThanMs],
   );
 }
