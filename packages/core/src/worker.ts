@@ -172,14 +172,7 @@ export class Worker {
     this.state = 'running';
     const db = this.store.driver;
     await this.store.checkSchema();
-    await registerWorker(db, {
-      id: this.id,
-      hostname: hostname(),
-      pid: process.pid,
-      queues: this.queues,
-      names: this.names,
-      leaseMs: this.leaseMs,
-    });
+    await this.register();
     await db.query(
       `INSERT INTO baton.definitions (kind, name, queue) SELECT 'job', n, q FROM unnest($1::text[], $2::text[]) AS x(n, q)
        ON CONFLICT (kind, name) DO UPDATE SET queue = excluded.queue, updated_at = now()`,
@@ -550,18 +543,22 @@ export class Worker {
     });
   }
 
+  private register(): Promise<void> {
+    return registerWorker(this.store.driver, {
+      id: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      queues: this.queues,
+      names: this.names,
+      leaseMs: this.leaseMs,
+    });
+  }
+
   private async beat(): Promise<void> {
     const { alive, cancelled } = await heartbeat(this.store.driver, this.id, [...this.running.keys()]);
     if (!alive && this.state === 'running') {
       this.log.warn('this worker was declared dead by another (missed heartbeats); registering again');
-      await registerWorker(this.store.driver, {
-        id: this.id,
-        hostname: hostname(),
-        pid: process.pid,
-        queues: this.queues,
-        names: this.names,
-        leaseMs: this.leaseMs,
-      });
+      await this.register();
     }
     for (const id of cancelled) this.requestCancel(id);
     if (this.progress.size > 0) {
