@@ -8,10 +8,10 @@
 CREATE SCHEMA IF NOT EXISTS baton;
 
 CREATE TABLE baton.executions (
-  id                text PRIMARY KEY,
+  id                text COLLATE "C" PRIMARY KEY,
   kind              text NOT NULL DEFAULT 'job' CHECK (kind IN ('job', 'workflow', 'activity')),
-  name              text NOT NULL,
-  queue             text NOT NULL DEFAULT 'default',
+  name              text COLLATE "C" NOT NULL,
+  queue             text COLLATE "C" NOT NULL DEFAULT 'default',
   status            text NOT NULL DEFAULT 'queued'
                     CHECK (status IN ('queued', 'running', 'waiting', 'completed', 'failed', 'cancelled')),
   priority          integer NOT NULL DEFAULT 0,
@@ -23,11 +23,11 @@ CREATE TABLE baton.executions (
   error             jsonb,
   errors            jsonb,
   progress          jsonb,
-  idempotency_key   text,
-  concurrency_key   text,
+  idempotency_key   text COLLATE "C",
+  concurrency_key   text COLLATE "C",
   concurrency_limit integer CHECK (concurrency_limit IS NULL OR concurrency_limit >= 1),
-  parent_id         text,
-  lease_owner       text,
+  parent_id         text COLLATE "C",
+  lease_owner       text COLLATE "C",
   cancel_requested  boolean NOT NULL DEFAULT false,
   -- True exactly while the execution is queued: what claims look for.
   claimable         boolean NOT NULL DEFAULT true,
