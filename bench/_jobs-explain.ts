@@ -1,12 +1,16 @@
 // Where Baton's claim and completion time goes, statement by statement, without a worker:
 //   node --import tsx bench/_jobs-explain.ts [--jobs N] [--batch N] [--quiet] [--alter 'SQL']
 // Enqueues N jobs into a fresh database, then replays what the high-throughput worker does (claim a
-// batch, complete it in one statement) from one connection, timing each statement on the server with
-// EXPLAIN (ANALYZE, BUFFERS) for a few sampled rounds and by wall clock for the others.
+// batch, complete it in one statement) from one connection, calling the engine's own statement
+// functions. A few sampled rounds run under EXPLAIN (ANALYZE, BUFFERS); the others are timed by wall
+// clock. It also reports the WAL written per job.
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { Client, Store, createLogger, defineJob } from '../packages/core/src/index.js';
+import { Client, Store, createLogger, defineJob, type Queryable } from '../packages/core/src/index.js';
+import { claimUnlimited } from '../packages/core/src/sql/claim.js';
+import { completeMany } from '../packages/core/src/sql/finish.js';
+import { registerWorker } from '../packages/core/src/sql/workers.js';
 
 function intArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,24 +20,23 @@ const JOBS = intArg('jobs', 50_000);
 const BATCH = intArg('batch', 260);
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-// The statements as the worker sends them (packages/core/src/sql/claim.ts and finish.ts).
-const CLAIM = `WITH picked AS (
-    SELECT id FROM baton.executions
-    WHERE status = 'queued' AND queue = $1::text
-      AND run_at <= now() AND concurrency_key IS NULL AND name = ANY($2::text[])
-    ORDER BY priority DESC, run_at, id
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
-  )
-  UPDATE baton.executions e
-  SET status = 'running', attempts = e.attempts + 1, lease_owner = $4, started_at = now()
-  FROM picked WHERE e.id = picked.id
-  RETURNING e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts`;
-const COMPLETE = `UPDATE baton.executions e
-  SET status = 'completed', output = c.output::jsonb, finished_at = now()
-  FROM unnest($1::text[], $2::int[], $3::text[]) AS c(id, attempt, output)
-  WHERE e.id = c.id AND e.attempts = c.attempt AND e.lease_owner = $4 AND e.status = 'running'
-  RETURNING e.id`;
+/** Runs statements on one client; with `explain` set, prints each statement's plan instead of its rows. */
+class Explaining implements Queryable {
+  explain = false;
+  constructor(private readonly c: pg.Client) {}
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    if (!this.explain) return (await this.c.query({ text: sql, values: params as unknown[] })).rows as R[];
+    const plan = await this.c.query({
+      text: `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+      values: params as unknown[],
+    });
+    console.log(plan.rows.map((x: Record<string, string>) => x['QUERY PLAN']).join('\n'));
+    return [];
+  }
+  async script(sql: string): Promise<void> {
+    await this.c.query(sql);
+  }
+}
 
 const admin = new pg.Pool({ connectionString: BASE_URL, max: 1 });
 const db = `bench_explain_${randomBytes(4).toString('hex')}`;
@@ -59,47 +62,53 @@ try {
   const alter = process.argv.indexOf('--alter');
   if (alter >= 0) await c.query(process.argv[alter + 1]);
   await c.query('VACUUM ANALYZE');
+  const q = new Explaining(c);
   const worker = 'explain-worker';
+  await registerWorker(q, {
+    id: worker,
+    hostname: 'bench',
+    pid: process.pid,
+    queues: ['default'],
+    names: ['noop'],
+    leaseMs: 60_000,
+  });
+  const lsn0 = (await c.query<{ l: string }>('SELECT pg_current_wal_lsn() AS l')).rows[0].l;
   const rounds = Math.ceil(JOBS / BATCH);
-  const sample = new Set([0, 1, Math.floor(rounds / 2), rounds - 2]);
+  const sample = new Set([1, Math.floor(rounds / 2)]);
   let claimMs = 0;
   let completeMs = 0;
   for (let r = 0; r < rounds; r++) {
     const explain = !process.argv.includes('--quiet') && sample.has(r);
-    const params = ['default', ['noop'], BATCH, worker];
     let t = performance.now();
-    let ids: string[];
+    let rows = await claimUnlimited(q, worker, ['default'], ['noop'], BATCH);
+    claimMs += performance.now() - t;
     if (explain) {
-      // EXPLAIN ANALYZE executes the statement; RETURNING rows are not returned, so read them back.
-      const plan = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${CLAIM}`, values: params });
-      claimMs += performance.now() - t;
-      console.log(`--- claim, round ${r}\n${plan.rows.map((x) => x['QUERY PLAN']).join('\n')}`);
-      ids = (
-        await c.query<{ id: string }>(
-          `SELECT id FROM baton.executions WHERE status = 'running' AND lease_owner = $1`,
+      // The claim already ran under EXPLAIN ANALYZE (it returns no rows then): run the completion the same way.
+      console.log(`--- claim, round ${r} (above)`);
+      rows = (
+        await c.query(
+          `SELECT id, attempts FROM baton.executions WHERE status = 'running' AND lease_owner = $1`,
           [worker],
         )
-      ).rows.map((x) => x.id);
-    } else {
-      ids = (await c.query<{ id: string }>({ name: 'claim', text: CLAIM, values: params })).rows.map(
-        (x) => x.id,
-      );
-      claimMs += performance.now() - t;
+      ).rows;
+      q.explain = true;
     }
-    const cparams = [ids, ids.map(() => 1), ids.map(() => 'null'), worker];
     t = performance.now();
-    if (explain) {
-      const plan = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${COMPLETE}`, values: cparams });
-      console.log(`--- complete, round ${r}\n${plan.rows.map((x) => x['QUERY PLAN']).join('\n')}`);
-    } else {
-      await c.query({ name: 'complete', text: COMPLETE, values: cparams });
-    }
+    await completeMany(
+      q,
+      worker,
+      rows.map((x) => ({ id: x.id, attempt: x.attempts, output: 'null' })),
+    );
     completeMs += performance.now() - t;
+    if (explain) console.log(`--- complete, round ${r} (above)`);
+    q.explain = !process.argv.includes('--quiet') && sample.has(r + 1);
   }
+  const wal = (await c.query<{ b: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS b', [lsn0]))
+    .rows[0].b;
   console.log(
     `${rounds} rounds of ${BATCH}: claim ${claimMs.toFixed(0)} ms (${(claimMs / rounds).toFixed(2)} ms each), ` +
       `complete ${completeMs.toFixed(0)} ms (${(completeMs / rounds).toFixed(2)} ms each), ` +
-      `${(((claimMs + completeMs) / JOBS) * 1000).toFixed(1)} µs per job serial`,
+      `${(((claimMs + completeMs) / JOBS) * 1000).toFixed(1)} µs per job serial, ${(Number(wal) / JOBS).toFixed(0)} WAL bytes per job`,
   );
   await c.end();
 } finally {
