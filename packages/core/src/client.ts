@@ -5,6 +5,8 @@ import { newId } from './ids.js';
 import { checkName, isJobDefinition, type JobDefinition } from './job.js';
 import { insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
+import { isWorkflowDefinition, type WorkflowDefinition } from './workflow/definition.js';
+import { toEntry, type HistoryEntry } from './workflow/history.js';
 import {
   EXECUTION_COLUMNS,
   toExecution,
@@ -68,6 +70,16 @@ export interface QueueSettings {
 }
 
 const TERMINAL: ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** A workflow is replayed after this many crashed runs at most before it fails (E_LEASE_EXPIRED). */
+const WORKFLOW_REPLAYS = 10;
+
+export interface StartOptions {
+  /** Your id for the run, e.g. `order-42`. Default: a new UUIDv7. */
+  id?: string;
+  queue?: string;
+  priority?: number;
+}
 
 /**
  * Enqueues, inspects, cancels and retries executions. Clients need no worker: they only write
@@ -234,6 +246,93 @@ export class Client {
       );
     }
     return { name: hit.name, queue: hit.queue, priority: 0, maxAttempts: 3 };
+  }
+
+  /**
+   * Starts a workflow. With `id`, starting again with the same id returns the existing run
+   * (`created: false`) whatever its state; an id used by another workflow is refused.
+   */
+  async start<I>(workflow: WorkflowDefinition<I>, input: I, options: StartOptions = {}): Promise<Enqueued> {
+    if (!isWorkflowDefinition(workflow)) {
+      throw new BatonError(
+        'E_UNKNOWN_WORKFLOW',
+        'start() expects a workflow definition made by defineWorkflow()',
+      );
+    }
+    const id = options.id ?? newId();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `workflow id must be a string of 1 to 200 characters, got ${JSON.stringify(id)}`,
+      );
+    }
+    const row = this.toRow(
+      {
+        name: workflow.name,
+        queue: workflow.queue,
+        priority: workflow.priority,
+        maxAttempts: WORKFLOW_REPLAYS,
+        schema: workflow.schema,
+      },
+      input,
+      { queue: options.queue, priority: options.priority, idempotencyKey: id },
+    );
+    try {
+      const [out] = await insertExecutions(this.store.driver, [{ ...row, id, kind: 'workflow' }]);
+      return { id: out.id, created: out.inserted };
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') {
+        const other = await this.get(id);
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `id '${id}' is already used by ${other.kind} '${other.name}'; choose another id`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a signal to a workflow. Signals are buffered until a waitForSignal of that name takes
+   * them, oldest first; none is lost. A waiting workflow is woken.
+   */
+  async signal(id: string, name: string, payload: unknown = null): Promise<void> {
+    checkName(name, 'signal name');
+    const text = toJsonText(payload === undefined ? null : payload, `payload of signal '${name}'`);
+    const rows = await this.store.driver.query(
+      `WITH target AS (
+         UPDATE baton.executions
+         SET signal_count = signal_count + 1,
+             claimable = CASE WHEN status = 'waiting' THEN true ELSE claimable END,
+             run_at = CASE WHEN status = 'waiting' THEN now() ELSE run_at END
+         WHERE id = $1 AND kind = 'workflow' AND status IN ('queued', 'running', 'waiting')
+         RETURNING id, queue, run_at, concurrency_key
+       ),
+       sent AS (INSERT INTO baton.signals (execution_id, name, payload) SELECT id, $2, $3::jsonb FROM target RETURNING id)
+       SELECT (SELECT count(*) FROM sent) AS sent, (${wakeupSql('target')}) AS woken FROM target`,
+      [String(id), name, text],
+    );
+    if (rows.length === 1) return;
+    const e = await this.get(id);
+    if (e.kind !== 'workflow')
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `execution ${id} is a ${e.kind}, not a workflow; only workflows take signals`,
+      );
+    throw new BatonError(
+      'E_INVALID_STATE',
+      `workflow ${id} is already ${e.status}; signals can only be sent to workflows that have not finished`,
+    );
+  }
+
+  /** An execution with its history: every durable operation with its status, attempts, output and times. */
+  async describe(id: string): Promise<Execution & { history: HistoryEntry[] }> {
+    const e = await this.get(id);
+    const rows = await this.store.driver.query<Parameters<typeof toEntry>[0]>(
+      'SELECT * FROM baton.history WHERE execution_id = $1 ORDER BY seq',
+      [String(id)],
+    );
+    return { ...e, history: rows.map(toEntry) };
   }
 
   /** One execution, or E_NOT_FOUND. */

@@ -25,8 +25,20 @@ export {
   type Enqueued,
   type ListFilter,
   type QueueSettings,
+  type StartOptions,
 } from './client.js';
 export { Worker, type WorkerOptions } from './worker.js';
+export {
+  defineWorkflow,
+  isWorkflowDefinition,
+  type WorkflowDefinition,
+  type WorkflowOptions,
+  type WorkflowContext,
+  type StepContext,
+  type StepOptions,
+} from './workflow/definition.js';
+export { StepFailedError } from './workflow/runner.js';
+export type { HistoryEntry, HistoryKind, HistoryStatus } from './workflow/history.js';
 export {
   defineSchedule,
   isScheduleDefinition,

@@ -6,6 +6,9 @@ import { newId } from './ids.js';
 import { retryDelayMs, checkName, type JobContext, type JobDefinition } from './job.js';
 import { errorToJson } from './execution.js';
 import { Attempt } from './attempt.js';
+import { isWorkflowDefinition, type WorkflowDefinition } from './workflow/definition.js';
+import { WorkflowRun } from './workflow/runner.js';
+import { suspend } from './workflow/history.js';
 import { claimLimited, claimUnlimited, type ClaimedRow } from './sql/claim.js';
 import {
   completeMany,
@@ -37,8 +40,10 @@ import type { Logger } from './logger.js';
 import type { Store } from './store.js';
 
 export interface WorkerOptions {
-  /** The jobs this worker runs. It claims only these names. */
-  jobs: readonly JobDefinition[];
+  /** The jobs this worker runs. It claims only these names (and those of `workflows`). */
+  jobs?: readonly JobDefinition[];
+  /** The workflows this worker runs. */
+  workflows?: readonly WorkflowDefinition[];
   /** Cron schedules this worker helps fire. */
   schedules?: readonly ScheduleDefinition[];
   /** Queues to serve. Default: every queue named by `jobs`. */
@@ -79,6 +84,7 @@ export class Worker {
   readonly id: string;
   private readonly log: Logger;
   private readonly defs = new Map<string, JobDefinition>();
+  private readonly workflows = new Map<string, WorkflowDefinition>();
   private readonly names: string[];
   private readonly queues: string[];
   private readonly concurrency: number;
@@ -121,18 +127,25 @@ export class Worker {
     readonly store: Store,
     options: WorkerOptions,
   ) {
-    if (!Array.isArray(options.jobs) || options.jobs.length === 0) {
-      throw new BatonError('E_INVALID_OPTION', 'a worker needs at least one job definition in `jobs`');
+    const jobs = options.jobs ?? [];
+    const workflows = options.workflows ?? [];
+    if (!Array.isArray(jobs) || !Array.isArray(workflows) || jobs.length + workflows.length === 0) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        'a worker needs at least one definition in `jobs` or `workflows`',
+      );
     }
-    for (const j of options.jobs) {
-      if (this.defs.has(j.name))
-        throw new BatonError('E_DUPLICATE_DEFINITION', `job '${j.name}' is given to the worker twice`);
-      this.defs.set(j.name, j);
+    for (const d of [...jobs, ...workflows]) {
+      if (this.defs.has(d.name) || this.workflows.has(d.name)) {
+        throw new BatonError('E_DUPLICATE_DEFINITION', `'${d.name}' is given to the worker twice`);
+      }
+      if (isWorkflowDefinition(d)) this.workflows.set(d.name, d);
+      else this.defs.set(d.name, d);
     }
-    this.names = [...this.defs.keys()];
-    this.queues = [...new Set(options.queues ?? [...this.defs.values()].map((d) => d.queue))].map((q) =>
-      checkName(q, 'queue'),
-    );
+    this.names = [...this.defs.keys(), ...this.workflows.keys()];
+    this.queues = [
+      ...new Set(options.queues ?? [...this.defs.values(), ...this.workflows.values()].map((d) => d.queue)),
+    ].map((q) => checkName(q, 'queue'));
     const int = (v: number | undefined, what: string, fallback: number) => {
       if (v === undefined) return fallback;
       if (!Number.isInteger(v) || v < 1)
@@ -173,10 +186,15 @@ export class Worker {
     const db = this.store.driver;
     await this.store.checkSchema();
     await this.register();
+    const all = [...this.defs.values(), ...this.workflows.values()];
     await db.query(
-      `INSERT INTO baton.definitions (kind, name, queue) SELECT 'job', n, q FROM unnest($1::text[], $2::text[]) AS x(n, q)
+      `INSERT INTO baton.definitions (kind, name, queue) SELECT k, n, q FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, n, q)
        ON CONFLICT (kind, name) DO UPDATE SET queue = excluded.queue, updated_at = now()`,
-      [this.names, this.names.map((n) => this.defs.get(n)!.queue)],
+      [
+        all.map((d) => (isWorkflowDefinition(d) ? 'workflow' : 'job')),
+        all.map((d) => d.name),
+        all.map((d) => d.queue),
+      ],
     );
     await upsertSchedules(db, this.schedules);
     await this.refreshQueueLimits();
@@ -375,6 +393,8 @@ export class Worker {
   }
 
   private async runOne(row: ClaimedRow): Promise<void> {
+    const workflow = this.workflows.get(row.name);
+    if (workflow) return this.runWorkflow(row, workflow);
     const def = this.defs.get(row.name)!;
     const attempt = new Attempt();
     const r: Running = { row, attempt, heartbeatTimer: undefined };
@@ -446,6 +466,90 @@ export class Worker {
     }
   }
 
+  /** One run of a workflow: replay its history, go as far as it can, then complete, fail or suspend. */
+  private async runWorkflow(row: ClaimedRow, def: WorkflowDefinition): Promise<void> {
+    const attempt = new Attempt();
+    const r: Running = { row, attempt, heartbeatTimer: undefined };
+    this.running.set(row.id, r);
+    const lease = { executionId: row.id, workerId: this.id, attempt: row.attempts };
+    try {
+      const log = this.log.child({ workflow: row.name, execution: row.id });
+      const outcome = await new WorkflowRun(this.store.driver, lease, def, attempt.signal, log).run(
+        row.input,
+      );
+      switch (outcome.kind) {
+        case 'completed':
+          await this.recordWorkflowResult(r, outcome.output);
+          break;
+        case 'suspended': {
+          const ok = await this.withRetry(`suspend ${row.id}`, () =>
+            suspend(this.store.driver, lease, outcome.knownSignals, outcome.wakeAt),
+          );
+          if (ok && outcome.wakeAt) this.scheduleWake(Math.max(1, outcome.wakeAt.getTime() - Date.now()));
+          break;
+        }
+        case 'lost':
+          this.log.warn({ execution: row.id }, 'workflow run stopped: another worker owns this workflow now');
+          break;
+        case 'interrupted':
+          this.log.warn(
+            { execution: row.id, err: (outcome.error as Error)?.message },
+            'workflow run interrupted by a database error; it will be replayed',
+          );
+          await this.withRetry(`release ${row.id}`, () =>
+            finishAttempt(this.store.driver, this.id, row.id, row.attempts, { kind: 'released' }, null),
+          );
+          break;
+        case 'cancelled':
+        case 'failed':
+          if (attempt.abortedBy === 'shutdown') {
+            // Not a cancellation: this worker is stopping. Give the workflow back to be replayed elsewhere.
+            await this.withRetry(`release ${row.id}`, () =>
+              finishAttempt(this.store.driver, this.id, row.id, row.attempts, { kind: 'released' }, null),
+            );
+            break;
+          }
+          // A workflow's own failure is final: replaying the same code over the same history would fail again.
+          await this.withRetry(`record ${outcome.kind} of ${row.id}`, () =>
+            finishAttempt(
+              this.store.driver,
+              this.id,
+              row.id,
+              row.attempts,
+              { kind: outcome.kind },
+              errorToJson(outcome.error, row.attempts),
+            ),
+          );
+          break;
+      }
+    } finally {
+      this.running.delete(row.id);
+      this.dispatch();
+      if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async recordWorkflowResult(r: Running, output: unknown): Promise<void> {
+    let text: string;
+    try {
+      text = toJsonText(output === undefined ? null : output, `result of workflow '${r.row.name}'`);
+    } catch (err) {
+      await this.withRetry(`record failure of ${r.row.id}`, () =>
+        finishAttempt(
+          this.store.driver,
+          this.id,
+          r.row.id,
+          r.row.attempts,
+          { kind: 'failed' },
+          errorToJson(err, r.row.attempts),
+        ),
+      );
+      return;
+    }
+    this.pending.push({ id: r.row.id, attempt: r.row.attempts, output: text });
+    this.scheduleFlush();
+  }
+
   private parseInput(def: JobDefinition, row: ClaimedRow): unknown {
     if (!def.schema) return row.input;
     try {
@@ -491,14 +595,14 @@ export class Worker {
   }
 
   /** Retries a write through connection loss, with backoff, until it succeeds or the worker is past stopping. */
-  private async withRetry(what: string, fn: () => Promise<void>): Promise<void> {
+  private async withRetry<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         if (!isConnectionError(err) || this.state === 'stopped') {
           this.log.error({ err: (err as Error).message }, `${what} failed`);
-          return;
+          return undefined;
         }
         const delay = Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2);
         this.log.warn(

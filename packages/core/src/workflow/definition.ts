@@ -1,0 +1,97 @@
+import { BatonError } from '../errors.js';
+import { checkName, type InputSchema } from '../job.js';
+import type { Duration } from '../duration.js';
+import type { Json } from '../json.js';
+import type { Logger } from '../logger.js';
+
+/** What a step function receives. */
+export interface StepContext {
+  /** `<execution id>:<position>`: the same on every attempt and replay; hand it to external systems. */
+  readonly idempotencyKey: string;
+  /** 1 on the first attempt of this step. */
+  readonly attempt: number;
+  /** Fires when the workflow is cancelled or the step times out. */
+  readonly signal: AbortSignal;
+}
+
+export interface StepOptions {
+  /** Extra attempts after a failure, with exponential backoff from 100 ms. Default 0. */
+  retries?: number;
+  /** Per-attempt timeout. */
+  timeout?: Duration;
+}
+
+/**
+ * What a workflow function receives. Every method that touches the outside world is durable:
+ * its result is recorded the first time and returned from history on every replay.
+ */
+export interface WorkflowContext {
+  readonly id: string;
+  readonly name: string;
+  /** Fires when the workflow is cancelled. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Runs `fn` once and checkpoints its JSON result; on replay returns the recorded result (or rethrows its error). */
+  step<T>(name: string, fn: (ctx: StepContext) => Promise<T> | T, options?: StepOptions): Promise<T>;
+  /** Durable sleep: the workflow is suspended in the database and resumed when it is due, by any worker. */
+  sleep(duration: Duration): Promise<void>;
+  sleepUntil(date: Date): Promise<void>;
+  /**
+   * Waits for a signal sent with `client.signal(id, name, payload)` and returns its payload.
+   * Signals sent before the wait are buffered, in order. With `timeout`, returns `null` when it passes.
+   */
+  waitForSignal<T = Json>(name: string, options?: { timeout?: Duration }): Promise<T | null>;
+  /** Deterministic time: the moment of the latest recorded event (or the workflow's start); the same on replay. */
+  now(): Date;
+  /** Deterministic random number in [0, 1): the same sequence on every replay. */
+  random(): number;
+  /** Deterministic UUID (version 4 layout), from the same sequence as random(). */
+  uuid(): string;
+}
+
+export interface WorkflowOptions<I> {
+  queue?: string;
+  priority?: number;
+  schema?: InputSchema<I>;
+}
+
+const WORKFLOW = Symbol.for('baton.workflow');
+
+export interface WorkflowDefinition<I = unknown, O = unknown> {
+  readonly [WORKFLOW]: true;
+  readonly name: string;
+  readonly queue: string;
+  readonly priority: number;
+  readonly schema: InputSchema<I> | undefined;
+  // Method syntax keeps definitions of different input types assignable to WorkflowDefinition.
+  run(ctx: WorkflowContext, input: I): Promise<O>;
+}
+
+/**
+ * Defines a workflow: deterministic orchestration code, re-executed (replayed) from its recorded
+ * history whenever it resumes.
+ */
+export function defineWorkflow<I = unknown, O = unknown>(
+  name: string,
+  options: WorkflowOptions<I>,
+  fn: (ctx: WorkflowContext, input: I) => Promise<O>,
+): WorkflowDefinition<I, O> {
+  checkName(name, 'workflow name');
+  if (typeof fn !== 'function')
+    throw new BatonError('E_INVALID_OPTION', `workflow '${name}': the function must be a function`);
+  const priority = options.priority ?? 0;
+  if (!Number.isInteger(priority))
+    throw new BatonError('E_INVALID_OPTION', `workflow '${name}': priority must be an integer`);
+  return {
+    [WORKFLOW]: true,
+    name,
+    queue: checkName(options.queue ?? 'default', `workflow '${name}': queue`),
+    priority,
+    schema: options.schema,
+    run: fn,
+  };
+}
+
+export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WORKFLOW] === true;
+}

@@ -1,0 +1,204 @@
+// The statements behind workflow replay. Every write is fenced on the run's lease (owner,
+// attempt, still running): a worker that lost the workflow cannot add to its history.
+import type { Driver, Queryable } from '../driver/types.js';
+
+/** Who may write: the run that holds the execution's lease. */
+export interface Lease {
+  executionId: string;
+  workerId: string;
+  attempt: number;
+}
+
+export type HistoryKind = 'step' | 'sleep' | 'signal';
+export type HistoryStatus = 'waiting' | 'completed' | 'failed';
+
+/** One recorded durable operation. */
+export interface HistoryEntry {
+  seq: number;
+  kind: HistoryKind;
+  name: string;
+  status: HistoryStatus;
+  attempts: number;
+  output: unknown;
+  error: { name?: string; message: string; code?: string } | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+interface HistoryRow {
+  seq: number;
+  kind: HistoryKind;
+  name: string;
+  status: HistoryStatus;
+  attempts: number;
+  output: unknown;
+  error: HistoryEntry['error'];
+  started_at: string | Date;
+  finished_at: string | Date | null;
+}
+
+export function toEntry(r: HistoryRow): HistoryEntry {
+  return {
+    seq: r.seq,
+    kind: r.kind,
+    name: r.name,
+    status: r.status,
+    attempts: r.attempts,
+    output: r.output ?? null,
+    error: r.error ?? null,
+    startedAt: new Date(r.started_at),
+    finishedAt: r.finished_at === null ? null : new Date(r.finished_at),
+  };
+}
+
+const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
+
+/** Everything a run replays from: its history in order, and how many signals had been sent when it started. */
+export async function loadRun(
+  db: Queryable,
+  executionId: string,
+): Promise<{ history: HistoryEntry[]; signalCount: number; createdAt: Date }> {
+  const [row] = await db.query<{ signal_count: number; created_at: Date; history: HistoryRow[] }>(
+    `SELECT e.signal_count, e.created_at,
+            coalesce((SELECT json_agg(h ORDER BY h.seq) FROM baton.history h WHERE h.execution_id = e.id), '[]') AS history
+     FROM baton.executions e WHERE e.id = $1`,
+    [executionId],
+  );
+  return {
+    history: row.history.map(toEntry),
+    signalCount: row.signal_count,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/**
+ * Appends a history entry at its position. `conflict` means another run recorded that position
+ * first (its record stands); `lost` means this run no longer holds the lease and must stop.
+ */
+export async function recordEntry(
+  db: Queryable,
+  lease: Lease,
+  e: {
+    seq: number;
+    kind: HistoryKind;
+    name: string;
+    status: HistoryStatus;
+    attempts: number;
+    output: string | null;
+    error: string | null;
+    startedAt: Date;
+    finishedAt: Date | null;
+  },
+): Promise<'recorded' | 'conflict' | 'lost'> {
+  const [r] = await db.query<{ owned: boolean; inserted: boolean }>(
+    `WITH lease AS (${LEASE}),
+     ins AS (
+       INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, output, error, started_at, finished_at)
+       SELECT $1, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12 WHERE EXISTS (SELECT 1 FROM lease)
+       ON CONFLICT (execution_id, seq) DO NOTHING
+       RETURNING 1
+     )
+     SELECT EXISTS (SELECT 1 FROM lease) AS owned, EXISTS (SELECT 1 FROM ins) AS inserted`,
+    [
+      lease.executionId,
+      lease.workerId,
+      lease.attempt,
+      e.seq,
+      e.kind,
+      e.name,
+      e.status,
+      e.attempts,
+      e.output,
+      e.error,
+      e.startedAt,
+      e.finishedAt,
+    ],
+    'baton_record_history',
+  );
+  return !r.owned ? 'lost' : r.inserted ? 'recorded' : 'conflict';
+}
+
+/** Reads one entry (after a conflict). */
+export async function readEntry(
+  db: Queryable,
+  executionId: string,
+  seq: number,
+): Promise<HistoryEntry | undefined> {
+  const rows = await db.query<HistoryRow>(
+    'SELECT * FROM baton.history WHERE execution_id = $1 AND seq = $2',
+    [executionId, seq],
+  );
+  return rows[0] ? toEntry(rows[0]) : undefined;
+}
+
+/** Ends a waiting entry (a sleep that is over, a signal wait that timed out). False if the lease is lost. */
+export async function endWait(
+  db: Queryable,
+  lease: Lease,
+  seq: number,
+  output: string,
+  at: Date,
+): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE baton.history SET status = 'completed', output = $5::jsonb, finished_at = $6
+     WHERE execution_id = $1 AND seq = $4 AND EXISTS (${LEASE})
+     RETURNING 1`,
+    [lease.executionId, lease.workerId, lease.attempt, seq, output, at],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * Takes the oldest pending signal of `name` for the wait at `seq`, recording it in history in the
+ * same transaction. Returns its payload, `undefined` if none is pending, or `lost`.
+ */
+export async function consumeSignal(
+  driver: Driver,
+  lease: Lease,
+  seq: number,
+  name: string,
+  at: Date,
+): Promise<{ payload: unknown } | undefined | 'lost'> {
+  return driver.transaction(async (tx) => {
+    const owned = await tx.query(`${LEASE}`, [lease.executionId, lease.workerId, lease.attempt]);
+    if (owned.length === 0) return 'lost';
+    const [sig] = await tx.query<{ id: string; payload: unknown }>(
+      `UPDATE baton.signals SET consumed_seq = $3
+       WHERE id = (SELECT id FROM baton.signals WHERE execution_id = $1 AND name = $2 AND consumed_seq IS NULL
+                   ORDER BY id LIMIT 1 FOR UPDATE)
+       RETURNING id, payload`,
+      [lease.executionId, name, seq],
+    );
+    if (!sig) return undefined;
+    await tx.query(
+      `INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, output, started_at, finished_at)
+       VALUES ($1, $2, 'signal', $3, 'completed', 1, jsonb_build_object('payload', $4::jsonb), $5, $5)
+       ON CONFLICT (execution_id, seq) DO UPDATE SET status = 'completed', output = excluded.output, finished_at = excluded.finished_at`,
+      [lease.executionId, seq, name, JSON.stringify(sig.payload ?? null), at],
+    );
+    return { payload: sig.payload ?? null };
+  });
+}
+
+/**
+ * Suspends a run: the workflow holds no memory anywhere until it is due (`wakeAt`) or a signal
+ * arrives. If a signal arrived since the run started (`signal_count` moved), it is made claimable
+ * at once. Returns false if the lease was lost.
+ */
+export async function suspend(
+  db: Queryable,
+  lease: Lease,
+  knownSignals: number,
+  wakeAt: Date | null,
+): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE baton.executions
+     SET status = 'waiting', lease_owner = NULL, attempts = attempts - 1,
+         claimable = signal_count > $4 OR $5::timestamptz IS NOT NULL,
+         run_at = CASE WHEN signal_count > $4 THEN now() ELSE coalesce($5::timestamptz, run_at) END
+     WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'
+     RETURNING 1`,
+    [lease.executionId, lease.workerId, lease.attempt, knownSignals, wakeAt],
+  );
+  return rows.length === 1;
+}

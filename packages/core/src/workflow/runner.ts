@@ -1,0 +1,463 @@
+import { BatonError } from '../errors.js';
+import { toMs, type Duration } from '../duration.js';
+import { toJsonText } from '../json.js';
+import { errorToJson } from '../execution.js';
+import type { Driver } from '../driver/types.js';
+import type { Logger } from '../logger.js';
+import type { StepContext, StepOptions, WorkflowContext, WorkflowDefinition } from './definition.js';
+import {
+  consumeSignal,
+  endWait,
+  loadRun,
+  readEntry,
+  recordEntry,
+  type HistoryEntry,
+  type HistoryKind,
+  type Lease,
+} from './history.js';
+import { seededRandom, uuidFrom } from './prng.js';
+
+/** How one run of a workflow ended. */
+export type RunOutcome =
+  | { kind: 'completed'; output: unknown }
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'suspended'; wakeAt: Date | null; knownSignals: number }
+  | { kind: 'cancelled'; error: unknown }
+  /** Another worker owns the workflow now; this run stops without writing anything more. */
+  | { kind: 'lost' }
+  /** The database failed under the run; the workflow is given back and replayed later. */
+  | { kind: 'interrupted'; error: unknown };
+
+/** The error a workflow sees when a step failed (on the first run and on every replay alike). */
+export class StepFailedError extends Error {
+  constructor(
+    readonly step: string,
+    /** The step's recorded error. */
+    readonly failure: unknown,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'StepFailedError';
+  }
+}
+
+const NEVER = new Promise<never>(() => undefined);
+
+/**
+ * Runs a workflow function once against its history. Durable operations take positions in the
+ * order the code asks for them; a position already in history returns what was recorded, a new
+ * one runs and is recorded. The run suspends when every operation in flight is waiting on time or
+ * a signal, and fails with E_NONDETERMINISM when the code asks for something other than what the
+ * history recorded at a position.
+ */
+export class WorkflowRun {
+  private history: HistoryEntry[] = [];
+  private knownSignals = 0;
+  private next = 0;
+  private busy = 0;
+  private readonly waits: (Date | null)[] = [];
+  private lastEventAt = new Date(0);
+  private end!: (o: RunOutcome) => void;
+  private readonly ended: Promise<RunOutcome>;
+  private finished = false;
+  private quiescenceCheck = false;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly lease: Lease,
+    private readonly def: WorkflowDefinition,
+    private readonly signal: AbortSignal,
+    private readonly log: Logger,
+  ) {
+    this.ended = new Promise((resolve) => (this.end = resolve));
+  }
+
+  async run(input: unknown): Promise<RunOutcome> {
+    const state = await loadRun(this.driver, this.lease.executionId);
+    this.history = state.history;
+    this.knownSignals = state.signalCount;
+    this.lastEventAt = state.createdAt;
+    const random = seededRandom(this.lease.executionId);
+    const ctx: WorkflowContext = {
+      id: this.lease.executionId,
+      name: this.def.name,
+      signal: this.signal,
+      logger: this.log,
+      step: (name, fn, options) => this.op(() => this.step(name, fn, options)),
+      sleep: (d) =>
+        this.op(() => this.sleepUntil(Date.now() + toMs(d, `sleep in workflow '${this.def.name}'`), 'sleep')),
+      sleepUntil: (date) => {
+        if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+          throw new BatonError(
+            'E_INVALID_OPTION',
+            `sleepUntil in workflow '${this.def.name}' needs a valid Date`,
+          );
+        }
+        return this.op(() => this.sleepUntil(date.getTime(), 'sleep'));
+      },
+      waitForSignal: <T>(name: string, options?: { timeout?: Duration }) =>
+        this.op(() => this.waitForSignal(name, options?.timeout) as Promise<T | null>),
+      now: () => new Date(this.lastEventAt),
+      random,
+      uuid: () => uuidFrom(random),
+    };
+    const onAbort = () => this.finish({ kind: 'cancelled', error: this.signal.reason });
+    if (this.signal.aborted) onAbort();
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve()
+      .then(() => this.def.run(ctx, input))
+      .then(
+        (output) => {
+          const extra = this.history.find((h) => h.seq >= this.next);
+          if (extra) {
+            this.finish({
+              kind: 'failed',
+              error: nondeterminism(
+                this.def.name,
+                extra.seq,
+                `${extra.kind} '${extra.name}'`,
+                'the workflow to return',
+              ),
+            });
+          } else {
+            this.finish({ kind: 'completed', output });
+          }
+        },
+        (error: unknown) => this.finish({ kind: 'failed', error }),
+      );
+    const outcome = await this.ended;
+    this.signal.removeEventListener('abort', onAbort);
+    return outcome;
+  }
+
+  private finish(o: RunOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.end(o);
+  }
+
+  /** Wraps a durable operation: counts it as busy until it settles or starts waiting. */
+  private async op<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.finished) return NEVER;
+    this.busy++;
+    try {
+      return await fn();
+    } finally {
+      this.busy--;
+      this.checkQuiescent();
+    }
+  }
+
+  /** Takes the next position and checks that the history recorded the same operation there. */
+  private position(kind: HistoryKind, name: string): { seq: number; recorded: HistoryEntry | undefined } {
+    const seq = this.next++;
+    const recorded = this.history[seq];
+    if (recorded && (recorded.kind !== kind || recorded.name !== name)) {
+      const err = nondeterminism(
+        this.def.name,
+        seq,
+        `${recorded.kind} '${recorded.name}'`,
+        `${kind} '${name}'`,
+      );
+      this.finish({ kind: 'failed', error: err });
+      throw err;
+    }
+    return { seq, recorded };
+  }
+
+  private seen(e: HistoryEntry): void {
+    const t = e.finishedAt ?? e.startedAt;
+    if (t > this.lastEventAt) this.lastEventAt = t;
+  }
+
+  private async record(e: Parameters<typeof recordEntry>[2]): Promise<HistoryEntry> {
+    let result: Awaited<ReturnType<typeof recordEntry>>;
+    try {
+      result = await recordEntry(this.driver, this.lease, e);
+    } catch (error) {
+      this.finish({ kind: 'interrupted', error });
+      return NEVER;
+    }
+    if (result === 'lost') {
+      this.finish({ kind: 'lost' });
+      return NEVER;
+    }
+    const entry =
+      result === 'recorded'
+        ? {
+            ...e,
+            output: e.output === null ? null : JSON.parse(e.output),
+            error: e.error === null ? null : JSON.parse(e.error),
+          }
+        : await readEntry(this.driver, this.lease.executionId, e.seq);
+    if (!entry)
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `history position ${e.seq} of ${this.lease.executionId} vanished`,
+      );
+    this.history[e.seq] = entry as HistoryEntry;
+    this.seen(entry as HistoryEntry);
+    return entry as HistoryEntry;
+  }
+
+  private replayStep<T>(e: HistoryEntry): T {
+    this.seen(e);
+    if (e.status === 'completed') return e.output as T;
+    throw new StepFailedError(
+      e.name,
+      e.error,
+      `step '${e.name}' failed: ${e.error?.message ?? 'unknown error'}`,
+      e.error?.code,
+    );
+  }
+
+  private async step<T>(
+    name: string,
+    fn: (ctx: StepContext) => Promise<T> | T,
+    options: StepOptions = {},
+  ): Promise<T> {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `a step in workflow '${this.def.name}' needs a non-empty name`,
+      );
+    const { seq, recorded } = this.position('step', name);
+    if (recorded) return this.replayStep<T>(recorded);
+    const retries = options.retries ?? 0;
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new BatonError('E_INVALID_OPTION', `step '${name}': retries must be an integer of 0 or more`);
+    const timeoutMs =
+      options.timeout === undefined ? undefined : toMs(options.timeout, `step '${name}': timeout`);
+    const startedAt = new Date();
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.attemptStep(name, seq, attempt, fn, timeoutMs);
+      if (this.finished || this.signal.aborted) return NEVER;
+      if (result.ok) {
+        let text: string;
+        try {
+          text = toJsonText(
+            result.value === undefined ? null : result.value,
+            `result of step '${name}' in workflow '${this.def.name}'`,
+          );
+        } catch (err) {
+          // A result that cannot be stored fails the step for good; retrying would produce the same.
+          const failed = await this.record({
+            seq,
+            kind: 'step',
+            name,
+            status: 'failed',
+            attempts: attempt,
+            output: null,
+            error: errorToJson(err, attempt),
+            startedAt,
+            finishedAt: new Date(),
+          });
+          return this.replayStep<T>(failed);
+        }
+        const done = await this.record({
+          seq,
+          kind: 'step',
+          name,
+          status: 'completed',
+          attempts: attempt,
+          output: text,
+          error: null,
+          startedAt,
+          finishedAt: new Date(),
+        });
+        return this.replayStep<T>(done);
+      }
+      if (attempt > retries) {
+        const failed = await this.record({
+          seq,
+          kind: 'step',
+          name,
+          status: 'failed',
+          attempts: attempt,
+          output: null,
+          error: errorToJson(result.error, attempt),
+          startedAt,
+          finishedAt: new Date(),
+        });
+        return this.replayStep<T>(failed);
+      }
+      this.log.warn(
+        { step: name, attempt, err: (result.error as Error)?.message },
+        'workflow step failed; retrying',
+      );
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** (attempt - 1))));
+    }
+  }
+
+  /** One attempt of a step function, ended early by cancellation or its timeout. */
+  private async attemptStep<T>(
+    name: string,
+    seq: number,
+    attempt: number,
+    fn: (ctx: StepContext) => Promise<T> | T,
+    timeoutMs: number | undefined,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              controller.abort(new BatonError('E_TIMEOUT', `step '${name}' timed out after ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+    try {
+      const aborted = new Promise<never>((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+      );
+      aborted.catch(() => undefined);
+      const value = await Promise.race([
+        Promise.resolve().then(() =>
+          fn({ idempotencyKey: `${this.lease.executionId}:${seq}`, attempt, signal: controller.signal }),
+        ),
+        aborted,
+      ]);
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async sleepUntil(wakeAtMs: number, name: string): Promise<void> {
+    const { seq, recorded } = this.position('sleep', name);
+    let entry = recorded;
+    if (!entry) {
+      const now = new Date();
+      const due = wakeAtMs <= now.getTime();
+      entry = await this.record({
+        seq,
+        kind: 'sleep',
+        name,
+        status: due ? 'completed' : 'waiting',
+        attempts: 1,
+        output: JSON.stringify({ wakeAt: new Date(wakeAtMs).toISOString() }),
+        error: null,
+        startedAt: now,
+        finishedAt: due ? now : null,
+      });
+    }
+    // The recorded wake time wins: a replay sleeps only for what remains.
+    const wakeAt = new Date((entry.output as { wakeAt: string }).wakeAt);
+    if (entry.status === 'completed') return void this.seen(entry);
+    const now = new Date();
+    if (now >= wakeAt) {
+      if (!(await this.guard(() => endWait(this.driver, this.lease, seq, JSON.stringify(entry.output), now))))
+        return this.lose();
+      this.seen({ ...entry, finishedAt: now });
+      return;
+    }
+    return this.wait(wakeAt);
+  }
+
+  private async waitForSignal(name: string, timeout: Duration | undefined): Promise<unknown> {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `waitForSignal in workflow '${this.def.name}' needs a signal name`,
+      );
+    const { seq, recorded } = this.position('signal', name);
+    if (recorded?.status === 'completed') {
+      this.seen(recorded);
+      const out = recorded.output as { payload?: unknown; timedOut?: boolean };
+      return out.timedOut ? null : (out.payload ?? null);
+    }
+    const now = new Date();
+    const got = await this.guard(() => consumeSignal(this.driver, this.lease, seq, name, now));
+    if (got === 'lost') return this.lose();
+    if (got) {
+      this.seen({ ...(recorded as HistoryEntry), finishedAt: now, startedAt: now });
+      return got.payload;
+    }
+    let entry = recorded;
+    if (!entry) {
+      const deadline =
+        timeout === undefined
+          ? null
+          : new Date(now.getTime() + toMs(timeout, `waitForSignal '${name}': timeout`));
+      entry = await this.record({
+        seq,
+        kind: 'signal',
+        name,
+        status: 'waiting',
+        attempts: 1,
+        output: JSON.stringify({ deadline }),
+        error: null,
+        startedAt: now,
+        finishedAt: null,
+      });
+    }
+    const deadlineText = (entry.output as { deadline: string | null } | null)?.deadline ?? null;
+    const deadline = deadlineText === null ? null : new Date(deadlineText);
+    if (deadline && now >= deadline) {
+      if (
+        !(await this.guard(() =>
+          endWait(this.driver, this.lease, seq, JSON.stringify({ timedOut: true }), now),
+        ))
+      )
+        return this.lose();
+      this.seen({ ...entry, finishedAt: now });
+      return null;
+    }
+    return this.wait(deadline);
+  }
+
+  /** Runs a history statement; a database failure interrupts the run instead of reaching the workflow code. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.finish({ kind: 'interrupted', error });
+      return NEVER;
+    }
+  }
+
+  private lose(): Promise<never> {
+    this.finish({ kind: 'lost' });
+    return NEVER;
+  }
+
+  /** Parks an operation until the workflow is resumed; `until` is when it is due (null: a signal only). */
+  private wait(until: Date | null): Promise<never> {
+    this.waits.push(until);
+    // The operation never settles (the run ends first), so op()'s own accounting never runs for it.
+    this.busy--;
+    this.checkQuiescent();
+    return NEVER;
+  }
+
+  /**
+   * Suspends once nothing is running and something waits. The check runs on a later turn of the
+   * event loop so that code continuing after a settled operation can start the next one first.
+   */
+  private checkQuiescent(): void {
+    if (this.quiescenceCheck || this.finished) return;
+    this.quiescenceCheck = true;
+    setImmediate(() => {
+      this.quiescenceCheck = false;
+      if (this.finished || this.busy > 0 || this.waits.length === 0) return;
+      const due = this.waits.filter((w): w is Date => w !== null);
+      const wakeAt = due.length ? new Date(Math.min(...due.map((d) => d.getTime()))) : null;
+      this.finish({ kind: 'suspended', wakeAt, knownSignals: this.knownSignals });
+    });
+  }
+}
+
+function nondeterminism(workflow: string, seq: number, recorded: string, asked: string): BatonError {
+  return new BatonError(
+    'E_NONDETERMINISM',
+    `workflow '${workflow}' no longer matches its history at position ${seq}: the history recorded ${recorded}, the code asked for ${asked}. ` +
+      'Keep the old path for runs that started before the change (see docs/workflows.md), or cancel and restart them.',
+    { details: { position: seq, recorded, asked } },
+  );
+}

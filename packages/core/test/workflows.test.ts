@@ -1,0 +1,292 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { backends, eventually, sleep } from './backends.js';
+import { Client, Worker, defineWorkflow, type Store, type WorkflowDefinition } from '../src/index.js';
+
+for (const b of backends()) {
+  describe(`workflows (${b.name})`, () => {
+    let store: Store;
+    let client: Client;
+    beforeAll(async () => {
+      store = await b.open();
+      client = new Client(store);
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    async function withWorker<T>(workflows: WorkflowDefinition[], fn: (w: Worker) => Promise<T>): Promise<T> {
+      const w = new Worker(store, { workflows, pollInterval: 50 });
+      await w.start();
+      try {
+        return await fn(w);
+      } finally {
+        await w.stop({ deadline: 2000 });
+      }
+    }
+
+    it('runs steps once, checkpoints them, and replays across a durable sleep', async () => {
+      const calls = { charge: 0, receipt: 0, body: 0 };
+      const wf = defineWorkflow('sleepy', { queue: 'wf1' }, async (ctx, input: { amount: number }) => {
+        calls.body++;
+        const charge = await ctx.step('charge', () => {
+          calls.charge++;
+          return { charged: input.amount };
+        });
+        await ctx.sleep(300);
+        const receipt = await ctx.step('receipt', (s) => {
+          calls.receipt++;
+          return { key: s.idempotencyKey };
+        });
+        return { charge, receipt };
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, { amount: 42 });
+        await eventually(
+          async () => (await client.get(id)).status === 'waiting',
+          10_000,
+          'the workflow to suspend',
+        );
+        const waiting = await client.describe(id);
+        expect(waiting.history.map((h) => [h.kind, h.name, h.status])).toEqual([
+          ['step', 'charge', 'completed'],
+          ['sleep', 'sleep', 'waiting'],
+        ]);
+        const result = await client.result(id, { timeout: '10s' });
+        expect(result).toEqual({ charge: { charged: 42 }, receipt: { key: `${id}:2` } });
+        expect(calls).toEqual({ charge: 1, receipt: 1, body: 2 });
+        const done = await client.describe(id);
+        expect(done.history.map((h) => h.status)).toEqual(['completed', 'completed', 'completed']);
+        const slept = done.history[1];
+        expect(slept.finishedAt!.getTime() - slept.startedAt.getTime()).toBeGreaterThanOrEqual(290);
+        expect(done.attempts).toBe(1);
+      });
+    });
+
+    it('buffers signals sent before the wait, keeps their order, and times out to null', async () => {
+      const wf = defineWorkflow('approvals', { queue: 'wf2' }, async (ctx) => {
+        const first = await ctx.waitForSignal<{ n: number }>('approve');
+        const second = await ctx.waitForSignal<{ n: number }>('approve');
+        const none = await ctx.waitForSignal('never', { timeout: 200 });
+        return [first, second, none];
+      });
+      const { id } = await client.start(wf, null);
+      await client.signal(id, 'approve', { n: 1 });
+      await client.signal(id, 'approve', { n: 2 });
+      await withWorker([wf], async () => {
+        expect(await client.result(id, { timeout: '10s' })).toEqual([{ n: 1 }, { n: 2 }, null]);
+      });
+    });
+
+    it('suspends on a signal wait, holding nothing, and resumes when the signal comes', async () => {
+      const wf = defineWorkflow('waits', { queue: 'wf3' }, async (ctx) => {
+        const v = await ctx.waitForSignal<string>('go');
+        return `got ${v}`;
+      });
+      await withWorker([wf], async (w) => {
+        const { id } = await client.start(wf, null);
+        await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, 'waiting');
+        await w.idle();
+        await client.signal(id, 'go', 'green');
+        expect(await client.result(id, { timeout: '10s' })).toBe('got green');
+      });
+    });
+
+    it('gives Promise.all over steps deterministic positions, and now/random/uuid that replay identically', async () => {
+      const seen: unknown[] = [];
+      const wf = defineWorkflow('parallel', { queue: 'wf4' }, async (ctx) => {
+        const [a, b, c] = await Promise.all([
+          ctx.step('a', async () => {
+            await sleep(30);
+            return 'A';
+          }),
+          ctx.step('b', () => 'B'),
+          ctx.step('c', async () => {
+            await sleep(10);
+            return 'C';
+          }),
+        ]);
+        const before = { r: ctx.random(), u: ctx.uuid(), t: ctx.now().toISOString() };
+        seen.push(before);
+        await ctx.sleep(100);
+        const after = { r: ctx.random(), t: ctx.now().toISOString() };
+        return { joined: a + b + c, before, after };
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, null);
+        const out = (await client.result(id, { timeout: '10s' })) as { joined: string; before: unknown };
+        expect(out.joined).toBe('ABC');
+        // The body ran twice (before and after the sleep) and saw the same values both times.
+        expect(seen).toHaveLength(2);
+        expect(seen[1]).toEqual(seen[0]);
+        expect(out.before).toEqual(seen[0]);
+        const d = await client.describe(id);
+        expect(d.history.slice(0, 3).map((h) => h.name)).toEqual(['a', 'b', 'c']);
+      });
+    });
+
+    it('fails with E_NONDETERMINISM when the code no longer matches the history, naming the position', async () => {
+      const v1 = defineWorkflow('versioned', { queue: 'wf5' }, async (ctx) => {
+        await ctx.step('reserve', () => 1);
+        await ctx.sleep(200);
+        await ctx.step('ship', () => 2);
+        return 'v1';
+      });
+      const { id } = await client.start(v1, null);
+      await withWorker([v1], async () => {
+        await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, 'waiting');
+      });
+      const v2 = defineWorkflow('versioned', { queue: 'wf5' }, async (ctx) => {
+        await ctx.step('reserve-stock', () => 1);
+        return 'v2';
+      });
+      await withWorker([v2], async () => {
+        const e = await client.waitFor(id, { timeout: '10s' });
+        expect(e.status).toBe('failed');
+        expect(e.error?.code).toBe('E_NONDETERMINISM');
+        expect(e.error?.message).toMatch(
+          /position 0: the history recorded step 'reserve', the code asked for step 'reserve-stock'/,
+        );
+      });
+      // The history is untouched.
+      expect((await client.describe(id)).history.map((h) => h.name)).toEqual(['reserve', 'sleep']);
+    });
+
+    it('treats a removed step as nondeterminism too', async () => {
+      const v1 = defineWorkflow('shrinks', { queue: 'wf6' }, async (ctx) => {
+        await ctx.step('one', () => 1);
+        await ctx.step('two', () => 2);
+        await ctx.waitForSignal('end');
+        return 'v1';
+      });
+      const { id } = await client.start(v1, null);
+      await withWorker([v1], async () => {
+        await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, 'waiting');
+      });
+      await client.signal(id, 'end');
+      const v2 = defineWorkflow('shrinks', { queue: 'wf6' }, async (ctx) => {
+        await ctx.step('one', () => 1);
+        return 'v2';
+      });
+      await withWorker([v2], async () => {
+        const e = await client.waitFor(id, { timeout: '10s' });
+        expect(e.error?.code).toBe('E_NONDETERMINISM');
+        expect(e.error?.message).toMatch(
+          /position 1: the history recorded step 'two', the code asked for the workflow to return/,
+        );
+      });
+    });
+
+    it('records a failed step and lets the workflow handle it, the same on replay', async () => {
+      let attempts = 0;
+      const wf = defineWorkflow('failing-step', { queue: 'wf7' }, async (ctx) => {
+        let message = '';
+        try {
+          await ctx.step(
+            'flaky',
+            () => {
+              attempts++;
+              throw new Error('card declined');
+            },
+            { retries: 2 },
+          );
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        await ctx.sleep(50);
+        return message;
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, null);
+        expect(await client.result(id, { timeout: '10s' })).toBe("step 'flaky' failed: card declined");
+        expect(attempts).toBe(3);
+        const [h] = (await client.describe(id)).history;
+        expect(h).toMatchObject({ name: 'flaky', status: 'failed', attempts: 3 });
+      });
+    });
+
+    it('fails a step whose result is not JSON with a clear error, keeping the history intact', async () => {
+      const wf = defineWorkflow('bad-result', { queue: 'wf8' }, async (ctx) => {
+        await ctx.step('ok', () => 'fine');
+        return ctx.step('dated', () => ({ when: new Date() }));
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, null);
+        const e = await client.waitFor(id, { timeout: '10s' });
+        expect(e.status).toBe('failed');
+        expect(e.error?.message).toMatch(
+          /result of step 'dated' in workflow 'bad-result' is not JSON-serializable: \$\.when is a Date/,
+        );
+        const h = (await client.describe(id)).history;
+        expect(h.map((x) => [x.name, x.status])).toEqual([
+          ['ok', 'completed'],
+          ['dated', 'failed'],
+        ]);
+        expect(h[0].output).toBe('fine');
+      });
+    });
+
+    it('starts idempotently by id and refuses an id taken by another workflow', async () => {
+      const wf = defineWorkflow('by-id', { queue: 'wf9' }, async () => 'x');
+      const other = defineWorkflow('by-id-other', { queue: 'wf9' }, async () => 'y');
+      const a = await client.start(wf, { n: 1 }, { id: 'order-42' });
+      const again = await client.start(wf, { n: 2 }, { id: 'order-42' });
+      expect(again).toEqual({ id: 'order-42', created: false });
+      expect(a.created).toBe(true);
+      await expect(client.start(other, null, { id: 'order-42' })).rejects.toThrow(
+        /already used by workflow 'by-id'/,
+      );
+      expect((await client.get('order-42')).input).toEqual({ n: 1 });
+    });
+
+    it('cancels a waiting workflow at once and a running one through its AbortSignal', async () => {
+      let stepAborted = false;
+      const wf = defineWorkflow('cancellable-wf', { queue: 'wf10' }, async (ctx, input: { mode: string }) => {
+        if (input.mode === 'wait') await ctx.waitForSignal('never');
+        await ctx.step(
+          'long',
+          (s) =>
+            new Promise((resolve) =>
+              s.signal.addEventListener('abort', () => {
+                stepAborted = true;
+                resolve(null);
+              }),
+            ),
+        );
+        return 'done';
+      });
+      await withWorker([wf], async () => {
+        const waiting = await client.start(wf, { mode: 'wait' });
+        await eventually(async () => (await client.get(waiting.id)).status === 'waiting', 10_000, 'waiting');
+        expect(await client.cancel(waiting.id)).toEqual({ status: 'cancelled' });
+        await expect(client.signal(waiting.id, 'never')).rejects.toThrow(/already cancelled/);
+
+        const running = await client.start(wf, { mode: 'run' });
+        await eventually(async () => (await client.get(running.id)).status === 'running', 10_000, 'running');
+        await sleep(50);
+        expect(await client.cancel(running.id)).toEqual({ status: 'cancelling' });
+        const e = await client.waitFor(running.id, { timeout: '10s' });
+        expect(e.status).toBe('cancelled');
+        expect(stepAborted).toBe(true);
+      });
+    });
+
+    it('refuses signals to unknown executions and to jobs, and input that fails the schema', async () => {
+      await expect(client.signal('no-such-id', 'x')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      const wf = defineWorkflow(
+        'typed-wf',
+        {
+          queue: 'wf11',
+          schema: {
+            parse: (v: unknown) => {
+              if (typeof v !== 'number') throw new Error('expected a number');
+              return v;
+            },
+          },
+        },
+        async (_ctx, n: number) => n * 2,
+      );
+      await expect(client.start(wf, 'seven' as never)).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+      await expect(client.signal('order-42', 'x', () => 1)).rejects.toMatchObject({ code: 'E_NOT_JSON' });
+    });
+  });
+}
