@@ -1,37 +1,11 @@
 // Crash and recovery with real worker processes on PostgreSQL.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { freshDatabase, eventually, sleep, quietLogger } from './backends.js';
 import { Client, Store } from '../src/index.js';
 import { EFFECTS_TABLE, slow } from './fixtures/effect-jobs.js';
+import { startWorker, type Proc } from './worker-processes.js';
 
 const PG = process.env.BATON_PG_URL;
-const SCRIPT = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url));
-
-interface Proc {
-  child: ChildProcess;
-  id: string;
-  exited: Promise<number | null>;
-}
-
-function startWorker(url: string, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-    env: { ...process.env, BATON_DATABASE_URL: url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready (\S+)/.exec(out);
-      if (m) resolve({ child, id: m[1], exited });
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${out}`)));
-  });
-}
-
 describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
   let url: string;
   let store: Store;
