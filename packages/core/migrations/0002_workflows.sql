@@ -10,7 +10,7 @@ ALTER TABLE baton.executions ADD COLUMN signal_count integer NOT NULL DEFAULT 0;
 CREATE TABLE baton.history (
   execution_id text COLLATE "C" NOT NULL REFERENCES baton.executions (id) ON DELETE CASCADE,
   seq          integer NOT NULL CHECK (seq >= 0),
-  kind         text NOT NULL CHECK (kind IN ('step', 'sleep', 'signal')),
+  kind         text NOT NULL CHECK (kind IN ('step', 'sleep', 'signal', 'patch', 'event', 'child')),
   name         text NOT NULL,
   -- 'waiting': a sleep or signal wait that has not ended yet.
   status       text NOT NULL CHECK (status IN ('waiting', 'completed', 'failed')),
@@ -33,3 +33,12 @@ CREATE TABLE baton.signals (
 );
 -- Serves pending lookups by name in order, and the cascade when an execution is pruned.
 CREATE INDEX signals_execution_idx ON baton.signals (execution_id, name, id);
+
+-- Progress a workflow publishes with ctx.setEvent(key, value); callers read it while it runs.
+CREATE TABLE baton.events (
+  execution_id text COLLATE "C" NOT NULL REFERENCES baton.executions (id) ON DELETE CASCADE,
+  key          text NOT NULL,
+  value        jsonb,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (execution_id, key)
+);

@@ -325,6 +325,30 @@ export class Client {
     );
   }
 
+  /**
+   * Reads progress a workflow published with ctx.setEvent. Waits up to `timeout` (default: no
+   * wait) for the key to appear; returns `undefined` if it has not.
+   */
+  async getEvent<T = Json>(
+    id: string,
+    key: string,
+    options: { timeout?: Duration } = {},
+  ): Promise<T | undefined> {
+    const deadline = Date.now() + toMs(options.timeout ?? 0, 'getEvent timeout');
+    for (let delay = 5; ; delay = Math.min(250, delay * 2)) {
+      const rows = await this.store.driver.query<{ value: T }>(
+        'SELECT value FROM baton.events WHERE execution_id = $1 AND key = $2',
+        [String(id), key],
+      );
+      if (rows.length > 0) return rows[0].value;
+      if (Date.now() >= deadline) {
+        await this.get(id);
+        return undefined;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
   /** An execution with its history: every durable operation with its status, attempts, output and times. */
   async describe(id: string): Promise<Execution & { history: HistoryEntry[] }> {
     const e = await this.get(id);

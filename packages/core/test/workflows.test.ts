@@ -176,6 +176,64 @@ for (const b of backends()) {
       });
     });
 
+    it('lets runs that started before a change finish on the old path with patched()', async () => {
+      const ran: string[] = [];
+      const v1 = defineWorkflow('patchable', { queue: 'wf12' }, async (ctx) => {
+        await ctx.step('a', () => ran.push('a'));
+        await ctx.waitForSignal('go');
+        await ctx.step('b', () => ran.push('b'));
+        return 'old path';
+      });
+      const old = await client.start(v1, null);
+      await withWorker([v1], async () => {
+        await eventually(async () => (await client.get(old.id)).status === 'waiting', 10_000, 'waiting');
+      });
+      const v2 = defineWorkflow('patchable', { queue: 'wf12' }, async (ctx) => {
+        await ctx.step('a', () => ran.push('a'));
+        const patched = await ctx.patched('send-sms');
+        if (patched) await ctx.step('sms', () => ran.push('sms'));
+        await ctx.waitForSignal('go');
+        await ctx.step('b', () => ran.push('b'));
+        return patched ? 'new path' : 'old path';
+      });
+      await withWorker([v2], async () => {
+        const fresh = await client.start(v2, null);
+        await eventually(async () => (await client.get(fresh.id)).status === 'waiting', 10_000, 'waiting');
+        await client.signal(old.id, 'go');
+        await client.signal(fresh.id, 'go');
+        expect(await client.result(old.id, { timeout: '10s' })).toBe('old path');
+        expect(await client.result(fresh.id, { timeout: '10s' })).toBe('new path');
+        expect((await client.describe(old.id)).history.map((h) => h.name)).toEqual(['a', 'go', 'b']);
+        expect((await client.describe(fresh.id)).history.map((h) => `${h.kind}:${h.name}`)).toEqual([
+          'step:a',
+          'patch:send-sms',
+          'step:sms',
+          'signal:go',
+          'step:b',
+        ]);
+      });
+      expect(ran.filter((x) => x === 'sms')).toHaveLength(1);
+    });
+
+    it('publishes events that callers read while the workflow runs', async () => {
+      const wf = defineWorkflow('with-events', { queue: 'wf13' }, async (ctx) => {
+        await ctx.setEvent('stage', 'charged');
+        await ctx.waitForSignal('ship');
+        await ctx.setEvent('stage', { shipped: true });
+        return 'ok';
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, null);
+        expect(await client.getEvent(id, 'stage', { timeout: '10s' })).toBe('charged');
+        expect(await client.getEvent(id, 'missing')).toBeUndefined();
+        await client.signal(id, 'ship');
+        await client.result(id, { timeout: '10s' });
+        expect(await client.getEvent(id, 'stage')).toEqual({ shipped: true });
+        expect((await client.describe(id)).history.filter((h) => h.kind === 'event')).toHaveLength(2);
+      });
+      await expect(client.getEvent('nope', 'stage')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    });
+
     it('records a failed step and lets the workflow handle it, the same on replay', async () => {
       let attempts = 0;
       const wf = defineWorkflow('failing-step', { queue: 'wf7' }, async (ctx) => {

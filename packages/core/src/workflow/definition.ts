@@ -41,6 +41,14 @@ export interface WorkflowContext {
    * Signals sent before the wait are buffered, in order. With `timeout`, returns `null` when it passes.
    */
   waitForSignal<T = Json>(name: string, options?: { timeout?: Duration }): Promise<T | null>;
+  /**
+   * Versioning: true for runs that reach this point with code that has the change `changeId`,
+   * false for runs whose history was recorded before it. Keep both paths until no old run is left:
+   * `if (ctx.patched('send-sms')) { await ctx.step('sms', …) }`.
+   */
+  patched(changeId: string): Promise<boolean>;
+  /** Publishes progress that callers read with `client.getEvent(id, key)` while the workflow runs. */
+  setEvent(key: string, value: Json): Promise<void>;
   /** Deterministic time: the moment of the latest recorded event (or the workflow's start); the same on replay. */
   now(): Date;
   /** Deterministic random number in [0, 1): the same sequence on every replay. */

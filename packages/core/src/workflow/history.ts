@@ -9,7 +9,7 @@ export interface Lease {
   attempt: number;
 }
 
-export type HistoryKind = 'step' | 'sleep' | 'signal';
+export type HistoryKind = 'step' | 'sleep' | 'signal' | 'patch' | 'event' | 'child';
 export type HistoryStatus = 'waiting' | 'completed' | 'failed';
 
 /** One recorded durable operation. */
@@ -201,4 +201,36 @@ export async function suspend(
     [lease.executionId, lease.workerId, lease.attempt, knownSignals, wakeAt],
   );
   return rows.length === 1;
+}
+
+/** Records ctx.setEvent at its position and publishes the value, in one transaction. */
+export async function recordEvent(
+  driver: Driver,
+  lease: Lease,
+  seq: number,
+  key: string,
+  valueJson: string,
+  at: Date,
+): Promise<'recorded' | 'conflict' | 'lost'> {
+  return driver.transaction(async (tx) => {
+    const result = await recordEntry(tx, lease, {
+      seq,
+      kind: 'event',
+      name: key,
+      status: 'completed',
+      attempts: 1,
+      output: valueJson,
+      error: null,
+      startedAt: at,
+      finishedAt: at,
+    });
+    if (result === 'recorded') {
+      await tx.query(
+        `INSERT INTO baton.events (execution_id, key, value, updated_at) VALUES ($1, $2, $3::jsonb, $4)
+         ON CONFLICT (execution_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [lease.executionId, key, valueJson, at],
+      );
+    }
+    return result;
+  });
 }

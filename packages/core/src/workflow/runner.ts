@@ -11,6 +11,7 @@ import {
   loadRun,
   readEntry,
   recordEntry,
+  recordEvent,
   type HistoryEntry,
   type HistoryKind,
   type Lease,
@@ -98,6 +99,8 @@ export class WorkflowRun {
       },
       waitForSignal: <T>(name: string, options?: { timeout?: Duration }) =>
         this.op(() => this.waitForSignal(name, options?.timeout) as Promise<T | null>),
+      patched: (changeId) => this.op(() => this.patched(changeId)),
+      setEvent: (key, value) => this.op(() => this.setEvent(key, value)),
       now: () => new Date(this.lastEventAt),
       random,
       uuid: () => uuidFrom(random),
@@ -167,7 +170,11 @@ export class WorkflowRun {
   }
 
   private seen(e: HistoryEntry): void {
-    const t = e.finishedAt ?? e.startedAt;
+    this.seenAt(e.finishedAt ?? e.startedAt);
+  }
+
+  /** Moves now() forward to `t`: it is the latest event time, taken as the maximum so that concurrent operations replay alike. */
+  private seenAt(t: Date): void {
     if (t > this.lastEventAt) this.lastEventAt = t;
   }
 
@@ -329,6 +336,50 @@ export class WorkflowRun {
     }
   }
 
+  private async patched(changeId: string): Promise<boolean> {
+    if (typeof changeId !== 'string' || changeId.length === 0) {
+      throw new BatonError('E_INVALID_OPTION', `patched() in workflow '${this.def.name}' needs a change id`);
+    }
+    const recorded = this.history[this.next];
+    if (recorded && recorded.kind === 'patch' && recorded.name === changeId) {
+      this.next++;
+      this.seen(recorded);
+      return true;
+    }
+    // History from before the change has something else here: that run keeps the old path and
+    // the marker takes no position.
+    if (recorded) return false;
+    const seq = this.next++;
+    const now = new Date();
+    await this.record({
+      seq,
+      kind: 'patch',
+      name: changeId,
+      status: 'completed',
+      attempts: 1,
+      output: null,
+      error: null,
+      startedAt: now,
+      finishedAt: now,
+    });
+    return true;
+  }
+
+  private async setEvent(key: string, value: unknown): Promise<void> {
+    if (typeof key !== 'string' || key.length === 0)
+      throw new BatonError('E_INVALID_OPTION', `setEvent in workflow '${this.def.name}' needs a key`);
+    const text = toJsonText(
+      value === undefined ? null : value,
+      `value of event '${key}' in workflow '${this.def.name}'`,
+    );
+    const { seq, recorded } = this.position('event', key);
+    if (recorded) return void this.seen(recorded);
+    const now = new Date();
+    const result = await this.guard(() => recordEvent(this.driver, this.lease, seq, key, text, now));
+    if (result === 'lost') return this.lose();
+    this.seenAt(now);
+  }
+
   private async sleepUntil(wakeAtMs: number, name: string): Promise<void> {
     const { seq, recorded } = this.position('sleep', name);
     let entry = recorded;
@@ -354,7 +405,7 @@ export class WorkflowRun {
     if (now >= wakeAt) {
       if (!(await this.guard(() => endWait(this.driver, this.lease, seq, JSON.stringify(entry.output), now))))
         return this.lose();
-      this.seen({ ...entry, finishedAt: now });
+      this.seenAt(now);
       return;
     }
     return this.wait(wakeAt);
@@ -376,7 +427,7 @@ export class WorkflowRun {
     const got = await this.guard(() => consumeSignal(this.driver, this.lease, seq, name, now));
     if (got === 'lost') return this.lose();
     if (got) {
-      this.seen({ ...(recorded as HistoryEntry), finishedAt: now, startedAt: now });
+      this.seenAt(now);
       return got.payload;
     }
     let entry = recorded;
@@ -406,7 +457,7 @@ export class WorkflowRun {
         ))
       )
         return this.lose();
-      this.seen({ ...entry, finishedAt: now });
+      this.seenAt(now);
       return null;
     }
     return this.wait(deadline);
