@@ -10,7 +10,7 @@ ALTER TABLE baton.executions ADD COLUMN signal_count integer NOT NULL DEFAULT 0;
 CREATE TABLE baton.history (
   execution_id text COLLATE "C" NOT NULL REFERENCES baton.executions (id) ON DELETE CASCADE,
   seq          integer NOT NULL CHECK (seq >= 0),
-  kind         text NOT NULL CHECK (kind IN ('step', 'sleep', 'signal', 'patch', 'event', 'child')),
+  kind         text NOT NULL CHECK (kind IN ('step', 'sleep', 'signal', 'patch', 'event', 'activity', 'child')),
   name         text NOT NULL,
   -- 'waiting': a sleep or signal wait that has not ended yet.
   status       text NOT NULL CHECK (status IN ('waiting', 'completed', 'failed')),

@@ -5,7 +5,8 @@ import { newId } from './ids.js';
 import { checkName, isJobDefinition, type JobDefinition } from './job.js';
 import { insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
-import { isWorkflowDefinition, type WorkflowDefinition } from './workflow/definition.js';
+import { wakeParentsSql } from './sql/parents.js';
+import { isWorkflowDefinition, WORKFLOW_REPLAYS, type WorkflowDefinition } from './workflow/definition.js';
 import { toEntry, type HistoryEntry } from './workflow/history.js';
 import {
   EXECUTION_COLUMNS,
@@ -70,9 +71,6 @@ export interface QueueSettings {
 }
 
 const TERMINAL: ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
-
-/** A workflow is replayed after this many crashed runs at most before it fails (E_LEASE_EXPIRED). */
-const WORKFLOW_REPLAYS = 10;
 
 export interface StartOptions {
   /** Your id for the run, e.g. `order-42`. Default: a new UUIDv7. */
@@ -403,17 +401,23 @@ export class Client {
    * handler's AbortSignal fires, and it ends as cancelled unless it completes first.
    */
   async cancel(id: string): Promise<{ status: 'cancelled' | 'cancelling' }> {
+    // The execution and every descendant (activities, child workflows) are cancelled together.
     const rows = await this.store.driver.query<{ status: ExecutionStatus }>(
-      `WITH c AS (
+      `WITH RECURSIVE tree AS (
+         SELECT id FROM baton.executions WHERE id = $1
+         UNION SELECT e.id FROM baton.executions e JOIN tree t ON e.parent_id = t.id
+       ),
+       c AS (
          UPDATE baton.executions
          SET status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
              claimable = false,
              cancel_requested = true,
              finished_at = CASE WHEN status = 'running' THEN finished_at ELSE now() END
-         WHERE id = $1 AND status IN ('queued', 'running', 'waiting')
-         RETURNING id, status
-       )
-       SELECT status, (SELECT count(pg_notify('baton_cancel', id)) FROM c) AS n FROM c`,
+         WHERE id IN (SELECT id FROM tree) AND status IN ('queued', 'running', 'waiting')
+         RETURNING id, status, CASE WHEN status = 'cancelled' THEN parent_id END AS parent_id
+       ),
+       woken AS (${wakeParentsSql('c')})
+       SELECT status, (SELECT count(pg_notify('baton_cancel', id)) FROM c) AS n FROM c WHERE id = $1`,
       [String(id)],
     );
     if (rows.length === 0) {

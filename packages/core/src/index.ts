@@ -36,8 +36,9 @@ export {
   type WorkflowContext,
   type StepContext,
   type StepOptions,
+  type ChildOptions,
 } from './workflow/definition.js';
-export { StepFailedError } from './workflow/runner.js';
+export { StepFailedError, ChildFailedError } from './workflow/runner.js';
 export type { HistoryEntry, HistoryKind, HistoryStatus } from './workflow/history.js';
 export {
   defineSchedule,

@@ -1,6 +1,14 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends, eventually, sleep } from './backends.js';
-import { Client, Worker, defineWorkflow, type Store, type WorkflowDefinition } from '../src/index.js';
+import {
+  Client,
+  NonRetryableError,
+  Worker,
+  defineJob,
+  defineWorkflow,
+  type Store,
+  type WorkflowDefinition,
+} from '../src/index.js';
 
 for (const b of backends()) {
   describe(`workflows (${b.name})`, () => {
@@ -232,6 +240,84 @@ for (const b of backends()) {
         expect((await client.describe(id)).history.filter((h) => h.kind === 'event')).toHaveLength(2);
       });
       await expect(client.getEvent('nope', 'stage')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    });
+
+    it('runs activities as their own executions, on another worker pool, and child workflows', async () => {
+      let charges = 0;
+      const charge = defineJob(
+        'charge-card-activity',
+        { queue: 'gpu-pool', retry: { maxAttempts: 1 } },
+        async (input: { cents: number }, jc) => {
+          charges++;
+          if (input.cents < 0) throw new NonRetryableError('negative amount');
+          return { charged: input.cents, ran: jc.queue };
+        },
+      );
+      const child = defineWorkflow('child-wf', { queue: 'wf14' }, async (ctx, n: number) => {
+        const doubled = await ctx.step('double', () => n * 2);
+        await ctx.sleep(50);
+        return doubled;
+      });
+      const parent = defineWorkflow('parent-wf', { queue: 'wf14' }, async (ctx, input: { cents: number }) => {
+        const paid = await ctx.run(charge, { cents: input.cents });
+        let refused = '';
+        try {
+          await ctx.run(charge, { cents: -1 });
+        } catch (err) {
+          refused = (err as Error).message;
+        }
+        const fromChild = await ctx.runChild(child, 21);
+        const detached = await ctx.startChild(child, 5, { id: `${ctx.id}-detached` });
+        return { paid, refused, fromChild, detached };
+      });
+      // Workflows on one worker, the activity only on another (its own pool).
+      const activities = new Worker(store, { jobs: [charge], pollInterval: 50 });
+      await activities.start();
+      try {
+        await withWorker([parent, child], async () => {
+          const { id } = await client.start(parent, { cents: 1200 });
+          const out = (await client.result(id, { timeout: '20s' })) as Record<string, unknown>;
+          expect(out.paid).toEqual({ charged: 1200, ran: 'gpu-pool' });
+          expect(out.refused).toMatch(/activity 'charge-card-activity' \(.*\) failed: negative amount/);
+          expect(out.fromChild).toBe(42);
+          expect(out.detached).toBe(`${id}-detached`);
+          expect(await client.result(`${id}-detached`, { timeout: '10s' })).toBe(10);
+          expect(charges).toBe(2);
+          const h = (await client.describe(id)).history;
+          expect(h.map((x) => [x.kind, x.name, x.status])).toEqual([
+            ['activity', 'charge-card-activity', 'completed'],
+            ['activity', 'charge-card-activity', 'failed'],
+            ['child', 'child-wf', 'completed'],
+            ['child', 'child-wf', 'completed'],
+          ]);
+          const act = await client.get(`${id}:0`);
+          expect(act).toMatchObject({ kind: 'activity', parentId: id, status: 'completed' });
+        });
+      } finally {
+        await activities.stop();
+      }
+    });
+
+    it('cancels the children of a cancelled workflow', async () => {
+      const child = defineWorkflow('sleepy-child', { queue: 'wf15' }, async (ctx) => {
+        await ctx.waitForSignal('never');
+        return 'unreachable';
+      });
+      const parent = defineWorkflow('waiting-parent', { queue: 'wf15' }, async (ctx) =>
+        ctx.runChild(child, null),
+      );
+      await withWorker([parent, child], async () => {
+        const { id } = await client.start(parent, null);
+        await eventually(
+          async () => (await client.get(`${id}:0`).catch(() => undefined))?.status === 'waiting',
+          10_000,
+          'child waiting',
+        );
+        await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, 'parent waiting');
+        await client.cancel(id);
+        expect((await client.get(id)).status).toBe('cancelled');
+        expect((await client.get(`${id}:0`)).status).toBe('cancelled');
+      });
     });
 
     it('records a failed step and lets the workflow handle it, the same on replay', async () => {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../driver/types.js';
+import { wakeParentsSql } from './parents.js';
 
 /** A finished attempt that succeeded; `output` is JSON text. */
 export interface Completion {
@@ -24,11 +25,15 @@ export async function completeMany(
   const outputs = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.output}`).join(',')}}`;
   const attempts = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.attempt}`).join(',')}}`;
   const rows = await db.query<{ id: string }>(
-    `UPDATE baton.executions e
-     SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
-     WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
-       AND e.status = 'running'
-     RETURNING e.id`,
+    `WITH done AS (
+       UPDATE baton.executions e
+       SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
+       WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
+         AND e.status = 'running'
+       RETURNING e.id, e.parent_id
+     ),
+     woken AS (${wakeParentsSql('done')})
+     SELECT id FROM done`,
     [done.map((d) => d.id), outputs, attempts, workerId],
     'baton_complete_many',
   );
@@ -54,20 +59,24 @@ export async function finishAttempt(
 ): Promise<boolean> {
   const status = outcome.kind === 'retry' || outcome.kind === 'released' ? 'queued' : outcome.kind;
   const rows = await db.query(
-    `UPDATE baton.executions
-     SET status = $4::text,
-         claimable = ($4::text = 'queued'),
-         holds_slot = false,
-         attempts = CASE WHEN $5::boolean THEN attempts - 1 ELSE attempts END,
-         run_at = CASE WHEN $4::text = 'queued' THEN now() + $6::float8 * interval '1 millisecond' ELSE run_at END,
-         error = coalesce($7::jsonb, error),
-         errors = CASE WHEN $7::jsonb IS NULL THEN errors
-                       ELSE coalesce(errors, '[]'::jsonb) || jsonb_build_array($7::jsonb) END,
-         finished_at = CASE WHEN $4::text IN ('failed', 'cancelled') THEN now() ELSE NULL END,
-         lease_owner = CASE WHEN $4::text = 'queued' THEN NULL ELSE lease_owner END,
-         started_at = CASE WHEN $5::boolean THEN NULL ELSE started_at END
-     WHERE id = $1 AND attempts = $2 AND lease_owner = $3 AND status = 'running'
-     RETURNING id`,
+    `WITH ended AS (
+       UPDATE baton.executions
+       SET status = $4::text,
+           claimable = ($4::text = 'queued'),
+           holds_slot = false,
+           attempts = CASE WHEN $5::boolean THEN attempts - 1 ELSE attempts END,
+           run_at = CASE WHEN $4::text = 'queued' THEN now() + $6::float8 * interval '1 millisecond' ELSE run_at END,
+           error = coalesce($7::jsonb, error),
+           errors = CASE WHEN $7::jsonb IS NULL THEN errors
+                         ELSE coalesce(errors, '[]'::jsonb) || jsonb_build_array($7::jsonb) END,
+           finished_at = CASE WHEN $4::text IN ('failed', 'cancelled') THEN now() ELSE NULL END,
+           lease_owner = CASE WHEN $4::text = 'queued' THEN NULL ELSE lease_owner END,
+           started_at = CASE WHEN $5::boolean THEN NULL ELSE started_at END
+       WHERE id = $1 AND attempts = $2 AND lease_owner = $3 AND status = 'running'
+       RETURNING id, CASE WHEN status IN ('failed', 'cancelled') THEN parent_id END AS parent_id
+     ),
+     woken AS (${wakeParentsSql('ended')})
+     SELECT id FROM ended`,
     [
       id,
       attempt,

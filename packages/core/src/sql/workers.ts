@@ -1,4 +1,5 @@
 import type { Driver, Queryable } from '../driver/types.js';
+import { wakeParentsSql } from './parents.js';
 
 export interface WorkerRegistration {
   id: string;
@@ -89,9 +90,13 @@ export async function recoverExpired(driver: Driver): Promise<{ id: string; stat
     // Running rows have no index of their own (it would cost every claim an index write); a worker
     // dying is rare enough for this scan.
     return tx.query<{ id: string; status: string }>(
-      `UPDATE baton.executions e ${REQUEUE_LOST}
-       WHERE e.status = 'running' AND e.lease_owner = ANY($1::text[])
-       RETURNING e.id, e.status`,
+      `WITH lost AS (
+         UPDATE baton.executions e ${REQUEUE_LOST}
+         WHERE e.status = 'running' AND e.lease_owner = ANY($1::text[])
+         RETURNING e.id, e.status, CASE WHEN e.status IN ('failed', 'cancelled') THEN e.parent_id END AS parent_id
+       ),
+       woken AS (${wakeParentsSql('lost')})
+       SELECT id, status FROM lost`,
       [dead.map((d) => d.id)],
     );
   });
@@ -108,10 +113,14 @@ export async function recoverOrphans(
   // Only rows started long ago: a worker declared dead re-registers at its next heartbeat, and
   // its newest claims must not be taken from it meanwhile.
   return db.query(
-    `UPDATE baton.executions e ${REQUEUE_LOST}
-     WHERE e.status = 'running' AND e.started_at < now() - $1::float8 * interval '1 millisecond'
-       AND NOT EXISTS (SELECT 1 FROM baton.workers w WHERE w.id = e.lease_owner)
-     RETURNING e.id, e.status`,
+    `WITH lost AS (
+       UPDATE baton.executions e ${REQUEUE_LOST}
+       WHERE e.status = 'running' AND e.started_at < now() - $1::float8 * interval '1 millisecond'
+         AND NOT EXISTS (SELECT 1 FROM baton.workers w WHERE w.id = e.lease_owner)
+       RETURNING e.id, e.status, CASE WHEN e.status IN ('failed', 'cancelled') THEN e.parent_id END AS parent_id
+     ),
+     woken AS (${wakeParentsSql('lost')})
+     SELECT id, status FROM lost`,
     [olderThanMs],
   );
 }

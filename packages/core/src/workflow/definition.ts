@@ -1,5 +1,5 @@
 import { BatonError } from '../errors.js';
-import { checkName, type InputSchema } from '../job.js';
+import { checkName, type InputSchema, type JobDefinition } from '../job.js';
 import type { Duration } from '../duration.js';
 import type { Json } from '../json.js';
 import type { Logger } from '../logger.js';
@@ -47,6 +47,24 @@ export interface WorkflowContext {
    * `if (ctx.patched('send-sms')) { await ctx.step('sms', …) }`.
    */
   patched(changeId: string): Promise<boolean>;
+  /**
+   * Runs a job as an activity: its own execution on its queue (possibly served by another worker
+   * pool), linked to this workflow, which suspends until it ends. Returns its result; throws
+   * ChildFailedError if it failed or was cancelled.
+   */
+  run<I, O>(activity: JobDefinition<I, O>, input: I, options?: ChildOptions): Promise<O>;
+  /** Starts a child workflow and waits for its result (the parent holds no memory meanwhile). */
+  runChild<I, O>(
+    workflow: WorkflowDefinition<I, O>,
+    input: I,
+    options?: ChildOptions & { id?: string },
+  ): Promise<O>;
+  /** Starts a child workflow without waiting; returns its id. Cancelling the parent cancels it too. */
+  startChild<I>(
+    workflow: WorkflowDefinition<I>,
+    input: I,
+    options?: ChildOptions & { id?: string },
+  ): Promise<string>;
   /** Publishes progress that callers read with `client.getEvent(id, key)` while the workflow runs. */
   setEvent(key: string, value: Json): Promise<void>;
   /** Deterministic time: the moment of the latest recorded event (or the workflow's start); the same on replay. */
@@ -56,6 +74,14 @@ export interface WorkflowContext {
   /** Deterministic UUID (version 4 layout), from the same sequence as random(). */
   uuid(): string;
 }
+
+export interface ChildOptions {
+  queue?: string;
+  priority?: number;
+}
+
+/** A workflow is replayed after this many crashed runs at most before it fails (E_LEASE_EXPIRED). */
+export const WORKFLOW_REPLAYS = 10;
 
 export interface WorkflowOptions<I> {
   queue?: string;

@@ -9,7 +9,7 @@ export interface Lease {
   attempt: number;
 }
 
-export type HistoryKind = 'step' | 'sleep' | 'signal' | 'patch' | 'event' | 'child';
+export type HistoryKind = 'step' | 'sleep' | 'signal' | 'patch' | 'event' | 'activity' | 'child';
 export type HistoryStatus = 'waiting' | 'completed' | 'failed';
 
 /** One recorded durable operation. */
@@ -131,21 +131,42 @@ export async function readEntry(
   return rows[0] ? toEntry(rows[0]) : undefined;
 }
 
-/** Ends a waiting entry (a sleep that is over, a signal wait that timed out). False if the lease is lost. */
+/**
+ * Ends a waiting entry (a sleep that is over, a signal wait that timed out, a child that ended),
+ * as failed when `failure` is given. False if the lease is lost.
+ */
 export async function endWait(
   db: Queryable,
   lease: Lease,
   seq: number,
   output: string,
   at: Date,
+  failure: string | null = null,
 ): Promise<boolean> {
   const rows = await db.query(
-    `UPDATE baton.history SET status = 'completed', output = $5::jsonb, finished_at = $6
+    `UPDATE baton.history
+     SET status = CASE WHEN $7::jsonb IS NULL THEN 'completed' ELSE 'failed' END, output = $5::jsonb,
+         error = $7::jsonb, finished_at = $6
      WHERE execution_id = $1 AND seq = $4 AND EXISTS (${LEASE})
      RETURNING 1`,
-    [lease.executionId, lease.workerId, lease.attempt, seq, output, at],
+    [lease.executionId, lease.workerId, lease.attempt, seq, output, at, failure],
   );
   return rows.length === 1;
+}
+
+/** What a parent needs to know about a child execution. */
+export async function childState(
+  db: Queryable,
+  childId: string,
+): Promise<
+  { status: string; output: unknown; error: { message: string; code?: string } | null } | undefined
+> {
+  const rows = await db.query<{
+    status: string;
+    output: unknown;
+    error: { message: string; code?: string } | null;
+  }>('SELECT status, output, error FROM baton.executions WHERE id = $1', [childId]);
+  return rows[0];
 }
 
 /**

@@ -4,8 +4,19 @@ import { toJsonText } from '../json.js';
 import { errorToJson } from '../execution.js';
 import type { Driver } from '../driver/types.js';
 import type { Logger } from '../logger.js';
-import type { StepContext, StepOptions, WorkflowContext, WorkflowDefinition } from './definition.js';
 import {
+  isWorkflowDefinition,
+  WORKFLOW_REPLAYS,
+  type ChildOptions,
+  type StepContext,
+  type StepOptions,
+  type WorkflowContext,
+  type WorkflowDefinition,
+} from './definition.js';
+import { checkName, isJobDefinition, type JobDefinition } from '../job.js';
+import { insertExecutions } from '../sql/enqueue.js';
+import {
+  childState,
   consumeSignal,
   endWait,
   loadRun,
@@ -28,6 +39,19 @@ export type RunOutcome =
   | { kind: 'lost' }
   /** The database failed under the run; the workflow is given back and replayed later. */
   | { kind: 'interrupted'; error: unknown };
+
+/** The error a workflow sees when an activity or child workflow failed or was cancelled. */
+export class ChildFailedError extends Error {
+  constructor(
+    readonly kind: 'activity' | 'child',
+    readonly child: string,
+    readonly childId: string,
+    reason: string,
+  ) {
+    super(`${kind === 'activity' ? 'activity' : 'child workflow'} '${child}' (${childId}) ${reason}`);
+    this.name = 'ChildFailedError';
+  }
+}
 
 /** The error a workflow sees when a step failed (on the first run and on every replay alike). */
 export class StepFailedError extends Error {
@@ -99,6 +123,20 @@ export class WorkflowRun {
       },
       waitForSignal: <T>(name: string, options?: { timeout?: Duration }) =>
         this.op(() => this.waitForSignal(name, options?.timeout) as Promise<T | null>),
+      run: <I, O>(activity: JobDefinition<I, O>, input: I, options?: ChildOptions) =>
+        this.op(
+          () => this.child('activity', activity as JobDefinition, input, options ?? {}, true) as Promise<O>,
+        ),
+      runChild: <I, O>(
+        workflow: WorkflowDefinition<I, O>,
+        input: I,
+        options?: ChildOptions & { id?: string },
+      ) =>
+        this.op(
+          () => this.child('child', workflow as WorkflowDefinition, input, options ?? {}, true) as Promise<O>,
+        ),
+      startChild: (workflow, input, options) =>
+        this.op(() => this.child('child', workflow, input, options ?? {}, false) as Promise<string>),
       patched: (changeId) => this.op(() => this.patched(changeId)),
       setEvent: (key, value) => this.op(() => this.setEvent(key, value)),
       now: () => new Date(this.lastEventAt),
@@ -334,6 +372,138 @@ export class WorkflowRun {
       if (timer) clearTimeout(timer);
       this.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Starts an activity (a job run as its own execution) or a child workflow at this position, and
+   * waits for it when `wait` is set. The child's id is derived from the position, so a replay after
+   * a crash finds the child it started rather than starting another.
+   */
+  private async child(
+    kind: 'activity' | 'child',
+    def: JobDefinition | WorkflowDefinition,
+    input: unknown,
+    options: ChildOptions & { id?: string },
+    wait: boolean,
+  ): Promise<unknown> {
+    const what = kind === 'activity' ? 'activity' : 'child workflow';
+    if (kind === 'activity' ? !isJobDefinition(def) : !isWorkflowDefinition(def)) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `${kind === 'activity' ? 'ctx.run' : 'ctx.runChild/startChild'} in workflow '${this.def.name}' needs a ${kind === 'activity' ? 'job definition (defineJob)' : 'workflow definition (defineWorkflow)'}`,
+      );
+    }
+    const { seq, recorded } = this.position(kind, def.name);
+    let entry = recorded;
+    if (!entry) {
+      const childId = options.id ?? `${this.lease.executionId}:${seq}`;
+      const row = {
+        id: childId,
+        kind: kind === 'activity' ? ('activity' as const) : ('workflow' as const),
+        name: def.name,
+        queue: checkName(options.queue ?? def.queue, `${what} queue`),
+        priority: options.priority ?? def.priority,
+        runAtMs: null,
+        delayMs: null,
+        maxAttempts: isJobDefinition(def) ? def.retry.maxAttempts : WORKFLOW_REPLAYS,
+        input: toJsonText(
+          input === undefined ? null : input,
+          `input of ${what} '${def.name}' in workflow '${this.def.name}'`,
+        ),
+        idempotencyKey: childId,
+        concurrencyKey: null,
+        concurrencyLimit: null,
+        parentId: this.lease.executionId,
+      };
+      const now = new Date();
+      let result: Awaited<ReturnType<typeof recordEntry>>;
+      try {
+        result = await this.driver.transaction(async (tx) => {
+          await insertExecutions(tx, [row]);
+          return recordEntry(tx, this.lease, {
+            seq,
+            kind,
+            name: def.name,
+            status: wait ? 'waiting' : 'completed',
+            attempts: 1,
+            output: JSON.stringify({ childId }),
+            error: null,
+            startedAt: now,
+            finishedAt: wait ? null : now,
+          });
+        });
+      } catch (err) {
+        // An id taken by another execution is the workflow's mistake; anything else is the database's.
+        if ((err as { code?: string }).code === '23505') {
+          throw new BatonError(
+            'E_INVALID_STATE',
+            `${what} id '${childId}' is already used by another execution; choose another id`,
+          );
+        }
+        this.finish({ kind: 'interrupted', error: err });
+        return NEVER;
+      }
+      if (result === 'lost') return this.lose();
+      entry =
+        result === 'recorded'
+          ? undefined
+          : await this.guard(() => readEntry(this.driver, this.lease.executionId, seq));
+      entry ??= {
+        seq,
+        kind,
+        name: def.name,
+        status: wait ? 'waiting' : 'completed',
+        attempts: 1,
+        output: { childId },
+        error: null,
+        startedAt: now,
+        finishedAt: wait ? null : now,
+      };
+      this.history[seq] = entry;
+    }
+    const out = entry.output as { childId: string; result?: unknown };
+    if (!wait || entry.status === 'completed') {
+      this.seen(entry);
+      return wait ? out.result : out.childId;
+    }
+    if (entry.status === 'failed') {
+      this.seen(entry);
+      throw new ChildFailedError(kind, def.name, out.childId, entry.error?.message ?? 'failed');
+    }
+    const state = await this.guard(() => childState(this.driver, out.childId));
+    const now = new Date();
+    if (state?.status === 'completed') {
+      if (
+        !(await this.guard(() =>
+          endWait(
+            this.driver,
+            this.lease,
+            seq,
+            JSON.stringify({ childId: out.childId, result: state.output }),
+            now,
+          ),
+        ))
+      ) {
+        return this.lose();
+      }
+      this.seenAt(now);
+      return state.output;
+    }
+    if (!state || state.status === 'failed' || state.status === 'cancelled') {
+      const message = state ? `${state.status}${state.error ? `: ${state.error.message}` : ''}` : 'vanished';
+      const failure = JSON.stringify({ message, ...(state?.error?.code ? { code: state.error.code } : {}) });
+      if (
+        !(await this.guard(() =>
+          endWait(this.driver, this.lease, seq, JSON.stringify({ childId: out.childId }), now, failure),
+        ))
+      ) {
+        return this.lose();
+      }
+      this.seenAt(now);
+      throw new ChildFailedError(kind, def.name, out.childId, message);
+    }
+    // Woken when the child ends (it bumps this workflow's signal count).
+    return this.wait(null);
   }
 
   private async patched(changeId: string): Promise<boolean> {
