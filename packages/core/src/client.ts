@@ -137,8 +137,9 @@ export class Client {
     input: I,
     o: EnqueueOptions,
     item?: string,
+    noun: 'job' | 'workflow' = 'job',
   ): NewExecution {
-    const where = `input of job '${def.name}'${item ? ` (${item})` : ''}`;
+    const where = `input of ${noun} '${def.name}'${item ? ` (${item})` : ''}`;
     let value: unknown = input;
     if (def.schema) {
       try {
@@ -153,17 +154,17 @@ export class Client {
     }
     const text = toJsonText(value === undefined ? null : value, where);
     if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
-      throw new BatonError('E_INVALID_OPTION', `runAt for job '${def.name}' must be a valid Date`);
+      throw new BatonError('E_INVALID_OPTION', `runAt for ${noun} '${def.name}' must be a valid Date`);
     }
     if (o.runAt !== undefined && o.delay !== undefined) {
-      throw new BatonError('E_INVALID_OPTION', `job '${def.name}': give either runAt or delay, not both`);
+      throw new BatonError('E_INVALID_OPTION', `${noun} '${def.name}': give either runAt or delay, not both`);
     }
     const int = (v: number | undefined, what: string, min: number) => {
       if (v === undefined) return undefined;
       if (!Number.isInteger(v) || v < min)
         throw new BatonError(
           'E_INVALID_OPTION',
-          `job '${def.name}': ${what} must be an integer of at least ${min}, got ${String(v)}`,
+          `${noun} '${def.name}': ${what} must be an integer of at least ${min}, got ${String(v)}`,
         );
       return v;
     };
@@ -173,7 +174,7 @@ export class Client {
     ) {
       throw new BatonError(
         'E_INVALID_OPTION',
-        `job '${def.name}': idempotencyKey must be a non-empty string of at most 500 characters`,
+        `${noun} '${def.name}': idempotencyKey must be a non-empty string of at most 500 characters`,
       );
     }
     if (
@@ -182,11 +183,14 @@ export class Client {
     ) {
       throw new BatonError(
         'E_INVALID_OPTION',
-        `job '${def.name}': concurrencyKey must be a non-empty string`,
+        `${noun} '${def.name}': concurrencyKey must be a non-empty string`,
       );
     }
     if (o.concurrencyLimit !== undefined && o.concurrencyKey === undefined) {
-      throw new BatonError('E_INVALID_OPTION', `job '${def.name}': concurrencyLimit needs a concurrencyKey`);
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `${noun} '${def.name}': concurrencyLimit needs a concurrencyKey`,
+      );
     }
     return {
       id: newId(),
@@ -195,7 +199,7 @@ export class Client {
       queue: o.queue === undefined ? def.queue : checkName(o.queue, 'queue'),
       priority: int(o.priority, 'priority', -1_000_000) ?? def.priority,
       runAtMs: o.runAt ? o.runAt.getTime() : null,
-      delayMs: o.delay === undefined ? null : toMs(o.delay, `job '${def.name}': delay`),
+      delayMs: o.delay === undefined ? null : toMs(o.delay, `${noun} '${def.name}': delay`),
       maxAttempts: int(o.maxAttempts, 'maxAttempts', 1) ?? def.maxAttempts,
       input: text,
       idempotencyKey: o.idempotencyKey ?? null,
@@ -227,36 +231,48 @@ export class Client {
       throw new BatonError('E_INVALID_OPTION', 'enqueue expects a job definition or a job name');
     const local = this.known.get(job);
     if (local) return this.resolve(local as JobDefinition<I>);
-    const rows = await this.store.driver.query<{ name: string; queue: string }>(
-      `SELECT name, queue FROM baton.definitions WHERE kind = 'job'`,
-    );
-    const hit = rows.find((r) => r.name === job);
-    if (!hit) {
-      const names = rows.map((r) => r.name);
-      const near = nearest(job, names);
-      throw new BatonError(
-        'E_UNKNOWN_JOB',
-        `no job named '${job}' is defined${near ? ` — did you mean '${near}'?` : '.'} ` +
-          (names.length
-            ? `Known jobs: ${names.sort().join(', ')}.`
-            : 'No worker has registered any job yet: start a worker with the module that defines it.'),
-        { details: { name: job, known: names } },
-      );
-    }
+    const hit = await this.registered('job', job);
     return { name: hit.name, queue: hit.queue, priority: 0, maxAttempts: 3 };
+  }
+
+  /** A definition some worker registered, or a clear error naming the nearest registered name. */
+  private async registered(kind: 'job' | 'workflow', name: string): Promise<{ name: string; queue: string }> {
+    const rows = await this.store.driver.query<{ name: string; queue: string }>(
+      'SELECT name, queue FROM baton.definitions WHERE kind = $1',
+      [kind],
+    );
+    const hit = rows.find((r) => r.name === name);
+    if (hit) return hit;
+    const names = rows.map((r) => r.name).sort();
+    const near = nearest(name, names);
+    throw new BatonError(
+      kind === 'job' ? 'E_UNKNOWN_JOB' : 'E_UNKNOWN_WORKFLOW',
+      `no ${kind} named '${name}' is defined${near ? ` — did you mean '${near}'?` : '.'} ` +
+        (names.length
+          ? `Known ${kind}s: ${names.join(', ')}.`
+          : `No worker has registered any ${kind} yet: start a worker with the module that defines it.`),
+      { details: { name, known: names } },
+    );
   }
 
   /**
    * Starts a workflow. With `id`, starting again with the same id returns the existing run
    * (`created: false`) whatever its state; an id used by another workflow is refused.
    */
-  async start<I>(workflow: WorkflowDefinition<I>, input: I, options: StartOptions = {}): Promise<Enqueued> {
-    if (!isWorkflowDefinition(workflow)) {
+  async start<I>(
+    workflow: WorkflowDefinition<I> | string,
+    input: I,
+    options: StartOptions = {},
+  ): Promise<Enqueued> {
+    let def: { name: string; queue: string; priority: number; schema?: WorkflowDefinition<I>['schema'] };
+    if (isWorkflowDefinition(workflow)) def = workflow as WorkflowDefinition<I>;
+    else if (typeof workflow === 'string')
+      def = { ...(await this.registered('workflow', workflow)), priority: 0 };
+    else
       throw new BatonError(
         'E_UNKNOWN_WORKFLOW',
-        'start() expects a workflow definition made by defineWorkflow()',
+        'start() expects a workflow definition (defineWorkflow) or the name of a registered workflow',
       );
-    }
     const id = options.id ?? newId();
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
       throw new BatonError(
@@ -266,14 +282,16 @@ export class Client {
     }
     const row = this.toRow(
       {
-        name: workflow.name,
-        queue: workflow.queue,
-        priority: workflow.priority,
+        name: def.name,
+        queue: def.queue,
+        priority: def.priority,
         maxAttempts: WORKFLOW_REPLAYS,
-        schema: workflow.schema,
+        schema: def.schema,
       },
       input,
       { queue: options.queue, priority: options.priority, idempotencyKey: id },
+      undefined,
+      'workflow',
     );
     try {
       const [out] = await insertExecutions(this.store.driver, [{ ...row, id, kind: 'workflow' }]);

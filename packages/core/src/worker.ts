@@ -474,9 +474,26 @@ export class Worker {
     const lease = { executionId: row.id, workerId: this.id, attempt: row.attempts };
     try {
       const log = this.log.child({ workflow: row.name, execution: row.id });
-      const outcome = await new WorkflowRun(this.store.driver, lease, def, attempt.signal, log).run(
-        row.input,
-      );
+      let input: unknown;
+      try {
+        input = def.schema ? def.schema.parse(row.input) : row.input;
+      } catch (err) {
+        const error = new NonRetryableError(
+          `stored input of workflow '${row.name}' does not match its schema: ${(err as Error).message}`,
+        );
+        await this.withRetry(`record failure of ${row.id}`, () =>
+          finishAttempt(
+            this.store.driver,
+            this.id,
+            row.id,
+            row.attempts,
+            { kind: 'failed' },
+            errorToJson(error, row.attempts),
+          ),
+        );
+        return;
+      }
+      const outcome = await new WorkflowRun(this.store.driver, lease, def, attempt.signal, log).run(input);
       switch (outcome.kind) {
         case 'completed':
           await this.recordWorkflowResult(r, outcome.output);

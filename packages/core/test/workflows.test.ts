@@ -320,6 +320,33 @@ for (const b of backends()) {
       });
     });
 
+    it('allows steps of the same name: each call is its own position', async () => {
+      let polls = 0;
+      const wf = defineWorkflow('polls', { queue: 'wf16' }, async (ctx) => {
+        const seen: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          seen.push(await ctx.step('poll', () => ++polls));
+          await ctx.sleep(20);
+        }
+        return seen;
+      });
+      await withWorker([wf], async () => {
+        // Started by name, as the CLI does.
+        const { id } = await client.start('polls', null);
+        expect(await client.result(id, { timeout: '10s' })).toEqual([1, 2, 3]);
+        expect(polls).toBe(3);
+        const h = (await client.describe(id)).history.filter((x) => x.kind === 'step');
+        expect(h.map((x) => [x.seq, x.name, x.output])).toEqual([
+          [0, 'poll', 1],
+          [2, 'poll', 2],
+          [4, 'poll', 3],
+        ]);
+      });
+      await expect(client.start('pols', null)).rejects.toThrow(
+        /no workflow named 'pols' is defined — did you mean 'polls'\?/,
+      );
+    });
+
     it('records a failed step and lets the workflow handle it, the same on replay', async () => {
       let attempts = 0;
       const wf = defineWorkflow('failing-step', { queue: 'wf7' }, async (ctx) => {
