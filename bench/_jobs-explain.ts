@@ -97,7 +97,7 @@ try {
     await completeMany(
       q,
       worker,
-      rows.map((x) => ({ id: x.id, attempt: x.attempts, output: 'null' })),
+      rows.map((x) => ({ id: x.id, attempt: x.attempts, output: 'null', hasParent: false })),
     );
     completeMs += performance.now() - t;
     if (explain) console.log(`--- complete, round ${r} (above)`);

@@ -451,7 +451,7 @@ export class Worker {
       } catch (err) {
         throw new NonRetryableError((err as Error).message, { cause: err });
       }
-      this.pending.push({ id: row.id, attempt: row.attempts, output: text });
+      this.pending.push({ id: row.id, attempt: row.attempts, output: text, hasParent: row.has_parent });
       this.scheduleFlush();
     } catch (err) {
       await this.recordFailure(r, def, err);
@@ -563,7 +563,7 @@ export class Worker {
       );
       return;
     }
-    this.pending.push({ id: r.row.id, attempt: r.row.attempts, output: text });
+    this.pending.push({ id: r.row.id, attempt: r.row.attempts, output: text, hasParent: r.row.has_parent });
     this.scheduleFlush();
   }
 

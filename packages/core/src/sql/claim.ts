@@ -11,9 +11,12 @@ export interface ClaimedRow {
   max_attempts: number;
   /** True when the claim took a slot of a global limit (limited path). */
   holds_slot: boolean;
+  /** An activity or child workflow, whose parent waits for it. */
+  has_parent: boolean;
 }
 
-const RETURNING = 'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot';
+const RETURNING =
+  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent';
 
 /**
  * The fast path: claims up to `limit` queued jobs of unlimited queues that carry no concurrency

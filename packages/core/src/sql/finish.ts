@@ -6,6 +6,8 @@ export interface Completion {
   id: string;
   attempt: number;
   output: string;
+  /** An activity or child workflow: its parent must be woken. */
+  hasParent: boolean;
 }
 
 /**
@@ -24,6 +26,8 @@ export async function completeMany(
   // pick a nested loop that rescans the whole batch for every row.
   const outputs = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.output}`).join(',')}}`;
   const attempts = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.attempt}`).join(',')}}`;
+  // Waking parents costs an extra UPDATE in the statement: only batches with a child pay for it.
+  const wake = done.some((d) => d.hasParent);
   const rows = await db.query<{ id: string }>(
     `WITH done AS (
        UPDATE baton.executions e
@@ -31,11 +35,10 @@ export async function completeMany(
        WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
          AND e.status = 'running'
        RETURNING e.id, e.parent_id
-     ),
-     woken AS (${wakeParentsSql('done')})
+     )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}
      SELECT id FROM done`,
     [done.map((d) => d.id), outputs, attempts, workerId],
-    'baton_complete_many',
+    wake ? 'baton_complete_children' : 'baton_complete_many',
   );
   return new Set(rows.map((r) => r.id));
 }
