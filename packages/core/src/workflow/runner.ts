@@ -278,6 +278,21 @@ export class WorkflowRun {
     for (let attempt = 1; ; attempt++) {
       const result = await this.attemptStep(name, seq, attempt, fn, timeoutMs);
       if (this.finished || this.signal.aborted) return NEVER;
+      // Records the step's end and hands the workflow what a replay would return.
+      const end = async (output: string | null, error: unknown) =>
+        this.replayStep<T>(
+          await this.record({
+            seq,
+            kind: 'step',
+            name,
+            status: error === undefined ? 'completed' : 'failed',
+            attempts: attempt,
+            output,
+            error: error === undefined ? null : errorToJson(error, attempt),
+            startedAt,
+            finishedAt: new Date(),
+          }),
+        );
       if (result.ok) {
         let text: string;
         try {
@@ -287,46 +302,11 @@ export class WorkflowRun {
           );
         } catch (err) {
           // A result that cannot be stored fails the step for good; retrying would produce the same.
-          const failed = await this.record({
-            seq,
-            kind: 'step',
-            name,
-            status: 'failed',
-            attempts: attempt,
-            output: null,
-            error: errorToJson(err, attempt),
-            startedAt,
-            finishedAt: new Date(),
-          });
-          return this.replayStep<T>(failed);
+          return end(null, err);
         }
-        const done = await this.record({
-          seq,
-          kind: 'step',
-          name,
-          status: 'completed',
-          attempts: attempt,
-          output: text,
-          error: null,
-          startedAt,
-          finishedAt: new Date(),
-        });
-        return this.replayStep<T>(done);
+        return end(text, undefined);
       }
-      if (attempt > retries) {
-        const failed = await this.record({
-          seq,
-          kind: 'step',
-          name,
-          status: 'failed',
-          attempts: attempt,
-          output: null,
-          error: errorToJson(result.error, attempt),
-          startedAt,
-          finishedAt: new Date(),
-        });
-        return this.replayStep<T>(failed);
-      }
+      if (attempt > retries) return end(null, result.error);
       this.log.warn(
         { step: name, attempt, err: (result.error as Error)?.message },
         'workflow step failed; retrying',
