@@ -279,16 +279,16 @@ export class WorkflowRun {
       const result = await this.attemptStep(name, seq, attempt, fn, timeoutMs);
       if (this.finished || this.signal.aborted) return NEVER;
       // Records the step's end and hands the workflow what a replay would return.
-      const end = async (output: string | null, error: unknown) =>
+      const end = async (output: string | null, failure?: { error: unknown }) =>
         this.replayStep<T>(
           await this.record({
             seq,
             kind: 'step',
             name,
-            status: error === undefined ? 'completed' : 'failed',
+            status: failure ? 'failed' : 'completed',
             attempts: attempt,
             output,
-            error: error === undefined ? null : errorToJson(error, attempt),
+            error: failure ? errorToJson(failure.error, attempt) : null,
             startedAt,
             finishedAt: new Date(),
           }),
@@ -302,11 +302,11 @@ export class WorkflowRun {
           );
         } catch (err) {
           // A result that cannot be stored fails the step for good; retrying would produce the same.
-          return end(null, err);
+          return end(null, { error: err });
         }
-        return end(text, undefined);
+        return end(text);
       }
-      if (attempt > retries) return end(null, result.error);
+      if (attempt > retries) return end(null, { error: result.error });
       this.log.warn(
         { step: name, attempt, err: (result.error as Error)?.message },
         'workflow step failed; retrying',
