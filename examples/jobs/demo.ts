@@ -1,6 +1,11 @@
-// The README demo: `npm run demo` runs these jobs on embedded PGlite with `baton dev examples/jobs/demo.ts`.
+// The README demo: `npm run demo` runs these jobs, and the order workflow of
+// examples/workflows/order.ts, on embedded PGlite with `baton dev examples/jobs/demo.ts`.
 // Run them on PostgreSQL instead with `npx baton worker examples/jobs/demo.ts --database postgres://…`.
 import { defineJob, defineSchedule, NonRetryableError, type Client } from '@baton/core';
+import { demo as orderDemo } from '../workflows/order.js';
+
+// Re-exported so that a worker on this module runs the order workflow too.
+export { order } from '../workflows/order.js';
 
 export const sendWelcomeEmail = defineJob('send-welcome-email', {}, async (input: { to: string }, ctx) => {
   ctx.logger.info({ to: input.to }, 'sending welcome email');
@@ -93,5 +98,7 @@ export async function demo(client: Client, print: (line: string) => void): Promi
   print(`enqueued 1,000 emails in one round trip; waiting for everything to finish…`);
   await Promise.all(batch.map((b) => client.waitFor(b.id)));
   print(`1,000 emails sent`);
+  print('');
+  ids.push(...(await orderDemo(client, print)));
   return ids;
 }

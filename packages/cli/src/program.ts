@@ -4,6 +4,7 @@ import { withStore, processIo, type GlobalOptions, type Io } from './context.js'
 import { enqueueCommand, jobsCommand } from './commands/jobs.js';
 import { workerCommand } from './commands/worker.js';
 import { devCommand } from './commands/dev.js';
+import { workflowsCommand } from './commands/workflows.js';
 import { ExitCode, taCommand } from './commands/ta.js';
 
 /** Builds the `baton` command tree. */
@@ -32,6 +33,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(workerCommand(globals, io));
   program.addCommand(enqueueCommand(globals, io));
   program.addCommand(jobsCommand(globals, io));
+  program.addCommand(workflowsCommand(globals, io));
   program.addCommand(devCommand(globals, io));
   program.addCommand(taCommand());
   return program;

@@ -3,7 +3,14 @@ import { Client } from '@baton/core';
 import { loadUserModules } from '../load-module.js';
 import { executionTable } from '../format.js';
 import { openStore, makeLogger, type GlobalOptions, type Io } from '../context.js';
-import { addWorkerFlags, untilSignal, workerFrom, type WorkerFlags } from './worker.js';
+import {
+  addWorkerFlags,
+  describeDefinitions,
+  requireDefinitions,
+  untilSignal,
+  workerFrom,
+  type WorkerFlags,
+} from './worker.js';
 
 /** The optional entry a dev module exports: enqueue some work and return the ids to report on. */
 export type DemoFn = (client: Client, print: (line: string) => void) => Promise<string[]>;
@@ -12,12 +19,16 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
   return addWorkerFlags(
     new Command('dev')
       .description(
-        'embedded development run: migrate the PGlite store in .baton/, start a worker on the module, and run its exported demo() if it has one',
+        'embedded development run: migrate the PGlite store in .baton/, start a worker on the modules, and run the demo() each exports, if any',
       )
-      .argument('<module...>', 'module(s) exporting jobs, schedules, and optionally demo(client, print)')
+      .argument(
+        '<module...>',
+        'module(s) exporting jobs, workflows, schedules, and optionally demo(client, print)',
+      )
       .option('--keep', 'keep the worker running after the demo'),
   ).action(async (modules: string[], o: WorkerFlags & { keep?: boolean }) => {
     const mod = await loadUserModules(modules);
+    requireDefinitions(mod);
     // Expected failures in the demo show in its table; only unexpected errors are logged.
     const store = await openStore(globals(), makeLogger({ logLevel: 'error', ...globals() }));
     try {
@@ -27,20 +38,25 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
       );
       const worker = workerFrom(store, mod, { concurrency: '4', ...o });
       await worker.start();
-      io.out(
-        `worker: ${mod.jobs.map((j) => j.name).join(', ')}${mod.schedules.length ? `; schedules: ${mod.schedules.map((s) => `${s.name} (${s.cron})`).join(', ')}` : ''}`,
-      );
-      const demo = mod.exports.demo as DemoFn | undefined;
-      if (typeof demo === 'function') {
+      io.out(`worker: ${describeDefinitions(mod)}`);
+      const demos = mod.demos.filter((d): d is DemoFn => typeof d === 'function');
+      if (demos.length) {
         const client = new Client(store, mod.jobs);
-        const ids = await demo(client, (line) => io.out(line));
+        const ids: string[] = [];
+        // One after the other, so that each demo's lines stay together.
+        for (const demo of demos) ids.push(...(await demo(client, (line) => io.out(line))));
         const finished = await Promise.all(ids.map((id) => client.waitFor(id, { timeout: '2m' })));
-        io.out('');
-        io.out(executionTable(finished));
-        io.out('');
-        io.out(`Inspect one with: npx baton jobs show <id>   (data in ${store.location})`);
+        if (finished.length) {
+          io.out('');
+          io.out(executionTable(finished));
+          io.out('');
+          const kinds = new Set(finished.map((e) => (e.kind === 'workflow' ? 'workflows' : 'jobs')));
+          io.out(
+            `Inspect one with: ${[...kinds].map((k) => `npx baton ${k} show <id>`).join(' or ')}   (data in ${store.location})`,
+          );
+        }
       }
-      if (o.keep || typeof demo !== 'function') {
+      if (o.keep || demos.length === 0) {
         io.out('worker running; Ctrl-C to stop');
         await untilSignal();
       }

@@ -6,19 +6,24 @@ import { withStore, type GlobalOptions, type Io } from '../context.js';
 
 const STATUSES: ExecutionStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
 
-function parseInput(text: string | undefined): unknown {
+/** Parses a JSON option such as --input; `example` is a valid value to show when it is not JSON. */
+export function parseJsonOption(text: string | undefined, flag: string, example: string): unknown {
   if (text === undefined) return null;
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new BatonError(
       'E_NOT_JSON',
-      `--input is not valid JSON: ${(err as Error).message}. Example: --input '{"to":"ada@example.com"}'`,
+      `${flag} is not valid JSON: ${(err as Error).message}. Example: ${flag} '${example}'`,
     );
   }
 }
 
-function parseIntOption(value: string | undefined, flag: string): number | undefined {
+function parseInput(text: string | undefined): unknown {
+  return parseJsonOption(text, '--input', '{"to":"ada@example.com"}');
+}
+
+export function parseIntOption(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value))
     throw new BatonError('E_INVALID_OPTION', `${flag} must be an integer, got '${value}'`);

@@ -19,16 +19,22 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return Number(value);
 }
 
-/** Builds a Worker from a loaded module and the worker flags shared by `worker` and `dev`. */
-export function workerFrom(store: Store, mod: LoadedModule, o: WorkerFlags): Worker {
-  if (mod.jobs.length === 0) {
+/** Refuses modules that give a worker nothing to run (checked before the store is opened). */
+export function requireDefinitions(mod: LoadedModule): void {
+  if (mod.jobs.length === 0 && mod.workflows.length === 0) {
     throw new BatonError(
       'E_CONFIG_INVALID',
-      `no jobs found in ${mod.path}: export the values returned by defineJob()`,
+      `no jobs or workflows found in ${mod.path}: export the values returned by defineJob() or defineWorkflow()`,
     );
   }
+}
+
+/** Builds a Worker from a loaded module and the worker flags shared by `worker` and `dev`. */
+export function workerFrom(store: Store, mod: LoadedModule, o: WorkerFlags): Worker {
+  requireDefinitions(mod);
   return new Worker(store, {
     jobs: mod.jobs,
+    workflows: mod.workflows,
     schedules: mod.schedules,
     queues: o.queues
       ? o.queues
@@ -48,13 +54,23 @@ export function addWorkerFlags(cmd: Command): Command {
   return cmd
     .option(
       '-q, --queues <list>',
-      'comma-separated queues to serve (default: the queues of the module’s jobs)',
+      'comma-separated queues to serve (default: the queues of the module’s jobs and workflows)',
     )
     .option('-c, --concurrency <n>', 'handlers running at once', '10')
     .option('--prefetch <n>', 'jobs claimed ahead and held locally (default: concurrency)')
     .option('--lease <duration>', 'a worker silent for this long is dead and its jobs are retaken', '30s')
     .option('--poll <duration>', 'poll interval when NOTIFY is silent', '1s')
     .option('--shutdown-deadline <duration>', 'on SIGTERM/SIGINT, wait this long for running jobs', '30s');
+}
+
+/** What a worker on `mod` runs, for one line of output: `jobs: a, b; workflows: c`. */
+export function describeDefinitions(mod: LoadedModule): string {
+  const parts: string[] = [];
+  if (mod.jobs.length) parts.push(`jobs: ${mod.jobs.map((j) => j.name).join(', ')}`);
+  if (mod.workflows.length) parts.push(`workflows: ${mod.workflows.map((w) => w.name).join(', ')}`);
+  if (mod.schedules.length)
+    parts.push(`schedules: ${mod.schedules.map((s) => `${s.name} (${s.cron})`).join(', ')}`);
+  return parts.join('; ');
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -73,21 +89,22 @@ export function untilSignal(): Promise<string> {
 export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
   return addWorkerFlags(
     new Command('worker')
-      .description('run jobs defined in one or more modules until SIGINT/SIGTERM, then shut down gracefully')
+      .description(
+        'run the jobs and workflows defined in one or more modules until SIGINT/SIGTERM, then shut down gracefully',
+      )
       .argument(
         '<module...>',
-        'JavaScript or TypeScript module(s) exporting jobs (defineJob) and schedules (defineSchedule)',
+        'JavaScript or TypeScript module(s) exporting jobs (defineJob), workflows (defineWorkflow) and schedules (defineSchedule)',
       ),
   ).action(async (modules: string[], o: WorkerFlags) => {
     const mod = await loadUserModules(modules);
+    requireDefinitions(mod);
     const logger = makeLogger({ logLevel: 'info', ...globals() });
     const store = await openStore(globals(), logger);
     try {
       const worker = workerFrom(store, mod, o);
       await worker.start();
-      io.err(
-        `worker ${worker.id} running ${mod.jobs.map((j) => j.name).join(', ')} on ${store.location}; Ctrl-C to stop`,
-      );
+      io.err(`worker ${worker.id} on ${store.location} running ${describeDefinitions(mod)}; Ctrl-C to stop`);
       const sig = await untilSignal();
       io.err(`${sig}: finishing running jobs…`);
       await worker.stop();

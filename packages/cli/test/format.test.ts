@@ -1,0 +1,132 @@
+// The workflow timeline `baton workflows show` prints, from history entries of every kind.
+import { describe, it, expect } from 'vitest';
+import type { Execution, HistoryEntry } from '@baton/core';
+import { workflowDetail, workflowTimeline, type DescribedWorkflow } from '../src/format.js';
+
+const t = (hms: string, date = '2026-11-22') => new Date(`${date}T${hms}Z`);
+
+function entry(seq: number, e: Partial<HistoryEntry> & Pick<HistoryEntry, 'kind' | 'name'>): HistoryEntry {
+  return {
+    seq,
+    status: 'completed',
+    attempts: 1,
+    output: null,
+    error: null,
+    startedAt: t('12:00:01'),
+    finishedAt: t('12:00:01'),
+    ...e,
+  };
+}
+
+function workflow(e: Partial<Execution>, history: HistoryEntry[]): DescribedWorkflow {
+  return {
+    id: 'order-1',
+    kind: 'workflow',
+    name: 'order',
+    queue: 'orders',
+    status: 'waiting',
+    priority: 0,
+    runAt: t('12:00:00'),
+    attempts: 1,
+    maxAttempts: 10,
+    input: { order: 'A-1' },
+    output: null,
+    error: null,
+    errors: [],
+    progress: null,
+    idempotencyKey: 'order-1',
+    concurrencyKey: null,
+    concurrencyLimit: null,
+    parentId: null,
+    workerId: null,
+    cancelRequested: false,
+    createdAt: t('12:00:00'),
+    startedAt: t('12:00:00'),
+    finishedAt: null,
+    ...e,
+    history,
+  };
+}
+
+describe('workflow timeline', () => {
+  it('says what each entry did or waits for', () => {
+    const wf = workflow({}, [
+      entry(0, { kind: 'patch', name: 'v2' }),
+      entry(1, {
+        kind: 'step',
+        name: 'charge',
+        status: 'failed',
+        attempts: 3,
+        error: { message: 'card declined', code: 'E_CARD' },
+      }),
+      entry(2, { kind: 'signal', name: 'approve', output: { timedOut: true } }),
+      entry(3, {
+        kind: 'signal',
+        name: 'approve',
+        output: { payload: { by: 'ada' } },
+        startedAt: t('12:00:01'),
+        finishedAt: t('12:00:03.500'),
+      }),
+      entry(4, { kind: 'event', name: 'stage', output: 'packing' }),
+      entry(5, { kind: 'activity', name: 'pack', output: { childId: 'order-1:5', result: { boxes: 2 } } }),
+      entry(6, { kind: 'child', name: 'invoice', output: { childId: 'order-1:6' } }),
+      entry(7, {
+        kind: 'child',
+        name: 'ship',
+        status: 'waiting',
+        finishedAt: null,
+        output: { childId: 'order-1:7' },
+      }),
+      entry(8, {
+        kind: 'sleep',
+        name: 'sleep',
+        status: 'waiting',
+        finishedAt: null,
+        output: { wakeAt: '2026-11-23T09:00:00.000Z' },
+      }),
+      entry(9, {
+        kind: 'signal',
+        name: 'cancel-order',
+        status: 'waiting',
+        finishedAt: null,
+        output: { deadline: null },
+      }),
+    ]);
+    expect(workflowTimeline(wf).map((l) => [l.kind, l.name, l.status, l.attempts, l.detail])).toEqual([
+      ['workflow', 'order', 'started', null, 'input {"order":"A-1"}'],
+      ['patch', 'v2', 'completed', null, 'change marker (patched)'],
+      ['step', 'charge', 'failed', 3, '[E_CARD] card declined'],
+      ['signal', 'approve', 'completed', null, "timed out: no signal 'approve' came"],
+      ['signal', 'approve', 'completed', null, 'received after 2.5 s: {"by":"ada"}'],
+      ['event', 'stage', 'completed', null, 'set to "packing"'],
+      ['activity', 'pack', 'completed', null, 'order-1:5: {"boxes":2}'],
+      ['child', 'invoice', 'completed', null, 'started order-1:6'],
+      ['child', 'ship', 'waiting', null, 'waiting for child workflow order-1:7'],
+      ['sleep', 'sleep', 'waiting', null, 'sleeping until 2026-11-23 09:00:00'],
+      ['signal', 'cancel-order', 'waiting', null, "waiting for signal 'cancel-order' (no timeout)"],
+    ]);
+    expect(workflowDetail(wf)).toMatch(
+      /status: {6}waiting for child workflow order-1:7, sleeping until 2026-11-23 09:00:00, waiting for signal 'cancel-order' \(no timeout\)\n/,
+    );
+  });
+
+  it('ends with the final status, and marks waits a cancellation ended', () => {
+    const wf = workflow({ status: 'cancelled', finishedAt: t('12:00:05') }, [
+      entry(0, {
+        kind: 'signal',
+        name: 'approve',
+        status: 'waiting',
+        finishedAt: null,
+        output: { deadline: '2026-11-22T13:00:00.000Z' },
+      }),
+    ]);
+    const lines = workflowTimeline(wf);
+    expect(lines[1].detail).toBe(
+      "waiting for signal 'approve' (timeout 13:00:00); ended there: the workflow was cancelled",
+    );
+    expect(lines[2]).toMatchObject({ kind: 'workflow', status: 'cancelled', at: t('12:00:05') });
+    const text = workflowDetail(wf);
+    expect(text).toMatch(/status: {6}cancelled\n/);
+    expect(text).toMatch(/ {2}12:00:05\.000 {2}workflow {2}order {4}cancelled$/m);
+  });
+});
