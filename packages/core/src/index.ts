@@ -2,6 +2,7 @@ export { BatonError, NonRetryableError, isBatonError, type BatonErrorCode } from
 export { type Json, toJsonText } from './json.js';
 export { type Duration, toMs } from './duration.js';
 export { newId } from './ids.js';
+export { nearest } from './suggest.js';
 export { createLogger, type Logger } from './logger.js';
 export { Store, type StoreOptions } from './store.js';
 export { migrate, loadMigrations, schemaVersion, type Migration } from './migrate.js';

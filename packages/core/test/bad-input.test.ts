@@ -162,3 +162,32 @@ describe('database URLs', () => {
     );
   });
 });
+
+describe('embedded data directory', () => {
+  it('is locked while open: a second open gets a clear error, and the lock goes with close', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'baton-lock-')), 'db');
+    const first = await Store.open({ dataDir: dir, logger: quietLogger() });
+    const err = await Store.open({ dataDir: dir, logger: quietLogger() }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_DATABASE_UNAVAILABLE' });
+    expect((err as Error).message).toMatch(
+      /is open in process \d+ \(this one\); PGlite serves one process at a time/,
+    );
+    await first.close();
+    const again = await Store.open({ dataDir: dir, logger: quietLogger() });
+    await again.close();
+  });
+
+  it('takes over a lock left by a process that no longer exists', async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'baton-lock-')), 'db');
+    writeFileSync(`${dir}.lock`, '2147483646');
+    const store = await Store.open({ dataDir: dir, logger: quietLogger() });
+    await store.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  });
+});

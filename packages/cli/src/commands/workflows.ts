@@ -5,10 +5,10 @@ import {
   type Execution,
   type ExecutionStatus,
   type WorkflowDefinition,
+  nearest,
 } from '@baton/core';
 import { loadUserModules, type LoadedModule } from '../load-module.js';
 import { workflowDetail, workflowTable } from '../format.js';
-import { nearest } from '../suggest.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
 import { parseIntOption, parseJsonOption } from './jobs.js';
 
