@@ -107,13 +107,16 @@ export class Worker {
   /** Rows asked for by claims in flight, so that two claims never ask for the same room. */
   private reserved = 0;
   private backingOff = false;
+  /** The last claim came back full: more work is likely waiting. */
+  private deepQueue = false;
   private exhausted = false;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = 0;
   private claimErrors = 0;
   private pending: Completion[] = [];
   private readonly flushes = new Set<Promise<void>>();
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled flush, if one is scheduled. */
+  private flushTimer: (() => void) | undefined;
   private readonly progress = new Map<string, string>();
   private timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>)[] = [];
@@ -285,11 +288,14 @@ export class Worker {
    */
   private pumpClaims(): void {
     const batch = Math.max(1, Math.ceil((this.concurrency + this.prefetch) / 2));
+    // A second claim in flight only pays off while claims come back full (a deep queue); when a
+    // worker is woken for a single job, the second would find nothing.
+    const maxInFlight = this.deepQueue ? MAX_CLAIMS_IN_FLIGHT : 1;
     while (
       this.state === 'running' &&
       !this.exhausted &&
       !this.backingOff &&
-      this.claimsInFlight < MAX_CLAIMS_IN_FLIGHT
+      this.claimsInFlight < maxInFlight
     ) {
       const room = this.concurrency + this.prefetch - this.running.size - this.buffer.length - this.reserved;
       // Wait for a worthwhile batch unless nothing at all is waiting locally.
@@ -301,6 +307,7 @@ export class Worker {
         .then(
           (got) => {
             this.claimErrors = 0;
+            this.deepQueue = got === want;
             if (got < want) this.exhausted = true;
           },
           (err: unknown) => this.claimFailed(err),
@@ -638,7 +645,7 @@ export class Worker {
    */
   private scheduleFlush(): void {
     if (this.flushTimer || this.flushes.size >= 2 || this.pending.length === 0) return;
-    this.flushTimer = setTimeout(() => {
+    const run = () => {
       this.flushTimer = undefined;
       const p = this.flush().finally(() => {
         this.flushes.delete(p);
@@ -646,7 +653,15 @@ export class Worker {
       });
       this.flushes.add(p);
       this.scheduleFlush();
-    }, this.completionDelayMs);
+    };
+    // setTimeout(0) waits a millisecond at least; setImmediate only lets this turn's completions join the batch.
+    if (this.completionDelayMs > 0) {
+      const t = setTimeout(run, this.completionDelayMs);
+      this.flushTimer = () => clearTimeout(t);
+    } else {
+      const i = setImmediate(run);
+      this.flushTimer = () => clearImmediate(i);
+    }
   }
 
   private async flush(): Promise<void> {
@@ -758,7 +773,7 @@ export class Worker {
       r.attempt.abort('shutdown', new BatonError('E_WORKER_STOPPED', `worker ${this.id} is shutting down`));
     }
     while (this.running.size > 0) await sleep(5);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer?.();
     this.flushTimer = undefined;
     await Promise.all(this.flushes);
     while (this.pending.length > 0) await this.flush();
