@@ -11,10 +11,10 @@
 // Latency: jobs are enqueued one at a time (each enqueue awaited, a small gap between them) while the
 // worker idles; enqueue-to-start is the time from calling enqueue to the handler being entered.
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
+import { BenchDatabases } from './_databases.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
@@ -123,52 +123,12 @@ const round = (x: number, digits = 0) => (Number.isFinite(x) ? Number(x.toFixed(
 // ---------------------------------------------------------------------------------------------
 // Databases: one fresh database per system run, dropped at the end
 
-const admin = new pg.Pool({ connectionString: BASE_URL, max: 2 });
-const created = new Set<string>();
-
-function urlFor(db: string): string {
-  const u = new URL(BASE_URL);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
-async function createDatabase(system: SystemName): Promise<string> {
-  const name = `bench_${system}_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  created.add(name);
-  return name;
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  // Closed pools' backends take a moment to leave; a client still connected after 3 s is a leak worth reporting.
-  const deadline = now() + 3000;
-  let left: { pid: number; query: string }[] = [];
-  for (;;) {
-    left = (
-      await admin.query<{ pid: number; query: string }>(
-        'SELECT pid, left(query, 60) AS query FROM pg_stat_activity WHERE datname = $1',
-        [name],
-      )
-    ).rows;
-    if (left.length === 0 || now() > deadline) break;
-    await sleep(50);
-  }
-  if (left.length > 0) log(`${left.length} connection(s) still open on ${name}: ${JSON.stringify(left)}`);
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  created.delete(name);
-}
-
-/** After the bulk load and before timing: the same fresh statistics and a quiet WAL for every system. */
-async function settle(db: string): Promise<void> {
-  const c = new pg.Client({ connectionString: urlFor(db) });
-  await c.connect();
-  try {
-    await c.query('VACUUM ANALYZE');
-    await c.query('CHECKPOINT');
-  } finally {
-    await c.end();
-  }
-}
+const dbs = new BenchDatabases(BASE_URL, log);
+const { admin, created } = dbs;
+const urlFor = (db: string) => dbs.urlFor(db);
+const createDatabase = (system: SystemName) => dbs.create(system);
+const dropDatabase = (name: string) => dbs.drop(name);
+const settle = (db: string) => dbs.settle(db);
 
 // ---------------------------------------------------------------------------------------------
 // One adapter per system

@@ -29,10 +29,10 @@
 // every result is checked (in-process and in the system's own tables). The bench also measures one
 // durable single-row commit on this server, the floor under any checkpoint.
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
+import { BenchDatabases } from './_databases.js';
 import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +79,6 @@ const STEPS = 3;
 // Small helpers
 
 const now = () => performance.now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`[workflows] ${msg}\n`);
 
 function percentile(sorted: number[], q: number): number {
@@ -169,51 +168,12 @@ const hit = (step: number, i: number) => current?.hit(step, i);
 // ---------------------------------------------------------------------------------------------
 // Databases: one fresh database per system run, dropped at the end
 
-const admin = new pg.Pool({ connectionString: BASE_URL, max: 2 });
-const created = new Set<string>();
-
-function urlFor(db: string): string {
-  const u = new URL(BASE_URL);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
-async function createDatabase(system: SystemName | 'floor'): Promise<string> {
-  const name = `bench_${system}_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  created.add(name);
-  return name;
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const deadline = now() + 3000;
-  let left: { pid: number; query: string }[] = [];
-  for (;;) {
-    left = (
-      await admin.query<{ pid: number; query: string }>(
-        'SELECT pid, left(query, 60) AS query FROM pg_stat_activity WHERE datname = $1',
-        [name],
-      )
-    ).rows;
-    if (left.length === 0 || now() > deadline) break;
-    await sleep(50);
-  }
-  if (left.length > 0) log(`${left.length} connection(s) still open on ${name}: ${JSON.stringify(left)}`);
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  created.delete(name);
-}
-
-/** Before timing: fresh statistics and a quiet WAL, the same for every system. */
-async function settle(db: string): Promise<void> {
-  const c = new pg.Client({ connectionString: urlFor(db) });
-  await c.connect();
-  try {
-    await c.query('VACUUM ANALYZE');
-    await c.query('CHECKPOINT');
-  } finally {
-    await c.end();
-  }
-}
+const dbs = new BenchDatabases(BASE_URL, log);
+const { admin, created } = dbs;
+const urlFor = (db: string) => dbs.urlFor(db);
+const createDatabase = (system: SystemName | 'floor') => dbs.create(system);
+const dropDatabase = (name: string) => dbs.drop(name);
+const settle = (db: string) => dbs.settle(db);
 
 // ---------------------------------------------------------------------------------------------
 // Statement profile (--profile): every round trip of every pg.Client, whoever sends it

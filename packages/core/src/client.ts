@@ -475,7 +475,7 @@ export class Client {
   async waitFor(id: string, options: { timeout?: Duration } = {}): Promise<Execution> {
     const timeoutMs = toMs(options.timeout ?? '5m', 'waitFor timeout');
     const deadline = Date.now() + timeoutMs;
-    for (let delay = 5; ; delay = Math.min(250, delay * 2)) {
+    for (let delay = 1; ; delay = Math.min(250, delay * 2)) {
       const e = await this.get(id);
       if (TERMINAL.includes(e.status)) return e;
       if (Date.now() > deadline)

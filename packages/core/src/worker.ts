@@ -107,6 +107,8 @@ export class Worker {
   /** Rows asked for by claims in flight, so that two claims never ask for the same room. */
   private reserved = 0;
   private backingOff = false;
+  /** Counts wake-ups, so that a claim that started before one cannot declare the queue empty. */
+  private wakeups = 0;
   /** The last claim came back full: more work is likely waiting. */
   private deepQueue = false;
   private exhausted = false;
@@ -279,6 +281,7 @@ export class Worker {
   private wake(): void {
     if (this.state !== 'running') return;
     this.exhausted = false;
+    this.wakeups++;
     this.pumpClaims();
   }
 
@@ -303,12 +306,14 @@ export class Worker {
       const want = Math.min(room, batch);
       this.claimsInFlight++;
       this.reserved += want;
+      const wakeupsAtStart = this.wakeups;
       void this.claim(want)
         .then(
           (got) => {
             this.claimErrors = 0;
             this.deepQueue = got === want;
-            if (got < want) this.exhausted = true;
+            // A short claim means the queue ran dry, unless work was announced while it was in flight.
+            if (got < want && this.wakeups === wakeupsAtStart) this.exhausted = true;
           },
           (err: unknown) => this.claimFailed(err),
         )

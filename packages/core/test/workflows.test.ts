@@ -70,6 +70,30 @@ for (const b of backends()) {
       });
     });
 
+    it('never loses a wake-up: work announced while a claim is in flight is not left for the poll', async () => {
+      const wf = defineWorkflow('quick-three', { queue: 'wf0' }, async (ctx, i: number) => {
+        const a = await ctx.step('one', () => i + 1);
+        const b = await ctx.step('two', () => a + 1);
+        return ctx.step('three', () => b + 1);
+      });
+      // Polls an hour apart: a NOTIFY lost to a claim in flight would stall a workflow past the test's timeout.
+      const w = new Worker(store, { workflows: [wf], pollInterval: '1h', concurrency: 20, prefetch: 20 });
+      await w.start();
+      try {
+        let next = 0;
+        const runOne = async (): Promise<void> => {
+          while (next < 120) {
+            const i = next++;
+            const { id } = await client.start(wf, i);
+            expect(await client.result(id, { timeout: '20s' })).toBe(i + 3);
+          }
+        };
+        await Promise.all(Array.from({ length: 20 }, runOne));
+      } finally {
+        await w.stop();
+      }
+    });
+
     it('buffers signals sent before the wait, keeps their order, and times out to null', async () => {
       const wf = defineWorkflow('approvals', { queue: 'wf2' }, async (ctx) => {
         const first = await ctx.waitForSignal<{ n: number }>('approve');
