@@ -61,3 +61,37 @@ export class BenchDatabases {
     }
   }
 }
+
+/**
+ * Runs a suite's main(): drops every bench database at the end, on error, and on Ctrl-C, and
+ * makes sure a library that leaves a handle open cannot keep the process alive.
+ */
+export async function runSuite(
+  dbs: BenchDatabases,
+  log: (msg: string) => void,
+  main: () => Promise<void>,
+): Promise<void> {
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    log('interrupted: dropping the bench databases');
+    void Promise.all([...dbs.created].map((d) => dbs.drop(d).catch(() => undefined))).finally(() =>
+      process.exit(130),
+    );
+  });
+  try {
+    await main();
+  } catch (err) {
+    if (!interrupted) {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const d of [...dbs.created]) await dbs.drop(d).catch(() => undefined);
+    await dbs.admin.end();
+    setTimeout(() => {
+      log('some handle was still open 5 s after the end; exiting anyway');
+      process.exit(process.exitCode ?? 0);
+    }, 5000).unref();
+  }
+}

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
-import { BenchDatabases } from './_databases.js';
+import { BenchDatabases, runSuite } from './_databases.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
@@ -124,7 +124,7 @@ const round = (x: number, digits = 0) => (Number.isFinite(x) ? Number(x.toFixed(
 // Databases: one fresh database per system run, dropped at the end
 
 const dbs = new BenchDatabases(BASE_URL, log);
-const { admin, created } = dbs;
+const { admin } = dbs;
 const urlFor = (db: string) => dbs.urlFor(db);
 const createDatabase = (system: SystemName) => dbs.create(system);
 const dropDatabase = (name: string) => dbs.drop(name);
@@ -641,28 +641,4 @@ async function main(): Promise<void> {
   if (problems.length > 0) process.exitCode = 1;
 }
 
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  log('interrupted: dropping the bench databases');
-  void Promise.all([...created].map((d) => dropDatabase(d).catch(() => undefined))).finally(() =>
-    process.exit(130),
-  );
-});
-
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) {
-    console.error(err);
-    process.exitCode = 1;
-  }
-} finally {
-  for (const d of [...created]) await dropDatabase(d).catch(() => undefined);
-  await admin.end();
-  // A library that leaves a handle open must not keep the bench alive; say so if it happens.
-  setTimeout(() => {
-    log('some handle was still open 5 s after the end; exiting anyway');
-    process.exit(process.exitCode ?? 0);
-  }, 5000).unref();
-}
+await runSuite(dbs, log, main);

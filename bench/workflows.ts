@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
-import { BenchDatabases } from './_databases.js';
+import { BenchDatabases, runSuite } from './_databases.js';
 import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ const hit = (step: number, i: number) => current?.hit(step, i);
 // Databases: one fresh database per system run, dropped at the end
 
 const dbs = new BenchDatabases(BASE_URL, log);
-const { admin, created } = dbs;
+const { admin } = dbs;
 const urlFor = (db: string) => dbs.urlFor(db);
 const createDatabase = (system: SystemName | 'floor') => dbs.create(system);
 const dropDatabase = (name: string) => dbs.drop(name);
@@ -794,27 +794,4 @@ async function main(): Promise<void> {
   if (result.duplicates > 0 || result.missing > 0 || result.problems > 0) process.exitCode = 1;
 }
 
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  log('interrupted: dropping the bench databases');
-  void Promise.all([...created].map((d) => dropDatabase(d).catch(() => undefined))).finally(() =>
-    process.exit(130),
-  );
-});
-
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) {
-    console.error(err);
-    process.exitCode = 1;
-  }
-} finally {
-  for (const d of [...created]) await dropDatabase(d).catch(() => undefined);
-  await admin.end();
-  setTimeout(() => {
-    log('some handle was still open 5 s after the end; exiting anyway');
-    process.exit(process.exitCode ?? 0);
-  }, 5000).unref();
-}
+await runSuite(dbs, log, main);
