@@ -1,43 +1,22 @@
 // Crash and recovery with real worker processes on PostgreSQL.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { freshDatabase, eventually, sleep, quietLogger } from './backends.js';
-import { Client, Store } from '../src/index.js';
-import { EFFECTS_TABLE, slow } from './fixtures/effect-jobs.js';
-import { startWorker, type Proc } from './worker-processes.js';
+import { describe, it, expect } from 'vitest';
+import { eventually, sleep } from './backends.js';
+import { slow } from './fixtures/effect-jobs.js';
+import { processSuite } from './worker-processes.js';
 
 const PG = process.env.BATON_PG_URL;
+
 describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
-  let url: string;
-  let store: Store;
-  let client: Client;
-  const procs: Proc[] = [];
-  beforeAll(async () => {
-    url = await freshDatabase();
-    store = await Store.open({ databaseUrl: url, logger: quietLogger() });
-    await store.migrate();
-    client = new Client(store);
-    await store.driver.query(EFFECTS_TABLE);
-  });
-  afterEach(async () => {
-    // A failed test must not leave workers behind to take the next test's jobs.
-    for (const p of procs.splice(0)) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  });
-  afterAll(async () => {
-    await store.close();
-  });
+  const suite = processSuite();
   const effects = (id: string) =>
-    store.driver.query<{ attempt: number; pid: number; phase: string }>(
+    suite.store.driver.query<{ attempt: number; pid: number; phase: string }>(
       'SELECT attempt, pid, phase FROM test_effects WHERE execution_id = $1 ORDER BY at',
       [id],
     );
 
   it('a job whose worker is SIGKILLed mid-run completes once, on another worker', async () => {
-    const a = await startWorker(url, { LEASE_MS: '800' });
-    procs.push(a);
-    const { id } = await client.enqueue(slow, { ms: 1500 });
+    const a = await suite.start({ LEASE_MS: '800' });
+    const { id } = await suite.client.enqueue(slow, { ms: 1500 });
     await eventually(
       async () => (await effects(id)).some((e) => e.phase === 'start'),
       10_000,
@@ -45,9 +24,8 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
     );
     a.child.kill('SIGKILL');
     await a.exited;
-    const b = await startWorker(url, { LEASE_MS: '800' });
-    procs.push(b);
-    const done = await client.waitFor(id, { timeout: '30s' });
+    const b = await suite.start({ LEASE_MS: '800' });
+    const done = await suite.client.waitFor(id, { timeout: '30s' });
     expect(done.status).toBe('completed');
     expect(done.attempts).toBe(2);
     expect(done.workerId).toBe(b.id);
@@ -62,20 +40,17 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
 
   it('two worker processes never run two jobs of one key at once', async () => {
     // Six keys and two handlers per process: neither process can take all the work, so both compete for every key.
-    const ws = await Promise.all([
-      startWorker(url, { CONCURRENCY: '2' }),
-      startWorker(url, { CONCURRENCY: '2' }),
-    ]);
-    procs.push(...ws);
-    const jobs = await client.enqueueMany(
+    const ws = await Promise.all([suite.start({ CONCURRENCY: '2' }), suite.start({ CONCURRENCY: '2' })]);
+    const jobs = await suite.client.enqueueMany(
       slow,
       Array.from({ length: 36 }, (_, i) => ({
         input: { ms: 30, key: `key-${i % 6}` },
         options: { concurrencyKey: `key-${i % 6}` },
       })),
     );
-    for (const j of jobs) expect((await client.waitFor(j.id, { timeout: '60s' })).status).toBe('completed');
-    const spans = await store.driver.query<{ key: string; start: Date; end: Date; pid: number }>(
+    for (const j of jobs)
+      expect((await suite.client.waitFor(j.id, { timeout: '60s' })).status).toBe('completed');
+    const spans = await suite.store.driver.query<{ key: string; start: Date; end: Date; pid: number }>(
       `SELECT s.key, s.at AS start, e.at AS end, s.pid FROM test_effects s
        JOIN test_effects e ON e.execution_id = s.execution_id AND e.attempt = s.attempt AND e.phase = 'end'
        WHERE s.phase = 'start' AND s.key IS NOT NULL ORDER BY s.at`,
@@ -93,14 +68,12 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
   });
 
   it('a paused worker (SIGSTOP) loses its job and cannot commit over the worker that took it', async () => {
-    const a = await startWorker(url, { LEASE_MS: '600' });
-    procs.push(a);
-    const { id } = await client.enqueue(slow, { ms: 300 });
+    const a = await suite.start({ LEASE_MS: '600' });
+    const { id } = await suite.client.enqueue(slow, { ms: 300 });
     await eventually(async () => (await effects(id)).length > 0, 10_000, 'start on A');
     a.child.kill('SIGSTOP');
-    const b = await startWorker(url, { LEASE_MS: '600' });
-    procs.push(b);
-    const done = await client.waitFor(id, { timeout: '30s' });
+    const b = await suite.start({ LEASE_MS: '600' });
+    const done = await suite.client.waitFor(id, { timeout: '30s' });
     expect(done.workerId).toBe(b.id);
     a.child.kill('SIGCONT');
     // A wakes up, finishes its stale attempt and tries to record it: the fence refuses.
@@ -110,7 +83,7 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
       'A to finish its stale attempt',
     );
     await sleep(300);
-    const after = await client.get(id);
+    const after = await suite.client.get(id);
     expect(after.status).toBe('completed');
     expect(after.workerId).toBe(b.id);
     expect(after.attempts).toBe(2);
@@ -120,29 +93,28 @@ describe.skipIf(!PG)('worker processes on PostgreSQL', () => {
   });
 
   it('SIGTERM lets running jobs finish and gives unstarted ones back', async () => {
-    const a = await startWorker(url, { CONCURRENCY: '2', SHUTDOWN_MS: '5000' });
-    procs.push(a);
-    const jobs = await client.enqueueMany(
+    const a = await suite.start({ CONCURRENCY: '2', SHUTDOWN_MS: '5000' });
+    const jobs = await suite.client.enqueueMany(
       slow,
       Array.from({ length: 6 }, () => ({ input: { ms: 400 } })),
     );
     await eventually(
-      async () => (await client.list({ status: 'running', name: 'slow' })).length >= 2,
+      async () => (await suite.client.list({ status: 'running', name: 'slow' })).length >= 2,
       10_000,
       'two running',
     );
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
-    const states = await Promise.all(jobs.map((j) => client.get(j.id)));
+    const states = await Promise.all(jobs.map((j) => suite.client.get(j.id)));
     const completed = states.filter((s) => s.status === 'completed');
     const queued = states.filter((s) => s.status === 'queued');
     expect(completed.length).toBeGreaterThanOrEqual(2);
     expect(completed.length + queued.length).toBe(6);
     // Given back without spending an attempt.
     for (const q of queued) expect(q.attempts).toBe(0);
-    const b = await startWorker(url);
-    procs.push(b);
-    for (const j of jobs) expect((await client.waitFor(j.id, { timeout: '30s' })).status).toBe('completed');
+    const b = await suite.start();
+    for (const j of jobs)
+      expect((await suite.client.waitFor(j.id, { timeout: '30s' })).status).toBe('completed');
     b.child.kill('SIGTERM');
     await b.exited;
   });
