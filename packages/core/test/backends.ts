@@ -18,7 +18,9 @@ export const quietLogger = () => createLogger(process.env.BATON_TEST_LOG ?? 'sil
 /** Creates an empty database on the test server and returns its URL. */
 export async function freshDatabase(): Promise<string> {
   if (!PG_URL) throw new Error('BATON_PG_URL is not set');
-  const name = `baton_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  // The prefix is this test run's (vitest.global-setup.ts drops its databases at the end).
+  const prefix = process.env.BATON_TEST_DB_PREFIX ?? 'baton_t_adhoc';
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   try {
