@@ -1,33 +1,12 @@
 import { Command } from 'commander';
-import { BatonError, Client, type ExecutionStatus } from '@baton/core';
+import { BatonError, Client } from '@baton/core';
 import { loadUserModules } from '../load-module.js';
 import { executionDetail, executionTable } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-
-const STATUSES: ExecutionStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
-
-/** Parses a JSON option such as --input; `example` is a valid value to show when it is not JSON. */
-export function parseJsonOption(text: string | undefined, flag: string, example: string): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new BatonError(
-      'E_NOT_JSON',
-      `${flag} is not valid JSON: ${(err as Error).message}. Example: ${flag} '${example}'`,
-    );
-  }
-}
+import { STATUSES, parseIntOption, parseJsonOption, parseStatusOption } from './options.js';
 
 function parseInput(text: string | undefined): unknown {
   return parseJsonOption(text, '--input', '{"to":"ada@example.com"}');
-}
-
-export function parseIntOption(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value))
-    throw new BatonError('E_INVALID_OPTION', `${flag} must be an integer, got '${value}'`);
-  return Number(value);
 }
 
 export function enqueueCommand(globals: () => GlobalOptions, io: Io): Command {
@@ -99,15 +78,10 @@ export function jobsCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('-l, --limit <n>', 'at most this many (1-1000)', '50')
     .option('--json', 'print JSON')
     .action(async (o: { status?: string; queue?: string; name?: string; limit: string; json?: boolean }) => {
-      if (o.status && !STATUSES.includes(o.status as ExecutionStatus)) {
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `--status '${o.status}' is not one of ${STATUSES.join(', ')}`,
-        );
-      }
+      const status = parseStatusOption(o.status);
       await withStore(globals(), async (store) => {
         const list = await new Client(store).list({
-          status: o.status as ExecutionStatus | undefined,
+          status,
           queue: o.queue,
           name: o.name,
           limit: parseIntOption(o.limit, '--limit'),

@@ -1,18 +1,9 @@
 import { Command } from 'commander';
-import {
-  BatonError,
-  Client,
-  type Execution,
-  type ExecutionStatus,
-  type WorkflowDefinition,
-  nearest,
-} from '@baton/core';
+import { BatonError, Client, type Execution, type WorkflowDefinition, nearest } from '@baton/core';
 import { loadUserModules, type LoadedModule } from '../load-module.js';
 import { workflowDetail, workflowTable } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-import { parseIntOption, parseJsonOption } from './jobs.js';
-
-const STATUSES: ExecutionStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+import { STATUSES, parseIntOption, parseJsonOption, parseStatusOption } from './options.js';
 
 /** The workflow named `name` in the loaded modules, or an error that says what they do define. */
 export function findWorkflow(mod: LoadedModule, name: string): WorkflowDefinition {
@@ -129,16 +120,11 @@ export function workflowsCommand(globals: () => GlobalOptions, io: Io): Command 
     .option('-l, --limit <n>', 'at most this many (1-1000)', '50')
     .option('--json', 'print JSON')
     .action(async (o: { status?: string; name?: string; queue?: string; limit: string; json?: boolean }) => {
-      if (o.status && !STATUSES.includes(o.status as ExecutionStatus)) {
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `--status '${o.status}' is not one of ${STATUSES.join(', ')}`,
-        );
-      }
+      const status = parseStatusOption(o.status);
       await withStore(globals(), async (store) => {
         const list = await new Client(store).list({
           kind: 'workflow',
-          status: o.status as ExecutionStatus | undefined,
+          status,
           name: o.name,
           queue: o.queue,
           limit: parseIntOption(o.limit, '--limit'),

@@ -1,0 +1,40 @@
+import { BatonError, type ExecutionStatus } from '@baton/core';
+
+/** Option parsing shared by the commands: each bad value gets one clear line naming the flag. */
+
+export const STATUSES: ExecutionStatus[] = [
+  'queued',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+];
+
+/** Parses a JSON option such as --input; `example` is a valid value to show when it is not JSON. */
+export function parseJsonOption(text: string | undefined, flag: string, example: string): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BatonError(
+      'E_NOT_JSON',
+      `${flag} is not valid JSON: ${(err as Error).message}. Example: ${flag} '${example}'`,
+    );
+  }
+}
+
+export function parseIntOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value))
+    throw new BatonError('E_INVALID_OPTION', `${flag} must be an integer, got '${value}'`);
+  return Number(value);
+}
+
+/** Checks --status against the execution statuses. */
+export function parseStatusOption(value: string | undefined): ExecutionStatus | undefined {
+  if (value !== undefined && !STATUSES.includes(value as ExecutionStatus)) {
+    throw new BatonError('E_INVALID_OPTION', `--status '${value}' is not one of ${STATUSES.join(', ')}`);
+  }
+  return value as ExecutionStatus | undefined;
+}
