@@ -7,15 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { intArg } from './_args.js';
 import { Client, Store, createLogger, defineJob, type Queryable } from '../packages/core/src/index.js';
 import { claimUnlimited } from '../packages/core/src/sql/claim.js';
 import { completeMany } from '../packages/core/src/sql/finish.js';
 import { registerWorker } from '../packages/core/src/sql/workers.js';
 
-function intArg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
 const JOBS = intArg('jobs', 50_000);
 const BATCH = intArg('batch', 260);
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

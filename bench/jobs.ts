@@ -15,29 +15,13 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { BenchDatabases, runSuite } from './_databases.js';
+import { argValue, intArg } from './_args.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = process.argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-  return v;
-}
-
-function intArg(name: string, fallback: number, min = 1): number {
-  const v = argValue(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new Error(`--${name} must be an integer of at least ${min}, got '${v}'`);
-  return n;
-}
 
 type SystemName = 'baton' | 'graphile_worker' | 'pg_boss';
 type Mode = 'default' | 'high-throughput';

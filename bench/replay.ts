@@ -5,13 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { intArg } from './_args.js';
 import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-};
-const STEPS = arg('steps', 10_000);
+const STEPS = intArg('steps', 10_000);
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const admin = new pg.Client({ connectionString: BASE_URL });

@@ -14,6 +14,7 @@ import { runInNewContext } from 'node:vm';
 import * as TI from 'technicalindicators';
 import * as TS from 'trading-signals';
 import { compute } from '../packages/ta/src/index.js';
+import { bareEma, bareSma } from '../packages/ta/scripts/bare-loops.js';
 
 const require = createRequire(import.meta.url);
 const talib = require('talib') as {
@@ -97,31 +98,6 @@ function tsUpdates<I>(
 }
 
 /** Bare single-pass loops: the floor for a one-pass kernel (no NaN handling, no validation). */
-function bareSma(x: Float64Array, p: number): Float64Array {
-  const out = new Float64Array(x.length);
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    s += x[i];
-    if (i >= p - 1) {
-      out[i] = s / p;
-      s -= x[i - p + 1];
-    } else out[i] = NaN;
-  }
-  return out;
-}
-function bareEma(x: Float64Array, p: number): Float64Array {
-  const out = new Float64Array(x.length);
-  const k = 2 / (p + 1);
-  let s = 0;
-  for (let i = 0; i < p; i++) {
-    s += x[i];
-    out[i] = NaN;
-  }
-  let prev = s / p;
-  out[p - 1] = prev;
-  for (let i = p; i < x.length; i++) out[i] = prev = (x[i] - prev) * k + prev;
-  return out;
-}
 
 interface Case {
   baton: () => unknown;

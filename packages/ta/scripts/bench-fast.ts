@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import * as current from '../src/fast.js';
+import { bareEma, bareSma } from './bare-loops.js';
 
 type Fast = typeof current;
 const alt = process.env.FAST_MODULE
@@ -36,32 +37,6 @@ for (let i = 0; i < N; i++) {
   close[i] = px;
   high[i] = Math.max(o, px) * (1 + rnd() * 0.004);
   low[i] = Math.min(o, px) * (1 - rnd() * 0.004);
-}
-
-function bareSma(x: Float64Array, p: number): Float64Array {
-  const out = new Float64Array(x.length);
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    s += x[i];
-    if (i >= p - 1) {
-      out[i] = s / p;
-      s -= x[i - p + 1];
-    } else out[i] = NaN;
-  }
-  return out;
-}
-function bareEma(x: Float64Array, p: number): Float64Array {
-  const out = new Float64Array(x.length);
-  const k = 2 / (p + 1);
-  let s = 0;
-  for (let i = 0; i < p; i++) {
-    s += x[i];
-    out[i] = NaN;
-  }
-  let prev = s / p;
-  out[p - 1] = prev;
-  for (let i = p; i < x.length; i++) out[i] = prev = (x[i] - prev) * k + prev;
-  return out;
 }
 
 const median = (xs: number[]): number => {
