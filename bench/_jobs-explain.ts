@@ -94,7 +94,13 @@ try {
     await completeMany(
       q,
       worker,
-      rows.map((x) => ({ id: x.id, attempt: x.attempts, output: 'null', hasParent: false })),
+      rows.map((x) => ({
+        id: x.id,
+        attempt: x.attempts,
+        output: 'null',
+        hasParent: false,
+        freesSlotOf: null,
+      })),
     );
     completeMs += performance.now() - t;
     if (explain) console.log(`--- complete, round ${r} (above)`);

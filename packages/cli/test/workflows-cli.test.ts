@@ -127,7 +127,7 @@ describe('baton workflows (embedded PGlite)', () => {
     ]);
 
     // Signals are buffered: this one waits in the database until a worker resumes dev-1.
-    const signal = await baton([
+    const sendApproval = [
       ...g,
       'workflows',
       'signal',
@@ -135,7 +135,10 @@ describe('baton workflows (embedded PGlite)', () => {
       'approve',
       '--payload',
       '{"by":"ada"}',
-    ]);
+      '--idempotency-key',
+      'approval-1',
+    ];
+    const signal = await baton(sendApproval);
     expect(signal.stdout.trim()).toBe("sent signal 'approve' to dev-1");
     expect((await baton([...g, 'workflows', 'cancel', 'o-2'])).stdout.trim()).toBe('cancelled o-2');
 
@@ -159,6 +162,10 @@ describe('baton workflows (embedded PGlite)', () => {
     expect(text.stdout).toMatch(/^ID\s+WORKFLOW\s+QUEUE\s+STATUS/);
     expect(text.stdout).toMatch(/o-2\s+order\s+orders\s+cancelled/);
     expect(text.stdout).not.toMatch(/dev-1/);
+
+    // Repeating a keyed send is harmless, even after the workflow finished.
+    const repeated = await baton(sendApproval);
+    expect(repeated.code).toBe(0);
 
     // The errors that need the store.
     expect(await fails([...g, 'workflows', 'signal', 'dev-1', 'approve'])).toMatch(

@@ -3,8 +3,11 @@ import { BatonError } from './errors.js';
 /** How an attempt's handler ended. */
 export type AttemptResult = { ok: true; output: unknown } | { ok: false; error: unknown };
 
-/** Why the worker ended an attempt before its handler did. */
-export type AbortKind = 'cancelled' | 'timeout' | 'shutdown';
+/**
+ * Why the worker ended an attempt before its handler did. `lost`: the worker was declared dead
+ * (it missed its heartbeats, say while paused) and the execution was handed to another worker.
+ */
+export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
 
 /**
  * One attempt of a handler: its AbortSignal (created only if the handler looks at it, since

@@ -6,6 +6,7 @@ import { checkName, isJobDefinition, type JobDefinition } from './job.js';
 import { insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
+import { checkText } from './text.js';
 import { wakeParentsSql } from './sql/parents.js';
 import { isWorkflowDefinition, WORKFLOW_REPLAYS, type WorkflowDefinition } from './workflow/definition.js';
 import { toEntry, type HistoryEntry } from './workflow/history.js';
@@ -70,6 +71,9 @@ export interface QueueSettings {
   /** At most `limit` starts per `interval`, across all workers. null removes the limit. */
   rateLimit?: { limit: number; interval: Duration } | null;
 }
+
+/** Lookups accept ids longer than a started workflow's 200 characters: child ids append `:<position>`. */
+const MAX_ID = 1000;
 
 const TERMINAL: ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
@@ -169,24 +173,10 @@ export class Client {
         );
       return v;
     };
-    if (
-      o.idempotencyKey !== undefined &&
-      (typeof o.idempotencyKey !== 'string' || o.idempotencyKey.length === 0 || o.idempotencyKey.length > 500)
-    ) {
-      throw new BatonError(
-        'E_INVALID_OPTION',
-        `${noun} '${def.name}': idempotencyKey must be a non-empty string of at most 500 characters`,
-      );
-    }
-    if (
-      o.concurrencyKey !== undefined &&
-      (typeof o.concurrencyKey !== 'string' || o.concurrencyKey.length === 0)
-    ) {
-      throw new BatonError(
-        'E_INVALID_OPTION',
-        `${noun} '${def.name}': concurrencyKey must be a non-empty string`,
-      );
-    }
+    if (o.idempotencyKey !== undefined)
+      checkText(o.idempotencyKey, `${noun} '${def.name}': idempotencyKey`, 500);
+    if (o.concurrencyKey !== undefined)
+      checkText(o.concurrencyKey, `${noun} '${def.name}': concurrencyKey`, 500);
     if (o.concurrencyLimit !== undefined && o.concurrencyKey === undefined) {
       throw new BatonError(
         'E_INVALID_OPTION',
@@ -274,13 +264,7 @@ export class Client {
         'E_UNKNOWN_WORKFLOW',
         'start() expects a workflow definition (defineWorkflow) or the name of a registered workflow',
       );
-    const id = options.id ?? newId();
-    if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
-      throw new BatonError(
-        'E_INVALID_OPTION',
-        `workflow id must be a string of 1 to 200 characters, got ${JSON.stringify(id)}`,
-      );
-    }
+    const id = checkText(options.id ?? newId(), 'workflow id', 200);
     const row = this.toRow(
       {
         name: def.name,
@@ -312,33 +296,58 @@ export class Client {
   /**
    * Sends a signal to a workflow. Signals are buffered until a waitForSignal of that name takes
    * them, oldest first; none is lost. A waiting workflow is woken.
+   *
+   * With `idempotencyKey`, sending again with the same key for the same workflow stores nothing
+   * new and succeeds, even once the workflow has finished: retry a send whose reply was lost
+   * (a dropped connection) without delivering the signal twice.
    */
-  async signal(id: string, name: string, payload: unknown = null): Promise<void> {
+  async signal(
+    id: string,
+    name: string,
+    payload: unknown = null,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<void> {
     checkName(name, 'signal name');
+    const key = options.idempotencyKey;
+    if (key !== undefined) checkText(key, 'signal idempotencyKey', 500);
     const text = toJsonText(payload === undefined ? null : payload, `payload of signal '${name}'`);
-    const rows = await this.store.driver.query(
+    const target = checkText(id, 'workflow id', MAX_ID);
+    const rows = await this.store.driver.query<{ sent: number }>(
       `WITH target AS (
          UPDATE baton.executions
          SET signal_count = signal_count + 1,
              claimable = CASE WHEN status = 'waiting' THEN true ELSE claimable END,
              run_at = CASE WHEN status = 'waiting' THEN now() ELSE run_at END
          WHERE id = $1 AND kind = 'workflow' AND status IN ('queued', 'running', 'waiting')
+           AND NOT EXISTS (SELECT 1 FROM baton.signals WHERE execution_id = $1 AND idempotency_key = $4)
          RETURNING id, queue, run_at, concurrency_key
        ),
-       sent AS (INSERT INTO baton.signals (execution_id, name, payload) SELECT id, $2, $3::jsonb FROM target RETURNING id)
-       SELECT (SELECT count(*) FROM sent) AS sent, (${wakeupSql('target')}) AS woken FROM target`,
-      [String(id), name, text],
+       sent AS (
+         INSERT INTO baton.signals (execution_id, name, payload, idempotency_key)
+         SELECT id, $2, $3::jsonb, $4 FROM target
+         ON CONFLICT (execution_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id
+       )
+       SELECT (SELECT count(*)::int FROM sent) AS sent, (${wakeupSql('target')}) AS woken FROM target`,
+      [target, name, text, key ?? null],
     );
     if (rows.length === 1) return;
-    const e = await this.get(id);
+    if (key !== undefined) {
+      const seen = await this.store.driver.query(
+        'SELECT 1 FROM baton.signals WHERE execution_id = $1 AND idempotency_key = $2',
+        [target, key],
+      );
+      if (seen.length > 0) return;
+    }
+    const e = await this.get(target);
     if (e.kind !== 'workflow')
       throw new BatonError(
         'E_INVALID_STATE',
-        `execution ${id} is a ${e.kind}, not a workflow; only workflows take signals`,
+        `execution ${target} is a ${e.kind}, not a workflow; only workflows take signals`,
       );
     throw new BatonError(
       'E_INVALID_STATE',
-      `workflow ${id} is already ${e.status}; signals can only be sent to workflows that have not finished`,
+      `workflow ${target} is already ${e.status}; signals can only be sent to workflows that have not finished`,
     );
   }
 
@@ -355,7 +364,7 @@ export class Client {
     for (let delay = 5; ; delay = Math.min(250, delay * 2)) {
       const rows = await this.store.driver.query<{ value: T }>(
         'SELECT value FROM baton.events WHERE execution_id = $1 AND key = $2',
-        [String(id), key],
+        [checkText(id, 'execution id', MAX_ID), checkText(key, 'event key', MAX_ID)],
       );
       if (rows.length > 0) return rows[0].value;
       if (Date.now() >= deadline) {
@@ -371,7 +380,7 @@ export class Client {
     const e = await this.get(id);
     const rows = await this.store.driver.query<Parameters<typeof toEntry>[0]>(
       'SELECT * FROM baton.history WHERE execution_id = $1 ORDER BY seq',
-      [String(id)],
+      [checkText(id, 'execution id', MAX_ID)],
     );
     return { ...e, history: rows.map(toEntry) };
   }
@@ -380,7 +389,7 @@ export class Client {
   async get(id: string): Promise<Execution> {
     const rows = await this.store.driver.query(
       `SELECT ${EXECUTION_COLUMNS} FROM baton.executions WHERE id = $1`,
-      [String(id)],
+      [checkText(id, 'execution id', MAX_ID)],
     );
     if (rows.length === 0) throw notFound(id);
     return toExecution(rows[0]);
@@ -437,7 +446,7 @@ export class Client {
        ),
        woken AS (${wakeParentsSql('c')})
        SELECT status, (SELECT count(pg_notify('baton_cancel', id)) FROM c) AS n FROM c WHERE id = $1`,
-      [String(id)],
+      [checkText(id, 'execution id', MAX_ID)],
     );
     if (rows.length === 0) {
       const e = await this.get(id);
@@ -460,7 +469,7 @@ export class Client {
          RETURNING queue, run_at, concurrency_key
        )
        SELECT (${wakeupSql('r')}) AS n FROM r`,
-      [String(id)],
+      [checkText(id, 'execution id', MAX_ID)],
     );
     if (rows.length === 0) {
       const e = await this.get(id);

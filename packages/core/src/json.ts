@@ -1,11 +1,13 @@
 import { BatonError } from './errors.js';
+import { textProblem } from './text.js';
 
 /** A value that survives JSON.stringify/JSON.parse unchanged. Execution inputs, outputs and results are these. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
  * Serialises `value` to JSON text, refusing anything JSON would silently change or drop:
- * undefined, functions, symbols, bigints, NaN/Infinity, Dates, Maps, Sets, class instances and cycles.
+ * undefined, functions, symbols, bigints, NaN/Infinity, Dates, Maps, Sets, class instances and cycles,
+ * and strings PostgreSQL cannot store (a NUL character, a lone surrogate).
  * `where` names the value in the error, e.g. "input of job 'send-email'".
  */
 export function toJsonText(value: unknown, where: string): string {
@@ -22,7 +24,10 @@ export function toJsonText(value: unknown, where: string): string {
 
 function findNonJson(value: unknown, path: string, seen: Set<object>): string | undefined {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
+      const p = textProblem(value);
+      return p ? `${path} ${p}` : undefined;
+    }
     case 'boolean':
       return undefined;
     case 'number':
@@ -54,6 +59,8 @@ function findNonJson(value: unknown, path: string, seen: Set<object>): string | 
   }
   seen.add(obj);
   for (const key of Object.keys(obj)) {
+    const k = textProblem(key);
+    if (k) return `the key ${JSON.stringify(key)} of ${path} ${k}`;
     const p = findNonJson((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
     if (p) return p;
   }

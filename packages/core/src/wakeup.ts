@@ -21,6 +21,16 @@ export function wakeupSql(source: string): string {
     FROM ${source} GROUP BY queue) wake`;
 }
 
+/**
+ * SQL that wakes the workers of the queues named by the text[] parameter `param` because a slot of
+ * a global limit (queue concurrency or concurrency key) was freed: a claim that came back short for
+ * want of a slot can try again now instead of at its next poll.
+ */
+export function slotFreedSql(param: string): string {
+  return `SELECT count(pg_notify('${WAKEUP_CHANNEL}', json_build_object('q', q, 'k', true)::text)) AS n
+    FROM unnest(${param}::text[]) q`;
+}
+
 export function parseWakeup(payload: string): Wakeup | undefined {
   try {
     const v = JSON.parse(payload) as { q?: unknown; at?: unknown; k?: unknown };

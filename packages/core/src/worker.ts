@@ -9,7 +9,7 @@ import { Attempt } from './attempt.js';
 import { isWorkflowDefinition, type WorkflowDefinition } from './workflow/definition.js';
 import { WorkflowRun } from './workflow/runner.js';
 import { suspend } from './workflow/history.js';
-import { claimLimited, claimUnlimited, type ClaimedRow } from './sql/claim.js';
+import { claimLimited, claimUnlimited, ownedButUnknown, type ClaimedRow } from './sql/claim.js';
 import {
   completeMany,
   finishAttempt,
@@ -115,6 +115,14 @@ export class Worker {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = 0;
   private claimErrors = 0;
+  /**
+   * A claim failed with a connection error: the server may have committed it before the reply
+   * was lost, leaving executions leased to this worker that it does not know about. Before the
+   * next claim the worker looks for them and runs them.
+   */
+  private claimMayHaveCommitted = false;
+  /** Completions being written now (out of `pending`, not yet recorded). */
+  private readonly flushing = new Set<string>();
   private pending: Completion[] = [];
   private readonly flushes = new Set<Promise<void>>();
   /** Cancels the scheduled flush, if one is scheduled. */
@@ -294,6 +302,11 @@ export class Worker {
     // A second claim in flight only pays off while claims come back full (a deep queue); when a
     // worker is woken for a single job, the second would find nothing.
     const maxInFlight = this.deepQueue ? MAX_CLAIMS_IN_FLIGHT : 1;
+    if (this.claimMayHaveCommitted && this.state === 'running' && !this.backingOff) {
+      // Only once no other claim is on its way can "leased to me but unknown" mean "lost reply".
+      if (this.claimsInFlight === 0) this.adoptLostClaims();
+      return;
+    }
     while (
       this.state === 'running' &&
       !this.exhausted &&
@@ -325,7 +338,37 @@ export class Worker {
     }
   }
 
+  /** Finds executions this worker's lost claim replies leased to it, and runs them. */
+  private adoptLostClaims(): void {
+    this.claimsInFlight++;
+    const known = [
+      ...this.running.keys(),
+      ...this.buffer.map((r) => r.id),
+      ...this.pending.map((p) => p.id),
+      ...this.flushing,
+    ];
+    void ownedButUnknown(this.store.driver, this.id, known)
+      .then(
+        (rows) => {
+          this.claimMayHaveCommitted = false;
+          if (rows.length === 0) return;
+          this.log.warn(
+            { executions: rows.length },
+            'found executions claimed by a claim whose reply was lost; running them',
+          );
+          this.buffer.push(...rows);
+          this.dispatch();
+        },
+        (err: unknown) => this.claimFailed(err),
+      )
+      .finally(() => {
+        this.claimsInFlight--;
+        this.pumpClaims();
+      });
+  }
+
   private claimFailed(err: unknown): void {
+    if (isConnectionError(err)) this.claimMayHaveCommitted = true;
     this.claimErrors++;
     const delay = Math.min(10_000, 100 * 2 ** Math.min(this.claimErrors, 7)) * (0.5 + Math.random() / 2);
     this.log.warn(
@@ -463,7 +506,13 @@ export class Worker {
       } catch (err) {
         throw new NonRetryableError((err as Error).message, { cause: err });
       }
-      this.pending.push({ id: row.id, attempt: row.attempts, output: text, hasParent: row.has_parent });
+      this.pending.push({
+        id: row.id,
+        attempt: row.attempts,
+        output: text,
+        hasParent: row.has_parent,
+        freesSlotOf: row.holds_slot ? row.queue : null,
+      });
       this.scheduleFlush();
     } catch (err) {
       await this.recordFailure(r, def, err);
@@ -484,35 +533,61 @@ export class Worker {
     const r: Running = { row, attempt, heartbeatTimer: undefined };
     this.running.set(row.id, r);
     const lease = { executionId: row.id, workerId: this.id, attempt: row.attempts };
+    const freesSlotOf = row.holds_slot ? row.queue : null;
+    const end = (o: AttemptOutcome, error?: unknown) =>
+      this.withRetry(`record ${o.kind} of ${row.id}`, () =>
+        finishAttempt(
+          this.store.driver,
+          this.id,
+          row.id,
+          row.attempts,
+          o,
+          error === undefined ? null : errorToJson(error, row.attempts),
+          freesSlotOf,
+        ),
+      );
     try {
       const log = this.log.child({ workflow: row.name, execution: row.id });
       let input: unknown;
       try {
         input = def.schema ? def.schema.parse(row.input) : row.input;
       } catch (err) {
-        const error = new NonRetryableError(
-          `stored input of workflow '${row.name}' does not match its schema: ${(err as Error).message}`,
-        );
-        await this.withRetry(`record failure of ${row.id}`, () =>
-          finishAttempt(
-            this.store.driver,
-            this.id,
-            row.id,
-            row.attempts,
-            { kind: 'failed' },
-            errorToJson(error, row.attempts),
+        await end(
+          { kind: 'failed' },
+          new NonRetryableError(
+            `stored input of workflow '${row.name}' does not match its schema: ${(err as Error).message}`,
           ),
         );
         return;
       }
       const outcome = await new WorkflowRun(this.store.driver, lease, def, attempt.signal, log).run(input);
+      // Declared dead meanwhile: the workflow was handed to another worker, nothing of this run counts.
+      if (attempt.abortedBy === 'lost') return;
       switch (outcome.kind) {
-        case 'completed':
-          await this.recordWorkflowResult(r, outcome.output);
+        case 'completed': {
+          let text: string;
+          try {
+            text = toJsonText(
+              outcome.output === undefined ? null : outcome.output,
+              `result of workflow '${row.name}'`,
+            );
+          } catch (err) {
+            await end({ kind: 'failed' }, err);
+            break;
+          }
+          this.pending.push({
+            id: row.id,
+            attempt: row.attempts,
+            output: text,
+            hasParent: row.has_parent,
+            freesSlotOf,
+          });
+          this.scheduleFlush();
           break;
+        }
         case 'suspended': {
           const ok = await this.withRetry(`suspend ${row.id}`, () =>
-            suspend(this.store.driver, lease, outcome.knownSignals, outcome.wakeAt),
+            suspend(this.store.driver, lease, outcome.knownSignals, outcome.wakeAt, freesSlotOf),
           );
           if (ok && outcome.wakeAt) this.scheduleWake(Math.max(1, outcome.wakeAt.getTime() - Date.now()));
           break;
@@ -525,30 +600,14 @@ export class Worker {
             { execution: row.id, err: (outcome.error as Error)?.message },
             'workflow run interrupted by a database error; it will be replayed',
           );
-          await this.withRetry(`release ${row.id}`, () =>
-            finishAttempt(this.store.driver, this.id, row.id, row.attempts, { kind: 'released' }, null),
-          );
+          await end({ kind: 'released' });
           break;
         case 'cancelled':
         case 'failed':
-          if (attempt.abortedBy === 'shutdown') {
-            // Not a cancellation: this worker is stopping. Give the workflow back to be replayed elsewhere.
-            await this.withRetry(`release ${row.id}`, () =>
-              finishAttempt(this.store.driver, this.id, row.id, row.attempts, { kind: 'released' }, null),
-            );
-            break;
-          }
+          // Not a cancellation: this worker is stopping. Give the workflow back to be replayed elsewhere.
+          if (attempt.abortedBy === 'shutdown') await end({ kind: 'released' });
           // A workflow's own failure is final: replaying the same code over the same history would fail again.
-          await this.withRetry(`record ${outcome.kind} of ${row.id}`, () =>
-            finishAttempt(
-              this.store.driver,
-              this.id,
-              row.id,
-              row.attempts,
-              { kind: outcome.kind },
-              errorToJson(outcome.error, row.attempts),
-            ),
-          );
+          else await end({ kind: outcome.kind }, outcome.error);
           break;
       }
     } finally {
@@ -556,27 +615,6 @@ export class Worker {
       this.dispatch();
       if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
-  }
-
-  private async recordWorkflowResult(r: Running, output: unknown): Promise<void> {
-    let text: string;
-    try {
-      text = toJsonText(output === undefined ? null : output, `result of workflow '${r.row.name}'`);
-    } catch (err) {
-      await this.withRetry(`record failure of ${r.row.id}`, () =>
-        finishAttempt(
-          this.store.driver,
-          this.id,
-          r.row.id,
-          r.row.attempts,
-          { kind: 'failed' },
-          errorToJson(err, r.row.attempts),
-        ),
-      );
-      return;
-    }
-    this.pending.push({ id: r.row.id, attempt: r.row.attempts, output: text, hasParent: r.row.has_parent });
-    this.scheduleFlush();
   }
 
   private parseInput(def: JobDefinition, row: ClaimedRow): unknown {
@@ -592,6 +630,8 @@ export class Worker {
 
   private async recordFailure(r: Running, def: JobDefinition, err: unknown): Promise<void> {
     const { row } = r;
+    // Another worker owns the job now; anything written here would be refused by the fence.
+    if (r.attempt.abortedBy === 'lost') return;
     let outcome: AttemptOutcome;
     if (r.attempt.abortedBy === 'shutdown') outcome = { kind: 'released' };
     else if (r.attempt.abortedBy === 'cancelled') outcome = { kind: 'cancelled' };
@@ -612,7 +652,15 @@ export class Worker {
       );
     }
     await this.withRetry(`record ${outcome.kind} of ${row.id}`, async () => {
-      const ok = await finishAttempt(this.store.driver, this.id, row.id, row.attempts, outcome, errorJson);
+      const ok = await finishAttempt(
+        this.store.driver,
+        this.id,
+        row.id,
+        row.attempts,
+        outcome,
+        errorJson,
+        row.holds_slot ? row.queue : null,
+      );
       if (!ok)
         this.log.warn(
           { execution: row.id },
@@ -672,16 +720,21 @@ export class Worker {
   private async flush(): Promise<void> {
     const batch = this.pending.splice(0, COMPLETION_BATCH);
     if (batch.length === 0) return;
-    await this.withRetry(`record ${batch.length} completions`, async () => {
-      const recorded = await completeMany(this.store.driver, this.id, batch);
-      if (recorded.size < batch.length) {
-        const lost = batch.filter((b) => !recorded.has(b.id)).map((b) => b.id);
-        this.log.warn(
-          { executions: lost },
-          'completions not recorded: this worker no longer holds these jobs (lease expired); another attempt owns them',
-        );
-      }
-    });
+    for (const b of batch) this.flushing.add(b.id);
+    try {
+      await this.withRetry(`record ${batch.length} completions`, async () => {
+        const recorded = await completeMany(this.store.driver, this.id, batch);
+        if (recorded.size < batch.length) {
+          const lost = batch.filter((b) => !recorded.has(b.id)).map((b) => b.id);
+          this.log.warn(
+            { executions: lost },
+            'completions not recorded: this worker no longer holds these jobs (lease expired); another attempt owns them',
+          );
+        }
+      });
+    } finally {
+      for (const b of batch) this.flushing.delete(b.id);
+    }
   }
 
   private register(): Promise<void> {
@@ -698,7 +751,22 @@ export class Worker {
   private async beat(): Promise<void> {
     const { alive, cancelled } = await heartbeat(this.store.driver, this.id, [...this.running.keys()]);
     if (!alive && this.state === 'running') {
-      this.log.warn('this worker was declared dead by another (missed heartbeats); registering again');
+      this.log.warn(
+        { running: this.running.size, buffered: this.buffer.length },
+        'this worker was declared dead by another (missed heartbeats); its executions went to other workers: stopping them and registering again',
+      );
+      // Recovery requeued everything leased to this worker: what runs here now would only be
+      // fenced out when it tries to record, so stop it now and let go of unstarted claims.
+      this.buffer.length = 0;
+      for (const r of this.running.values()) {
+        r.attempt.abort(
+          'lost',
+          new BatonError(
+            'E_LEASE_EXPIRED',
+            `worker ${this.id} lost its lease on ${r.row.id} (missed heartbeats)`,
+          ),
+        );
+      }
       await this.register();
     }
     for (const id of cancelled) this.requestCancel(id);

@@ -42,6 +42,10 @@ for (const b of backends()) {
       ['a Date', { when: new Date() }, /\$\.when is a Date/],
       ['a Map', new Map(), /\$ is a Map/],
       ['a symbol', Symbol('s'), /\$ is a symbol/],
+      // PostgreSQL stores neither; the driver would even replace a lone surrogate silently.
+      ['a NUL character', { s: 'a\u0000b' }, /\$\.s contains a NUL character/],
+      ['a lone surrogate', ['ok', 'x\ud800'], /\$\[1\] contains a lone UTF-16 surrogate/],
+      ['a NUL in a key', { 'k\u0000': 1 }, /the key "k\\u0000" of \$ contains a NUL/],
     ];
     for (const [what, input, message] of notJson) {
       it(`refuses an input that is not JSON: ${what}`, async () => {
@@ -52,6 +56,34 @@ for (const b of backends()) {
         expect((err as Error).message).toMatch(/input of job 'bad-input-target'/);
       });
     }
+
+    it('refuses ids and keys PostgreSQL cannot store, naming them', async () => {
+      for (const bad of ['a\u0000b', 'x\udc00', '', 'x'.repeat(1001)]) {
+        for (const call of [
+          () => client.get(bad),
+          () => client.cancel(bad),
+          () => client.retry(bad),
+          () => client.describe(bad),
+          () => client.signal(bad, 'go'),
+        ]) {
+          await expect(call()).rejects.toMatchObject({
+            code: 'E_INVALID_OPTION',
+            message: /execution id|workflow id/,
+          });
+        }
+      }
+      await expect(client.enqueue(job, 1, { idempotencyKey: 'k\u0000' })).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message: /idempotencyKey contains a NUL character/,
+      });
+      await expect(client.enqueue(job, 1, { concurrencyKey: 'k\ud800' })).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message: /concurrencyKey contains a lone UTF-16 surrogate/,
+      });
+      await expect(client.get(42 as unknown as string)).rejects.toMatchObject({
+        message: /execution id must be a string of 1 to 1000 characters, got number/,
+      });
+    });
 
     it('refuses a circular input and names the item of a batch', async () => {
       const cyclic: Record<string, unknown> = {};

@@ -3,7 +3,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
 import { freshDatabase, eventually, sleep, quietLogger, backends } from './backends.js';
+import pg from 'pg';
 import { Client, Store, Worker, defineJob } from '../src/index.js';
+import { isConnectionError } from '../src/driver/postgres.js';
 
 const PG = process.env.BATON_PG_URL;
 
@@ -58,9 +60,29 @@ describe.skipIf(!PG)('database outage', () => {
     await direct.close();
   });
 
+  it('a connection that dies inside a transaction fails the transaction, not the process', async () => {
+    const admin = new pg.Client({ connectionString: process.env.BATON_PG_URL });
+    await admin.connect();
+    const failure = await direct.driver
+      .transaction(async (tx) => {
+        const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        // The server's goodbye arrives while no statement is running on this connection.
+        await sleep(300);
+        await tx.query('SELECT 1');
+      })
+      .catch((err: unknown) => err);
+    await admin.end();
+    expect(isConnectionError(failure)).toBe(true);
+    // The pool hands out a working connection afterwards.
+    expect(await direct.driver.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
   it('a worker keeps retrying while the database is down, then resumes and loses nothing', async () => {
     const ran = new Map<number, number>();
+    let started = false;
     const job = defineJob('outage', { queue: 'outage' }, async (input: { i: number }) => {
+      if (input.i === 0) started = true;
       await sleep(input.i === 0 ? 600 : 1);
       ran.set(input.i, (ran.get(input.i) ?? 0) + 1);
       return input.i;
@@ -70,7 +92,8 @@ describe.skipIf(!PG)('database outage', () => {
     const client = new Client(direct);
     // Job 0 is running when the database disappears; its completion has to wait for the way back.
     const first = await client.enqueue(job, { i: 0 });
-    await eventually(async () => (await client.get(first.id)).status === 'running', 10_000, 'job 0 running');
+    // Its handler has started: the claim's reply reached the worker (not just the server's commit).
+    await eventually(() => started, 10_000, 'job 0 running');
     await proxy.cut();
     const during = await client.enqueueMany(
       job,

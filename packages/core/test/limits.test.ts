@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { backends, eventually, sleep, quietLogger } from './backends.js';
-import { Client, Store, Worker, defineJob } from '../src/index.js';
+import { Client, Store, Worker, defineJob, defineWorkflow } from '../src/index.js';
 import type { PostgresDriver } from '../src/driver/postgres.js';
 
 /** Tracks how many handlers run at once, overall and per key. */
@@ -108,6 +108,59 @@ for (const b of backends()) {
       expect(t2.max.get('q')).toBe(3);
       await s1.close();
       if (s2 !== s1) await s2.close();
+    });
+
+    it('wakes every worker when a limit slot frees, so limited work never waits for a poll', async () => {
+      const [s1, s2] = await twoStores();
+      const t = tracker();
+      let done = 0;
+      const job = defineJob('slotted', { queue: 'slotted' }, async (input: { key: string }) => {
+        t.enter(input.key);
+        await sleep(5);
+        t.leave(input.key);
+        done++;
+      });
+      const client = new Client(s1);
+      await client.configureQueue('capped', { concurrency: 2 });
+      await client.enqueueMany(job, [
+        ...Array.from({ length: 40 }, (_, i) => ({
+          input: { key: `k${i % 2}` },
+          options: { concurrencyKey: `k${i % 2}` },
+        })),
+        ...Array.from({ length: 30 }, () => ({ input: { key: 'capped' }, options: { queue: 'capped' } })),
+      ]);
+      // Polling once a minute: only the wake-ups sent as slots free can finish this in time.
+      const workers = [s1, s2].map(
+        (s) =>
+          new Worker(s, { jobs: [job], queues: ['slotted', 'capped'], concurrency: 4, pollInterval: 60_000 }),
+      );
+      await Promise.all(workers.map((w) => w.start()));
+      await eventually(() => done === 70, 20_000, '70 limited jobs without polling');
+      await Promise.all(workers.map((w) => w.stop()));
+      expect(t.max.get('k0')).toBe(1);
+      expect(t.max.get('k1')).toBe(1);
+      expect(t.max.get('capped')).toBe(2);
+      await s1.close();
+      if (s2 !== s1) await s2.close();
+    });
+
+    it('gives back its queue slot while a workflow waits, so a limited queue does not fill with sleepers', async () => {
+      const store = await b.open();
+      const client = new Client(store);
+      await client.configureQueue('one-at-a-time', { concurrency: 1 });
+      const wf = defineWorkflow('waits-for-go', { queue: 'one-at-a-time' }, async (ctx) =>
+        ctx.waitForSignal('go'),
+      );
+      const w = new Worker(store, { workflows: [wf], pollInterval: 50 });
+      await w.start();
+      const ids = await Promise.all([1, 2, 3].map((n) => client.start(wf, null, { id: `sleeper-${n}` })));
+      // With the slot kept while waiting, only the first would ever start.
+      for (const { id } of ids)
+        await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, `${id} waiting`);
+      for (const { id } of ids) await client.signal(id, 'go', id);
+      for (const { id } of ids) expect(await client.result(id, { timeout: '10s' })).toBe(id);
+      await w.stop();
+      await store.close();
     });
 
     it('rate-limits a queue globally (N starts per interval)', async () => {

@@ -109,6 +109,32 @@ for (const b of backends()) {
       });
     });
 
+    it('stores a signal once per idempotency key, and accepts the same send after the workflow ended', async () => {
+      const wf = defineWorkflow('keyed-signals', { queue: 'wf-keys' }, async (ctx) => {
+        const first = await ctx.waitForSignal('approve');
+        const second = await ctx.waitForSignal('approve', { timeout: 300 });
+        return [first, second];
+      });
+      const { id } = await client.start(wf, null);
+      // A sender retrying after a lost reply sends the same key again.
+      await client.signal(id, 'approve', 'yes', { idempotencyKey: 'approval-1' });
+      await client.signal(id, 'approve', 'yes', { idempotencyKey: 'approval-1' });
+      await withWorker([wf], async () => {
+        expect(await client.result(id, { timeout: '10s' })).toEqual(['yes', null]);
+      });
+      await client.signal(id, 'approve', 'yes', { idempotencyKey: 'approval-1' });
+      await expect(
+        client.signal(id, 'approve', 'yes', { idempotencyKey: 'approval-2' }),
+      ).rejects.toMatchObject({
+        code: 'E_INVALID_STATE',
+      });
+      const [{ n }] = await store.driver.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM baton.signals WHERE execution_id = $1',
+        [id],
+      );
+      expect(n).toBe(1);
+    });
+
     it('suspends on a signal wait, holding nothing, and resumes when the signal comes', async () => {
       const wf = defineWorkflow('waits', { queue: 'wf3' }, async (ctx) => {
         const v = await ctx.waitForSignal<string>('go');

@@ -92,10 +92,14 @@ export function workflowsCommand(globals: () => GlobalOptions, io: Io): Command 
     .argument('<id>', 'workflow id')
     .argument('<name>', 'signal name, as in ctx.waitForSignal(name)')
     .option('-p, --payload <json>', 'signal payload as JSON', 'null')
-    .action(async (id: string, name: string, o: { payload: string }) => {
+    .option(
+      '-k, --idempotency-key <key>',
+      'send at most once per key: repeating the command (after a timeout, say) stores nothing new',
+    )
+    .action(async (id: string, name: string, o: { payload: string; idempotencyKey?: string }) => {
       const payload = parseJsonOption(o.payload, '--payload', '{"approvedBy":"ada"}');
       await withStore(globals(), async (store) => {
-        await new Client(store).signal(id, name, payload);
+        await new Client(store).signal(id, name, payload, { idempotencyKey: o.idempotencyKey });
         io.out(`sent signal '${name}' to ${id}`);
       });
     });

@@ -90,16 +90,21 @@ export class PostgresDriver extends PgQueryable implements Driver {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client whose connection dies between two statements emits 'error' rather than
+    // failing a query; unhandled, that would crash the process. The next statement fails instead.
+    const onError = () => (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(new PgQueryable(client));
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      broken = isConnectionError(err);
+      broken ||= isConnectionError(err);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

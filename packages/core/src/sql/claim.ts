@@ -52,6 +52,24 @@ export function claimUnlimited(
   );
 }
 
+/**
+ * Executions leased to this worker that it does not know about (`known`): after a claim whose
+ * reply was lost (the connection died between the server's COMMIT and the answer), these are what
+ * that claim took. Running rows have no index (decision 0006), so this scans; it runs only after a
+ * claim failed on a connection error.
+ */
+export function ownedButUnknown(
+  db: Queryable,
+  workerId: string,
+  known: readonly string[],
+): Promise<ClaimedRow[]> {
+  return db.query<ClaimedRow>(
+    `SELECT ${RETURNING} FROM baton.executions e
+     WHERE e.lease_owner = $1 AND e.status = 'running' AND NOT (e.id = ANY($2::text[]))`,
+    [workerId, known],
+  );
+}
+
 interface QueueLimitRow {
   name: string;
   concurrency_limit: number | null;

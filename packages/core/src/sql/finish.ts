@@ -1,5 +1,6 @@
 import type { Queryable } from '../driver/types.js';
 import { wakeParentsSql } from './parents.js';
+import { slotFreedSql } from '../wakeup.js';
 
 /** A finished attempt that succeeded; `output` is JSON text. */
 export interface Completion {
@@ -8,13 +9,15 @@ export interface Completion {
   output: string;
   /** An activity or child workflow: its parent must be woken. */
   hasParent: boolean;
+  /** The queue, when the attempt held a slot of a global limit: its workers are woken as it frees. */
+  freesSlotOf: string | null;
 }
 
 /**
  * Marks many attempts completed in one statement. An attempt counts only if this worker still
  * holds it (same owner, same attempt number, still running): a worker that lost its lease, for
- * example after being paused, cannot overwrite the run that replaced it. Returns the ids that
- * were recorded.
+ * example after being paused, cannot overwrite the run that replaced it. Workers of queues whose
+ * limit slots were freed are woken. Returns the ids that were recorded.
  */
 export async function completeMany(
   db: Queryable,
@@ -28,6 +31,7 @@ export async function completeMany(
   const attempts = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.attempt}`).join(',')}}`;
   // Waking parents costs an extra UPDATE in the statement: only batches with a child pay for it.
   const wake = done.some((d) => d.hasParent);
+  const freed = [...new Set(done.map((d) => d.freesSlotOf).filter((q): q is string => q !== null))];
   const rows = await db.query<{ id: string }>(
     `WITH done AS (
        UPDATE baton.executions e
@@ -35,10 +39,12 @@ export async function completeMany(
        WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
          AND e.status = 'running'
        RETURNING e.id, e.parent_id
-     )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}
-     SELECT id FROM done`,
-    [done.map((d) => d.id), outputs, attempts, workerId],
-    wake ? 'baton_complete_children' : 'baton_complete_many',
+     )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}${freed.length ? `, freed AS (${slotFreedSql('$5')})` : ''}
+     SELECT id${freed.length ? ', (SELECT n FROM freed) AS freed' : ''} FROM done`,
+    freed.length
+      ? [done.map((d) => d.id), outputs, attempts, workerId, freed]
+      : [done.map((d) => d.id), outputs, attempts, workerId],
+    `baton_complete${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}`,
   );
   return new Set(rows.map((r) => r.id));
 }
@@ -51,7 +57,11 @@ export type AttemptOutcome =
   /** Give the attempt back without counting it (worker shutdown). */
   | { kind: 'released' };
 
-/** Records an attempt that failed, was cancelled or is given back. False if the lease was lost meanwhile. */
+/**
+ * Records an attempt that failed, was cancelled or is given back. `freesSlotOf` names the queue
+ * when the attempt held a slot of a global limit, so that its workers are woken. False if the
+ * lease was lost meanwhile.
+ */
 export async function finishAttempt(
   db: Queryable,
   workerId: string,
@@ -59,6 +69,7 @@ export async function finishAttempt(
   attempt: number,
   outcome: AttemptOutcome,
   errorJson: string | null,
+  freesSlotOf: string | null = null,
 ): Promise<boolean> {
   const status = outcome.kind === 'retry' || outcome.kind === 'released' ? 'queued' : outcome.kind;
   const rows = await db.query(
@@ -78,8 +89,8 @@ export async function finishAttempt(
        WHERE id = $1 AND attempts = $2 AND lease_owner = $3 AND status = 'running'
        RETURNING id, CASE WHEN status IN ('failed', 'cancelled') THEN parent_id END AS parent_id
      ),
-     woken AS (${wakeParentsSql('ended')})
-     SELECT id FROM ended`,
+     woken AS (${wakeParentsSql('ended')})${freesSlotOf ? `, freed AS (${slotFreedSql('ARRAY[$8]')})` : ''}
+     SELECT id${freesSlotOf ? ', (SELECT n FROM freed) AS freed' : ''} FROM ended`,
     [
       id,
       attempt,
@@ -88,8 +99,9 @@ export async function finishAttempt(
       outcome.kind === 'released',
       outcome.kind === 'retry' ? outcome.delayMs : 0,
       errorJson,
+      ...(freesSlotOf ? [freesSlotOf] : []),
     ],
-    'baton_finish_attempt',
+    freesSlotOf ? 'baton_finish_attempt_freeing' : 'baton_finish_attempt',
   );
   return rows.length === 1;
 }

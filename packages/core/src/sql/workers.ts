@@ -1,5 +1,6 @@
 import type { Driver, Queryable } from '../driver/types.js';
 import { wakeParentsSql } from './parents.js';
+import { wakeupSql } from '../wakeup.js';
 
 export interface WorkerRegistration {
   id: string;
@@ -73,6 +74,11 @@ const REQUEUE_LOST = `
                 'attempt', e.attempts, 'at', now())),
       lease_owner = NULL`;
 
+// What recovery returns per execution: enough to wake a waiting parent and the workers of the
+// queue, which claim requeued work (and freed limit slots) at once rather than at their next poll.
+const LOST_COLUMNS = `e.id, e.status, e.queue, e.run_at, e.concurrency_key,
+  CASE WHEN e.status IN ('failed', 'cancelled') THEN e.parent_id END AS parent_id`;
+
 /**
  * Any worker runs this periodically; no control plane is needed. Workers whose lease expired
  * are removed and what they were running is put back in the queue, or failed when it has no
@@ -93,10 +99,10 @@ export async function recoverExpired(driver: Driver): Promise<{ id: string; stat
       `WITH lost AS (
          UPDATE baton.executions e ${REQUEUE_LOST}
          WHERE e.status = 'running' AND e.lease_owner = ANY($1::text[])
-         RETURNING e.id, e.status, CASE WHEN e.status IN ('failed', 'cancelled') THEN e.parent_id END AS parent_id
+         RETURNING ${LOST_COLUMNS}
        ),
        woken AS (${wakeParentsSql('lost')})
-       SELECT id, status FROM lost`,
+       SELECT id, status, (${wakeupSql('lost')}) AS notified FROM lost`,
       [dead.map((d) => d.id)],
     );
   });
@@ -117,10 +123,10 @@ export async function recoverOrphans(
        UPDATE baton.executions e ${REQUEUE_LOST}
        WHERE e.status = 'running' AND e.started_at < now() - $1::float8 * interval '1 millisecond'
          AND NOT EXISTS (SELECT 1 FROM baton.workers w WHERE w.id = e.lease_owner)
-       RETURNING e.id, e.status, CASE WHEN e.status IN ('failed', 'cancelled') THEN e.parent_id END AS parent_id
+       RETURNING ${LOST_COLUMNS}
      ),
      woken AS (${wakeParentsSql('lost')})
-     SELECT id, status FROM lost`,
+     SELECT id, status, (${wakeupSql('lost')}) AS notified FROM lost`,
     [olderThanMs],
   );
 }

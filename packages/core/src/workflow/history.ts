@@ -1,6 +1,7 @@
 // The statements behind workflow replay. Every write is fenced on the run's lease (owner,
 // attempt, still running): a worker that lost the workflow cannot add to its history.
 import type { Driver, Queryable } from '../driver/types.js';
+import { slotFreedSql } from '../wakeup.js';
 
 /** Who may write: the run that holds the execution's lease. */
 export interface Lease {
@@ -147,7 +148,9 @@ export async function endWait(
     `UPDATE baton.history
      SET status = CASE WHEN $7::jsonb IS NULL THEN 'completed' ELSE 'failed' END, output = $5::jsonb,
          error = $7::jsonb, finished_at = $6
-     WHERE execution_id = $1 AND seq = $4 AND EXISTS (${LEASE})
+     -- Only a wait still open can end: a run that lost its lease must not overwrite what the run
+     -- that took over recorded here (a signal it received, say).
+     WHERE execution_id = $1 AND seq = $4 AND status = 'waiting' AND EXISTS (${LEASE})
      RETURNING 1`,
     [lease.executionId, lease.workerId, lease.attempt, seq, output, at, failure],
   );
@@ -181,7 +184,10 @@ export async function consumeSignal(
   at: Date,
 ): Promise<{ payload: unknown } | undefined | 'lost'> {
   return driver.transaction(async (tx) => {
-    const owned = await tx.query(`${LEASE}`, [lease.executionId, lease.workerId, lease.attempt]);
+    // The lease is checked under a row lock held to the commit: recovery, which would hand the
+    // workflow to another worker, waits for this transaction, so a run that lost its lease can
+    // never take a signal the run that replaced it then misses.
+    const owned = await tx.query(`${LEASE} FOR SHARE`, [lease.executionId, lease.workerId, lease.attempt]);
     if (owned.length === 0) return 'lost';
     const [sig] = await tx.query<{ id: string; payload: unknown }>(
       `UPDATE baton.signals SET consumed_seq = $3
@@ -191,12 +197,17 @@ export async function consumeSignal(
       [lease.executionId, name, seq],
     );
     if (!sig) return undefined;
-    await tx.query(
+    const recorded = await tx.query(
       `INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, output, started_at, finished_at)
        VALUES ($1, $2, 'signal', $3, 'completed', 1, jsonb_build_object('payload', $4::jsonb), $5, $5)
-       ON CONFLICT (execution_id, seq) DO UPDATE SET status = 'completed', output = excluded.output, finished_at = excluded.finished_at`,
+       ON CONFLICT (execution_id, seq) DO UPDATE SET status = 'completed', output = excluded.output, finished_at = excluded.finished_at
+       WHERE baton.history.status = 'waiting'
+       RETURNING 1`,
       [lease.executionId, seq, name, JSON.stringify(sig.payload ?? null), at],
     );
+    // Something else already ended this wait: roll back rather than consume a signal nobody records.
+    if (recorded.length === 0)
+      throw new Error(`history position ${seq} of ${lease.executionId} is no longer waiting`);
     return { payload: sig.payload ?? null };
   });
 }
@@ -204,22 +215,34 @@ export async function consumeSignal(
 /**
  * Suspends a run: the workflow holds no memory anywhere until it is due (`wakeAt`) or a signal
  * arrives. If a signal arrived since the run started (`signal_count` moved), it is made claimable
- * at once. Returns false if the lease was lost.
+ * at once. A waiting workflow holds no slot of a queue's concurrency limit: `freesSlotOf` names
+ * the queue whose slot it gives back, whose workers are woken. Returns false if the lease was lost.
  */
 export async function suspend(
   db: Queryable,
   lease: Lease,
   knownSignals: number,
   wakeAt: Date | null,
+  freesSlotOf: string | null = null,
 ): Promise<boolean> {
   const rows = await db.query(
-    `UPDATE baton.executions
-     SET status = 'waiting', lease_owner = NULL, attempts = attempts - 1,
-         claimable = signal_count > $4 OR $5::timestamptz IS NOT NULL,
-         run_at = CASE WHEN signal_count > $4 THEN now() ELSE coalesce($5::timestamptz, run_at) END
-     WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'
-     RETURNING 1`,
-    [lease.executionId, lease.workerId, lease.attempt, knownSignals, wakeAt],
+    `WITH s AS (
+       UPDATE baton.executions
+       SET status = 'waiting', lease_owner = NULL, attempts = attempts - 1, holds_slot = false,
+           claimable = signal_count > $4 OR $5::timestamptz IS NOT NULL,
+           run_at = CASE WHEN signal_count > $4 THEN now() ELSE coalesce($5::timestamptz, run_at) END
+       WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'
+       RETURNING 1
+     )${freesSlotOf ? `, freed AS (${slotFreedSql('ARRAY[$6]')})` : ''}
+     SELECT 1${freesSlotOf ? ', (SELECT n FROM freed)' : ''} FROM s`,
+    [
+      lease.executionId,
+      lease.workerId,
+      lease.attempt,
+      knownSignals,
+      wakeAt,
+      ...(freesSlotOf ? [freesSlotOf] : []),
+    ],
   );
   return rows.length === 1;
 }
