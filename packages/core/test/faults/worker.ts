@@ -1,0 +1,77 @@
+// A worker process of the fault suite: `node --import tsx worker.ts`.
+// Environment: BATON_DATABASE_URL, LEASE_MS, CONCURRENCY, SCHEDULES (0 to run none).
+// Prints "ready <worker id>" once running. Signals:
+//   SIGTERM  graceful stop (a deploy)
+//   SIGUSR1  SIGKILL this process while its next claim statement is outstanding
+//   SIGUSR2  SIGKILL this process right after its next side effect commits, before the result is recorded
+//   SIGHUP   the reply to its next engine statement of a randomly chosen kind (claim, completion,
+//            history write, failure, heartbeat) is lost after the statement committed, as when the
+//            connection drops between COMMIT and the answer: the caller sees a connection error
+import { Store, Worker, createLogger } from '../../src/index.js';
+import { interceptStatements, lostReply } from '../intercept.js';
+import {
+  QUEUES,
+  blocker,
+  chargeCard,
+  doomed,
+  everySecond,
+  everyTwoSeconds,
+  hooks,
+  order,
+  receipt,
+  tick,
+  useEffectsDatabase,
+  work,
+} from './load.js';
+
+const store = await Store.open({ logger: createLogger(process.env.BATON_LOG ?? 'warn') });
+useEffectsDatabase(store.driver);
+
+let killMidClaim = false;
+let loseReplyOf: string | undefined;
+const STATEMENTS = [
+  'baton_claim',
+  'baton_complete',
+  'baton_record_history',
+  'baton_finish_attempt',
+  'baton_heartbeat',
+];
+interceptStatements(store.driver, {
+  // Kill within a couple of milliseconds of sending a claim, so the process dies before, while or
+  // after the server commits it, never after handling it.
+  before(name) {
+    if (killMidClaim && name.startsWith('baton_claim'))
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), Math.random() * 2);
+  },
+  after(name) {
+    if (loseReplyOf && name.startsWith(loseReplyOf)) {
+      loseReplyOf = undefined;
+      throw lostReply(name);
+    }
+  },
+});
+process.on('SIGUSR1', () => (killMidClaim = true));
+process.on('SIGUSR2', () => (hooks.killAfterEffect = true));
+process.on('SIGHUP', () => {
+  loseReplyOf = STATEMENTS[Math.floor(Math.random() * STATEMENTS.length)];
+  store.logger.warn({ statement: loseReplyOf }, 'fault armed: the next reply to this statement will be lost');
+});
+
+const worker = new Worker(store, {
+  jobs: [work, doomed, chargeCard, tick],
+  workflows: [order, receipt, blocker],
+  schedules: process.env.SCHEDULES === '0' ? [] : [everySecond, everyTwoSeconds],
+  queues: QUEUES,
+  concurrency: Number(process.env.CONCURRENCY ?? 10),
+  lease: Number(process.env.LEASE_MS ?? 1500),
+  pollInterval: 250,
+  shutdownDeadline: 3000,
+});
+await worker.start();
+process.stdout.write(`ready ${worker.id}\n`);
+process.on('SIGTERM', () => {
+  void worker.stop().then(async () => {
+    await store.close();
+    process.exit(0);
+  });
+});
