@@ -434,9 +434,32 @@ export class Worker {
   private dispatch(): void {
     while (this.running.size < this.concurrency && this.buffer.length > 0 && this.state !== 'stopped') {
       const row = this.buffer.shift()!;
-      void this.runOne(row);
+      this.runOne(row).catch((err: unknown) => this.runFailed(row, err));
     }
     if (this.state === 'running' && !this.exhausted) this.pumpClaims();
+  }
+
+  /**
+   * The safety net under runOne: an error that escaped it (a bug, or a database error on a path
+   * that does not expect one) is logged and the execution given back, rather than crashing the
+   * process or leaving the execution leased to a worker that forgot it.
+   */
+  private runFailed(row: ClaimedRow, err: unknown): void {
+    this.log.error(
+      { execution: row.id, err: (err as Error)?.message },
+      'unexpected error running an execution; giving it back',
+    );
+    void this.withRetry(`release ${row.id}`, () =>
+      finishAttempt(
+        this.store.driver,
+        this.id,
+        row.id,
+        row.attempts,
+        { kind: 'released' },
+        null,
+        row.holds_slot ? row.queue : null,
+      ),
+    );
   }
 
   private requestCancel(id: string): void {

@@ -17,18 +17,19 @@ export const quietLogger = () => createLogger(process.env.BATON_TEST_LOG ?? 'sil
 
 /** Creates an empty database on the test server and returns its URL. */
 export async function freshDatabase(): Promise<string> {
-  if (!PG_URL) throw new Error('BATON_PG_URL is not set');
+  const server = process.env.BATON_PG_URL;
+  if (!server) throw new Error('BATON_PG_URL is not set');
   // The prefix is this test run's (vitest.global-setup.ts drops its databases at the end).
   const prefix = process.env.BATON_TEST_DB_PREFIX ?? 'baton_t_adhoc';
   const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
+  const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(PG_URL);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return url.toString();
 }

@@ -1,15 +1,16 @@
 // Fault injection at the driver boundary, for tests and the fault suite: hooks run around the
-// engine's named statements (baton_claim_*, baton_complete_*, …) on a real database.
+// engine's statements on a real database. A statement is known by its name when it has one
+// (baton_claim_*, baton_complete_*, …), else by its SQL text.
 import type { Queryable } from '../src/index.js';
 
 export interface StatementHooks {
-  /** Runs as a named statement is sent. */
-  before?(name: string): void;
-  /** Runs once a named statement has committed; throwing here loses its reply. */
-  after?(name: string): void;
+  /** Runs as a statement is sent. */
+  before?(statement: string): void;
+  /** Runs once a statement has succeeded; throwing here loses its reply. */
+  after?(statement: string): void;
 }
 
-/** Wraps `driver.query` so that `hooks` see every named statement. */
+/** Wraps `driver.query` so that `hooks` see every statement. */
 export function interceptStatements(driver: Queryable, hooks: StatementHooks): void {
   const query = driver.query.bind(driver) as Queryable['query'];
   (driver as { query: Queryable['query'] }).query = async <R>(
@@ -17,9 +18,10 @@ export function interceptStatements(driver: Queryable, hooks: StatementHooks): v
     params?: readonly unknown[],
     name?: string,
   ) => {
-    if (name) hooks.before?.(name);
+    const statement = name ?? sql.trim();
+    hooks.before?.(statement);
     const rows = await query<R>(sql, params, name);
-    if (name) hooks.after?.(name);
+    hooks.after?.(statement);
     return rows;
   };
 }

@@ -6,7 +6,7 @@ import { interceptStatements, lostReply } from './intercept.js';
 import { Client, Worker, defineJob, defineWorkflow, type Store } from '../src/index.js';
 import { recoverExpired } from '../src/sql/workers.js';
 
-/** Loses the reply of the first statement whose name starts with `prefix`; resolves when it did. */
+/** Loses the reply of the first statement whose name (or SQL) starts with `prefix`; resolves when it did. */
 function loseFirstReply(store: Store, prefix: string): Promise<string> {
   let fired = false;
   return new Promise((resolve) =>
@@ -88,6 +88,22 @@ for (const b of backends()) {
         ['charge', 'completed', 1],
         ['receipt', 'completed', 'receipt for charge 1'],
       ]);
+      await w.stop();
+      await store.close();
+    });
+
+    it('gives a workflow back when its history cannot be read, and replays it later', async () => {
+      const store = await b.open();
+      const lost = loseFirstReply(store, 'SELECT e.signal_count');
+      const wf = defineWorkflow('unreadable', { queue: 'unreadable' }, async (ctx) =>
+        ctx.step('only', () => 'done'),
+      );
+      const client = new Client(store);
+      const w = new Worker(store, { workflows: [wf], pollInterval: 50 });
+      await w.start();
+      const { id } = await client.start(wf, null);
+      await lost;
+      expect(await client.result(id, { timeout: '15s' })).toBe('done');
       await w.stop();
       await store.close();
     });

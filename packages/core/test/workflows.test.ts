@@ -135,6 +135,53 @@ for (const b of backends()) {
       expect(n).toBe(1);
     });
 
+    it('completes after taking signals that were already waiting, then recording later steps', async () => {
+      const wf = defineWorkflow('pending-signals', { queue: 'wf-pending' }, async (ctx) => {
+        const a = await ctx.waitForSignal('s');
+        const b = await ctx.waitForSignal('s');
+        const c = await ctx.step('after', () => 'stepped');
+        return [a, b, c];
+      });
+      const { id } = await client.start(wf, null);
+      await client.signal(id, 's', 1);
+      await client.signal(id, 's', 2);
+      await withWorker([wf], async () => {
+        expect(await client.result(id, { timeout: '10s' })).toEqual([1, 2, 'stepped']);
+      });
+    });
+
+    it('replays a history with a gap left by a Promise.all branch that was cut off', async () => {
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      let slowRuns = 0;
+      const wf = defineWorkflow('gapped', { queue: 'wf-gap' }, async (ctx) =>
+        Promise.all([
+          ctx.step('slow', async () => {
+            slowRuns++;
+            await gate;
+            return 's';
+          }),
+          ctx.step('fast', () => 'f'),
+        ]),
+      );
+      const { id } = await client.start(wf, null);
+      const first = new Worker(store, { workflows: [wf], pollInterval: 50 });
+      await first.start();
+      // Position 1 is recorded while position 0 is still running; then the worker goes away.
+      await eventually(
+        async () => (await client.describe(id)).history.some((h) => h.name === 'fast'),
+        10_000,
+        'the fast branch recorded',
+      );
+      await first.stop({ deadline: 0 });
+      expect((await client.describe(id)).history.map((h) => [h.seq, h.name])).toEqual([[1, 'fast']]);
+      open();
+      await withWorker([wf], async () => {
+        expect(await client.result(id, { timeout: '10s' })).toEqual(['s', 'f']);
+      });
+      expect(slowRuns).toBe(2);
+    });
+
     it('suspends on a signal wait, holding nothing, and resumes when the signal comes', async () => {
       const wf = defineWorkflow('waits', { queue: 'wf3' }, async (ctx) => {
         const v = await ctx.waitForSignal<string>('go');

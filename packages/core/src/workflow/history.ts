@@ -54,7 +54,7 @@ export function toEntry(r: HistoryRow): HistoryEntry {
 
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
-/** Everything a run replays from: its history in order, and how many signals had been sent when it started. */
+/** Everything a run replays from: its history by position, and how many signals had been sent when it started. */
 export async function loadRun(
   db: Queryable,
   executionId: string,
@@ -65,8 +65,12 @@ export async function loadRun(
      FROM baton.executions e WHERE e.id = $1`,
     [executionId],
   );
+  // Indexed by position. Operations run concurrently (Promise.all) are recorded as they end, so a
+  // crash can leave a position unrecorded below a recorded one: that position is a hole.
+  const history: HistoryEntry[] = [];
+  for (const h of row.history) history[h.seq] = toEntry(h);
   return {
-    history: row.history.map(toEntry),
+    history,
     signalCount: row.signal_count,
     createdAt: new Date(row.created_at),
   };

@@ -99,7 +99,12 @@ export class WorkflowRun {
   }
 
   async run(input: unknown): Promise<RunOutcome> {
-    const state = await loadRun(this.driver, this.lease.executionId);
+    let state: Awaited<ReturnType<typeof loadRun>>;
+    try {
+      state = await loadRun(this.driver, this.lease.executionId);
+    } catch (error) {
+      return { kind: 'interrupted', error };
+    }
     this.history = state.history;
     this.knownSignals = state.signalCount;
     this.lastEventAt = state.createdAt;
@@ -150,7 +155,9 @@ export class WorkflowRun {
       .then(() => this.def.run(ctx, input))
       .then(
         (output) => {
-          const extra = this.history.find((h) => h.seq >= this.next);
+          // Positions a run never recorded (an operation cut off by a crash while a later one in
+          // the same Promise.all was recorded) are holes in the history.
+          const extra = this.history.slice(this.next).find((h) => h !== undefined);
           if (extra) {
             this.finish({
               kind: 'failed',

@@ -63,8 +63,9 @@ export interface Injected {
   detail: string;
 }
 
+/** A random worker that is up and ready (its signal handlers are installed), paused ones only if `unpaused` is false. */
 function anyWorker(c: FaultContext, unpaused = true): WorkerProc | undefined {
-  const live = c.cluster.live().filter((p) => !unpaused || !p.paused);
+  const live = c.cluster.live().filter((p) => p.id && (!unpaused || !p.paused));
   return live.length ? live[Math.floor(c.rng() * live.length)] : undefined;
 }
 

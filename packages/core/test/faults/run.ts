@@ -195,6 +195,10 @@ async function main(): Promise<number> {
   cluster.close();
   for (const p of cluster.procs) {
     if (p.armed && p.exitSignal === 'SIGKILL' && !p.killedByUs) count(p.armed);
+    // Any other way out but a clean exit (a SIGTERM'd worker exits 0) is a crash. A worker that
+    // could not start (the server was restarting) is not one.
+    else if (p.id && !p.killedByUs && (await p.exited) !== 0)
+      problems.push(`worker ${p.pid} crashed (exit ${p.exitSignal ?? (await p.exited)}); see ${logFile}`);
   }
 
   log('checking');

@@ -24,9 +24,6 @@ import {
   work,
 } from './load.js';
 
-const store = await Store.open({ logger: createLogger(process.env.BATON_LOG ?? 'warn') });
-useEffectsDatabase(store.driver);
-
 let killMidClaim = false;
 let loseReplyOf: string | undefined;
 const STATEMENTS = [
@@ -36,6 +33,17 @@ const STATEMENTS = [
   'baton_finish_attempt',
   'baton_heartbeat',
 ];
+// Installed first: a fault signal that came before its handler would kill the process (or, for
+// SIGUSR1, start Node's inspector).
+process.on('SIGUSR1', () => (killMidClaim = true));
+process.on('SIGUSR2', () => (hooks.killAfterEffect = true));
+process.on('SIGHUP', () => {
+  loseReplyOf = STATEMENTS[Math.floor(Math.random() * STATEMENTS.length)];
+  process.stderr.write(`fault armed: the next reply to ${loseReplyOf} will be lost\n`);
+});
+
+const store = await Store.open({ logger: createLogger(process.env.BATON_LOG ?? 'warn') });
+useEffectsDatabase(store.driver);
 interceptStatements(store.driver, {
   // Kill within a couple of milliseconds of sending a claim, so the process dies before, while or
   // after the server commits it, never after handling it.
@@ -49,12 +57,6 @@ interceptStatements(store.driver, {
       throw lostReply(name);
     }
   },
-});
-process.on('SIGUSR1', () => (killMidClaim = true));
-process.on('SIGUSR2', () => (hooks.killAfterEffect = true));
-process.on('SIGHUP', () => {
-  loseReplyOf = STATEMENTS[Math.floor(Math.random() * STATEMENTS.length)];
-  store.logger.warn({ statement: loseReplyOf }, 'fault armed: the next reply to this statement will be lost');
 });
 
 const worker = new Worker(store, {
