@@ -5,21 +5,28 @@ import net from 'node:net';
 import { freshDatabase, eventually, sleep, quietLogger, backends } from './backends.js';
 import pg from 'pg';
 import { Client, Store, Worker, defineJob } from '../src/index.js';
-import { isConnectionError } from '../src/driver/postgres.js';
+import { isConnectionError, type PostgresDriver } from '../src/driver/postgres.js';
 
 const PG = process.env.BATON_PG_URL;
 
-/** Forwards a local port to PostgreSQL; `cut()` drops every connection and refuses new ones until `restore()`. */
+/**
+ * Forwards a local port to PostgreSQL. `cut()` drops every connection and refuses new ones until
+ * `restore()`; `hangUp()` drops every connection and closes new ones as soon as they open (as a
+ * server that is starting up answers).
+ */
 class Proxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private hangingUp = false;
   port = 0;
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
   ) {}
   async listen(): Promise<void> {
+    this.hangingUp = false;
     this.server = net.createServer((client) => {
+      if (this.hangingUp) return void client.destroy();
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -36,7 +43,15 @@ class Proxy {
     for (const s of this.sockets) s.destroy();
     await closed;
   }
+  hangUp(): void {
+    this.hangingUp = true;
+    for (const s of this.sockets) s.destroy();
+  }
   restore(): Promise<void> {
+    if (this.hangingUp) {
+      this.hangingUp = false;
+      return Promise.resolve();
+    }
     return this.listen();
   }
 }
@@ -76,6 +91,36 @@ describe.skipIf(!PG)('database outage', () => {
     expect(isConnectionError(failure)).toBe(true);
     // The pool hands out a working connection afterwards.
     expect(await direct.driver.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('reopens one LISTEN connection after an outage, however many reconnects failed meanwhile', async () => {
+    const u = new URL((direct.driver as PostgresDriver).url);
+    const listenerProxy = new Proxy(u.hostname, Number(u.port || 5432));
+    await listenerProxy.listen();
+    u.host = `127.0.0.1:${listenerProxy.port}`;
+    u.searchParams.set('application_name', 'outage-listener');
+    const store = await Store.open({ databaseUrl: u.toString(), logger: quietLogger() });
+    const heard: string[] = [];
+    await store.driver.listen('outage_channel', (p) => heard.push(p));
+    listenerProxy.hangUp();
+    // Reconnects fail for a while (each failed attempt once started a loop of its own).
+    await sleep(2500);
+    await listenerProxy.restore();
+    await eventually(
+      async () => {
+        await direct.driver.notify('outage_channel', 'back');
+        return heard.includes('back');
+      },
+      20_000,
+      'a notification after the outage',
+    );
+    await sleep(1000);
+    const [{ n }] = await direct.driver.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'outage-listener' AND query LIKE 'LISTEN%'`,
+    );
+    expect(n).toBe(1);
+    await store.close();
+    await listenerProxy.cut();
   });
 
   it('a worker keeps retrying while the database is down, then resumes and loses nothing', async () => {

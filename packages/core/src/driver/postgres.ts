@@ -72,6 +72,8 @@ export class PostgresDriver extends PgQueryable implements Driver {
   private listenerReady: Promise<pg.Client> | undefined;
   private readonly subscriptions = new Map<string, Set<(payload: string) => void>>();
   private closed = false;
+  private reconnecting = false;
+  private listenerQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     /** The connection URL, credentials included. */
@@ -119,17 +121,21 @@ export class PostgresDriver extends PgQueryable implements Driver {
     if (!set) this.subscriptions.set(channel, (set = new Set()));
     set.add(onMessage);
     const client = await this.connectListener();
-    if (first) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    if (first) await this.onListener(client, `LISTEN ${quoteIdent(channel)}`);
     return async () => {
       set.delete(onMessage);
-      if (set.size === 0) {
+      if (set.size === 0 && this.listener) {
         this.subscriptions.delete(channel);
-        await this.listener?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+        await this.onListener(this.listener, `UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
       }
     };
   }
 
-  /** Opens (once) the LISTEN connection; when it dies, reconnects with backoff and re-subscribes. */
+  /**
+   * Opens (once) the LISTEN connection. When an established one ends, one reconnect loop (with
+   * backoff) opens another and subscribes it again; a connection that never opened does not start
+   * a loop of its own, so an outage cannot multiply them.
+   */
   private connectListener(): Promise<pg.Client> {
     if (this.listenerReady) return this.listenerReady;
     this.listenerReady = (async () => {
@@ -138,12 +144,13 @@ export class PostgresDriver extends PgQueryable implements Driver {
         for (const fn of this.subscriptions.get(msg.channel) ?? []) fn(msg.payload ?? '');
       });
       client.on('error', (err) => this.log.warn({ err: err.message }, 'LISTEN connection error'));
+      await client.connect();
       client.on('end', () => {
-        if (this.listener === client) this.listener = undefined;
+        if (this.listener !== client) return;
+        this.listener = undefined;
         this.listenerReady = undefined;
         if (!this.closed) void this.reconnectListener();
       });
-      await client.connect();
       this.listener = client;
       return client;
     })();
@@ -151,21 +158,35 @@ export class PostgresDriver extends PgQueryable implements Driver {
     return this.listenerReady;
   }
 
+  /** Runs a statement on the LISTEN connection after those already sent: one at a time, as pg wants. */
+  private onListener(client: pg.Client, sql: string): Promise<unknown> {
+    const run = this.listenerQueue.then(() => client.query(sql));
+    this.listenerQueue = run.catch(() => undefined);
+    return run;
+  }
+
   private async reconnectListener(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        const client = await this.connectListener();
-        for (const channel of this.subscriptions.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
-        this.log.info('LISTEN connection re-established');
-        return;
-      } catch (err) {
-        const delay = Math.min(5000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        this.log.warn(
-          { err: (err as Error).message, retryInMs: Math.round(delay) },
-          'LISTEN reconnect failed',
-        );
-        await new Promise((r) => setTimeout(r, delay));
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    try {
+      for (let attempt = 0; !this.closed; attempt++) {
+        try {
+          const client = await this.connectListener();
+          for (const channel of this.subscriptions.keys())
+            await client.query(`LISTEN ${quoteIdent(channel)}`);
+          this.log.info('LISTEN connection re-established');
+          return;
+        } catch (err) {
+          const delay = Math.min(5000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+          this.log.warn(
+            { err: (err as Error).message, retryInMs: Math.round(delay) },
+            'LISTEN reconnect failed',
+          );
+          await new Promise((r) => setTimeout(r, delay));
+        }
       }
+    } finally {
+      this.reconnecting = false;
     }
   }
 
