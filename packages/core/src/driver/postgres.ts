@@ -90,12 +90,19 @@ export class PostgresDriver extends PgQueryable implements Driver {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
     let broken = false;
     // A checked-out client whose connection dies between two statements emits 'error' rather than
     // failing a query; unhandled, that would crash the process. The next statement fails instead.
+    // The handler goes on in the pool's own callback: by the time an awaited connect() resumes,
+    // the rest of the packet that handed the client over (a FATAL, say) may already have arrived.
     const onError = () => (broken = true);
-    client.on('error', onError);
+    const client = await new Promise<pg.PoolClient>((resolve, reject) =>
+      this.pool.connect((err, c) => {
+        if (err || !c) return reject(err ?? new Error('the pool handed out no client'));
+        c.on('error', onError);
+        resolve(c);
+      }),
+    );
     try {
       await client.query('BEGIN');
       const out = await fn(new PgQueryable(client));

@@ -15,6 +15,15 @@ export interface ClaimedRow {
   has_parent: boolean;
 }
 
+/**
+ * The claiming worker's registration, locked until the claim commits. A worker declared dead claims
+ * nothing until it has registered again, and recovery, which deletes the registration and then
+ * requeues what the worker holds, waits for claims in flight: none of them can commit rows leased
+ * to a worker that recovery has already swept.
+ */
+const me = (workerParam: string) =>
+  `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
+
 const RETURNING =
   'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent';
 
@@ -32,12 +41,12 @@ export function claimUnlimited(
   // With one queue an equality lets PostgreSQL read the partial index in serving order without a sort.
   const single = queues.length === 1;
   return db.query<ClaimedRow>(
-    `WITH picked AS (
+    `WITH ${me('$4')},
+     picked AS (
        SELECT ctid FROM baton.executions
        WHERE claimable AND ${single ? 'queue = $1::text' : 'queue = ANY($1::text[])'}
          AND run_at <= now() AND concurrency_key IS NULL AND name = ANY($2::text[])
-         -- A worker declared dead claims nothing until it has registered again.
-         AND EXISTS (SELECT 1 FROM baton.workers WHERE id = $4)
+         AND EXISTS (SELECT 1 FROM me)
        ORDER BY priority DESC, run_at, id
        LIMIT $3
        FOR UPDATE SKIP LOCKED
@@ -194,10 +203,11 @@ export async function claimLimited(
 
     if (chosen.length === 0) return { rows: [], retryInMs };
     const rows = await tx.query<ClaimedRow>(
-      `UPDATE baton.executions e
+      `WITH ${me('$2')}
+       UPDATE baton.executions e
        SET status = 'running', claimable = false, holds_slot = true, attempts = e.attempts + 1,
            lease_owner = $2, started_at = now()
-       WHERE e.id = ANY($1::text[]) AND e.claimable AND EXISTS (SELECT 1 FROM baton.workers WHERE id = $2)
+       WHERE e.id = ANY($1::text[]) AND e.claimable AND EXISTS (SELECT 1 FROM me)
        RETURNING ${RETURNING}`,
       [chosen, workerId],
     );

@@ -1,11 +1,14 @@
-// A run that lost its lease (its worker paused past the lease, say) must not write over the run
-// that took the workflow over: these drive the history statements directly to pin that down.
+// Races around a lost lease, pinned down statement by statement on a real database: a run that
+// lost its lease (its worker paused past it, say) must not write over the run that took over, and
+// recovery must not leave anything leased to a worker it swept.
 import { describe, it, expect } from 'vitest';
 import pg from 'pg';
 import { backends } from './backends.js';
 import { consumeSignal, endWait, type Lease } from '../src/workflow/history.js';
+import { claimUnlimited } from '../src/sql/claim.js';
+import { recoverExpired, registerWorker } from '../src/sql/workers.js';
 import type { PostgresDriver } from '../src/driver/postgres.js';
-import type { Store } from '../src/index.js';
+import { Client, defineJob, type Queryable, type Store } from '../src/index.js';
 
 /** A running workflow execution leased to `worker`, attempt 1. */
 async function runningWorkflow(store: Store, id: string, worker: string): Promise<Lease> {
@@ -18,7 +21,7 @@ async function runningWorkflow(store: Store, id: string, worker: string): Promis
 }
 
 for (const b of backends()) {
-  describe(`history fence (${b.name})`, () => {
+  describe(`lease fences (${b.name})`, () => {
     it('a wait that has ended is never ended again: the recorded signal stands', async () => {
       const store = await b.open();
       const lease = await runningWorkflow(store, 'fence-1', 'w1');
@@ -61,6 +64,52 @@ for (const b of backends()) {
           `SELECT consumed_seq FROM baton.signals WHERE execution_id = 'fence-2'`,
         );
         expect(s.consumed_seq).toBeNull();
+        await store.close();
+      },
+    );
+
+    it.skipIf(b.name === 'pglite')(
+      'recovery waits for a claim in flight, so it never leaves rows leased to a worker it swept',
+      async () => {
+        const store = await b.open();
+        const job = defineJob('race', { queue: 'race' }, async () => null);
+        const ids = (await new Client(store).enqueueMany(job, [{ input: null }, { input: null }])).map(
+          (e) => e.id,
+        );
+        await registerWorker(store.driver, {
+          id: 'w-race',
+          hostname: 'h',
+          pid: 1,
+          queues: ['race'],
+          names: ['race'],
+          leaseMs: 1000,
+        });
+        await store.driver.query(`UPDATE baton.workers SET heartbeat_at = now() - interval '1 hour'`);
+        // The expired worker's last claim is still on its way when another worker sweeps it.
+        const claimer = new pg.Client({ connectionString: (store.driver as PostgresDriver).url });
+        await claimer.connect();
+        const tx: Queryable = {
+          query: async <R>(sql: string, params?: readonly unknown[]) =>
+            (await claimer.query(sql, params as unknown[])).rows as R[],
+          script: async (sql: string) => void (await claimer.query(sql)),
+        };
+        await claimer.query('BEGIN');
+        expect((await claimUnlimited(tx, 'w-race', ['race'], ['race'], 10)).map((r) => r.id).sort()).toEqual(
+          [...ids].sort(),
+        );
+        let swept: { id: string }[] | undefined;
+        const sweeping = recoverExpired(store.driver).then((r) => (swept = r));
+        await new Promise((r) => setTimeout(r, 200));
+        expect(swept).toBeUndefined();
+        await claimer.query('COMMIT');
+        await claimer.end();
+        await sweeping;
+        expect(swept!.map((r) => r.id).sort()).toEqual([...ids].sort());
+        const rows = await store.driver.query<{ status: string; lease_owner: string | null }>(
+          'SELECT status, lease_owner FROM baton.executions WHERE id = ANY($1::text[])',
+          [ids],
+        );
+        expect(rows).toEqual(ids.map(() => ({ status: 'queued', lease_owner: null })));
         await store.close();
       },
     );
