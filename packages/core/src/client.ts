@@ -2,11 +2,11 @@ import { BatonError } from './errors.js';
 import { toMs, type Duration } from './duration.js';
 import { toJsonText, type Json } from './json.js';
 import { newId } from './ids.js';
-import { checkName, isJobDefinition, type JobDefinition } from './job.js';
+import { checkName, isJobDefinition, PRIORITY_MAX, type JobDefinition } from './job.js';
 import { insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
-import { checkText } from './text.js';
+import { checkInt, checkText, INT_MAX } from './check.js';
 import { wakeParentsSql } from './sql/parents.js';
 import { isWorkflowDefinition, WORKFLOW_REPLAYS, type WorkflowDefinition } from './workflow/definition.js';
 import { toEntry, type HistoryEntry } from './workflow/history.js';
@@ -71,6 +71,9 @@ export interface QueueSettings {
   /** At most `limit` starts per `interval`, across all workers. null removes the limit. */
   rateLimit?: { limit: number; interval: Duration } | null;
 }
+
+/** The earliest runAt accepted (0001-01-01): PostgreSQL stores no date before 4714 BC, and none is meant. */
+const EARLIEST_RUN_AT = Date.parse('0001-01-01T00:00:00Z');
 
 /** Lookups accept ids longer than a started workflow's 200 characters: child ids append `:<position>`. */
 const MAX_ID = 1000;
@@ -158,21 +161,15 @@ export class Client {
       }
     }
     const text = toJsonText(value === undefined ? null : value, where);
-    if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
-      throw new BatonError('E_INVALID_OPTION', `runAt for ${noun} '${def.name}' must be a valid Date`);
+    if (o.runAt !== undefined && (!(o.runAt instanceof Date) || !(o.runAt.getTime() >= EARLIEST_RUN_AT))) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `runAt for ${noun} '${def.name}' must be a valid Date from the year 1 on, got ${String(o.runAt)}`,
+      );
     }
     if (o.runAt !== undefined && o.delay !== undefined) {
       throw new BatonError('E_INVALID_OPTION', `${noun} '${def.name}': give either runAt or delay, not both`);
     }
-    const int = (v: number | undefined, what: string, min: number) => {
-      if (v === undefined) return undefined;
-      if (!Number.isInteger(v) || v < min)
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `${noun} '${def.name}': ${what} must be an integer of at least ${min}, got ${String(v)}`,
-        );
-      return v;
-    };
     if (o.idempotencyKey !== undefined)
       checkText(o.idempotencyKey, `${noun} '${def.name}': idempotencyKey`, 500);
     if (o.concurrencyKey !== undefined)
@@ -188,14 +185,18 @@ export class Client {
       kind: 'job',
       name: def.name,
       queue: o.queue === undefined ? def.queue : checkName(o.queue, 'queue'),
-      priority: int(o.priority, 'priority', -1_000_000) ?? def.priority,
+      priority:
+        checkInt(o.priority, `${noun} '${def.name}': priority`, -PRIORITY_MAX, PRIORITY_MAX) ?? def.priority,
       runAtMs: o.runAt ? o.runAt.getTime() : null,
       delayMs: o.delay === undefined ? null : toMs(o.delay, `${noun} '${def.name}': delay`),
-      maxAttempts: int(o.maxAttempts, 'maxAttempts', 1) ?? def.maxAttempts,
+      maxAttempts:
+        checkInt(o.maxAttempts, `${noun} '${def.name}': maxAttempts`, 1, INT_MAX) ?? def.maxAttempts,
       input: text,
       idempotencyKey: o.idempotencyKey ?? null,
       concurrencyKey: o.concurrencyKey ?? null,
-      concurrencyLimit: int(o.concurrencyLimit, 'concurrencyLimit', 1) ?? (o.concurrencyKey ? 1 : null),
+      concurrencyLimit:
+        checkInt(o.concurrencyLimit, `${noun} '${def.name}': concurrencyLimit`, 1, INT_MAX) ??
+        (o.concurrencyKey ? 1 : null),
       parentId: null,
     };
   }
@@ -510,22 +511,15 @@ export class Client {
   async configureQueue(name: string, settings: QueueSettings): Promise<void> {
     checkName(name, 'queue name');
     const c = settings.concurrency;
-    if (c !== undefined && c !== null && (!Number.isInteger(c) || c < 1)) {
-      throw new BatonError(
-        'E_INVALID_OPTION',
-        `queue '${name}': concurrency must be an integer of at least 1 (or null for no limit), got ${String(c)}`,
-      );
-    }
+    if (c !== null) checkInt(c, `queue '${name}': concurrency (or null for no limit)`, 1, INT_MAX);
     const r = settings.rateLimit;
-    if (r !== undefined && r !== null && (!Number.isInteger(r.limit) || r.limit < 1)) {
+    if (r !== undefined && r !== null) checkInt(r.limit, `queue '${name}': rateLimit.limit`, 1, INT_MAX);
+    const intervalMs = r ? toMs(r.interval, `queue '${name}': rateLimit.interval`) : null;
+    if (intervalMs !== null && (intervalMs < 1 || intervalMs > INT_MAX))
       throw new BatonError(
         'E_INVALID_OPTION',
-        `queue '${name}': rateLimit.limit must be an integer of at least 1, got ${String(r.limit)}`,
+        `queue '${name}': rateLimit.interval must be from 1 ms to ${INT_MAX} ms (about 24 days), got ${intervalMs} ms`,
       );
-    }
-    const intervalMs = r ? toMs(r.interval, `queue '${name}': rateLimit.interval`) : null;
-    if (intervalMs !== null && intervalMs < 1)
-      throw new BatonError('E_INVALID_OPTION', `queue '${name}': rateLimit.interval must be at least 1 ms`);
     await this.store.driver.query(
       `INSERT INTO baton.queues (name, concurrency_limit, rate_limit, rate_interval_ms)
        VALUES ($1, $2, $3, $4)

@@ -5,6 +5,9 @@ export type Duration = number | string;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The longest duration accepted anywhere: past it, a moment computed from now leaves PostgreSQL's range. */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+
 /** Parses a Duration to milliseconds; `what` names the option in the error. Negative values are refused. */
 export function toMs(value: Duration, what: string): number {
   let ms: number;
@@ -29,6 +32,12 @@ export function toMs(value: Duration, what: string): number {
     throw new BatonError(
       'E_INVALID_OPTION',
       `${what} must be a finite duration of zero or more, got ${String(value)}.`,
+    );
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `${what} is ${String(value)}, more than the longest duration Baton takes (100 years, 36500d).`,
     );
   }
   return ms;

@@ -1,4 +1,5 @@
 import { BatonError } from './errors.js';
+import { checkInt, INT_MAX } from './check.js';
 import { toMs, type Duration } from './duration.js';
 import type { Json } from './json.js';
 import type { Logger } from './logger.js';
@@ -78,6 +79,9 @@ export interface JobDefinition<I = unknown, O = unknown> {
   handler(input: I, ctx: JobContext): Promise<O> | O;
 }
 
+/** Priorities run from -PRIORITY_MAX to PRIORITY_MAX; higher runs first. */
+export const PRIORITY_MAX = 1_000_000;
+
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:\-/]{0,199}$/;
 
 /** Checks a job, queue or schedule name; names appear in URLs, logs and the CLI. */
@@ -89,17 +93,6 @@ export function checkName(name: unknown, what: string): string {
     );
   }
   return name;
-}
-
-function checkInt(value: number | undefined, what: string, min: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new BatonError(
-      'E_INVALID_OPTION',
-      `${what} must be an integer of at least ${min}, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 /**
@@ -128,9 +121,9 @@ export function defineJob<I = unknown, O = unknown>(
     [JOB]: true,
     name,
     queue: checkName(options.queue ?? 'default', `job '${name}': queue`),
-    priority: checkInt(options.priority, `job '${name}': priority`, -1_000_000, 0),
+    priority: checkInt(options.priority, `job '${name}': priority`, -PRIORITY_MAX, PRIORITY_MAX, 0),
     retry: {
-      maxAttempts: checkInt(retry.maxAttempts, `job '${name}': retry.maxAttempts`, 1, 3),
+      maxAttempts: checkInt(retry.maxAttempts, `job '${name}': retry.maxAttempts`, 1, INT_MAX, 3),
       baseDelayMs: toMs(retry.baseDelay ?? 1000, `job '${name}': retry.baseDelay`),
       maxDelayMs: toMs(retry.maxDelay ?? 600_000, `job '${name}': retry.maxDelay`),
       factor,

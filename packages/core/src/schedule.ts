@@ -44,11 +44,14 @@ export const ON_TIME_GRACE_MS = 30_000;
 
 function parseCron(pattern: string, timezone: string | undefined, where: string): Cron<unknown> {
   try {
-    return new Cron(pattern, { timezone, paused: true });
+    const cron = new Cron(pattern, { timezone, paused: true });
+    // croner checks the zone only when it computes a fire.
+    cron.nextRun();
+    return cron;
   } catch (err) {
     throw new BatonError(
       'E_INVALID_CRON',
-      `${where}: cron '${pattern}' is invalid: ${(err as Error).message}. Use five fields (minute hour day month weekday), e.g. '*/5 * * * *'.`,
+      `${where}: cron '${pattern}'${timezone === undefined ? '' : ` in time zone '${timezone}'`} is invalid: ${(err as Error).message}. Use five fields (minute hour day month weekday), e.g. '*/5 * * * *', and an IANA zone such as 'Europe/Paris'.`,
       {
         cause: err,
       },

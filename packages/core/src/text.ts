@@ -1,5 +1,3 @@
-import { BatonError } from './errors.js';
-
 /**
  * What would stop PostgreSQL from storing `s` exactly: a NUL character (text and jsonb refuse it)
  * or a lone UTF-16 surrogate (not Unicode, so it has no UTF-8 form; the driver would silently
@@ -21,26 +19,4 @@ export function textProblem(s: string): string | undefined {
       return `contains a lone UTF-16 surrogate at index ${i}, which is not valid Unicode`;
   }
   return undefined;
-}
-
-/**
- * Checks a free-form identifier (an execution id, an idempotency key): a string of 1 to `max`
- * characters that PostgreSQL can store unchanged. Returns it; throws E_INVALID_OPTION otherwise.
- */
-export function checkText(value: unknown, what: string, max: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new BatonError(
-      'E_INVALID_OPTION',
-      `${what} must be a string of 1 to ${max} characters, got ${describe(value)}`,
-    );
-  }
-  const problem = textProblem(value);
-  if (problem) throw new BatonError('E_INVALID_OPTION', `${what} ${problem}; use plain Unicode text`);
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `a string of ${value.length} characters`;
-  if (value === null) return 'null';
-  return typeof value;
 }

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { BatonError, NonRetryableError } from './errors.js';
 import { toMs, type Duration } from './duration.js';
+import { after, MAX_TIMER_MS } from './timers.js';
+import { checkInt } from './check.js';
 import { toJsonText, type Json } from './json.js';
 import { newId } from './ids.js';
 import { retryDelayMs, checkName, type JobContext, type JobDefinition } from './job.js';
@@ -73,7 +75,8 @@ export interface WorkerOptions {
 interface Running {
   row: ClaimedRow;
   attempt: Attempt;
-  heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Cancels the heartbeat-timeout timer, if one is armed. */
+  heartbeatTimer: (() => void) | undefined;
 }
 
 /**
@@ -159,17 +162,8 @@ export class Worker {
     this.queues = [
       ...new Set(options.queues ?? [...this.defs.values(), ...this.workflows.values()].map((d) => d.queue)),
     ].map((q) => checkName(q, 'queue'));
-    const int = (v: number | undefined, what: string, fallback: number) => {
-      if (v === undefined) return fallback;
-      if (!Number.isInteger(v) || v < 1)
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `worker ${what} must be an integer of at least 1, got ${String(v)}`,
-        );
-      return v;
-    };
-    this.concurrency = int(options.concurrency, 'concurrency', 10);
-    this.prefetch = options.prefetch === 0 ? 0 : int(options.prefetch, 'prefetch', this.concurrency);
+    this.concurrency = checkInt(options.concurrency, 'worker concurrency', 1, 100_000, 10);
+    this.prefetch = checkInt(options.prefetch, 'worker prefetch', 0, 100_000, this.concurrency);
     this.completionDelayMs = toMs(options.completionBatchDelay ?? 0, 'completionBatchDelay');
     this.pollMs = Math.max(10, toMs(options.pollInterval ?? 1000, 'pollInterval'));
     this.leaseMs = Math.max(100, toMs(options.lease ?? 30_000, 'lease'));
@@ -225,9 +219,13 @@ export class Worker {
     }
 
     const every = (ms: number, fn: () => Promise<void>, what: string) => {
-      const t = setInterval(() => {
-        fn().catch((err) => this.log.warn({ err: (err as Error).message }, `${what} failed; will retry`));
-      }, ms);
+      // A longer period would make Node run the interval every millisecond.
+      const t = setInterval(
+        () => {
+          fn().catch((err) => this.log.warn({ err: (err as Error).message }, `${what} failed; will retry`));
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
       t.unref?.();
       this.timers.push(t);
     };
@@ -424,10 +422,14 @@ export class Worker {
     if (this.wakeTimer && this.wakeAt <= at) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wake();
-    }, ms);
+    // A wake-up further out than a timer can wait comes early; the claim then finds nothing due yet.
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wake();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     this.wakeTimer.unref?.();
   }
 
@@ -480,13 +482,13 @@ export class Worker {
     const log = this.log;
     const armHeartbeatTimeout = () => {
       if (def.heartbeatTimeoutMs === undefined) return;
-      if (r.heartbeatTimer) clearTimeout(r.heartbeatTimer);
-      r.heartbeatTimer = setTimeout(() => {
+      r.heartbeatTimer?.();
+      r.heartbeatTimer = after(def.heartbeatTimeoutMs, () => {
         attempt.abort(
           'timeout',
           new BatonError('E_TIMEOUT', `job '${row.name}' sent no heartbeat for ${def.heartbeatTimeoutMs} ms`),
         );
-      }, def.heartbeatTimeoutMs);
+      });
     };
     const ctx: JobContext = {
       id: row.id,
@@ -506,11 +508,11 @@ export class Worker {
           this.progress.set(row.id, toJsonText(progress, `progress of job '${row.name}'`));
       },
     };
-    let timeout: NodeJS.Timeout | undefined;
+    let cancelTimeout: (() => void) | undefined;
     try {
       armHeartbeatTimeout();
       if (def.timeoutMs !== undefined) {
-        timeout = setTimeout(() => {
+        cancelTimeout = after(def.timeoutMs, () => {
           attempt.abort(
             'timeout',
             new BatonError(
@@ -518,7 +520,7 @@ export class Worker {
               `job '${row.name}' attempt ${row.attempts} timed out after ${def.timeoutMs} ms`,
             ),
           );
-        }, def.timeoutMs);
+        });
       }
       const result = await attempt.run(() => def.handler(this.parseInput(def, row), ctx));
       // An abort ends the attempt even if the handler ignores its signal and returns later.
@@ -540,8 +542,8 @@ export class Worker {
     } catch (err) {
       await this.recordFailure(r, def, err);
     } finally {
-      if (timeout) clearTimeout(timeout);
-      if (r.heartbeatTimer) clearTimeout(r.heartbeatTimer);
+      cancelTimeout?.();
+      r.heartbeatTimer?.();
       this.running.delete(row.id);
       this.progress.delete(row.id);
       if (row.holds_slot) this.keyedWork = true;

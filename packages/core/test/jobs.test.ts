@@ -174,6 +174,21 @@ for (const b of backends()) {
       });
     });
 
+    it('keeps timeouts longer than a Node timer can hold (24.8 days) from firing at once', async () => {
+      const job = defineJob(
+        'patient',
+        { queue: 'long-timeouts', timeout: '30d', heartbeatTimeout: '40d', retry: { maxAttempts: 1 } },
+        async () => {
+          await sleep(100);
+          return 'finished';
+        },
+      );
+      await withWorker({ jobs: [job] }, async () => {
+        const e = await client.waitFor((await client.enqueue(job, null)).id, { timeout: '10s' });
+        expect([e.status, e.output, e.error]).toEqual(['completed', 'finished', null]);
+      });
+    });
+
     it('aborts an attempt that passes its timeout and counts it as failed', async () => {
       let sawAbort = false;
       const job = defineJob(

@@ -444,6 +444,16 @@ for (const b of backends()) {
       );
     });
 
+    it('keeps a step timeout longer than a Node timer can hold from firing at once', async () => {
+      const wf = defineWorkflow('patient-steps', { queue: 'wf-long' }, async (ctx) =>
+        ctx.step('slow', () => sleep(100).then(() => 'done'), { timeout: '30d' }),
+      );
+      const { id } = await client.start(wf, null);
+      await withWorker([wf], async () => {
+        expect(await client.result(id, { timeout: '10s' })).toBe('done');
+      });
+    });
+
     it('records a failed step and lets the workflow handle it, the same on replay', async () => {
       let attempts = 0;
       const wf = defineWorkflow('failing-step', { queue: 'wf7' }, async (ctx) => {

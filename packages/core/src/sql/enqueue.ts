@@ -22,6 +22,15 @@ export interface NewExecution {
 }
 
 /**
+ * A moment as text PostgreSQL reads exactly (to_timestamp() goes through a float and can be a few
+ * microseconds off for distant dates). Years past 9999 lose the sign and zeros ISO puts before them.
+ */
+function timestampText(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.startsWith('+') ? iso.slice(1).replace(/^0+/, '') : iso;
+}
+
+/**
  * Inserts executions in one round trip and wakes the workers of their queues in the same
  * statement. Rows whose (name, idempotency key) exists already are not inserted; the ids of the
  * existing rows are returned for them instead, with `inserted = false`. Results are in the order
@@ -38,7 +47,7 @@ export async function insertExecutions(
       name: r.name,
       queue: r.queue,
       priority: r.priority,
-      run_at_ms: r.runAtMs,
+      run_at: r.runAtMs === null ? null : timestampText(r.runAtMs),
       delay_ms: r.delayMs,
       max_attempts: r.maxAttempts,
       input: r.input,
@@ -53,12 +62,12 @@ export async function insertExecutions(
        INSERT INTO baton.executions (id, kind, name, queue, priority, run_at, max_attempts, input,
                                      idempotency_key, concurrency_key, concurrency_limit, parent_id)
        SELECT id, kind, name, queue, priority,
-              CASE WHEN run_at_ms IS NOT NULL THEN to_timestamp(run_at_ms / 1000.0)
+              CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
                    WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond'
                    ELSE now() END,
               max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id
        FROM jsonb_to_recordset($1::jsonb) AS r(
-         id text, kind text, name text, queue text, priority int, run_at_ms float8, delay_ms float8,
+         id text, kind text, name text, queue text, priority int, run_at text, delay_ms float8,
          max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
          parent_id text)
        ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING

@@ -1,5 +1,6 @@
 import { BatonError } from '../errors.js';
 import { toMs, type Duration } from '../duration.js';
+import { after } from '../timers.js';
 import { toJsonText } from '../json.js';
 import { errorToJson } from '../execution.js';
 import type { Driver } from '../driver/types.js';
@@ -333,13 +334,11 @@ export class WorkflowRun {
     const controller = new AbortController();
     const onAbort = () => controller.abort(this.signal.reason);
     this.signal.addEventListener('abort', onAbort, { once: true });
-    const timer =
+    const cancelTimer =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(
-            () =>
-              controller.abort(new BatonError('E_TIMEOUT', `step '${name}' timed out after ${timeoutMs} ms`)),
-            timeoutMs,
+        : after(timeoutMs, () =>
+            controller.abort(new BatonError('E_TIMEOUT', `step '${name}' timed out after ${timeoutMs} ms`)),
           );
     try {
       const aborted = new Promise<never>((_, reject) =>
@@ -356,7 +355,7 @@ export class WorkflowRun {
     } catch (error) {
       return { ok: false, error };
     } finally {
-      if (timer) clearTimeout(timer);
+      cancelTimer?.();
       this.signal.removeEventListener('abort', onAbort);
     }
   }

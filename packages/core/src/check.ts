@@ -1,0 +1,50 @@
+import { BatonError } from './errors.js';
+import { textProblem } from './text.js';
+
+/** The largest value of a PostgreSQL integer column. */
+export const INT_MAX = 2_147_483_647;
+
+/**
+ * Checks an integer option: returns `value`, or `fallback` when it is undefined; throws
+ * E_INVALID_OPTION naming `what` when it is not an integer from `min` to `max`.
+ */
+export function checkInt(value: unknown, what: string, min: number, max: number, fallback: number): number;
+export function checkInt(value: unknown, what: string, min: number, max: number): number | undefined;
+export function checkInt(
+  value: unknown,
+  what: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number | undefined {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `${what} must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a free-form identifier (an execution id, an idempotency key): a string of 1 to `max`
+ * characters that PostgreSQL can store unchanged. Returns it; throws E_INVALID_OPTION otherwise.
+ */
+export function checkText(value: unknown, what: string, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `${what} must be a string of 1 to ${max} characters, got ${describe(value)}`,
+    );
+  }
+  const problem = textProblem(value);
+  if (problem) throw new BatonError('E_INVALID_OPTION', `${what} ${problem}; use plain Unicode text`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (value === null) return 'null';
+  return typeof value;
+}
