@@ -260,7 +260,7 @@ async function openBaton(url: string): Promise<Harness> {
   const original = driver.query.bind(driver);
   driver.query = async (sql, params, name) => {
     const rows = await original(sql, params, name);
-    if (name === 'baton_complete_many') {
+    if (name?.startsWith('baton_complete')) {
       const t = now();
       for (const r of rows as { id: string }[]) {
         const w = doneWaiters.get(r.id);

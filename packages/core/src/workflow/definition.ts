@@ -1,5 +1,6 @@
 import { BatonError } from '../errors.js';
-import { checkName, type InputSchema, type JobDefinition } from '../job.js';
+import { checkName, PRIORITY_MAX, type InputSchema, type JobDefinition } from '../job.js';
+import { checkInt } from '../check.js';
 import type { Duration } from '../duration.js';
 import type { Json } from '../json.js';
 import type { Logger } from '../logger.js';
@@ -113,9 +114,7 @@ export function defineWorkflow<I = unknown, O = unknown>(
   checkName(name, 'workflow name');
   if (typeof fn !== 'function')
     throw new BatonError('E_INVALID_OPTION', `workflow '${name}': the function must be a function`);
-  const priority = options.priority ?? 0;
-  if (!Number.isInteger(priority))
-    throw new BatonError('E_INVALID_OPTION', `workflow '${name}': priority must be an integer`);
+  const priority = checkInt(options.priority, `workflow '${name}': priority`, -PRIORITY_MAX, PRIORITY_MAX, 0);
   return {
     [WORKFLOW]: true,
     name,
