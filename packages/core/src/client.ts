@@ -3,7 +3,7 @@ import { toMs, type Duration } from './duration.js';
 import { toJsonText, type Json } from './json.js';
 import { newId } from './ids.js';
 import { checkName, isJobDefinition, PRIORITY_MAX, type JobDefinition } from './job.js';
-import { insertExecutions, type NewExecution } from './sql/enqueue.js';
+import { insertClaimed, insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
 import { checkInt, checkText, INT_MAX } from './check.js';
@@ -250,6 +250,10 @@ export class Client {
   /**
    * Starts a workflow. With `id`, starting again with the same id returns the existing run
    * (`created: false`) whatever its state; an id used by another workflow is refused.
+   *
+   * When a worker in this process runs this workflow on this queue, the queue has no global limit
+   * and the worker has a free handler, the workflow starts there at once, ahead of the queue; it
+   * is durable all the same, and any worker takes it over if this process dies.
    */
   async start<I>(
     workflow: WorkflowDefinition<I> | string,
@@ -279,8 +283,28 @@ export class Client {
       undefined,
       'workflow',
     );
+    const execution = { ...row, id, kind: 'workflow' as const };
     try {
-      const [out] = await insertExecutions(this.store.driver, [{ ...row, id, kind: 'workflow' }]);
+      // A worker of this process that runs this workflow and has a free handler takes it at once,
+      // as DBOS runs a workflow in the process that starts it: the row goes in already claimed.
+      const here = this.store.runnerFor(def.name, row.queue);
+      const createdAt = here && (await insertClaimed(this.store.driver, execution, here.id));
+      if (here && createdAt) {
+        here.runStartedHere({
+          id,
+          name: def.name,
+          queue: row.queue,
+          priority: row.priority,
+          input: JSON.parse(row.input),
+          attempts: 1,
+          max_attempts: row.maxAttempts,
+          holds_slot: false,
+          has_parent: false,
+          startedHere: { createdAt },
+        });
+        return { id, created: true };
+      }
+      const [out] = await insertExecutions(this.store.driver, [execution]);
       return { id: out.id, created: out.inserted };
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {

@@ -3,6 +3,7 @@ import { BatonError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate, schemaVersion, loadMigrations } from './migrate.js';
 import type { Driver } from './driver/types.js';
+import type { ClaimedRow } from './sql/claim.js';
 import { PostgresDriver, parseDatabaseUrl, redact } from './driver/postgres.js';
 import { PGliteDriver } from './driver/pglite.js';
 
@@ -21,7 +22,22 @@ export interface StoreOptions {
 }
 
 /** An open database: the driver every other part of Baton uses, plus its logger. */
+/**
+ * A worker in this process, as a Client starting a workflow sees it: a workflow it runs, started
+ * while it has a free handler, is inserted already claimed by it and run at once (see Client.start).
+ * @internal
+ */
+export interface LocalRunner {
+  readonly id: string;
+  /** True when it runs `workflow`, serves `queue` without a global limit, and has a free handler. */
+  hasRoomFor(workflow: string, queue: string): boolean;
+  /** Runs an execution just inserted already claimed by it. */
+  runStartedHere(row: ClaimedRow): void;
+}
+
 export class Store {
+  private readonly runners = new Set<LocalRunner>();
+
   private constructor(
     readonly driver: Driver,
     readonly logger: Logger,
@@ -52,6 +68,18 @@ export class Store {
     const memory = dir === 'memory://';
     const driver = await PGliteDriver.open(memory ? undefined : dir);
     return new Store(driver, logger, memory ? 'PGlite (in memory)' : `PGlite at ${dir}`);
+  }
+
+  /** A worker announces itself while it runs; returns the function that withdraws it. @internal */
+  attachRunner(runner: LocalRunner): () => void {
+    this.runners.add(runner);
+    return () => void this.runners.delete(runner);
+  }
+
+  /** A worker of this process that can run a new `workflow` on `queue` now, if there is one. @internal */
+  runnerFor(workflow: string, queue: string): LocalRunner | undefined {
+    for (const r of this.runners) if (r.hasRoomFor(workflow, queue)) return r;
+    return undefined;
   }
 
   /** Applies pending migrations; returns the versions applied. Safe to call from many processes at once. */

@@ -10,7 +10,8 @@ import { errorToJson } from './execution.js';
 import { Attempt } from './attempt.js';
 import { isWorkflowDefinition, type WorkflowDefinition } from './workflow/definition.js';
 import { WorkflowRun } from './workflow/runner.js';
-import { suspend } from './workflow/history.js';
+import { completeRun, suspend } from './workflow/history.js';
+import { HistoryWriter } from './workflow/history-writer.js';
 import { claimLimited, claimUnlimited, ownedButUnknown, type ClaimedRow } from './sql/claim.js';
 import {
   completeMany,
@@ -39,7 +40,7 @@ import { fireDueSchedules, upsertSchedules, type ScheduleDefinition } from './sc
 import { pruneFinished } from './client.js';
 import { isConnectionError } from './driver/postgres.js';
 import type { Logger } from './logger.js';
-import type { Store } from './store.js';
+import type { LocalRunner, Store } from './store.js';
 
 export interface WorkerOptions {
   /** The jobs this worker runs. It claims only these names (and those of `workflows`). */
@@ -83,7 +84,7 @@ interface Running {
  * Runs jobs. Many workers, in one process or on many machines, share one database and
  * coordinate only through it.
  */
-export class Worker {
+export class Worker implements LocalRunner {
   readonly id: string;
   private readonly log: Logger;
   private readonly defs = new Map<string, JobDefinition>();
@@ -136,6 +137,10 @@ export class Worker {
   private lastPrune = 0;
   private lastOrphanSweep = Date.now();
   private idleWaiters: (() => void)[] = [];
+  /** Writes the history entries of the workflows this worker runs, batched. */
+  private readonly history: HistoryWriter;
+  /** Withdraws this worker from its store's local runners. */
+  private detach: (() => void) | undefined;
   /** Whether NOTIFY reached this worker in the start-up self-check. */
   listenWorks = false;
 
@@ -183,6 +188,7 @@ export class Worker {
     }
     this.id = options.id ?? `${hostname()}-${process.pid}-${newId().slice(-12)}`;
     this.log = (options.logger ?? store.logger).child({ worker: this.id });
+    this.history = new HistoryWriter(store.driver, this.id);
   }
 
   /** Registers the worker, checks LISTEN, and starts claiming. Resolves once running. */
@@ -239,6 +245,7 @@ export class Worker {
       },
       'poll',
     );
+    this.detach = this.store.attachRunner(this);
     this.log.info({ queues: this.queues, jobs: this.names, concurrency: this.concurrency }, 'worker started');
     void this.maintain().catch(() => undefined);
     this.wake();
@@ -464,6 +471,27 @@ export class Worker {
     );
   }
 
+  /** @internal */
+  hasRoomFor(workflow: string, queue: string): boolean {
+    return (
+      this.state === 'running' &&
+      this.workflows.has(workflow) &&
+      this.unlimitedQueues.includes(queue) &&
+      this.running.size + this.buffer.length < this.concurrency
+    );
+  }
+
+  /** @internal */
+  runStartedHere(row: ClaimedRow): void {
+    if (this.state !== 'running') {
+      // Stopping began while the row was being inserted: give it to the queue.
+      void this.withRetry(`release ${row.id}`, () => releaseUnstarted(this.store.driver, this.id, [row.id]));
+      return;
+    }
+    this.buffer.unshift(row);
+    this.dispatch();
+  }
+
   private requestCancel(id: string): void {
     // A job still in the local buffer is not running yet; its claim is given back or run, and a
     // running cancel is seen at its next heartbeat.
@@ -585,7 +613,14 @@ export class Worker {
         );
         return;
       }
-      const outcome = await new WorkflowRun(this.store.driver, lease, def, attempt.signal, log).run(input);
+      const outcome = await new WorkflowRun(
+        this.store.driver,
+        this.history,
+        lease,
+        def,
+        attempt.signal,
+        log,
+      ).run(input, row.startedHere);
       // Declared dead meanwhile: the workflow was handed to another worker, nothing of this run counts.
       if (attempt.abortedBy === 'lost') return;
       switch (outcome.kind) {
@@ -598,6 +633,19 @@ export class Worker {
             );
           } catch (err) {
             await end({ kind: 'failed' }, err);
+            break;
+          }
+          if (outcome.unrecorded.length > 0) {
+            // The last step's result and the completion, in one statement.
+            const done = await this.withRetry(`complete ${row.id}`, () =>
+              completeRun(this.store.driver, lease, outcome.unrecorded, text, {
+                hasParent: row.has_parent,
+                freesSlotOf,
+              }),
+            );
+            // Not written: the lease is gone (the release below is refused too) or another run
+            // recorded one of those steps first; either way the workflow is replayed.
+            if (done === false) await end({ kind: 'released' });
             break;
           }
           this.pending.push({
@@ -853,6 +901,7 @@ export class Worker {
       return;
     }
     this.state = 'stopping';
+    this.detach?.();
     const deadlineMs =
       options.deadline === undefined ? this.shutdownMs : toMs(options.deadline, 'stop deadline');
     for (const t of this.timers) clearInterval(t);

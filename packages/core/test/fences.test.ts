@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import pg from 'pg';
 import { backends } from './backends.js';
-import { consumeSignal, endWait, type Lease } from '../src/workflow/history.js';
+import { consumeSignal, endWait, recordEntries, type Lease, type NewEntry } from '../src/workflow/history.js';
 import { claimUnlimited } from '../src/sql/claim.js';
 import { recoverExpired, registerWorker } from '../src/sql/workers.js';
 import type { PostgresDriver } from '../src/driver/postgres.js';
@@ -22,6 +22,46 @@ async function runningWorkflow(store: Store, id: string, worker: string): Promis
 
 for (const b of backends()) {
   describe(`lease fences (${b.name})`, () => {
+    it('writes a batch of entries of many runs in one statement, each fenced on its own lease', async () => {
+      const store = await b.open();
+      const mine = await runningWorkflow(store, 'batch-1', 'w1');
+      const taken = await runningWorkflow(store, 'batch-2', 'w1');
+      const other = await runningWorkflow(store, 'batch-3', 'w1');
+      // batch-2 was recovered and claimed again by another worker; batch-3 already has position 0.
+      await store.driver.query(
+        `UPDATE baton.executions SET lease_owner = 'w2', attempts = 2 WHERE id = 'batch-2'`,
+      );
+      await store.driver.query(
+        `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at, finished_at)
+         VALUES ('batch-3', 0, 'step', 's', 'completed', '"theirs"', now(), now())`,
+      );
+      const entry = (output: string): NewEntry => ({
+        seq: 0,
+        kind: 'step',
+        name: 's',
+        status: 'completed',
+        attempts: 1,
+        output: JSON.stringify(output),
+        error: null,
+        startedAt: new Date(),
+        finishedAt: new Date(),
+      });
+      const results = await recordEntries(store.driver, 'w1', [
+        { lease: mine, entry: entry('mine') },
+        { lease: taken, entry: entry('stale') },
+        { lease: other, entry: entry('late') },
+      ]);
+      expect(results).toEqual(['recorded', 'lost', 'conflict']);
+      const rows = await store.driver.query<{ execution_id: string; output: unknown }>(
+        `SELECT execution_id, output FROM baton.history WHERE execution_id LIKE 'batch-%' ORDER BY execution_id`,
+      );
+      expect(rows).toEqual([
+        { execution_id: 'batch-1', output: 'mine' },
+        { execution_id: 'batch-3', output: 'theirs' },
+      ]);
+      await store.close();
+    });
+
     it('a wait that has ended is never ended again: the recorded signal stands', async () => {
       const store = await b.open();
       const lease = await runningWorkflow(store, 'fence-1', 'w1');

@@ -99,9 +99,10 @@ for (const b of backends()) {
         ctx.step('only', () => 'done'),
       );
       const client = new Client(store);
+      // Started before the worker, so that the worker claims it and loads its history.
+      const { id } = await client.start(wf, null);
       const w = new Worker(store, { workflows: [wf], pollInterval: 50 });
       await w.start();
-      const { id } = await client.start(wf, null);
       await lost;
       expect(await client.result(id, { timeout: '15s' })).toBe('done');
       await w.stop();

@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends, eventually, sleep } from './backends.js';
+import { interceptStatements } from './intercept.js';
 import {
   Client,
   NonRetryableError,
@@ -180,6 +181,47 @@ for (const b of backends()) {
         expect(await client.result(id, { timeout: '10s' })).toEqual(['s', 'f']);
       });
       expect(slowRuns).toBe(2);
+    });
+
+    it('runs a workflow started beside its worker at once: no claim, no history load, last step written with the completion', async () => {
+      const own = await b.open();
+      const statements: string[] = [];
+      interceptStatements(own.driver, { before: (s) => statements.push(s.split('\n')[0]) });
+      const wf = defineWorkflow('beside', { queue: 'wf-beside' }, async (ctx, n: number) => {
+        const a = await ctx.step('a', () => n + 1);
+        const b2 = await ctx.step('b', () => a + 1);
+        return ctx.step('c', () => b2 + 1);
+      });
+      const w = new Worker(own, { workflows: [wf], pollInterval: 60_000, lease: 1000 });
+      await w.start();
+      const ownClient = new Client(own);
+      statements.length = 0;
+      const { id } = await ownClient.start(wf, 1);
+      expect(await ownClient.result(id, { timeout: '10s' })).toBe(4);
+      const run = statements.filter((s) => s.startsWith('baton_'));
+      expect(run).toEqual([
+        'baton_start_here',
+        'baton_record_history',
+        'baton_record_history',
+        'baton_complete_run',
+      ]);
+      expect(statements.some((s) => s.includes('signal_count, e.created_at'))).toBe(false);
+      const d = await ownClient.describe(id);
+      expect(d.history.map((h) => [h.name, h.status, h.output])).toEqual([
+        ['a', 'completed', 2],
+        ['b', 'completed', 3],
+        ['c', 'completed', 4],
+      ]);
+      // A queue with a global limit goes through the queue, where the limit is enforced.
+      await ownClient.configureQueue('wf-beside', { concurrency: 5 });
+      await eventually(() => !w.hasRoomFor('beside', 'wf-beside'), 10_000, 'the worker to see the limit');
+      statements.length = 0;
+      const limited = await ownClient.start(wf, 10);
+      expect(await ownClient.result(limited.id, { timeout: '10s' })).toBe(13);
+      expect(statements).toContain('baton_enqueue');
+      expect(statements).not.toContain('baton_start_here');
+      await w.stop();
+      await own.close();
     });
 
     it('suspends on a signal wait, holding nothing, and resumes when the signal comes', async () => {

@@ -13,15 +13,17 @@ export interface ClaimedRow {
   holds_slot: boolean;
   /** An activity or child workflow, whose parent waits for it. */
   has_parent: boolean;
+  /** Set when the execution was inserted already claimed by this worker: its history is empty. */
+  startedHere?: { createdAt: Date };
 }
 
 /**
- * The claiming worker's registration, locked until the claim commits. A worker declared dead claims
+ * A CTE `me`: the claiming worker's registration, locked until the claim commits (decision 0008). A worker declared dead claims
  * nothing until it has registered again, and recovery, which deletes the registration and then
  * requeues what the worker holds, waits for claims in flight: none of them can commit rows leased
  * to a worker that recovery has already swept.
  */
-const me = (workerParam: string) =>
+export const lockWorkerSql = (workerParam: string) =>
   `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
 
 const RETURNING =
@@ -41,7 +43,7 @@ export function claimUnlimited(
   // With one queue an equality lets PostgreSQL read the partial index in serving order without a sort.
   const single = queues.length === 1;
   return db.query<ClaimedRow>(
-    `WITH ${me('$4')},
+    `WITH ${lockWorkerSql('$4')},
      picked AS (
        SELECT ctid FROM baton.executions
        WHERE claimable AND ${single ? 'queue = $1::text' : 'queue = ANY($1::text[])'}
@@ -203,7 +205,7 @@ export async function claimLimited(
 
     if (chosen.length === 0) return { rows: [], retryInMs };
     const rows = await tx.query<ClaimedRow>(
-      `WITH ${me('$2')}
+      `WITH ${lockWorkerSql('$2')}
        UPDATE baton.executions e
        SET status = 'running', claimable = false, holds_slot = true, attempts = e.attempts + 1,
            lease_owner = $2, started_at = now()

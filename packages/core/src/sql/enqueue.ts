@@ -1,5 +1,6 @@
 import type { Queryable } from '../driver/types.js';
 import { wakeupSql } from '../wakeup.js';
+import { lockWorkerSql } from './claim.js';
 import { BatonError } from '../errors.js';
 
 /** One execution to insert. `input` is JSON text, already checked. */
@@ -30,17 +31,9 @@ function timestampText(ms: number): string {
   return iso.startsWith('+') ? iso.slice(1).replace(/^0+/, '') : iso;
 }
 
-/**
- * Inserts executions in one round trip and wakes the workers of their queues in the same
- * statement. Rows whose (name, idempotency key) exists already are not inserted; the ids of the
- * existing rows are returned for them instead, with `inserted = false`. Results are in the order
- * of `rows`.
- */
-export async function insertExecutions(
-  db: Queryable,
-  rows: readonly NewExecution[],
-): Promise<{ id: string; inserted: boolean }[]> {
-  const payload = JSON.stringify(
+/** The rows of an insert as one JSON parameter, read back by RECORDSET. */
+function recordsetJson(rows: readonly NewExecution[]): string {
+  return JSON.stringify(
     rows.map((r) => ({
       id: r.id,
       kind: r.kind,
@@ -57,25 +50,44 @@ export async function insertExecutions(
       parent_id: r.parentId,
     })),
   );
+}
+
+const COLUMNS = `id, kind, name, queue, priority, run_at, max_attempts, input, idempotency_key, concurrency_key,
+  concurrency_limit, parent_id`;
+
+const VALUES = `id, kind, name, queue, priority,
+  CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
+       WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond'
+       ELSE now() END,
+  max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id`;
+
+const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(
+  id text, kind text, name text, queue text, priority int, run_at text, delay_ms float8,
+  max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
+  parent_id text)`;
+
+const SKIP_DUPLICATES = 'ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
+
+/**
+ * Inserts executions in one round trip and wakes the workers of their queues in the same
+ * statement. Rows whose (name, idempotency key) exists already are not inserted; the ids of the
+ * existing rows are returned for them instead, with `inserted = false`. Results are in the order
+ * of `rows`.
+ */
+export async function insertExecutions(
+  db: Queryable,
+  rows: readonly NewExecution[],
+): Promise<{ id: string; inserted: boolean }[]> {
   const inserted = await db.query<{ id: string }>(
     `WITH ins AS (
-       INSERT INTO baton.executions (id, kind, name, queue, priority, run_at, max_attempts, input,
-                                     idempotency_key, concurrency_key, concurrency_limit, parent_id)
-       SELECT id, kind, name, queue, priority,
-              CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
-                   WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond'
-                   ELSE now() END,
-              max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id
-       FROM jsonb_to_recordset($1::jsonb) AS r(
-         id text, kind text, name text, queue text, priority int, run_at text, delay_ms float8,
-         max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
-         parent_id text)
-       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       INSERT INTO baton.executions (${COLUMNS})
+       SELECT ${VALUES} FROM ${RECORDSET}
+       ${SKIP_DUPLICATES}
        RETURNING id, queue, run_at, concurrency_key
      ),
      woken AS (${wakeupSql('ins')})
      SELECT id, (SELECT n FROM woken) AS woken FROM ins`,
-    [payload],
+    [recordsetJson(rows)],
     'baton_enqueue',
   );
   const created = new Set(inserted.map((r) => r.id));
@@ -109,4 +121,29 @@ export async function insertExecutions(
     }
     return { id, inserted: false };
   });
+}
+
+/**
+ * Inserts one execution already claimed by `workerId` (running, first attempt), for a worker in
+ * this process that runs it at once: no NOTIFY, no claim, no history to load. Inserts nothing, and
+ * returns undefined, when the idempotency key is taken or the worker is not registered (then the
+ * caller enqueues as usual). Returns the execution's creation time, which its replays see as the
+ * start of `now()`.
+ */
+export async function insertClaimed(
+  db: Queryable,
+  row: NewExecution,
+  workerId: string,
+): Promise<Date | undefined> {
+  const [r] = await db.query<{ created_at: Date | string }>(
+    `WITH ${lockWorkerSql('$2')}
+     INSERT INTO baton.executions (${COLUMNS}, status, claimable, attempts, lease_owner, started_at)
+     SELECT ${VALUES}, 'running', false, 1, $2, now() FROM ${RECORDSET}
+     WHERE EXISTS (SELECT 1 FROM me)
+     ${SKIP_DUPLICATES}
+     RETURNING created_at`,
+    [recordsetJson([row]), workerId],
+    'baton_start_here',
+  );
+  return r ? new Date(r.created_at) : undefined;
 }

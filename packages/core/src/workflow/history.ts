@@ -2,6 +2,7 @@
 // attempt, still running): a worker that lost the workflow cannot add to its history.
 import type { Driver, Queryable } from '../driver/types.js';
 import { slotFreedSql } from '../wakeup.js';
+import { wakeParentsSql } from '../sql/parents.js';
 
 /** Who may write: the run that holds the execution's lease. */
 export interface Lease {
@@ -52,6 +53,9 @@ export function toEntry(r: HistoryRow): HistoryEntry {
   };
 }
 
+const HISTORY_COLUMNS =
+  'execution_id, seq, kind, name, status, attempts, output, error, started_at, finished_at';
+
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
 /** Everything a run replays from: its history by position, and how many signals had been sent when it started. */
@@ -76,29 +80,28 @@ export async function loadRun(
   };
 }
 
+/** A history entry to write; `output` and `error` are JSON text. */
+export interface NewEntry {
+  seq: number;
+  kind: HistoryKind;
+  name: string;
+  status: HistoryStatus;
+  attempts: number;
+  output: string | null;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
 /**
  * Appends a history entry at its position. `conflict` means another run recorded that position
  * first (its record stands); `lost` means this run no longer holds the lease and must stop.
  */
-export async function recordEntry(
-  db: Queryable,
-  lease: Lease,
-  e: {
-    seq: number;
-    kind: HistoryKind;
-    name: string;
-    status: HistoryStatus;
-    attempts: number;
-    output: string | null;
-    error: string | null;
-    startedAt: Date;
-    finishedAt: Date | null;
-  },
-): Promise<'recorded' | 'conflict' | 'lost'> {
+export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Promise<EntryResult> {
   const [r] = await db.query<{ owned: boolean; inserted: boolean }>(
     `WITH lease AS (${LEASE}),
      ins AS (
-       INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, output, error, started_at, finished_at)
+       INSERT INTO baton.history (${HISTORY_COLUMNS})
        SELECT $1, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12 WHERE EXISTS (SELECT 1 FROM lease)
        ON CONFLICT (execution_id, seq) DO NOTHING
        RETURNING 1
@@ -281,4 +284,116 @@ export async function recordEvent(
     }
     return result;
   });
+}
+
+/**
+ * Completes a workflow run together with the history entries it had not written yet (the step
+ * results it returned to the code since its last durable operation), in one statement: either all
+ * of it is recorded or none. Fenced on the lease; it also refuses when another run recorded one of
+ * those positions first. Returns false when nothing was written.
+ */
+export async function completeRun(
+  db: Queryable,
+  lease: Lease,
+  entries: readonly NewEntry[],
+  outputJson: string,
+  wake: { hasParent: boolean; freesSlotOf: string | null },
+): Promise<boolean> {
+  const rows = await db.query(
+    `WITH lease AS (${LEASE}),
+     ins AS (
+       INSERT INTO baton.history (${HISTORY_COLUMNS})
+       SELECT $1, h.seq, h.kind, h.name, h.status, h.attempts, h.output, h.error, h.started_at, h.finished_at
+       FROM jsonb_to_recordset($5::jsonb) AS h(seq int, kind text, name text, status text, attempts int,
+                                               output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
+       WHERE EXISTS (SELECT 1 FROM lease)
+       ON CONFLICT (execution_id, seq) DO NOTHING
+       RETURNING 1
+     ),
+     done AS (
+       UPDATE baton.executions e
+       SET status = 'completed', output = $4::jsonb, finished_at = now(), holds_slot = false
+       WHERE e.id = $1 AND e.lease_owner = $2 AND e.attempts = $3 AND e.status = 'running'
+         AND (SELECT count(*) FROM ins) = $6
+       RETURNING e.id, e.parent_id
+     )${wake.hasParent ? `, woken AS (${wakeParentsSql('done')})` : ''}${wake.freesSlotOf ? `, freed AS (${slotFreedSql('ARRAY[$7]')})` : ''}
+     SELECT id${wake.freesSlotOf ? ', (SELECT n FROM freed) AS freed' : ''} FROM done`,
+    [
+      lease.executionId,
+      lease.workerId,
+      lease.attempt,
+      outputJson,
+      JSON.stringify(
+        entries.map((e) => ({
+          seq: e.seq,
+          kind: e.kind,
+          name: e.name,
+          status: e.status,
+          attempts: e.attempts,
+          output: e.output === null ? null : JSON.parse(e.output),
+          error: e.error === null ? null : JSON.parse(e.error),
+          started_at: e.startedAt.toISOString(),
+          finished_at: e.finishedAt?.toISOString() ?? null,
+        })),
+      ),
+      entries.length,
+      ...(wake.freesSlotOf ? [wake.freesSlotOf] : []),
+    ],
+    `baton_complete_run${wake.hasParent ? '_child' : ''}${wake.freesSlotOf ? '_freeing' : ''}`,
+  );
+  return rows.length === 1;
+}
+
+/** How an entry write ended: `conflict`, another run recorded that position first (its record stands); `lost`, the run no longer holds its lease. */
+export type EntryResult = 'recorded' | 'conflict' | 'lost';
+
+/**
+ * Appends entries of many runs of one worker in one statement, each fenced on its own run's lease.
+ * Results are in the order of `items`. One entry goes through recordEntry, whose plain statement
+ * is quicker than unpacking a batch.
+ */
+export async function recordEntries(
+  db: Queryable,
+  workerId: string,
+  items: readonly { lease: Lease; entry: NewEntry }[],
+): Promise<EntryResult[]> {
+  if (items.length === 1) return [await recordEntry(db, items[0].lease, items[0].entry)];
+  // Outputs and errors are JSON text already: spliced in, not parsed and serialised again.
+  const payload = `[${items
+    .map(
+      ({ lease, entry: e }, i) =>
+        `{"i":${i},"execution_id":${JSON.stringify(lease.executionId)},"seq":${e.seq},"kind":"${e.kind}",` +
+        `"name":${JSON.stringify(e.name)},"status":"${e.status}","attempts":${e.attempts},` +
+        `"output":${e.output ?? 'null'},"error":${e.error ?? 'null'},"started_at":"${e.startedAt.toISOString()}",` +
+        `"finished_at":${e.finishedAt ? `"${e.finishedAt.toISOString()}"` : 'null'}}`,
+    )
+    .join(',')}]`;
+  const attempts = `{${items.map(({ lease }) => `${JSON.stringify(lease.executionId)}:${lease.attempt}`).join(',')}}`;
+  // The leases are read by primary key (= ANY), never joined with the unpacked batch, whose row
+  // estimate would lead the planner to scan the whole table.
+  const rows = await db.query<{ i: number; owned: boolean; inserted: boolean }>(
+    `WITH req AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, execution_id text, seq int, kind text, name text,
+         status text, attempts int, output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
+     ),
+     owned AS (
+       SELECT e.id FROM baton.executions e
+       WHERE e.id = ANY($2::text[]) AND e.lease_owner = $3 AND e.status = 'running'
+         AND e.attempts = ($4::jsonb ->> e.id)::int
+     ),
+     ins AS (
+       INSERT INTO baton.history (${HISTORY_COLUMNS})
+       SELECT ${HISTORY_COLUMNS} FROM req WHERE execution_id IN (SELECT id FROM owned)
+       ON CONFLICT (execution_id, seq) DO NOTHING
+       RETURNING execution_id, seq
+     )
+     SELECT r.i, r.execution_id IN (SELECT id FROM owned) AS owned,
+            EXISTS (SELECT 1 FROM ins WHERE ins.execution_id = r.execution_id AND ins.seq = r.seq) AS inserted
+     FROM req r`,
+    [payload, items.map(({ lease }) => lease.executionId), workerId, attempts],
+    'baton_record_histories',
+  );
+  const out: EntryResult[] = new Array(items.length);
+  for (const r of rows) out[r.i] = !r.owned ? 'lost' : r.inserted ? 'recorded' : 'conflict';
+  return out;
 }

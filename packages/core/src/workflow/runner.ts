@@ -27,12 +27,15 @@ import {
   type HistoryEntry,
   type HistoryKind,
   type Lease,
+  type NewEntry,
 } from './history.js';
 import { seededRandom, uuidFrom } from './prng.js';
+import type { HistoryWriter } from './history-writer.js';
 
 /** How one run of a workflow ended. */
 export type RunOutcome =
-  | { kind: 'completed'; output: unknown }
+  /** `unrecorded`: step results the code received that must be written with the completion. */
+  | { kind: 'completed'; output: unknown; unrecorded: NewEntry[] }
   | { kind: 'failed'; error: unknown }
   | { kind: 'suspended'; wakeAt: Date | null; knownSignals: number }
   | { kind: 'cancelled'; error: unknown }
@@ -88,9 +91,21 @@ export class WorkflowRun {
   private readonly ended: Promise<RunOutcome>;
   private finished = false;
   private quiescenceCheck = false;
+  /**
+   * Step results handed to the code but not written yet. They are written on the next turn of the
+   * event loop, and in any case before the next durable operation starts, before the run suspends
+   * or fails. A workflow that returns in the same turn as its last step ended (the common case)
+   * writes that step with its completion, in one statement. Nothing durable can have used an
+   * unwritten result, and a crash before the write is a crash right after the step's function,
+   * which already means running the step again.
+   */
+  private unrecorded: NewEntry[] = [];
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly driver: Driver,
+    /** The worker's shared writer of history entries (batched across its runs). */
+    private readonly writer: HistoryWriter,
     private readonly lease: Lease,
     private readonly def: WorkflowDefinition,
     private readonly signal: AbortSignal,
@@ -99,10 +114,17 @@ export class WorkflowRun {
     this.ended = new Promise((resolve) => (this.end = resolve));
   }
 
-  async run(input: unknown): Promise<RunOutcome> {
+  /**
+   * Runs the workflow against its history. `fresh` gives the state of a run whose execution was
+   * just inserted already claimed by this worker (empty history, its creation time), which saves
+   * loading it.
+   */
+  async run(input: unknown, fresh?: { createdAt: Date }): Promise<RunOutcome> {
     let state: Awaited<ReturnType<typeof loadRun>>;
     try {
-      state = await loadRun(this.driver, this.lease.executionId);
+      state = fresh
+        ? { history: [], signalCount: 0, createdAt: fresh.createdAt }
+        : await loadRun(this.driver, this.lease.executionId);
     } catch (error) {
       return { kind: 'interrupted', error };
     }
@@ -170,10 +192,13 @@ export class WorkflowRun {
               ),
             });
           } else {
-            this.finish({ kind: 'completed', output });
+            // A write started by code that did not await it finishes first.
+            void Promise.resolve(this.writing).then(() =>
+              this.finish({ kind: 'completed', output, unrecorded: this.unrecorded.splice(0) }),
+            );
           }
         },
-        (error: unknown) => this.finish({ kind: 'failed', error }),
+        (error: unknown) => void this.writeUnrecorded().then(() => this.finish({ kind: 'failed', error })),
       );
     const outcome = await this.ended;
     this.signal.removeEventListener('abort', onAbort);
@@ -191,10 +216,40 @@ export class WorkflowRun {
     if (this.finished) return NEVER;
     this.busy++;
     try {
+      await this.writeUnrecorded();
       return await fn();
     } finally {
       this.busy--;
       this.checkQuiescent();
+    }
+  }
+
+  /** Writes the step results the code has received and the history lacks (see `unrecorded`). */
+  private async writeUnrecorded(): Promise<void> {
+    while (this.writing || this.unrecorded.length > 0) {
+      if (!this.writing) {
+        const batch = this.unrecorded.splice(0);
+        this.writing = this.write(batch).finally(() => (this.writing = undefined));
+      }
+      await this.writing;
+    }
+  }
+
+  private async write(entries: NewEntry[]): Promise<void> {
+    for (const e of entries) {
+      const result = await this.guard(() => this.writer.record(this.lease, e));
+      if (result === 'lost') return this.lose();
+      if (result === 'conflict') {
+        // Another run recorded this position first, and this run's code already went on with its
+        // own result: start over from the history.
+        this.finish({
+          kind: 'interrupted',
+          error: new Error(
+            `history position ${e.seq} of ${this.lease.executionId} was recorded by another run`,
+          ),
+        });
+        return NEVER;
+      }
     }
   }
 
@@ -227,7 +282,7 @@ export class WorkflowRun {
   private async record(e: Parameters<typeof recordEntry>[2]): Promise<HistoryEntry> {
     let result: Awaited<ReturnType<typeof recordEntry>>;
     try {
-      result = await recordEntry(this.driver, this.lease, e);
+      result = await this.writer.record(this.lease, e);
     } catch (error) {
       this.finish({ kind: 'interrupted', error });
       return NEVER;
@@ -312,7 +367,25 @@ export class WorkflowRun {
           // A result that cannot be stored fails the step for good; retrying would produce the same.
           return end(null, { error: err });
         }
-        return end(text);
+        const entry: NewEntry = {
+          seq,
+          kind: 'step',
+          name,
+          status: 'completed',
+          attempts: attempt,
+          output: text,
+          error: null,
+          startedAt,
+          finishedAt: new Date(),
+        };
+        this.unrecorded.push(entry);
+        setImmediate(() => {
+          if (!this.finished) void this.writeUnrecorded();
+        });
+        // The code gets what a replay would return: the JSON round trip of the result.
+        const replayed: HistoryEntry = { ...entry, output: JSON.parse(text), error: null };
+        this.history[seq] = replayed;
+        return this.replayStep<T>(replayed);
       }
       if (attempt > retries) return end(null, { error: result.error });
       this.log.warn(
@@ -655,7 +728,10 @@ export class WorkflowRun {
       if (this.finished || this.busy > 0 || this.waits.length === 0) return;
       const due = this.waits.filter((w): w is Date => w !== null);
       const wakeAt = due.length ? new Date(Math.min(...due.map((d) => d.getTime()))) : null;
-      this.finish({ kind: 'suspended', wakeAt, knownSignals: this.knownSignals });
+      // Nothing runs, so nothing can add to what is unrecorded meanwhile.
+      void this.writeUnrecorded().then(() =>
+        this.finish({ kind: 'suspended', wakeAt, knownSignals: this.knownSignals }),
+      );
     });
   }
 }
