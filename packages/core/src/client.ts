@@ -302,6 +302,10 @@ export class Client {
           has_parent: false,
           startedHere: { createdAt },
         });
+        this.store.logger.debug(
+          { workflow: def.name, execution: id, worker: here.id },
+          'workflow started beside its worker',
+        );
         return { id, created: true };
       }
       const [out] = await insertExecutions(this.store.driver, [execution]);

@@ -5,8 +5,10 @@ import {
   defineJob,
   defineSchedule,
   defineWorkflow,
+  Client,
   type Queryable,
   type StepContext,
+  type Store,
 } from '../../src/index.js';
 
 /** Queues the fault workers serve. `limited` gets a global concurrency limit of LIMITED_CONCURRENCY. */
@@ -67,16 +69,16 @@ export const hooks = {
   killAfterEffect: false,
 };
 
-let db: Queryable | undefined;
+let store: Store | undefined;
 
-/** The connection side effects are written through (the worker process's own store). */
-export function useEffectsDatabase(q: Queryable): void {
-  db = q;
+/** The worker process's store: side effects are written through it, and kickoff jobs start workflows with it. */
+export function useStore(s: Store): void {
+  store = s;
 }
 
 function effects(): Queryable {
-  if (!db) throw new Error('useEffectsDatabase() was not called');
-  return db;
+  if (!store) throw new Error('useStore() was not called');
+  return store.driver;
 }
 
 export interface EffectResult {
@@ -231,6 +233,23 @@ export const order = defineWorkflow(
     };
   },
 );
+
+/**
+ * A job that starts an order workflow from inside a worker process, as a webhook handler would:
+ * the worker beside it runs the workflow at once when it has room (the start-here path). The id
+ * is derived from the job's, so a retried attempt finds the run the first one started.
+ */
+export const kickoff = defineJob(
+  'kickoff',
+  { queue: 'work', retry: { maxAttempts: 25, baseDelay: 20, maxDelay: 1000 } },
+  async (input: OrderInput, ctx) => {
+    if (!store) throw new Error('useStore() was not called');
+    const { id } = await new Client(store).start(order, input, { id: kickoffOrderId(ctx.id) });
+    return { id };
+  },
+);
+
+export const kickoffOrderId = (jobId: string) => `kick-${jobId}`;
 
 /**
  * A workflow whose step blocks its worker's event loop for `blockMs` the first time it runs, so

@@ -2,7 +2,7 @@
 // cancelled, all through the public Client, and remembered so the checks know what to expect.
 import { isBatonError, type Client } from '../../src/index.js';
 import { isConnectionError } from '../../src/driver/postgres.js';
-import { blocker, doomed, order, work, type WorkInput } from './load.js';
+import { blocker, doomed, kickoff, kickoffOrderId, order, work, type WorkInput } from './load.js';
 
 /**
  * Retries `fn` while the database is unreachable (restarts, killed connections). Only calls that
@@ -34,6 +34,8 @@ export interface TrackedOrder {
   /** Set when a send was refused because the workflow had already ended (after a cancel). */
   ended: boolean;
   startedAt: number;
+  /** Started by a kickoff job inside a worker process: it exists only once that job has run. */
+  viaKickoff: boolean;
 }
 
 /** Concurrency keys the keyed jobs share (limit 1 each). */
@@ -85,15 +87,29 @@ export class Traffic {
     this.jobs.set(id, { expect: 'completed', cancelRequested: false });
   }
 
+  /**
+   * Starts an order workflow: from here, through the queue, or (three in ten) through a kickoff
+   * job that starts it inside a worker process, where the worker runs it at once.
+   */
   async startOrder(): Promise<void> {
-    const id = `order-${this.n++}`;
     const input = {
       amount: this.int(1, 500),
       signals: this.int(0, 3),
       sleepMs: this.int(20, 1500),
       child: this.rng() < 0.5,
     };
-    await retrying(() => this.client.start(order, input, { id }));
+    let id: string;
+    const viaKickoff = this.rng() < 0.3;
+    if (viaKickoff) {
+      const job = await retrying(() =>
+        this.client.enqueue(kickoff, input, { idempotencyKey: `fault-${this.n++}` }),
+      );
+      this.jobs.set(job.id, { expect: 'completed', cancelRequested: false });
+      id = kickoffOrderId(job.id);
+    } else {
+      id = `order-${this.n++}`;
+      await retrying(() => this.client.start(order, input, { id }));
+    }
     this.orders.set(id, {
       signals: input.signals,
       acked: 0,
@@ -101,6 +117,7 @@ export class Traffic {
       cancelRequested: false,
       ended: false,
       startedAt: Date.now(),
+      viaKickoff,
     });
   }
 
@@ -116,10 +133,13 @@ export class Traffic {
     return !o.ended && !o.sending && o.acked < o.signals;
   }
 
-  /** Sends the next signal of one workflow; signals of one workflow go one at a time, in order. */
-  async sendNextSignal(id: string): Promise<void> {
+  /**
+   * Sends the next signal of one workflow; signals of one workflow go one at a time, in order.
+   * Returns false when the workflow does not exist yet (its kickoff job has not run).
+   */
+  async sendNextSignal(id: string): Promise<boolean> {
     const o = this.orders.get(id)!;
-    if (!this.pendingSignals(o)) return;
+    if (!this.pendingSignals(o)) return false;
     o.sending = true;
     try {
       const k = o.acked;
@@ -127,10 +147,15 @@ export class Traffic {
         this.client.signal(id, 'approve', { n: k }, { idempotencyKey: `${id}:approve:${k}` }),
       );
       o.acked = k + 1;
+      return true;
     } catch (err) {
+      if (isBatonError(err, 'E_NOT_FOUND') && o.viaKickoff) return false;
       // Only a cancelled workflow may have ended before taking all its signals.
-      if (isBatonError(err, 'E_INVALID_STATE') && o.cancelRequested) o.ended = true;
-      else throw err;
+      if (isBatonError(err, 'E_INVALID_STATE') && o.cancelRequested) {
+        o.ended = true;
+        return false;
+      }
+      throw err;
     } finally {
       o.sending = false;
     }
@@ -153,9 +178,10 @@ export class Traffic {
     await Promise.all(
       chosen.map(async (id) => {
         const o = this.orders.get(id)!;
-        while (this.pendingSignals(o)) {
-          await this.sendNextSignal(id);
-          sent++;
+        const giveUp = Date.now() + 60_000;
+        while (this.pendingSignals(o) && Date.now() < giveUp) {
+          if (await this.sendNextSignal(id)) sent++;
+          else await new Promise((r) => setTimeout(r, 100));
         }
       }),
     );
@@ -184,8 +210,9 @@ export class Traffic {
         try {
           await retrying(() => this.client.cancel(id));
         } catch (err) {
-          // Already finished: the cancel came too late, which is allowed.
-          if (!isBatonError(err, 'E_INVALID_STATE')) throw err;
+          // Already finished: the cancel came too late, which is allowed; a kickoff's workflow
+          // that does not exist yet is not cancelled at all.
+          if (!isBatonError(err, 'E_INVALID_STATE') && !isBatonError(err, 'E_NOT_FOUND')) throw err;
         }
       }),
     );

@@ -20,7 +20,8 @@ import {
   order,
   receipt,
   tick,
-  useEffectsDatabase,
+  useStore,
+  kickoff,
   work,
 } from './load.js';
 
@@ -43,7 +44,7 @@ process.on('SIGHUP', () => {
 });
 
 const store = await Store.open({ logger: createLogger(process.env.BATON_LOG ?? 'warn') });
-useEffectsDatabase(store.driver);
+useStore(store);
 interceptStatements(store.driver, {
   // Kill within a couple of milliseconds of sending a claim, so the process dies before, while or
   // after the server commits it, never after handling it.
@@ -60,7 +61,7 @@ interceptStatements(store.driver, {
 });
 
 const worker = new Worker(store, {
-  jobs: [work, doomed, chargeCard, tick],
+  jobs: [work, doomed, chargeCard, tick, kickoff],
   workflows: [order, receipt, blocker],
   schedules: process.env.SCHEDULES === '0' ? [] : [everySecond, everyTwoSeconds],
   queues: QUEUES,
