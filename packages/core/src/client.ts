@@ -509,7 +509,11 @@ export class Client {
     }
   }
 
-  /** Waits until the execution finishes and returns it (any terminal status). */
+  /**
+   * Waits until the execution finishes and returns it (any terminal status). It polls with backoff
+   * (1 ms doubling to 250 ms); when a worker in this process runs the execution, its outcome ends
+   * the wait at once.
+   */
   async waitFor(id: string, options: { timeout?: Duration } = {}): Promise<Execution> {
     const timeoutMs = toMs(options.timeout ?? '5m', 'waitFor timeout');
     const deadline = Date.now() + timeoutMs;
@@ -518,7 +522,8 @@ export class Client {
       if (TERMINAL.includes(e.status)) return e;
       if (Date.now() > deadline)
         throw new BatonError('E_TIMEOUT', `execution ${id} is still ${e.status} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      // A worker of this process that records an outcome for it cuts the wait short.
+      await this.store.outcomeOf(e.id, delay);
     }
   }
 

@@ -37,6 +37,7 @@ export interface LocalRunner {
 
 export class Store {
   private readonly runners = new Set<LocalRunner>();
+  private readonly waiting = new Map<string, Set<() => void>>();
 
   private constructor(
     readonly driver: Driver,
@@ -68,6 +69,32 @@ export class Store {
     const memory = dir === 'memory://';
     const driver = await PGliteDriver.open(memory ? undefined : dir);
     return new Store(driver, logger, memory ? 'PGlite (in memory)' : `PGlite at ${dir}`);
+  }
+
+  /**
+   * Waits until a worker of this process records an outcome for `id`, or `ms` passes: a hint that
+   * lets `Client.waitFor` answer at once for work run in this process instead of at its next poll.
+   * @internal
+   */
+  outcomeOf(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiting.get(id);
+      if (!set) this.waiting.set(id, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.waiting.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  /** Workers call this after writing outcomes (completed, failed, released …) for `ids`. @internal */
+  recorded(ids: Iterable<string>): void {
+    if (this.waiting.size === 0) return;
+    for (const id of ids) for (const done of [...(this.waiting.get(id) ?? [])]) done();
   }
 
   /** A worker announces itself while it runs; returns the function that withdraws it. @internal */

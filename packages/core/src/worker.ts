@@ -588,8 +588,8 @@ export class Worker implements LocalRunner {
     const lease = { executionId: row.id, workerId: this.id, attempt: row.attempts };
     const freesSlotOf = row.holds_slot ? row.queue : null;
     const end = (o: AttemptOutcome, error?: unknown) =>
-      this.withRetry(`record ${o.kind} of ${row.id}`, () =>
-        finishAttempt(
+      this.withRetry(`record ${o.kind} of ${row.id}`, async () => {
+        const ok = await finishAttempt(
           this.store.driver,
           this.id,
           row.id,
@@ -597,8 +597,10 @@ export class Worker implements LocalRunner {
           o,
           error === undefined ? null : errorToJson(error, row.attempts),
           freesSlotOf,
-        ),
-      );
+        );
+        if (ok) this.store.recorded([row.id]);
+        return ok;
+      });
     try {
       const log = this.log.child({ workflow: row.name, execution: row.id });
       let input: unknown;
@@ -646,6 +648,7 @@ export class Worker implements LocalRunner {
             // Not written: the lease is gone (the release below is refused too) or another run
             // recorded one of those steps first; either way the workflow is replayed.
             if (done === false) await end({ kind: 'released' });
+            else this.store.recorded([row.id]);
             break;
           }
           this.pending.push({
@@ -739,6 +742,7 @@ export class Worker implements LocalRunner {
           { execution: row.id },
           'attempt outcome not recorded: this worker no longer holds the job (its lease expired)',
         );
+      else this.store.recorded([row.id]);
     });
     // Nobody is notified of a retry: this worker wakes itself when it is due (others find it by polling).
     if (outcome.kind === 'retry') this.scheduleWake(Math.max(1, outcome.delayMs));
@@ -797,6 +801,7 @@ export class Worker implements LocalRunner {
     try {
       await this.withRetry(`record ${batch.length} completions`, async () => {
         const recorded = await completeMany(this.store.driver, this.id, batch);
+        this.store.recorded(recorded);
         if (recorded.size < batch.length) {
           const lost = batch.filter((b) => !recorded.has(b.id)).map((b) => b.id);
           this.log.warn(
