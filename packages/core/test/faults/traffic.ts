@@ -23,6 +23,8 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
 export interface TrackedJob {
   expect: 'completed' | 'failed';
   cancelRequested: boolean;
+  /** A kickoff job: it starts this workflow, so cancelling it would make the workflow never exist. */
+  starts?: string;
 }
 
 export interface TrackedOrder {
@@ -104,8 +106,8 @@ export class Traffic {
       const job = await retrying(() =>
         this.client.enqueue(kickoff, input, { idempotencyKey: `fault-${this.n++}` }),
       );
-      this.jobs.set(job.id, { expect: 'completed', cancelRequested: false });
       id = kickoffOrderId(job.id);
+      this.jobs.set(job.id, { expect: 'completed', cancelRequested: false, starts: id });
     } else {
       id = `order-${this.n++}`;
       await retrying(() => this.client.start(order, input, { id }));
@@ -200,7 +202,9 @@ export class Traffic {
       orders,
     );
     const jb = this.pick(
-      [...this.jobs].filter(([, j]) => !j.cancelRequested && j.expect === 'completed').map(([id]) => id),
+      [...this.jobs]
+        .filter(([, j]) => !j.cancelRequested && j.expect === 'completed' && !j.starts)
+        .map(([id]) => id),
       jobs,
     );
     for (const id of wf) this.orders.get(id)!.cancelRequested = true;
