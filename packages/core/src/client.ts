@@ -341,7 +341,48 @@ export class Client {
     if (key !== undefined) checkText(key, 'signal idempotencyKey', 500);
     const text = toJsonText(payload === undefined ? null : payload, `payload of signal '${name}'`);
     const target = checkText(id, 'workflow id', MAX_ID);
-    const rows = await this.store.driver.query<{ sent: number }>(
+    // Twice: a workflow that was being created while the first try looked for it (started by
+    // another process that very moment) is there for the second.
+    for (let tries = 0; tries < 2; tries++) {
+      if (await this.sendSignal(target, name, text, key)) return;
+      if (key !== undefined) {
+        const seen = await this.store.driver.query(
+          'SELECT 1 FROM baton.signals WHERE execution_id = $1 AND idempotency_key = $2',
+          [target, key],
+        );
+        if (seen.length > 0) return;
+      }
+      const found = await this.store.driver.query<{ kind: string; status: string }>(
+        'SELECT kind, status FROM baton.executions WHERE id = $1',
+        [target],
+      );
+      if (!(found[0]?.kind === 'workflow' && ['queued', 'running', 'waiting'].includes(found[0].status)))
+        break;
+    }
+    const e = await this.get(target);
+    if (e.kind !== 'workflow')
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `execution ${target} is a ${e.kind}, not a workflow; only workflows take signals`,
+      );
+    if (['queued', 'running', 'waiting'].includes(e.status))
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `workflow ${target} changed while the signal was being sent; send it again (with an idempotencyKey it is stored once)`,
+      );
+    throw new BatonError(
+      'E_INVALID_STATE',
+      `workflow ${target} is already ${e.status}; signals can only be sent to workflows that have not finished`,
+    );
+  }
+  /** One attempt at storing a signal and waking its workflow; false if no signalable workflow took it. */
+  private async sendSignal(
+    id: string,
+    name: string,
+    payload: string,
+    key: string | undefined,
+  ): Promise<boolean> {
+    const rows = await this.store.driver.query(
       `WITH target AS (
          UPDATE baton.executions
          SET signal_count = signal_count + 1,
@@ -358,26 +399,9 @@ export class Client {
          RETURNING id
        )
        SELECT (SELECT count(*)::int FROM sent) AS sent, (${wakeupSql('target')}) AS woken FROM target`,
-      [target, name, text, key ?? null],
+      [id, name, payload, key ?? null],
     );
-    if (rows.length === 1) return;
-    if (key !== undefined) {
-      const seen = await this.store.driver.query(
-        'SELECT 1 FROM baton.signals WHERE execution_id = $1 AND idempotency_key = $2',
-        [target, key],
-      );
-      if (seen.length > 0) return;
-    }
-    const e = await this.get(target);
-    if (e.kind !== 'workflow')
-      throw new BatonError(
-        'E_INVALID_STATE',
-        `execution ${target} is a ${e.kind}, not a workflow; only workflows take signals`,
-      );
-    throw new BatonError(
-      'E_INVALID_STATE',
-      `workflow ${target} is already ${e.status}; signals can only be sent to workflows that have not finished`,
-    );
+    return rows.length === 1;
   }
 
   /**

@@ -6,8 +6,8 @@ import type { Queryable } from '../src/index.js';
 export interface StatementHooks {
   /** Runs as a statement is sent. */
   before?(statement: string): void;
-  /** Runs once a statement has succeeded; throwing here loses its reply. */
-  after?(statement: string): void;
+  /** Runs (and is awaited) once a statement has succeeded; throwing here loses its reply. */
+  after?(statement: string): void | Promise<void>;
 }
 
 /** Wraps `driver.query` so that `hooks` see every statement. */
@@ -21,7 +21,7 @@ export function interceptStatements(driver: Queryable, hooks: StatementHooks): v
     const statement = name ?? sql.trim();
     hooks.before?.(statement);
     const rows = await query<R>(sql, params, name);
-    hooks.after?.(statement);
+    await hooks.after?.(statement);
     return rows;
   };
 }

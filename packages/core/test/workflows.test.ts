@@ -224,6 +224,29 @@ for (const b of backends()) {
       await own.close();
     });
 
+    it('delivers a signal to a workflow created while the signal was being sent', async () => {
+      const own = await b.open();
+      const ownClient = new Client(own);
+      const wf = defineWorkflow('appearing', { queue: 'wf-appearing' }, async (ctx) =>
+        ctx.waitForSignal('go'),
+      );
+      let created = false;
+      interceptStatements(own.driver, {
+        async after(statement) {
+          // The first look for the target finds nothing; the workflow is created right after.
+          if (created || !statement.startsWith('WITH target AS')) return;
+          created = true;
+          await ownClient.start(wf, null, { id: 'appearing-1' });
+        },
+      });
+      await expect(ownClient.signal('appearing-1', 'go', 'green')).resolves.toBeUndefined();
+      const w = new Worker(own, { workflows: [wf], pollInterval: 50 });
+      await w.start();
+      expect(await ownClient.result('appearing-1', { timeout: '10s' })).toBe('green');
+      await w.stop();
+      await own.close();
+    });
+
     it('suspends on a signal wait, holding nothing, and resumes when the signal comes', async () => {
       const wf = defineWorkflow('waits', { queue: 'wf3' }, async (ctx) => {
         const v = await ctx.waitForSignal<string>('go');
