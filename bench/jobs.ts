@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { BenchDatabases, runSuite } from './_databases.js';
 import { argValue, intArg } from './_args.js';
+import { startCostWindow, type WindowCost } from './_server-cost.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
@@ -354,6 +355,8 @@ interface ThroughputResult {
   duplicates: number;
   missing: number;
   capped: boolean;
+  /** Per completed job, over the timed window. */
+  cost: WindowCost;
 }
 
 interface LatencyResult {
@@ -399,6 +402,7 @@ async function throughput(system: SystemName, mode: Mode, n: number): Promise<Th
     const enqueueS = (now() - te) / 1000;
     await settle(db);
     const capS = system === 'pg_boss' && mode === 'default' ? PG_BOSS_DEFAULT_CAP_S : CAP_S;
+    const endCost = await startCostWindow(admin);
     const t0 = now();
     const deadline = t0 + capS * 1000;
     await h.startWorker();
@@ -410,6 +414,7 @@ async function throughput(system: SystemName, mode: Mode, n: number): Promise<Th
       done = await h.completed(n);
     }
     const t1 = now();
+    const cost = await endCost(done);
     const capped = done < n;
     await h.stopWorker();
     if (h.profile) log(`${system} ${mode} statement profile:\n${h.profile()}`);
@@ -427,8 +432,14 @@ async function throughput(system: SystemName, mode: Mode, n: number): Promise<Th
       duplicates: rec.duplicates() + rec.stray,
       missing: capped ? 0 : rec.missing(),
       capped,
+      cost,
     };
   });
+}
+
+function formatCost(c: WindowCost): string {
+  const server = c.server_cpu_us === null ? 'n/a' : `${c.server_cpu_us.toFixed(1)} µs`;
+  return `server CPU ${server}, client CPU ${c.client_cpu_us.toFixed(1)} µs, WAL ${c.wal_bytes.toFixed(0)} B`;
 }
 
 async function latency(system: SystemName, mode: Mode, count: number): Promise<LatencyResult> {
@@ -521,6 +532,7 @@ async function main(): Promise<void> {
           `  ${r.jobsPerS.toFixed(0)} jobs/s (${r.completed} in ${r.seconds.toFixed(2)} s${r.capped ? ', CAPPED' : ''}; ` +
             `enqueue ${r.enqueueS.toFixed(2)} s; duplicates ${r.duplicates}, missing ${r.missing})`,
         );
+        log(`  per job: ${formatCost(r.cost)}`);
       }
     }
   }
