@@ -20,11 +20,12 @@ export interface OrderInput {
 
 export const order = defineWorkflow('order', { queue: 'orders' }, async (ctx, input: OrderInput) => {
   // The step's idempotency key is the same on every attempt and replay: hand it to the payment
-  // provider so that a retried charge is never charged twice.
+  // provider so that a retried charge is never charged twice. Its declared input is recorded in
+  // the history, so `baton workflows show` says what was charged.
   const charge = await ctx.step(
     'charge',
-    (s) => ({ chargeId: `ch_${input.order}`, cents: input.cents, idempotencyKey: s.idempotencyKey }),
-    { retries: 3, timeout: '30s' },
+    (s) => ({ chargeId: `ch_${s.input.order}`, cents: s.input.cents, idempotencyKey: s.idempotencyKey }),
+    { input: { order: input.order, cents: input.cents }, retries: 3, timeout: '30s' },
   );
   await ctx.step('send-receipt', () => ({
     to: input.email,

@@ -97,6 +97,8 @@ export interface TimelineLine {
   status: string;
   /** Attempts of a step; null for other lines. */
   attempts: number | null;
+  /** What the entry was given (a step's declared input, an activity's or child's input, the workflow's input), clipped; '' if none. */
+  input: string;
   /** Output, error, or what the entry waits for, already clipped. */
   detail: string;
 }
@@ -169,7 +171,8 @@ export function workflowTimeline(e: DescribedWorkflow): TimelineLine[] {
       name: e.name,
       status: 'started',
       attempts: null,
-      detail: clip(`input ${json(e.input) || 'null'}`, 80),
+      input: clip(json(e.input) || 'null', 40),
+      detail: '',
     },
   ];
   for (const h of e.history) {
@@ -179,6 +182,7 @@ export function workflowTimeline(e: DescribedWorkflow): TimelineLine[] {
       name: h.name,
       status: h.status,
       attempts: h.kind === 'step' ? h.attempts : null,
+      input: h.input === null ? '' : clip(json(h.input) || 'null', 40),
       detail: entryDetail(h, e),
     });
   }
@@ -189,6 +193,7 @@ export function workflowTimeline(e: DescribedWorkflow): TimelineLine[] {
       name: e.name,
       status: e.status,
       attempts: null,
+      input: '',
       detail:
         e.status === 'completed'
           ? clip(`output ${json(e.output) || 'null'}`, 80)
@@ -198,16 +203,17 @@ export function workflowTimeline(e: DescribedWorkflow): TimelineLine[] {
   return lines;
 }
 
-/** The timeline as text: one line per entry (time of day in UTC, kind, name, status, attempts, detail). */
+/** The timeline as text: one line per entry (time of day in UTC, kind, name, status, attempts, input, detail). */
 export function timelineText(e: DescribedWorkflow): string {
   return table(
-    ['TIME (UTC)', 'KIND', 'NAME', 'STATUS', 'ATTEMPTS', 'DETAIL'],
+    ['TIME (UTC)', 'KIND', 'NAME', 'STATUS', 'ATTEMPTS', 'INPUT', 'DETAIL'],
     workflowTimeline(e).map((l) => [
       clock(l.at, e.createdAt, true),
       l.kind,
       l.name,
       l.status,
       l.attempts === null ? '' : String(l.attempts),
+      l.input,
       l.detail,
     ]),
   );

@@ -105,14 +105,14 @@ describe('baton workflows (embedded PGlite)', () => {
     expect(waiting.code).toBe(0);
     expect(waiting.stdout).toMatch(/status:\s+waiting for signal 'approve' \(timeout \d\d:\d\d:\d\d\)\n/);
     const lines = waiting.stdout.split('\n');
-    const at = lines.findIndex((l) => /TIME \(UTC\)\s+KIND\s+NAME\s+STATUS\s+ATTEMPTS\s+DETAIL/.test(l));
+    const at = lines.findIndex((l) =>
+      /TIME \(UTC\)\s+KIND\s+NAME\s+STATUS\s+ATTEMPTS\s+INPUT\s+DETAIL/.test(l),
+    );
     expect(at).toBeGreaterThan(0);
     expect(lines.slice(at + 1).filter(Boolean)).toEqual([
+      expect.stringMatching(/^ {2}\d\d:\d\d:\d\d\.\d{3}\s+workflow\s+order\s+started\s+\{"order":"A-1"\}$/),
       expect.stringMatching(
-        /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+workflow\s+order\s+started\s+input \{"order":"A-1"\}$/,
-      ),
-      expect.stringMatching(
-        /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+step\s+charge\s+completed\s+1\s+\{"charged":"A-1"\}$/,
+        /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+step\s+charge\s+completed\s+1\s+\{"order":"A-1"\}\s+\{"charged":"A-1"\}$/,
       ),
       expect.stringMatching(
         /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+signal\s+approve\s+waiting\s+waiting for signal 'approve' \(timeout \d\d:\d\d:\d\d\)$/,

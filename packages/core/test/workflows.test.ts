@@ -452,6 +452,8 @@ for (const b of backends()) {
             ['child', 'child-wf', 'completed'],
             ['child', 'child-wf', 'completed'],
           ]);
+          // The history says what each activity and child was given.
+          expect(h.map((x) => x.input)).toEqual([{ cents: 1200 }, { cents: -1 }, 21, 5]);
           const act = await client.get(`${id}:0`);
           expect(act).toMatchObject({ kind: 'activity', parentId: id, status: 'completed' });
         });
@@ -544,6 +546,60 @@ for (const b of backends()) {
         expect(attempts).toBe(3);
         const [h] = (await client.describe(id)).history;
         expect(h).toMatchObject({ name: 'flaky', status: 'failed', attempts: 3 });
+      });
+    });
+
+    it('records what a step declares as its input, and hands the function its recorded form', async () => {
+      const seen: unknown[] = [];
+      const wf = defineWorkflow('step-input', { queue: 'wf-input' }, async (ctx, order: { sku: string }) => {
+        const priced = await ctx.step(
+          'price',
+          (s) => {
+            seen.push(s.input);
+            return s.input.qty * 3;
+          },
+          { input: { sku: order.sku, qty: 4, at: '2026-12-01T00:00:00Z' } },
+        );
+        await ctx.sleep(50);
+        await ctx.step('plain', () => 'no input');
+        return priced;
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, { sku: 'B-7' });
+        expect(await client.result(id, { timeout: '10s' })).toBe(12);
+        // Run once: the replay after the sleep returned the recorded result without calling it.
+        expect(seen).toEqual([{ sku: 'B-7', qty: 4, at: '2026-12-01T00:00:00Z' }]);
+        const h = (await client.describe(id)).history;
+        expect(h.map((x) => [x.kind, x.name, x.input])).toEqual([
+          ['step', 'price', { sku: 'B-7', qty: 4, at: '2026-12-01T00:00:00Z' }],
+          ['sleep', 'sleep', null],
+          ['step', 'plain', null],
+        ]);
+      });
+    });
+
+    it('refuses a step input that is not JSON, and keeps what was recorded before', async () => {
+      const wf = defineWorkflow('bad-step-input', { queue: 'wf-input2' }, async (ctx) => {
+        await ctx.step('first', () => 1, { input: { fine: true } });
+        try {
+          await ctx.step('second', () => 2, { input: { when: new Date(0) } as never });
+        } catch (err) {
+          return { code: (err as { code?: string }).code, message: (err as Error).message };
+        }
+        return 'accepted';
+      });
+      await withWorker([wf], async () => {
+        const { id } = await client.start(wf, null);
+        expect(await client.result(id, { timeout: '10s' })).toEqual({
+          code: 'E_NOT_JSON',
+          message: expect.stringMatching(
+            /input of step 'second' in workflow 'bad-step-input' is not JSON-serializable: \$\.when is a Date/,
+          ),
+        });
+        const h = (await client.describe(id)).history;
+        expect(h.map((x) => [x.name, x.status, x.input, x.output])).toEqual([
+          ['first', 'completed', { fine: true }, 1],
+        ]);
       });
     });
 

@@ -6,7 +6,12 @@ import type { Json } from '../json.js';
 import type { Logger } from '../logger.js';
 
 /** What a step function receives. */
-export interface StepContext {
+export interface StepContext<I = undefined> {
+  /**
+   * The step's declared input (`options.input`) as recorded in its history entry: its JSON round
+   * trip, so the first run sees exactly what `describe()` shows. Undefined when none was declared.
+   */
+  readonly input: I;
   /** `<execution id>:<position>`: the same on every attempt and replay; hand it to external systems. */
   readonly idempotencyKey: string;
   /** 1 on the first attempt of this step. */
@@ -15,7 +20,13 @@ export interface StepContext {
   readonly signal: AbortSignal;
 }
 
-export interface StepOptions {
+export interface StepOptions<I = undefined> {
+  /**
+   * What the step works on, recorded in its history entry (shown by `describe()` and
+   * `baton workflows show`) and handed to the step function as `ctx.input`. Must be JSON.
+   * It is not compared on replay: a step is identified by its position and name only.
+   */
+  input?: I;
   /** Extra attempts after a failure, with exponential backoff from 100 ms. Default 0. */
   retries?: number;
   /** Per-attempt timeout. */
@@ -33,7 +44,11 @@ export interface WorkflowContext {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   /** Runs `fn` once and checkpoints its JSON result; on replay returns the recorded result (or rethrows its error). */
-  step<T>(name: string, fn: (ctx: StepContext) => Promise<T> | T, options?: StepOptions): Promise<T>;
+  step<T, I = undefined>(
+    name: string,
+    fn: (ctx: StepContext<I>) => Promise<T> | T,
+    options?: StepOptions<I>,
+  ): Promise<T>;
   /** Durable sleep: the workflow is suspended in the database and resumed when it is due, by any worker. */
   sleep(duration: Duration): Promise<void>;
   sleepUntil(date: Date): Promise<void>;

@@ -21,6 +21,8 @@ export interface HistoryEntry {
   name: string;
   status: HistoryStatus;
   attempts: number;
+  /** What the operation was given: an activity's or child's input, a step's declared input; null if none. */
+  input: unknown;
   output: unknown;
   error: { name?: string; message: string; code?: string } | null;
   startedAt: Date;
@@ -33,6 +35,7 @@ interface HistoryRow {
   name: string;
   status: HistoryStatus;
   attempts: number;
+  input: unknown;
   output: unknown;
   error: HistoryEntry['error'];
   started_at: string | Date;
@@ -46,6 +49,7 @@ export function toEntry(r: HistoryRow): HistoryEntry {
     name: r.name,
     status: r.status,
     attempts: r.attempts,
+    input: r.input ?? null,
     output: r.output ?? null,
     error: r.error ?? null,
     startedAt: new Date(r.started_at),
@@ -54,7 +58,7 @@ export function toEntry(r: HistoryRow): HistoryEntry {
 }
 
 const HISTORY_COLUMNS =
-  'execution_id, seq, kind, name, status, attempts, output, error, started_at, finished_at';
+  'execution_id, seq, kind, name, status, attempts, input, output, error, started_at, finished_at';
 
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
@@ -80,13 +84,15 @@ export async function loadRun(
   };
 }
 
-/** A history entry to write; `output` and `error` are JSON text. */
+/** A history entry to write; `input`, `output` and `error` are JSON text. */
 export interface NewEntry {
   seq: number;
   kind: HistoryKind;
   name: string;
   status: HistoryStatus;
   attempts: number;
+  /** Absent for operations without an input. */
+  input?: string | null;
   output: string | null;
   error: string | null;
   startedAt: Date;
@@ -102,7 +108,7 @@ export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Pro
     `WITH lease AS (${LEASE}),
      ins AS (
        INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT $1, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12 WHERE EXISTS (SELECT 1 FROM lease)
+       SELECT $1, $4, $5, $6, $7, $8, $13::jsonb, $9::jsonb, $10::jsonb, $11, $12 WHERE EXISTS (SELECT 1 FROM lease)
        ON CONFLICT (execution_id, seq) DO NOTHING
        RETURNING 1
      )
@@ -120,6 +126,7 @@ export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Pro
       e.error,
       e.startedAt,
       e.finishedAt,
+      e.input ?? null,
     ],
     'baton_record_history',
   );
@@ -303,8 +310,8 @@ export async function completeRun(
     `WITH lease AS (${LEASE}),
      ins AS (
        INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT $1, h.seq, h.kind, h.name, h.status, h.attempts, h.output, h.error, h.started_at, h.finished_at
-       FROM jsonb_to_recordset($5::jsonb) AS h(seq int, kind text, name text, status text, attempts int,
+       SELECT $1, h.seq, h.kind, h.name, h.status, h.attempts, h.input, h.output, h.error, h.started_at, h.finished_at
+       FROM jsonb_to_recordset($5::jsonb) AS h(seq int, kind text, name text, status text, attempts int, input jsonb,
                                                output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
        WHERE EXISTS (SELECT 1 FROM lease)
        ON CONFLICT (execution_id, seq) DO NOTHING
@@ -330,6 +337,7 @@ export async function completeRun(
           name: e.name,
           status: e.status,
           attempts: e.attempts,
+          input: e.input == null ? null : JSON.parse(e.input),
           output: e.output === null ? null : JSON.parse(e.output),
           error: e.error === null ? null : JSON.parse(e.error),
           started_at: e.startedAt.toISOString(),
@@ -364,7 +372,7 @@ export async function recordEntries(
       ({ lease, entry: e }, i) =>
         `{"i":${i},"execution_id":${JSON.stringify(lease.executionId)},"seq":${e.seq},"kind":"${e.kind}",` +
         `"name":${JSON.stringify(e.name)},"status":"${e.status}","attempts":${e.attempts},` +
-        `"output":${e.output ?? 'null'},"error":${e.error ?? 'null'},"started_at":"${e.startedAt.toISOString()}",` +
+        `"input":${e.input ?? 'null'},"output":${e.output ?? 'null'},"error":${e.error ?? 'null'},"started_at":"${e.startedAt.toISOString()}",` +
         `"finished_at":${e.finishedAt ? `"${e.finishedAt.toISOString()}"` : 'null'}}`,
     )
     .join(',')}]`;
@@ -374,7 +382,7 @@ export async function recordEntries(
   const rows = await db.query<{ i: number; owned: boolean; inserted: boolean }>(
     `WITH req AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, execution_id text, seq int, kind text, name text,
-         status text, attempts int, output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
+         status text, attempts int, input jsonb, output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
      ),
      owned AS (
        SELECT e.id FROM baton.executions e

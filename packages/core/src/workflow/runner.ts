@@ -137,7 +137,8 @@ export class WorkflowRun {
       name: this.def.name,
       signal: this.signal,
       logger: this.log,
-      step: (name, fn, options) => this.op(() => this.step(name, fn, options)),
+      step: <T, I>(name: string, fn: (ctx: StepContext<I>) => Promise<T> | T, options?: StepOptions<I>) =>
+        this.op(() => this.step(name, fn, options)),
       sleep: (d) =>
         this.op(() => this.sleepUntil(Date.now() + toMs(d, `sleep in workflow '${this.def.name}'`), 'sleep')),
       sleepUntil: (date) => {
@@ -295,6 +296,7 @@ export class WorkflowRun {
       result === 'recorded'
         ? {
             ...e,
+            input: e.input == null ? null : JSON.parse(e.input),
             output: e.output === null ? null : JSON.parse(e.output),
             error: e.error === null ? null : JSON.parse(e.error),
           }
@@ -320,10 +322,10 @@ export class WorkflowRun {
     );
   }
 
-  private async step<T>(
+  private async step<T, I>(
     name: string,
-    fn: (ctx: StepContext) => Promise<T> | T,
-    options: StepOptions = {},
+    fn: (ctx: StepContext<I>) => Promise<T> | T,
+    options: StepOptions<I> = {},
   ): Promise<T> {
     if (typeof name !== 'string' || name.length === 0)
       throw new BatonError(
@@ -337,9 +339,15 @@ export class WorkflowRun {
       throw new BatonError('E_INVALID_OPTION', `step '${name}': retries must be an integer of 0 or more`);
     const timeoutMs =
       options.timeout === undefined ? undefined : toMs(options.timeout, `step '${name}': timeout`);
+    const inputText =
+      options.input === undefined
+        ? null
+        : toJsonText(options.input, `input of step '${name}' in workflow '${this.def.name}'`);
+    // The function sees the recorded form of its input, as an activity sees its input.
+    const input = (inputText === null ? undefined : JSON.parse(inputText)) as I;
     const startedAt = new Date();
     for (let attempt = 1; ; attempt++) {
-      const result = await this.attemptStep(name, seq, attempt, fn, timeoutMs);
+      const result = await this.attemptStep(name, seq, attempt, input, fn, timeoutMs);
       if (this.finished || this.signal.aborted) return NEVER;
       // Records the step's end and hands the workflow what a replay would return.
       const end = async (output: string | null, failure?: { error: unknown }) =>
@@ -350,6 +358,7 @@ export class WorkflowRun {
             name,
             status: failure ? 'failed' : 'completed',
             attempts: attempt,
+            input: inputText,
             output,
             error: failure ? errorToJson(failure.error, attempt) : null,
             startedAt,
@@ -373,6 +382,7 @@ export class WorkflowRun {
           name,
           status: 'completed',
           attempts: attempt,
+          input: inputText,
           output: text,
           error: null,
           startedAt,
@@ -383,7 +393,12 @@ export class WorkflowRun {
           if (!this.finished) void this.writeUnrecorded();
         });
         // The code gets what a replay would return: the JSON round trip of the result.
-        const replayed: HistoryEntry = { ...entry, output: JSON.parse(text), error: null };
+        const replayed: HistoryEntry = {
+          ...entry,
+          input: input ?? null,
+          output: JSON.parse(text),
+          error: null,
+        };
         this.history[seq] = replayed;
         return this.replayStep<T>(replayed);
       }
@@ -397,11 +412,12 @@ export class WorkflowRun {
   }
 
   /** One attempt of a step function, ended early by cancellation or its timeout. */
-  private async attemptStep<T>(
+  private async attemptStep<T, I>(
     name: string,
     seq: number,
     attempt: number,
-    fn: (ctx: StepContext) => Promise<T> | T,
+    input: I,
+    fn: (ctx: StepContext<I>) => Promise<T> | T,
     timeoutMs: number | undefined,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
     const controller = new AbortController();
@@ -420,7 +436,12 @@ export class WorkflowRun {
       aborted.catch(() => undefined);
       const value = await Promise.race([
         Promise.resolve().then(() =>
-          fn({ idempotencyKey: `${this.lease.executionId}:${seq}`, attempt, signal: controller.signal }),
+          fn({
+            input,
+            idempotencyKey: `${this.lease.executionId}:${seq}`,
+            attempt,
+            signal: controller.signal,
+          }),
         ),
         aborted,
       ]);
@@ -485,6 +506,7 @@ export class WorkflowRun {
             name: def.name,
             status: wait ? 'waiting' : 'completed',
             attempts: 1,
+            input: row.input,
             output: JSON.stringify({ childId }),
             error: null,
             startedAt: now,
@@ -513,6 +535,7 @@ export class WorkflowRun {
         name: def.name,
         status: wait ? 'waiting' : 'completed',
         attempts: 1,
+        input: JSON.parse(row.input),
         output: { childId },
         error: null,
         startedAt: now,
