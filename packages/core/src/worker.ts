@@ -565,6 +565,7 @@ export class Worker implements LocalRunner {
         output: text,
         hasParent: row.has_parent,
         freesSlotOf: row.holds_slot ? row.queue : null,
+        ctid: row.ctid,
       });
       this.scheduleFlush();
     } catch (err) {
@@ -657,6 +658,7 @@ export class Worker implements LocalRunner {
             output: text,
             hasParent: row.has_parent,
             freesSlotOf,
+            ctid: row.ctid,
           });
           this.scheduleFlush();
           break;
