@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
 import { BatonError, NonRetryableError } from './errors.js';
 import { toMs, type Duration } from './duration.js';
-import { after, MAX_TIMER_MS } from './timers.js';
+import { MAX_TIMER_MS } from './timers.js';
 import { checkInt } from './check.js';
-import { toJsonText, type Json } from './json.js';
+import { toJsonText } from './json.js';
 import { newId } from './ids.js';
-import { retryDelayMs, checkName, type JobContext, type JobDefinition } from './job.js';
+import { retryDelayMs, checkName, type JobDefinition } from './job.js';
 import { errorToJson } from './execution.js';
 import { Attempt } from './attempt.js';
+import { AttemptContext } from './job-context.js';
 import { isWorkflowDefinition, type WorkflowDefinition } from './workflow/definition.js';
 import { WorkflowRun } from './workflow/runner.js';
 import { completeRun, suspend } from './workflow/history.js';
@@ -76,8 +77,6 @@ export interface WorkerOptions {
 interface Running {
   row: ClaimedRow;
   attempt: Attempt;
-  /** Cancels the heartbeat-timeout timer, if one is armed. */
-  heartbeatTimer: (() => void) | undefined;
 }
 
 /**
@@ -132,6 +131,9 @@ export class Worker implements LocalRunner {
   /** Cancels the scheduled flush, if one is scheduled. */
   private flushTimer: (() => void) | undefined;
   private readonly progress = new Map<string, string>();
+  /** Keeps a job's reported progress (JSON text) for the next heartbeat to write. */
+  private readonly saveProgressLater = (id: string, progress: string): void =>
+    void this.progress.set(id, progress);
   private timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>)[] = [];
   private lastPrune = 0;
@@ -505,51 +507,11 @@ export class Worker implements LocalRunner {
     if (workflow) return this.runWorkflow(row, workflow);
     const def = this.defs.get(row.name)!;
     const attempt = new Attempt();
-    const r: Running = { row, attempt, heartbeatTimer: undefined };
+    const r: Running = { row, attempt };
     this.running.set(row.id, r);
-    const log = this.log;
-    const armHeartbeatTimeout = () => {
-      if (def.heartbeatTimeoutMs === undefined) return;
-      r.heartbeatTimer?.();
-      r.heartbeatTimer = after(def.heartbeatTimeoutMs, () => {
-        attempt.abort(
-          'timeout',
-          new BatonError('E_TIMEOUT', `job '${row.name}' sent no heartbeat for ${def.heartbeatTimeoutMs} ms`),
-        );
-      });
-    };
-    const ctx: JobContext = {
-      id: row.id,
-      name: row.name,
-      queue: row.queue,
-      attempt: row.attempts,
-      maxAttempts: row.max_attempts,
-      get signal() {
-        return attempt.signal;
-      },
-      get logger() {
-        return log.child({ job: row.name, execution: row.id, attempt: row.attempts });
-      },
-      heartbeat: (progress?: Json) => {
-        armHeartbeatTimeout();
-        if (progress !== undefined)
-          this.progress.set(row.id, toJsonText(progress, `progress of job '${row.name}'`));
-      },
-    };
-    let cancelTimeout: (() => void) | undefined;
+    const ctx = new AttemptContext(row, attempt, def, this.log, this.saveProgressLater);
     try {
-      armHeartbeatTimeout();
-      if (def.timeoutMs !== undefined) {
-        cancelTimeout = after(def.timeoutMs, () => {
-          attempt.abort(
-            'timeout',
-            new BatonError(
-              'E_TIMEOUT',
-              `job '${row.name}' attempt ${row.attempts} timed out after ${def.timeoutMs} ms`,
-            ),
-          );
-        });
-      }
+      ctx.start();
       const result = await attempt.run(() => def.handler(this.parseInput(def, row), ctx));
       // An abort ends the attempt even if the handler ignores its signal and returns later.
       if (!result.ok) throw result.error;
@@ -571,8 +533,7 @@ export class Worker implements LocalRunner {
     } catch (err) {
       await this.recordFailure(r, def, err);
     } finally {
-      cancelTimeout?.();
-      r.heartbeatTimer?.();
+      ctx.end();
       this.running.delete(row.id);
       this.progress.delete(row.id);
       if (row.holds_slot) this.keyedWork = true;
@@ -584,7 +545,7 @@ export class Worker implements LocalRunner {
   /** One run of a workflow: replay its history, go as far as it can, then complete, fail or suspend. */
   private async runWorkflow(row: ClaimedRow, def: WorkflowDefinition): Promise<void> {
     const attempt = new Attempt();
-    const r: Running = { row, attempt, heartbeatTimer: undefined };
+    const r: Running = { row, attempt };
     this.running.set(row.id, r);
     const lease = { executionId: row.id, workerId: this.id, attempt: row.attempts };
     const freesSlotOf = row.holds_slot ? row.queue : null;

@@ -33,14 +33,20 @@ for (const b of backends()) {
       const job = defineJob(
         'ctx-echo',
         { queue: 'ctx', retry: { maxAttempts: 4 } },
-        async (input: { n: number }, ctx) => ({
-          n: input.n,
-          id: ctx.id,
-          attempt: ctx.attempt,
-          max: ctx.maxAttempts,
-          queue: ctx.queue,
-          aborted: ctx.signal.aborted,
-        }),
+        async (input: { n: number }, ctx) => {
+          // Handlers may take the context apart.
+          const { heartbeat, signal, logger } = ctx;
+          heartbeat();
+          logger.debug('echoing');
+          return {
+            n: input.n,
+            id: ctx.id,
+            attempt: ctx.attempt,
+            max: ctx.maxAttempts,
+            queue: ctx.queue,
+            aborted: signal.aborted,
+          };
+        },
       );
       await withWorker({ jobs: [job] }, async () => {
         const { id, created } = await client.enqueue(job, { n: 7 });
