@@ -125,7 +125,7 @@ export class Worker implements LocalRunner {
    */
   private claimMayHaveCommitted = false;
   /** Completions being written now (out of `pending`, not yet recorded). */
-  private readonly flushing = new Set<string>();
+  private readonly flushing = new Set<readonly Completion[]>();
   private pending: Completion[] = [];
   private readonly flushes = new Set<Promise<void>>();
   /** Cancels the scheduled flush, if one is scheduled. */
@@ -352,7 +352,7 @@ export class Worker implements LocalRunner {
       ...this.running.keys(),
       ...this.buffer.map((r) => r.id),
       ...this.pending.map((p) => p.id),
-      ...this.flushing,
+      ...[...this.flushing].flatMap((batch) => batch.map((c) => c.id)),
     ];
     void ownedButUnknown(this.store.driver, this.id, known)
       .then(
@@ -760,7 +760,7 @@ export class Worker implements LocalRunner {
   private async flush(): Promise<void> {
     const batch = this.pending.splice(0, COMPLETION_BATCH);
     if (batch.length === 0) return;
-    for (const b of batch) this.flushing.add(b.id);
+    this.flushing.add(batch);
     try {
       await this.withRetry(`record ${batch.length} completions`, async () => {
         const recorded = await completeMany(this.store.driver, this.id, batch);
@@ -774,7 +774,7 @@ export class Worker implements LocalRunner {
         }
       });
     } finally {
-      for (const b of batch) this.flushing.delete(b.id);
+      this.flushing.delete(batch);
     }
   }
 

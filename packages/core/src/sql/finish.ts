@@ -50,13 +50,28 @@ async function completeBatch(
 ): Promise<Set<string>> {
   // Outputs and attempt numbers travel as JSON objects keyed by id, looked up per row. A join with
   // unnest() would let the planner, trusting statistics taken while every row was still queued,
-  // pick a nested loop that rescans the whole batch for every row.
-  const outputs = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.output}`).join(',')}}`;
-  const attempts = `{${done.map((d) => `${JSON.stringify(d.id)}:${d.attempt}`).join(',')}}`;
-  // Waking parents costs an extra UPDATE in the statement: only batches with a child pay for it.
-  const wake = done.some((d) => d.hasParent);
+  // pick a nested loop that rescans the whole batch for every row. One pass builds both.
+  let outputs = '{';
+  let attempts = '{';
+  const where: (string | undefined)[] = new Array(done.length);
+  let wake = false;
+  for (let i = 0; i < done.length; i++) {
+    const d = done[i];
+    const key = JSON.stringify(d.id);
+    const sep = i === 0 ? '' : ',';
+    outputs += `${sep}${key}:${d.output}`;
+    attempts += `${sep}${key}:${d.attempt}`;
+    where[i] = byVersion ? d.ctid : d.id;
+    if (d.hasParent) wake = true;
+  }
+  outputs += '}';
+  attempts += '}';
   const freed = [...new Set(done.map((d) => d.freesSlotOf).filter((q): q is string => q !== null))];
-  const rows = await db.query<{ id: string }>(
+  // The reply is one row listing the ids that were *not* recorded, normally none: reading back
+  // every completed id cost the worker more than writing it. The row also makes `freed` run
+  // (a CTE that only selects runs only when read). Waking parents costs an extra UPDATE in the
+  // statement: only batches with a child pay for it.
+  const [r] = await db.query<{ missed: string[] }>(
     `WITH done AS (
        UPDATE baton.executions e
        SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
@@ -64,17 +79,14 @@ async function completeBatch(
          AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4 AND e.status = 'running'
        RETURNING e.id, e.parent_id
      )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}${freed.length ? `, freed AS (${slotFreedSql('$5')})` : ''}
-     SELECT id${freed.length ? ', (SELECT n FROM freed) AS freed' : ''} FROM done`,
-    [
-      done.map((d) => (byVersion ? d.ctid : d.id)),
-      outputs,
-      attempts,
-      workerId,
-      ...(freed.length ? [freed] : []),
-    ],
+     SELECT ARRAY(SELECT k FROM jsonb_object_keys($3::jsonb) k WHERE k NOT IN (SELECT id FROM done)) AS missed
+       ${freed.length ? ', (SELECT n FROM freed) AS freed' : ''}`,
+    [where, outputs, attempts, workerId, ...(freed.length ? [freed] : [])],
     `baton_complete${byVersion ? '_located' : ''}${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}`,
   );
-  return new Set(rows.map((r) => r.id));
+  const recorded = new Set(done.map((d) => d.id));
+  for (const id of r.missed) recorded.delete(id);
+  return recorded;
 }
 
 /** How an attempt that did not succeed ends. */
