@@ -527,7 +527,6 @@ export class Worker implements LocalRunner {
         output: text,
         hasParent: row.has_parent,
         freesSlotOf: row.holds_slot ? row.queue : null,
-        ctid: row.ctid,
       });
       this.scheduleFlush();
     } catch (err) {
@@ -619,7 +618,6 @@ export class Worker implements LocalRunner {
             output: text,
             hasParent: row.has_parent,
             freesSlotOf,
-            ctid: row.ctid,
           });
           this.scheduleFlush();
           break;

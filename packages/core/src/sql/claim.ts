@@ -13,11 +13,6 @@ export interface ClaimedRow {
   holds_slot: boolean;
   /** An activity or child workflow, whose parent waits for it. */
   has_parent: boolean;
-  /**
-   * Where the claimed row version is (`(page,item)`): completing addresses it directly instead of
-   * looking the id up in the primary key. Absent for rows not read by a claim.
-   */
-  ctid?: string;
   /** Set when the execution was inserted already claimed by this worker: its history is empty. */
   startedHere?: { createdAt: Date };
 }
@@ -32,7 +27,7 @@ export const lockWorkerSql = (workerParam: string) =>
   `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
 
 const RETURNING =
-  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent, e.ctid::text AS ctid';
+  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent';
 
 /**
  * The fast path: claims up to `limit` queued jobs of unlimited queues that carry no concurrency

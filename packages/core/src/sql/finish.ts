@@ -11,49 +11,25 @@ export interface Completion {
   hasParent: boolean;
   /** The queue, when the attempt held a slot of a global limit: its workers are woken as it frees. */
   freesSlotOf: string | null;
-  /** The row version the claim returned (ClaimedRow.ctid), when known. */
-  ctid?: string;
 }
 
 /**
- * Marks many attempts completed. An attempt counts only if this worker still holds it (same
- * owner, same attempt number, still running): a worker that lost its lease, for example after
- * being paused, cannot overwrite the run that replaced it. Workers of queues whose limit slots
- * were freed are woken. Returns the ids that were recorded.
- *
- * Rows are first addressed by the row version their claim returned (a TID scan, no primary-key
- * lookup per row: the largest single cost of a completion). A row updated since its claim (a
- * cancel request, reported progress) has moved to a new version; those, and rows without a known
- * version, are then looked up by id. A version whose slot was reused by another row cannot be
- * completed by mistake: the batch is keyed by id, and the lease checks apply to whatever row is there.
+ * Marks many attempts completed in one statement. An attempt counts only if this worker still
+ * holds it (same owner, same attempt number, still running): a worker that lost its lease, for
+ * example after being paused, cannot overwrite the run that replaced it. Workers of queues whose
+ * limit slots were freed are woken. Returns the ids that were recorded.
  */
 export async function completeMany(
   db: Queryable,
   workerId: string,
   done: readonly Completion[],
 ): Promise<Set<string>> {
-  const located = done.filter((d) => d.ctid !== undefined);
-  const recorded = located.length > 0 ? await completeBatch(db, workerId, located, true) : new Set<string>();
-  if (recorded.size < done.length) {
-    const rest = done.filter((d) => !recorded.has(d.id));
-    for (const id of await completeBatch(db, workerId, rest, false)) recorded.add(id);
-  }
-  return recorded;
-}
-
-/** One completion statement over `done`, finding rows by their claimed version (`byVersion`) or by id. */
-async function completeBatch(
-  db: Queryable,
-  workerId: string,
-  done: readonly Completion[],
-  byVersion: boolean,
-): Promise<Set<string>> {
   // Outputs and attempt numbers travel as JSON objects keyed by id, looked up per row. A join with
   // unnest() would let the planner, trusting statistics taken while every row was still queued,
   // pick a nested loop that rescans the whole batch for every row. One pass builds both.
   let outputs = '{';
   let attempts = '{';
-  const where: (string | undefined)[] = new Array(done.length);
+  const ids: string[] = new Array(done.length);
   let wake = false;
   for (let i = 0; i < done.length; i++) {
     const d = done[i];
@@ -61,7 +37,7 @@ async function completeBatch(
     const sep = i === 0 ? '' : ',';
     outputs += `${sep}${key}:${d.output}`;
     attempts += `${sep}${key}:${d.attempt}`;
-    where[i] = byVersion ? d.ctid : d.id;
+    ids[i] = d.id;
     if (d.hasParent) wake = true;
   }
   outputs += '}';
@@ -75,14 +51,13 @@ async function completeBatch(
     `WITH done AS (
        UPDATE baton.executions e
        SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
-       WHERE ${byVersion ? 'e.ctid = ANY($1::tid[])' : 'e.id = ANY($1::text[])'}
-         AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4 AND e.status = 'running'
+       WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4 AND e.status = 'running'
        RETURNING e.id, e.parent_id
      )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}${freed.length ? `, freed AS (${slotFreedSql('$5')})` : ''}
      SELECT ARRAY(SELECT k FROM jsonb_object_keys($3::jsonb) k WHERE k NOT IN (SELECT id FROM done)) AS missed
        ${freed.length ? ', (SELECT n FROM freed) AS freed' : ''}`,
-    [where, outputs, attempts, workerId, ...(freed.length ? [freed] : [])],
-    `baton_complete${byVersion ? '_located' : ''}${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}`,
+    [ids, outputs, attempts, workerId, ...(freed.length ? [freed] : [])],
+    `baton_complete${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}`,
   );
   const recorded = new Set(done.map((d) => d.id));
   for (const id of r.missed) recorded.delete(id);
