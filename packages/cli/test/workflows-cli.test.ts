@@ -103,7 +103,7 @@ describe('baton workflows (embedded PGlite)', () => {
 
     const waiting = await baton([...g, 'workflows', 'show', 'dev-1']);
     expect(waiting.code).toBe(0);
-    expect(waiting.stdout).toMatch(/status:\s+waiting for signal 'approve' \(timeout \d\d:\d\d:\d\d\)\n/);
+    expect(waiting.stdout).toMatch(/status:\s+waiting for signal 'approve' \(timeout (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\)\n/);
     const lines = waiting.stdout.split('\n');
     const at = lines.findIndex((l) =>
       /TIME \(UTC\)\s+KIND\s+NAME\s+STATUS\s+ATTEMPTS\s+INPUT\s+DETAIL/.test(l),
@@ -115,7 +115,7 @@ describe('baton workflows (embedded PGlite)', () => {
         /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+step\s+charge\s+completed\s+1\s+\{"order":"A-1"\}\s+\{"charged":"A-1"\}$/,
       ),
       expect.stringMatching(
-        /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+signal\s+approve\s+waiting\s+waiting for signal 'approve' \(timeout \d\d:\d\d:\d\d\)$/,
+        /^ {2}\d\d:\d\d:\d\d\.\d{3}\s+signal\s+approve\s+waiting\s+waiting for signal 'approve' \(timeout (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\)$/,
       ),
     ]);
 

@@ -48,3 +48,14 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   return typeof value;
 }
+
+/** Checks that `value` is one of `allowed`; returns it; throws E_INVALID_OPTION naming `what` otherwise. */
+export function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `${what} must be one of ${allowed.join(', ')}, got ${typeof value === 'string' ? `'${value}'` : describe(value)}`,
+    );
+  }
+  return value as T;
+}

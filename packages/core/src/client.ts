@@ -6,12 +6,14 @@ import { checkName, isJobDefinition, PRIORITY_MAX, type JobDefinition } from './
 import { insertClaimed, insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
-import { checkInt, checkText, INT_MAX } from './check.js';
+import { checkInt, checkOneOf, checkText, INT_MAX } from './check.js';
 import { wakeParentsSql } from './sql/parents.js';
 import { isWorkflowDefinition, WORKFLOW_REPLAYS, type WorkflowDefinition } from './workflow/definition.js';
 import { toEntry, type HistoryEntry } from './workflow/history.js';
 import {
   EXECUTION_COLUMNS,
+  EXECUTION_KINDS,
+  EXECUTION_STATUSES,
   toExecution,
   type Execution,
   type ExecutionStatus,
@@ -456,11 +458,15 @@ export class Client {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));
     };
-    if (filter.status !== undefined)
-      add('status = ANY(?::text[])', Array.isArray(filter.status) ? filter.status : [filter.status]);
+    if (filter.status !== undefined) {
+      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+      for (const s of statuses) checkOneOf(s, EXECUTION_STATUSES, 'list status');
+      add('status = ANY(?::text[]::baton.execution_status[])', statuses);
+    }
     if (filter.queue !== undefined) add('queue = ?', filter.queue);
     if (filter.name !== undefined) add('name = ?', filter.name);
-    if (filter.kind !== undefined) add('kind = ?', filter.kind);
+    if (filter.kind !== undefined)
+      add('kind = ?::text::baton.execution_kind', checkOneOf(filter.kind, EXECUTION_KINDS, 'list kind'));
     if (filter.before !== undefined) add('id < ?', filter.before);
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
@@ -615,7 +621,11 @@ export async function pruneFinished(
            -- Ids are time-ordered: walking the primary key from the oldest finds prunable rows first,
            -- without an index on finished_at (which would cost every completion an index write).
            ORDER BY id LIMIT 1000)
-         RETURNING 1)
+         RETURNING id),
+       -- What belongs to them goes in the same statement (no foreign keys cascade: migration 0006).
+       history AS (DELETE FROM baton.history WHERE execution_id IN (SELECT id FROM gone)),
+       signals AS (DELETE FROM baton.signals WHERE execution_id IN (SELECT id FROM gone)),
+       events AS (DELETE FROM baton.events WHERE execution_id IN (SELECT id FROM gone))
        SELECT count(*)::int AS n FROM gone`,
       [r.completedMs, r.failedMs],
     );

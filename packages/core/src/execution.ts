@@ -1,7 +1,18 @@
 import type { Json } from './json.js';
 
-export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
-export type ExecutionKind = 'job' | 'workflow' | 'activity';
+/** Every status an execution can have, in the order of its life (the enum baton.execution_status). */
+export const EXECUTION_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+/** Every kind of execution (the enum baton.execution_kind). */
+export const EXECUTION_KINDS = ['job', 'workflow', 'activity'] as const;
+export type ExecutionKind = (typeof EXECUTION_KINDS)[number];
 
 /** An error as stored on an execution. */
 export interface StoredError {

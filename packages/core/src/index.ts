@@ -49,3 +49,4 @@ export {
   type MissedPolicy,
 } from './schedule.js';
 export type { Execution, ExecutionStatus, ExecutionKind, StoredError } from './execution.js';
+export { EXECUTION_STATUSES, EXECUTION_KINDS } from './execution.js';

@@ -7,6 +7,8 @@ export interface Backend {
   name: 'pglite' | 'postgres';
   /** A fresh, migrated store. */
   open(): Promise<Store>;
+  /** A fresh store with no schema yet. */
+  openEmpty(): Promise<Store>;
   /** The URL of the last database created (PostgreSQL only), for child processes. */
   url?: string;
 }
@@ -39,20 +41,22 @@ export function backends(): Backend[] {
     {
       name: 'pglite',
       async open() {
-        const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+        const store = await this.openEmpty();
         await store.migrate();
         return store;
       },
+      openEmpty: () => Store.open({ dataDir: 'memory://', logger: quietLogger() }),
     },
   ];
   if (PG_URL) {
     list.push({
       name: 'postgres',
       async open() {
-        const store = await Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() });
+        const store = await this.openEmpty();
         await store.migrate();
         return store;
       },
+      openEmpty: async () => Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() }),
     });
   }
   return list;

@@ -331,6 +331,16 @@ for (const b of backends()) {
       expect(listed.map((e) => e.status).sort()).toEqual(['completed', 'completed', 'queued']);
       expect(listed[0].id).toBe(queued.id);
       expect(await client.list({ name: 'prunable', status: 'completed', limit: 1 })).toHaveLength(1);
+      // A filter value that no execution can have is a mistake, not an empty list.
+      await expect(client.list({ status: 'done' as never })).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message:
+          "list status must be one of queued, running, waiting, completed, failed, cancelled, got 'done'",
+      });
+      await expect(client.list({ kind: 'task' as never })).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message: "list kind must be one of job, workflow, activity, got 'task'",
+      });
       await store.driver.query(
         `UPDATE baton.executions SET finished_at = now() - interval '8 days' WHERE name = 'prunable' AND status = 'completed'`,
       );

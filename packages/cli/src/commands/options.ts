@@ -1,15 +1,8 @@
-import { BatonError, type ExecutionStatus } from '@baton/core';
+import { BatonError, EXECUTION_STATUSES, type ExecutionStatus } from '@baton/core';
 
 /** Option parsing shared by the commands: each bad value gets one clear line naming the flag. */
 
-export const STATUSES: ExecutionStatus[] = [
-  'queued',
-  'running',
-  'waiting',
-  'completed',
-  'failed',
-  'cancelled',
-];
+export const STATUSES: readonly ExecutionStatus[] = EXECUTION_STATUSES;
 
 /** Parses a JSON option such as --input; `example` is a valid value to show when it is not JSON. */
 export function parseJsonOption(text: string | undefined, flag: string, example: string): unknown {

@@ -62,7 +62,7 @@ const VALUES = `id, kind, name, queue, priority,
   max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id`;
 
 const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(
-  id text, kind text, name text, queue text, priority int, run_at text, delay_ms float8,
+  id text, kind baton.execution_kind, name text, queue text, priority int, run_at text, delay_ms float8,
   max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
   parent_id text)`;
 

@@ -90,7 +90,7 @@ export async function finishAttempt(
   const rows = await db.query(
     `WITH ended AS (
        UPDATE baton.executions
-       SET status = $4::text,
+       SET status = $4::text::baton.execution_status,
            claimable = ($4::text = 'queued'),
            holds_slot = false,
            attempts = CASE WHEN $5::boolean THEN attempts - 1 ELSE attempts END,

@@ -61,8 +61,8 @@ export async function unregisterWorker(db: Queryable, workerId: string): Promise
 }
 
 const REQUEUE_LOST = `
-  SET status = CASE WHEN e.cancel_requested THEN 'cancelled'
-                    WHEN e.attempts >= e.max_attempts THEN 'failed' ELSE 'queued' END,
+  SET status = (CASE WHEN e.cancel_requested THEN 'cancelled'
+                     WHEN e.attempts >= e.max_attempts THEN 'failed' ELSE 'queued' END)::baton.execution_status,
       claimable = NOT e.cancel_requested AND e.attempts < e.max_attempts,
       holds_slot = false,
       finished_at = CASE WHEN e.cancel_requested OR e.attempts >= e.max_attempts THEN now() ELSE NULL END,
