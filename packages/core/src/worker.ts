@@ -321,8 +321,11 @@ export class Worker implements LocalRunner {
       this.claimsInFlight < maxInFlight
     ) {
       const room = this.concurrency + this.prefetch - this.running.size - this.buffer.length - this.reserved;
-      // Wait for a worthwhile batch unless nothing at all is waiting locally.
-      if (room < 1 || (room < batch / 2 && this.buffer.length > 0)) return;
+      // While work waits locally, claim only whole batches: every claim pays a fixed cost (a plan,
+      // a commit, the walk past the index entries earlier claims left behind), and half-size
+      // claims paid it twice as often for the same jobs (paired bench runs: 6% more jobs/s).
+      // With nothing waiting locally, any room is worth a claim.
+      if (room < 1 || (room < batch && this.buffer.length > 0)) return;
       const want = Math.min(room, batch);
       this.claimsInFlight++;
       this.reserved += want;
