@@ -103,7 +103,9 @@ describe('baton workflows (embedded PGlite)', () => {
 
     const waiting = await baton([...g, 'workflows', 'show', 'dev-1']);
     expect(waiting.code).toBe(0);
-    expect(waiting.stdout).toMatch(/status:\s+waiting for signal 'approve' \(timeout (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\)\n/);
+    expect(waiting.stdout).toMatch(
+      /status:\s+waiting for signal 'approve' \(timeout (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\)\n/,
+    );
     const lines = waiting.stdout.split('\n');
     const at = lines.findIndex((l) =>
       /TIME \(UTC\)\s+KIND\s+NAME\s+STATUS\s+ATTEMPTS\s+INPUT\s+DETAIL/.test(l),
