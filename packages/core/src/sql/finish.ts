@@ -51,7 +51,8 @@ export async function completeMany(
     `WITH done AS (
        UPDATE baton.executions e
        SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
-       WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4 AND e.status = 'running'
+       WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
+         AND e.status = 'running'
        RETURNING e.id, e.parent_id
      )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}${freed.length ? `, freed AS (${slotFreedSql('$5')})` : ''}
      SELECT ARRAY(SELECT k FROM jsonb_object_keys($3::jsonb) k WHERE k NOT IN (SELECT id FROM done)) AS missed
