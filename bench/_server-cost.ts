@@ -37,10 +37,6 @@ function serverTicks(): number | null {
   return seen > 0 ? total : null;
 }
 
-async function walLsn(admin: pg.Pool): Promise<string> {
-  return (await admin.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0].l;
-}
-
 /** Per-unit costs of a window, or null where they could not be read. */
 export interface WindowCost {
   server_cpu_us: number | null;
@@ -50,18 +46,17 @@ export interface WindowCost {
 
 /** Starts measuring; the returned function ends the window and divides by `units`. */
 export async function startCostWindow(admin: pg.Pool): Promise<(units: number) => Promise<WindowCost>> {
-  const lsn0 = await walLsn(admin);
+  const lsn0 = (await admin.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0].l;
   const ticks0 = serverTicks();
   const cpu0 = process.cpuUsage();
   return async (units) => {
     const ticks1 = serverTicks();
     const cpu = process.cpuUsage(cpu0);
-    const lsn1 = await walLsn(admin);
     const wal = (
-      await admin.query<{ d: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS d', [
-        lsn1,
-        lsn0,
-      ])
+      await admin.query<{ d: string }>(
+        'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS d',
+        [lsn0],
+      )
     ).rows[0].d;
     return {
       server_cpu_us:
