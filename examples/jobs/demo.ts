@@ -1,6 +1,6 @@
 // The README demo: `npm run demo` runs these jobs, and the order workflow of
 // examples/workflows/order.ts, on embedded PGlite with `baton dev examples/jobs/demo.ts`.
-// Run them on PostgreSQL instead with `npx baton worker examples/jobs/demo.ts --database postgres://…`.
+// Run them on PostgreSQL instead with `npx --no-install baton worker examples/jobs/demo.ts --database postgres://…`.
 import { defineJob, defineSchedule, NonRetryableError, type Client } from '@baton/core';
 import { demo as orderDemo } from '../workflows/order.js';
 

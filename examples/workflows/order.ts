@@ -2,13 +2,13 @@
 // once and is checkpointed; while the order waits it holds no memory in any worker, and any worker
 // can resume it, even after a crash or a deploy.
 //
-//   npx baton dev examples/workflows/order.ts       # embedded: a worker, and demo() below
+//   npx --no-install baton dev examples/workflows/order.ts       # embedded: a worker, and demo() below
 //
 // Or on PostgreSQL (embedded PGlite serves one process at a time), with BATON_DATABASE_URL set:
-//   npx baton worker examples/workflows/order.ts    # serves the `orders` queue; in another shell:
-//   npx baton workflows start order --id order-42 --input '{"order":"A-42","cents":4200,"email":"ada@example.com"}'
-//   npx baton workflows signal order-42 approve --payload '{"by":"ops@example.com"}'
-//   npx baton workflows show order-42
+//   npx --no-install baton worker examples/workflows/order.ts    # serves the `orders` queue; in another shell:
+//   npx --no-install baton workflows start order --id order-42 --input '{"order":"A-42","cents":4200,"email":"ada@example.com"}'
+//   npx --no-install baton workflows signal order-42 approve --payload '{"by":"ops@example.com"}'
+//   npx --no-install baton workflows show order-42
 import { defineWorkflow, type Client } from '@baton/core';
 import { timelineText } from 'baton';
 

@@ -52,7 +52,7 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
           io.out('');
           const kinds = new Set(finished.map((e) => (e.kind === 'workflow' ? 'workflows' : 'jobs')));
           io.out(
-            `Inspect one with: ${[...kinds].map((k) => `npx baton ${k} show <id>`).join(' or ')}   (data in ${store.location})`,
+            `Inspect one with: ${[...kinds].map((k) => `npx --no-install baton ${k} show <id>`).join(' or ')}   (data in ${store.location})`,
           );
         }
       }
