@@ -82,6 +82,9 @@ const MAX_ID = 1000;
 
 const TERMINAL: ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
+/** Looks a signal send makes for a workflow that is still running before it gives up (a few seconds). */
+const SIGNAL_TRIES = 20;
+
 export interface StartOptions {
   /** Your id for the run, e.g. `order-42`. Default: a new UUIDv7. */
   id?: string;
@@ -331,6 +334,10 @@ export class Client {
    * With `idempotencyKey`, sending again with the same key for the same workflow stores nothing
    * new and succeeds, even once the workflow has finished: retry a send whose reply was lost
    * (a dropped connection) without delivering the signal twice.
+   *
+   * A send that races a change of the workflow (its creation, a run suspending) looks again on its
+   * own, a bounded number of times; it throws only E_NOT_FOUND for an unknown id and E_INVALID_STATE
+   * for a workflow that has finished or an execution that is not a workflow.
    */
   async signal(
     id: string,
@@ -343,67 +350,79 @@ export class Client {
     if (key !== undefined) checkText(key, 'signal idempotencyKey', 500);
     const text = toJsonText(payload === undefined ? null : payload, `payload of signal '${name}'`);
     const target = checkText(id, 'workflow id', MAX_ID);
-    // Twice: a workflow that was being created while the first try looked for it (started by
-    // another process that very moment) is there for the second.
-    for (let tries = 0; tries < 2; tries++) {
+    // A workflow that is being created, or that changes state, while the send looks for it is
+    // looked for again: the caller never has to retry a send to a workflow that is still running.
+    for (let tries = 1; ; tries++) {
       if (await this.sendSignal(target, name, text, key)) return;
       if (key !== undefined) {
+        // Sent before (a retried send whose reply was lost), possibly before the workflow finished.
         const seen = await this.store.driver.query(
           'SELECT 1 FROM baton.signals WHERE execution_id = $1 AND idempotency_key = $2',
           [target, key],
         );
         if (seen.length > 0) return;
       }
-      const found = await this.store.driver.query<{ kind: string; status: string }>(
+      const [found] = await this.store.driver.query<{ kind: ExecutionKind; status: ExecutionStatus }>(
         'SELECT kind, status FROM baton.executions WHERE id = $1',
         [target],
       );
-      if (!(found[0]?.kind === 'workflow' && ['queued', 'running', 'waiting'].includes(found[0].status)))
-        break;
+      if (!found) throw notFound(target);
+      if (found.kind !== 'workflow')
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `execution ${target} is a ${found.kind}, not a workflow; only workflows take signals`,
+        );
+      if (TERMINAL.includes(found.status))
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `workflow ${target} is already ${found.status}; signals can only be sent to workflows that have not finished`,
+        );
+      if (tries >= SIGNAL_TRIES)
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `workflow ${target} kept changing while the signal was being sent (${tries} tries); send it again (with an idempotencyKey it is stored once)`,
+        );
+      await new Promise((r) => setTimeout(r, Math.min(200, 2 ** tries)));
     }
-    const e = await this.get(target);
-    if (e.kind !== 'workflow')
-      throw new BatonError(
-        'E_INVALID_STATE',
-        `execution ${target} is a ${e.kind}, not a workflow; only workflows take signals`,
-      );
-    if (['queued', 'running', 'waiting'].includes(e.status))
-      throw new BatonError(
-        'E_INVALID_STATE',
-        `workflow ${target} changed while the signal was being sent; send it again (with an idempotencyKey it is stored once)`,
-      );
-    throw new BatonError(
-      'E_INVALID_STATE',
-      `workflow ${target} is already ${e.status}; signals can only be sent to workflows that have not finished`,
-    );
   }
-  /** One attempt at storing a signal and waking its workflow; false if no signalable workflow took it. */
+
+  /**
+   * One attempt at storing a signal and waking its workflow; false if no unfinished workflow took
+   * it. The workflow's row is locked first, so that two sends with the same key (a retry racing the
+   * send it repeats) serialise: the second finds the first's signal and stores and counts nothing.
+   */
   private async sendSignal(
     id: string,
     name: string,
     payload: string,
     key: string | undefined,
   ): Promise<boolean> {
-    const rows = await this.store.driver.query(
+    const [r] = await this.store.driver.query<{ active: number }>(
       `WITH target AS (
-         UPDATE baton.executions
-         SET signal_count = signal_count + 1,
-             claimable = CASE WHEN status = 'waiting' THEN true ELSE claimable END,
-             run_at = CASE WHEN status = 'waiting' THEN now() ELSE run_at END
+         SELECT id FROM baton.executions
          WHERE id = $1 AND kind = 'workflow' AND status IN ('queued', 'running', 'waiting')
-           AND NOT EXISTS (SELECT 1 FROM baton.signals WHERE execution_id = $1 AND idempotency_key = $4)
-         RETURNING id, queue, run_at, concurrency_key
+         FOR NO KEY UPDATE
        ),
        sent AS (
          INSERT INTO baton.signals (execution_id, name, payload, idempotency_key)
          SELECT id, $2, $3::jsonb, $4 FROM target
          ON CONFLICT (execution_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id
+         RETURNING execution_id
+       ),
+       counted AS (
+         UPDATE baton.executions
+         SET signal_count = signal_count + 1,
+             claimable = CASE WHEN status = 'waiting' THEN true ELSE claimable END,
+             run_at = CASE WHEN status = 'waiting' THEN now() ELSE run_at END
+         WHERE id IN (SELECT execution_id FROM sent)
+         RETURNING id, queue, run_at, concurrency_key
        )
-       SELECT (SELECT count(*)::int FROM sent) AS sent, (${wakeupSql('target')}) AS woken FROM target`,
+       SELECT (SELECT count(*)::int FROM target) AS active, (${wakeupSql('counted')}) AS woken`,
       [id, name, payload, key ?? null],
+      'baton_signal',
     );
-    return rows.length === 1;
+    // An active workflow with this key's signal already stored counts as sent: it was, once.
+    return r.active === 1;
   }
 
   /**
