@@ -6,6 +6,7 @@ import { checkName, isJobDefinition, PRIORITY_MAX, type JobDefinition } from './
 import { insertClaimed, insertExecutions, type NewExecution } from './sql/enqueue.js';
 import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
+import { isConnectionError } from './driver/postgres.js';
 import { checkInt, checkOneOf, checkText, INT_MAX } from './check.js';
 import { wakeParentsSql } from './sql/parents.js';
 import { isWorkflowDefinition, WORKFLOW_REPLAYS, type WorkflowDefinition } from './workflow/definition.js';
@@ -293,7 +294,13 @@ export class Client {
       // A worker of this process that runs this workflow and has a free handler takes it at once,
       // as DBOS runs a workflow in the process that starts it: the row goes in already claimed.
       const here = this.store.runnerFor(def.name, row.queue);
-      const createdAt = here && (await insertClaimed(this.store.driver, execution, here.id));
+      const createdAt =
+        here &&
+        (await insertClaimed(this.store.driver, execution, here.id).catch((err: unknown) => {
+          // The insert may have committed: the worker then holds a run it was never handed.
+          if (isConnectionError(err)) here.startMayHaveCommitted();
+          throw err;
+        }));
       if (here && createdAt) {
         here.runStartedHere({
           id,

@@ -28,7 +28,7 @@ export {
   type QueueSettings,
   type StartOptions,
 } from './client.js';
-export { Worker, type WorkerOptions } from './worker.js';
+export { Worker, type WorkerOptions } from './worker/worker.js';
 export {
   defineWorkflow,
   isWorkflowDefinition,

@@ -33,6 +33,8 @@ export interface LocalRunner {
   hasRoomFor(workflow: string, queue: string): boolean;
   /** Runs an execution just inserted already claimed by it. */
   runStartedHere(row: ClaimedRow): void;
+  /** An insert already claimed by it lost its reply: it may hold an execution it does not know of. */
+  startMayHaveCommitted(): void;
 }
 
 export class Store {

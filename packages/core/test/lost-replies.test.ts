@@ -49,6 +49,32 @@ for (const b of backends()) {
       await store.close();
     });
 
+    it('runs a workflow whose start beside its worker lost its reply, without waiting for a lease to expire', async () => {
+      // The insert commits the run already claimed by the worker, but the caller sees a connection
+      // error: the worker holds a run it was never handed, and nothing else would ever take it.
+      const store = await b.open();
+      const lost = loseFirstReply(store, 'baton_start_here');
+      const wf = defineWorkflow('started-lost', { queue: 'started-lost' }, async (ctx, n: number) =>
+        ctx.step('double', () => n * 2),
+      );
+      const client = new Client(store);
+      const w = new Worker(store, { workflows: [wf], lease: '10m', pollInterval: 600_000 });
+      await w.start();
+      await expect(client.start(wf, 21, { id: 'started-lost-1' })).rejects.toMatchObject({
+        code: 'ECONNRESET',
+      });
+      await lost;
+      expect(await client.result('started-lost-1', { timeout: '15s' })).toBe(42);
+      // Starting again (the caller's retry) finds the same run.
+      expect(await client.start(wf, 21, { id: 'started-lost-1' })).toEqual({
+        id: 'started-lost-1',
+        created: false,
+      });
+      expect((await client.get('started-lost-1')).attempts).toBe(1);
+      await w.stop();
+      await store.close();
+    });
+
     it('records a completion whose reply was lost exactly once', async () => {
       const store = await b.open();
       const lost = loseFirstReply(store, 'baton_complete');

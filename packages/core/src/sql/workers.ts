@@ -20,6 +20,18 @@ export async function registerWorker(db: Queryable, w: WorkerRegistration): Prom
   );
 }
 
+/** Records the names (and queues) a worker runs, so clients can enqueue and start them by name. */
+export async function registerDefinitions(
+  db: Queryable,
+  defs: readonly { name: string; queue: string; kind: 'job' | 'workflow' }[],
+): Promise<void> {
+  await db.query(
+    `INSERT INTO baton.definitions (kind, name, queue) SELECT k, n, q FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, n, q)
+     ON CONFLICT (kind, name) DO UPDATE SET queue = excluded.queue, updated_at = now()`,
+    [defs.map((d) => d.kind), defs.map((d) => d.name), defs.map((d) => d.queue)],
+  );
+}
+
 /**
  * Renews this worker's lease, which covers every execution it runs, and returns the ids among
  * `running` whose cancellation was requested (the fallback when NOTIFY does not arrive).

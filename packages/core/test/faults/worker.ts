@@ -5,8 +5,9 @@
 //   SIGUSR1  SIGKILL this process while its next claim statement is outstanding
 //   SIGUSR2  SIGKILL this process right after its next side effect commits, before the result is recorded
 //   SIGHUP   the reply to its next engine statement of a randomly chosen kind (claim, completion,
-//            history write, failure, heartbeat) is lost after the statement committed, as when the
-//            connection drops between COMMIT and the answer: the caller sees a connection error
+//            history write, failure, heartbeat, start beside the worker) is lost after the statement
+//            committed, as when the connection drops between COMMIT and the answer: the caller sees
+//            a connection error
 import { Store, Worker, createLogger } from '../../src/index.js';
 import { interceptStatements, lostReply } from '../intercept.js';
 import {
@@ -33,6 +34,7 @@ const STATEMENTS = [
   'baton_record_history',
   'baton_finish_attempt',
   'baton_heartbeat',
+  'baton_start_here',
 ];
 // Installed first: a fault signal that came before its handler would kill the process (or, for
 // SIGUSR1, start Node's inspector).

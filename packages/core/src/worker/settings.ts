@@ -1,0 +1,113 @@
+import { hostname } from 'node:os';
+import { BatonError } from '../errors.js';
+import { toMs, type Duration } from '../duration.js';
+import { checkInt } from '../check.js';
+import { newId } from '../ids.js';
+import { checkName, type JobDefinition } from '../job.js';
+import { isWorkflowDefinition, type WorkflowDefinition } from '../workflow/definition.js';
+import type { ScheduleDefinition } from '../schedule.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store.js';
+
+export interface WorkerOptions {
+  /** The jobs this worker runs. It claims only these names (and those of `workflows`). */
+  jobs?: readonly JobDefinition[];
+  /** The workflows this worker runs. */
+  workflows?: readonly WorkflowDefinition[];
+  /** Cron schedules this worker helps fire. */
+  schedules?: readonly ScheduleDefinition[];
+  /** Queues to serve. Default: every queue named by `jobs`. */
+  queues?: readonly string[];
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /**
+   * Jobs claimed ahead and held locally beyond those running, so a fast handler never waits for
+   * a round trip. Claims are batched up to this size. Default: `concurrency`.
+   */
+  prefetch?: number;
+  /** How long completions wait to be written together; 0 writes them on the next tick. Default 0. */
+  completionBatchDelay?: Duration;
+  /** Poll interval when NOTIFY is silent. Default 1s. */
+  pollInterval?: Duration;
+  /** A worker that has not heartbeated for this long is dead and its jobs are claimed again. Default 30s. */
+  lease?: Duration;
+  /** How long stop() waits for running handlers before aborting them. Default 30s. */
+  shutdownDeadline?: Duration;
+  /** Finished executions are pruned after these ages (any one worker prunes). Default 7d and 30d. */
+  retention?: { completed?: Duration; failed?: Duration };
+  /** Worker id; default a new random id. */
+  id?: string;
+  logger?: Logger;
+}
+
+/** A worker's options, checked, with every default filled in. */
+export interface WorkerSettings {
+  readonly id: string;
+  readonly log: Logger;
+  readonly jobs: ReadonlyMap<string, JobDefinition>;
+  readonly workflows: ReadonlyMap<string, WorkflowDefinition>;
+  /** Every name it claims: its jobs' and its workflows'. */
+  readonly names: readonly string[];
+  readonly queues: readonly string[];
+  readonly schedules: readonly ScheduleDefinition[];
+  readonly concurrency: number;
+  readonly prefetch: number;
+  readonly completionDelayMs: number;
+  readonly pollMs: number;
+  readonly leaseMs: number;
+  readonly shutdownMs: number;
+  readonly retention: { completedMs: number; failedMs: number };
+}
+
+/** Checks a worker's options and fills in the defaults; throws E_INVALID_OPTION naming the bad one. */
+export function workerSettings(store: Store, options: WorkerOptions): WorkerSettings {
+  const jobList = options.jobs ?? [];
+  const workflowList = options.workflows ?? [];
+  if (!Array.isArray(jobList) || !Array.isArray(workflowList) || jobList.length + workflowList.length === 0) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      'a worker needs at least one definition in `jobs` or `workflows`',
+    );
+  }
+  const jobs = new Map<string, JobDefinition>();
+  const workflows = new Map<string, WorkflowDefinition>();
+  for (const d of [...jobList, ...workflowList]) {
+    if (jobs.has(d.name) || workflows.has(d.name)) {
+      throw new BatonError('E_DUPLICATE_DEFINITION', `'${d.name}' is given to the worker twice`);
+    }
+    if (isWorkflowDefinition(d)) workflows.set(d.name, d);
+    else jobs.set(d.name, d);
+  }
+  const schedules = options.schedules ?? [];
+  for (const s of schedules) {
+    if (!jobs.has(s.job.name)) {
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `schedule '${s.name}' runs job '${s.job.name}', which this worker does not have in \`jobs\``,
+      );
+    }
+  }
+  const concurrency = checkInt(options.concurrency, 'worker concurrency', 1, 100_000, 10);
+  const id = options.id ?? `${hostname()}-${process.pid}-${newId().slice(-12)}`;
+  return {
+    id,
+    log: (options.logger ?? store.logger).child({ worker: id }),
+    jobs,
+    workflows,
+    names: [...jobs.keys(), ...workflows.keys()],
+    queues: [...new Set(options.queues ?? [...jobs.values(), ...workflows.values()].map((d) => d.queue))].map(
+      (q) => checkName(q, 'queue'),
+    ),
+    schedules,
+    concurrency,
+    prefetch: checkInt(options.prefetch, 'worker prefetch', 0, 100_000, concurrency),
+    completionDelayMs: toMs(options.completionBatchDelay ?? 0, 'completionBatchDelay'),
+    pollMs: Math.max(10, toMs(options.pollInterval ?? 1000, 'pollInterval')),
+    leaseMs: Math.max(100, toMs(options.lease ?? 30_000, 'lease')),
+    shutdownMs: toMs(options.shutdownDeadline ?? 30_000, 'shutdownDeadline'),
+    retention: {
+      completedMs: toMs(options.retention?.completed ?? '7d', 'retention.completed'),
+      failedMs: toMs(options.retention?.failed ?? '30d', 'retention.failed'),
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// One run of a workflow: replay its history, go as far as it can, then complete, fail or suspend.
+import { NonRetryableError } from '../errors.js';
+import { toJsonText } from '../json.js';
+import { errorToJson } from '../execution.js';
+import { WorkflowRun } from '../workflow/runner.js';
+import { completeRun, suspend } from '../workflow/history.js';
+import type { HistoryWriter } from '../workflow/history-writer.js';
+import type { WorkflowDefinition } from '../workflow/definition.js';
+import type { Attempt } from '../attempt.js';
+import type { AttemptOutcome } from '../sql/finish.js';
+import type { ClaimedRow } from '../sql/claim.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { OutcomeWriter } from './outcomes.js';
+
+/** What a workflow run needs from its worker. */
+export interface WorkflowAttemptHost {
+  readonly workerId: string;
+  readonly store: Store;
+  readonly life: Lifecycle;
+  readonly log: Logger;
+  readonly outcomes: OutcomeWriter;
+  /** The worker's shared writer of history entries (batched across its runs). */
+  readonly history: HistoryWriter;
+  /** The workflow is due again in `ms` (a sleep, a signal wait's timeout): wake for it. */
+  wakeIn(ms: number): void;
+}
+
+export async function runWorkflowAttempt(
+  row: ClaimedRow,
+  def: WorkflowDefinition,
+  attempt: Attempt,
+  host: WorkflowAttemptHost,
+): Promise<void> {
+  const lease = { executionId: row.id, workerId: host.workerId, attempt: row.attempts };
+  const freesSlotOf = row.holds_slot ? row.queue : null;
+  const end = (o: AttemptOutcome, error?: unknown) =>
+    host.outcomes.finish(row, o, error === undefined ? null : errorToJson(error, row.attempts));
+  const log = host.log.child({ workflow: row.name, execution: row.id });
+  let input: unknown;
+  try {
+    input = def.schema ? def.schema.parse(row.input) : row.input;
+  } catch (err) {
+    await end(
+      { kind: 'failed' },
+      new NonRetryableError(
+        `stored input of workflow '${row.name}' does not match its schema: ${(err as Error).message}`,
+      ),
+    );
+    return;
+  }
+  const outcome = await new WorkflowRun(host.store.driver, host.history, lease, def, attempt.signal, log).run(
+    input,
+    row.startedHere,
+  );
+  // Declared dead meanwhile: the workflow was handed to another worker, nothing of this run counts.
+  if (attempt.abortedBy === 'lost') return;
+  switch (outcome.kind) {
+    case 'completed': {
+      let text: string;
+      try {
+        text = toJsonText(
+          outcome.output === undefined ? null : outcome.output,
+          `result of workflow '${row.name}'`,
+        );
+      } catch (err) {
+        await end({ kind: 'failed' }, err);
+        break;
+      }
+      if (outcome.unrecorded.length > 0) {
+        // The last step's result and the completion, in one statement.
+        const done = await host.life.persist(`complete ${row.id}`, () =>
+          completeRun(host.store.driver, lease, outcome.unrecorded, text, {
+            hasParent: row.has_parent,
+            freesSlotOf,
+          }),
+        );
+        // Not written: the lease is gone (the release below is refused too) or another run
+        // recorded one of those steps first; either way the workflow is replayed.
+        if (done === false) await end({ kind: 'released' });
+        else host.store.recorded([row.id]);
+        break;
+      }
+      host.outcomes.complete({
+        id: row.id,
+        attempt: row.attempts,
+        output: text,
+        hasParent: row.has_parent,
+        freesSlotOf,
+      });
+      break;
+    }
+    case 'suspended': {
+      const ok = await host.life.persist(`suspend ${row.id}`, () =>
+        suspend(host.store.driver, lease, outcome.knownSignals, outcome.wakeAt, freesSlotOf),
+      );
+      if (ok && outcome.wakeAt) host.wakeIn(Math.max(1, outcome.wakeAt.getTime() - Date.now()));
+      break;
+    }
+    case 'lost':
+      host.log.warn({ execution: row.id }, 'workflow run stopped: another worker owns this workflow now');
+      break;
+    case 'interrupted':
+      host.log.warn(
+        { execution: row.id, err: (outcome.error as Error)?.message },
+        'workflow run interrupted by a database error; it will be replayed',
+      );
+      await end({ kind: 'released' });
+      break;
+    case 'cancelled':
+    case 'failed':
+      // Not a cancellation: this worker is stopping. Give the workflow back to be replayed elsewhere.
+      if (attempt.abortedBy === 'shutdown') await end({ kind: 'released' });
+      // A workflow's own failure is final: replaying the same code over the same history would fail again.
+      else await end({ kind: outcome.kind }, outcome.error);
+      break;
+  }
+}
