@@ -23,14 +23,18 @@ export function makeLogger(g: GlobalOptions): Logger {
   return createLogger(g.logLevel ?? process.env.BATON_LOG_LEVEL ?? (g.verbose ? 'debug' : 'warn'));
 }
 
-/** Opens the store named by --database, BATON_DATABASE_URL or --data-dir (PGlite in .baton/ by default). */
-export function openStore(g: GlobalOptions, logger = makeLogger(g)): Promise<Store> {
-  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger });
+/**
+ * Opens the store named by --database, BATON_DATABASE_URL or --data-dir (PGlite in .baton/ by
+ * default). A long-running command (`worker`, `dev`) that holds the embedded store serves it to
+ * the other `baton` commands; they then run through it.
+ */
+export function openStore(g: GlobalOptions, logger = makeLogger(g), serve = true): Promise<Store> {
+  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger, serve });
 }
 
-/** Runs `fn` with an open store and closes it afterwards. */
+/** Runs `fn` with an open store and closes it afterwards (a short command: it serves no one). */
 export async function withStore<T>(g: GlobalOptions, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(g);
+  const store = await openStore(g, makeLogger(g), false);
   try {
     return await fn(store);
   } finally {

@@ -6,6 +6,8 @@ import type { Driver } from './driver/types.js';
 import type { ClaimedRow } from './sql/claim.js';
 import { PostgresDriver, parseDatabaseUrl, redact } from './driver/postgres.js';
 import { PGliteDriver } from './driver/pglite.js';
+import { openEmbedded } from './driver/embedded.js';
+import { toMs, type Duration } from './duration.js';
 
 /** Where Baton keeps its data. */
 export interface StoreOptions {
@@ -18,6 +20,17 @@ export interface StoreOptions {
   dataDir?: string;
   /** Connections in the pool (PostgreSQL only). Default 10. */
   poolSize?: number;
+  /**
+   * Embedded only: while this process holds the data directory, serve it to other local processes
+   * (the `baton` CLI beside a running worker), through a loopback port and a secret token kept next
+   * to it. Default true. The `baton` commands that only run a statement or two pass false.
+   */
+  serve?: boolean;
+  /**
+   * Embedded only: how long to wait for another process holding the data directory to let go when
+   * it does not serve it (a short `baton` command) or is still starting. Default 15s.
+   */
+  waitForHolder?: Duration;
   logger?: Logger;
 }
 
@@ -46,6 +59,8 @@ export class Store {
     readonly logger: Logger,
     /** Human-readable location, password hidden. */
     readonly location: string,
+    /** Runs before the driver closes (an embedded holder stops serving). */
+    private readonly beforeClose?: () => Promise<void>,
   ) {}
 
   /** Opens the store named by the options or by `BATON_DATABASE_URL`; PGlite in `.baton/` otherwise. */
@@ -68,9 +83,14 @@ export class Store {
       return new Store(driver, logger, redact(url));
     }
     const dir = options.dataDir ?? resolve('.baton/db');
-    const memory = dir === 'memory://';
-    const driver = await PGliteDriver.open(memory ? undefined : dir);
-    return new Store(driver, logger, memory ? 'PGlite (in memory)' : `PGlite at ${dir}`);
+    if (dir === 'memory://')
+      return new Store(await PGliteDriver.open(undefined), logger, 'PGlite (in memory)');
+    const opened = await openEmbedded(dir, {
+      serve: options.serve ?? true,
+      waitMs: toMs(options.waitForHolder ?? '15s', 'waitForHolder'),
+      logger,
+    });
+    return new Store(opened.driver, logger, opened.location, opened.beforeClose);
   }
 
   /**
@@ -137,7 +157,8 @@ export class Store {
     }
   }
 
-  close(): Promise<void> {
-    return this.driver.close();
+  async close(): Promise<void> {
+    await this.beforeClose?.();
+    await this.driver.close();
   }
 }

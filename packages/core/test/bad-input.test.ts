@@ -198,19 +198,25 @@ describe('database URLs', () => {
 });
 
 describe('embedded data directory', () => {
-  it('is locked while open: a second open gets a clear error, and the lock goes with close', async () => {
+  it('is locked while open: a second open waits for a holder that does not serve, then says so clearly', async () => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = join(mkdtempSync(join(tmpdir(), 'baton-lock-')), 'db');
-    const first = await Store.open({ dataDir: dir, logger: quietLogger() });
-    const err = await Store.open({ dataDir: dir, logger: quietLogger() }).catch((e: unknown) => e);
+    const first = await Store.open({ dataDir: dir, logger: quietLogger(), serve: false });
+    const err = await Store.open({ dataDir: dir, logger: quietLogger(), waitForHolder: '300ms' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'E_DATABASE_UNAVAILABLE' });
     expect((err as Error).message).toMatch(
-      /is open in process \d+ \(this one\); PGlite serves one process at a time/,
+      /is open in process \d+ \(this one\), and it does not serve other processes\. Stop that process/,
     );
+    // A holder that lets go while another open waits hands the store over.
+    const waiting = Store.open({ dataDir: dir, logger: quietLogger(), waitForHolder: '10s' });
+    await new Promise((r) => setTimeout(r, 100));
     await first.close();
-    const again = await Store.open({ dataDir: dir, logger: quietLogger() });
+    const again = await waiting;
+    expect(again.location).toBe(`PGlite at ${dir}`);
     await again.close();
   });
 

@@ -1,7 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { BatonError } from '../errors.js';
+import { mkdirSync } from 'node:fs';
 import type { Driver, Queryable } from './types.js';
 
 interface PGliteLike {
@@ -36,13 +34,15 @@ export class PGliteDriver extends PGliteQueryable implements Driver {
 
   /**
    * Opens (creating if needed) the database in `dataDir`, or an in-memory one when `dataDir` is
-   * undefined. A data directory is locked for this process while it is open.
+   * undefined. The caller holds the data directory's lock (embedded.ts); `unlock` releases it
+   * when the driver closes, or at once if the database cannot be opened.
    */
-  static async open(dataDir: string | undefined): Promise<PGliteDriver> {
-    if (!dataDir) return new PGliteDriver(await PGlite.create(), () => undefined);
-    mkdirSync(dataDir, { recursive: true });
-    const unlock = lockDataDir(dataDir);
+  static async open(
+    dataDir: string | undefined,
+    unlock: () => void = () => undefined,
+  ): Promise<PGliteDriver> {
     try {
+      if (dataDir) mkdirSync(dataDir, { recursive: true });
       return new PGliteDriver(await PGlite.create(dataDir), unlock);
     } catch (err) {
       unlock();
@@ -65,55 +65,5 @@ export class PGliteDriver extends PGliteQueryable implements Driver {
   async close(): Promise<void> {
     if (!this.pglite.closed) await this.pglite.close();
     this.unlock();
-  }
-}
-
-/**
- * PGlite is one process's database: a second process opening the same directory would not see the
- * first one's writes and could damage the files. `<dataDir>.lock` holds the owner's pid; a lock
- * left by a process that no longer exists is taken over.
- */
-function lockDataDir(dataDir: string): () => void {
-  const path = `${dataDir}.lock`;
-  mkdirSync(dirname(path), { recursive: true });
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          // Already gone: nothing to release.
-        }
-      };
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EEXIST') throw err;
-    }
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path, 'utf8'));
-    } catch {
-      continue; // Released between our two calls: try again.
-    }
-    if (Number.isInteger(owner) && owner > 0 && processExists(owner)) {
-      throw new BatonError(
-        'E_DATABASE_UNAVAILABLE',
-        `the embedded database at ${dataDir} is open in process ${owner}${owner === process.pid ? ' (this one)' : ''}; PGlite serves one process at a time. ` +
-          'Stop that process first, or use a PostgreSQL server (BATON_DATABASE_URL) to share the database between processes.',
-        { details: { dataDir, owner } },
-      );
-    }
-    unlinkSync(path);
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
   }
 }
