@@ -1,4 +1,4 @@
-import type { Execution, HistoryEntry, HistoryKind } from '@baton/core';
+import type { Execution, HistoryEntry, PastRun, HistoryKind } from '@baton/core';
 
 /** Left-aligned columns, as `baton jobs list` prints them. */
 export function table(headers: string[], rows: string[][]): string {
@@ -86,7 +86,7 @@ export function executionDetail(e: Execution): string {
 }
 
 /** A workflow execution as `Client.describe` returns it. */
-export type DescribedWorkflow = Execution & { history: HistoryEntry[] };
+export type DescribedWorkflow = Execution & { history: HistoryEntry[]; previousRuns?: PastRun[] };
 
 /** One line of a workflow's timeline: its start, each history entry, and its end. */
 export interface TimelineLine {
@@ -113,8 +113,15 @@ function waitText(h: HistoryEntry, ref: Date): string {
     return `waiting for signal '${h.name}' (${out.deadline ? `timeout ${clock(new Date(out.deadline), ref)}` : 'no timeout'})`;
   }
   const child = childOf(h);
-  if (child) return `waiting for ${h.kind === 'activity' ? 'activity' : 'child workflow'} ${child}`;
+  const noun = h.kind === 'activity' ? 'activity' : 'child workflow';
+  if (child && detached(h)) return `started ${noun} ${child}; its result not asked for (yet)`;
+  if (child) return `waiting for ${noun} ${child}`;
   return 'waiting';
+}
+
+/** An activity or child started with a handle (startActivity, startChild) whose result() was not awaited. */
+function detached(h: HistoryEntry): boolean {
+  return (h.output as { detached?: boolean } | null)?.detached === true;
 }
 
 /** The execution an activity or child entry started. */
@@ -129,7 +136,7 @@ function entryDetail(h: HistoryEntry, e: Execution): string {
   if (h.status === 'failed') return clip(`${child ? `${child}: ` : ''}${errorText(h.error)}`, 80);
   if (h.status === 'waiting') {
     const what = waitText(h, ref);
-    if (!FINISHED.includes(e.status)) return what;
+    if (!FINISHED.includes(e.status) || detached(h)) return what;
     return `${what}; ended there: the workflow ${e.status === 'cancelled' ? 'was cancelled' : e.status}`;
   }
   if (h.kind === 'sleep') {
@@ -157,7 +164,7 @@ function entryDetail(h: HistoryEntry, e: Execution): string {
 /** The entry or entries a waiting workflow is waiting on, as text; '' if none. */
 export function waitingOn(e: DescribedWorkflow): string {
   return e.history
-    .filter((h) => h.status === 'waiting')
+    .filter((h) => h.status === 'waiting' && !detached(h))
     .map((h) => waitText(h, e.createdAt))
     .join(', ');
 }
@@ -255,6 +262,18 @@ export function workflowDetail(e: DescribedWorkflow): string {
     lines.push(
       `runs:        ${e.attempts} of at most ${e.maxAttempts} (a run cut short by a crash is replayed)`,
     );
+  if (e.deadlineAt) lines.push(`timeout:     at ${e.deadlineAt.toISOString()}`);
+  if (e.runNumber > 1) {
+    const past = e.previousRuns ?? [];
+    lines.push(
+      `run:         ${e.runNumber} (continued as new ${e.runNumber - 1} time${e.runNumber === 2 ? '' : 's'})`,
+    );
+    for (const r of past.slice(0, 5))
+      lines.push(
+        `  run ${r.run}: ${r.startedAt.toISOString()} → ${r.finishedAt.toISOString()}, ${r.steps} entries, input ${clip(json(r.input) || 'null', 60)}`,
+      );
+    if (past.length > 5) lines.push(`  … ${past.length - 5} earlier runs (--json lists them)`);
+  }
   if (e.workerId) lines.push(`worker:      ${e.workerId}`);
   lines.push('timeline:');
   for (const line of timelineText(e).split('\n')) lines.push(`  ${line}`);

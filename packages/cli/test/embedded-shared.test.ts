@@ -2,7 +2,7 @@
 // commands run through it (docs/decisions/0012). The real binary, real processes, real PGlite.
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const GREET = fileURLToPath(new URL('./fixtures/greet-jobs.ts', import.meta.url));
 const ORDER = fileURLToPath(new URL('./fixtures/order-workflow.ts', import.meta.url));
+const FRAGILE = fileURLToPath(new URL('./fixtures/fragile-jobs.ts', import.meta.url));
 const run = promisify(execFile);
 const env = { ...process.env, BATON_DATABASE_URL: '' };
 
@@ -162,5 +163,90 @@ describe('embedded store shared by local processes', () => {
     expect(await first.exited).toBe(0);
     expect(existsSync(`${db}.lock`)).toBe(false);
     expect(existsSync(`${db}.serve`)).toBe(false);
+  });
+
+  it('lists dead letters and retries them in bulk by name; bad combinations get one clear line', async () => {
+    await ok([...g, 'migrate']);
+    await startWorker([FRAGILE, ...g]);
+    const fixed = join(db, '..', 'fragile-fixed');
+    for (const n of [1, 2, 3])
+      await ok([...g, 'enqueue', 'fragile', '--input', JSON.stringify({ n, fixedWhen: fixed })]);
+    let dead: { status: string; error: { message: string } }[] = [];
+    for (let i = 0; i < 100 && dead.length < 3; i++) {
+      dead = JSON.parse(await ok([...g, 'jobs', 'list', '--dead', '--name', 'fragile', '--json']));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(dead.map((e) => e.error.message).sort()).toEqual([1, 2, 3].map((n) => `fragile ${n} is broken`));
+    expect(await ok([...g, 'jobs', 'list', '--dead', '--name', 'fragile'])).toMatch(
+      /fragile +default +failed/,
+    );
+    for (const [args, message] of [
+      [['jobs', 'retry'], /say which/],
+      [['jobs', 'retry', 'some-id', '--all-dead'], /not both/],
+      [['jobs', 'retry', 'some-id', '--name', 'fragile'], /narrow --all-dead/],
+      [['jobs', 'list', '--dead', '--status', 'failed'], /--dead or --status/],
+    ] as const) {
+      const r = await baton([...g, ...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    writeFileSync(fixed, '');
+    expect(await ok([...g, 'jobs', 'retry', '--all-dead', '--name', 'fragile'])).toMatch(
+      /requeued 3 dead letters of 'fragile'/,
+    );
+    let done: { status: string; output: { fixed: number } }[] = [];
+    for (let i = 0; i < 100; i++) {
+      done = JSON.parse(await ok([...g, 'jobs', 'list', '--name', 'fragile', '--json']));
+      if (done.every((e) => e.status === 'completed')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(done.map((e) => e.output.fixed).sort()).toEqual([1, 2, 3]);
+    expect(await ok([...g, 'jobs', 'list', '--dead', '--name', 'fragile'])).toMatch(/no dead letters/);
+  });
+
+  it('starts a workflow later and with a timeout from the command line, and refuses a negative delay', async () => {
+    await startWorker([ORDER, ...g]);
+    const later = JSON.parse(
+      await ok([
+        ...g,
+        'workflows',
+        'start',
+        'order',
+        '--input',
+        '{"order":"L-1"}',
+        '--delay',
+        '1h',
+        '--json',
+      ]),
+    ) as { id: string };
+    const shown = await ok([...g, 'workflows', 'show', later.id]);
+    expect(shown).toMatch(/status: +queued/);
+    const timed = JSON.parse(
+      await ok([
+        ...g,
+        'workflows',
+        'start',
+        'order',
+        '--input',
+        '{"order":"T-1"}',
+        '--timeout',
+        '300ms',
+        '--json',
+      ]),
+    ) as { id: string };
+    let detail = '';
+    for (let i = 0; i < 100 && !/status: +failed/.test(detail); i++) {
+      detail = await ok([...g, 'workflows', 'show', timed.id]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(detail).toMatch(/status: +failed/);
+    expect(detail).toMatch(/timeout: +at 20\d\d-/);
+    expect(detail).toMatch(/E_TIMEOUT|passed its timeout/);
+    const bad = await baton([...g, 'workflows', 'start', 'order', '--delay', '-5s']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--delay must not be negative/);
+    const badAt = await baton([...g, 'workflows', 'start', 'order', '--run-at', 'tomorrow']);
+    expect(badAt.stderr).toMatch(/--run-at 'tomorrow' is not an ISO 8601 time/);
   });
 });

@@ -15,6 +15,7 @@ function entry(seq: number, e: Partial<HistoryEntry> & Pick<HistoryEntry, 'kind'
     error: null,
     startedAt: t('12:00:01'),
     finishedAt: t('12:00:01'),
+    settled: null,
     ...e,
   };
 }
@@ -44,6 +45,8 @@ function workflow(e: Partial<Execution>, history: HistoryEntry[]): DescribedWork
     createdAt: t('12:00:00'),
     startedAt: t('12:00:00'),
     finishedAt: null,
+    deadlineAt: null,
+    runNumber: 1,
     ...e,
     history,
   };

@@ -8,9 +8,14 @@ import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
 import { isConnectionError } from './driver/postgres.js';
 import { checkInt, checkOneOf, checkText, INT_MAX } from './check.js';
-import { wakeParentsSql } from './sql/parents.js';
-import { isWorkflowDefinition, WORKFLOW_REPLAYS, type WorkflowDefinition } from './workflow/definition.js';
-import { toEntry, type HistoryEntry } from './workflow/history.js';
+import { cancelTree } from './sql/cancel.js';
+import {
+  checkTimeout,
+  isWorkflowDefinition,
+  WORKFLOW_REPLAYS,
+  type WorkflowDefinition,
+} from './workflow/definition.js';
+import { pastRuns, toEntry, type HistoryEntry, type PastRun } from './workflow/history.js';
 import {
   EXECUTION_COLUMNS,
   EXECUTION_KINDS,
@@ -59,6 +64,11 @@ export interface EnqueueItem<I> {
 
 export interface ListFilter {
   status?: ExecutionStatus | ExecutionStatus[];
+  /**
+   * Dead letters only: executions that failed for good (out of attempts, or a NonRetryableError).
+   * They stay until retention prunes them (30 days by default); `retryDead` puts them back.
+   */
+  dead?: boolean;
   queue?: string;
   name?: string;
   kind?: ExecutionKind;
@@ -66,6 +76,13 @@ export interface ListFilter {
   limit?: number;
   /** Only executions older than this id (for paging). */
   before?: string;
+}
+
+/** Which dead letters `retryDead` retries; every field narrows. */
+export interface RetryFilter {
+  name?: string;
+  queue?: string;
+  kind?: ExecutionKind;
 }
 
 export interface QueueSettings {
@@ -91,6 +108,12 @@ export interface StartOptions {
   id?: string;
   queue?: string;
   priority?: number;
+  /** Start no earlier than this moment (one in the past means now). */
+  runAt?: Date;
+  /** Start no earlier than this long from now (the database's clock). Negative delays are refused. */
+  delay?: Duration;
+  /** Overrides the workflow's timeout (defineWorkflow's `timeout`) for this run; at least 1 ms. */
+  timeout?: Duration;
 }
 
 /**
@@ -234,9 +257,12 @@ export class Client {
   }
 
   /** A definition some worker registered, or a clear error naming the nearest registered name. */
-  private async registered(kind: 'job' | 'workflow', name: string): Promise<{ name: string; queue: string }> {
-    const rows = await this.store.driver.query<{ name: string; queue: string }>(
-      'SELECT name, queue FROM baton.definitions WHERE kind = $1',
+  private async registered(
+    kind: 'job' | 'workflow',
+    name: string,
+  ): Promise<{ name: string; queue: string; timeoutMs: number | null }> {
+    const rows = await this.store.driver.query<{ name: string; queue: string; timeoutMs: number | null }>(
+      'SELECT name, queue, timeout_ms AS "timeoutMs" FROM baton.definitions WHERE kind = $1',
       [kind],
     );
     const hit = rows.find((r) => r.name === name);
@@ -266,7 +292,13 @@ export class Client {
     input: I,
     options: StartOptions = {},
   ): Promise<Enqueued> {
-    let def: { name: string; queue: string; priority: number; schema?: WorkflowDefinition<I>['schema'] };
+    let def: {
+      name: string;
+      queue: string;
+      priority: number;
+      timeoutMs: number | null;
+      schema?: WorkflowDefinition<I>['schema'];
+    };
     if (isWorkflowDefinition(workflow)) def = workflow as WorkflowDefinition<I>;
     else if (typeof workflow === 'string')
       def = { ...(await this.registered('workflow', workflow)), priority: 0 };
@@ -285,23 +317,35 @@ export class Client {
         schema: def.schema,
       },
       input,
-      { queue: options.queue, priority: options.priority, idempotencyKey: id },
+      {
+        queue: options.queue,
+        priority: options.priority,
+        idempotencyKey: id,
+        runAt: options.runAt,
+        delay: options.delay,
+      },
       undefined,
       'workflow',
     );
-    const execution = { ...row, id, kind: 'workflow' as const };
+    const timeoutMs =
+      options.timeout === undefined
+        ? def.timeoutMs
+        : checkTimeout(options.timeout, `workflow '${def.name}': timeout`);
+    const execution = { ...row, id, kind: 'workflow' as const, timeoutMs };
+    // Due now: a start for later goes through the queue, which holds it until then.
+    const dueNow = (row.runAtMs === null || row.runAtMs <= Date.now()) && !row.delayMs;
     try {
       // A worker of this process that runs this workflow and has a free handler takes it at once,
       // as DBOS runs a workflow in the process that starts it: the row goes in already claimed.
-      const here = this.store.runnerFor(def.name, row.queue);
-      const createdAt =
+      const here = dueNow ? this.store.runnerFor(def.name, row.queue) : undefined;
+      const started =
         here &&
         (await insertClaimed(this.store.driver, execution, here.id).catch((err: unknown) => {
           // The insert may have committed: the worker then holds a run it was never handed.
           if (isConnectionError(err)) here.startMayHaveCommitted();
           throw err;
         }));
-      if (here && createdAt) {
+      if (here && started) {
         here.runStartedHere({
           id,
           name: def.name,
@@ -312,7 +356,9 @@ export class Client {
           max_attempts: row.maxAttempts,
           holds_slot: false,
           has_parent: false,
-          startedHere: { createdAt },
+          deadline_at: started.deadlineAt,
+          run: 1,
+          startedHere: { createdAt: started.createdAt },
         });
         this.store.logger.debug(
           { workflow: def.name, execution: id, worker: here.id },
@@ -456,14 +502,19 @@ export class Client {
     }
   }
 
-  /** An execution with its history: every durable operation with its status, attempts, output and times. */
-  async describe(id: string): Promise<Execution & { history: HistoryEntry[] }> {
+  /**
+   * An execution with its history: every durable operation of its current run with its status,
+   * attempts, output and times; and, for a workflow that continued as new, its earlier runs
+   * (newest first, the last 100).
+   */
+  async describe(id: string): Promise<Execution & { history: HistoryEntry[]; previousRuns: PastRun[] }> {
     const e = await this.get(id);
     const rows = await this.store.driver.query<Parameters<typeof toEntry>[0]>(
       'SELECT * FROM baton.history WHERE execution_id = $1 ORDER BY seq',
       [checkText(id, 'execution id', MAX_ID)],
     );
-    return { ...e, history: rows.map(toEntry) };
+    const previousRuns = e.runNumber > 1 ? await pastRuns(this.store.driver, e.id) : [];
+    return { ...e, history: rows.map(toEntry), previousRuns };
   }
 
   /** One execution, or E_NOT_FOUND. */
@@ -484,6 +535,12 @@ export class Client {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));
     };
+    if (filter.dead && filter.status !== undefined)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        'list: give either dead or status, not both (dead letters are the failed executions)',
+      );
+    if (filter.dead) add('status = ?::text::baton.execution_status', 'failed');
     if (filter.status !== undefined) {
       const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
       for (const s of statuses) checkOneOf(s, EXECUTION_STATUSES, 'list status');
@@ -515,32 +572,15 @@ export class Client {
    */
   async cancel(id: string): Promise<{ status: 'cancelled' | 'cancelling' }> {
     // The execution and every descendant (activities, child workflows) are cancelled together.
-    const rows = await this.store.driver.query<{ status: ExecutionStatus }>(
-      `WITH RECURSIVE tree AS (
-         SELECT id FROM baton.executions WHERE id = $1
-         UNION SELECT e.id FROM baton.executions e JOIN tree t ON e.parent_id = t.id
-       ),
-       c AS (
-         UPDATE baton.executions
-         SET status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
-             claimable = false,
-             cancel_requested = true,
-             finished_at = CASE WHEN status = 'running' THEN finished_at ELSE now() END
-         WHERE id IN (SELECT id FROM tree) AND status IN ('queued', 'running', 'waiting')
-         RETURNING id, status, CASE WHEN status = 'cancelled' THEN parent_id END AS parent_id
-       ),
-       woken AS (${wakeParentsSql('c')})
-       SELECT status, (SELECT count(pg_notify('baton_cancel', id)) FROM c) AS n FROM c WHERE id = $1`,
-      [checkText(id, 'execution id', MAX_ID)],
-    );
-    if (rows.length === 0) {
+    const { root } = await cancelTree(this.store.driver, checkText(id, 'execution id', MAX_ID));
+    if (root === undefined) {
       const e = await this.get(id);
       throw new BatonError(
         'E_INVALID_STATE',
         `execution ${id} is already ${e.status}; only queued, waiting or running executions can be cancelled`,
       );
     }
-    return { status: rows[0].status === 'running' ? 'cancelling' : 'cancelled' };
+    return { status: root === 'running' ? 'cancelling' : 'cancelled' };
   }
 
   /** Puts a failed or cancelled execution back in its queue with a fresh set of attempts. Its past errors are kept. */
@@ -562,6 +602,39 @@ export class Client {
         'E_INVALID_STATE',
         `execution ${id} is ${e.status}; only failed or cancelled executions can be retried`,
       );
+    }
+  }
+
+  /**
+   * Retries dead letters in bulk: every failed execution that matches (a job name, a queue, a
+   * kind), each back in its queue with a fresh set of attempts, its past errors kept. Works in
+   * batches of 1000, so a large backlog never holds long locks. Returns how many were requeued.
+   */
+  async retryDead(filter: RetryFilter = {}): Promise<number> {
+    if (filter.name !== undefined) checkText(filter.name, 'retry name', MAX_ID);
+    if (filter.queue !== undefined) checkName(filter.queue, 'retry queue');
+    if (filter.kind !== undefined) checkOneOf(filter.kind, EXECUTION_KINDS, 'retry kind');
+    let total = 0;
+    for (;;) {
+      const [r] = await this.store.driver.query<{ n: number }>(
+        `WITH picked AS (
+           SELECT id FROM baton.executions
+           WHERE status = 'failed' AND ($1::text IS NULL OR name = $1) AND ($2::text IS NULL OR queue = $2)
+             AND ($3::text IS NULL OR kind = $3::text::baton.execution_kind)
+           ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED
+         ),
+         r AS (
+           UPDATE baton.executions e
+           SET status = 'queued', claimable = true, attempts = 0, run_at = now(), finished_at = NULL,
+               started_at = NULL, cancel_requested = false, lease_owner = NULL
+           FROM picked WHERE e.id = picked.id
+           RETURNING e.queue, e.run_at, e.concurrency_key
+         )
+         SELECT count(*)::int AS n, (SELECT n FROM (${wakeupSql('r')}) w) AS woken FROM r`,
+        [filter.name ?? null, filter.queue ?? null, filter.kind ?? null],
+      );
+      total += r.n;
+      if (r.n < 1000) return total;
     }
   }
 
@@ -651,6 +724,7 @@ export async function pruneFinished(
        -- What belongs to them goes in the same statement (no foreign keys cascade: migration 0006).
        history AS (DELETE FROM baton.history WHERE execution_id IN (SELECT id FROM gone)),
        signals AS (DELETE FROM baton.signals WHERE execution_id IN (SELECT id FROM gone)),
+       runs AS (DELETE FROM baton.workflow_runs WHERE execution_id IN (SELECT id FROM gone)),
        events AS (DELETE FROM baton.events WHERE execution_id IN (SELECT id FROM gone))
        SELECT count(*)::int AS n FROM gone`,
       [r.completedMs, r.failedMs],

@@ -53,11 +53,15 @@ export interface Execution {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** A workflow's timeout: past this moment it fails with E_TIMEOUT (null: none). */
+  deadlineAt: Date | null;
+  /** Which run of its workflow id it is at (1, then one more at each ctx.continueAsNew); 1 for jobs. */
+  runNumber: number;
 }
 
 export const EXECUTION_COLUMNS = `id, kind, name, queue, status, priority, run_at, attempts, max_attempts, input, output,
   error, errors, progress, idempotency_key, concurrency_key, concurrency_limit, parent_id, lease_owner,
-  cancel_requested, created_at, started_at, finished_at`;
+  cancel_requested, created_at, started_at, finished_at, deadline_at, run`;
 
 /** Maps a baton.executions row (selected with EXECUTION_COLUMNS) to an Execution. */
 export function toExecution(r: Record<string, unknown>): Execution {
@@ -86,6 +90,8 @@ export function toExecution(r: Record<string, unknown>): Execution {
     createdAt: date(r.created_at) as Date,
     startedAt: date(r.started_at),
     finishedAt: date(r.finished_at),
+    deadlineAt: date(r.deadline_at),
+    runNumber: (r.run ?? 1) as number,
   };
 }
 

@@ -27,6 +27,7 @@ export {
   type ListFilter,
   type QueueSettings,
   type StartOptions,
+  type RetryFilter,
 } from './client.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export {
@@ -38,9 +39,11 @@ export {
   type StepContext,
   type StepOptions,
   type ChildOptions,
+  type ExecutionHandle,
+  type WorkflowLogger,
 } from './workflow/definition.js';
 export { StepFailedError, ChildFailedError } from './workflow/runner.js';
-export type { HistoryEntry, HistoryKind, HistoryStatus } from './workflow/history.js';
+export type { HistoryEntry, HistoryKind, HistoryStatus, PastRun } from './workflow/history.js';
 export {
   defineSchedule,
   isScheduleDefinition,

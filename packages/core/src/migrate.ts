@@ -72,9 +72,11 @@ export async function migrate(driver: Driver, migrations = loadMigrations()): Pr
 
 /** The schema version the database is at, or 0 for an empty database. */
 export async function schemaVersion(driver: Driver): Promise<number> {
-  const rows = await driver.query<{ v: number | null }>(
-    `SELECT CASE WHEN to_regclass('baton.migrations') IS NULL THEN 0
-            ELSE (SELECT coalesce(max(version), 0) FROM baton.migrations) END AS v`,
+  // Two statements: a query naming baton.migrations fails to parse where the table does not exist.
+  const [t] = await driver.query<{ exists: boolean }>(
+    `SELECT to_regclass('baton.migrations') IS NOT NULL AS exists`,
   );
+  if (!t?.exists) return 0;
+  const rows = await driver.query<{ v: number | null }>('SELECT max(version) AS v FROM baton.migrations');
   return rows[0]?.v ?? 0;
 }

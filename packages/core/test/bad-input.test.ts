@@ -57,6 +57,20 @@ for (const b of backends()) {
       });
     }
 
+    it('tells a worker on a store that was never migrated to run `baton migrate`', async () => {
+      const empty = await b.openEmpty();
+      try {
+        const w = new Worker(empty, { jobs: [defineJob('unmigrated', {}, async () => null)] });
+        const err = await w.start().catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'E_INVALID_STATE' });
+        expect((err as Error).message).toMatch(
+          /is at schema version 0, this Baton needs \d+; run `baton migrate`/,
+        );
+      } finally {
+        await empty.close();
+      }
+    });
+
     it('refuses ids and keys PostgreSQL cannot store, naming them', async () => {
       for (const bad of ['a\u0000b', 'x\udc00', '', 'x'.repeat(1001)]) {
         for (const call of [

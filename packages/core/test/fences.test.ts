@@ -70,7 +70,7 @@ for (const b of backends()) {
          VALUES ('fence-1', 0, 'signal', 'go', 'completed', '{"payload": "green"}', now(), now())`,
       );
       // A late run deciding the same wait timed out must not overwrite the signal it received.
-      expect(await endWait(store.driver, lease, 0, JSON.stringify({ timedOut: true }), new Date())).toBe(
+      expect(await endWait(store.driver, lease, 0, JSON.stringify({ timedOut: true }), new Date(), 0)).toBe(
         false,
       );
       const [h] = await store.driver.query<{ status: string; output: unknown }>(
@@ -95,7 +95,7 @@ for (const b of backends()) {
         await other.query(
           `UPDATE baton.executions SET lease_owner = 'w2', attempts = 2 WHERE id = 'fence-2'`,
         );
-        const taking = consumeSignal(store.driver, lease, 0, 'go', new Date());
+        const taking = consumeSignal(store.driver, lease, 0, 'go', new Date(), 0);
         await new Promise((r) => setTimeout(r, 200));
         await other.query('COMMIT');
         await other.end();

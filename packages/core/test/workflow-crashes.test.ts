@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { eventually } from './backends.js';
 import { processSuite } from './worker-processes.js';
-import { crashy } from './fixtures/effect-jobs.js';
+import { crashy, racer } from './fixtures/effect-jobs.js';
 
 const PG = process.env.BATON_PG_URL;
 
@@ -78,5 +78,25 @@ describe.skipIf(!PG)('workflow crashes on PostgreSQL', () => {
     expect(fx).toEqual({ a: { start: 1, end: 1 }, b: { start: 1, end: 1 }, c: { start: 1, end: 1 } });
     const sleepEntry = (await suite.client.describe(id)).history[2];
     expect(sleepEntry.finishedAt!.getTime() - sleepEntry.startedAt.getTime()).toBeGreaterThanOrEqual(2400);
+  });
+
+  it('SIGKILL after a Promise.race: the worker that replays it decides as the first did', async () => {
+    const a = await suite.start({ LEASE_MS: '800' });
+    const { id } = await suite.client.start(racer, null);
+    await eventually(async () => (await effects(id)).long?.start === 1, 15_000, 'the long step to start');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    await suite.start({ LEASE_MS: '800' });
+    expect(await suite.client.result(id, { timeout: '30s' })).toBe('fast');
+    const d = await suite.client.describe(id);
+    expect(d.history.map((h) => [h.name, h.status])).toEqual([
+      ['slow', 'completed'],
+      ['fast', 'completed'],
+      ['after-fast', 'completed'],
+      ['long', 'completed'],
+    ]);
+    const fx = await effects(id);
+    expect(fx['after-fast']).toEqual({ start: 1, end: 1 });
+    expect(fx.long).toEqual({ start: 2, end: 1 });
   });
 });

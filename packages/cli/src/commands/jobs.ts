@@ -3,7 +3,7 @@ import { BatonError, Client } from '@baton/core';
 import { loadUserModules } from '../load-module.js';
 import { executionDetail, executionTable } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-import { STATUSES, parseIntOption, parseJsonOption, parseStatusOption } from './options.js';
+import { STATUSES, parseIntOption, parseJsonOption, parseStatusOption, parseWhen } from './options.js';
 
 function parseInput(text: string | undefined): unknown {
   return parseJsonOption(text, '--input', '{"to":"ada@example.com"}');
@@ -24,27 +24,10 @@ export function enqueueCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--json', 'print the result as JSON')
     .action(async (job: string, o: Record<string, string | string[] | boolean | undefined>) => {
       const input = parseInput(o.input as string);
-      let runAt: Date | undefined;
-      if (o.runAt !== undefined) {
-        runAt = new Date(o.runAt as string);
-        if (Number.isNaN(runAt.getTime()))
-          throw new BatonError(
-            'E_INVALID_OPTION',
-            `--run-at '${o.runAt}' is not an ISO 8601 time, e.g. 2026-12-01T09:00:00Z`,
-          );
-      }
-      const delay =
-        o.delay === undefined
-          ? undefined
-          : /^\d+(\.\d+)?$/.test(o.delay as string)
-            ? Number(o.delay)
-            : (o.delay as string);
-      if (typeof o.delay === 'string' && o.delay.trim().startsWith('-')) {
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `--delay must not be negative, got '${o.delay}'; use --run-at for a time in the past`,
-        );
-      }
+      const { runAt, delay } = parseWhen({
+        runAt: o.runAt as string | undefined,
+        delay: o.delay as string | undefined,
+      });
       const mod = o.module ? await loadUserModules(o.module as string[]) : undefined;
       await withStore(globals(), async (store) => {
         const client = new Client(store, mod?.jobs);
@@ -73,24 +56,49 @@ export function jobsCommand(globals: () => GlobalOptions, io: Io): Command {
     .command('list')
     .description('list executions, newest first')
     .option('-s, --status <status>', `one of ${STATUSES.join(', ')}`)
+    .option(
+      '--dead',
+      'dead letters only: executions that failed for good (retry them with `jobs retry --all-dead`)',
+    )
     .option('-q, --queue <queue>')
     .option('-n, --name <job>')
     .option('-l, --limit <n>', 'at most this many (1-1000)', '50')
     .option('--json', 'print JSON')
-    .action(async (o: { status?: string; queue?: string; name?: string; limit: string; json?: boolean }) => {
-      const status = parseStatusOption(o.status);
-      await withStore(globals(), async (store) => {
-        const list = await new Client(store).list({
-          status,
-          queue: o.queue,
-          name: o.name,
-          limit: parseIntOption(o.limit, '--limit'),
+    .action(
+      async (o: {
+        status?: string;
+        dead?: boolean;
+        queue?: string;
+        name?: string;
+        limit: string;
+        json?: boolean;
+      }) => {
+        const status = parseStatusOption(o.status);
+        if (o.dead && status)
+          throw new BatonError(
+            'E_INVALID_OPTION',
+            'give --dead or --status, not both (dead letters are the failed executions)',
+          );
+        await withStore(globals(), async (store) => {
+          const list = await new Client(store).list({
+            dead: o.dead,
+            status,
+            queue: o.queue,
+            name: o.name,
+            limit: parseIntOption(o.limit, '--limit'),
+          });
+          io.out(
+            o.json
+              ? JSON.stringify(list, null, 2)
+              : list.length
+                ? executionTable(list)
+                : o.dead
+                  ? 'no dead letters'
+                  : 'no executions match',
+          );
         });
-        io.out(
-          o.json ? JSON.stringify(list, null, 2) : list.length ? executionTable(list) : 'no executions match',
-        );
-      });
-    });
+      },
+    );
   jobs
     .command('show')
     .description('show one execution with its attempts')
@@ -114,12 +122,40 @@ export function jobsCommand(globals: () => GlobalOptions, io: Io): Command {
     });
   jobs
     .command('retry')
-    .description('put a failed or cancelled job back in its queue')
-    .argument('<id>')
-    .action(async (id: string) => {
+    .description(
+      'put a failed or cancelled execution back in its queue, or every dead letter with --all-dead',
+    )
+    .argument('[id]')
+    .option('--all-dead', 'retry every dead letter (failed for good), narrowed by --name, --queue')
+    .option('-n, --name <job>', 'with --all-dead: only this job (or workflow)')
+    .option('-q, --queue <queue>', 'with --all-dead: only this queue')
+    .action(async (id: string | undefined, o: { allDead?: boolean; name?: string; queue?: string }) => {
+      if (Boolean(o.allDead) === (id !== undefined))
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          id === undefined
+            ? 'say which: `baton jobs retry <id>`, or `baton jobs retry --all-dead [--name job]` for every dead letter'
+            : 'give an id or --all-dead, not both',
+        );
+      if (!o.allDead && (o.name !== undefined || o.queue !== undefined))
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          '--name and --queue narrow --all-dead; with an id, leave them out',
+        );
       await withStore(globals(), async (store) => {
-        await new Client(store).retry(id);
-        io.out(`requeued ${id}`);
+        const client = new Client(store);
+        if (id !== undefined) {
+          await client.retry(id);
+          io.out(`requeued ${id}`);
+          return;
+        }
+        const n = await client.retryDead({ name: o.name, queue: o.queue });
+        const which = [o.name && `'${o.name}'`, o.queue && `on queue '${o.queue}'`].filter(Boolean).join(' ');
+        io.out(
+          n === 0
+            ? `no dead letters${which ? ` of ${which}` : ''} to retry`
+            : `requeued ${n} dead letter${n === 1 ? '' : 's'}${which ? ` of ${which}` : ''}`,
+        );
       });
     });
   jobs

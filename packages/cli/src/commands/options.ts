@@ -31,3 +31,24 @@ export function parseStatusOption(value: string | undefined): ExecutionStatus | 
   }
   return value as ExecutionStatus | undefined;
 }
+
+/** Parses --run-at (ISO 8601) and --delay (a duration) of `enqueue` and `workflows start`. */
+export function parseWhen(o: { runAt?: string; delay?: string }): { runAt?: Date; delay?: string | number } {
+  let runAt: Date | undefined;
+  if (o.runAt !== undefined) {
+    runAt = new Date(o.runAt);
+    if (Number.isNaN(runAt.getTime()))
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `--run-at '${o.runAt}' is not an ISO 8601 time, e.g. 2026-12-01T09:00:00Z`,
+      );
+  }
+  if (o.delay !== undefined && o.delay.trim().startsWith('-')) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `--delay must not be negative, got '${o.delay}'; use --run-at for a time in the past`,
+    );
+  }
+  const delay = o.delay === undefined ? undefined : /^\d+(\.\d+)?$/.test(o.delay) ? Number(o.delay) : o.delay;
+  return { runAt, delay };
+}

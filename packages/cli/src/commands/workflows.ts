@@ -3,7 +3,7 @@ import { BatonError, Client, type Execution, type WorkflowDefinition, nearest } 
 import { loadUserModules, type LoadedModule } from '../load-module.js';
 import { workflowDetail, workflowTable } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-import { STATUSES, parseIntOption, parseJsonOption, parseStatusOption } from './options.js';
+import { STATUSES, parseIntOption, parseJsonOption, parseStatusOption, parseWhen } from './options.js';
 
 /** The workflow named `name` in the loaded modules, or an error that says what they do define. */
 export function findWorkflow(mod: LoadedModule, name: string): WorkflowDefinition {
@@ -58,6 +58,12 @@ export function workflowsCommand(globals: () => GlobalOptions, io: Io): Command 
     )
     .option('-q, --queue <queue>', 'queue (default: the workflow’s)')
     .option('--priority <n>', 'higher runs first')
+    .option('--delay <duration>', 'start no earlier than this from now, e.g. 30s, 5m')
+    .option('--run-at <iso>', 'start no earlier than this time (ISO 8601; one in the past means now)')
+    .option(
+      '--timeout <duration>',
+      'fail with E_TIMEOUT past this long after it is due (overrides the workflow’s own)',
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
@@ -68,14 +74,25 @@ export function workflowsCommand(globals: () => GlobalOptions, io: Io): Command 
           id?: string;
           queue?: string;
           priority?: string;
+          delay?: string;
+          runAt?: string;
+          timeout?: string;
           json?: boolean;
         },
       ) => {
         const input = parseJsonOption(o.input, '--input', '{"order":"A-1001"}');
         const priority = parseIntOption(o.priority, '--priority');
+        const { runAt, delay } = parseWhen(o);
         const def = o.module ? findWorkflow(await loadUserModules(o.module), name) : name;
         await withStore(globals(), async (store) => {
-          const r = await new Client(store).start(def, input, { id: o.id, queue: o.queue, priority });
+          const r = await new Client(store).start(def, input, {
+            id: o.id,
+            queue: o.queue,
+            priority,
+            runAt,
+            delay,
+            timeout: o.timeout,
+          });
           io.out(
             o.json
               ? JSON.stringify(r)

@@ -13,6 +13,10 @@ export interface ClaimedRow {
   holds_slot: boolean;
   /** An activity or child workflow, whose parent waits for it. */
   has_parent: boolean;
+  /** A workflow's timeout: past this moment its run fails with E_TIMEOUT. */
+  deadline_at: Date | null;
+  /** Which run of its workflow id this is (ctx.continueAsNew starts the next). */
+  run: number;
   /** Set when the execution was inserted already claimed by this worker: its history is empty. */
   startedHere?: { createdAt: Date };
 }
@@ -27,7 +31,7 @@ export const lockWorkerSql = (workerParam: string) =>
   `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
 
 const RETURNING =
-  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent';
+  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run';
 
 /**
  * The fast path: claims up to `limit` queued jobs of unlimited queues that carry no concurrency

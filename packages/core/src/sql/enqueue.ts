@@ -20,6 +20,8 @@ export interface NewExecution {
   concurrencyKey: string | null;
   concurrencyLimit: number | null;
   parentId: string | null;
+  /** Workflows: fail with E_TIMEOUT this long after they are due (null: never). */
+  timeoutMs?: number | null;
 }
 
 /**
@@ -48,23 +50,28 @@ function recordsetJson(rows: readonly NewExecution[]): string {
       concurrency_key: r.concurrencyKey,
       concurrency_limit: r.concurrencyLimit,
       parent_id: r.parentId,
+      timeout_ms: r.timeoutMs ?? null,
     })),
   );
 }
 
 const COLUMNS = `id, kind, name, queue, priority, run_at, max_attempts, input, idempotency_key, concurrency_key,
-  concurrency_limit, parent_id`;
+  concurrency_limit, parent_id, deadline_at`;
 
-const VALUES = `id, kind, name, queue, priority,
-  CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
+/** When the row is due: its runAt, its delay from the database's now, or now. */
+const DUE = `CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
        WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond'
-       ELSE now() END,
-  max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id`;
+       ELSE now() END`;
+
+// A timeout counts from when the workflow is due; a runAt in the past means now.
+const VALUES = `id, kind, name, queue, priority, ${DUE},
+  max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id,
+  CASE WHEN timeout_ms IS NULL THEN NULL ELSE greatest(${DUE}, now()) + timeout_ms * interval '1 millisecond' END`;
 
 const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(
   id text, kind baton.execution_kind, name text, queue text, priority int, run_at text, delay_ms float8,
   max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
-  parent_id text)`;
+  parent_id text, timeout_ms float8)`;
 
 const SKIP_DUPLICATES = 'ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 
@@ -128,22 +135,27 @@ export async function insertExecutions(
  * this process that runs it at once: no NOTIFY, no claim, no history to load. Inserts nothing, and
  * returns undefined, when the idempotency key is taken or the worker is not registered (then the
  * caller enqueues as usual). Returns the execution's creation time, which its replays see as the
- * start of `now()`.
+ * start of `now()`, and its deadline.
  */
 export async function insertClaimed(
   db: Queryable,
   row: NewExecution,
   workerId: string,
-): Promise<Date | undefined> {
-  const [r] = await db.query<{ created_at: Date | string }>(
+): Promise<{ createdAt: Date; deadlineAt: Date | null } | undefined> {
+  const [r] = await db.query<{ created_at: Date | string; deadline_at: Date | string | null }>(
     `WITH ${lockWorkerSql('$2')}
      INSERT INTO baton.executions (${COLUMNS}, status, claimable, attempts, lease_owner, started_at)
      SELECT ${VALUES}, 'running', false, 1, $2, now() FROM ${RECORDSET}
      WHERE EXISTS (SELECT 1 FROM me)
      ${SKIP_DUPLICATES}
-     RETURNING created_at`,
+     RETURNING created_at, deadline_at`,
     [recordsetJson([row]), workerId],
     'baton_start_here',
   );
-  return r ? new Date(r.created_at) : undefined;
+  return r
+    ? {
+        createdAt: new Date(r.created_at),
+        deadlineAt: r.deadline_at === null ? null : new Date(r.deadline_at),
+      }
+    : undefined;
 }

@@ -20,15 +20,21 @@ export async function registerWorker(db: Queryable, w: WorkerRegistration): Prom
   );
 }
 
-/** Records the names (and queues) a worker runs, so clients can enqueue and start them by name. */
+/** Records the names (with queues and workflow timeouts) a worker runs, so clients can enqueue and start them by name. */
 export async function registerDefinitions(
   db: Queryable,
-  defs: readonly { name: string; queue: string; kind: 'job' | 'workflow' }[],
+  defs: readonly { name: string; queue: string; kind: 'job' | 'workflow'; timeoutMs?: number | null }[],
 ): Promise<void> {
   await db.query(
-    `INSERT INTO baton.definitions (kind, name, queue) SELECT k, n, q FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, n, q)
-     ON CONFLICT (kind, name) DO UPDATE SET queue = excluded.queue, updated_at = now()`,
-    [defs.map((d) => d.kind), defs.map((d) => d.name), defs.map((d) => d.queue)],
+    `INSERT INTO baton.definitions (kind, name, queue, timeout_ms)
+     SELECT k, n, q, t FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) AS x(k, n, q, t)
+     ON CONFLICT (kind, name) DO UPDATE SET queue = excluded.queue, timeout_ms = excluded.timeout_ms, updated_at = now()`,
+    [
+      defs.map((d) => d.kind),
+      defs.map((d) => d.name),
+      defs.map((d) => d.queue),
+      defs.map((d) => d.timeoutMs ?? null),
+    ],
   );
 }
 

@@ -96,7 +96,12 @@ export class Worker implements LocalRunner {
     await this.heartbeat.register();
     await registerDefinitions(db, [
       ...[...s.jobs.values()].map((d) => ({ kind: 'job' as const, name: d.name, queue: d.queue })),
-      ...[...s.workflows.values()].map((d) => ({ kind: 'workflow' as const, name: d.name, queue: d.queue })),
+      ...[...s.workflows.values()].map((d) => ({
+        kind: 'workflow' as const,
+        name: d.name,
+        queue: d.queue,
+        timeoutMs: d.timeoutMs,
+      })),
     ]);
     await this.schedules.register();
     await this.claimer.refreshQueueLimits();

@@ -1,9 +1,11 @@
 // One run of a workflow: replay its history, go as far as it can, then complete, fail or suspend.
-import { NonRetryableError } from '../errors.js';
+import { BatonError, NonRetryableError } from '../errors.js';
+import { after } from '../timers.js';
+import { cancelTree } from '../sql/cancel.js';
 import { toJsonText } from '../json.js';
 import { errorToJson } from '../execution.js';
 import { WorkflowRun } from '../workflow/runner.js';
-import { completeRun, suspend } from '../workflow/history.js';
+import { completeRun, continueRun, suspend } from '../workflow/history.js';
 import type { HistoryWriter } from '../workflow/history-writer.js';
 import type { WorkflowDefinition } from '../workflow/definition.js';
 import type { Attempt } from '../attempt.js';
@@ -50,12 +52,42 @@ export async function runWorkflowAttempt(
     );
     return;
   }
-  const outcome = await new WorkflowRun(host.store.driver, host.history, lease, def, attempt.signal, log).run(
-    input,
-    row.startedHere,
-  );
+  // Past its timeout the run fails: its steps see their AbortSignal, what it started is cancelled.
+  const deadline = row.deadline_at === null ? null : new Date(row.deadline_at);
+  const timedOut = () =>
+    attempt.abort(
+      'timeout',
+      new BatonError('E_TIMEOUT', `workflow '${row.name}' passed its timeout (${deadline!.toISOString()})`),
+    );
+  const disarm =
+    deadline === null ? undefined : after(Math.max(0, deadline.getTime() - Date.now()), timedOut);
+  let outcome: Awaited<ReturnType<WorkflowRun['run']>>;
+  try {
+    outcome =
+      deadline !== null && deadline.getTime() <= Date.now()
+        ? (timedOut(), { kind: 'cancelled', error: attempt.abortError })
+        : await new WorkflowRun(
+            host.store.driver,
+            host.history,
+            lease,
+            def,
+            attempt.signal,
+            log,
+            row.run,
+          ).run(input, row.startedHere);
+  } finally {
+    disarm?.();
+  }
   // Declared dead meanwhile: the workflow was handed to another worker, nothing of this run counts.
   if (attempt.abortedBy === 'lost') return;
+  if (attempt.abortedBy === 'timeout' && outcome.kind !== 'completed') {
+    if (await end({ kind: 'failed' }, attempt.abortError)) {
+      await host.life.persist(`cancel what ${row.id} started`, () =>
+        cancelTree(host.store.driver, row.id, true),
+      );
+    }
+    return;
+  }
   switch (outcome.kind) {
     case 'completed': {
       let text: string;
@@ -92,10 +124,19 @@ export async function runWorkflowAttempt(
       break;
     }
     case 'suspended': {
+      // A workflow with a timeout is due again at its deadline at the latest.
+      const wakeAt = deadline && (!outcome.wakeAt || deadline < outcome.wakeAt) ? deadline : outcome.wakeAt;
       const ok = await host.life.persist(`suspend ${row.id}`, () =>
-        suspend(host.store.driver, lease, outcome.knownSignals, outcome.wakeAt, freesSlotOf),
+        suspend(host.store.driver, lease, outcome.knownSignals, wakeAt, freesSlotOf),
       );
-      if (ok && outcome.wakeAt) host.wakeIn(Math.max(1, outcome.wakeAt.getTime() - Date.now()));
+      if (ok && wakeAt) host.wakeIn(Math.max(1, wakeAt.getTime() - Date.now()));
+      break;
+    }
+    case 'continued': {
+      const ok = await host.life.persist(`continue ${row.id} as new`, () =>
+        continueRun(host.store.driver, lease, outcome.input, outcome.steps, freesSlotOf),
+      );
+      if (ok) host.store.recorded([row.id]);
       break;
     }
     case 'lost':

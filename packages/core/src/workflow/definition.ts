@@ -1,7 +1,7 @@
 import { BatonError } from '../errors.js';
 import { checkName, PRIORITY_MAX, type InputSchema, type JobDefinition } from '../job.js';
 import { checkInt } from '../check.js';
-import type { Duration } from '../duration.js';
+import { toMs, type Duration } from '../duration.js';
 import type { Json } from '../json.js';
 import type { Logger } from '../logger.js';
 
@@ -37,12 +37,37 @@ export interface StepOptions<I = undefined> {
  * What a workflow function receives. Every method that touches the outside world is durable:
  * its result is recorded the first time and returned from history on every replay.
  */
+/** Logs of a workflow that are written once: not again when the code is replayed. */
+export type WorkflowLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'>;
+
+/** An activity or child workflow started without waiting for it. */
+export interface ExecutionHandle<O = Json> {
+  /** The execution's id (`baton jobs show <id>`, `client.result(id)`). */
+  readonly id: string;
+  /**
+   * Its result: the workflow suspends until it ends, as `ctx.run` does; throws ChildFailedError if
+   * it failed or was cancelled. Asking again returns the same result. Never asking does not hold
+   * the workflow back: the execution runs and its outcome is recorded all the same.
+   */
+  result(): Promise<O>;
+}
+
 export interface WorkflowContext {
   readonly id: string;
   readonly name: string;
-  /** Fires when the workflow is cancelled. */
+  /** Which run of this workflow id this is: 1, then one more after each continueAsNew. */
+  readonly runNumber: number;
+  /** Fires when the workflow is cancelled or passes its timeout. */
   readonly signal: AbortSignal;
+  /** The worker's logger, bound to this workflow. It logs on every replay too: see `log`. */
   readonly logger: Logger;
+  /** Like `logger`, but silent while the code replays what an earlier run already did: each line once. */
+  readonly log: WorkflowLogger;
+  /**
+   * True while the code re-executes what an earlier run of it already did (its operations return
+   * from history), false once it goes past the recorded history.
+   */
+  readonly isReplaying: boolean;
   /** Runs `fn` once and checkpoints its JSON result; on replay returns the recorded result (or rethrows its error). */
   step<T, I = undefined>(
     name: string,
@@ -75,12 +100,31 @@ export interface WorkflowContext {
     input: I,
     options?: ChildOptions & { id?: string },
   ): Promise<O>;
-  /** Starts a child workflow without waiting; returns its id. Cancelling the parent cancels it too. */
-  startChild<I>(
-    workflow: WorkflowDefinition<I>,
+  /**
+   * Starts a job as an activity without waiting for it: returns a handle once the start is
+   * recorded. `await handle.result()` later suspends until it ends, as `run` does.
+   */
+  startActivity<I, O>(
+    activity: JobDefinition<I, O>,
+    input: I,
+    options?: ChildOptions,
+  ): Promise<ExecutionHandle<O>>;
+  /**
+   * Starts a child workflow without waiting: returns a handle (`handle.id`, `handle.result()`)
+   * once the start is recorded. Cancelling the parent cancels it too.
+   */
+  startChild<I, O>(
+    workflow: WorkflowDefinition<I, O>,
     input: I,
     options?: ChildOptions & { id?: string },
-  ): Promise<string>;
+  ): Promise<ExecutionHandle<O>>;
+  /**
+   * Ends this run and starts a fresh run of the same workflow id with `input` and an empty history,
+   * so that a workflow that loops for ever does not grow without bound. Signals not taken yet wait
+   * for the next run; the timeout, if any, carries over. `input` must be JSON (E_NOT_JSON). Never
+   * returns: the code stops here.
+   */
+  continueAsNew<I>(input: I): Promise<never>;
   /** Publishes progress that callers read with `client.getEvent(id, key)` while the workflow runs. */
   setEvent(key: string, value: Json): Promise<void>;
   /** Deterministic time: the moment of the latest recorded event (or the workflow's start); the same on replay. */
@@ -103,6 +147,13 @@ export interface WorkflowOptions<I> {
   queue?: string;
   priority?: number;
   schema?: InputSchema<I>;
+  /**
+   * How long a run of this workflow may take, counted from when it is due (its start, or its
+   * runAt): past it the workflow fails with E_TIMEOUT, the steps it is running and the activities
+   * and child workflows it started get their AbortSignal. At least 1 ms. `start()` may override it.
+   * It spans ctx.continueAsNew: the next run keeps the deadline.
+   */
+  timeout?: Duration;
 }
 
 const WORKFLOW = Symbol.for('baton.workflow');
@@ -113,6 +164,8 @@ export interface WorkflowDefinition<I = unknown, O = unknown> {
   readonly queue: string;
   readonly priority: number;
   readonly schema: InputSchema<I> | undefined;
+  /** The default timeout in milliseconds (options.timeout), or null for none. */
+  readonly timeoutMs: number | null;
   // Method syntax keeps definitions of different input types assignable to WorkflowDefinition.
   run(ctx: WorkflowContext, input: I): Promise<O>;
 }
@@ -136,8 +189,17 @@ export function defineWorkflow<I = unknown, O = unknown>(
     queue: checkName(options.queue ?? 'default', `workflow '${name}': queue`),
     priority,
     schema: options.schema,
+    timeoutMs:
+      options.timeout === undefined ? null : checkTimeout(options.timeout, `workflow '${name}': timeout`),
     run: fn,
   };
+}
+
+/** A workflow timeout in milliseconds: a Duration of at least 1 ms. */
+export function checkTimeout(value: Duration, what: string): number {
+  const ms = toMs(value, what);
+  if (ms < 1) throw new BatonError('E_INVALID_OPTION', `${what} must be at least 1 ms, got ${String(value)}`);
+  return ms;
 }
 
 export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {

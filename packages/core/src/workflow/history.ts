@@ -1,7 +1,7 @@
 // The statements behind workflow replay. Every write is fenced on the run's lease (owner,
 // attempt, still running): a worker that lost the workflow cannot add to its history.
 import type { Driver, Queryable } from '../driver/types.js';
-import { slotFreedSql } from '../wakeup.js';
+import { slotFreedSql, wakeupSql } from '../wakeup.js';
 import { wakeParentsSql } from '../sql/parents.js';
 
 /** Who may write: the run that holds the execution's lease. */
@@ -27,6 +27,11 @@ export interface HistoryEntry {
   error: { name?: string; message: string; code?: string } | null;
   startedAt: Date;
   finishedAt: Date | null;
+  /**
+   * The order in which the run handed this operation's result to the code (0, 1, 2 …), which a
+   * replay keeps; null while it waits, and for history written before Baton recorded it.
+   */
+  settled: number | null;
 }
 
 interface HistoryRow {
@@ -40,6 +45,7 @@ interface HistoryRow {
   error: HistoryEntry['error'];
   started_at: string | Date;
   finished_at: string | Date | null;
+  settled: number | null;
 }
 
 export function toEntry(r: HistoryRow): HistoryEntry {
@@ -54,11 +60,12 @@ export function toEntry(r: HistoryRow): HistoryEntry {
     error: r.error ?? null,
     startedAt: new Date(r.started_at),
     finishedAt: r.finished_at === null ? null : new Date(r.finished_at),
+    settled: r.settled ?? null,
   };
 }
 
 const HISTORY_COLUMNS =
-  'execution_id, seq, kind, name, status, attempts, input, output, error, started_at, finished_at';
+  'execution_id, seq, kind, name, status, attempts, input, output, error, started_at, finished_at, settled';
 
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
@@ -97,6 +104,8 @@ export interface NewEntry {
   error: string | null;
   startedAt: Date;
   finishedAt: Date | null;
+  /** The ordinal under which the run handed the result to the code (see SettleOrder); absent while waiting. */
+  settled?: number | null;
 }
 
 /**
@@ -108,7 +117,7 @@ export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Pro
     `WITH lease AS (${LEASE}),
      ins AS (
        INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT $1, $4, $5, $6, $7, $8, $13::jsonb, $9::jsonb, $10::jsonb, $11, $12 WHERE EXISTS (SELECT 1 FROM lease)
+       SELECT $1, $4, $5, $6, $7, $8, $13::jsonb, $9::jsonb, $10::jsonb, $11, $12, $14 WHERE EXISTS (SELECT 1 FROM lease)
        ON CONFLICT (execution_id, seq) DO NOTHING
        RETURNING 1
      )
@@ -127,6 +136,7 @@ export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Pro
       e.startedAt,
       e.finishedAt,
       e.input ?? null,
+      e.settled ?? null,
     ],
     'baton_record_history',
   );
@@ -148,7 +158,7 @@ export async function readEntry(
 
 /**
  * Ends a waiting entry (a sleep that is over, a signal wait that timed out, a child that ended),
- * as failed when `failure` is given. False if the lease is lost.
+ * as failed when `failure` is given, handed to the code as result `settled`. False if the lease is lost.
  */
 export async function endWait(
   db: Queryable,
@@ -156,17 +166,18 @@ export async function endWait(
   seq: number,
   output: string,
   at: Date,
+  settled: number,
   failure: string | null = null,
 ): Promise<boolean> {
   const rows = await db.query(
     `UPDATE baton.history
      SET status = CASE WHEN $7::jsonb IS NULL THEN 'completed' ELSE 'failed' END, output = $5::jsonb,
-         error = $7::jsonb, finished_at = $6
+         error = $7::jsonb, finished_at = $6, settled = $8
      -- Only a wait still open can end: a run that lost its lease must not overwrite what the run
      -- that took over recorded here (a signal it received, say).
      WHERE execution_id = $1 AND seq = $4 AND status = 'waiting' AND EXISTS (${LEASE})
      RETURNING 1`,
-    [lease.executionId, lease.workerId, lease.attempt, seq, output, at, failure],
+    [lease.executionId, lease.workerId, lease.attempt, seq, output, at, failure, settled],
   );
   return rows.length === 1;
 }
@@ -196,6 +207,7 @@ export async function consumeSignal(
   seq: number,
   name: string,
   at: Date,
+  settled: number,
 ): Promise<{ payload: unknown } | undefined | 'lost'> {
   return driver.transaction(async (tx) => {
     // The lease is checked under a row lock held to the commit: recovery, which would hand the
@@ -212,12 +224,13 @@ export async function consumeSignal(
     );
     if (!sig) return undefined;
     const recorded = await tx.query(
-      `INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, output, started_at, finished_at)
-       VALUES ($1, $2, 'signal', $3, 'completed', 1, jsonb_build_object('payload', $4::jsonb), $5, $5)
-       ON CONFLICT (execution_id, seq) DO UPDATE SET status = 'completed', output = excluded.output, finished_at = excluded.finished_at
+      `INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, output, started_at, finished_at, settled)
+       VALUES ($1, $2, 'signal', $3, 'completed', 1, jsonb_build_object('payload', $4::jsonb), $5, $5, $6)
+       ON CONFLICT (execution_id, seq) DO UPDATE SET status = 'completed', output = excluded.output,
+         finished_at = excluded.finished_at, settled = excluded.settled
        WHERE baton.history.status = 'waiting'
        RETURNING 1`,
-      [lease.executionId, seq, name, JSON.stringify(sig.payload ?? null), at],
+      [lease.executionId, seq, name, JSON.stringify(sig.payload ?? null), at, settled],
     );
     // Something else already ended this wait: roll back rather than consume a signal nobody records.
     if (recorded.length === 0)
@@ -269,9 +282,11 @@ export async function recordEvent(
   key: string,
   valueJson: string,
   at: Date,
+  settled: number,
 ): Promise<'recorded' | 'conflict' | 'lost'> {
   return driver.transaction(async (tx) => {
     const result = await recordEntry(tx, lease, {
+      settled,
       seq,
       kind: 'event',
       name: key,
@@ -310,9 +325,11 @@ export async function completeRun(
     `WITH lease AS (${LEASE}),
      ins AS (
        INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT $1, h.seq, h.kind, h.name, h.status, h.attempts, h.input, h.output, h.error, h.started_at, h.finished_at
+       SELECT $1, h.seq, h.kind, h.name, h.status, h.attempts, h.input, h.output, h.error, h.started_at, h.finished_at,
+              h.settled
        FROM jsonb_to_recordset($5::jsonb) AS h(seq int, kind text, name text, status text, attempts int, input jsonb,
-                                               output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
+                                               output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz,
+                                               settled int)
        WHERE EXISTS (SELECT 1 FROM lease)
        ON CONFLICT (execution_id, seq) DO NOTHING
        RETURNING 1
@@ -342,6 +359,7 @@ export async function completeRun(
           error: e.error === null ? null : JSON.parse(e.error),
           started_at: e.startedAt.toISOString(),
           finished_at: e.finishedAt?.toISOString() ?? null,
+          settled: e.settled ?? null,
         })),
       ),
       entries.length,
@@ -373,7 +391,7 @@ export async function recordEntries(
         `{"i":${i},"execution_id":${JSON.stringify(lease.executionId)},"seq":${e.seq},"kind":"${e.kind}",` +
         `"name":${JSON.stringify(e.name)},"status":"${e.status}","attempts":${e.attempts},` +
         `"input":${e.input ?? 'null'},"output":${e.output ?? 'null'},"error":${e.error ?? 'null'},"started_at":"${e.startedAt.toISOString()}",` +
-        `"finished_at":${e.finishedAt ? `"${e.finishedAt.toISOString()}"` : 'null'}}`,
+        `"finished_at":${e.finishedAt ? `"${e.finishedAt.toISOString()}"` : 'null'},"settled":${e.settled ?? 'null'}}`,
     )
     .join(',')}]`;
   const attempts = `{${items.map(({ lease }) => `${JSON.stringify(lease.executionId)}:${lease.attempt}`).join(',')}}`;
@@ -382,7 +400,8 @@ export async function recordEntries(
   const rows = await db.query<{ i: number; owned: boolean; inserted: boolean }>(
     `WITH req AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, execution_id text, seq int, kind text, name text,
-         status text, attempts int, input jsonb, output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz)
+         status text, attempts int, input jsonb, output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz,
+         settled int)
      ),
      owned AS (
        SELECT e.id FROM baton.executions e
@@ -404,4 +423,92 @@ export async function recordEntries(
   const out: EntryResult[] = new Array(items.length);
   for (const r of rows) out[r.i] = !r.owned ? 'lost' : r.inserted ? 'recorded' : 'conflict';
   return out;
+}
+
+/** How many earlier runs of a workflow id keep their line in baton.workflow_runs. */
+export const RUNS_KEPT = 100;
+
+/**
+ * ctx.continueAsNew: ends the run holding `lease` and queues the next run of the same workflow id
+ * with `inputJson`, in one statement. The run's history and the signals it took are deleted (a
+ * line about the run stays in baton.workflow_runs); signals not yet taken wait for the next run.
+ * Returns false if the lease was lost.
+ */
+export async function continueRun(
+  db: Queryable,
+  lease: Lease,
+  inputJson: string,
+  steps: number,
+  freesSlotOf: string | null,
+): Promise<boolean> {
+  const rows = await db.query(
+    `WITH cur AS (
+       SELECT id, run, input, created_at FROM baton.executions
+       WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'
+       FOR UPDATE
+     ),
+     archived AS (
+       INSERT INTO baton.workflow_runs (execution_id, run, input, started_at, finished_at, steps)
+       SELECT c.id, c.run, c.input,
+              coalesce((SELECT r.finished_at FROM baton.workflow_runs r WHERE r.execution_id = c.id AND r.run = c.run - 1),
+                       c.created_at),
+              now(), $5
+       FROM cur c
+       RETURNING run
+     ),
+     wiped AS (DELETE FROM baton.history WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM archived)),
+     taken AS (
+       DELETE FROM baton.signals WHERE execution_id = $1 AND consumed_seq IS NOT NULL AND EXISTS (SELECT 1 FROM archived)
+     ),
+     forgotten AS (
+       DELETE FROM baton.workflow_runs WHERE execution_id = $1 AND run <= (SELECT run FROM archived) - ${RUNS_KEPT}
+     ),
+     next AS (
+       UPDATE baton.executions
+       SET run = run + 1, input = $4::jsonb, status = 'queued', claimable = true, attempts = 0, lease_owner = NULL,
+           run_at = now(), started_at = NULL, holds_slot = false
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM archived)
+       RETURNING id, queue, run_at, concurrency_key
+     )${freesSlotOf ? `, freed AS (${slotFreedSql('ARRAY[$6]')})` : ''}
+     SELECT (${wakeupSql('next')}) AS woken${freesSlotOf ? ', (SELECT n FROM freed) AS freed' : ''} FROM next`,
+    [
+      lease.executionId,
+      lease.workerId,
+      lease.attempt,
+      inputJson,
+      steps,
+      ...(freesSlotOf ? [freesSlotOf] : []),
+    ],
+  );
+  return rows.length === 1;
+}
+
+/** The earlier runs of a workflow id, newest first (describe()). */
+export interface PastRun {
+  run: number;
+  input: unknown;
+  startedAt: Date;
+  finishedAt: Date;
+  /** Durable operations the run had gone through when it continued as new. */
+  steps: number;
+}
+
+export async function pastRuns(db: Queryable, executionId: string): Promise<PastRun[]> {
+  const rows = await db.query<{
+    run: number;
+    input: unknown;
+    started_at: Date;
+    finished_at: Date;
+    steps: number;
+  }>(
+    'SELECT run, input, started_at, finished_at, steps FROM baton.workflow_runs WHERE execution_id = $1 ORDER BY run DESC',
+    [executionId],
+  );
+  return rows.map((r) => ({
+    run: r.run,
+    input: r.input ?? null,
+    startedAt: new Date(r.started_at),
+    finishedAt: new Date(r.finished_at),
+    steps: r.steps,
+  }));
 }

@@ -9,10 +9,12 @@ import {
   isWorkflowDefinition,
   WORKFLOW_REPLAYS,
   type ChildOptions,
+  type ExecutionHandle,
   type StepContext,
   type StepOptions,
   type WorkflowContext,
   type WorkflowDefinition,
+  type WorkflowLogger,
 } from './definition.js';
 import { checkName, isJobDefinition, type JobDefinition } from '../job.js';
 import { insertExecutions } from '../sql/enqueue.js';
@@ -30,6 +32,7 @@ import {
   type NewEntry,
 } from './history.js';
 import { seededRandom, uuidFrom } from './prng.js';
+import { SettleOrder } from './settle-order.js';
 import type { HistoryWriter } from './history-writer.js';
 
 /** How one run of a workflow ended. */
@@ -42,7 +45,9 @@ export type RunOutcome =
   /** Another worker owns the workflow now; this run stops without writing anything more. */
   | { kind: 'lost' }
   /** The database failed under the run; the workflow is given back and replayed later. */
-  | { kind: 'interrupted'; error: unknown };
+  | { kind: 'interrupted'; error: unknown }
+  /** ctx.continueAsNew: the next run of this workflow id starts with `input` (JSON text); `steps`: positions this run took. */
+  | { kind: 'continued'; input: string; steps: number };
 
 /** The error a workflow sees when an activity or child workflow failed or was cancelled. */
 export class ChildFailedError extends Error {
@@ -84,6 +89,8 @@ export class WorkflowRun {
   private history: HistoryEntry[] = [];
   private knownSignals = 0;
   private next = 0;
+  /** The last position the history holds an entry at: the code replays until it gets past it. */
+  private lastRecorded = -1;
   private busy = 0;
   private readonly waits: (Date | null)[] = [];
   private lastEventAt = new Date(0);
@@ -91,6 +98,7 @@ export class WorkflowRun {
   private readonly ended: Promise<RunOutcome>;
   private finished = false;
   private quiescenceCheck = false;
+  private order = new SettleOrder([]);
   /**
    * Step results handed to the code but not written yet. They are written on the next turn of the
    * event loop, and in any case before the next durable operation starts, before the run suspends
@@ -110,8 +118,17 @@ export class WorkflowRun {
     private readonly def: WorkflowDefinition,
     private readonly signal: AbortSignal,
     private readonly log: Logger,
+    /** Which run of the workflow id this is (ctx.continueAsNew starts the next). */
+    private readonly runNumber = 1,
   ) {
     this.ended = new Promise((resolve) => (this.end = resolve));
+  }
+
+  /** `<id>:<position>` in a workflow's first run, `<id>:r<run>:<position>` after continueAsNew. */
+  private key(seq: number): string {
+    return this.runNumber === 1
+      ? `${this.lease.executionId}:${seq}`
+      : `${this.lease.executionId}:r${this.runNumber}:${seq}`;
   }
 
   /**
@@ -131,12 +148,32 @@ export class WorkflowRun {
     this.history = state.history;
     this.knownSignals = state.signalCount;
     this.lastEventAt = state.createdAt;
-    const random = seededRandom(this.lease.executionId);
+    this.lastRecorded = this.history.length - 1;
+    this.order = new SettleOrder(
+      this.history.flatMap((h) => (h?.settled === null || h?.settled === undefined ? [] : [h.settled])),
+    );
+    const random = seededRandom(
+      this.runNumber === 1 ? this.lease.executionId : `${this.lease.executionId}#r${this.runNumber}`,
+    );
+    const replaying = () => this.isReplaying;
+    const onceLog = Object.fromEntries(
+      (['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const).map((level) => [
+        level,
+        (...args: unknown[]) => {
+          if (!replaying()) (this.log[level] as (...a: unknown[]) => void)(...args);
+        },
+      ]),
+    ) as unknown as WorkflowLogger;
     const ctx: WorkflowContext = {
       id: this.lease.executionId,
       name: this.def.name,
+      runNumber: this.runNumber,
       signal: this.signal,
       logger: this.log,
+      log: onceLog,
+      get isReplaying() {
+        return replaying();
+      },
       step: <T, I>(name: string, fn: (ctx: StepContext<I>) => Promise<T> | T, options?: StepOptions<I>) =>
         this.op(() => this.step(name, fn, options)),
       sleep: (d) =>
@@ -164,8 +201,25 @@ export class WorkflowRun {
         this.op(
           () => this.child('child', workflow as WorkflowDefinition, input, options ?? {}, true) as Promise<O>,
         ),
-      startChild: (workflow, input, options) =>
-        this.op(() => this.child('child', workflow, input, options ?? {}, false) as Promise<string>),
+      startActivity: <I, O>(activity: JobDefinition<I, O>, input: I, options?: ChildOptions) =>
+        this.op(
+          () =>
+            this.child('activity', activity as JobDefinition, input, options ?? {}, false) as Promise<
+              ExecutionHandle<O>
+            >,
+        ),
+      startChild: <I, O>(
+        workflow: WorkflowDefinition<I, O>,
+        input: I,
+        options?: ChildOptions & { id?: string },
+      ) =>
+        this.op(
+          () =>
+            this.child('child', workflow as WorkflowDefinition, input, options ?? {}, false) as Promise<
+              ExecutionHandle<O>
+            >,
+        ),
+      continueAsNew: (next) => this.continueAsNew(next),
       patched: (changeId) => this.op(() => this.patched(changeId)),
       setEvent: (key, value) => this.op(() => this.setEvent(key, value)),
       now: () => new Date(this.lastEventAt),
@@ -206,6 +260,11 @@ export class WorkflowRun {
     return outcome;
   }
 
+  /** True while the code has not gone past the positions the history holds. */
+  get isReplaying(): boolean {
+    return this.next <= this.lastRecorded;
+  }
+
   private finish(o: RunOutcome): void {
     if (this.finished) return;
     this.finished = true;
@@ -223,6 +282,12 @@ export class WorkflowRun {
       this.busy--;
       this.checkQuiescent();
     }
+  }
+
+  /** Hands a recorded result over in its turn (see SettleOrder). */
+  private async replayed<T>(e: HistoryEntry, value: () => T): Promise<T> {
+    await this.order.recorded(e.settled);
+    return value();
   }
 
   /** Writes the step results the code has received and the history lacks (see `unrecorded`). */
@@ -280,7 +345,15 @@ export class WorkflowRun {
     if (t > this.lastEventAt) this.lastEventAt = t;
   }
 
-  private async record(e: Parameters<typeof recordEntry>[2]): Promise<HistoryEntry> {
+  /** Records an entry that is complete as written, and hands it over in its turn. */
+  private async recordSettled(e: Omit<NewEntry, 'settled'>): Promise<HistoryEntry> {
+    const settled = this.order.assign();
+    const entry = await this.record({ ...e, settled });
+    await this.order.live(settled);
+    return entry;
+  }
+
+  private async record(e: NewEntry): Promise<HistoryEntry> {
     let result: Awaited<ReturnType<typeof recordEntry>>;
     try {
       result = await this.writer.record(this.lease, e);
@@ -296,6 +369,7 @@ export class WorkflowRun {
       result === 'recorded'
         ? {
             ...e,
+            settled: e.settled ?? null,
             input: e.input == null ? null : JSON.parse(e.input),
             output: e.output === null ? null : JSON.parse(e.output),
             error: e.error === null ? null : JSON.parse(e.error),
@@ -309,6 +383,17 @@ export class WorkflowRun {
     this.history[e.seq] = entry as HistoryEntry;
     this.seen(entry as HistoryEntry);
     return entry as HistoryEntry;
+  }
+
+  /** Ends a waiting entry now (see endWait), handing the result over in its turn; false if the lease is lost. */
+  private async endWaitNow(seq: number, output: string, failure: string | null = null): Promise<boolean> {
+    const settled = this.order.assign();
+    const now = new Date();
+    if (!(await this.guard(() => endWait(this.driver, this.lease, seq, output, now, settled, failure))))
+      return false;
+    this.seenAt(now);
+    await this.order.live(settled);
+    return true;
   }
 
   private replayStep<T>(e: HistoryEntry): T {
@@ -333,7 +418,7 @@ export class WorkflowRun {
         `a step in workflow '${this.def.name}' needs a non-empty name`,
       );
     const { seq, recorded } = this.position('step', name);
-    if (recorded) return this.replayStep<T>(recorded);
+    if (recorded) return this.replayed(recorded, () => this.replayStep<T>(recorded));
     const retries = options.retries ?? 0;
     if (!Number.isInteger(retries) || retries < 0)
       throw new BatonError('E_INVALID_OPTION', `step '${name}': retries must be an integer of 0 or more`);
@@ -352,7 +437,7 @@ export class WorkflowRun {
       // Records the step's end and hands the workflow what a replay would return.
       const end = async (output: string | null, failure?: { error: unknown }) =>
         this.replayStep<T>(
-          await this.record({
+          await this.recordSettled({
             seq,
             kind: 'step',
             name,
@@ -376,6 +461,7 @@ export class WorkflowRun {
           // A result that cannot be stored fails the step for good; retrying would produce the same.
           return end(null, { error: err });
         }
+        const settled = this.order.assign();
         const entry: NewEntry = {
           seq,
           kind: 'step',
@@ -387,6 +473,7 @@ export class WorkflowRun {
           error: null,
           startedAt,
           finishedAt: new Date(),
+          settled,
         };
         this.unrecorded.push(entry);
         setImmediate(() => {
@@ -395,11 +482,13 @@ export class WorkflowRun {
         // The code gets what a replay would return: the JSON round trip of the result.
         const replayed: HistoryEntry = {
           ...entry,
+          settled,
           input: input ?? null,
           output: JSON.parse(text),
           error: null,
         };
         this.history[seq] = replayed;
+        await this.order.live(settled);
         return this.replayStep<T>(replayed);
       }
       if (attempt > retries) return end(null, { error: result.error });
@@ -438,7 +527,7 @@ export class WorkflowRun {
         Promise.resolve().then(() =>
           fn({
             input,
-            idempotencyKey: `${this.lease.executionId}:${seq}`,
+            idempotencyKey: this.key(seq),
             attempt,
             signal: controller.signal,
           }),
@@ -455,9 +544,10 @@ export class WorkflowRun {
   }
 
   /**
-   * Starts an activity (a job run as its own execution) or a child workflow at this position, and
-   * waits for it when `wait` is set. The child's id is derived from the position, so a replay after
-   * a crash finds the child it started rather than starting another.
+   * Starts an activity (a job run as its own execution) or a child workflow at this position: waits
+   * for it when `wait` is set, else returns a handle whose result() waits for it later. The child's
+   * id is derived from the position, so a replay after a crash finds the child it started rather
+   * than starting another.
    */
   private async child(
     kind: 'activity' | 'child',
@@ -470,13 +560,13 @@ export class WorkflowRun {
     if (kind === 'activity' ? !isJobDefinition(def) : !isWorkflowDefinition(def)) {
       throw new BatonError(
         'E_INVALID_OPTION',
-        `${kind === 'activity' ? 'ctx.run' : 'ctx.runChild/startChild'} in workflow '${this.def.name}' needs a ${kind === 'activity' ? 'job definition (defineJob)' : 'workflow definition (defineWorkflow)'}`,
+        `${kind === 'activity' ? 'ctx.run/startActivity' : 'ctx.runChild/startChild'} in workflow '${this.def.name}' needs a ${kind === 'activity' ? 'job definition (defineJob)' : 'workflow definition (defineWorkflow)'}`,
       );
     }
     const { seq, recorded } = this.position(kind, def.name);
     let entry = recorded;
     if (!entry) {
-      const childId = options.id ?? `${this.lease.executionId}:${seq}`;
+      const childId = options.id ?? this.key(seq);
       const row = {
         id: childId,
         kind: kind === 'activity' ? ('activity' as const) : ('workflow' as const),
@@ -494,8 +584,11 @@ export class WorkflowRun {
         concurrencyKey: null,
         concurrencyLimit: null,
         parentId: this.lease.executionId,
+        timeoutMs: isWorkflowDefinition(def) ? def.timeoutMs : null,
       };
       const now = new Date();
+      // A handle's entry waits too, until its result() records what the child came to.
+      const output = JSON.stringify(wait ? { childId } : { childId, detached: true });
       let result: Awaited<ReturnType<typeof recordEntry>>;
       try {
         result = await this.driver.transaction(async (tx) => {
@@ -504,13 +597,13 @@ export class WorkflowRun {
             seq,
             kind,
             name: def.name,
-            status: wait ? 'waiting' : 'completed',
+            status: 'waiting',
             attempts: 1,
             input: row.input,
-            output: JSON.stringify({ childId }),
+            output,
             error: null,
             startedAt: now,
-            finishedAt: wait ? null : now,
+            finishedAt: null,
           });
         });
       } catch (err) {
@@ -533,59 +626,84 @@ export class WorkflowRun {
         seq,
         kind,
         name: def.name,
-        status: wait ? 'waiting' : 'completed',
+        status: 'waiting',
         attempts: 1,
         input: JSON.parse(row.input),
-        output: { childId },
+        output: JSON.parse(output),
         error: null,
         startedAt: now,
-        finishedAt: wait ? null : now,
+        finishedAt: null,
+        settled: null,
       };
       this.history[seq] = entry;
     }
-    const out = entry.output as { childId: string; result?: unknown };
-    if (!wait || entry.status === 'completed') {
-      this.seen(entry);
-      return wait ? out.result : out.childId;
-    }
+    if (wait) return this.childResult(kind, def.name, seq);
+    this.seen(entry);
+    let settled: Promise<unknown> | undefined;
+    const handle: ExecutionHandle<unknown> = {
+      id: (entry.output as { childId: string }).childId,
+      // Asked twice, the same answer: the first ask's promise.
+      result: () => (settled ??= this.op(() => this.childResult(kind, def.name, seq))),
+    };
+    return handle;
+  }
+
+  /**
+   * What the activity or child at `seq` came to: from history when recorded, else from its
+   * execution, recorded now; the run suspends while it has not ended.
+   */
+  private async childResult(kind: 'activity' | 'child', name: string, seq: number): Promise<unknown> {
+    const entry = this.history[seq];
+    const out = entry.output as { childId: string; result?: unknown; detached?: boolean };
+    // A completed entry without a result is a start recorded before handles existed: read the child.
+    if (entry.status === 'completed' && 'result' in out)
+      return this.replayed(entry, () => (this.seen(entry), out.result));
     if (entry.status === 'failed') {
-      this.seen(entry);
-      throw new ChildFailedError(kind, def.name, out.childId, entry.error?.message ?? 'failed');
+      return this.replayed(entry, () => {
+        this.seen(entry);
+        throw new ChildFailedError(kind, name, out.childId, entry.error?.message ?? 'failed');
+      });
     }
     const state = await this.guard(() => childState(this.driver, out.childId));
-    const now = new Date();
+    const ended = { childId: out.childId, ...(out.detached ? { detached: true } : {}) };
     if (state?.status === 'completed') {
-      if (
-        !(await this.guard(() =>
-          endWait(
-            this.driver,
-            this.lease,
-            seq,
-            JSON.stringify({ childId: out.childId, result: state.output }),
-            now,
-          ),
-        ))
-      ) {
+      const recorded = { ...ended, result: state.output };
+      if (entry.status === 'waiting' && !(await this.endWaitNow(seq, JSON.stringify(recorded))))
         return this.lose();
-      }
-      this.seenAt(now);
+      this.history[seq] = { ...entry, status: 'completed', output: recorded };
       return state.output;
     }
     if (!state || state.status === 'failed' || state.status === 'cancelled') {
       const message = state ? `${state.status}${state.error ? `: ${state.error.message}` : ''}` : 'vanished';
       const failure = JSON.stringify({ message, ...(state?.error?.code ? { code: state.error.code } : {}) });
-      if (
-        !(await this.guard(() =>
-          endWait(this.driver, this.lease, seq, JSON.stringify({ childId: out.childId }), now, failure),
-        ))
-      ) {
+      if (entry.status === 'waiting' && !(await this.endWaitNow(seq, JSON.stringify(ended), failure)))
         return this.lose();
-      }
-      this.seenAt(now);
-      throw new ChildFailedError(kind, def.name, out.childId, message);
+      this.history[seq] = { ...entry, status: 'failed', error: JSON.parse(failure) };
+      throw new ChildFailedError(kind, name, out.childId, message);
     }
     // Woken when the child ends (it bumps this workflow's signal count).
     return this.wait(null);
+  }
+
+  private async continueAsNew(next: unknown): Promise<never> {
+    if (this.finished) return NEVER;
+    const text = toJsonText(
+      next === undefined ? null : next,
+      `input of continueAsNew in workflow '${this.def.name}'`,
+    );
+    if (this.def.schema) {
+      try {
+        this.def.schema.parse(JSON.parse(text));
+      } catch (err) {
+        throw new BatonError(
+          'E_INPUT_INVALID',
+          `input of continueAsNew in workflow '${this.def.name}' does not match its schema: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+    this.finish({ kind: 'continued', input: text, steps: this.next });
+    return NEVER;
   }
 
   private async patched(changeId: string): Promise<boolean> {
@@ -595,15 +713,14 @@ export class WorkflowRun {
     const recorded = this.history[this.next];
     if (recorded && recorded.kind === 'patch' && recorded.name === changeId) {
       this.next++;
-      this.seen(recorded);
-      return true;
+      return this.replayed(recorded, () => (this.seen(recorded), true));
     }
     // History from before the change has something else here: that run keeps the old path and
     // the marker takes no position.
     if (recorded) return false;
     const seq = this.next++;
     const now = new Date();
-    await this.record({
+    await this.recordSettled({
       seq,
       kind: 'patch',
       name: changeId,
@@ -625,11 +742,13 @@ export class WorkflowRun {
       `value of event '${key}' in workflow '${this.def.name}'`,
     );
     const { seq, recorded } = this.position('event', key);
-    if (recorded) return void this.seen(recorded);
+    if (recorded) return this.replayed(recorded, () => void this.seen(recorded));
     const now = new Date();
-    const result = await this.guard(() => recordEvent(this.driver, this.lease, seq, key, text, now));
+    const settled = this.order.assign();
+    const result = await this.guard(() => recordEvent(this.driver, this.lease, seq, key, text, now, settled));
     if (result === 'lost') return this.lose();
     this.seenAt(now);
+    await this.order.live(settled);
   }
 
   private async sleepUntil(wakeAtMs: number, name: string): Promise<void> {
@@ -638,26 +757,26 @@ export class WorkflowRun {
     if (!entry) {
       const now = new Date();
       const due = wakeAtMs <= now.getTime();
-      entry = await this.record({
+      const e = {
         seq,
-        kind: 'sleep',
+        kind: 'sleep' as const,
         name,
-        status: due ? 'completed' : 'waiting',
+        status: due ? ('completed' as const) : ('waiting' as const),
         attempts: 1,
         output: JSON.stringify({ wakeAt: new Date(wakeAtMs).toISOString() }),
         error: null,
         startedAt: now,
         finishedAt: due ? now : null,
-      });
+      };
+      if (due) return void (await this.recordSettled(e));
+      entry = await this.record(e);
+    } else if (entry.status === 'completed') {
+      return this.replayed(entry, () => void this.seen(entry!));
     }
     // The recorded wake time wins: a replay sleeps only for what remains.
     const wakeAt = new Date((entry.output as { wakeAt: string }).wakeAt);
-    if (entry.status === 'completed') return void this.seen(entry);
-    const now = new Date();
-    if (now >= wakeAt) {
-      if (!(await this.guard(() => endWait(this.driver, this.lease, seq, JSON.stringify(entry.output), now))))
-        return this.lose();
-      this.seenAt(now);
+    if (Date.now() >= wakeAt.getTime()) {
+      if (!(await this.endWaitNow(seq, JSON.stringify(entry.output)))) return this.lose();
       return;
     }
     return this.wait(wakeAt);
@@ -671,17 +790,22 @@ export class WorkflowRun {
       );
     const { seq, recorded } = this.position('signal', name);
     if (recorded?.status === 'completed') {
-      this.seen(recorded);
       const out = recorded.output as { payload?: unknown; timedOut?: boolean };
-      return out.timedOut ? null : (out.payload ?? null);
+      return this.replayed(recorded, () => {
+        this.seen(recorded);
+        return out.timedOut ? null : (out.payload ?? null);
+      });
     }
     const now = new Date();
-    const got = await this.guard(() => consumeSignal(this.driver, this.lease, seq, name, now));
+    const settled = this.order.assign();
+    const got = await this.guard(() => consumeSignal(this.driver, this.lease, seq, name, now, settled));
     if (got === 'lost') return this.lose();
     if (got) {
       this.seenAt(now);
+      await this.order.live(settled);
       return got.payload;
     }
+    this.order.skip(settled);
     let entry = recorded;
     if (!entry) {
       const deadline =
@@ -702,14 +826,8 @@ export class WorkflowRun {
     }
     const deadlineText = (entry.output as { deadline: string | null } | null)?.deadline ?? null;
     const deadline = deadlineText === null ? null : new Date(deadlineText);
-    if (deadline && now >= deadline) {
-      if (
-        !(await this.guard(() =>
-          endWait(this.driver, this.lease, seq, JSON.stringify({ timedOut: true }), now),
-        ))
-      )
-        return this.lose();
-      this.seenAt(now);
+    if (deadline && Date.now() >= deadline.getTime()) {
+      if (!(await this.endWaitNow(seq, JSON.stringify({ timedOut: true })))) return this.lose();
       return null;
     }
     return this.wait(deadline);
