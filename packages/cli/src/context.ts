@@ -32,10 +32,19 @@ export function openStore(g: GlobalOptions, logger = makeLogger(g), serve = true
   return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger, serve });
 }
 
-/** Runs `fn` with an open store and closes it afterwards (a short command: it serves no one). */
-export async function withStore<T>(g: GlobalOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with an open store and closes it afterwards (a short command: it serves no one). The
+ * schema is checked first, so that a store an older Baton wrote says to run `baton migrate`
+ * instead of failing on a missing column; `migrate` itself passes `checkSchema: false`.
+ */
+export async function withStore<T>(
+  g: GlobalOptions,
+  fn: (store: Store) => Promise<T>,
+  options: { checkSchema?: boolean } = {},
+): Promise<T> {
   const store = await openStore(g, makeLogger(g), false);
   try {
+    if (options.checkSchema !== false) await store.checkSchema();
     return await fn(store);
   } finally {
     await store.close();

@@ -21,14 +21,18 @@ export function buildProgram(io: Io = processIo): Command {
     .command('migrate')
     .description('create or upgrade the database schema (safe to run from many processes at once)')
     .action(async () => {
-      await withStore(globals(), async (store) => {
-        const applied = await store.migrate();
-        io.out(
-          applied.length
-            ? `applied migrations ${applied.join(', ')} to ${store.location}`
-            : `${store.location} is up to date`,
-        );
-      });
+      await withStore(
+        globals(),
+        async (store) => {
+          const applied = await store.migrate();
+          io.out(
+            applied.length
+              ? `applied migrations ${applied.join(', ')} to ${store.location}`
+              : `${store.location} is up to date`,
+          );
+        },
+        { checkSchema: false },
+      );
     });
   program.addCommand(workerCommand(globals, io));
   program.addCommand(enqueueCommand(globals, io));

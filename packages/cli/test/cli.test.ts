@@ -103,6 +103,7 @@ describe('baton CLI (embedded PGlite)', () => {
       [['jobs', 'list', '--status', 'sleeping'], /E_INVALID_OPTION.*--status 'sleeping'/],
       [['worker', join(dir, 'nope.ts')], /E_CONFIG_INVALID.*does not exist/],
       [['--database', 'postgres://u:pw@:x/db', 'migrate'], /E_DATABASE_URL.*malformed/],
+      [['--data-dir', join(dir, 'never-migrated'), 'jobs', 'list'], /schema version 0.*run `baton migrate`/],
     ];
     for (const [args, message] of cases) {
       const r = await baton([...g, ...args]);

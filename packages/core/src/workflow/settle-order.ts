@@ -2,8 +2,9 @@
 // (Promise.race, Promise.any) decides by which result comes first, so a replay must hand the
 // results over in the order the first run did. Every result gets an ordinal, recorded with it
 // (history.settled); a replay hands recorded results over one per turn of the event loop, smallest
-// ordinal first, so the code runs between two of them as it did, and holds results that arrive
-// live (a wait that ends now) until the recorded ones the code still asks for are handed over.
+// ordinal first, so the code runs between two of them as it did (the smallest ordinal left goes at
+// once), and holds results that arrive live (a wait that ends now) until the recorded ones the
+// code still asks for are handed over.
 
 export class SettleOrder {
   private nextAssigned: number;
@@ -11,6 +12,10 @@ export class SettleOrder {
   private readonly liveReady = new Map<number, () => void>();
   private readonly skipped = new Set<number>();
   private readonly replayed: { ordinal: number; go: () => void }[] = [];
+  /** The history's ordinals, ascending, and how many of them from the start have been handed over. */
+  private readonly inHistory: number[];
+  private handedOver = 0;
+  private readonly handed = new Set<number>();
   private turnScheduled = false;
   /** Set once a whole turn went by with no recorded result asked for: the replay has caught up. */
   private caughtUp: boolean;
@@ -20,18 +25,30 @@ export class SettleOrder {
    * they come).
    */
   constructor(recorded: readonly number[]) {
-    this.nextAssigned = this.nextLive = recorded.length === 0 ? 0 : Math.max(...recorded) + 1;
+    this.inHistory = [...recorded].sort((a, b) => a - b);
+    this.nextAssigned = this.nextLive =
+      this.inHistory.length === 0 ? 0 : this.inHistory[this.inHistory.length - 1] + 1;
     this.caughtUp = recorded.length === 0;
   }
 
   /** Waits for the turn of a result the history recorded (null: recorded before ordinals, goes at once). */
   recorded(ordinal: number | null): Promise<void> {
     if (ordinal === null) return Promise.resolve();
-    return new Promise((go) => {
-      this.replayed.push({ ordinal, go });
-      this.caughtUp = false;
-      this.schedule();
-    });
+    this.caughtUp = false;
+    this.schedule();
+    // The smallest ordinal not handed over yet, alone: nothing the code could ask for can come
+    // before it, so it goes at once (a replay of operations awaited one by one pays no turn each).
+    if (this.replayed.length === 0 && ordinal === this.smallestLeft()) {
+      this.handed.add(ordinal);
+      return Promise.resolve();
+    }
+    return new Promise((go) => this.replayed.push({ ordinal, go }));
+  }
+
+  private smallestLeft(): number | undefined {
+    while (this.handedOver < this.inHistory.length && this.handed.has(this.inHistory[this.handedOver]))
+      this.handedOver++;
+    return this.inHistory[this.handedOver];
   }
 
   /** The ordinal of the next result that happens now; record it with the result. */
@@ -78,7 +95,9 @@ export class SettleOrder {
       let first = 0;
       for (let i = 1; i < this.replayed.length; i++)
         if (this.replayed[i].ordinal < this.replayed[first].ordinal) first = i;
-      this.replayed.splice(first, 1)[0].go();
+      const next = this.replayed.splice(first, 1)[0];
+      this.handed.add(next.ordinal);
+      next.go();
       // The code runs on what it got before the next result, recorded or live, is considered.
       return this.schedule();
     }
