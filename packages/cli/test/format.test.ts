@@ -1,6 +1,6 @@
 // The workflow timeline `baton workflows show` prints, from history entries of every kind.
 import { describe, it, expect } from 'vitest';
-import type { Execution, HistoryEntry } from '@baton/core';
+import type { HistoryEntry } from '@baton/core';
 import { workflowDetail, workflowTimeline, type DescribedWorkflow } from '../src/format.js';
 
 const t = (hms: string, date = '2026-11-22') => new Date(`${date}T${hms}Z`);
@@ -20,7 +20,7 @@ function entry(seq: number, e: Partial<HistoryEntry> & Pick<HistoryEntry, 'kind'
   };
 }
 
-function workflow(e: Partial<Execution>, history: HistoryEntry[]): DescribedWorkflow {
+function workflow(e: Partial<DescribedWorkflow>, history: HistoryEntry[]): DescribedWorkflow {
   return {
     id: 'order-1',
     kind: 'workflow',
@@ -126,6 +126,39 @@ describe('workflow timeline', () => {
     ]);
     expect(workflowDetail(wf)).toMatch(
       /status: {6}waiting for child workflow order-1:7, sleeping until 2026-11-23 09:00:00, waiting for signal 'cancel-order' \(no timeout\)\n/,
+    );
+  });
+
+  it('shows handles not awaited, the timeout and the runs before a continueAsNew', () => {
+    const wf = workflow(
+      {
+        status: 'completed',
+        output: 'done',
+        finishedAt: t('12:00:05'),
+        deadlineAt: t('14:00:00'),
+        runNumber: 3,
+        previousRuns: [
+          { run: 2, input: { page: 2 }, startedAt: t('11:00:00'), finishedAt: t('11:30:00'), steps: 4 },
+          { run: 1, input: { page: 1 }, startedAt: t('10:00:00'), finishedAt: t('11:00:00'), steps: 3 },
+        ],
+      },
+      [
+        entry(0, {
+          kind: 'activity',
+          name: 'report',
+          status: 'waiting',
+          finishedAt: null,
+          output: { childId: 'order-1:r3:0', detached: true },
+        }),
+      ],
+    );
+    const lines = workflowTimeline(wf).map((l) => l.detail);
+    expect(lines[1]).toBe('started activity order-1:r3:0; its result not asked for (yet)');
+    const detail = workflowDetail(wf);
+    expect(detail).toMatch(/timeout: {5}at 2026-11-22T14:00:00.000Z/);
+    expect(detail).toMatch(/run: {9}3 \(continued as new 2 times\)/);
+    expect(detail).toMatch(
+      / {2}run 2: 2026-11-22T11:00:00.000Z → 2026-11-22T11:30:00.000Z, 4 entries, input \{"page":2\}/,
     );
   });
 
