@@ -28,8 +28,13 @@ export function makeLogger(g: GlobalOptions): Logger {
  * default). A long-running command (`worker`, `dev`) that holds the embedded store serves it to
  * the other `baton` commands; they then run through it.
  */
-export function openStore(g: GlobalOptions, logger = makeLogger(g), serve = true): Promise<Store> {
-  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger, serve });
+export function openStore(
+  g: GlobalOptions,
+  logger = makeLogger(g),
+  serve = true,
+  onHolderGone?: () => void,
+): Promise<Store> {
+  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger, serve, onHolderGone });
 }
 
 /**

@@ -1,6 +1,8 @@
 -- Workflow features of engine round 2.
--- A workflow's timeout: the moment past which its run fails with E_TIMEOUT (null: none). It is set
--- when the workflow is started and kept across ctx.continueAsNew.
+-- A workflow's timeout: how long it may take (timeout_ms), and the moment past which its run fails
+-- with E_TIMEOUT (null: none). Set when the workflow is started, kept across ctx.continueAsNew,
+-- counted again from the retry when a failed workflow is retried.
+ALTER TABLE baton.executions ADD COLUMN timeout_ms float8;
 ALTER TABLE baton.executions ADD COLUMN deadline_at timestamptz;
 -- Which run of its workflow id an execution is at: 1, then one more at each ctx.continueAsNew.
 ALTER TABLE baton.executions ADD COLUMN run integer NOT NULL DEFAULT 1;

@@ -100,6 +100,14 @@ const MAX_ID = 1000;
 
 const TERMINAL: ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
+/**
+ * What a retry sets: queued now with a fresh set of attempts (past errors stay), and a workflow's
+ * timeout counted again from now, or it would fail at once for the time its failed run took.
+ */
+const RETRY_SET = `status = 'queued', claimable = true, attempts = 0, run_at = now(), finished_at = NULL,
+  started_at = NULL, cancel_requested = false, lease_owner = NULL,
+  deadline_at = CASE WHEN timeout_ms IS NULL THEN NULL ELSE now() + timeout_ms * interval '1 millisecond' END`;
+
 /** Looks a signal send makes for a workflow that is still running before it gives up (a few seconds). */
 const SIGNAL_TRIES = 20;
 
@@ -588,8 +596,7 @@ export class Client {
     const rows = await this.store.driver.query(
       `WITH r AS (
          UPDATE baton.executions
-         SET status = 'queued', claimable = true, attempts = 0, run_at = now(), finished_at = NULL,
-             started_at = NULL, cancel_requested = false, lease_owner = NULL
+         SET ${RETRY_SET}
          WHERE id = $1 AND status IN ('failed', 'cancelled')
          RETURNING queue, run_at, concurrency_key
        )
@@ -625,8 +632,7 @@ export class Client {
          ),
          r AS (
            UPDATE baton.executions e
-           SET status = 'queued', claimable = true, attempts = 0, run_at = now(), finished_at = NULL,
-               started_at = NULL, cancel_requested = false, lease_owner = NULL
+           SET ${RETRY_SET}
            FROM picked WHERE e.id = picked.id
            RETURNING e.queue, e.run_at, e.concurrency_key
          )

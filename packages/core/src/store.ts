@@ -31,6 +31,12 @@ export interface StoreOptions {
    * it does not serve it (a short `baton` command) or is still starting. Default 15s.
    */
   waitForHolder?: Duration;
+  /**
+   * Embedded only, for a process that goes through another that holds the store: called once when
+   * that process has exited and left the store to nobody. This process cannot take it over while
+   * running (its statements fail as with a server that is down); restart it to open the store.
+   */
+  onHolderGone?: () => void;
   logger?: Logger;
 }
 
@@ -89,6 +95,7 @@ export class Store {
       serve: options.serve ?? true,
       waitMs: toMs(options.waitForHolder ?? '15s', 'waitForHolder'),
       logger,
+      onHolderGone: options.onHolderGone,
     });
     return new Store(opened.driver, logger, opened.location, opened.beforeClose);
   }

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, quietLogger } from './backends.js';
 import { Client, Store, Worker, defineJob, defineWorkflow, isBatonError } from '../src/index.js';
-import { decodeLine, encodeLine } from '../src/driver/wire.js';
+import { decodeLine, encodeLine, LineReader } from '../src/driver/wire.js';
+import { TRANSACTION_IDLE_MS } from '../src/driver/local-server.js';
 import { isConnectionError } from '../src/driver/postgres.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/remote-transaction.ts', import.meta.url));
+const LOCK_RACE = fileURLToPath(new URL('./fixtures/lock-race.ts', import.meta.url));
 const open: Store[] = [];
 
 async function storeAt(dir: string, options: { serve?: boolean } = {}): Promise<Store> {
@@ -47,6 +49,16 @@ describe('wire format', () => {
     expect(back.list).toEqual([1, undefined, 'x']);
     expect(back.nested.deep[0].when).toEqual(new Date(0));
     expect(back.text).toBe(value.text);
+  });
+
+  it('reads a character split between two chunks of the stream whole', () => {
+    const line = encodeLine({ name: 'Zoë 東京 🎉' });
+    const bytes = Buffer.from(line);
+    const reader = new LineReader(1024);
+    const cut = bytes.indexOf(Buffer.from('東')) + 1; // inside the three bytes of 東
+    expect(reader.push(bytes.subarray(0, cut))).toEqual([]);
+    const [whole] = reader.push(bytes.subarray(cut));
+    expect(decodeLine(whole)).toEqual({ name: 'Zoë 東京 🎉' });
   });
 });
 
@@ -168,5 +180,71 @@ describe('embedded store served to other processes', () => {
     expect((err as Error).message).toMatch(/the embedded store at .* (went away|now)/);
     await storeAt(dir);
     expect(await other.driver.query<{ n: number }>('SELECT 2 AS n')).toEqual([{ n: 2 }]);
+  });
+
+  it('rolls back a remote transaction that stalls, so the holder is not held up for longer than that', async () => {
+    const dir = freshDir();
+    const holder = await storeAt(dir);
+    await holder.driver.query('CREATE TABLE stalled_marks (k text PRIMARY KEY)');
+    const other = await storeAt(dir);
+    let late: unknown;
+    const stalled = other.driver
+      .transaction(async (tx) => {
+        await tx.query(`INSERT INTO stalled_marks VALUES ('stalled')`);
+        await new Promise((r) => setTimeout(r, TRANSACTION_IDLE_MS + 1000));
+        await tx.query('SELECT 1');
+      })
+      .catch((e: unknown) => (late = e));
+    await new Promise((r) => setTimeout(r, 200));
+    // The holder's own statement waits for the stalled transaction until it is rolled back: had
+    // the client been let finish, its insert would have been committed first.
+    expect(await holder.driver.query('SELECT count(*)::int AS n FROM stalled_marks')).toEqual([{ n: 0 }]);
+    await stalled;
+    expect((late as Error).message).toMatch(/transaction \d+ is not open/);
+  });
+
+  it('refuses a statement too large for the local connection as a plain error, and the connection goes on', async () => {
+    const dir = freshDir();
+    await storeAt(dir);
+    const other = await storeAt(dir);
+    const huge = 'x'.repeat(65 * 1024 * 1024);
+    const err = await other.driver.query('SELECT $1::text AS t', [huge]).catch((e: unknown) => e);
+    expect(isBatonError(err, 'E_INVALID_OPTION')).toBe(true);
+    expect(isConnectionError(err)).toBe(false);
+    expect(await other.driver.query<{ n: number }>('SELECT 3 AS n')).toEqual([{ n: 3 }]);
+  });
+
+  it('tells a process that went through the holder when the holder is gone and nobody holds the store', async () => {
+    const dir = freshDir();
+    const holder = await storeAt(dir);
+    let gone = 0;
+    const other = await Store.open({ dataDir: dir, logger: quietLogger(), onHolderGone: () => gone++ });
+    open.push(other);
+    await holder.close();
+    open.splice(open.indexOf(holder), 1);
+    const err = await other.driver.query('SELECT 1').catch((e: unknown) => e);
+    const again = await other.driver.query('SELECT 1').catch((e: unknown) => e);
+    expect(isConnectionError(again ?? err)).toBe(true);
+    await eventually(() => gone > 0, 2000, 'the holder-gone call');
+    expect((again as Error).message).toMatch(/the one that held it exited; restart this process/);
+  });
+
+  it('lets exactly one of several processes take over a stale lock at once', async () => {
+    const dir = freshDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${dir}.lock`, '2147483646');
+    const outputs = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', LOCK_RACE, dir, '1500'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        await new Promise((r) => child.on('exit', r));
+        return out.trim();
+      }),
+    );
+    expect(outputs.filter((o) => o === 'won')).toHaveLength(1);
+    expect(outputs.filter((o) => /^held by \d+$/.test(o))).toHaveLength(4);
   });
 });

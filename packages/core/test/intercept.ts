@@ -6,6 +6,8 @@ import type { Queryable } from '../src/index.js';
 export interface StatementHooks {
   /** Runs as a statement is sent. */
   before?(statement: string): void;
+  /** Awaited before a statement is sent: holds it back (to force an interleaving). */
+  hold?(statement: string): Promise<void> | void;
   /** Runs (and is awaited) once a statement has succeeded; throwing here loses its reply. */
   after?(statement: string): void | Promise<void>;
 }
@@ -20,6 +22,7 @@ export function interceptStatements(driver: Queryable, hooks: StatementHooks): v
   ) => {
     const statement = name ?? sql.trim();
     hooks.before?.(statement);
+    await hooks.hold?.(statement);
     const rows = await query<R>(sql, params, name);
     await hooks.after?.(statement);
     return rows;

@@ -164,6 +164,50 @@ for (const b of backends()) {
         ).toEqual([leased[1].id, leased[2].id].sort());
         await claimer.stop();
       });
+      it('looks again when a lost reply is reported while a look is on its way', async () => {
+        const own = await b.open();
+        try {
+          const j = job('claimer-again');
+          await registered(own, 'w-again', ['claimer-again'], ['claimer-again']);
+          await new Client(own).enqueueMany(j, [{ input: 1 }, { input: 2 }]);
+          const first = await claimUnlimited(own.driver, 'w-again', ['claimer-again'], ['claimer-again'], 1);
+          let looks = 0;
+          let claimer!: Claimer;
+          interceptStatements(own.driver, {
+            async after(statement) {
+              if (!statement.startsWith('SELECT e.id, e.name') || ++looks !== 1) return;
+              // Right after the first look read the table: another write leases a row to this
+              // worker, and its lost reply is reported.
+              await claimUnlimited(own.driver, 'w-again', ['claimer-again'], ['claimer-again'], 1);
+              claimer.suspectLostClaims();
+            },
+          });
+          claimer = new Claimer(
+            own.driver,
+            'w-again',
+            ['claimer-again'],
+            ['claimer-again'],
+            4,
+            4,
+            running(),
+            log,
+            {
+              running: () => 0,
+              isRunning: () => false,
+              heldIds: () => [],
+              dispatch: () => undefined,
+            },
+          );
+          await claimer.refreshQueueLimits();
+          claimer.suspectLostClaims();
+          await eventually(() => claimer.buffered === 2, 5000, 'both rows adopted');
+          expect(looks).toBeGreaterThanOrEqual(2);
+          expect(claimer.takeAll().map((r) => r.id)).toContain(first[0].id);
+          await claimer.stop();
+        } finally {
+          await own.close();
+        }
+      });
     });
 
     describe('OutcomeWriter', () => {
@@ -356,6 +400,7 @@ for (const b of backends()) {
           log,
           {
             wake: () => wakes++,
+            suspectLostClaims: () => undefined,
             refreshQueueLimits: async () => void refreshes++,
           },
         );

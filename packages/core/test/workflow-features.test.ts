@@ -4,6 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { backends, eventually, sleep } from './backends.js';
+import { interceptStatements } from './intercept.js';
 import {
   Client,
   NonRetryableError,
@@ -320,6 +321,73 @@ for (const b of backends()) {
           expect(e.error?.code).toBe('E_NOT_JSON');
           expect(e.runNumber).toBe(1);
           expect((await client.describe(id)).history.map((h) => h.name)).toEqual(['before']);
+        });
+      });
+    });
+
+    describe('continueAsNew, what a run leaves behind', () => {
+      it('writes nothing of a run into the next: a statement of run 1 still on its way lands before the continue', async () => {
+        const own = await b.open();
+        const ownClient = new Client(own);
+        let held = false;
+        interceptStatements(own.driver, {
+          // Run 1's sleep is recorded late: after the code has already asked to continue as new.
+          async hold(statement) {
+            if (held || !statement.startsWith('baton_record_histor')) return;
+            held = true;
+            await sleep(300);
+          },
+        });
+        const wf = defineWorkflow('continue-late-write', { queue: 'can3' }, async (ctx, n: number) => {
+          if (n === 1) {
+            void ctx.sleep('1h');
+            // Long enough for the sleep's write to be on its way (held above), not to land.
+            await new Promise((r) => setTimeout(r, 20));
+            return ctx.continueAsNew(2);
+          }
+          // Still running when run 1's held statement goes out.
+          return ctx.step('second-run', async () => (await sleep(600), n));
+        });
+        const w = new Worker(own, { workflows: [wf], pollInterval: 50 });
+        await w.start();
+        const { id } = await ownClient.start(wf, 1);
+        expect(await ownClient.result(id, { timeout: '10s' })).toBe(2);
+        expect(held).toBe(true);
+        const d = await ownClient.describe(id);
+        expect(d.history.map((h) => h.name)).toEqual(['second-run']);
+        await w.stop();
+        await own.close();
+      });
+
+      it('keeps the idempotency keys of the signals a run took, so a resend after the continue stores nothing', async () => {
+        const wf = defineWorkflow('continue-keys', { queue: 'can4' }, async (ctx, n: number) => {
+          const got = await ctx.waitForSignal<string>('go');
+          if (n === 1) return ctx.continueAsNew(2);
+          return got;
+        });
+        await withWorker({ workflows: [wf] }, async () => {
+          const { id } = await client.start(wf, 1);
+          await client.signal(id, 'go', 'first', { idempotencyKey: 'k-first' });
+          await eventually(async () => (await client.get(id)).runNumber === 2, 10_000, 'the second run');
+          // The first send's reply was lost, say: resent after the continue, it is not a new signal.
+          await client.signal(id, 'go', 'first', { idempotencyKey: 'k-first' });
+          await client.signal(id, 'go', 'second', { idempotencyKey: 'k-second' });
+          expect(await client.result(id, { timeout: '10s' })).toBe('second');
+        });
+      });
+    });
+
+    describe('retrying a timed-out workflow', () => {
+      it('counts its timeout again from the retry', async () => {
+        const wf = defineWorkflow('retry-timeout', { queue: 'timeout4', timeout: '300ms' }, async (ctx) =>
+          ctx.waitForSignal<string>('go'),
+        );
+        await withWorker({ workflows: [wf] }, async () => {
+          const { id } = await client.start(wf, null);
+          expect((await client.waitFor(id, { timeout: '10s' })).error?.code).toBe('E_TIMEOUT');
+          await client.retry(id);
+          await client.signal(id, 'go', 'in time');
+          expect(await client.result(id, { timeout: '10s' })).toBe('in time');
         });
       });
     });

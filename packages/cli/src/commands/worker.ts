@@ -100,7 +100,14 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
     const mod = await loadUserModules(modules);
     requireDefinitions(mod);
     const logger = makeLogger({ logLevel: 'info', ...globals() });
-    const store = await openStore(globals(), logger);
+    // A worker that went through another process holding .baton/ cannot take the store over
+    // when that process exits: it says so and exits, and started again it opens the store itself.
+    const store = await openStore(globals(), logger, true, () => {
+      io.err(
+        'error [E_DATABASE_UNAVAILABLE]: the process that held the embedded store exited; start `baton worker` again to open the store itself',
+      );
+      process.exit(1);
+    });
     try {
       const worker = workerFrom(store, mod, o);
       await worker.start();

@@ -16,6 +16,8 @@ export interface EmbeddedOptions {
   /** How long to wait for a holder that does not serve to let go (it may also be starting). */
   waitMs: number;
   logger: Logger;
+  /** Called when the process this one went through exits and leaves the store to nobody. */
+  onHolderGone?: () => void;
 }
 
 export interface OpenedEmbedded {
@@ -43,16 +45,22 @@ export async function openEmbedded(dataDir: string, o: EmbeddedOptions): Promise
     }
     const info = readServeInfo(dataDir, lock.owner);
     if (info) {
-      const remote = new RemoteDriver(() => {
-        const owner = lockOwner(dataDir);
-        return owner === undefined ? undefined : readServeInfo(dataDir, owner);
-      }, `the embedded store at ${dataDir}`);
+      const remote = new RemoteDriver(
+        () => {
+          const owner = lockOwner(dataDir);
+          return owner === undefined ? 'gone' : readServeInfo(dataDir, owner);
+        },
+        `the embedded store at ${dataDir}`,
+        o.onHolderGone,
+      );
       // Connect now, so that a holder that cannot be reached is reported here, not at the first query.
       try {
         await remote.query('SELECT 1');
       } catch (err) {
         await remote.close();
-        if (Date.now() < deadline && processExists(lock.owner)) {
+        // A holder that exited meanwhile leaves the store to us: the next turn takes it over.
+        if (!processExists(lock.owner)) continue;
+        if (Date.now() < deadline) {
           await sleep(delay);
           continue;
         }

@@ -11,8 +11,12 @@ import type { Logger } from '../logger.js';
 
 /** Longest message accepted: a statement with its parameters, a page of rows. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-/** A transaction that receives no statement for this long is rolled back, so a stalled client cannot stall the holder. */
-export const TRANSACTION_IDLE_MS = 30_000;
+/**
+ * A transaction that receives no statement for this long is rolled back, so that a stalled client
+ * (a ^Z, a blocked event loop) cannot stall the holder, whose own statements wait for it, long
+ * enough to miss its heartbeats (a third of a 30 s lease).
+ */
+export const TRANSACTION_IDLE_MS = 5000;
 
 export interface Request {
   id: number;
@@ -140,7 +144,15 @@ export class LocalServer {
     let authenticated = false;
     let nextId = 1;
     const send = (message: unknown) => {
-      if (!socket.destroyed) socket.write(encodeLine(message));
+      if (socket.destroyed) return;
+      let line = encodeLine(message);
+      // A reply too large for the other side is an error for that request only.
+      if (line.length > MAX_MESSAGE_BYTES && (message as { id?: number }).id !== undefined)
+        line = encodeLine({
+          id: (message as { id: number }).id,
+          error: { message: `the reply is larger than ${MAX_MESSAGE_BYTES} bytes; ask for fewer rows` },
+        });
+      socket.write(line);
     };
     const reply = (id: number, work: () => Promise<unknown>) => {
       this.busy++;

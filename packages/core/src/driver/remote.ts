@@ -3,6 +3,7 @@
 // what was in flight with a connection error, as a PostgreSQL server going away would; the next
 // call connects again to whichever process serves the store then, and LISTENs are renewed.
 import { connect, type Socket } from 'node:net';
+import { BatonError } from '../errors.js';
 import { decodeLine, encodeLine, fromWireError, LineReader, type WireError } from './wire.js';
 import { MAX_MESSAGE_BYTES, type Request } from './local-server.js';
 import type { ServeInfo } from './embedded-lock.js';
@@ -20,9 +21,14 @@ interface Connection {
 interface Subscription {
   channel: string;
   onMessage: (payload: string) => void;
-  /** Its id on the current connection, once listened there. */
+  /** The connection it is (being) listened on, its LISTEN on it, and its id there once done. */
+  conn?: Connection;
+  listening?: Promise<void>;
   serverId?: number;
 }
+
+/** How long the holder has to answer a new connection's hello before the connection counts as failed. */
+const HELLO_TIMEOUT_MS = 5000;
 
 /** An error that isConnectionError() recognises, so callers retry as they would for a server. */
 function connectionLost(why: string): Error {
@@ -37,12 +43,18 @@ export class RemoteDriver implements Driver {
   private nextId = 1;
   private readonly subscriptions = new Set<Subscription>();
   private closed = false;
+  private resubscribing = false;
 
   constructor(
-    /** Finds the process serving the store now; undefined when none does. */
-    private readonly locate: () => ServeInfo | undefined,
+    /** Finds the process serving the store now; `gone` when no live process holds it any more. */
+    private readonly locate: () => ServeInfo | 'gone' | undefined,
     /** Said in errors: the store this driver reaches. */
     private readonly where: string,
+    /**
+     * Called once when the holder has exited and nobody holds the store: this driver cannot take
+     * it over (a process must open it itself), so a long-running user of it should restart.
+     */
+    private readonly onGone?: () => void,
   ) {}
 
   /** The serving process's pid, after the first connection. */
@@ -108,15 +120,32 @@ export class RemoteDriver implements Driver {
     if (conn.socket.destroyed)
       return Promise.reject(connectionLost(`the process serving ${this.where} went away`));
     const id = this.nextId++;
+    const line = encodeLine({ id, ...body });
+    // Refused here, as a plain error: the holder would have to drop the connection for it.
+    if (line.length > MAX_MESSAGE_BYTES)
+      return Promise.reject(
+        new BatonError(
+          'E_INVALID_OPTION',
+          `a statement of ${line.length} bytes is more than the ${MAX_MESSAGE_BYTES} the embedded store's local connection carries; send it in parts`,
+        ),
+      );
     return new Promise((resolve, reject) => {
       conn.pending.set(id, { resolve, reject });
-      conn.socket.write(encodeLine({ id, ...body }));
+      conn.socket.write(line);
     });
   }
 
-  private async subscribe(conn: Connection, sub: Subscription): Promise<void> {
-    sub.serverId = (await this.send(conn, { op: 'listen', channel: sub.channel })) as number;
-    conn.subs.set(sub.serverId, sub);
+  /** LISTENs `sub` on `conn`, once: the connect loop and listen() may both ask for it. */
+  private subscribe(conn: Connection, sub: Subscription): Promise<void> {
+    if (sub.conn !== conn || !sub.listening) {
+      sub.conn = conn;
+      sub.serverId = undefined;
+      sub.listening = this.send(conn, { op: 'listen', channel: sub.channel }).then((id) => {
+        sub.serverId = id as number;
+        conn.subs.set(sub.serverId, sub);
+      });
+    }
+    return sub.listening;
   }
 
   /** The current connection, or a new one to whichever process serves the store now. */
@@ -131,13 +160,19 @@ export class RemoteDriver implements Driver {
 
   private async connect(): Promise<Connection> {
     const info = this.locate();
-    if (!info)
-      throw Object.assign(new Error(`no process serves ${this.where} now`), { code: 'ECONNREFUSED' });
+    if (info === 'gone' && this.onGone) setImmediate(this.onGone);
+    if (!info || info === 'gone')
+      throw Object.assign(
+        new Error(
+          `no process serves ${this.where} now${info === 'gone' ? ': the one that held it exited; restart this process to open the store itself' : ''}`,
+        ),
+        { code: 'ECONNREFUSED' },
+      );
     const socket = connect({ host: '127.0.0.1', port: info.port });
     socket.setNoDelay(true);
     const conn: Connection = { socket, pending: new Map(), subs: new Map() };
     const reader = new LineReader(MAX_MESSAGE_BYTES);
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       let lines: string[];
       try {
         lines = reader.push(chunk);
@@ -172,30 +207,50 @@ export class RemoteDriver implements Driver {
       if (this.current === conn) {
         this.current = undefined;
         this.connection = undefined;
+        // LISTENs are renewed on the next connection, which this opens (or the next call does).
+        if (this.subscriptions.size > 0 && !this.closed) this.resubscribe();
       }
-      // LISTENs are renewed on the next connection, which the next call (or the worker's poll) opens.
-      for (const sub of conn.subs.values()) sub.serverId = undefined;
-      if (this.subscriptions.size > 0 && !this.closed)
-        setTimeout(() => void this.resubscribe(), 200).unref?.();
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const hello = (await this.send(conn, { op: 'hello', token: info.token })) as { pid: number };
-    this.servedBy = hello.pid;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A holder that is stopped (SIGSTOP) accepts the connection but never answers.
+      const hello = (await Promise.race([
+        this.send(conn, { op: 'hello', token: info.token }),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(connectionLost(`the process serving ${this.where} did not answer`)),
+            HELLO_TIMEOUT_MS,
+          );
+        }),
+      ])) as { pid: number };
+      this.servedBy = hello.pid;
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     this.current = conn;
-    for (const sub of this.subscriptions) if (sub.serverId === undefined) await this.subscribe(conn, sub);
+    await Promise.all([...this.subscriptions].map((sub) => this.subscribe(conn, sub)));
     return conn;
   }
 
-  private async resubscribe(): Promise<void> {
-    if (this.closed || this.subscriptions.size === 0) return;
-    try {
-      await this.open();
-    } catch {
-      // Nobody serves the store now: try again later, as a LISTEN connection to a server would.
-      setTimeout(() => void this.resubscribe(), 1000).unref?.();
-    }
+  /** Connects again for the LISTENs after a connection was lost: one chain of attempts at a time. */
+  private resubscribe(): void {
+    if (this.resubscribing) return;
+    this.resubscribing = true;
+    const attempt = () => {
+      if (this.closed || this.subscriptions.size === 0) return void (this.resubscribing = false);
+      this.open().then(
+        () => void (this.resubscribing = false),
+        // Nobody serves the store now: try again later, as a LISTEN connection to a server would.
+        () => void setTimeout(attempt, 1000).unref?.(),
+      );
+    };
+    setTimeout(attempt, 200).unref?.();
   }
 }

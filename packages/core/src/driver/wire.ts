@@ -1,6 +1,7 @@
 // The protocol between a process holding an embedded store and the local processes it serves:
 // one JSON object per line. Values JSON has no form for (dates, big integers, bytes, undefined)
 // travel tagged under a key no row can hold: jsonb refuses the NUL character, even escaped.
+import { StringDecoder } from 'node:string_decoder';
 import { BatonError } from '../errors.js';
 
 const TAG = '\u0000';
@@ -41,11 +42,13 @@ export function decodeLine(line: string): unknown {
 /** Splits a byte stream into lines; refuses a line longer than `maxBytes` (a peer that is not ours). */
 export class LineReader {
   private partial = '';
+  // A character split between two chunks is decoded once both have arrived.
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(private readonly maxBytes: number) {}
 
-  push(chunk: Buffer | string): string[] {
-    const text = this.partial + chunk.toString();
+  push(chunk: Buffer): string[] {
+    const text = this.partial + this.decoder.write(chunk);
     const lines = text.split('\n');
     this.partial = lines.pop() ?? '';
     if (this.partial.length > this.maxBytes)

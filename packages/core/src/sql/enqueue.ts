@@ -56,7 +56,7 @@ function recordsetJson(rows: readonly NewExecution[]): string {
 }
 
 const COLUMNS = `id, kind, name, queue, priority, run_at, max_attempts, input, idempotency_key, concurrency_key,
-  concurrency_limit, parent_id, deadline_at`;
+  concurrency_limit, parent_id, timeout_ms, deadline_at`;
 
 /** When the row is due: its runAt, its delay from the database's now, or now. */
 const DUE = `CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
@@ -65,7 +65,7 @@ const DUE = `CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
 
 // A timeout counts from when the workflow is due; a runAt in the past means now.
 const VALUES = `id, kind, name, queue, priority, ${DUE},
-  max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id,
+  max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id, timeout_ms,
   CASE WHEN timeout_ms IS NULL THEN NULL ELSE greatest(${DUE}, now()) + timeout_ms * interval '1 millisecond' END`;
 
 const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(

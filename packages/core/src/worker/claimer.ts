@@ -11,6 +11,8 @@ import type { Lifecycle } from './lifecycle.js';
 
 /** Claims a worker keeps on their way at once. */
 const MAX_CLAIMS_IN_FLIGHT = 2;
+/** After a lost reply, when the worker looks a second time for what the statement may have claimed. */
+const LATE_COMMIT_MS = 5000;
 
 /** What the claimer needs from the rest of its worker. */
 export interface ClaimerHost {
@@ -48,6 +50,8 @@ export class Claimer {
    * not know about. Before the next claim the worker looks for them and runs them.
    */
   private mayHaveLostClaims = false;
+  /** Counts suspicions, so that one raised while a look is on its way is not cleared by it. */
+  private suspicions = 0;
 
   constructor(
     private readonly db: Driver,
@@ -120,9 +124,20 @@ export class Claimer {
     this.keyedWork = true;
   }
 
-  /** A write that may have leased executions to this worker lost its reply. */
+  /**
+   * A write that may have leased executions to this worker lost its reply. The worker looks for
+   * them before its next claim, and once more a few seconds later: on a connection that broke,
+   * the server may still commit the statement after the client saw the error.
+   */
   lostReply(): void {
+    this.suspectLostClaims();
+    setTimeout(() => this.suspectLostClaims(), LATE_COMMIT_MS).unref?.();
+  }
+
+  /** Looks for executions leased to this worker that it does not know (maintenance, now and then). */
+  suspectLostClaims(): void {
     this.mayHaveLostClaims = true;
+    this.suspicions++;
     this.wake();
   }
 
@@ -213,11 +228,12 @@ export class Claimer {
   /** Finds executions this worker's lost claim replies leased to it, and runs them. */
   private adoptLostClaims(): void {
     this.claimsInFlight++;
+    const suspicionsAtStart = this.suspicions;
     const known = [...this.host.heldIds(), ...this.buffer.map((r) => r.id)];
     void ownedButUnknown(this.db, this.workerId, known)
       .then(
         (rows) => {
-          this.mayHaveLostClaims = false;
+          if (this.suspicions === suspicionsAtStart) this.mayHaveLostClaims = false;
           // A start beside this worker may have handed one of them over meanwhile.
           const unknown = rows.filter((r) => !this.holds(r.id));
           if (unknown.length === 0) return;
@@ -237,7 +253,6 @@ export class Claimer {
   }
 
   private claimFailed(err: unknown): void {
-    if (isConnectionError(err)) this.mayHaveLostClaims = true;
     this.claimErrors++;
     const delay = Math.min(10_000, 100 * 2 ** Math.min(this.claimErrors, 7)) * (0.5 + Math.random() / 2);
     this.log.warn(
@@ -245,6 +260,8 @@ export class Claimer {
       isConnectionError(err) ? 'database unreachable while claiming; retrying' : 'claim failed; retrying',
     );
     this.backingOff = true;
+    // The look for what the failed claim may have taken waits for the back-off, as claims do.
+    if (isConnectionError(err)) this.lostReply();
     setTimeout(() => {
       this.backingOff = false;
       this.wake();

@@ -16,6 +16,8 @@ const PRUNE_EVERY_MS = 60_000;
 export interface MaintenanceHost {
   /** Work became claimable (recovered or fired): claim now. */
   wake(): void;
+  /** Look for executions leased to this worker that it does not know (the rare sweep's other half). */
+  suspectLostClaims(): void;
   /** Re-reads which queues have global limits. */
   refreshQueueLimits(): Promise<void>;
 }
@@ -49,6 +51,9 @@ export class Maintenance {
       recovered.push(
         ...(await recoverOrphans(this.store.driver, Math.max(ORPHAN_SWEEP_MS, 3 * this.leaseMs))),
       );
+      // A run this worker holds but was never handed (a reply lost in a way nothing noticed)
+      // would keep its lease for ever: the same rare sweep looks for those too.
+      this.host.suspectLostClaims();
     }
     if (recovered.length > 0) {
       this.log.warn(

@@ -81,6 +81,7 @@ export class Worker implements LocalRunner {
     this.schedules = new ScheduleFirer(db, s.schedules);
     this.maintenance = new Maintenance(store, s.leaseMs, s.retention, this.schedules, life, s.log, {
       wake: () => claimer.wake(),
+      suspectLostClaims: () => claimer.suspectLostClaims(),
       refreshQueueLimits: () => claimer.refreshQueueLimits(),
     });
   }

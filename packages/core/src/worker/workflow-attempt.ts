@@ -9,7 +9,7 @@ import { completeRun, continueRun, suspend } from '../workflow/history.js';
 import type { HistoryWriter } from '../workflow/history-writer.js';
 import type { WorkflowDefinition } from '../workflow/definition.js';
 import type { Attempt } from '../attempt.js';
-import type { AttemptOutcome } from '../sql/finish.js';
+import { finishAttempt, type AttemptOutcome } from '../sql/finish.js';
 import type { ClaimedRow } from '../sql/claim.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store.js';
@@ -61,31 +61,41 @@ export async function runWorkflowAttempt(
     );
   const disarm =
     deadline === null ? undefined : after(Math.max(0, deadline.getTime() - Date.now()), timedOut);
+  const run = new WorkflowRun(host.store.driver, host.history, lease, def, attempt.signal, log, row.run);
   let outcome: Awaited<ReturnType<WorkflowRun['run']>>;
   try {
     outcome =
       deadline !== null && deadline.getTime() <= Date.now()
         ? (timedOut(), { kind: 'cancelled', error: attempt.abortError })
-        : await new WorkflowRun(
-            host.store.driver,
-            host.history,
-            lease,
-            def,
-            attempt.signal,
-            log,
-            row.run,
-          ).run(input, row.startedHere);
+        : await run.run(input, row.startedHere);
   } finally {
     disarm?.();
   }
+  // Nothing of this run may land after its outcome (the next run of a continueAsNew, or the next
+  // claim of a suspended workflow, can hold the same lease).
+  await run.writesSettled();
   // Declared dead meanwhile: the workflow was handed to another worker, nothing of this run counts.
   if (attempt.abortedBy === 'lost') return;
   if (attempt.abortedBy === 'timeout' && outcome.kind !== 'completed') {
-    if (await end({ kind: 'failed' }, attempt.abortError)) {
-      await host.life.persist(`cancel what ${row.id} started`, () =>
-        cancelTree(host.store.driver, row.id, true),
-      );
-    }
+    // The failure and the cancel of what it started, together: a crash between them would leave
+    // activities and children running for a workflow that has failed.
+    const errorJson = errorToJson(attempt.abortError, row.attempts);
+    const failed = await host.life.persist(`record the timeout of ${row.id}`, () =>
+      host.store.driver.transaction(async (tx) => {
+        const ok = await finishAttempt(
+          tx,
+          host.workerId,
+          row.id,
+          row.attempts,
+          { kind: 'failed' },
+          errorJson,
+          freesSlotOf,
+        );
+        if (ok) await cancelTree(tx, row.id, true);
+        return ok;
+      }),
+    );
+    if (failed) host.store.recorded([row.id]);
     return;
   }
   switch (outcome.kind) {

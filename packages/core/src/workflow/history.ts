@@ -431,7 +431,8 @@ export const RUNS_KEPT = 100;
 /**
  * ctx.continueAsNew: ends the run holding `lease` and queues the next run of the same workflow id
  * with `inputJson`, in one statement. The run's history and the signals it took are deleted (a
- * line about the run stays in baton.workflow_runs); signals not yet taken wait for the next run.
+ * line about the run stays in baton.workflow_runs; a taken signal's idempotency key stays);
+ * signals not yet taken wait for the next run.
  * Returns false if the lease was lost.
  */
 export async function continueRun(
@@ -458,7 +459,14 @@ export async function continueRun(
      ),
      wiped AS (DELETE FROM baton.history WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM archived)),
      taken AS (
-       DELETE FROM baton.signals WHERE execution_id = $1 AND consumed_seq IS NOT NULL AND EXISTS (SELECT 1 FROM archived)
+       DELETE FROM baton.signals WHERE execution_id = $1 AND consumed_seq IS NOT NULL AND idempotency_key IS NULL
+         AND EXISTS (SELECT 1 FROM archived)
+     ),
+     -- A taken signal with an idempotency key stays as a tombstone (no payload, position -1), so that
+     -- a resend of it after the continue is still recognised and stored nothing.
+     kept AS (
+       UPDATE baton.signals SET payload = 'null', consumed_seq = -1
+       WHERE execution_id = $1 AND consumed_seq >= 0 AND idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM archived)
      ),
      forgotten AS (
        DELETE FROM baton.workflow_runs WHERE execution_id = $1 AND run <= (SELECT run FROM archived) - ${RUNS_KEPT}

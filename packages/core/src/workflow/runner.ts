@@ -109,6 +109,11 @@ export class WorkflowRun {
    */
   private unrecorded: NewEntry[] = [];
   private writing: Promise<void> | undefined;
+  /** Statements of this run on their way; none starts once the run has ended (see writesSettled). */
+  private inFlight = 0;
+  private inFlightDone: (() => void)[] = [];
+  /** Aborts the steps still running when the run ends (a step the code did not wait for). */
+  private readonly ended_ = new AbortController();
 
   constructor(
     private readonly driver: Driver,
@@ -268,7 +273,31 @@ export class WorkflowRun {
   private finish(o: RunOutcome): void {
     if (this.finished) return;
     this.finished = true;
+    this.ended_.abort(
+      new BatonError('E_CANCELLED', `the run of workflow '${this.def.name}' ended before this step did`),
+    );
     this.end(o);
+  }
+
+  /**
+   * Resolves once no statement of this run is on its way. Nothing starts after the run has ended,
+   * so this is soon; the worker waits for it before it writes the run's outcome, so that nothing
+   * of this run can land after (in the next run of a continueAsNew, say, under the same lease).
+   */
+  writesSettled(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.inFlightDone.push(resolve));
+  }
+
+  /** Runs a statement of this run, unless the run has ended; counted for writesSettled(). */
+  private async tracked<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.finished) return NEVER;
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.inFlight === 0) for (const done of this.inFlightDone.splice(0)) done();
+    }
   }
 
   /** Wraps a durable operation: counts it as busy until it settles or starts waiting. */
@@ -348,19 +377,20 @@ export class WorkflowRun {
   /** Records an entry that is complete as written, and hands it over in its turn. */
   private async recordSettled(e: Omit<NewEntry, 'settled'>): Promise<HistoryEntry> {
     const settled = this.order.assign();
-    const entry = await this.record({ ...e, settled });
+    let entry: HistoryEntry;
+    try {
+      entry = await this.record({ ...e, settled });
+    } catch (err) {
+      // An ordinal that will carry no result must not hold back the ones after it.
+      this.order.skip(settled);
+      throw err;
+    }
     await this.order.live(settled);
     return entry;
   }
 
   private async record(e: NewEntry): Promise<HistoryEntry> {
-    let result: Awaited<ReturnType<typeof recordEntry>>;
-    try {
-      result = await this.writer.record(this.lease, e);
-    } catch (error) {
-      this.finish({ kind: 'interrupted', error });
-      return NEVER;
-    }
+    const result = await this.guard(() => this.writer.record(this.lease, e));
     if (result === 'lost') {
       this.finish({ kind: 'lost' });
       return NEVER;
@@ -374,12 +404,14 @@ export class WorkflowRun {
             output: e.output === null ? null : JSON.parse(e.output),
             error: e.error === null ? null : JSON.parse(e.error),
           }
-        : await readEntry(this.driver, this.lease.executionId, e.seq);
-    if (!entry)
-      throw new BatonError(
-        'E_INVALID_STATE',
-        `history position ${e.seq} of ${this.lease.executionId} vanished`,
-      );
+        : await this.guard(() => readEntry(this.driver, this.lease.executionId, e.seq));
+    if (!entry) {
+      this.finish({
+        kind: 'interrupted',
+        error: new Error(`history position ${e.seq} of ${this.lease.executionId} vanished`),
+      });
+      return NEVER;
+    }
     this.history[e.seq] = entry as HistoryEntry;
     this.seen(entry as HistoryEntry);
     return entry as HistoryEntry;
@@ -510,8 +542,10 @@ export class WorkflowRun {
     timeoutMs: number | undefined,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
     const controller = new AbortController();
-    const onAbort = () => controller.abort(this.signal.reason);
+    const onAbort = () =>
+      controller.abort(this.signal.aborted ? this.signal.reason : this.ended_.signal.reason);
     this.signal.addEventListener('abort', onAbort, { once: true });
+    this.ended_.signal.addEventListener('abort', onAbort, { once: true });
     const cancelTimer =
       timeoutMs === undefined
         ? undefined
@@ -540,6 +574,7 @@ export class WorkflowRun {
     } finally {
       cancelTimer?.();
       this.signal.removeEventListener('abort', onAbort);
+      this.ended_.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -565,6 +600,8 @@ export class WorkflowRun {
     }
     const { seq, recorded } = this.position(kind, def.name);
     let entry = recorded;
+    /** The ordinal this run gave handing the handle over (a start happening now). */
+    let started: number | undefined;
     if (!entry) {
       const childId = options.id ?? this.key(seq);
       const row = {
@@ -587,26 +624,31 @@ export class WorkflowRun {
         timeoutMs: isWorkflowDefinition(def) ? def.timeoutMs : null,
       };
       const now = new Date();
-      // A handle's entry waits too, until its result() records what the child came to.
-      const output = JSON.stringify(wait ? { childId } : { childId, detached: true });
+      // A handle's entry waits too, until its result() records what the child came to; handing
+      // the handle to the code is a result of its own, in the run's order.
+      started = wait ? undefined : this.order.assign();
+      const output = JSON.stringify(wait ? { childId } : { childId, detached: true, started });
       let result: Awaited<ReturnType<typeof recordEntry>>;
       try {
-        result = await this.driver.transaction(async (tx) => {
-          await insertExecutions(tx, [row]);
-          return recordEntry(tx, this.lease, {
-            seq,
-            kind,
-            name: def.name,
-            status: 'waiting',
-            attempts: 1,
-            input: row.input,
-            output,
-            error: null,
-            startedAt: now,
-            finishedAt: null,
-          });
-        });
+        result = await this.tracked(() =>
+          this.driver.transaction(async (tx) => {
+            await insertExecutions(tx, [row]);
+            return recordEntry(tx, this.lease, {
+              seq,
+              kind,
+              name: def.name,
+              status: 'waiting',
+              attempts: 1,
+              input: row.input,
+              output,
+              error: null,
+              startedAt: now,
+              finishedAt: null,
+            });
+          }),
+        );
       } catch (err) {
+        if (started !== undefined) this.order.skip(started);
         // An id taken by another execution is the workflow's mistake; anything else is the database's.
         if ((err as { code?: string }).code === '23505') {
           throw new BatonError(
@@ -638,6 +680,8 @@ export class WorkflowRun {
       this.history[seq] = entry;
     }
     if (wait) return this.childResult(kind, def.name, seq);
+    if (started !== undefined) await this.order.live(started);
+    else await this.order.recorded((entry.output as { started?: number }).started ?? null);
     this.seen(entry);
     let settled: Promise<unknown> | undefined;
     const handle: ExecutionHandle<unknown> = {
@@ -836,7 +880,7 @@ export class WorkflowRun {
   /** Runs a history statement; a database failure interrupts the run instead of reaching the workflow code. */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.tracked(fn);
     } catch (error) {
       this.finish({ kind: 'interrupted', error });
       return NEVER;
