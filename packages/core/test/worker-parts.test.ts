@@ -172,7 +172,6 @@ for (const b of backends()) {
           await new Client(own).enqueueMany(j, [{ input: 1 }, { input: 2 }]);
           const first = await claimUnlimited(own.driver, 'w-again', ['claimer-again'], ['claimer-again'], 1);
           let looks = 0;
-          let claimer!: Claimer;
           interceptStatements(own.driver, {
             async after(statement) {
               if (!statement.startsWith('SELECT e.id, e.name') || ++looks !== 1) return;
@@ -182,7 +181,7 @@ for (const b of backends()) {
               claimer.suspectLostClaims();
             },
           });
-          claimer = new Claimer(
+          const claimer: Claimer = new Claimer(
             own.driver,
             'w-again',
             ['claimer-again'],
