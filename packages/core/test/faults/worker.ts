@@ -40,6 +40,14 @@ const STATEMENTS = [
 // SIGUSR1, start Node's inspector).
 process.on('SIGUSR1', () => (killMidClaim = true));
 process.on('SIGUSR2', () => (hooks.killAfterEffect = true));
+// SIGTERM too, before anything starts: one that came while the worker was starting would otherwise
+// kill it by the default action, which the suite counts as a crash (found in a run on 2026-12-02).
+let stop: (() => void) | undefined;
+let stopRequested = false;
+process.on('SIGTERM', () => {
+  stopRequested = true;
+  stop?.();
+});
 process.on('SIGHUP', () => {
   loseReplyOf = STATEMENTS[Math.floor(Math.random() * STATEMENTS.length)];
   process.stderr.write(`fault armed: the next reply to ${loseReplyOf} will be lost\n`);
@@ -73,10 +81,12 @@ const worker = new Worker(store, {
   shutdownDeadline: 3000,
 });
 await worker.start();
-process.stdout.write(`ready ${worker.id}\n`);
-process.on('SIGTERM', () => {
+stop = () => {
+  stop = undefined;
   void worker.stop().then(async () => {
     await store.close();
     process.exit(0);
   });
-});
+};
+process.stdout.write(`ready ${worker.id}\n`);
+if (stopRequested) stop();
