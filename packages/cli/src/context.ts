@@ -6,6 +6,7 @@ export interface GlobalOptions {
   dataDir?: string;
   verbose?: boolean;
   logLevel?: string;
+  configDir?: string;
 }
 
 /** Where commands write: injectable so tests can run the program in-process too. */

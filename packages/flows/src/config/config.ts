@@ -1,0 +1,126 @@
+// A loaded configuration: the validated value per kind, its warnings, and where each value came from.
+import { BatonError } from '@baton/core';
+import { parsePath, valueAt, formatPath } from './paths.js';
+import { MASK, type ExplainEntry, type Provenance } from './provenance.js';
+import { formatLocation } from './diagnostics.js';
+import { ConfigWatcher, type WatchOptions, type ConfigChange } from './watch.js';
+import type { ConfigDiagnostic, ConfigView, SourceLocation } from './types.js';
+import type { ConfigValue } from './kinds/index.js';
+import type { LoadOptions } from './load.js';
+
+interface ConfigParts {
+  dir: string;
+  environment: string;
+  value: ConfigValue;
+  warnings: readonly ConfigDiagnostic[];
+  files: readonly string[];
+  provenance: Provenance;
+  options: LoadOptions;
+}
+
+/**
+ * A merged, validated configuration. Immutable: a reload (see {@link Config.watch}) produces a new
+ * Config. Paths are kind first, dot-separated, with list items as `[0]`:
+ * `routing_rules.environment_routing.bug_fix.priority`.
+ */
+export class Config implements ConfigView {
+  /** The configuration directory, absolute. */
+  readonly dir: string;
+  /** The environment whose overrides applied (BATON_ENV). */
+  readonly environment: string;
+  /** The merged, validated value, one entry per kind that some file defined. Deeply frozen. */
+  readonly value: ConfigValue;
+  /** Unknown keys, unset variables, ignored or empty overlay files. */
+  readonly warnings: readonly ConfigDiagnostic[];
+  /** The files loaded, in merge order. */
+  readonly files: readonly string[];
+  /** @internal The options it was loaded with (a watcher reloads with the same). */
+  readonly options: LoadOptions;
+  private readonly provenance: Provenance;
+
+  /** @internal Built by loadConfig. */
+  constructor(parts: ConfigParts) {
+    this.dir = parts.dir;
+    this.environment = parts.environment;
+    this.value = parts.value;
+    this.warnings = parts.warnings;
+    this.files = parts.files;
+    this.provenance = parts.provenance;
+    this.options = parts.options;
+  }
+
+  /** The value at `path` (the whole configuration when omitted); undefined when nothing sets it. */
+  get(path?: string): unknown {
+    return path ? valueAt(this.value, parsePath(path)) : this.value;
+  }
+
+  /**
+   * The value at `path` for a component that needs it. Throws `E_CONFIG_INVALID` when it is missing,
+   * or null because the environment variable it refers to is unset, naming the variable and the file.
+   */
+  require(path: string): unknown {
+    const v = this.get(path);
+    if (v !== undefined && v !== null) return v;
+    const canonical = formatPath(parsePath(path));
+    const env = this.provenance.envPaths.get(canonical);
+    const loc = this.locate(canonical);
+    if (env && env.unset.length) {
+      throw new BatonError(
+        'E_CONFIG_INVALID',
+        `${canonical} is needed but the environment variable ${env.unset.join(', ')} it refers to is not set (${formatLocation(loc!)}: ${env.raw}); set it and restart, or give a default`,
+        { details: { path: canonical, variables: env.unset } },
+      );
+    }
+    throw new BatonError(
+      'E_CONFIG_INVALID',
+      `${canonical} is needed but ${loc ? `is null at ${formatLocation(loc)}` : `no file under ${this.dir} sets it`}`,
+      { details: { path: canonical } },
+    );
+  }
+
+  /** Where the value at `path` was set (the last file that set it). */
+  locate(path: string): SourceLocation | undefined {
+    return this.provenance.locate(formatPath(parsePath(path)));
+  }
+
+  /**
+   * For every leaf at or below `path` (everything when omitted): its value, the file:line:col that
+   * set it, the values it overrode, and the environment variables it came through. Secrets read
+   * from the environment (keys named *key*, *token*, *secret*, *password*) are masked.
+   */
+  explain(path?: string): ExplainEntry[] {
+    if (!path) return [...this.provenance.entries];
+    const p = formatPath(parsePath(path));
+    return this.provenance.entries.filter(
+      (e) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`),
+    );
+  }
+
+  /** The value at `path` as `get` returns it, with secrets read from the environment masked (for display). */
+  masked(path?: string): unknown {
+    const prefix = path ? formatPath(parsePath(path)) : '';
+    const v = this.get(path);
+    if (this.provenance.secretPaths.size === 0 || v === undefined) return v;
+    const copy: unknown = structuredClone(v);
+    for (const secret of this.provenance.secretPaths) {
+      if (prefix && secret === prefix) return MASK;
+      if (prefix && !secret.startsWith(`${prefix}.`) && !secret.startsWith(`${prefix}[`)) continue;
+      const segs = parsePath(secret).slice(prefix ? parsePath(prefix).length : 0);
+      const parent = valueAt(copy, segs.slice(0, -1));
+      const last = segs[segs.length - 1]!;
+      if (parent && typeof parent === 'object' && (parent as Record<string, unknown>)[last] != null) {
+        (parent as Record<PropertyKey, unknown>)[last] = MASK;
+      }
+    }
+    return copy;
+  }
+
+  /**
+   * Watches the directory and reloads on change. A change is loaded and validated as a whole, then
+   * swapped in; a bad edit is logged with its location and the last good configuration stays
+   * (`watcher.current`). `onChange` gets the new configuration and the key paths that changed.
+   */
+  watch(onChange: (change: ConfigChange) => void, options: WatchOptions = {}): ConfigWatcher {
+    return new ConfigWatcher(this, onChange, options);
+  }
+}

@@ -1,0 +1,43 @@
+// The registry of configuration kinds: a file's kind is its name (`routing_rules.yaml`) or its
+// top-level `kind:`; each kind has one zod schema. Kinds never merge into each other.
+import type { z } from 'zod';
+import { routingRulesSchema } from './routing-rules.js';
+import { slaRulesSchema } from './sla-rules.js';
+import { queriesSchema } from './queries.js';
+import { datasourcesSchema } from './datasources.js';
+import { workflowsSchema } from './workflows.js';
+import { uiConfigSchema } from './ui-config.js';
+import { llmProvidersSchema } from './llm-providers.js';
+import { llmFailoverPolicySchema } from './llm-failover-policy.js';
+
+export const KIND_SCHEMAS = {
+  routing_rules: routingRulesSchema,
+  sla_rules: slaRulesSchema,
+  queries: queriesSchema,
+  datasources: datasourcesSchema,
+  workflows: workflowsSchema,
+  ui_config: uiConfigSchema,
+  llm_providers: llmProvidersSchema,
+  llm_failover_policy: llmFailoverPolicySchema,
+} as const;
+
+/** The name of a configuration kind, which is also its file name without `.yaml`. */
+export type KindName = keyof typeof KIND_SCHEMAS;
+
+export const KIND_NAMES = Object.keys(KIND_SCHEMAS) as KindName[];
+
+/** The merged configuration: one validated value per kind that some file defined. */
+export type ConfigValue = { readonly [K in KindName]?: Readonly<z.output<(typeof KIND_SCHEMAS)[K]>> };
+
+export function isKindName(name: string): name is KindName {
+  return Object.hasOwn(KIND_SCHEMAS, name);
+}
+
+export type { RoutingRules } from './routing-rules.js';
+export type { SlaRules } from './sla-rules.js';
+export type { QueriesConfig, QueryDefinition, QueryParam } from './queries.js';
+export type { DatasourcesConfig, DatasourceDefinition } from './datasources.js';
+export type { WorkflowsConfig } from './workflows.js';
+export type { UiConfig } from './ui-config.js';
+export type { LlmProviders } from './llm-providers.js';
+export type { LlmFailoverPolicy } from './llm-failover-policy.js';

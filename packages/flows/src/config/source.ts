@@ -1,0 +1,183 @@
+// Reads one YAML file into a tree that keeps, for every value, the file:line:col it came from, with
+// environment references expanded in scalar values (never in keys).
+import {
+  LineCounter,
+  parse as parseYaml,
+  parseDocument,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  Scalar,
+} from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { expand, hasReference, EnvSyntaxError, type Env } from './env.js';
+import { joinPath } from './paths.js';
+import type { Diagnostics } from './diagnostics.js';
+import type { SourceLocation } from './types.js';
+
+/** The tag that makes a list in a later file add to the earlier list instead of replacing it. */
+export const APPEND_TAG = '!append';
+
+/** Where a scalar's value came from when it was read through environment variables. */
+export interface EnvOrigin {
+  /** The text as written in the file (`${ANTHROPIC_API_KEY}`). */
+  readonly raw: string;
+  readonly vars: readonly string[];
+  readonly unset: readonly string[];
+}
+
+export type SourceNode =
+  | { readonly type: 'map'; readonly loc: SourceLocation; readonly entries: Map<string, SourceEntry> }
+  | {
+      readonly type: 'seq';
+      readonly loc: SourceLocation;
+      readonly items: SourceNode[];
+      readonly append: boolean;
+    }
+  | {
+      readonly type: 'scalar';
+      readonly loc: SourceLocation;
+      readonly value: unknown;
+      readonly env?: EnvOrigin;
+    };
+
+export interface SourceEntry {
+  readonly keyLoc: SourceLocation;
+  readonly node: SourceNode;
+}
+
+/**
+ * Parses `text` (the contents of `file`) into a source tree. YAML errors (malformed text, duplicate
+ * keys, tabs used for indentation) and bad references go to `diags` with their line and column;
+ * the tree is then undefined. An empty document (nothing but comments) is also undefined, with no
+ * diagnostic: the caller decides what an empty file means. `rootPath` is the key path of the
+ * document's root, so unset-variable warnings name the merged path.
+ */
+export function readSource(
+  file: string,
+  text: string,
+  env: Env,
+  diags: Diagnostics,
+  rootPath: (firstKey: string) => string,
+): SourceNode | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: false,
+    merge: false,
+  });
+  const at = (offset: number): SourceLocation => {
+    const p = lines.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  const before = diags.errors.length;
+  for (const e of doc.errors)
+    diags.error(at(e.pos[0]), '', yamlMessage(e.code, e.message, /^[^:\n]*/.exec(text.slice(e.pos[0]))![0]));
+  for (const w of doc.warnings) {
+    if (w.code === 'TAG_RESOLVE_FAILED' && w.message.includes(APPEND_TAG)) continue;
+    diags.warning(at(w.pos[0]), '', w.message.split('\n')[0]!);
+  }
+  if (diags.errors.length > before || doc.contents === null) return undefined;
+
+  const convert = (node: YamlNode | null, path: string, depth: number): SourceNode => {
+    if (depth > 64) throw new NestingError(at(node?.range?.[0] ?? 0));
+    if (node === null) return { type: 'scalar', loc: at(0), value: null };
+    const loc = at(node.range?.[0] ?? 0);
+    if (isAlias(node)) return convert(node.resolve(doc as Document) ?? null, path, depth + 1);
+    if (isMap(node)) {
+      const entries = new Map<string, SourceEntry>();
+      for (const pair of node.items) {
+        const keyNode = pair.key as YamlNode | null;
+        const keyLoc = keyNode?.range ? at(keyNode.range[0]) : loc;
+        if (!isScalar(keyNode) || (keyNode.value !== null && typeof keyNode.value === 'object')) {
+          diags.error(keyLoc, path, 'a key must be a plain value, not a list or a map');
+          continue;
+        }
+        const key = String(keyNode.value);
+        if (key === '<<' && keyNode.type === Scalar.PLAIN) {
+          diags.error(
+            keyLoc,
+            path,
+            'YAML merge keys (<<) are not supported: repeat the keys, or move shared values to base/',
+          );
+          continue;
+        }
+        const childPath = depth === 0 ? rootPath(key) : joinPath(path, key);
+        entries.set(key, { keyLoc, node: convert(pair.value as YamlNode | null, childPath, depth + 1) });
+      }
+      return { type: 'map', loc, entries };
+    }
+    if (isSeq(node)) {
+      const items = node.items.map((item, i) =>
+        convert(item as YamlNode | null, joinPath(path, i), depth + 1),
+      );
+      return { type: 'seq', loc, items, append: node.tag === APPEND_TAG };
+    }
+    if (isScalar(node)) return scalar(node, loc, path);
+    return { type: 'scalar', loc, value: null };
+  };
+
+  const scalar = (node: Scalar, loc: SourceLocation, path: string): SourceNode => {
+    const raw = node.value;
+    if (typeof raw !== 'string' || !hasReference(raw)) return { type: 'scalar', loc, value: raw };
+    try {
+      const x = expand(raw, env);
+      if (x.vars.length === 0) return { type: 'scalar', loc, value: x.value };
+      for (const name of x.unset) {
+        diags.warning(
+          loc,
+          path,
+          `\${${name}} is not set, so this value is null; set ${name}, or give a default as \${${name}:-value}`,
+        );
+      }
+      // An unquoted value that is one reference takes the type YAML would give the text: ${PORT:-8080} is a number.
+      const value =
+        x.value !== null && x.whole && node.type === Scalar.PLAIN ? typedLikeYaml(x.value) : x.value;
+      return { type: 'scalar', loc, value, env: { raw, vars: x.vars, unset: x.unset } };
+    } catch (err) {
+      if (!(err instanceof EnvSyntaxError)) throw err;
+      const single = node.type === Scalar.PLAIN && !raw.includes('\n');
+      diags.error(single ? { ...loc, col: loc.col + err.offset } : loc, path, err.message);
+      return { type: 'scalar', loc, value: null };
+    }
+  };
+
+  try {
+    return convert(doc.contents as YamlNode, '', 0);
+  } catch (err) {
+    if (!(err instanceof NestingError)) throw err;
+    diags.error(err.loc, '', 'values are nested more than 64 levels deep (or an alias refers to itself)');
+    return undefined;
+  }
+}
+
+class NestingError extends Error {
+  constructor(readonly loc: SourceLocation) {
+    super('nesting');
+  }
+}
+
+/** A number, boolean or null when YAML would read `text` as one; the text itself otherwise. */
+function typedLikeYaml(text: string): unknown {
+  if (text.trim() === '') return text;
+  try {
+    const v: unknown = parseYaml(text);
+    return v === null || typeof v === 'number' || typeof v === 'boolean' ? v : text;
+  } catch {
+    return text;
+  }
+}
+
+function yamlMessage(code: string, message: string, snippet: string): string {
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return `duplicate key '${snippet.trim()}' in one mapping: each key may appear once (remove or rename one)`;
+    case 'TAB_AS_INDENT':
+      return 'a tab is used for indentation: YAML allows only spaces there';
+    default:
+      return `malformed YAML: ${first}`;
+  }
+}
