@@ -7,6 +7,7 @@ import { devCommand } from './commands/dev.js';
 import { workflowsCommand } from './commands/workflows.js';
 import { ExitCode, taCommand } from './commands/ta.js';
 import { configCommand } from './commands/config.js';
+import { queryCommand, queriesCommand } from './commands/query.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -16,7 +17,7 @@ export function buildProgram(io: Io = processIo): Command {
     .option('--data-dir <dir>', 'PGlite data directory for the embedded store', '.baton/db')
     .option('--log-level <level>', 'pino log level: fatal, error, warn, info, debug, trace, silent')
     .option('-v, --verbose', 'print stack traces and debug logs')
-    .option('-c, --config-dir <dir>', 'YAML configuration directory (default: $BATON_CONFIG_DIR, else ./baton)')
+    .option('--config-dir <dir>', 'YAML configuration directory (default: $BATON_CONFIG_DIR, else ./baton)')
     .showHelpAfterError('(run with --help for usage)');
   const globals = () => program.opts<GlobalOptions>();
   program
@@ -43,6 +44,8 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(devCommand(globals, io));
   program.addCommand(taCommand());
   program.addCommand(configCommand(globals, io));
+  program.addCommand(queryCommand(globals, io));
+  program.addCommand(queriesCommand(globals, io));
   return program;
 }
 

@@ -84,16 +84,22 @@ describe('baton config', () => {
   });
 
   it('show: a value, YAML or JSON; an unknown path suggests the nearest', async () => {
-    const yaml = await baton(['-c', EXAMPLE, 'config', 'show', 'routing_rules.environment_routing.bug_fix'], {
-      env: KEYS,
-    });
+    const yaml = await baton(
+      ['--config-dir', EXAMPLE, 'config', 'show', 'routing_rules.environment_routing.bug_fix'],
+      {
+        env: KEYS,
+      },
+    );
     expect(yaml.code).toBe(0);
     expect(yaml.stdout).toMatch(
       /^requires_env: false\npreferred_sessions:\n {2}- dev_worker2\n {2}- codex\n/,
     );
-    const json = await baton(['-c', EXAMPLE, 'config', 'show', 'sla_rules.sla_targets.deploy', '--json'], {
-      env: KEYS,
-    });
+    const json = await baton(
+      ['--config-dir', EXAMPLE, 'config', 'show', 'sla_rules.sla_targets.deploy', '--json'],
+      {
+        env: KEYS,
+      },
+    );
     expect(JSON.parse(json.stdout)).toEqual({
       target_minutes: 30,
       warning_percent: 70,
@@ -101,22 +107,25 @@ describe('baton config', () => {
       description: 'Deployment tasks',
       notify_on_breach: true,
     });
-    const bad = await baton(['-c', EXAMPLE, 'config', 'show', 'routing_rules.environment_routing.bugfix'], {
-      env: KEYS,
-    });
+    const bad = await baton(
+      ['--config-dir', EXAMPLE, 'config', 'show', 'routing_rules.environment_routing.bugfix'],
+      {
+        env: KEYS,
+      },
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/did you mean 'routing_rules\.environment_routing\.bug_fix'\?/);
   });
 
   it('show never prints a secret from the environment; --explain says where each value came from', async () => {
-    const all = await baton(['-c', EXAMPLE, 'config', 'show', '--json'], { env: KEYS });
+    const all = await baton(['--config-dir', EXAMPLE, 'config', 'show', '--json'], { env: KEYS });
     expect(all.code).toBe(0);
     expect(all.stdout).not.toContain('sk-ant-cli-secret');
     expect(JSON.parse(all.stdout).llm_providers.providers.claude.api_key).toBe('********');
     const dir = exampleWith({
       'local/routing_rules.yaml': 'environment_routing:\n  bug_fix:\n    priority: 10\n',
     });
-    const ex = await baton(['-c', dir, 'config', 'show', '--explain'], { env: KEYS });
+    const ex = await baton(['--config-dir', dir, 'config', 'show', '--explain'], { env: KEYS });
     expect(ex.code).toBe(0);
     expect(ex.stdout).not.toContain('sk-ant-cli-secret');
     expect(ex.stdout).toMatch(

@@ -7,7 +7,7 @@ export { createLogger, type Logger } from './logger.js';
 export { Store, type StoreOptions } from './store.js';
 export { migrate, loadMigrations, schemaVersion, type Migration } from './migrate.js';
 export type { Driver, Queryable } from './driver/types.js';
-export { parseDatabaseUrl } from './driver/postgres.js';
+export { parseDatabaseUrl, isConnectionError } from './driver/postgres.js';
 export {
   defineJob,
   isJobDefinition,

@@ -8,3 +8,12 @@ export type { ExplainEntry } from './config/provenance.js';
 export type { ConfigDiagnostic, ConfigView, SourceLocation } from './config/types.js';
 export { KIND_NAMES, isKindName } from './config/kinds/index.js';
 export type * from './config/kinds/index.js';
+export {
+  createQueryService,
+  type QueryService,
+  type QueryServiceOptions,
+  type QueryResult,
+  type QueryInfo,
+  type QueryStats,
+  type IndexReport,
+} from './queries/index.js';

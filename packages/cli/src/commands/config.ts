@@ -24,9 +24,14 @@ export function configDir(g: GlobalOptions, given?: string): string {
  * Loads the configuration for a command. An invalid configuration prints every error (one per
  * line) and exits 1, instead of the single line other errors get.
  */
-export async function loadConfigFor(g: GlobalOptions, io: Io, env?: string): Promise<Config> {
+export function loadConfigFor(g: GlobalOptions, io: Io, env?: string): Promise<Config> {
+  return reportingConfigErrors(io, () => loadConfig(configDir(g), env ? { environment: env } : {}));
+}
+
+/** Runs `fn`; a ConfigError it throws is printed as one line per diagnostic, and the command exits 1. */
+export async function reportingConfigErrors<T>(io: Io, fn: () => Promise<T>): Promise<T> {
   try {
-    return await loadConfig(configDir(g), env ? { environment: env } : {});
+    return await fn();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const d of err.diagnostics) io.err(formatDiagnostic(d));

@@ -43,7 +43,9 @@ export class Provenance {
   }
 
   private walk(node: MergedNode, path: string, key: PathSegment, keyLoc: SourceLocation | undefined): void {
-    this.byPath.set(path, { loc: node.loc, ...(keyLoc ? { keyLoc } : {}) });
+    // A mapping or list is located at its key (`tasks_by_status:`), where a reader looks for it.
+    const loc = node.type !== 'scalar' && keyLoc ? keyLoc : node.loc;
+    this.byPath.set(path, { loc, ...(keyLoc ? { keyLoc } : {}) });
     const env = node.type === 'scalar' ? node.env : undefined;
     const secret = isSecret(key, env);
     if (env) this.envPaths.set(path, env);
