@@ -1,35 +1,16 @@
 // Embedded mode with many processes: while `baton worker` holds .baton/, the other `baton`
 // commands run through it (docs/decisions/0012). The real binary, real processes, real PGlite.
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { baton, BIN } from './run-baton.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const GREET = fileURLToPath(new URL('./fixtures/greet-jobs.ts', import.meta.url));
 const ORDER = fileURLToPath(new URL('./fixtures/order-workflow.ts', import.meta.url));
 const FRAGILE = fileURLToPath(new URL('./fixtures/fragile-jobs.ts', import.meta.url));
-const run = promisify(execFile);
-const env = { ...process.env, BATON_DATABASE_URL: '' };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function baton(args: string[]): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 async function ok(args: string[]): Promise<string> {
   const r = await baton(args);
@@ -47,7 +28,7 @@ const holders: Holder[] = [];
 /** Starts `baton worker` on the modules and resolves once it runs. */
 function startWorker(args: string[]): Promise<Holder> {
   const child = spawn(process.execPath, [BIN, 'worker', ...args], {
-    env,
+    env: { ...process.env, BATON_DATABASE_URL: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

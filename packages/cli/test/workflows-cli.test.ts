@@ -1,36 +1,14 @@
 // `baton workflows …`, `baton dev` and `baton worker` with workflows: the real binary on embedded
 // PGlite. One process opens the data directory at a time, so the steps run in order.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { baton } from './run-baton.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const ORDER = fileURLToPath(new URL('./fixtures/order-workflow.ts', import.meta.url));
 const GREET = fileURLToPath(new URL('./fixtures/greet-jobs.ts', import.meta.url));
-const run = promisify(execFile);
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function baton(args: string[]): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, BATON_DATABASE_URL: '' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Runs a command that must fail, and returns its one line of error. */
 async function fails(args: string[]): Promise<string> {
