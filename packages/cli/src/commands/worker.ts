@@ -97,6 +97,9 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
         'JavaScript or TypeScript module(s) exporting jobs (defineJob), workflows (defineWorkflow) and schedules (defineSchedule)',
       ),
   ).action(async (modules: string[], o: WorkerFlags) => {
+    // Listening first: a SIGTERM that comes while the worker starts (a deploy right after a start)
+    // then stops it gracefully once started, instead of killing it by the default action.
+    const stopSignal = untilSignal();
     const mod = await loadUserModules(modules);
     requireDefinitions(mod);
     const logger = makeLogger({ logLevel: 'info', ...globals() });
@@ -112,7 +115,7 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
       const worker = workerFrom(store, mod, o);
       await worker.start();
       io.err(`worker ${worker.id} on ${store.location} running ${describeDefinitions(mod)}; Ctrl-C to stop`);
-      const sig = await untilSignal();
+      const sig = await stopSignal;
       io.err(`${sig}: finishing running jobs…`);
       await worker.stop();
     } finally {
