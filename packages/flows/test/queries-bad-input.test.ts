@@ -11,6 +11,8 @@ import { createQueryService, type QueryService } from '../src/queries/index.js';
 import { openSqlite } from '../src/queries/sqlite-driver.js';
 import { makeArchitectDb, type ArchitectData } from '../../../examples/architect/make-db.js';
 import { fixtureQueries, queries, silent, sqliteSource, tempDir, view } from './queries-helpers.js';
+import { configDir, removeDir } from './config-helpers.js';
+import { loadConfig } from '../src/config/load.js';
 
 let dir: string;
 let remove: () => void;
@@ -200,8 +202,23 @@ describe('datasources checked at load', () => {
   it('a postgres url left null by an unset variable; a baton datasource without a store', async () => {
     const pgNull = sources({ datasources: { reports: { type: 'postgres', url: null } } });
     expect((await loadError(view(dir, { queries: count, datasources: pgNull }))).diagnostics[0].message).toBe(
-      "datasource 'reports' has no url (it is null: the environment variable it refers to is unset); set that variable",
+      "datasource 'reports' has no url: the environment variable it refers to is not set; set it and restart",
     );
+    // Through the loader, the message names the variable.
+    const cfg = configDir({
+      'base/datasources.yaml': 'datasources:\n  reports:\n    type: postgres\n    url: ${REPORTS_DB_URL}\n',
+      'base/queries.yaml':
+        'queries:\n  one:\n    description: one\n    sql: SELECT 1 AS one\n    params: []\n',
+    });
+    try {
+      const loaded = await loadConfig(cfg, { env: {} });
+      expect((await loadError(loaded)).diagnostics[0]).toMatchObject({
+        file: join(cfg, 'base/datasources.yaml'),
+        message: "datasource 'reports' has no url: REPORTS_DB_URL is not set; set it and restart",
+      });
+    } finally {
+      removeDir(cfg);
+    }
     const store = sources({ datasources: { own: { type: 'baton' } } });
     expect((await loadError(view(dir, { queries: count, datasources: store }))).diagnostics[0].message).toBe(
       "datasource 'own' is Baton's own store (type: baton), but no store was given: pass { store } to createQueryService",

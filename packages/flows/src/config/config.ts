@@ -64,7 +64,7 @@ export class Config implements ConfigView {
     const canonical = formatPath(parsePath(path));
     const env = this.provenance.envPaths.get(canonical);
     const loc = this.locate(canonical);
-    if (env && env.unset.length) {
+    if (env?.unset.length) {
       throw new BatonError(
         'E_CONFIG_INVALID',
         `${canonical} is needed but the environment variable ${env.unset.join(', ')} it refers to is not set (${formatLocation(loc!)}: ${env.raw}); set it and restart, or give a default`,
@@ -76,6 +76,11 @@ export class Config implements ConfigView {
       `${canonical} is needed but ${loc ? `is null at ${formatLocation(loc)}` : `no file under ${this.dir} sets it`}`,
       { details: { path: canonical } },
     );
+  }
+
+  /** The environment variables that left the value at `path` null because they are unset. */
+  unsetVariables(path: string): readonly string[] {
+    return this.provenance.envPaths.get(formatPath(parsePath(path)))?.unset ?? [];
   }
 
   /** Where the value at `path` was set (the last file that set it). */

@@ -31,4 +31,6 @@ export interface ConfigView {
   readonly value: ConfigValue;
   /** Where the value at `path` (kind first, dot-separated) was set, if it came from a file. */
   locate(path: string): SourceLocation | undefined;
+  /** The environment variables that left the value at `path` null because they are unset (none if it did not come from one). */
+  unsetVariables?(path: string): readonly string[];
 }

@@ -150,7 +150,7 @@ export async function loadState(config: ConfigView, ctx: LoadContext): Promise<S
   try {
     for (const name of new Set([...pending.keys(), ...indexes.map((i) => i.datasource)])) {
       const path = formatPath(['datasources', 'datasources', name]);
-      const opened = openDatasource(name, declared[name], config.dir, ctx);
+      const opened = openDatasource(name, declared[name], config, ctx);
       if (typeof opened === 'string') error(path, opened);
       else datasources.set(name, opened);
     }
@@ -268,9 +268,10 @@ function paramProblems(definition: QueryDefinition, scan: SqlScan, path: string)
 function openDatasource(
   name: string,
   definition: DatasourceDefinition,
-  dir: string,
+  config: ConfigView,
   ctx: LoadContext,
 ): Datasource | string {
+  const dir = config.dir;
   switch (definition.type) {
     case 'sqlite': {
       const file = resolve(dir, definition.path);
@@ -285,7 +286,9 @@ function openDatasource(
     }
     case 'postgres': {
       if (definition.url === null) {
-        return `datasource '${name}' has no url (it is null: the environment variable it refers to is unset); set that variable`;
+        const unset = config.unsetVariables?.(`datasources.datasources.${name}.url`) ?? [];
+        const which = unset.length ? unset.join(', ') : 'the environment variable it refers to';
+        return `datasource '${name}' has no url: ${which} ${unset.length > 1 ? 'are' : 'is'} not set; set it and restart`;
       }
       try {
         parseDatabaseUrl(definition.url);
