@@ -9,6 +9,7 @@ import { workflowsSchema } from './workflows.js';
 import { uiConfigSchema } from './ui-config.js';
 import { llmProvidersSchema } from './llm-providers.js';
 import { llmFailoverPolicySchema } from './llm-failover-policy.js';
+import { agentsSchema } from './agents.js';
 
 export const KIND_SCHEMAS = {
   routing_rules: routingRulesSchema,
@@ -19,6 +20,7 @@ export const KIND_SCHEMAS = {
   ui_config: uiConfigSchema,
   llm_providers: llmProvidersSchema,
   llm_failover_policy: llmFailoverPolicySchema,
+  agents: agentsSchema,
 } as const;
 
 /** The name of a configuration kind, which is also its file name without `.yaml`. */
@@ -41,3 +43,4 @@ export type { WorkflowsConfig } from './workflows.js';
 export type { UiConfig } from './ui-config.js';
 export type { LlmProviders } from './llm-providers.js';
 export type { LlmFailoverPolicy } from './llm-failover-policy.js';
+export type { AgentsConfig, AgentProviderConfig } from './agents.js';
