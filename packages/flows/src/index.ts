@@ -17,3 +17,7 @@ export {
   type QueryStats,
   type IndexReport,
 } from './queries/index.js';
+export * from './architect/model.js';
+export * from './architect/route.js';
+export * from './architect/sla/index.js';
+export * from './architect/tmux/index.js';
