@@ -132,3 +132,77 @@ describe('hot reload', () => {
     expect(w.counts.unchanged).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('hot reload: every kind of bad edit keeps the last good configuration', () => {
+  const bad: Record<string, string> = {
+    'malformed YAML': 'environment_routing:\n  bug_fix: [1, 2\n',
+    'a duplicate key': 'environment_routing:\n  bug_fix:\n    priority: 9\n    priority: 8\n',
+    'a tab for indentation': 'environment_routing:\n\tbug_fix:\n\t\tpriority: 9\n',
+    'an unterminated ${': 'environment_routing:\n  bug_fix:\n    description: ${DESC\n',
+    'an empty file': '# emptied\n',
+    'a wrong type': 'environment_routing:\n  bug_fix:\n    priority: high\n',
+    'a value out of range': 'environment_routing:\n  bug_fix:\n    priority: 11\n',
+    '!append on a mapping': 'environment_routing: !append\n  bug_fix:\n    priority: 9\n',
+  };
+  for (const [what, text] of Object.entries(bad)) {
+    it(what, async () => {
+      const { errors, next, w } = await live({ 'base/routing_rules.yaml': ROUTING });
+      const reloaded = next();
+      writeFileSync(join(dir, 'base/routing_rules.yaml'), text);
+      await reloaded;
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toMatch(/routing_rules\.yaml:\d+:\d+: error \[E_CONFIG_INVALID\]/);
+      expect(w.current.get('routing_rules.environment_routing.bug_fix.priority')).toBe(9);
+    });
+  }
+
+  it('a file of unknown kind, and a 10 MB file, added beside the good ones', async () => {
+    const { errors, next, w } = await live({ 'base/routing_rules.yaml': ROUTING });
+    let reloaded = next();
+    writeFileSync(join(dir, 'base/routing_rule.yaml'), 'environment_routing: {}\n');
+    await reloaded;
+    expect(errors.at(-1)!.message).toMatch(/unknown kind 'routing_rule'/);
+    // The removal brings back the good files: the same values as before, so no subscriber is told.
+    rmSync(join(dir, 'base/routing_rule.yaml'));
+    await waitFor(() => w.counts.unchanged >= 1);
+    reloaded = next();
+    writeFileSync(join(dir, 'base/sla_rules.yaml'), `sla_targets: {}\n${'#'.repeat(10_500_000)}\n`);
+    await reloaded;
+    expect(errors.at(-1)!.message).toMatch(/file is 10\.\d MB, over the 1\.0 MB limit/);
+    expect(w.current.get('routing_rules.environment_routing.bug_fix.priority')).toBe(9);
+  });
+
+  it('a subscriber that throws is logged, and later reloads still apply', async () => {
+    dir = configDir({ 'base/routing_rules.yaml': ROUTING });
+    const config = await loadConfig(dir, { env: {} });
+    let calls = 0;
+    watcher = config.watch(
+      () => {
+        calls++;
+        throw new Error('subscriber bug');
+      },
+      { debounceMs: 30, logger: createLogger('silent') },
+    );
+    writeFileSync(join(dir, 'base/routing_rules.yaml'), ROUTING.replace('priority: 9', 'priority: 8'));
+    await waitFor(() => calls === 1);
+    writeFileSync(join(dir, 'base/routing_rules.yaml'), ROUTING.replace('priority: 9', 'priority: 7'));
+    await waitFor(() => calls === 2);
+    expect(watcher.current.get('routing_rules.environment_routing.bug_fix.priority')).toBe(7);
+  });
+
+  it('a comment-only edit swaps in the new locations without telling subscribers', async () => {
+    const { changes, w } = await live({ 'base/routing_rules.yaml': ROUTING });
+    writeFileSync(join(dir, 'base/routing_rules.yaml'), `# a new first line\n${ROUTING}`);
+    await waitFor(() => w.counts.unchanged >= 1);
+    expect(changes).toHaveLength(0);
+    expect(w.current.locate('routing_rules.environment_routing.bug_fix.priority')).toMatchObject({ line: 4 });
+  });
+});
+
+async function waitFor(ok: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

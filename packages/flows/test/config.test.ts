@@ -67,7 +67,7 @@ describe('the real Architect files', () => {
     expect(lines[0]).toMatch(
       /base\/llm_providers\.yaml:28:14: warning \[E_CONFIG_INVALID\] llm_providers\.providers\.claude\.api_key: \$\{ANTHROPIC_API_KEY\} is not set/,
     );
-    expect(lines.join('\n')).toContain('${GOOGLE_API_KEY} is not set');
+    expect(lines.join('\n')).toContain('none of GEMINI_API_KEY, GOOGLE_API_KEY is set');
     expect(c.get('llm_providers.providers.claude.api_key')).toBeNull();
     expect(() => c.require('llm_providers.providers.claude.api_key')).toThrow(
       /ANTHROPIC_API_KEY it refers to is not set \(.*llm_providers\.yaml:28:14/,
@@ -108,7 +108,7 @@ describe('the real Architect files', () => {
       'base/routing_rules.yaml': 'metrics:\n  report_interval_minutes: 15\n  retention_days: "${DAYS:-30}"\n',
     });
     await expect(loadConfig(quoted, { env: {} })).rejects.toThrow(
-      /routing_rules\.yaml:3:19: error \[E_CONFIG_INVALID\] routing_rules\.metrics\.retention_days: expected number, found '30' \(text\)/,
+      /routing_rules\.yaml:3:19: error \[E_CONFIG_INVALID\] routing_rules\.metrics\.retention_days: expected number, found a string from \$\{DAYS:-30\}/,
     );
   });
 });
@@ -341,5 +341,109 @@ describe('bad input: a clear error with file:line:col', () => {
       'routing_rules.yaml',
       'sla_rules.yaml',
     ]);
+  });
+});
+
+describe('review fixes: secrets, chains, aliases, tags and checks beyond the schemas', () => {
+  it('never prints a value read from the environment in an error, and gives text back where the schema wants text', async () => {
+    const d = dir({
+      'base/llm_providers.yaml': [
+        'providers:',
+        '  claude:',
+        '    model: claude-sonnet-4-5',
+        '    api_key: ${ANTHROPIC_API_KEY}',
+        '    timeout: ${CLAUDE_TIMEOUT}',
+      ].join('\n'),
+    });
+    const diags = await failures(d, { ANTHROPIC_API_KEY: '123456', CLAUDE_TIMEOUT: 'sk-leaked-secret' });
+    const lines = diags.map(formatDiagnostic);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /llm_providers\.yaml:5:14: error \[E_CONFIG_INVALID\] llm_providers\.providers\.claude\.timeout: expected number, found a string from \$\{CLAUDE_TIMEOUT\}$/,
+      ),
+    ]);
+    expect(lines.join('\n')).not.toContain('sk-leaked-secret');
+    // A key of digits stays the text it was: YAML would read it as a number, the schema wants text.
+    const ok = await loadConfig(d, { env: { ANTHROPIC_API_KEY: '0123456', CLAUDE_TIMEOUT: '60' } });
+    expect(ok.get('llm_providers.providers.claude.api_key')).toBe('0123456');
+    expect(ok.get('llm_providers.providers.claude.timeout')).toBe(60);
+  });
+
+  it('an unset chain of defaults names every variable of the chain', async () => {
+    const c = await loadConfig(dir(exampleBaseFiles()), {
+      env: { ANTHROPIC_API_KEY: 'a', OPENAI_API_KEY: 'b', ANYTHINGLLM_API_KEY: 'd' },
+    });
+    expect(c.warnings.map(formatDiagnostic)).toEqual([
+      expect.stringMatching(
+        /llm_providers\.yaml:110:14: warning .*gemini\.api_key: none of GEMINI_API_KEY, GOOGLE_API_KEY is set \(\$\{GEMINI_API_KEY:-\$\{GOOGLE_API_KEY\}\}\)/,
+      ),
+    ]);
+  });
+
+  it('masks secrets in lists and in replaced values, and hides URL passwords', async () => {
+    const d = dir({
+      'base/datasources.yaml': [
+        'datasources:',
+        '  reports:',
+        '    type: postgres',
+        '    url: postgres://app:hunter2@db.internal:5432/reports',
+      ].join('\n'),
+      'base/llm_providers.yaml': ['providers:', '  claude:', '    model: m', '    api_key: ${OLD_KEY}'].join(
+        '\n',
+      ),
+      'local/llm_providers.yaml': 'providers:\n  claude:\n    model: m2\n    api_key: ${NEW_KEY}\n',
+    });
+    const c = await loadConfig(d, { env: { OLD_KEY: 'sk-old-secret', NEW_KEY: 'sk-new-secret' } });
+    const shown = JSON.stringify([c.masked(), c.explain()]);
+    for (const secret of ['sk-old-secret', 'sk-new-secret', 'hunter2']) expect(shown).not.toContain(secret);
+    expect(c.masked('datasources.datasources.reports.url')).toBe(
+      'postgres://app:********@db.internal:5432/reports',
+    );
+    const [key] = c.explain('llm_providers.providers.claude.api_key');
+    expect(key!.overrode).toEqual([{ value: '********', setBy: expect.objectContaining({ line: 4 }) }]);
+    // The real value is still there for the component that needs it.
+    expect(c.require('llm_providers.providers.claude.api_key')).toBe('sk-new-secret');
+  });
+
+  it('refuses !append on anything but a list, and aliases that expand past the limit', async () => {
+    const [append] = (
+      await failures(dir({ 'local/overrides.yaml': 'routing_rules: !append\n  metrics: {}\n' }))
+    ).map(formatDiagnostic);
+    expect(append).toMatch(
+      /overrides\.yaml:2:3: error \[E_CONFIG_INVALID\] routing_rules: !append applies to a list/,
+    );
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 7; i++)
+      bomb.push(
+        `${'abcdefg'[i]}: &${'abcdefg'[i]} [${Array(10)
+          .fill(`*${'abcdefg'[i - 1]}`)
+          .join(', ')}]`,
+      );
+    const started = Date.now();
+    const [e] = (await failures(dir({ 'base/routing_rules.yaml': `${bomb.join('\n')}\n` }))).map(
+      formatDiagnostic,
+    );
+    expect(e).toMatch(
+      /routing_rules\.yaml:\d+:\d+: error \[E_CONFIG_INVALID\] .*aliases expand to more than 100,000 values/,
+    );
+    expect(Date.now() - started).toBeLessThan(30_000); // it stops early rather than building ten million values
+  });
+
+  it('reports an SLA condition that does not compile at load, with its file:line', async () => {
+    const d = dir({
+      'base/sla_rules.yaml': [
+        'sla_targets:',
+        '  default:',
+        '    target_minutes: 10',
+        'escalation_rules:',
+        '  - condition: "percent_usd >= critical_percent"',
+        '    severity: critical',
+        '    action: alert_user',
+      ].join('\n'),
+    });
+    const [e] = (await failures(d)).map(formatDiagnostic);
+    expect(e).toMatch(
+      /sla_rules\.yaml:5:16: error \[E_CONFIG_INVALID\] sla_rules\.escalation_rules\[0\]\.condition: .*percent_usd.*percent_used/,
+    );
   });
 });

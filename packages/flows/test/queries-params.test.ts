@@ -52,6 +52,9 @@ describe('convertValue from text', () => {
   it('timestamp: ISO 8601, bound as UTC ISO text; no zone means UTC', () => {
     expect(convert('2024-05-01T12:00:00Z', 'timestamp')).toBe('2024-05-01T12:00:00.000Z');
     expect(convert('2024-05-01T14:00:00+02:00', 'timestamp')).toBe('2024-05-01T12:00:00.000Z');
+    expect(convert('2024-05-01T14:00:00+02', 'timestamp')).toBe('2024-05-01T12:00:00.000Z');
+    expect(convert('2024-05-01T14:30:00+0230', 'timestamp')).toBe('2024-05-01T12:00:00.000Z');
+    expect(convert('2024-05-01T09:00:00-03', 'timestamp')).toBe('2024-05-01T12:00:00.000Z');
     expect(convert('2024-05-01 12:00', 'timestamp')).toBe('2024-05-01T12:00:00.000Z');
     expect(convert('2024-05-01', 'timestamp')).toBe('2024-05-01T00:00:00.000Z');
     expect(convert('2024-05-01T12:00:00.123456Z', 'timestamp')).toBe('2024-05-01T12:00:00.123Z');

@@ -1,7 +1,7 @@
 // A loaded configuration: the validated value per kind, its warnings, and where each value came from.
 import { BatonError } from '@baton/core';
-import { parsePath, valueAt, formatPath } from './paths.js';
-import { MASK, type ExplainEntry, type Provenance } from './provenance.js';
+import { parsePath, valueAt, formatPath, joinPath } from './paths.js';
+import { MASK, redactText, type ExplainEntry, type Provenance } from './provenance.js';
 import { formatLocation } from './diagnostics.js';
 import { ConfigWatcher, type WatchOptions, type ConfigChange } from './watch.js';
 import type { ConfigDiagnostic, ConfigView, SourceLocation } from './types.js';
@@ -101,23 +101,20 @@ export class Config implements ConfigView {
     );
   }
 
-  /** The value at `path` as `get` returns it, with secrets read from the environment masked (for display). */
+  /**
+   * The value at `path` as `get` returns it, for display: secrets read from the environment masked, and
+   * the password of any URL hidden.
+   */
   masked(path?: string): unknown {
-    const prefix = path ? formatPath(parsePath(path)) : '';
-    const v = this.get(path);
-    if (this.provenance.secretPaths.size === 0 || v === undefined) return v;
-    const copy: unknown = structuredClone(v);
-    for (const secret of this.provenance.secretPaths) {
-      if (prefix && secret === prefix) return MASK;
-      if (prefix && !secret.startsWith(`${prefix}.`) && !secret.startsWith(`${prefix}[`)) continue;
-      const segs = parsePath(secret).slice(prefix ? parsePath(prefix).length : 0);
-      const parent = valueAt(copy, segs.slice(0, -1));
-      const last = segs[segs.length - 1]!;
-      if (parent && typeof parent === 'object' && (parent as Record<string, unknown>)[last] != null) {
-        (parent as Record<PropertyKey, unknown>)[last] = MASK;
+    const walk = (v: unknown, p: string): unknown => {
+      if (v !== null && v !== undefined && this.provenance.secretPaths.has(p)) return MASK;
+      if (Array.isArray(v)) return v.map((x, i) => walk(x, joinPath(p, i)));
+      if (v && typeof v === 'object') {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, joinPath(p, k))]));
       }
-    }
-    return copy;
+      return redactText(v);
+    };
+    return walk(this.get(path), path ? formatPath(parsePath(path)) : '');
   }
 
   /**

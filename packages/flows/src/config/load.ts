@@ -9,9 +9,17 @@ import { mergeNode, toPlain, type MergedNode } from './merge.js';
 import { validateKind } from './validate.js';
 import { Diagnostics, ConfigError } from './diagnostics.js';
 import { Provenance } from './provenance.js';
-import { formatPath, type PathSegment } from './paths.js';
-import { KIND_NAMES, KIND_SCHEMAS, isKindName, type KindName } from './kinds/index.js';
+import { formatPath, nearestLocation, type PathSegment } from './paths.js';
+import {
+  KIND_CHECKS,
+  KIND_NAMES,
+  KIND_SCHEMAS,
+  isKindName,
+  type KindName,
+  type KindProblem,
+} from './kinds/index.js';
 import { Config } from './config.js';
+import { deepFreeze } from '../freeze.js';
 import type { Env } from './env.js';
 import type { SourceLocation } from './types.js';
 
@@ -72,10 +80,18 @@ export function loadConfigSync(dir: string, options: LoadOptions = {}): Config {
   const provenance = new Provenance(trees);
   const value: Record<string, unknown> = {};
   for (const [kind, tree] of trees) {
-    const locate = (segs: readonly PathSegment[], key?: boolean) =>
-      locateNearest(provenance, kind, segs, key, tree.loc);
-    const parsed = validateKind(kind, KIND_SCHEMAS[kind], toPlain(tree), locate, diags);
-    if (parsed !== undefined) value[kind] = parsed;
+    const sources = {
+      locate: (segs: readonly PathSegment[], key?: boolean) =>
+        nearestLocation([kind, ...segs], (path, exact) => provenance.locate(path, key && exact)) ?? tree.loc,
+      envOf: (segs: readonly PathSegment[]) => provenance.envPaths.get(formatPath([kind, ...segs])),
+    };
+    const parsed = validateKind(kind, KIND_SCHEMAS[kind], toPlain(tree), sources, diags);
+    if (parsed === undefined) continue;
+    value[kind] = parsed;
+    const check = KIND_CHECKS[kind] as ((v: unknown) => readonly KindProblem[]) | undefined;
+    for (const problem of check?.(parsed) ?? []) {
+      diags.error(provenance.locate(problem.path) ?? tree.loc, problem.path, problem.message);
+    }
   }
   if (diags.errors.length) throw new ConfigError(diags.list);
   return new Config({
@@ -178,29 +194,6 @@ function unknownKind(name: string): string {
   return `unknown kind '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}: kinds are ${KIND_NAMES.join(', ')}`;
 }
 
-/** The location of the value at a path, or of the nearest enclosing value that a file set. */
-function locateNearest(
-  provenance: Provenance,
-  kind: string,
-  segs: readonly PathSegment[],
-  key: boolean | undefined,
-  fallback: SourceLocation,
-): SourceLocation {
-  for (let n = segs.length; n >= 0; n--) {
-    const loc = provenance.locate(formatPath([kind, ...segs.slice(0, n)]), key && n === segs.length);
-    if (loc) return loc;
-  }
-  return fallback;
-}
-
 function megabytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(0)} KB`;
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
 }

@@ -5,11 +5,10 @@
 import type { EnvOrigin, SourceNode } from './source.js';
 import type { SourceLocation } from './types.js';
 
-/** A value that a later file replaced. */
+/** A value that a later file replaced, kept whole so that showing it can mask its secrets. */
 export interface Overridden {
   readonly loc: SourceLocation;
-  readonly value: unknown;
-  readonly env?: EnvOrigin;
+  readonly node: MergedNode;
 }
 
 export type MergedNode = (
@@ -40,10 +39,7 @@ export function mergeNode(base: MergedNode | undefined, over: SourceNode): Merge
     return base;
   }
   const replaced = fromSource(over);
-  replaced.overrode = [
-    ...base.overrode,
-    { loc: base.loc, value: toPlain(base), ...(base.type === 'scalar' && base.env ? { env: base.env } : {}) },
-  ];
+  replaced.overrode = [...base.overrode, { loc: base.loc, node: base }];
   return replaced;
 }
 

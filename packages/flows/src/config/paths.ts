@@ -1,6 +1,7 @@
 // Key paths into the merged configuration: `routing_rules.environment_routing.bug_fix.priority`,
 // list items as `params[0]`, and keys that contain a dot or a bracket quoted: `model_scores["gpt-4.5"]`.
 import { BatonError } from '@baton/core';
+import type { SourceLocation } from './types.js';
 
 export type PathSegment = string | number;
 
@@ -74,4 +75,19 @@ export function valueAt(root: unknown, segments: readonly PathSegment[]): unknow
     }
   }
   return cur;
+}
+
+/**
+ * Where the value at `segments` was set, or else the nearest enclosing value that was (a missing key
+ * is reported at its mapping). `exact` tells `locate` whether it is asked for the full path.
+ */
+export function nearestLocation(
+  segments: readonly PathSegment[],
+  locate: (path: string, exact: boolean) => SourceLocation | undefined,
+): SourceLocation | undefined {
+  for (let n = segments.length; n > 0; n--) {
+    const loc = locate(formatPath(segments.slice(0, n)), n === segments.length);
+    if (loc) return loc;
+  }
+  return undefined;
 }

@@ -21,12 +21,36 @@ export interface ExplainEntry {
   readonly overrode: readonly { readonly value: unknown; readonly setBy: SourceLocation }[];
 }
 
-/** Keys whose values are masked when they come from the environment. */
+/** Keys whose values (and everything below them) are masked when they come from the environment. */
 const SECRET_KEY = /key|token|secret|password/i;
 export const MASK = '********';
 
-export function isSecret(key: PathSegment, env: EnvOrigin | undefined): boolean {
-  return env !== undefined && typeof key === 'string' && SECRET_KEY.test(key);
+/** True when a value under `key` (or below a secret-named key: `inSecret`) is a secret to mask. */
+export function isSecretKey(key: PathSegment, inSecret: boolean): boolean {
+  return inSecret || (typeof key === 'string' && SECRET_KEY.test(key));
+}
+
+// `scheme://user:password@host`: the password of a URL is never shown, wherever the URL came from.
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/i;
+
+/** A value as `config show` may print it: URL passwords hidden. */
+export function redactText(v: unknown): unknown {
+  return typeof v === 'string' ? v.replace(URL_PASSWORD, `$1:${MASK}@`) : v;
+}
+
+/** The plain value of a merged node as it may be shown: secrets from the environment masked, URL passwords hidden. */
+export function displayValue(node: MergedNode, inSecret: boolean): unknown {
+  switch (node.type) {
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      for (const [k, e] of node.entries) out[k] = displayValue(e.node, isSecretKey(k, inSecret));
+      return out;
+    }
+    case 'seq':
+      return node.items.map((n) => displayValue(n, inSecret));
+    case 'scalar':
+      return node.env && inSecret && node.value !== null ? MASK : redactText(node.value);
+  }
 }
 
 /** The provenance index of the merged trees, keyed by path string (kind first). */
@@ -39,34 +63,32 @@ export class Provenance {
   readonly secretPaths = new Set<string>();
 
   constructor(trees: ReadonlyMap<string, MergedNode>) {
-    for (const [kind, tree] of trees) this.walk(tree, kind, kind, undefined);
+    for (const [kind, tree] of trees) this.walk(tree, kind, false, undefined);
   }
 
-  private walk(node: MergedNode, path: string, key: PathSegment, keyLoc: SourceLocation | undefined): void {
+  private walk(node: MergedNode, path: string, inSecret: boolean, keyLoc: SourceLocation | undefined): void {
     // A mapping or list is located at its key (`tasks_by_status:`), where a reader looks for it.
     const loc = node.type !== 'scalar' && keyLoc ? keyLoc : node.loc;
     this.byPath.set(path, { loc, ...(keyLoc ? { keyLoc } : {}) });
     const env = node.type === 'scalar' ? node.env : undefined;
-    const secret = isSecret(key, env);
     if (env) this.envPaths.set(path, env);
-    if (secret) this.secretPaths.add(path);
+    if (env && inSecret) this.secretPaths.add(path);
     const leaf =
       node.type === 'scalar' || (node.type === 'map' ? node.entries.size === 0 : node.items.length === 0);
     if (leaf || node.overrode.length > 0) {
-      const mask = (v: unknown, e: EnvOrigin | undefined) => (isSecret(key, e) && v !== null ? MASK : v);
       this.entries.push({
         path,
-        value: leaf
-          ? mask(node.type === 'scalar' ? node.value : node.type === 'map' ? {} : [], env)
-          : undefined,
+        value: leaf ? displayValue(node, inSecret) : undefined,
         setBy: node.loc,
         ...(env ? { env: { raw: env.raw, vars: env.vars, unset: env.unset } } : {}),
-        overrode: node.overrode.map((o) => ({ value: mask(o.value, o.env), setBy: o.loc })),
+        overrode: node.overrode.map((o) => ({ value: displayValue(o.node, inSecret), setBy: o.loc })),
       });
     }
-    if (node.type === 'map')
-      for (const [k, e] of node.entries) this.walk(e.node, joinPath(path, k), k, e.keyLoc);
-    else if (node.type === 'seq') node.items.forEach((n, i) => this.walk(n, joinPath(path, i), i, undefined));
+    if (node.type === 'map') {
+      for (const [k, e] of node.entries)
+        this.walk(e.node, joinPath(path, k), isSecretKey(k, inSecret), e.keyLoc);
+    } else if (node.type === 'seq')
+      node.items.forEach((n, i) => this.walk(n, joinPath(path, i), inSecret, undefined));
   }
 
   /** Where the value at `path` (or, with `key`, its key) was written; undefined if no file set it. */

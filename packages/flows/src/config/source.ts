@@ -16,6 +16,9 @@ import { joinPath } from './paths.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { SourceLocation } from './types.js';
 
+/** The most values one file may hold once its aliases are expanded. */
+const MAX_VALUES = 100_000;
+
 /** The tag that makes a list in a later file add to the earlier list instead of replacing it. */
 export const APPEND_TAG = '!append';
 
@@ -25,6 +28,8 @@ export interface EnvOrigin {
   readonly raw: string;
   readonly vars: readonly string[];
   readonly unset: readonly string[];
+  /** The expanded text, when the value was typed from it (`${PORT:-8080}` gave 8080). */
+  readonly text?: string;
 }
 
 export type SourceNode =
@@ -81,11 +86,17 @@ export function readSource(
   }
   if (diags.errors.length > before || doc.contents === null) return undefined;
 
+  // Aliases are expanded where they are used, so a few lines can stand for millions of values (a
+  // "billion laughs" file): the count of values read is capped.
+  let values = 0;
   const convert = (node: YamlNode | null, path: string, depth: number): SourceNode => {
-    if (depth > 64) throw new NestingError(at(node?.range?.[0] ?? 0));
+    if (depth > 64 || ++values > MAX_VALUES) throw new NestingError(at(node?.range?.[0] ?? 0));
     if (node === null) return { type: 'scalar', loc: at(0), value: null };
     const loc = at(node.range?.[0] ?? 0);
     if (isAlias(node)) return convert(node.resolve(doc as Document) ?? null, path, depth + 1);
+    if (node.tag === APPEND_TAG && !isSeq(node)) {
+      diags.error(loc, path, `${APPEND_TAG} applies to a list (it adds the items to the earlier list)`);
+    }
     if (isMap(node)) {
       const entries = new Map<string, SourceEntry>();
       for (const pair of node.items) {
@@ -125,17 +136,18 @@ export function readSource(
     try {
       const x = expand(raw, env);
       if (x.vars.length === 0) return { type: 'scalar', loc, value: x.value };
-      for (const name of x.unset) {
-        diags.warning(
-          loc,
-          path,
-          `\${${name}} is not set, so this value is null; set ${name}, or give a default as \${${name}:-value}`,
-        );
-      }
-      // An unquoted value that is one reference takes the type YAML would give the text: ${PORT:-8080} is a number.
-      const value =
+      if (x.unset.length) diags.warning(loc, path, unsetMessage(raw, x.whole, x.vars, x.unset));
+      // An unquoted value that is one reference takes the type YAML would give the text: ${PORT:-8080} is a
+      // number. The text is kept, so validation can go back to it where the schema wants text.
+      const typed =
         x.value !== null && x.whole && node.type === Scalar.PLAIN ? typedLikeYaml(x.value) : x.value;
-      return { type: 'scalar', loc, value, env: { raw, vars: x.vars, unset: x.unset } };
+      const origin: EnvOrigin = {
+        raw,
+        vars: x.vars,
+        unset: x.unset,
+        ...(typed !== x.value ? { text: x.value! } : {}),
+      };
+      return { type: 'scalar', loc, value: typed, env: origin };
     } catch (err) {
       if (!(err instanceof EnvSyntaxError)) throw err;
       const single = node.type === Scalar.PLAIN && !raw.includes('\n');
@@ -148,7 +160,11 @@ export function readSource(
     return convert(doc.contents as YamlNode, '', 0);
   } catch (err) {
     if (!(err instanceof NestingError)) throw err;
-    diags.error(err.loc, '', 'values are nested more than 64 levels deep (or an alias refers to itself)');
+    diags.error(
+      err.loc,
+      '',
+      `values are nested more than 64 levels deep, or aliases expand to more than ${MAX_VALUES.toLocaleString('en')} values`,
+    );
     return undefined;
   }
 }
@@ -157,6 +173,22 @@ class NestingError extends Error {
   constructor(readonly loc: SourceLocation) {
     super('nesting');
   }
+}
+
+/** The warning for a value left null by unset variables: every variable of a chain of defaults is named. */
+function unsetMessage(
+  raw: string,
+  whole: boolean,
+  vars: readonly string[],
+  unset: readonly string[],
+): string {
+  if (whole && vars.length > 1) {
+    return `none of ${vars.join(', ')} is set (${raw}), so this value is null; set one of them, or end the chain with a default`;
+  }
+  const [first] = unset;
+  return unset.length === 1
+    ? `\${${first}} is not set, so this value is null; set ${first}, or give a default as \${${first}:-value}`
+    : `${unset.join(', ')} are not set, so this value is null; set them, or give defaults as \${NAME:-value}`;
 }
 
 /** A number, boolean or null when YAML would read `text` as one; the text itself otherwise. */

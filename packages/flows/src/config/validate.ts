@@ -7,11 +7,19 @@ import { nearest } from '@baton/core';
 import { formatPath, type PathSegment } from './paths.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { SourceLocation } from './types.js';
+import type { EnvOrigin } from './source.js';
 
 type Issue = core.$ZodIssue;
 
 /** Finds where the value (or, with `key`, the key) at a path within the kind was written. */
 export type Locator = (segments: readonly PathSegment[], key?: boolean) => SourceLocation;
+
+/** What validation needs to know about the source of each value of a kind. */
+export interface ValueSources {
+  locate: Locator;
+  /** The environment reference a value came from, if any (its value is never shown in a message). */
+  envOf(segments: readonly PathSegment[]): EnvOrigin | undefined;
+}
 
 /**
  * Validates `value` (a kind's merged value) with `schema`. Errors and warnings go to `diags`, with
@@ -21,38 +29,45 @@ export function validateKind(
   kind: string,
   schema: z.ZodType,
   value: unknown,
-  locate: Locator,
+  sources: ValueSources,
   diags: Diagnostics,
 ): unknown {
   let current = value;
-  // Each round drops the unknown keys it found; nested unknown keys may surface in a later round.
+  const warned = new Set<string>();
+  // Each round mends what it can (drops unknown keys, gives back the text of a reference typed as a
+  // number where the schema wants text) and validates again; nested problems may surface later.
   for (let round = 0; round < 8; round++) {
     const result = schema.safeParse(current, { reportInput: true });
     if (result.success) return inOrderOf(current, result.data);
     const unknown = result.error.issues.filter((i) => i.code === 'unrecognized_keys');
-    const others = result.error.issues.filter((i) => i.code !== 'unrecognized_keys');
     for (const issue of unknown) {
       const known = objectKeysAt(schema, issue.path as PathSegment[]);
       for (const key of issue.keys) {
         const segs = [...(issue.path as PathSegment[]), key];
+        const path = formatPath([kind, ...segs]);
+        if (warned.has(path)) continue;
+        warned.add(path);
         const guess = nearest(key, known);
         const hint = guess
           ? ` (did you mean '${guess}'?)`
           : known.length
             ? ` (known keys: ${known.join(', ')})`
             : '';
-        diags.warning(
-          locate(segs, true),
-          formatPath([kind, ...segs]),
-          `unknown key '${key}' is ignored${hint}`,
-        );
+        diags.warning(sources.locate(segs, true), path, `unknown key '${key}' is ignored${hint}`);
       }
     }
-    if (others.length) {
-      for (const issue of others) report(kind, issue, [], locate, diags);
+    const texts = result.error.issues.flatMap((i) => {
+      const text =
+        i.code === 'invalid_type' && i.expected === 'string'
+          ? sources.envOf(i.path as PathSegment[])?.text
+          : undefined;
+      return text === undefined ? [] : [{ path: i.path as PathSegment[], text }];
+    });
+    if (unknown.length === 0 && texts.length === 0) {
+      for (const issue of result.error.issues) report(kind, issue, [], sources, diags);
       return undefined;
     }
-    current = withoutKeys(current, unknown);
+    current = mended(current, unknown, texts);
   }
   return undefined;
 }
@@ -61,28 +76,34 @@ function report(
   kind: string,
   issue: Issue,
   prefix: PathSegment[],
-  locate: Locator,
+  sources: ValueSources,
   diags: Diagnostics,
 ): void {
   const segs = [...prefix, ...(issue.path as PathSegment[])];
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Report the branch that got furthest: the one whose first issue is deepest, then the fewest issues.
     const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
-    for (const sub of best) report(kind, sub, segs, locate, diags);
+    for (const sub of best) report(kind, sub, segs, sources, diags);
     return;
   }
   const missing = issue.code === 'invalid_type' && issue.input === undefined;
-  const loc = locate(missing ? segs.slice(0, -1) : segs);
-  diags.error(loc, formatPath([kind, ...segs]), describeIssue(issue));
+  const loc = sources.locate(missing ? segs.slice(0, -1) : segs);
+  // A value read from the environment may be a secret: say where it came from, never what it is.
+  const env = sources.envOf(segs);
+  diags.error(
+    loc,
+    formatPath([kind, ...segs]),
+    describeIssue(issue, env && `a ${kindOf(issue.input)} from ${env.raw}`),
+  );
 }
 
 function depth(issues: Issue[]): number {
   return Math.max(0, ...issues.map((i) => i.path.length));
 }
 
-/** What was expected and what was found, in words. */
-export function describeIssue(issue: Issue): string {
-  const found = 'input' in issue ? ` found ${show(issue.input)}` : '';
+/** What was expected and what was found, in words; `hidden` replaces the found value (a secret's place). */
+export function describeIssue(issue: Issue, hidden?: string): string {
+  const found = hidden ? ` found ${hidden}` : 'input' in issue ? ` found ${show(issue.input)}` : '';
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return `required key is missing (expected ${issue.expected})`;
@@ -132,15 +153,25 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function withoutKeys(value: unknown, issues: Issue[]): unknown {
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'mapping' : typeof v;
+}
+
+/** A copy of `value` without the unknown keys, and with the given texts in place of typed references. */
+function mended(value: unknown, unknown: Issue[], texts: { path: PathSegment[]; text: string }[]): unknown {
   const copy = structuredClone(value);
-  for (const issue of issues) {
+  const at = (path: readonly PropertyKey[]) =>
+    path.reduce<unknown>((t, seg) => (t as Record<PropertyKey, unknown> | undefined)?.[seg], copy);
+  for (const issue of unknown) {
     if (issue.code !== 'unrecognized_keys') continue;
-    let target: unknown = copy;
-    for (const s of issue.path)
-      target = (target as Record<PropertyKey, unknown> | undefined)?.[s as PropertyKey];
+    const target = at(issue.path);
     if (target && typeof target === 'object')
       for (const k of issue.keys) delete (target as Record<string, unknown>)[k];
+  }
+  for (const { path, text } of texts) {
+    const parent = at(path.slice(0, -1));
+    if (parent && typeof parent === 'object')
+      (parent as Record<PropertyKey, unknown>)[path[path.length - 1]!] = text;
   }
   return copy;
 }

@@ -78,24 +78,43 @@ export class ConfigWatcher {
       return undefined;
     }
     const changed = diffPaths(previous.value, next.value, []);
+    // Swapped in even when no value changed (a comment edited): locations and warnings move with the file.
+    this.latest = next;
     if (changed.length === 0) {
       this.counts.unchanged++;
       return undefined;
     }
-    this.latest = next;
     this.counts.applied++;
     const change = { config: next, previous, changed };
-    this.onChange(change);
+    try {
+      this.onChange(change);
+    } catch (err) {
+      // A subscriber's bug must not take the process (or the next reloads) down with it.
+      this.logger.error({ err, dir: previous.dir }, 'a configuration subscriber threw');
+    }
     return change;
   }
 
   // One non-recursive watcher per folder (the directory itself sees base/, local/ … appear or go).
   private rewatch(): void {
     const dir = this.latest.dir;
+    for (const [folder, w] of this.watchers) {
+      // A folder removed (and perhaps made again) needs a new watcher: the old one saw its inode go.
+      if (!existsSync(folder)) {
+        w.close();
+        this.watchers.delete(folder);
+      }
+    }
     for (const folder of [dir, join(dir, 'base'), join(dir, 'environments'), join(dir, 'local')]) {
       if (this.watchers.has(folder) || !existsSync(folder)) continue;
       try {
-        const w = watch(folder, () => this.schedule());
+        const w = watch(folder, (event) => {
+          if (event === 'rename' && !existsSync(folder)) {
+            w.close();
+            this.watchers.delete(folder);
+          }
+          this.schedule();
+        });
         w.on('error', () => {
           w.close();
           this.watchers.delete(folder);

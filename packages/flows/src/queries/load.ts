@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BatonError, nearest, parseDatabaseUrl, type Logger, type Store } from '@baton/core';
 import { ConfigError, Diagnostics, formatLocation } from '../config/diagnostics.js';
-import { formatPath, parsePath } from '../config/paths.js';
+import { formatPath, nearestLocation, parsePath } from '../config/paths.js';
 import type { ConfigView, SourceLocation } from '../config/types.js';
 import type { DatasourceDefinition } from '../config/kinds/datasources.js';
 import type { IndexDefinition, QueryDefinition } from '../config/kinds/queries.js';
@@ -67,12 +67,7 @@ const DEFAULT_MAX_RESULTS = 1000;
 
 /** Where `path` was set, or its nearest enclosing key that was (a hand-built config may know few). */
 function locateNear(config: ConfigView, path: string): SourceLocation {
-  const segments = parsePath(path);
-  for (let n = segments.length; n > 0; n--) {
-    const loc = config.locate(formatPath(segments.slice(0, n)));
-    if (loc) return loc;
-  }
-  return { file: config.dir, line: 1, col: 1 };
+  return nearestLocation(parsePath(path), (p) => config.locate(p)) ?? { file: config.dir, line: 1, col: 1 };
 }
 
 /** A query whose params check out, waiting to be prepared on its datasource. */

@@ -65,7 +65,10 @@ export function parseTimestamp(text: string): string | undefined {
   ) {
     return undefined;
   }
-  const offset = zone.toUpperCase() === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+  // The zone as ISO needs it: Z, or ±HH:MM (given as ±HH, ±HHMM or ±HH:MM).
+  const digits = zone.slice(1).replace(':', '');
+  const offset =
+    zone.toUpperCase() === 'Z' ? 'Z' : `${zone[0]}${digits.slice(0, 2)}:${digits.slice(2) || '00'}`;
   const ms = frac.padEnd(3, '0').slice(0, 3);
   const time = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}${offset}`);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();

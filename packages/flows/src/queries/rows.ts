@@ -34,12 +34,3 @@ function toJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(toJson);
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]));
 }
-
-/** Freezes `value` and everything inside it, so a cached result cannot be changed by one of its readers. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}

@@ -7,7 +7,8 @@ import type { QueryParam } from '../config/kinds/queries.js';
 import { ConfigError, Diagnostics } from '../config/diagnostics.js';
 import { bindValues } from './params.js';
 import { TtlCache } from './cache.js';
-import { deepFreeze, toJsonRows } from './rows.js';
+import { toJsonRows } from './rows.js';
+import { deepFreeze } from '../freeze.js';
 import { runError } from './errors.js';
 import {
   closeState,

@@ -10,6 +10,7 @@ import { uiConfigSchema } from './ui-config.js';
 import { llmProvidersSchema } from './llm-providers.js';
 import { llmFailoverPolicySchema } from './llm-failover-policy.js';
 import { agentsSchema } from './agents.js';
+import { checkSlaRules } from '../../architect/sla/rules.js';
 
 export const KIND_SCHEMAS = {
   routing_rules: routingRulesSchema,
@@ -22,6 +23,22 @@ export const KIND_SCHEMAS = {
   llm_failover_policy: llmFailoverPolicySchema,
   agents: agentsSchema,
 } as const;
+
+/** A problem a schema cannot see, found in a kind's validated value; `path` starts with the kind. */
+export interface KindProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Checks beyond the schemas, run at load so that `config validate` reports them with file:line:
+ * SLA escalation conditions must compile in the expression language.
+ */
+export const KIND_CHECKS: {
+  readonly [K in KindName]?: (value: z.output<(typeof KIND_SCHEMAS)[K]>) => readonly KindProblem[];
+} = {
+  sla_rules: checkSlaRules,
+};
 
 /** The name of a configuration kind, which is also its file name without `.yaml`. */
 export type KindName = keyof typeof KIND_SCHEMAS;
