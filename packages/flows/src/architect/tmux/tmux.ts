@@ -140,10 +140,13 @@ export class Tmux {
       }
       return ['-e', `${k}=${v}`];
     });
-    const command = typeof options.command === 'string' ? [options.command] : [...options.command];
-    if (command.length === 0 || command[0] === '') {
+    const given = typeof options.command === 'string' ? [options.command] : [...options.command];
+    if (given.length === 0 || given[0] === '') {
       throw new BatonError('E_INVALID_OPTION', `no command to start in tmux session '${session}'`);
     }
+    // tmux hands a single argument to `sh -c`; a list means "no shell", so a one-item list goes through env.
+    const command =
+      typeof options.command !== 'string' && given.length === 1 ? ['/usr/bin/env', ...given] : given;
     await this.run([
       'new-session',
       '-d',
