@@ -227,6 +227,25 @@ describe('datasources checked at load', () => {
 });
 
 describe('params checked at run', () => {
+  it('a LIMIT param that would lift the bound: negative, or null', async () => {
+    expect(await runError('tasks_by_status', { status: 'pending', limit: '-1' })).toMatchObject({
+      code: 'E_INPUT_INVALID',
+      message:
+        "query 'tasks_by_status': param 'limit' bounds the result (LIMIT/OFFSET), so it must be a whole number of 0 or more, got -1",
+    });
+    const r = await fixture.run('tasks_by_status', { status: 'pending', limit: '0' });
+    expect(r.count).toBe(0);
+  });
+
+  it('SQLite placeholders written by hand (@x, $x, ?1) are refused at load', async () => {
+    for (const p of ['@status', '$status', '?1']) {
+      const messages = await loadMessages(
+        `queries:\n  q:\n    description: d\n    sql: "SELECT id FROM tasks WHERE status = ${p}"\n    params: []\n`,
+      );
+      expect(messages.join('\n')).toContain(`its sql uses the placeholder '${p.startsWith('?') ? '?' : p}'`);
+    }
+  });
+
   it('a type mismatch', async () => {
     const err = await runError('tasks_by_status', { status: 'pending', limit: 'ten' });
     expect(err).toMatchObject({

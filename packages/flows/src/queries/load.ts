@@ -39,6 +39,8 @@ export interface LoadedQuery {
   readonly cacheTtl: number;
   /** Set when the SQL has no top-level LIMIT: reading stops after this many rows. */
   readonly maxRows: number | undefined;
+  /** Params that are a LIMIT's or OFFSET's value (they must be whole numbers ≥ 0). */
+  readonly boundParams: readonly string[];
   readonly prepared: PreparedQuery;
 }
 
@@ -171,6 +173,7 @@ export async function loadState(config: ConfigView, ctx: LoadContext): Promise<S
           defaults: item.defaults,
           cacheTtl: item.definition.cache_ttl ?? settings.defaultCacheTtl,
           maxRows: item.plan.scan.hasTopLevelLimit ? undefined : settings.maxResultsWithoutLimit,
+          boundParams: item.plan.scan.boundParams,
           prepared,
         });
       });

@@ -133,6 +133,16 @@ class NamedQueries implements QueryService {
     const query = state.queries.get(name);
     if (!query) throw this.notFound(name);
     const values = bindValues(name, query.definition.params, query.defaults, params);
+    for (const bound of query.boundParams) {
+      const v = values[query.definition.params.findIndex((p) => p.name === bound)];
+      // SQLite reads a negative LIMIT as "no limit": the row cap would be lifted by a parameter.
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+        throw new BatonError(
+          'E_INPUT_INVALID',
+          `query '${name}': param '${bound}' bounds the result (LIMIT/OFFSET), so it must be a whole number of 0 or more, got ${JSON.stringify(v)}`,
+        );
+      }
+    }
     const stats = this.statsOf(name);
     const key = query.cacheTtl > 0 ? `${name}\0${JSON.stringify(values)}` : undefined;
     if (key !== undefined) {

@@ -32,8 +32,10 @@ export interface SqlScan {
   readonly hasTopLevelLimit: boolean;
   /** Non-empty statements separated by `;`. */
   readonly statementCount: number;
-  /** Placeholders written by hand (`?` in SQLite, `$1` in PostgreSQL), which the service does not bind. */
+  /** Placeholders written by hand (`?`, `@x`, `$x` in SQLite, `$1` in PostgreSQL), which the service does not bind. */
   readonly positional: readonly string[];
+  /** Params that are a LIMIT's or an OFFSET's value: a negative or null one would lift the bound (SQLite). */
+  readonly boundParams: readonly string[];
 }
 
 interface Token {
@@ -53,6 +55,7 @@ export function scanSql(sql: string, dialect: SqlDialect): SqlScan {
   const tokens = tokenize(sql, dialect);
   const params: ParamRef[] = [];
   const positional: string[] = [];
+  const boundParams: string[] = [];
   let statementCount = 0;
   let statementHasTokens = false;
   let hasTopLevelLimit = false;
@@ -69,8 +72,18 @@ export function scanSql(sql: string, dialect: SqlDialect): SqlScan {
     if (t.kind === 'punct' && (dialect === 'sqlite' ? t.text === '?' : /^\$\d+$/.test(t.text))) {
       positional.push(t.text);
     }
-    if (t.kind === 'param')
+    // SQLite also takes `@name` and `$name` as placeholders.
+    const after = tokens[i + 1];
+    if (dialect === 'sqlite' && t.kind === 'punct' && (t.text === '@' || t.text === '$')) {
+      if (after?.kind === 'word' && after.start === t.end)
+        positional.push(`${t.text}${sql.slice(after.start, after.end)}`);
+    }
+    if (t.kind === 'param') {
       params.push({ name: t.text, start: t.start, end: t.end, inList: inListSpan(tokens, i) });
+      const before = tokens[i - 1];
+      if (before?.kind === 'word' && (before.text === 'LIMIT' || before.text === 'OFFSET'))
+        boundParams.push(t.text);
+    }
   });
   if (statementHasTokens) statementCount++;
   return {
@@ -82,6 +95,7 @@ export function scanSql(sql: string, dialect: SqlDialect): SqlScan {
     hasTopLevelLimit,
     statementCount,
     positional,
+    boundParams,
   };
 }
 
