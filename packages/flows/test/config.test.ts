@@ -447,3 +447,32 @@ describe('review fixes: secrets, chains, aliases, tags and checks beyond the sch
     );
   });
 });
+
+describe('checks across kinds, at load and without any database', () => {
+  it('a query naming an unknown datasource, or using a param it does not declare', async () => {
+    const d = dir({
+      'base/datasources.yaml': 'datasources:\n  main:\n    type: sqlite\n    path: data/none-yet.db\n',
+      'base/queries.yaml': [
+        'queries:',
+        '  by_status:',
+        '    description: d',
+        '    sql: SELECT id FROM tasks WHERE status = :status',
+        '    params: []',
+        '  elsewhere:',
+        '    description: d',
+        '    datasource: mian',
+        '    sql: SELECT 1',
+        '    params: []',
+      ].join('\n'),
+    });
+    const lines = (await failures(d)).map(formatDiagnostic);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /queries\.yaml:4:10: error \[E_CONFIG_INVALID\] queries\.queries\.by_status\.sql: query 'by_status': .*:status/,
+      ),
+      expect.stringMatching(
+        /queries\.yaml:8:17: error \[E_CONFIG_INVALID\] queries\.queries\.elsewhere\.datasource: .*'mian'.*did you mean 'main'/,
+      ),
+    ]);
+  });
+});

@@ -9,8 +9,9 @@ import { mergeNode, toPlain, type MergedNode } from './merge.js';
 import { validateKind } from './validate.js';
 import { Diagnostics, ConfigError } from './diagnostics.js';
 import { Provenance } from './provenance.js';
-import { formatPath, nearestLocation, type PathSegment } from './paths.js';
+import { formatPath, nearestLocation, parsePath, type PathSegment } from './paths.js';
 import {
+  CONFIG_CHECKS,
   KIND_CHECKS,
   KIND_NAMES,
   KIND_SCHEMAS,
@@ -91,6 +92,13 @@ export function loadConfigSync(dir: string, options: LoadOptions = {}): Config {
     const check = KIND_CHECKS[kind] as ((v: unknown) => readonly KindProblem[]) | undefined;
     for (const problem of check?.(parsed) ?? []) {
       diags.error(provenance.locate(problem.path) ?? tree.loc, problem.path, problem.message);
+    }
+  }
+  const view = { dir: absDir, value, locate: (path: string) => provenance.locate(path) };
+  for (const check of CONFIG_CHECKS) {
+    for (const problem of check(view)) {
+      const at = nearestLocation(parsePath(problem.at ?? problem.path), (path) => provenance.locate(path));
+      diags.error(at ?? { file: absDir, line: 1, col: 1 }, problem.path, problem.message);
     }
   }
   if (diags.errors.length) throw new ConfigError(diags.list);

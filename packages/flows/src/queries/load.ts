@@ -73,23 +73,29 @@ function locateNear(config: ConfigView, path: string): SourceLocation {
 }
 
 /** A query whose params check out, waiting to be prepared on its datasource. */
-interface Pending {
+export interface Pending {
   readonly plan: QueryPlan;
   readonly definition: QueryDefinition;
   readonly path: string;
   readonly defaults: readonly ParamValue[];
 }
 
+/** What a configuration's queries and indexes need, found without opening any database. */
+export interface QueryPlanning {
+  readonly pending: ReadonlyMap<string, readonly Pending[]>;
+  readonly indexes: readonly LoadedIndex[];
+  /** Problems by key path: `at` is where to point (the path itself unless said otherwise). */
+  readonly problems: readonly { readonly path: string; readonly message: string; readonly at: string }[];
+}
+
 /**
- * Loads `config` into a state. Opens the datasources that queries and indexes use and prepares
- * every query; on any problem closes what it opened and throws.
- * @throws ConfigError (`E_CONFIG_INVALID`) listing every problem with its file:line:col.
- * @throws BatonError `E_DATABASE_UNAVAILABLE` when a database cannot be reached.
+ * Checks the queries and indexes of `config` against its datasources' declarations, without I/O:
+ * datasource names, `:name` params declared and used, placeholders, statements, defaults. The
+ * configuration loader runs it too, so `baton config validate` reports these with file:line.
  */
-export async function loadState(config: ConfigView, ctx: LoadContext): Promise<ServiceState> {
-  const diags = new Diagnostics();
-  const error = (path: string, message: string, at = path) =>
-    diags.error(locateNear(config, at), path, message);
+export function planQueries(config: ConfigView): QueryPlanning {
+  const problems: { path: string; message: string; at: string }[] = [];
+  const error = (path: string, message: string, at = path) => problems.push({ path, message, at });
   const declared = config.value.datasources?.datasources ?? {};
   const names = Object.keys(declared);
   const fallback = config.value.datasources?.default_datasource;
@@ -121,17 +127,17 @@ export async function loadState(config: ConfigView, ctx: LoadContext): Promise<S
     const ds = datasourceOf(definition.datasource, path, `query '${name}'`);
     if (ds === undefined) continue;
     const scan = scanSql(definition.sql, declared[ds].type === 'sqlite' ? 'sqlite' : 'postgres');
-    const problems = paramProblems(definition, scan, path);
+    const found = paramProblems(definition, scan, path);
     const defaults = definition.params.map((p, i) => {
       try {
         return absentValue(p);
       } catch (err) {
-        problems.push([`${path}.params[${i}].default`, (err as Error).message]);
+        found.push([`${path}.params[${i}].default`, (err as Error).message]);
         return null;
       }
     });
-    for (const [at, message] of problems) error(at, `query '${name}': ${message}`);
-    if (problems.length) continue;
+    for (const [at, message] of found) error(at, `query '${name}': ${message}`);
+    if (found.length) continue;
     const plan = { name, scan, params: definition.params, timeoutMs: definition.statement_timeout_ms };
     pending.set(ds, [...(pending.get(ds) ?? []), { plan, definition, path, defaults }]);
   }
@@ -142,6 +148,22 @@ export async function loadState(config: ConfigView, ctx: LoadContext): Promise<S
     const ds = datasourceOf(definition.datasource, path, `index '${definition.name}'`);
     if (ds !== undefined) indexes.push({ definition, datasource: ds, location: locateNear(config, path) });
   });
+  return { pending, indexes, problems };
+}
+
+/**
+ * Loads `config` into a state. Opens the datasources that queries and indexes use and prepares
+ * every query; on any problem closes what it opened and throws.
+ * @throws ConfigError (`E_CONFIG_INVALID`) listing every problem with its file:line:col.
+ * @throws BatonError `E_DATABASE_UNAVAILABLE` when a database cannot be reached.
+ */
+export async function loadState(config: ConfigView, ctx: LoadContext): Promise<ServiceState> {
+  const diags = new Diagnostics();
+  const error = (path: string, message: string, at = path) =>
+    diags.error(locateNear(config, at), path, message);
+  const declared = config.value.datasources?.datasources ?? {};
+  const { pending, indexes, problems } = planQueries(config);
+  for (const p of problems) error(p.path, p.message, p.at);
 
   const datasources = new Map<string, Datasource>();
   try {

@@ -11,6 +11,8 @@ import { llmProvidersSchema } from './llm-providers.js';
 import { llmFailoverPolicySchema } from './llm-failover-policy.js';
 import { agentsSchema } from './agents.js';
 import { checkSlaRules } from '../../architect/sla/rules.js';
+import { planQueries } from '../../queries/load.js';
+import type { ConfigView } from '../types.js';
 
 export const KIND_SCHEMAS = {
   routing_rules: routingRulesSchema,
@@ -28,6 +30,8 @@ export const KIND_SCHEMAS = {
 export interface KindProblem {
   readonly path: string;
   readonly message: string;
+  /** Where to point, when not at `path` itself. */
+  readonly at?: string;
 }
 
 /**
@@ -39,6 +43,14 @@ export const KIND_CHECKS: {
 } = {
   sla_rules: checkSlaRules,
 };
+
+/**
+ * Checks across kinds, run at load without any I/O: each query and index against the datasources
+ * declared (names, params, placeholders). Preparing the SQL on its database is the query service's.
+ */
+export const CONFIG_CHECKS: readonly ((view: ConfigView) => readonly KindProblem[])[] = [
+  (view) => (view.value.queries ? planQueries(view).problems : []),
+];
 
 /** The name of a configuration kind, which is also its file name without `.yaml`. */
 export type KindName = keyof typeof KIND_SCHEMAS;
