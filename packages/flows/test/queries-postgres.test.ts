@@ -186,6 +186,27 @@ for (const backend of backends) {
       expect(ids(r)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
+    it('a reload lets the runs in flight on the old datasources finish', async () => {
+      if (!backend.timeouts) return; // PGlite runs one statement at a time: nothing is in flight beside a reload
+      const own = await createQueryService(
+        config(QUERIES.replace('statement_timeout_ms: 100', 'statement_timeout_ms: 5000')),
+        {
+          store: env.store,
+          logger: silent,
+        },
+      );
+      try {
+        // More runs than the pool has connections: some wait in its queue while the reload happens.
+        const slow = Promise.all(Array.from({ length: 16 }, () => own.run('slow', { seconds: '0.3' })));
+        await new Promise((r) => setTimeout(r, 50));
+        await own.reload(config(QUERIES));
+        expect((await slow).map((r) => r.count)).toEqual(Array(16).fill(1));
+        expect((await own.run('by_name', { name: 'n1' })).results).toEqual([{ id: 1 }]);
+      } finally {
+        await own.close();
+      }
+    });
+
     it('keeps an injection attempt as data', async () => {
       for (const name of ["'; DROP TABLE t; --", "x' OR '1'='1", 'n1; DELETE FROM t']) {
         expect((await service.run('by_name', { name })).count).toBe(0);

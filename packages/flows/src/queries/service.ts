@@ -118,6 +118,8 @@ class NamedQueries implements QueryService {
   private readonly counters = new Map<string, QueryStats>();
   /** Reloads run one after another. */
   private reloading: Promise<unknown> = Promise.resolve();
+  /** Runs in flight per state, so a reload closes the old datasources only once they are done. */
+  private readonly inFlight = new Map<ServiceState, { count: number; idle?: () => void }>();
   private closed = false;
 
   constructor(
@@ -133,16 +135,7 @@ class NamedQueries implements QueryService {
     const query = state.queries.get(name);
     if (!query) throw this.notFound(name);
     const values = bindValues(name, query.definition.params, query.defaults, params);
-    for (const bound of query.boundParams) {
-      const v = values[query.definition.params.findIndex((p) => p.name === bound)];
-      // SQLite reads a negative LIMIT as "no limit": the row cap would be lifted by a parameter.
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-        throw new BatonError(
-          'E_INPUT_INVALID',
-          `query '${name}': param '${bound}' bounds the result (LIMIT/OFFSET), so it must be a whole number of 0 or more, got ${JSON.stringify(v)}`,
-        );
-      }
-    }
+    checkBounds(query, values);
     const stats = this.statsOf(name);
     const key = query.cacheTtl > 0 ? `${name}\0${JSON.stringify(values)}` : undefined;
     if (key !== undefined) {
@@ -158,10 +151,13 @@ class NamedQueries implements QueryService {
 
     const started = performance.now();
     let raw;
+    this.enter(state);
     try {
       raw = await query.prepared.run(values, query.maxRows);
     } catch (err) {
       throw runError(name, query.datasource, err);
+    } finally {
+      this.leave(state);
     }
     const ms = Math.round((performance.now() - started) * 1000) / 1000;
     stats.runs++;
@@ -178,6 +174,24 @@ class NamedQueries implements QueryService {
     if (key !== undefined && this.state === state)
       this.cache.set(key, deepFreeze(result), query.cacheTtl * 1000);
     return result;
+  }
+
+  private enter(state: ServiceState): void {
+    const runs = this.inFlight.get(state) ?? { count: 0 };
+    runs.count++;
+    this.inFlight.set(state, runs);
+  }
+
+  private leave(state: ServiceState): void {
+    const runs = this.inFlight.get(state)!;
+    if (--runs.count > 0) return;
+    this.inFlight.delete(state);
+    runs.idle?.();
+  }
+
+  private drained(state: ServiceState): Promise<void> {
+    const runs = this.inFlight.get(state);
+    return runs ? new Promise((resolve) => (runs.idle = resolve)) : Promise.resolve();
   }
 
   list(): QueryInfo[] {
@@ -228,6 +242,8 @@ class NamedQueries implements QueryService {
       const old = this.state;
       this.state = fresh;
       this.cache.clear();
+      // Runs still on the old datasources finish there (a pool that is ending serves no queued query).
+      await this.drained(old);
       await closeState(old);
     });
     this.reloading = next.catch(() => undefined);
@@ -281,5 +297,18 @@ class NamedQueries implements QueryService {
           : '; queries.yaml declares none'),
       { details: { query: name, suggestion: hint } },
     );
+  }
+}
+
+/** Refuses a LIMIT or OFFSET value that would lift the bound: SQLite reads a negative LIMIT, and both read NULL, as none. */
+function checkBounds(query: LoadedQuery, values: readonly unknown[]): void {
+  for (const bound of query.boundParams) {
+    const v = values[query.definition.params.findIndex((p) => p.name === bound)];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new BatonError(
+        'E_INPUT_INVALID',
+        `query '${query.name}': param '${bound}' bounds the result (LIMIT/OFFSET), so it must be a whole number of 0 or more, got ${JSON.stringify(v)}`,
+      );
+    }
   }
 }
