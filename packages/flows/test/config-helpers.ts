@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const EXAMPLE_BASE = fileURLToPath(new URL('../../../examples/architect/baton/base', import.meta.url));
+/** The Architect example's configuration directory, and its base/ (the fixture files). */
+export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../../examples/architect/baton', import.meta.url));
+export const EXAMPLE_BASE = join(EXAMPLE_CONFIG, 'base');
 
 /** The env under which the fixture files reference no unset variable. */
 export const FIXTURE_ENV = {

@@ -2,7 +2,6 @@
 // sessions built by hand. Every fallback condition, strategy and constraint, context match, priority
 // order, the reject cases, the explanations, a property test and a timing print.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadConfig } from '../src/config/load.js';
 import type { RoutingRules } from '../src/config/kinds/routing-rules.js';
@@ -22,16 +21,15 @@ import {
   type RoutingDecision,
   type RouteOptions,
 } from '../src/architect/route.js';
+import { EXAMPLE_CONFIG, FIXTURE_ENV } from './config-helpers.js';
 
-const EXAMPLE_DIR = fileURLToPath(new URL('../../../examples/architect/baton', import.meta.url));
-const ENV = { ANTHROPIC_API_KEY: 'a', OPENAI_API_KEY: 'b', GEMINI_API_KEY: 'c', ANYTHINGLLM_API_KEY: 'd' };
 const NOW = Date.UTC(2025, 0, 6, 12, 0, 0);
 const MINUTE = 60_000;
 
 let rules: RoutingRules;
 
 beforeAll(async () => {
-  const config = await loadConfig(EXAMPLE_DIR, { env: ENV });
+  const config = await loadConfig(EXAMPLE_CONFIG, { env: FIXTURE_ENV });
   expect(config.warnings).toEqual([]);
   rules = config.value.routing_rules!;
 });

@@ -1,7 +1,6 @@
 // The SLA monitor's pure logic on the real sla_rules.yaml, with the clock in the test's hands: the
 // exact instants where severity changes, pauses, measure_from, notification rules, alert dedup across
 // a restart, bad conditions, and the metrics on hand-computed data.
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { SlaRules } from '../src/config/kinds/sla-rules.js';
@@ -17,9 +16,7 @@ import {
   targetFor,
   type SlaTask,
 } from '../src/architect/sla/index.js';
-
-const EXAMPLE = fileURLToPath(new URL('../../../examples/architect/baton', import.meta.url));
-const ENV = { ANTHROPIC_API_KEY: 'a', OPENAI_API_KEY: 'b', GEMINI_API_KEY: 'c', ANYTHINGLLM_API_KEY: 'd' };
+import { EXAMPLE_CONFIG, FIXTURE_ENV } from './config-helpers.js';
 
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 const MIN = 60_000;
@@ -28,7 +25,7 @@ const at = (minutes: number): number => T0 + minutes * MIN;
 
 let rules: SlaRules;
 beforeAll(async () => {
-  const config = await loadConfig(EXAMPLE, { env: ENV });
+  const config = await loadConfig(EXAMPLE_CONFIG, { env: FIXTURE_ENV });
   rules = config.value.sla_rules!;
 });
 
