@@ -1,4 +1,4 @@
-// @baton/flows: Baton's data-driven layer — layered YAML configuration and named queries.
+// @baton/flows: Baton's data-driven layer — layered YAML configuration, named queries, and the Architect's routing, SLA and tmux parts.
 export { loadConfig, type LoadOptions } from './config/load.js';
 export { Config } from './config/config.js';
 export { ConfigWatcher, type ConfigChange, type WatchOptions } from './config/watch.js';
@@ -8,15 +8,7 @@ export type { ExplainEntry } from './config/provenance.js';
 export type { ConfigDiagnostic, ConfigView, SourceLocation } from './config/types.js';
 export { KIND_NAMES, isKindName } from './config/kinds/index.js';
 export type * from './config/kinds/index.js';
-export {
-  createQueryService,
-  type QueryService,
-  type QueryServiceOptions,
-  type QueryResult,
-  type QueryInfo,
-  type QueryStats,
-  type IndexReport,
-} from './queries/index.js';
+export * from './queries/index.js';
 export * from './architect/model.js';
 export * from './architect/route.js';
 export * from './architect/sla/index.js';

@@ -36,7 +36,7 @@ export interface LoadOptions {
   logger?: Logger;
 }
 
-export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
 /**
  * Loads the configuration directory `dir`: `base/*.yaml`, then `environments/<BATON_ENV>.yaml`, then

@@ -102,7 +102,7 @@ function depth(issues: Issue[]): number {
 }
 
 /** What was expected and what was found, in words; `hidden` replaces the found value (a secret's place). */
-export function describeIssue(issue: Issue, hidden?: string): string {
+function describeIssue(issue: Issue, hidden?: string): string {
   const found = hidden ? ` found ${hidden}` : 'input' in issue ? ` found ${show(issue.input)}` : '';
   switch (issue.code) {
     case 'invalid_type':
@@ -194,7 +194,7 @@ interface DefLike {
 const defOf = (s: unknown): DefLike | undefined => (s as { _zod?: { def?: DefLike } })?._zod?.def;
 
 /** The keys an object schema at `path` accepts (for did-you-mean), following wrappers, records, lists and unions. */
-export function objectKeysAt(schema: unknown, path: readonly PathSegment[]): string[] {
+function objectKeysAt(schema: unknown, path: readonly PathSegment[]): string[] {
   const keys = new Set<string>();
   const walk = (s: unknown, i: number, budget: number): void => {
     const def = defOf(s);
