@@ -5,7 +5,7 @@ export { newId } from './ids.js';
 export { nearest } from './suggest.js';
 export { createLogger, type Logger } from './logger.js';
 export { Store, type StoreOptions } from './store.js';
-export { migrate, loadMigrations, schemaVersion, type Migration } from './migrate.js';
+export { migrate, migrateComponent, loadMigrations, schemaVersion, type Migration } from './migrate.js';
 export type { Driver, Queryable } from './driver/types.js';
 export { parseDatabaseUrl, isConnectionError } from './driver/postgres.js';
 export {

@@ -33,20 +33,63 @@ const MIGRATION_LOCK = 7_460_312_001;
  * Returns the versions applied now.
  */
 export async function migrate(driver: Driver, migrations = loadMigrations()): Promise<number[]> {
+  return applyMigrations(driver, migrations, undefined);
+}
+
+/**
+ * Applies the migrations of a component built on the engine (the Architect's tables, …), tracked
+ * apart from the engine's own in `baton.component_migrations`, so each component numbers its
+ * migrations from 1 and upgrades on its own. Same locking and refusals as {@link migrate}; run
+ * the engine's migrations first.
+ */
+export async function migrateComponent(
+  driver: Driver,
+  component: string,
+  migrations: readonly Migration[],
+): Promise<number[]> {
+  return applyMigrations(driver, migrations, component);
+}
+
+async function applyMigrations(
+  driver: Driver,
+  migrations: readonly Migration[],
+  component: string | undefined,
+): Promise<number[]> {
   const latest = migrations.at(-1)?.version ?? 0;
+  const what = component === undefined ? 'the database schema' : `the ${component} schema`;
   return driver.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS baton`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS baton.migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const rows = await tx.query<{ version: number }>('SELECT version FROM baton.migrations ORDER BY version');
+    let rows: { version: number }[];
+    let record: (m: Migration) => Promise<unknown>;
+    if (component === undefined) {
+      await tx.query(`CREATE TABLE IF NOT EXISTS baton.migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      rows = await tx.query<{ version: number }>('SELECT version FROM baton.migrations ORDER BY version');
+      record = (m) =>
+        tx.query('INSERT INTO baton.migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    } else {
+      await tx.query(`CREATE TABLE IF NOT EXISTS baton.component_migrations (
+        component text NOT NULL, version integer NOT NULL, name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+      rows = await tx.query<{ version: number }>(
+        'SELECT version FROM baton.component_migrations WHERE component = $1 ORDER BY version',
+        [component],
+      );
+      record = (m) =>
+        tx.query('INSERT INTO baton.component_migrations (component, version, name) VALUES ($1, $2, $3)', [
+          component,
+          m.version,
+          m.name,
+        ]);
+    }
     const applied = new Set(rows.map((r) => r.version));
     const newest = rows.at(-1)?.version ?? 0;
     if (newest > latest) {
       throw new BatonError(
         'E_SCHEMA_TOO_NEW',
-        `the database schema is at version ${newest} but this Baton knows only up to ${latest}; upgrade Baton (or point it at another database) before running it here`,
-        { details: { databaseVersion: newest, codeVersion: latest } },
+        `${what} is at version ${newest} but this Baton knows only up to ${latest}; upgrade Baton (or point it at another database) before running it here`,
+        { details: { databaseVersion: newest, codeVersion: latest, component } },
       );
     }
     const done: number[] = [];
@@ -55,15 +98,13 @@ export async function migrate(driver: Driver, migrations = loadMigrations()): Pr
       try {
         await tx.script(m.sql);
       } catch (err) {
-        throw new BatonError(
-          'E_MIGRATION_FAILED',
-          `migration ${m.version} (${m.name}) failed: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
+        const label =
+          component === undefined ? `migration ${m.version}` : `${component} migration ${m.version}`;
+        throw new BatonError('E_MIGRATION_FAILED', `${label} (${m.name}) failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
-      await tx.query('INSERT INTO baton.migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await record(m);
       done.push(m.version);
     }
     return done;

@@ -93,7 +93,11 @@ export const routingRulesSchema = z
       .strictObject({
         enabled: z.boolean().optional(),
         check_interval_seconds: positiveInt.optional().describe('Seconds between health checks'),
-        stale_threshold_minutes: positiveInt.optional().describe('Minutes without a heartbeat before stale'),
+        stale_threshold_minutes: z
+          .number()
+          .positive()
+          .optional()
+          .describe('Minutes without a heartbeat before a session is stale (fractions allowed: 0.5)'),
         auto_remove_stale: z.boolean().optional().describe('Remove stale sessions automatically'),
       })
       .optional()
@@ -109,6 +113,22 @@ export const routingRulesSchema = z
           .regex(/^[A-Za-z0-9._/-]+$/, 'a branch prefix uses letters, digits, and . _ / -')
           .optional()
           .describe('Prefix of the git branches created for environments'),
+        hooks: z
+          .strictObject({
+            create_env: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Shell command run for a task with auto_create_env, the task as JSON on stdin'),
+            merge_pr: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Shell command run when a task with merge_via_pr completes, the task as JSON on stdin'),
+            timeout_seconds: positiveInt.optional().describe('Seconds a hook may run (default 300)'),
+          })
+          .optional()
+          .describe('Commands that create environments and pull requests (Baton records their outcome)'),
       })
       .optional()
       .describe('Test environment creation'),

@@ -1,0 +1,49 @@
+// What the Architect's services share: the database, the engine client, the rules in force and the
+// clock. Rules are read through a function so that a process watching its configuration routes by
+// the latest rules without restarting.
+import { isBatonError, type Client, type Driver, type Logger } from '@baton/core';
+import type { RoutingRules } from '../config/kinds/routing-rules.js';
+import type { SlaRules } from '../config/kinds/sla-rules.js';
+
+export interface ArchitectRules {
+  readonly routing: RoutingRules;
+  readonly sla: SlaRules;
+}
+
+export interface ArchitectContext {
+  readonly driver: Driver;
+  readonly client: Client;
+  readonly rules: () => ArchitectRules;
+  /** ms since the epoch; tests pass a controllable clock. */
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/** Tells sessions waiting for work that `session` was given a task (delivered at commit). */
+export const SESSION_CHANNEL = 'baton_architect_session';
+/** Asks the dispatcher loop of `baton architect` to serve the queue (a session has room again). */
+export const DISPATCH_CHANNEL = 'baton_architect_dispatch';
+
+/** The signal a task's workflow waits on: something changed its row; it reads it again. */
+export const CHANGED_SIGNAL = 'changed';
+
+/**
+ * Wakes the workflows of tasks whose rows changed (after the commit). A workflow that has finished
+ * or is not there yet (a send whose start is still to come) needs no wake-up: it reads the row when
+ * it runs, and every wait it makes is bounded.
+ */
+export async function wakeWorkflows(ctx: ArchitectContext, workflowIds: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...new Set(workflowIds)].map(async (id) => {
+      try {
+        await ctx.client.signal(id, CHANGED_SIGNAL);
+      } catch (err) {
+        if (isBatonError(err, 'E_INVALID_STATE') || isBatonError(err, 'E_NOT_FOUND')) return;
+        ctx.log.warn(
+          { err, workflow: id },
+          'could not wake a task workflow; it will look again at its next timer',
+        );
+      }
+    }),
+  );
+}

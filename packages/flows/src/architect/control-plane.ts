@@ -1,0 +1,151 @@
+// `baton architect`: the process that keeps the Architect moving. It runs the task workflows, serves
+// the queue whenever a session has room (woken by NOTIFY, and on a timer), marks silent sessions
+// stale, watches SLAs, and restarts the workflow of any task whose start was lost to a crash.
+import { Worker, type Store } from '@baton/core';
+import type { Architect } from './architect.js';
+import { DISPATCH_CHANNEL } from './context.js';
+import { logDisabledChannels, sampleQueueDepth } from './sla-monitor.js';
+import { ARCHITECT_QUEUE } from './workflow.js';
+
+export interface ControlPlaneOptions {
+  /** Task workflows run at once (default 50: they mostly wait). */
+  readonly concurrency?: number;
+  /** How often the SLA monitor runs (default 15 s). */
+  readonly slaIntervalMs?: number;
+  /** How often queued tasks are served without a wake-up (default 5 s). */
+  readonly dispatchIntervalMs?: number;
+  /** Tasks older than this without a workflow get one (default 10 s). */
+  readonly orphanAfterMs?: number;
+}
+
+export interface ControlPlane {
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(
+  store: Store,
+  architect: Architect,
+  options: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
+  const ctx = architect.context;
+  const worker = new Worker(store, {
+    workflows: [architect.workflow],
+    queues: [ARCHITECT_QUEUE],
+    concurrency: options.concurrency ?? 50,
+    logger: ctx.log,
+  });
+  await worker.start();
+  logDisabledChannels(ctx);
+
+  const loops: Loop[] = [];
+  let stopping = false;
+  const guarded = (name: string, fn: () => Promise<unknown>) => async () => {
+    try {
+      await fn();
+    } catch (err) {
+      if (!stopping) ctx.log.error({ err }, `architect ${name} failed; it runs again at its next turn`);
+    }
+  };
+
+  // The dispatcher: serves the queue until a pass assigns nothing; wake-ups during a pass coalesce.
+  const dispatcher = new Loop(
+    options.dispatchIntervalMs ?? 5000,
+    guarded('dispatcher', async () => {
+      while (!stopping && (await architect.tasks.dispatch()).length > 0);
+    }),
+  );
+  loops.push(dispatcher);
+  const unlisten = await ctx.driver.listen(DISPATCH_CHANNEL, () => dispatcher.kick());
+
+  const healthMs = (ctx.rules().routing.health_monitoring?.check_interval_seconds ?? 30) * 1000;
+  if (ctx.rules().routing.health_monitoring?.enabled !== false)
+    loops.push(
+      new Loop(
+        healthMs,
+        guarded('health check', () => architect.sessions.markStale()),
+      ),
+    );
+  loops.push(
+    new Loop(
+      options.slaIntervalMs ?? 15_000,
+      guarded('SLA monitor', async () => {
+        const check = await architect.checkSla();
+        for (const id of check.reassign)
+          await architect.tasks
+            .reassign(id)
+            .catch((err) => ctx.log.warn({ err, task: id }, 'SLA reassign_task failed'));
+        await sampleQueueDepth(ctx);
+      }),
+    ),
+  );
+  const orphanMs = options.orphanAfterMs ?? 10_000;
+  loops.push(
+    new Loop(
+      orphanMs,
+      guarded('workflow check', async () => {
+        const orphans = await ctx.driver.query<{ id: string; workflow_id: string }>(
+          `SELECT t.id, t.workflow_id FROM baton.architect_tasks t
+         WHERE t.status IN ('pending', 'assigned', 'running') AND t.created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM baton.executions e WHERE e.id = t.workflow_id)`,
+          [ctx.now() - orphanMs],
+        );
+        for (const o of orphans) {
+          ctx.log.warn(
+            { task: o.id },
+            'task had no workflow (its sender stopped before starting it); starting it',
+          );
+          await ctx.client.start(architect.workflow, { task: o.id }, { id: o.workflow_id });
+        }
+      }),
+    ),
+  );
+  for (const l of loops) l.start();
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(loops.map((l) => l.stop()));
+      await unlisten();
+      await worker.stop();
+    },
+  };
+}
+
+/** Runs `fn` every `intervalMs`, or sooner when kicked; never two runs at once. */
+class Loop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly fn: () => Promise<void>,
+  ) {}
+
+  start(): void {
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.running = this.fn().finally(() => {
+      this.running = undefined;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      } else this.timer = setTimeout(() => this.kick(), this.intervalMs);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,195 @@
+// The dispatcher: one transaction, under an advisory lock, that hands pending tasks to sessions in
+// service order (priority, aged; see service-order.ts). Holding the lock, it sees every session's
+// load as it is, so no session is given more than it may hold and no task is assigned twice, however
+// many processes dispatch at once.
+import type { Queryable } from '@baton/core';
+import type { RoutingRules } from '../../config/kinds/routing-rules.js';
+import type { SessionForRouting } from '../model.js';
+import { routeTask } from '../route.js';
+import { environmentNeeds } from '../environment.js';
+import { recordEvents, type EventRecord } from './events.js';
+import { leasePort } from './ports.js';
+import {
+  SESSION_COLUMNS,
+  TASK_COLUMNS,
+  toSessionForRouting,
+  toTaskForRouting,
+  type SessionRow,
+  type TaskRow,
+} from './rows.js';
+import { updateTask } from './task-sql.js';
+
+// Any fixed number: the same in every process.
+const DISPATCH_LOCK = 7_460_312_101;
+
+/** Pending tasks routed per transaction; the dispatcher loops while it assigns. */
+export const DISPATCH_BATCH = 500;
+
+export interface Assignment {
+  readonly task: string;
+  readonly session: string;
+  readonly attempt: number;
+}
+
+/** Every session with the ids of the tasks it holds, as the router sees them. */
+export async function loadSessions(db: Queryable): Promise<SessionForRouting[]> {
+  const [sessions, held] = await Promise.all([
+    db.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions ORDER BY name`,
+      [],
+      'architect_sessions',
+    ),
+    db.query<{ assigned_session: string; id: string }>(
+      `SELECT assigned_session, id FROM baton.architect_tasks WHERE status IN ('assigned', 'running')`,
+      [],
+      'architect_held',
+    ),
+  ]);
+  const bySession = new Map<string, string[]>();
+  for (const h of held) {
+    const list = bySession.get(h.assigned_session);
+    if (list) list.push(h.id);
+    else bySession.set(h.assigned_session, [h.id]);
+  }
+  return sessions.map((s) => toSessionForRouting(s, bySession.get(s.name) ?? []));
+}
+
+function hasRoom(s: SessionForRouting, maxPerSession: number): boolean {
+  return (
+    (s.status === 'idle' || s.status === 'busy') &&
+    s.current_tasks.length < Math.min(s.capacity, maxPerSession)
+  );
+}
+
+/**
+ * Routes up to `limit` pending tasks, best first, and assigns those the router places. A task the
+ * router queues keeps waiting (its reason is stored, and a `throttled` event records each new
+ * reason); one it can no longer route at all (its target session was removed) fails. Returns the
+ * assignments made; the caller wakes the sessions and workflows after the commit.
+ */
+export async function dispatch(
+  tx: Queryable,
+  rules: RoutingRules,
+  now: number,
+  limit = DISPATCH_BATCH,
+): Promise<Assignment[]> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
+  const sessions = await loadSessions(tx);
+  const maxPerSession = rules.load_balancing?.max_tasks_per_session ?? Infinity;
+  let open = sessions.filter((s) => hasRoom(s, maxPerSession)).length;
+  if (open === 0) {
+    await noteAllWaiting(tx, noRoom(sessions.length), now);
+    return [];
+  }
+  const pending = await tx.query<TaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status = 'pending'
+     ORDER BY service_key, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+    'architect_pending',
+  );
+  const index = new Map(sessions.map((s, i) => [s.name, i]));
+  const assigned: Assignment[] = [];
+  const events: EventRecord[] = [];
+  for (const row of pending) {
+    if (open === 0) break;
+    const decision = routeTask(rules, sessions, toTaskForRouting(row), { now, seed: row.id });
+    if (decision.kind === 'queue') {
+      await noteWaiting(tx, row, decision.explanation.summary, events);
+      continue;
+    }
+    if (decision.kind === 'reject') {
+      const why = `can no longer be routed: ${decision.message}`;
+      await updateTask(tx, row.id, { status: 'failed', ended_at: now, error: why, queued_reason: null });
+      events.push({ task: row.id, event: 'failed', attempt: row.attempt, reason: why });
+      continue;
+    }
+    const needs = environmentNeeds(rules, row.type);
+    let port = row.port;
+    if (needs.portRange && port === null) {
+      port = await leasePort(tx, row.id, needs.portRange, now);
+      if (port === null) {
+        const [lo, hi] = needs.portRange;
+        await noteWaiting(
+          tx,
+          row,
+          `port range ${lo}-${hi} exhausted: every port is leased to another task`,
+          events,
+        );
+        continue;
+      }
+    }
+    const attempt = row.attempt + 1;
+    await updateTask(tx, row.id, {
+      status: 'assigned',
+      assigned_session: decision.session,
+      attempt,
+      assigned_at: now,
+      deadline_at: row.timeout_ms === null ? null : now + row.timeout_ms,
+      port,
+      queued_reason: null,
+    });
+    events.push({
+      task: row.id,
+      event: 'assigned',
+      attempt,
+      session: decision.session,
+      reason: `${decision.explanation.summary} (${decision.rule}; ${decision.explanation.strategy})`,
+    });
+    assigned.push({ task: row.id, session: decision.session, attempt });
+    const i = index.get(decision.session)!;
+    const s = sessions[i]!;
+    const updated: SessionForRouting = {
+      ...s,
+      status: s.status === 'idle' ? 'busy' : s.status,
+      current_tasks: [...s.current_tasks, row.id],
+      last_assigned_at: now,
+      assigned_total: s.assigned_total + 1,
+    };
+    sessions[i] = updated;
+    if (!hasRoom(updated, maxPerSession)) open--;
+  }
+  if (assigned.length > 0) {
+    await tx.query(
+      `UPDATE baton.architect_sessions s SET last_assigned_at = $2, assigned_total = s.assigned_total + n.count
+       FROM (SELECT name, count(*)::int AS count FROM unnest($1::text[]) AS name GROUP BY name) n
+       WHERE s.name = n.name`,
+      [assigned.map((a) => a.session), now],
+      'architect_session_assigned',
+    );
+  }
+  await recordEvents(tx, now, events);
+  return assigned;
+}
+
+/** Stores why a task waits; a new reason is recorded as a `throttled` event. */
+async function noteWaiting(
+  tx: Queryable,
+  row: TaskRow,
+  reason: string,
+  events: EventRecord[],
+): Promise<void> {
+  if (row.queued_reason === reason) return;
+  await updateTask(tx, row.id, { queued_reason: reason });
+  events.push({ task: row.id, event: 'throttled', attempt: row.attempt, reason });
+}
+
+function noRoom(registered: number): string {
+  return registered === 0
+    ? 'no session is registered; start one (`baton session run`) or register one through the library'
+    : `no session can take a task now: none of the ${registered} registered session${registered === 1 ? ' is' : 's is'} idle, or busy with room (\`baton sessions list\`)`;
+}
+
+/** Every pending task waits for the same reason (no session has room): one statement, not a route per task. */
+async function noteAllWaiting(tx: Queryable, reason: string, now: number): Promise<void> {
+  const changed = await tx.query<{ id: string; attempt: number }>(
+    `UPDATE baton.architect_tasks SET queued_reason = $1
+     WHERE status = 'pending' AND queued_reason IS DISTINCT FROM $1 RETURNING id, attempt`,
+    [reason],
+    'architect_all_waiting',
+  );
+  await recordEvents(
+    tx,
+    now,
+    changed.map((r) => ({ task: r.id, event: 'throttled', attempt: r.attempt, reason })),
+  );
+}

@@ -1,0 +1,114 @@
+// The Architect's tables, in the engine's `baton` schema, migrated as the `architect` component.
+// Times are milliseconds since the epoch (double precision, exact to 2^53): the router, the SLA clock
+// and the tests all work in epoch ms, and a number cannot be misread as local time (GAIA_GO compared
+// local time against UTC timestamps).
+import { migrateComponent, type Driver, type Migration } from '@baton/core';
+
+const V1 = `
+CREATE TABLE baton.architect_tasks (
+  id text PRIMARY KEY,
+  type text NOT NULL,
+  prompt text NOT NULL,
+  priority integer NOT NULL,
+  -- the task as sent (providers, metadata …), for routing again
+  spec jsonb NOT NULL,
+  -- pending | assigned | running | completed | failed | cancelled
+  status text NOT NULL,
+  assigned_session text,
+  -- bumped on every assignment: an outcome or a timeout names the attempt it is about
+  attempt integer NOT NULL DEFAULT 0,
+  retry_count integer NOT NULL DEFAULT 0,
+  reassignments integer NOT NULL DEFAULT 0,
+  avoid_sessions text[] NOT NULL DEFAULT '{}',
+  -- created_at − priority × 10 min: the queue's order (see service-order.ts)
+  service_key double precision NOT NULL,
+  timeout_ms double precision,
+  max_retries integer NOT NULL,
+  created_at double precision NOT NULL,
+  assigned_at double precision,
+  started_at double precision,
+  ended_at double precision,
+  deadline_at double precision,
+  port integer,
+  -- false while the create_env hook of the task's environment has not run
+  env_ready boolean NOT NULL DEFAULT true,
+  result text,
+  error text,
+  pauses jsonb NOT NULL DEFAULT '[]',
+  -- the last severity alerted (the SLA alert tracker's state for this task)
+  sla_severity text,
+  -- why it waits, from the last routing decision
+  queued_reason text,
+  -- the durable workflow that runs it now (a manual retry of a finished task starts a new one)
+  workflow_id text NOT NULL
+);
+CREATE INDEX architect_tasks_queue ON baton.architect_tasks (service_key, id) WHERE status = 'pending';
+CREATE INDEX architect_tasks_held ON baton.architect_tasks (assigned_session)
+  WHERE status IN ('assigned', 'running');
+CREATE INDEX architect_tasks_open ON baton.architect_tasks (created_at)
+  WHERE status IN ('pending', 'assigned', 'running');
+CREATE INDEX architect_tasks_ended ON baton.architect_tasks (ended_at) WHERE ended_at IS NOT NULL;
+
+CREATE TABLE baton.architect_task_events (
+  id bigserial PRIMARY KEY,
+  task_id text NOT NULL REFERENCES baton.architect_tasks (id) ON DELETE CASCADE,
+  at double precision NOT NULL,
+  event text NOT NULL,
+  session text,
+  attempt integer NOT NULL,
+  reason text NOT NULL
+);
+CREATE INDEX architect_task_events_task ON baton.architect_task_events (task_id, id);
+
+CREATE TABLE baton.architect_sessions (
+  name text PRIMARY KEY,
+  provider text NOT NULL,
+  capacity integer NOT NULL,
+  -- active (idle or busy, from its tasks) | waiting_input | draining | offline | stale
+  state text NOT NULL,
+  adapter text NOT NULL,
+  -- the process that registered it: another live process may not take the name
+  holder text NOT NULL,
+  working_dir text,
+  git_branch text,
+  registered_at double precision NOT NULL,
+  last_heartbeat double precision NOT NULL,
+  last_assigned_at double precision NOT NULL DEFAULT 0,
+  assigned_total integer NOT NULL DEFAULT 0,
+  -- what it reported with its state (the approval prompt it waits on …)
+  note text
+);
+
+CREATE TABLE baton.architect_port_leases (
+  port integer PRIMARY KEY,
+  task_id text NOT NULL UNIQUE,
+  leased_at double precision NOT NULL
+);
+
+CREATE TABLE baton.architect_alerts (
+  id bigserial PRIMARY KEY,
+  task_id text NOT NULL,
+  severity text NOT NULL,
+  previous text NOT NULL,
+  action text NOT NULL,
+  color text,
+  message text NOT NULL,
+  channels text[] NOT NULL,
+  created_at double precision NOT NULL,
+  cleared_at double precision
+);
+CREATE INDEX architect_alerts_open ON baton.architect_alerts (task_id) WHERE cleared_at IS NULL;
+
+CREATE TABLE baton.architect_state (
+  key text PRIMARY KEY,
+  value jsonb NOT NULL
+);
+`;
+
+/** The Architect's migrations, numbered from 1 within the `architect` component. */
+export const ARCHITECT_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'architect', sql: V1 }];
+
+/** Creates or upgrades the Architect's tables (after the engine's own migrations). */
+export function migrateArchitect(driver: Driver): Promise<number[]> {
+  return migrateComponent(driver, 'architect', ARCHITECT_MIGRATIONS);
+}

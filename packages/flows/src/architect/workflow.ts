@@ -1,0 +1,193 @@
+// Every task runs as one durable workflow: it routes the task (through the dispatcher), waits for its
+// session's outcome or its timeout, applies the fallback rules (reassign, retry, fail), creates and
+// merges its environment through the hooks, and at the end frees its port and clears its alerts.
+// The task's row is the truth; the workflow reads it after every wake-up, so a lost wake-up or a
+// crash at any point costs at most one timer, never the task.
+import { defineWorkflow, type Client, type WorkflowDefinition } from '@baton/core';
+import { CHANGED_SIGNAL, DISPATCH_CHANNEL, SESSION_CHANNEL, type ArchitectContext } from './context.js';
+import { environmentNeeds } from './environment.js';
+import { runHook } from './hooks.js';
+import { findFallback, reassignPolicy } from './task-rules.js';
+import { recordEvents } from './store/events.js';
+import { releasePorts } from './store/ports.js';
+import { isFinal, type TaskStatus } from './store/rows.js';
+import { endBadAttempt, readTask, updateTask } from './store/task-sql.js';
+import { taskView } from './store/view.js';
+import type { TaskService } from './tasks.js';
+
+export const TASK_WORKFLOW = 'architect.task';
+export const ARCHITECT_QUEUE = 'architect';
+
+/** How long a workflow waits before it looks at its task again when nothing wakes it. */
+const DEFAULT_RETRY_AFTER_S = 60;
+const MAX_WAIT_MS = 10 * 60_000;
+/** Wake-ups per workflow run before it continues as new (bounds its history). */
+const ITERATIONS_PER_RUN = 100;
+
+/** Starts the workflow of a task (idempotent: the id is the task's workflow id). */
+export interface TaskWorkflowStarter {
+  start(workflowId: string, taskId: string): Promise<void>;
+}
+
+export function workflowStarter(
+  client: Client,
+  workflow: () => WorkflowDefinition<TaskWorkflowInput>,
+): TaskWorkflowStarter {
+  return {
+    async start(workflowId, taskId) {
+      await client.start(workflow(), { task: taskId }, { id: workflowId });
+    },
+  };
+}
+
+export interface TaskWorkflowInput {
+  readonly task: string;
+}
+
+/** What one look at the task found. */
+interface Observation {
+  readonly status: TaskStatus | 'deleted';
+  readonly attempt: number;
+  /** The attempt waits for its environment's create_env hook. */
+  readonly needsEnv?: boolean;
+  /** How long to wait for a change before looking again. */
+  readonly waitMs: number;
+}
+
+export function defineTaskWorkflow(
+  ctx: ArchitectContext,
+  tasks: () => TaskService,
+): WorkflowDefinition<TaskWorkflowInput> {
+  return defineWorkflow<TaskWorkflowInput>(TASK_WORKFLOW, { queue: ARCHITECT_QUEUE }, async (wf, input) => {
+    const id = input.task;
+    for (let i = 0; i < ITERATIONS_PER_RUN; i++) {
+      const seen = await wf.step(`observe-${i}`, () => observe(ctx, tasks(), id));
+      if (seen.status === 'deleted') return { status: 'deleted' };
+      if (isFinal(seen.status)) {
+        await wf.step('finish', () => finish(ctx, id));
+        return { status: seen.status };
+      }
+      if (seen.needsEnv) {
+        await wf.step(`create-env-${seen.attempt}`, () => createEnvironment(ctx, id, seen.attempt));
+        continue;
+      }
+      await wf.waitForSignal(CHANGED_SIGNAL, { timeout: seen.waitMs });
+    }
+    return wf.continueAsNew(input);
+  });
+}
+
+/**
+ * Reads the task and acts on what it finds: a passed deadline ends the attempt (timed_out, then
+ * the timeout_exceeded rule); a pending task is offered to the dispatcher. Safe to run twice: each
+ * change is conditional on the row as it is now.
+ */
+async function observe(ctx: ArchitectContext, tasks: TaskService, id: string): Promise<Observation> {
+  const { routing } = ctx.rules();
+  const now = ctx.now();
+  const row = await ctx.driver.transaction(async (tx) => {
+    const locked = await readTask(tx, id, true);
+    if (!locked) return undefined;
+    if (
+      (locked.status === 'assigned' || locked.status === 'running') &&
+      locked.deadline_at !== null &&
+      now >= locked.deadline_at
+    ) {
+      const minutes = (locked.timeout_ms ?? 0) / 60_000;
+      await endBadAttempt(
+        tx,
+        locked,
+        'timed_out',
+        `no outcome from ${locked.assigned_session} within ${minutes} min (attempt ${locked.attempt})`,
+        reassignPolicy(routing, locked.spec),
+        now,
+      );
+      await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, locked.assigned_session]);
+      return readTask(tx, id);
+    }
+    return locked;
+  });
+  if (!row) return { status: 'deleted', attempt: 0, waitMs: 0 };
+  if (row.status === 'pending') {
+    await tasks.dispatch();
+    const retryAfter = findFallback(routing, 'no_sessions_available', 'queue_task')?.rule.retry_after_seconds;
+    return { status: 'pending', attempt: row.attempt, waitMs: (retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000 };
+  }
+  if (row.status === 'assigned' && !row.env_ready)
+    return { status: row.status, attempt: row.attempt, needsEnv: true, waitMs: 0 };
+  const waitMs =
+    row.deadline_at === null ? MAX_WAIT_MS : Math.min(MAX_WAIT_MS, Math.max(0, row.deadline_at - now) + 5);
+  return { status: row.status, attempt: row.attempt, waitMs };
+}
+
+/** Runs the create_env hook for the attempt; on success the session may start the task. */
+async function createEnvironment(ctx: ArchitectContext, id: string, attempt: number): Promise<void> {
+  const row = await readTask(ctx.driver, id);
+  if (!row || row.attempt !== attempt || row.status !== 'assigned' || row.env_ready) return;
+  const needs = environmentNeeds(ctx.rules().routing, row.type);
+  const outcome = needs.createHook
+    ? await runHook('create_env', needs.createHook, taskView(row), {
+        timeoutMs: needs.hookTimeoutMs,
+        cwd: row.spec.working_dir,
+      })
+    : { ok: true, summary: 'no create_env hook configured' };
+  const now = ctx.now();
+  await ctx.driver.transaction(async (tx) => {
+    const locked = await readTask(tx, id, true);
+    if (!locked || locked.attempt !== attempt || locked.status !== 'assigned') return;
+    if (outcome.ok) {
+      await updateTask(tx, id, { env_ready: true });
+      await recordEvents(tx, now, [
+        {
+          task: id,
+          event: 'hook',
+          attempt,
+          session: locked.assigned_session,
+          reason: `${outcome.summary} (port ${locked.port})`,
+        },
+      ]);
+      await tx.query('SELECT pg_notify($1, $2)', [SESSION_CHANNEL, locked.assigned_session]);
+    } else {
+      await endBadAttempt(
+        tx,
+        locked,
+        'failed',
+        outcome.summary,
+        reassignPolicy(ctx.rules().routing, locked.spec),
+        now,
+      );
+    }
+  });
+}
+
+/** The task ended: free its port, clear its SLA alert, and run merge_pr for a completed task. */
+async function finish(ctx: ArchitectContext, id: string): Promise<void> {
+  const row = await readTask(ctx.driver, id);
+  if (!row) return;
+  const needs = environmentNeeds(ctx.rules().routing, row.type);
+  const outcome =
+    row.status === 'completed' && needs.mergeHook
+      ? await runHook('merge_pr', needs.mergeHook, taskView(row), {
+          timeoutMs: needs.hookTimeoutMs,
+          cwd: row.spec.working_dir,
+        })
+      : undefined;
+  const now = ctx.now();
+  await ctx.driver.transaction(async (tx) => {
+    await releasePorts(tx, [id]);
+    await tx.query(
+      'UPDATE baton.architect_alerts SET cleared_at = $2 WHERE task_id = $1 AND cleared_at IS NULL',
+      [id, now],
+    );
+    if (outcome)
+      await recordEvents(tx, now, [
+        {
+          task: id,
+          event: 'hook',
+          attempt: row.attempt,
+          session: row.assigned_session,
+          reason: outcome.summary,
+        },
+      ]);
+  });
+}

@@ -1,0 +1,209 @@
+// The Architect's task lifecycle on a real store: send, route, take, complete, fail, time out, and
+// the GAIA_GO verbs (retry, reassign, cancel, clear), each with its history and reasons.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isBatonError } from '@baton/core';
+import { architectBackends, openArchitect, type TestArchitect } from './architect-helpers.js';
+
+for (const backend of architectBackends()) {
+  describe(`tasks (${backend})`, () => {
+    let t: TestArchitect;
+    beforeEach(async () => {
+      t = await openArchitect(backend);
+    });
+    afterEach(async () => {
+      await t.close();
+    });
+
+    it('assigns a sent task to a preferred idle session, which takes and completes it', async () => {
+      const { tasks, sessions } = t.architect;
+      const w1 = await sessions.register({ name: 'dev_worker1', provider: 'claude', capacity: 2 });
+      await sessions.register({ name: 'codex', provider: 'codex' });
+      const sent = await tasks.send({ type: 'infrastructure', prompt: 'fix the build' });
+      expect(sent.status).toBe('assigned');
+      expect(sent.assigned_session).toBe('dev_worker1');
+      const taken = await sessions.next(w1);
+      expect(taken?.id).toBe(sent.id);
+      expect(taken?.status).toBe('running');
+      expect(await sessions.next(w1)).toBeNull();
+      const done = await sessions.complete(w1, sent.id, 'done: build green');
+      expect(done.status).toBe('completed');
+      expect(done.result).toBe('done: build green');
+      const shown = await tasks.show(sent.id);
+      expect(shown.history!.map((h) => h.event)).toEqual(['queued', 'assigned', 'started', 'completed']);
+      for (const h of shown.history!) expect(h.reason.length).toBeGreaterThan(0);
+    });
+
+    it('refuses an outcome from the wrong session and a second outcome, changing nothing', async () => {
+      const { tasks, sessions } = t.architect;
+      const a = await sessions.register({ name: 'dev_worker1', provider: 'claude' });
+      const b = await sessions.register({ name: 'dev_worker2', provider: 'claude' });
+      const sent = await tasks.send({ type: 'infrastructure', prompt: 'p', target_session: 'dev_worker1' });
+      await sessions.next(a);
+      await expect(sessions.complete(b, sent.id, 'mine')).rejects.toThrow(
+        /session dev_worker2 does not hold task .*dev_worker1 holds it/,
+      );
+      expect((await tasks.show(sent.id)).status).toBe('running');
+      await sessions.complete(a, sent.id, 'ok');
+      await expect(sessions.fail(a, sent.id, 'late')).rejects.toThrow(/already completed/);
+      const after = await tasks.show(sent.id);
+      expect(after.status).toBe('completed');
+      expect(after.result).toBe('ok');
+    });
+
+    it('queues a task while no session can take it and assigns it when one registers', async () => {
+      const { tasks, sessions } = t.architect;
+      const sent = await tasks.send({ type: 'bug_fix', prompt: 'p' });
+      expect(sent.status).toBe('pending');
+      expect(sent.waiting_because).toMatch(/no session is registered/);
+      await sessions.register({ name: 'dev_worker3', provider: 'claude' });
+      await tasks.dispatch();
+      const after = await tasks.show(sent.id);
+      expect(after.status).toBe('assigned');
+      expect(after.history!.map((h) => h.event)).toEqual(['queued', 'throttled', 'assigned']);
+    });
+
+    it('serves higher priority first, oldest first among equals', async () => {
+      const { tasks, sessions } = t.architect;
+      const low = await tasks.send({ type: 'bug_fix', prompt: 'low', priority: 2 });
+      t.clock.t += 1000;
+      const high1 = await tasks.send({ type: 'bug_fix', prompt: 'high1', priority: 9 });
+      t.clock.t += 1000;
+      const high2 = await tasks.send({ type: 'bug_fix', prompt: 'high2', priority: 9 });
+      const s = await sessions.register({ name: 'w', provider: 'claude', capacity: 1 });
+      await tasks.dispatch();
+      expect((await sessions.next(s))?.id).toBe(high1.id);
+      await sessions.complete(s, high1.id);
+      await tasks.dispatch();
+      expect((await sessions.next(s))?.id).toBe(high2.id);
+      await sessions.complete(s, high2.id);
+      await tasks.dispatch();
+      expect((await sessions.next(s))?.id).toBe(low.id);
+    });
+
+    it('a failure is retried up to max_retries, then the task fails', async () => {
+      const { tasks, sessions } = t.architect;
+      const s = await sessions.register({ name: 'w', provider: 'claude' });
+      const sent = await tasks.send({ type: 'bug_fix', prompt: 'p', max_retries: 1 });
+      await sessions.next(s);
+      const first = await sessions.fail(s, sent.id, 'exit 1: boom');
+      expect(first.status).toBe('pending');
+      expect(first.retry_count).toBe(1);
+      await tasks.dispatch();
+      await sessions.next(s);
+      const second = await sessions.fail(s, sent.id, 'exit 1: boom again');
+      expect(second.status).toBe('failed');
+      expect(second.error).toMatch(/boom again/);
+      const h = (await tasks.show(sent.id)).history!.map((e) => e.event);
+      expect(h).toEqual([
+        'queued',
+        'assigned',
+        'started',
+        'failed',
+        'retried',
+        'assigned',
+        'started',
+        'failed',
+      ]);
+    });
+
+    it('keeps GAIA_GO semantics: cancel only pending/assigned, reassign clears the session, retry-all only below max_retries, clear keeps failed', async () => {
+      const { tasks, sessions } = t.architect;
+      const s = await sessions.register({ name: 'dev_worker1', provider: 'claude', capacity: 3 });
+      await sessions.register({ name: 'dev_worker2', provider: 'claude', capacity: 3 });
+      const running = await tasks.send({
+        type: 'infrastructure',
+        prompt: 'r',
+        target_session: 'dev_worker1',
+      });
+      await sessions.next(s);
+      await expect(tasks.cancel(running.id)).rejects.toThrow(
+        /only a pending or assigned task can be cancelled/,
+      );
+      const moved = await tasks.reassign(running.id);
+      expect(moved.reassignments).toBe(1);
+      const after = await tasks.show(running.id);
+      expect(after.status === 'pending' || after.assigned_session !== 'dev_worker1').toBe(true);
+
+      const c = await tasks.send({ type: 'bug_fix', prompt: 'c' });
+      expect((await tasks.cancel(c.id)).status).toBe('cancelled');
+
+      const f1 = await tasks.send({
+        type: 'bug_fix',
+        prompt: 'f1',
+        max_retries: 0,
+        target_session: 'dev_worker1',
+      });
+      const f2 = await tasks.send({
+        type: 'bug_fix',
+        prompt: 'f2',
+        max_retries: 2,
+        target_session: 'dev_worker1',
+      });
+      for (const id of [f1.id, f2.id]) {
+        let task = await tasks.show(id);
+        while (task.status !== 'failed') {
+          await tasks.dispatch();
+          const taken = await sessions.next(s);
+          task = await sessions.fail(s, taken!.id, 'no');
+          if (taken!.id !== id) task = await tasks.show(id);
+        }
+      }
+      const retried = await tasks.retryAllFailed();
+      expect(retried.map((r) => r.id)).not.toContain(f1.id);
+      expect(await tasks.retryAllFailed()).toHaveLength(0);
+
+      t.clock.t += 8 * 86_400_000;
+      await tasks.clear({ olderThanMs: 7 * 86_400_000 });
+      expect((await tasks.show(f1.id)).status).toBe('failed');
+      await expect(tasks.show(c.id)).rejects.toThrow(/no task/);
+      await tasks.clear({ olderThanMs: 7 * 86_400_000, includeFailed: true });
+      await expect(tasks.show(f1.id)).rejects.toThrow(/no task/);
+    });
+
+    it('refuses bad tasks with nothing stored', async () => {
+      const { tasks, sessions } = t.architect;
+      await sessions.register({ name: 'dev_worker1', provider: 'claude' });
+      const bad: [object, RegExp][] = [
+        [
+          { type: 'bug_fix', prompt: 'p', target_session: 'dev_workr1' },
+          /target session 'dev_workr1' does not exist \(did you mean 'dev_worker1'\?\)/,
+        ],
+        [{ type: 'bug_fix', prompt: 'p', target_provider: 'gpt5' }, /provider.*gpt5/],
+        [{ type: 'bug_fix', prompt: 'p', priority: 11 }, /priority must be an integer from 0/],
+        [{ type: 'bug_fix', prompt: 'p', timeout_minutes: 0 }, /timeout_minutes must be a positive/],
+        [{ type: 'bug_fix', prompt: '' }, /prompt: must not be empty/],
+        [{ type: 'bug_fix', prompt: 'p', colour: 'red' }, /invalid task/],
+      ];
+      for (const [spec, message] of bad) {
+        await expect(tasks.send(spec as never)).rejects.toThrow(message);
+      }
+      expect(await tasks.list()).toHaveLength(0);
+    });
+
+    it('routes an unknown type by the default rule and refuses a send past max_queue_size', async () => {
+      const { tasks } = t.architect;
+      t.rules.routing.fallback_rules![0]!.max_queue_size = 2;
+      const unknown = await tasks.send({ type: 'poetry', prompt: 'p' });
+      const why = await tasks.explain(unknown.id);
+      expect(why.text).toMatch(/task_type_unknown → route_to_default \(dev_worker1\)/);
+      await tasks.send({ type: 'bug_fix', prompt: 'p' });
+      const err = await tasks.send({ type: 'bug_fix', prompt: 'p' }).catch((e: unknown) => e);
+      expect(isBatonError(err, 'E_INVALID_STATE')).toBe(true);
+      expect((err as Error).message).toMatch(/queue is full: 2 tasks are pending/);
+      expect(await tasks.list()).toHaveLength(2);
+    });
+
+    it('refuses a session name held by another live process, and takes over a stale one', async () => {
+      const { sessions } = t.architect;
+      await sessions.register({ name: 'w', provider: 'claude' });
+      await expect(sessions.register({ name: 'w', provider: 'claude' })).rejects.toThrow(
+        /registered by another live process/,
+      );
+      await expect(sessions.register({ name: 'x', provider: 'gpt' })).rejects.toThrow(
+        /not in routing_rules.yaml supported_providers/,
+      );
+      t.clock.t += 6 * 60_000;
+      await sessions.register({ name: 'w', provider: 'claude' });
+    });
+  });
+}
