@@ -47,6 +47,13 @@ export async function checkSla(ctx: ArchitectContext): Promise<SlaCheck> {
   const alerts: StoredAlert[] = [];
   const cleared: string[] = [];
   const reassign: string[] = [];
+  // The workflow clears the alert of a task that ends; this covers tasks whose workflow has not yet.
+  const ended = await ctx.driver.query<{ task_id: string }>(
+    `UPDATE baton.architect_alerts a SET cleared_at = $1 FROM baton.architect_tasks t
+     WHERE a.cleared_at IS NULL AND t.id = a.task_id AND t.ended_at IS NOT NULL RETURNING a.task_id`,
+    [now],
+  );
+  cleared.push(...ended.map((e) => e.task_id));
   for (const row of await openTasks(ctx)) {
     const status = slaStatus(sla, toSlaTask(row), now);
     const before =
