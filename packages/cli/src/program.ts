@@ -8,6 +8,10 @@ import { workflowsCommand } from './commands/workflows.js';
 import { ExitCode, taCommand } from './commands/ta.js';
 import { configCommand } from './commands/config.js';
 import { queryCommand, queriesCommand } from './commands/query.js';
+import { tasksCommand } from './commands/tasks.js';
+import { sessionCommand, sessionsCommand } from './commands/sessions.js';
+import { slaCommand } from './commands/sla.js';
+import { architectCommand } from './commands/architect.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -46,6 +50,11 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(configCommand(globals, io));
   program.addCommand(queryCommand(globals, io));
   program.addCommand(queriesCommand(globals, io));
+  program.addCommand(architectCommand(globals, io));
+  program.addCommand(tasksCommand(globals, io));
+  program.addCommand(sessionsCommand(globals, io));
+  program.addCommand(sessionCommand(globals, io));
+  program.addCommand(slaCommand(globals, io));
   return program;
 }
 

@@ -23,3 +23,6 @@ export { TASK_STATUSES, type TaskStatus } from './architect/store/rows.js';
 export { TASK_EVENTS, type TaskEvent } from './architect/store/events.js';
 export type { SlaReport, SlaCheck, StoredAlert } from './architect/sla-monitor.js';
 export { migrateArchitect } from './architect/store/schema.js';
+export { runSession, type TaskExecutor, type ExecutorOutcome, type RunSessionOptions } from './architect/adapters/runner.js';
+export { commandExecutor } from './architect/adapters/command.js';
+export { tmuxExecutor } from './architect/adapters/tmux.js';

@@ -52,3 +52,8 @@ export function parseWhen(o: { runAt?: string; delay?: string }): { runAt?: Date
   const delay = o.delay === undefined ? undefined : /^\d+(\.\d+)?$/.test(o.delay) ? Number(o.delay) : o.delay;
   return { runAt, delay };
 }
+
+/** Commander's accumulator for an option given more than once. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -4,6 +4,7 @@ import { createQueryService, type Config, type QueryResult, type QueryService } 
 import { openStore, makeLogger, type GlobalOptions, type Io } from '../context.js';
 import { table } from '../format.js';
 import { loadConfigFor, reportingConfigErrors } from './config.js';
+import { collect } from './options.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -106,9 +107,6 @@ function usesBatonStore(config: Config): boolean {
   return Object.values(config.value.datasources?.datasources ?? {}).some((d) => d.type === 'baton');
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 function parseParams(pairs: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};

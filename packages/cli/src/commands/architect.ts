@@ -1,0 +1,32 @@
+// `baton architect`: runs the Architect's control plane until SIGINT/SIGTERM.
+import { Command } from 'commander';
+import { BatonError, toMs } from '@baton/core';
+import { startControlPlane } from '@baton/flows';
+import type { GlobalOptions, Io } from '../context.js';
+import { withArchitect } from './architect-context.js';
+import { untilSignal } from './worker.js';
+
+export function architectCommand(globals: () => GlobalOptions, io: Io): Command {
+  return new Command('architect')
+    .description('run the Architect: task workflows, the dispatcher, session health checks and the SLA monitor (until SIGINT/SIGTERM)')
+    .option('-c, --concurrency <n>', 'task workflows handled at once', '50')
+    .option('--sla-interval <duration>', 'how often the SLA monitor looks at open tasks', '15s')
+    .action(async (o: { concurrency: string; slaInterval: string }) => {
+      const concurrency = Number(o.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatonError('E_INVALID_OPTION', `--concurrency must be a positive integer, got '${o.concurrency}'`);
+      const slaIntervalMs = toMs(o.slaInterval, '--sla-interval');
+      const stopped = untilSignal();
+      await withArchitect(
+        globals(),
+        io,
+        async ({ architect, store }) => {
+          const plane = await startControlPlane(store, architect, { concurrency, slaIntervalMs });
+          io.out(`architect running on ${store.location} (rules from the configuration, reloaded on change); stop with Ctrl+C`);
+          const sig = await stopped;
+          io.out(`${sig}: stopping`);
+          await plane.stop();
+        },
+        { serve: true },
+      );
+    });
+}

@@ -1,0 +1,82 @@
+// Runs a session: registers it, heartbeats, takes the tasks assigned to it (up to its capacity at
+// once), hands each to an executor (a command, a tmux agent) and reports the outcome. On stop it
+// takes no new task, lets the running ones finish, and deregisters.
+import { isBatonError, type Logger } from '@baton/core';
+import type { Architect } from '../architect.js';
+import type { HeartbeatReport, RegisterOptions, SessionLease } from '../sessions.js';
+import type { TaskView } from '../store/view.js';
+
+export type ExecutorOutcome = { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error: string };
+
+/** How a session does a task. */
+export interface TaskExecutor {
+  /** Does the task; `signal` aborts when the session stops hard. */
+  run(task: TaskView, signal: AbortSignal): Promise<ExecutorOutcome>;
+  /** What to report with each heartbeat (a tmux agent waiting on an approval prompt). */
+  report?(): HeartbeatReport;
+  close?(): Promise<void>;
+}
+
+export interface RunSessionOptions {
+  readonly session: RegisterOptions;
+  readonly executor: TaskExecutor;
+  /** Stops the session gracefully: no new task, running ones finish. */
+  readonly signal: AbortSignal;
+  /** Default: a third of the stale threshold, at most 10 s. */
+  readonly heartbeatMs?: number;
+  readonly log: Logger;
+  /** Called as tasks start and end (the CLI prints them). */
+  readonly onTask?: (event: 'started' | 'completed' | 'failed', task: TaskView, detail?: string) => void;
+}
+
+/** Runs until `signal` aborts (or the session is taken away); resolves once deregistered. */
+export async function runSession(architect: Architect, options: RunSessionOptions): Promise<void> {
+  const { sessions } = architect;
+  const lease = await sessions.register(options.session);
+  const lost = new AbortController();
+  const stop = AbortSignal.any([options.signal, lost.signal]);
+  const beatMs = options.heartbeatMs ?? Math.min(10_000, sessions.staleAfterMs() / 3);
+  const beat = setInterval(() => {
+    sessions.heartbeat(lease, options.executor.report?.() ?? {}).catch((err: unknown) => {
+      if (isBatonError(err, 'E_INVALID_STATE')) {
+        options.log.error({ session: lease.name }, (err as Error).message);
+        lost.abort();
+      } else options.log.warn({ err }, 'heartbeat failed; trying again');
+    });
+  }, beatMs);
+  const capacity = options.session.capacity ?? 1;
+  try {
+    await Promise.all(Array.from({ length: capacity }, () => slot(architect, lease, stop, options)));
+  } finally {
+    clearInterval(beat);
+    await options.executor.close?.();
+    if (!lost.signal.aborted) await sessions.deregister(lease);
+  }
+}
+
+/** One task at a time, until stopped. */
+async function slot(architect: Architect, lease: SessionLease, stop: AbortSignal, options: RunSessionOptions): Promise<void> {
+  while (!stop.aborted) {
+    let task: TaskView | null;
+    try {
+      task = await architect.sessions.waitForTask(lease, { signal: stop });
+    } catch (err) {
+      if (isBatonError(err, 'E_INVALID_STATE')) return;
+      options.log.warn({ err }, 'could not take a task; trying again');
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    if (!task) return;
+    options.onTask?.('started', task);
+    const outcome = await options.executor.run(task, new AbortController().signal).catch(
+      (err: unknown): ExecutorOutcome => ({ ok: false, error: (err as Error).message }),
+    );
+    try {
+      if (outcome.ok) options.onTask?.('completed', await architect.sessions.complete(lease, task.id, outcome.output));
+      else options.onTask?.('failed', await architect.sessions.fail(lease, task.id, outcome.error), outcome.error);
+    } catch (err) {
+      // the task was taken away meanwhile (timed out, reassigned, session gone stale): its new holder reports
+      options.log.warn({ task: task.id }, `outcome not recorded: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// The `tmux` adapter: a session is an interactive agent CLI in tmux (see tmux/adapter.ts). Each task's
+// prompt is delivered to it; the task completes when the agent worked and came back to its input
+// prompt. While it waits on an approval prompt the session reports `waiting_input` (never idle, and
+// given no work) until someone answers it in tmux.
+import { TmuxAgent, type TmuxAgentOptions } from '../tmux/adapter.js';
+import type { HeartbeatReport } from '../sessions.js';
+import type { ExecutorOutcome, TaskExecutor } from './runner.js';
+
+export async function tmuxExecutor(options: TmuxAgentOptions): Promise<TaskExecutor> {
+  const agent = new TmuxAgent(options);
+  await agent.start();
+  let report: HeartbeatReport = { state: 'active', note: null };
+  return {
+    report: () => report,
+    async run(task, signal): Promise<ExecutorOutcome> {
+      await agent.waitUntilIdle({ signal });
+      await agent.deliver(task.prompt, { signal });
+      for (;;) {
+        const r = await agent.waitForOutcome({ signal });
+        if (r.outcome === 'completed') {
+          report = { state: 'active', note: null };
+          return { ok: true, output: r.output };
+        }
+        if (r.outcome === 'waiting_input') {
+          const lines = r.screen.trimEnd().split('\n');
+          report = { state: 'waiting_input', note: lines.slice(-5).join('\n') };
+          // someone answers in tmux; look again shortly
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    },
+    close: () => agent.stop(),
+  };
+}
