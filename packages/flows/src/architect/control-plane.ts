@@ -1,7 +1,7 @@
 // `baton architect`: the process that keeps the Architect moving. It runs the task workflows, serves
 // the queue whenever a session has room (woken by NOTIFY, and on a timer), marks silent sessions
 // stale, watches SLAs, and restarts the workflow of any task whose start was lost to a crash.
-import { Worker, type Store } from '@baton/core';
+import { Worker, type Duration, type Store } from '@baton/core';
 import type { Architect } from './architect.js';
 import { DISPATCH_CHANNEL } from './context.js';
 import { logDisabledChannels, sampleQueueDepth } from './sla-monitor.js';
@@ -16,6 +16,8 @@ export interface ControlPlaneOptions {
   readonly dispatchIntervalMs?: number;
   /** Tasks older than this without a workflow get one (default 10 s). */
   readonly orphanAfterMs?: number;
+  /** A control plane silent this long is dead and its workflows are taken over (the engine's lease, default 30 s). */
+  readonly lease?: Duration;
 }
 
 export interface ControlPlane {
@@ -32,6 +34,7 @@ export async function startControlPlane(
     workflows: [architect.workflow],
     queues: [ARCHITECT_QUEUE],
     concurrency: options.concurrency ?? 50,
+    lease: options.lease,
     logger: ctx.log,
   });
   await worker.start();
