@@ -14,7 +14,12 @@ import { BIN, baton } from './run-baton.js';
 
 const PG = process.env.BATON_PG_URL;
 const EXAMPLE = fileURLToPath(new URL('../../../examples/architect/baton', import.meta.url));
-const FIXTURE_ENV = { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k', GEMINI_API_KEY: 'k', ANYTHINGLLM_API_KEY: 'k' };
+const FIXTURE_ENV = {
+  ANTHROPIC_API_KEY: 'k',
+  OPENAI_API_KEY: 'k',
+  GEMINI_API_KEY: 'k',
+  ANYTHINGLLM_API_KEY: 'k',
+};
 
 interface Proc {
   child: ChildProcess;
@@ -26,10 +31,18 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
   let dir = '';
   let db: pg.Client;
   const procs: Proc[] = [];
-  const env = () => ({ ...FIXTURE_ENV, BATON_DATABASE_URL: url, BATON_CONFIG_DIR: dir, BATON_LOG_LEVEL: 'error' });
+  const env = () => ({
+    ...FIXTURE_ENV,
+    BATON_DATABASE_URL: url,
+    BATON_CONFIG_DIR: dir,
+    BATON_LOG_LEVEL: 'error',
+  });
 
   function start(args: string[], ready: RegExp): Promise<Proc> {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -52,7 +65,10 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
   const architect = () => start(['architect', '--lease', '2s', '--sla-interval', '1s'], /architect running/);
   // each task takes 1.5 s and answers with its prompt
   const session = (name: string) =>
-    start(['session', 'run', name, '--provider', 'claude', '--capacity', '2', '--', 'sh', '-c', 'sleep 1.5; cat'], /registered/);
+    start(
+      ['session', 'run', name, '--provider', 'claude', '--capacity', '2', '--', 'sh', '-c', 'sleep 1.5; cat'],
+      /registered/,
+    );
 
   beforeAll(async () => {
     url = await freshDatabase();
@@ -86,7 +102,9 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) {
       const type = i % 2 ? 'feature_development' : 'bug_fix';
-      const r = await baton(['tasks', 'send', `task ${i}`, '--type', type, '--timeout', '2m', '--json'], { env: env() });
+      const r = await baton(['tasks', 'send', `task ${i}`, '--type', type, '--timeout', '2m', '--json'], {
+        env: env(),
+      });
       expect(r.code, r.stderr).toBe(0);
       ids.push(JSON.parse(r.stdout).id);
       if (i === 6) a1.child.kill('SIGKILL'); // mid-assignment: workflows it held are taken over
@@ -97,21 +115,33 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
 
     await eventually(
       async () => {
-        const r = await db.query(`SELECT count(*)::int AS n FROM baton.architect_tasks WHERE status = 'completed'`);
+        const r = await db.query(
+          `SELECT count(*)::int AS n FROM baton.architect_tasks WHERE status = 'completed'`,
+        );
         return r.rows[0].n === ids.length;
       },
       90_000,
       'every task to complete',
     );
 
-    const tasks = await db.query(`SELECT id, prompt, result, status FROM baton.architect_tasks ORDER BY created_at`);
+    const tasks = await db.query(
+      `SELECT id, prompt, result, status FROM baton.architect_tasks ORDER BY created_at`,
+    );
     expect(tasks.rows.map((r) => r.id).sort()).toEqual([...ids].sort());
     for (const t of tasks.rows) expect(t.result).toBe(t.prompt);
 
     const events = await db.query<{ task_id: string; event: string; session: string | null }>(
       `SELECT task_id, event, session FROM baton.architect_task_events ORDER BY id`,
     );
-    const ends = new Set(['timed_out', 'reassigned', 'requeued_stale', 'retried', 'failed', 'cancelled', 'completed']);
+    const ends = new Set([
+      'timed_out',
+      'reassigned',
+      'requeued_stale',
+      'retried',
+      'failed',
+      'cancelled',
+      'completed',
+    ]);
     for (const id of ids) {
       const mine = events.rows.filter((e) => e.task_id === id);
       expect(mine.filter((e) => e.event === 'completed')).toHaveLength(1);
@@ -127,10 +157,18 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
     const stale = events.rows.filter((e) => e.event === 'requeued_stale');
     expect(stale.length).toBeGreaterThan(0);
     expect(stale.every((e) => e.session === 'dev_worker1')).toBe(true);
-    const ported = await db.query(`SELECT port FROM baton.architect_tasks WHERE type = 'feature_development'`);
+    const ported = await db.query(
+      `SELECT port FROM baton.architect_tasks WHERE type = 'feature_development'`,
+    );
     expect(ported.rows.every((r) => r.port >= 6001 && r.port <= 6010)).toBe(true);
-    await eventually(async () => (await db.query('SELECT 1 FROM baton.architect_port_leases')).rowCount === 0, 20_000, 'every port lease to be freed');
-    const sessions = await db.query<{ name: string; state: string }>('SELECT name, state FROM baton.architect_sessions ORDER BY name');
+    await eventually(
+      async () => (await db.query('SELECT 1 FROM baton.architect_port_leases')).rowCount === 0,
+      20_000,
+      'every port lease to be freed',
+    );
+    const sessions = await db.query<{ name: string; state: string }>(
+      'SELECT name, state FROM baton.architect_sessions ORDER BY name',
+    );
     expect(sessions.rows.find((s) => s.name === 'dev_worker1')?.state).toBe('stale');
   });
 });

@@ -17,12 +17,22 @@ export { createArchitect, type Architect, type ArchitectOptions } from './archit
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './architect/control-plane.js';
 export type { ArchitectRules, ArchitectContext } from './architect/context.js';
 export type { TaskService, ListTasksFilter, Explained } from './architect/tasks.js';
-export type { SessionRegistry, SessionLease, RegisterOptions, HeartbeatReport } from './architect/sessions.js';
+export type {
+  SessionRegistry,
+  SessionLease,
+  RegisterOptions,
+  HeartbeatReport,
+} from './architect/sessions.js';
 export type { TaskView, SessionView, TaskHistoryEntry } from './architect/store/view.js';
 export { TASK_STATUSES, type TaskStatus } from './architect/store/rows.js';
 export { TASK_EVENTS, type TaskEvent } from './architect/store/events.js';
 export type { SlaReport, SlaCheck, StoredAlert } from './architect/sla-monitor.js';
 export { migrateArchitect } from './architect/store/schema.js';
-export { runSession, type TaskExecutor, type ExecutorOutcome, type RunSessionOptions } from './architect/adapters/runner.js';
+export {
+  runSession,
+  type TaskExecutor,
+  type ExecutorOutcome,
+  type RunSessionOptions,
+} from './architect/adapters/runner.js';
 export { commandExecutor } from './architect/adapters/command.js';
 export { tmuxExecutor } from './architect/adapters/tmux.js';

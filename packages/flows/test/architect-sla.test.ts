@@ -25,14 +25,18 @@ for (const backend of architectBackends()) {
       expect((await t.architect.checkSla()).alerts).toHaveLength(0);
       t.clock.t = t0 + 4 * MIN;
       let check = await t.architect.checkSla();
-      expect(check.alerts.map((a) => [a.task_id, a.severity, a.previous])).toEqual([[shell.id, 'warning', 'ok']]);
+      expect(check.alerts.map((a) => [a.task_id, a.severity, a.previous])).toEqual([
+        [shell.id, 'warning', 'ok'],
+      ]);
       expect(check.alerts[0]!.message).toBe(`Task ${shell.id} is approaching SLA limit (80%)`);
       expect((await t.architect.checkSla()).alerts).toHaveLength(0);
 
       t.clock.t = t0 + 5 * MIN;
       await tasks.pause(deploy.id);
       check = await t.architect.checkSla();
-      expect(check.alerts.map((a) => [a.task_id, a.severity, a.previous])).toEqual([[shell.id, 'critical', 'warning']]);
+      expect(check.alerts.map((a) => [a.task_id, a.severity, a.previous])).toEqual([
+        [shell.id, 'critical', 'warning'],
+      ]);
       expect(check.alerts[0]!.message).toBe(`Task ${shell.id} has breached SLA (5/5 min)`);
       expect(check.alerts[0]!.channels).toEqual(['dashboard', 'log']);
 
@@ -45,7 +49,12 @@ for (const backend of architectBackends()) {
       expect(check.alerts.map((a) => [a.task_id, a.severity])).toEqual([[deploy.id, 'warning']]);
 
       // a restarted monitor (a new process on the same store) repeats nothing
-      const again = await createArchitect({ store: t.store, rules: () => t.rules, now: () => t.clock.t, logger: quietLogger() });
+      const again = await createArchitect({
+        store: t.store,
+        rules: () => t.rules,
+        now: () => t.clock.t,
+        logger: quietLogger(),
+      });
       expect((await again.checkSla()).alerts).toHaveLength(0);
       t.clock.t = t0 + 53 * MIN; // 28 min: 93% ≥ 90, and the restarted monitor sees the change
       check = await again.checkSla();
@@ -53,7 +62,10 @@ for (const backend of architectBackends()) {
 
       const report = await t.architect.slaReport();
       expect(report.open_alerts.map((a) => [a.task_id, a.severity]).sort()).toEqual(
-        [[shell.id, 'critical'], [deploy.id, 'critical']].sort(),
+        [
+          [shell.id, 'critical'],
+          [deploy.id, 'critical'],
+        ].sort(),
       );
       expect(report.tasks.find((s) => s.task_id === deploy.id)!.percent_used).toBeCloseTo((28 / 30) * 100, 5);
 
@@ -68,7 +80,9 @@ for (const backend of architectBackends()) {
       const task = await t.architect.tasks.send({ type: 'tmux', prompt: 'attach' }); // 1 min, notify_on_breach false
       t.clock.t += 1.5 * 60_000;
       const check = await t.architect.checkSla();
-      expect(check.alerts.map((a) => [a.task_id, a.severity, a.channels])).toEqual([[task.id, 'critical', []]]);
+      expect(check.alerts.map((a) => [a.task_id, a.severity, a.channels])).toEqual([
+        [task.id, 'critical', []],
+      ]);
     });
   });
 }

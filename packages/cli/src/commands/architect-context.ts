@@ -1,7 +1,14 @@
 // Opens the Architect for a command: the configuration (routing_rules.yaml, sla_rules.yaml), the
 // store, and the Architect's tables.
 import { BatonError, type Store } from '@baton/core';
-import { createArchitect, type Architect, type ArchitectRules, type Config, type RoutingRules, type SlaRules } from '@baton/flows';
+import {
+  createArchitect,
+  type Architect,
+  type ArchitectRules,
+  type Config,
+  type RoutingRules,
+  type SlaRules,
+} from '@baton/flows';
 import { makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
 import { configDir, loadConfigFor } from './config.js';
 

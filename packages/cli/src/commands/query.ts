@@ -107,7 +107,6 @@ function usesBatonStore(config: Config): boolean {
   return Object.values(config.value.datasources?.datasources ?? {}).some((d) => d.type === 'baton');
 }
 
-
 function parseParams(pairs: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {

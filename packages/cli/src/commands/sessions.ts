@@ -1,7 +1,15 @@
 // `baton sessions list|show|drain|remove` and `baton session run`: the agent sessions tasks go to.
 import { Command } from 'commander';
 import { BatonError } from '@baton/core';
-import { commandExecutor, resolveAgentProfile, runSession, tmuxExecutor, type AgentsConfig, type SessionView, type TaskExecutor } from '@baton/flows';
+import {
+  commandExecutor,
+  resolveAgentProfile,
+  runSession,
+  tmuxExecutor,
+  type AgentsConfig,
+  type SessionView,
+  type TaskExecutor,
+} from '@baton/flows';
 import { makeLogger, type GlobalOptions, type Io } from '../context.js';
 import { table } from '../format.js';
 import { withArchitect } from './architect-context.js';
@@ -20,7 +28,15 @@ export function sessionsCommand(globals: () => GlobalOptions, io: Io): Command {
         io.out(
           table(
             ['NAME', 'PROVIDER', 'STATUS', 'TASKS', 'ADAPTER', 'LAST HEARTBEAT', 'NOTE'],
-            list.map((s) => [s.name, s.provider, s.status, `${s.current_tasks.length}/${s.capacity}`, s.adapter, s.last_heartbeat.slice(0, 19).replace('T', ' '), (s.note ?? '').split('\n').at(-1) ?? '']),
+            list.map((s) => [
+              s.name,
+              s.provider,
+              s.status,
+              `${s.current_tasks.length}/${s.capacity}`,
+              s.adapter,
+              s.last_heartbeat.slice(0, 19).replace('T', ' '),
+              (s.note ?? '').split('\n').at(-1) ?? '',
+            ]),
           ),
         );
       });
@@ -44,7 +60,11 @@ export function sessionsCommand(globals: () => GlobalOptions, io: Io): Command {
     .action(async (name: string, o: { json?: boolean }) => {
       await withArchitect(globals(), io, async ({ architect }) => {
         const s = await architect.sessions.drain(name);
-        io.out(o.json ? JSON.stringify(s, null, 2) : `${s.name}: draining (${s.current_tasks.length} task${s.current_tasks.length === 1 ? '' : 's'} to finish)`);
+        io.out(
+          o.json
+            ? JSON.stringify(s, null, 2)
+            : `${s.name}: draining (${s.current_tasks.length} task${s.current_tasks.length === 1 ? '' : 's'} to finish)`,
+        );
       });
     });
   sessions
@@ -75,20 +95,33 @@ export function sessionCommand(globals: () => GlobalOptions, io: Io): Command {
   const session = new Command('session').description('run an agent session');
   session
     .command('run')
-    .description('register a session and do its tasks: run <cmd> per task (prompt on stdin, task JSON in $BATON_TASK), or with --tmux drive the agent CLI <cmd> in tmux')
+    .description(
+      'register a session and do its tasks: run <cmd> per task (prompt on stdin, task JSON in $BATON_TASK), or with --tmux drive the agent CLI <cmd> in tmux',
+    )
     .argument('<name>', 'the session’s name (routing_rules.yaml names sessions in preferred_sessions)')
     .argument('[cmd...]', 'the command (after --)')
     .requiredOption('--provider <provider>', 'its provider (claude, codex, …; one of supported_providers)')
     .option('--capacity <n>', 'tasks it does at once', '1')
-    .option('--tmux', 'drive an interactive agent CLI in tmux (cmd defaults to the provider’s start command from agents.yaml)')
+    .option(
+      '--tmux',
+      'drive an interactive agent CLI in tmux (cmd defaults to the provider’s start command from agents.yaml)',
+    )
     .option('--workdir <dir>', 'the directory it works in (tasks for it rank it higher)', process.cwd())
     .option('--git-branch <branch>', 'the git branch it is on')
     .action(async (name: string, cmd: string[], o: RunFlags) => {
       const capacity = Number(o.capacity);
-      if (!Number.isInteger(capacity) || capacity < 1) throw new BatonError('E_INVALID_OPTION', `--capacity must be a positive integer, got '${o.capacity}'`);
-      if (o.tmux && capacity !== 1) throw new BatonError('E_INVALID_OPTION', 'a --tmux session drives one agent pane: its capacity is 1');
+      if (!Number.isInteger(capacity) || capacity < 1)
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `--capacity must be a positive integer, got '${o.capacity}'`,
+        );
+      if (o.tmux && capacity !== 1)
+        throw new BatonError('E_INVALID_OPTION', 'a --tmux session drives one agent pane: its capacity is 1');
       if (!o.tmux && cmd.length === 0)
-        throw new BatonError('E_INVALID_OPTION', 'give the command to run per task after --, e.g. `baton session run w1 --provider claude -- ./do-task.sh`');
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          'give the command to run per task after --, e.g. `baton session run w1 --provider claude -- ./do-task.sh`',
+        );
       const stopped = untilSignal();
       const stop = new AbortController();
       void stopped.then(() => stop.abort());
@@ -100,15 +133,30 @@ export function sessionCommand(globals: () => GlobalOptions, io: Io): Command {
           let executor: TaskExecutor;
           if (o.tmux) {
             const profile = resolveAgentProfile(o.provider, config.get('agents') as AgentsConfig | undefined);
-            executor = await tmuxExecutor({ session: `baton-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`, profile, command: cmd.length ? cmd : undefined, cwd: o.workdir });
+            executor = await tmuxExecutor({
+              session: `baton-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`,
+              profile,
+              command: cmd.length ? cmd : undefined,
+              cwd: o.workdir,
+            });
           } else executor = commandExecutor(cmd, { cwd: o.workdir });
-          io.out(`session ${name} (${o.provider}, capacity ${capacity}) registered; taking tasks until SIGINT/SIGTERM`);
+          io.out(
+            `session ${name} (${o.provider}, capacity ${capacity}) registered; taking tasks until SIGINT/SIGTERM`,
+          );
           await runSession(architect, {
-            session: { name, provider: o.provider, capacity, adapter: o.tmux ? 'tmux' : 'command', working_dir: o.workdir, git_branch: o.gitBranch },
+            session: {
+              name,
+              provider: o.provider,
+              capacity,
+              adapter: o.tmux ? 'tmux' : 'command',
+              working_dir: o.workdir,
+              git_branch: o.gitBranch,
+            },
             executor,
             signal: stop.signal,
             log,
-            onTask: (event, task, detail) => io.out(`${event} ${task.id} (${task.type})${detail ? `: ${detail.split('\n')[0]}` : ''}`),
+            onTask: (event, task, detail) =>
+              io.out(`${event} ${task.id} (${task.type})${detail ? `: ${detail.split('\n')[0]}` : ''}`),
           });
           io.out(`session ${name} stopped`);
         },

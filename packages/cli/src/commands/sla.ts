@@ -6,7 +6,15 @@ import type { GlobalOptions, Io } from '../context.js';
 import { table } from '../format.js';
 import { withArchitect } from './architect-context.js';
 
-const COLOURS: Record<string, number> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, orange: 33 };
+const COLOURS: Record<string, number> = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  orange: 33,
+};
 
 export function slaCommand(globals: () => GlobalOptions, io: Io): Command {
   const sla = new Command('sla').description('service levels of open tasks (sla_rules.yaml)');
@@ -17,7 +25,11 @@ export function slaCommand(globals: () => GlobalOptions, io: Io): Command {
     .action(async (o: { json?: boolean }) => {
       await withArchitect(globals(), io, async ({ architect }) => {
         const report = await architect.slaReport();
-        io.out(o.json ? JSON.stringify(report, null, 2) : reportText(report, process.stdout.isTTY === true && !process.env.NO_COLOR));
+        io.out(
+          o.json
+            ? JSON.stringify(report, null, 2)
+            : reportText(report, process.stdout.isTTY === true && !process.env.NO_COLOR),
+        );
       });
     });
   return sla;
@@ -59,7 +71,9 @@ export function reportText(r: SlaReport, colour: boolean): string {
         types.map(([type, w]) => [
           type,
           ...(['1h', '24h', '7d'] as const).map((k) =>
-            w[k].finished ? `${pct(w[k].compliance === null ? null : w[k].compliance! * 100)} of ${w[k].finished}, p95 ${((w[k].p95_ms ?? 0) / 60_000).toFixed(1)} min` : '-',
+            w[k].finished
+              ? `${pct(w[k].compliance === null ? null : w[k].compliance! * 100)} of ${w[k].finished}, p95 ${((w[k].p95_ms ?? 0) / 60_000).toFixed(1)} min`
+              : '-',
           ),
         ]),
       ),

@@ -26,16 +26,23 @@ interface SendFlags {
 }
 
 export function tasksCommand(globals: () => GlobalOptions, io: Io): Command {
-  const tasks = new Command('tasks').description("the Architect's tasks: send, inspect, retry, reassign, cancel");
+  const tasks = new Command('tasks').description(
+    "the Architect's tasks: send, inspect, retry, reassign, cancel",
+  );
   const run = (fn: (a: Parameters<Parameters<typeof withArchitect>[2]>[0]['architect']) => Promise<void>) =>
     withArchitect(globals(), io, ({ architect }) => fn(architect));
-  const print = (json: boolean | undefined, view: TaskView, text: string) => io.out(json ? JSON.stringify(view, null, 2) : text);
+  const print = (json: boolean | undefined, view: TaskView, text: string) =>
+    io.out(json ? JSON.stringify(view, null, 2) : text);
 
   tasks
     .command('send')
     .description('send a task: it is routed to a session by routing_rules.yaml')
     .argument('<prompt>', 'what the agent should do')
-    .option('-t, --type <type>', 'task type (a key of environment_routing; others take the default rule)', 'general')
+    .option(
+      '-t, --type <type>',
+      'task type (a key of environment_routing; others take the default rule)',
+      'general',
+    )
     .option('-p, --priority <n>', 'priority 0 (lowest) to 10 (highest); default: the type’s rule')
     .option('--target <session>', 'only this session may take it')
     .option('--provider <provider>', 'only sessions of this provider (unless --allow-fallback)')
@@ -65,20 +72,33 @@ export function tasksCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--session <name>', 'only tasks held by this session')
     .option('-n, --limit <n>', 'at most this many', '100')
     .option('--json', 'print JSON')
-    .action(async (o: { status?: string; type?: string; session?: string; limit: string; json?: boolean }) => {
-      const status = o.status?.split(',').map((s) => s.trim()).filter(Boolean) as TaskStatus[] | undefined;
-      const limit = positive(o.limit, '--limit');
-      await run(async (a) => {
-        const list = await a.tasks.list({ status, type: o.type, session: o.session, limit });
-        if (o.json) return io.out(JSON.stringify(list, null, 2));
-        io.out(
-          table(
-            ['ID', 'TYPE', 'STATUS', 'PRI', 'SESSION', 'CREATED', 'PROMPT'],
-            list.map((t) => [t.id, t.type, t.status + (t.paused ? ' (paused)' : ''), String(t.priority), t.assigned_session ?? '', t.created_at.slice(0, 19).replace('T', ' '), clip(t.prompt, 50)]),
-          ),
-        );
-      });
-    });
+    .action(
+      async (o: { status?: string; type?: string; session?: string; limit: string; json?: boolean }) => {
+        const status = o.status
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean) as TaskStatus[] | undefined;
+        const limit = positive(o.limit, '--limit');
+        await run(async (a) => {
+          const list = await a.tasks.list({ status, type: o.type, session: o.session, limit });
+          if (o.json) return io.out(JSON.stringify(list, null, 2));
+          io.out(
+            table(
+              ['ID', 'TYPE', 'STATUS', 'PRI', 'SESSION', 'CREATED', 'PROMPT'],
+              list.map((t) => [
+                t.id,
+                t.type,
+                t.status + (t.paused ? ' (paused)' : ''),
+                String(t.priority),
+                t.assigned_session ?? '',
+                t.created_at.slice(0, 19).replace('T', ' '),
+                clip(t.prompt, 50),
+              ]),
+            ),
+          );
+        });
+      },
+    );
 
   tasks
     .command('show')
@@ -94,7 +114,9 @@ export function tasksCommand(globals: () => GlobalOptions, io: Io): Command {
 
   tasks
     .command('explain')
-    .description('why the task is where it is: the rule that matched and, for each session, why it was or was not chosen')
+    .description(
+      'why the task is where it is: the rule that matched and, for each session, why it was or was not chosen',
+    )
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
@@ -106,19 +128,30 @@ export function tasksCommand(globals: () => GlobalOptions, io: Io): Command {
 
   tasks
     .command('retry')
-    .description('send a failed or cancelled task again (--all-failed: every failed task below its max_retries)')
+    .description(
+      'send a failed or cancelled task again (--all-failed: every failed task below its max_retries)',
+    )
     .argument('[id]')
     .option('--all-failed', 'every failed task whose retry_count < max_retries')
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, o: { allFailed?: boolean; json?: boolean }) => {
-      if (!id === !o.allFailed) throw new BatonError('E_INVALID_OPTION', 'give a task id or --all-failed (not both)');
+      if (!id === !o.allFailed)
+        throw new BatonError('E_INVALID_OPTION', 'give a task id or --all-failed (not both)');
       await run(async (a) => {
         if (id) {
           const task = await a.tasks.retry(id);
-          return print(o.json, task, `${task.id}: ${task.status} (retry ${task.retry_count} of ${task.max_retries})`);
+          return print(
+            o.json,
+            task,
+            `${task.id}: ${task.status} (retry ${task.retry_count} of ${task.max_retries})`,
+          );
         }
         const list = await a.tasks.retryAllFailed();
-        io.out(o.json ? JSON.stringify(list, null, 2) : `retried ${list.length} failed task${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((t) => t.id).join(', ')}` : ''}`);
+        io.out(
+          o.json
+            ? JSON.stringify(list, null, 2)
+            : `retried ${list.length} failed task${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((t) => t.id).join(', ')}` : ''}`,
+        );
       });
     });
 
@@ -131,7 +164,11 @@ export function tasksCommand(globals: () => GlobalOptions, io: Io): Command {
     .action(async (id: string, o: { to?: string; json?: boolean }) => {
       await run(async (a) => {
         const task = await a.tasks.reassign(id, { to: o.to });
-        print(o.json, task, `${task.id}: ${task.status}${task.assigned_session ? ` → ${task.assigned_session}` : ''} (reassignment ${task.reassignments})`);
+        print(
+          o.json,
+          task,
+          `${task.id}: ${task.status}${task.assigned_session ? ` → ${task.assigned_session}` : ''} (reassignment ${task.reassignments})`,
+        );
       });
     });
 
@@ -170,19 +207,24 @@ export function tasksCommand(globals: () => GlobalOptions, io: Io): Command {
 }
 
 function positive(value: string, flag: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new BatonError('E_INVALID_OPTION', `${flag} must be a positive integer, got '${value}'`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new BatonError('E_INVALID_OPTION', `${flag} must be a positive integer, got '${value}'`);
   return Number(value);
 }
 
 function numberOption(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new BatonError('E_INVALID_OPTION', `${flag} must be a number, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new BatonError('E_INVALID_OPTION', `${flag} must be a number, got '${value}'`);
   return n;
 }
 
 function list(value: string | undefined): string[] | undefined {
-  return value?.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** The task a `tasks send` command line describes (the router checks the values). */
@@ -196,7 +238,11 @@ export function sendSpec(prompt: string, o: SendFlags): TaskSpec {
   let timeout_minutes: number | undefined;
   if (o.timeout !== undefined) {
     const ms = /^0+(\.0*)?[a-z]*$/.test(o.timeout.trim()) ? 0 : toMs(o.timeout, '--timeout');
-    if (ms <= 0) throw new BatonError('E_INVALID_OPTION', `--timeout must be longer than 0 (30m, 2h), got '${o.timeout}'`);
+    if (ms <= 0)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `--timeout must be longer than 0 (30m, 2h), got '${o.timeout}'`,
+      );
     timeout_minutes = ms / 60_000;
   }
   const spec: Record<string, unknown> = {
@@ -225,7 +271,8 @@ function clip(text: string, max: number): string {
 }
 
 function sentText(t: TaskView): string {
-  if (t.status === 'assigned') return `${t.id}: assigned to ${t.assigned_session}${t.port !== null ? ` (port ${t.port})` : ''}`;
+  if (t.status === 'assigned')
+    return `${t.id}: assigned to ${t.assigned_session}${t.port !== null ? ` (port ${t.port})` : ''}`;
   return `${t.id}: ${t.status}${t.waiting_because ? ` — ${t.waiting_because}` : ''}\n(\`baton tasks explain ${t.id}\` says why; \`baton architect\` serves the queue)`;
 }
 
@@ -254,6 +301,9 @@ function detailText(t: TaskView): string {
   lines.push(`prompt:          ${clip(t.prompt, 200)}`);
   if (t.result) lines.push(`result:          ${clip(t.result, 500)}`);
   lines.push('history:');
-  for (const h of t.history ?? []) lines.push(`  ${h.at.slice(0, 23).replace('T', ' ')}  ${h.event.padEnd(14)} ${(h.session ?? '').padEnd(14)} ${h.reason}`);
+  for (const h of t.history ?? [])
+    lines.push(
+      `  ${h.at.slice(0, 23).replace('T', ' ')}  ${h.event.padEnd(14)} ${(h.session ?? '').padEnd(14)} ${h.reason}`,
+    );
   return lines.join('\n');
 }

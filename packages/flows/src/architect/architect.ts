@@ -43,11 +43,14 @@ export async function createArchitect(options: ArchitectOptions): Promise<Archit
   // The workflow routes through the task service, which starts the workflow: built in two steps.
   const holder: { tasks?: TaskService } = {};
   const workflow = defineTaskWorkflow(context, () => holder.tasks!);
-  const tasks = new TaskService(context, workflowStarter(context.client, () => workflow));
+  const tasks = new TaskService(
+    context,
+    workflowStarter(context.client, () => workflow),
+  );
   holder.tasks = tasks;
   return {
     tasks,
-    sessions: new SessionRegistry(context),
+    sessions: new SessionRegistry(context, (o) => tasks.dispatch(o)),
     workflow,
     context,
     checkSla: () => checkSla(context),

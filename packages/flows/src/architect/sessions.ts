@@ -48,7 +48,14 @@ export const DEFAULT_STALE_MINUTES = 5;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
 export class SessionRegistry {
-  constructor(private readonly ctx: ArchitectContext) {}
+  /**
+   * @param dispatch Serves the queue (TaskService.dispatch); a session waiting for work runs it when
+   *   tasks are pending, so sessions get work without a control plane running.
+   */
+  constructor(
+    private readonly ctx: ArchitectContext,
+    private readonly dispatch: (options: { onlyIfFree: boolean }) => Promise<unknown>,
+  ) {}
 
   staleAfterMs(): number {
     return (
@@ -208,6 +215,11 @@ export class SessionRegistry {
         if (options.signal?.aborted) return null;
         const task = await this.next(lease);
         if (task) return task;
+        if (await this.pendingExist()) {
+          await this.dispatch({ onlyIfFree: true });
+          const assigned = await this.next(lease);
+          if (assigned) return assigned;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, poll);
           const onAbort = (): void => done();
@@ -224,6 +236,15 @@ export class SessionRegistry {
     } finally {
       await unlisten();
     }
+  }
+
+  private async pendingExist(): Promise<boolean> {
+    const rows = await this.ctx.driver.query(
+      `SELECT 1 FROM baton.architect_tasks WHERE status = 'pending' LIMIT 1`,
+      [],
+      'architect_any_pending',
+    );
+    return rows.length > 0;
   }
 
   /** Reports that the session completed a task it holds. */

@@ -109,10 +109,13 @@ export class TaskService {
     return this.show(id, { history: false });
   }
 
-  /** Runs the dispatcher once (the queue is served best first) and wakes what it assigned. */
-  async dispatch(): Promise<Assignment[]> {
+  /**
+   * Runs the dispatcher once (the queue is served best first) and wakes what it assigned. With
+   * `onlyIfFree`, does nothing while another dispatch runs.
+   */
+  async dispatch(options: { onlyIfFree?: boolean } = {}): Promise<Assignment[]> {
     const assigned = await this.ctx.driver.transaction((tx) =>
-      dispatch(tx, this.ctx.rules().routing, this.ctx.now()),
+      dispatch(tx, this.ctx.rules().routing, this.ctx.now(), options),
     );
     await this.afterDispatch(assigned);
     return assigned;

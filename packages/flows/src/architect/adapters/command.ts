@@ -12,17 +12,21 @@ const STDERR_TAIL = 4000;
 export function commandExecutor(argv: readonly string[], options: { cwd?: string } = {}): TaskExecutor {
   if (argv.length === 0) throw new Error('commandExecutor needs a command');
   return {
-    run: (task, signal) => runCommand(argv, task, signal, options.cwd),
+    run: (task) => runCommand(argv, task, options.cwd),
   };
 }
 
-function runCommand(argv: readonly string[], task: TaskView, signal: AbortSignal, cwd: string | undefined): Promise<ExecutorOutcome> {
+function runCommand(
+  argv: readonly string[],
+  task: TaskView,
+  cwd: string | undefined,
+): Promise<ExecutorOutcome> {
   return new Promise((resolve) => {
-    const dir = task.metadata.working_dir && existsSync(task.metadata.working_dir) ? task.metadata.working_dir : cwd;
+    const dir =
+      task.metadata.working_dir && existsSync(task.metadata.working_dir) ? task.metadata.working_dir : cwd;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: dir,
       stdio: ['pipe', 'pipe', 'pipe'],
-      signal,
       env: {
         ...process.env,
         ...task.metadata.env,
@@ -44,7 +48,8 @@ function runCommand(argv: readonly string[], task: TaskView, signal: AbortSignal
     });
     child.on('error', (err) => resolve({ ok: false, error: `${argv[0]} could not run: ${err.message}` }));
     child.on('close', (code, sig) => {
-      if (code === 0) resolve({ ok: true, output: truncated ? `${stdout}\n[output truncated at 1 MiB]` : stdout });
+      if (code === 0)
+        resolve({ ok: true, output: truncated ? `${stdout}\n[output truncated at 1 MiB]` : stdout });
       else {
         const how = sig ? `killed by ${sig}` : `exited ${code}`;
         resolve({ ok: false, error: stderr.trim() ? `${how}: ${stderr.trim()}` : how });

@@ -6,14 +6,16 @@ import type { Architect } from '../architect.js';
 import type { HeartbeatReport, RegisterOptions, SessionLease } from '../sessions.js';
 import type { TaskView } from '../store/view.js';
 
-export type ExecutorOutcome = { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error: string };
+export type ExecutorOutcome =
+  { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error: string };
 
 /** How a session does a task. */
 export interface TaskExecutor {
-  /** Does the task; `signal` aborts when the session stops hard. */
-  run(task: TaskView, signal: AbortSignal): Promise<ExecutorOutcome>;
-  /** What to report with each heartbeat (a tmux agent waiting on an approval prompt). */
-  report?(): HeartbeatReport;
+  /**
+   * Does the task. `report` tells the registry at once what the session is doing (a tmux agent
+   * waiting on an approval prompt); later heartbeats repeat it.
+   */
+  run(task: TaskView, report: (r: HeartbeatReport) => void): Promise<ExecutorOutcome>;
   close?(): Promise<void>;
 }
 
@@ -36,26 +38,38 @@ export async function runSession(architect: Architect, options: RunSessionOption
   const lost = new AbortController();
   const stop = AbortSignal.any([options.signal, lost.signal]);
   const beatMs = options.heartbeatMs ?? Math.min(10_000, sessions.staleAfterMs() / 3);
-  const beat = setInterval(() => {
-    sessions.heartbeat(lease, options.executor.report?.() ?? {}).catch((err: unknown) => {
+  let current: HeartbeatReport = {};
+  const beat = (): void => {
+    sessions.heartbeat(lease, current).catch((err: unknown) => {
       if (isBatonError(err, 'E_INVALID_STATE')) {
         options.log.error({ session: lease.name }, (err as Error).message);
         lost.abort();
       } else options.log.warn({ err }, 'heartbeat failed; trying again');
     });
-  }, beatMs);
+  };
+  const report = (r: HeartbeatReport): void => {
+    current = r;
+    beat();
+  };
+  const timer = setInterval(beat, beatMs);
   const capacity = options.session.capacity ?? 1;
   try {
-    await Promise.all(Array.from({ length: capacity }, () => slot(architect, lease, stop, options)));
+    await Promise.all(Array.from({ length: capacity }, () => slot(architect, lease, stop, options, report)));
   } finally {
-    clearInterval(beat);
+    clearInterval(timer);
     await options.executor.close?.();
     if (!lost.signal.aborted) await sessions.deregister(lease);
   }
 }
 
 /** One task at a time, until stopped. */
-async function slot(architect: Architect, lease: SessionLease, stop: AbortSignal, options: RunSessionOptions): Promise<void> {
+async function slot(
+  architect: Architect,
+  lease: SessionLease,
+  stop: AbortSignal,
+  options: RunSessionOptions,
+  report: (r: HeartbeatReport) => void,
+): Promise<void> {
   while (!stop.aborted) {
     let task: TaskView | null;
     try {
@@ -68,12 +82,17 @@ async function slot(architect: Architect, lease: SessionLease, stop: AbortSignal
     }
     if (!task) return;
     options.onTask?.('started', task);
-    const outcome = await options.executor.run(task, new AbortController().signal).catch(
-      (err: unknown): ExecutorOutcome => ({ ok: false, error: (err as Error).message }),
-    );
+    const outcome = await options.executor
+      .run(task, report)
+      .catch((err: unknown): ExecutorOutcome => ({ ok: false, error: (err as Error).message }));
     try {
-      if (outcome.ok) options.onTask?.('completed', await architect.sessions.complete(lease, task.id, outcome.output));
-      else options.onTask?.('failed', await architect.sessions.fail(lease, task.id, outcome.error), outcome.error);
+      if (outcome.ok) {
+        const done = await architect.sessions.complete(lease, task.id, outcome.output);
+        options.onTask?.('completed', done);
+      } else {
+        const failed = await architect.sessions.fail(lease, task.id, outcome.error);
+        options.onTask?.('failed', failed, outcome.error);
+      }
     } catch (err) {
       // the task was taken away meanwhile (timed out, reassigned, session gone stale): its new holder reports
       options.log.warn({ task: task.id }, `outcome not recorded: ${(err as Error).message}`);

@@ -3,27 +3,26 @@
 // prompt. While it waits on an approval prompt the session reports `waiting_input` (never idle, and
 // given no work) until someone answers it in tmux.
 import { TmuxAgent, type TmuxAgentOptions } from '../tmux/adapter.js';
-import type { HeartbeatReport } from '../sessions.js';
 import type { ExecutorOutcome, TaskExecutor } from './runner.js';
 
 export async function tmuxExecutor(options: TmuxAgentOptions): Promise<TaskExecutor> {
   const agent = new TmuxAgent(options);
   await agent.start();
-  let report: HeartbeatReport = { state: 'active', note: null };
   return {
-    report: () => report,
-    async run(task, signal): Promise<ExecutorOutcome> {
-      await agent.waitUntilIdle({ signal });
-      await agent.deliver(task.prompt, { signal });
+    async run(task, report): Promise<ExecutorOutcome> {
+      await agent.waitUntilIdle();
+      await agent.deliver(task.prompt);
+      let waiting = false;
       for (;;) {
-        const r = await agent.waitForOutcome({ signal });
+        const r = await agent.waitForOutcome();
         if (r.outcome === 'completed') {
-          report = { state: 'active', note: null };
+          if (waiting) report({ state: 'active', note: null });
           return { ok: true, output: r.output };
         }
         if (r.outcome === 'waiting_input') {
           const lines = r.screen.trimEnd().split('\n');
-          report = { state: 'waiting_input', note: lines.slice(-5).join('\n') };
+          if (!waiting) report({ state: 'waiting_input', note: lines.slice(-8).join('\n') });
+          waiting = true;
           // someone answers in tmux; look again shortly
           await new Promise((r) => setTimeout(r, 1000));
         }

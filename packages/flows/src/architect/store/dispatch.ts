@@ -65,15 +65,25 @@ function hasRoom(s: SessionForRouting, maxPerSession: number): boolean {
  * Routes up to `limit` pending tasks, best first, and assigns those the router places. A task the
  * router queues keeps waiting (its reason is stored, and a `throttled` event records each new
  * reason); one it can no longer route at all (its target session was removed) fails. Returns the
- * assignments made; the caller wakes the sessions and workflows after the commit.
+ * assignments made; the caller wakes the sessions and workflows after the commit. With
+ * `onlyIfFree` it returns at once when another dispatch holds the lock.
  */
 export async function dispatch(
   tx: Queryable,
   rules: RoutingRules,
   now: number,
-  limit = DISPATCH_BATCH,
+  options: { limit?: number; onlyIfFree?: boolean } = {},
 ): Promise<Assignment[]> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
+  if (options.onlyIfFree) {
+    // a session asking for work: if a dispatch is running, it serves this session too
+    const [r] = await tx.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1) AS ok',
+      [DISPATCH_LOCK],
+      'architect_dispatch_try',
+    );
+    if (!r!.ok) return [];
+  } else await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
+  const limit = options.limit ?? DISPATCH_BATCH;
   const sessions = await loadSessions(tx);
   const maxPerSession = rules.load_balancing?.max_tasks_per_session ?? Infinity;
   let open = sessions.filter((s) => hasRoom(s, maxPerSession)).length;

@@ -124,7 +124,9 @@ export const routingRulesSchema = z
               .string()
               .min(1)
               .optional()
-              .describe('Shell command run when a task with merge_via_pr completes, the task as JSON on stdin'),
+              .describe(
+                'Shell command run when a task with merge_via_pr completes, the task as JSON on stdin',
+              ),
             timeout_seconds: positiveInt.optional().describe('Seconds a hook may run (default 300)'),
           })
           .optional()
