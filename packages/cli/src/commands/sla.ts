@@ -46,19 +46,21 @@ function pct(x: number | null): string {
 
 export function reportText(r: SlaReport, colour: boolean): string {
   const out = [
-    table(
-      ['TASK', 'TYPE', 'STATUS', 'SESSION', 'ELAPSED', 'TARGET', 'USED', 'SEVERITY'],
-      r.tasks.map((t) => [
-        t.task_id,
-        t.task_type,
-        t.status + (t.paused ? ' (paused)' : ''),
-        t.session ?? '',
-        `${t.elapsed_minutes.toFixed(1)} min`,
-        `${t.target_minutes} min`,
-        pct(t.percent_used),
-        paint(t.severity, t.color, colour),
-      ]),
-    ),
+    r.tasks.length === 0
+      ? 'no open task has an SLA target'
+      : table(
+          ['TASK', 'TYPE', 'STATUS', 'SESSION', 'ELAPSED', 'TARGET', 'USED', 'SEVERITY'],
+          r.tasks.map((t) => [
+            t.task_id,
+            t.task_type,
+            t.status + (t.paused ? ' (paused)' : ''),
+            t.session ?? '',
+            `${t.elapsed_minutes.toFixed(1)} min`,
+            `${t.target_minutes} min`,
+            pct(t.percent_used),
+            paint(t.severity, t.color, colour),
+          ]),
+        ),
     '',
     `queue depth ${r.queue_depth}${r.queue_depth_ema === null ? '' : ` (EMA ${r.queue_depth_ema.toFixed(1)})`}; ${r.open_alerts.length} open alert${r.open_alerts.length === 1 ? '' : 's'}`,
   ];
