@@ -40,17 +40,12 @@ function session(name: string, over: Partial<SessionForRouting> = {}): SessionFo
     provider: 'claude',
     status: 'idle',
     capacity: 5,
-    current_tasks: [],
+    held_tasks: 0,
     last_heartbeat: NOW,
     last_assigned_at: 0,
     assigned_total: 0,
     ...over,
   };
-}
-
-/** `n` task ids, for a session that holds `n` tasks. */
-function holding(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `held-${i}`);
 }
 
 function task(type: string, over: Partial<TaskForRouting> = {}): TaskForRouting {
@@ -170,7 +165,7 @@ describe('fallback rules', () => {
       route(
         [
           session('dev_worker2', { provider: 'codex', status: 'offline' }),
-          session('w1', { status: 'busy', current_tasks: holding(5) }),
+          session('w1', { status: 'busy', held_tasks: 5 }),
           session('architect'),
         ],
         task('bug_fix'),
@@ -201,12 +196,12 @@ describe('fallback rules', () => {
 
   it('all_preferred_sessions_busy: routes to the least busy alternate', () => {
     const sessions = fixtureSessions({
-      dev_worker2: { status: 'busy', current_tasks: holding(5) },
-      codex: { status: 'busy', current_tasks: holding(5) },
-      dev_worker1: { status: 'busy', current_tasks: holding(2) },
-      claude_comet: { status: 'busy', current_tasks: holding(1) },
-      qa_tester1: { status: 'busy', current_tasks: holding(3) },
-      qa_tester2: { status: 'busy', current_tasks: holding(4) },
+      dev_worker2: { status: 'busy', held_tasks: 5 },
+      codex: { status: 'busy', held_tasks: 5 },
+      dev_worker1: { status: 'busy', held_tasks: 2 },
+      claude_comet: { status: 'busy', held_tasks: 1 },
+      qa_tester1: { status: 'busy', held_tasks: 3 },
+      qa_tester2: { status: 'busy', held_tasks: 4 },
     });
     const d = assigned(route(sessions, task('bug_fix')));
     expect(d.session).toBe('claude_comet');
@@ -222,8 +217,8 @@ describe('fallback rules', () => {
 
   it('all_preferred_sessions_busy with no alternate that can take it: pending, and says both', () => {
     const sessions = [
-      session('dev_worker2', { provider: 'codex', status: 'busy', current_tasks: holding(5) }),
-      session('codex', { provider: 'codex', status: 'busy', current_tasks: holding(5) }),
+      session('dev_worker2', { provider: 'codex', status: 'busy', held_tasks: 5 }),
+      session('codex', { provider: 'codex', status: 'busy', held_tasks: 5 }),
       session('w1', { status: 'offline' }),
     ];
     const d = queued(route(sessions, task('bug_fix')));
@@ -243,7 +238,7 @@ describe('fallback rules', () => {
       fallback_rules: rules.fallback_rules!.filter((r) => r.condition !== 'all_preferred_sessions_busy'),
     };
     const sessions = [
-      session('dev_worker2', { provider: 'codex', status: 'busy', current_tasks: holding(5) }),
+      session('dev_worker2', { provider: 'codex', status: 'busy', held_tasks: 5 }),
       session('w1'),
     ];
     const d = queued(route(sessions, task('bug_fix'), {}, strict));
@@ -301,9 +296,9 @@ describe('strategies', () => {
 
   it('least_loaded picks the smallest share of its task limit in use', () => {
     const sessions = [
-      session('w1', { status: 'busy', current_tasks: holding(2), capacity: 5 }),
-      session('w2', { status: 'busy', current_tasks: holding(1), capacity: 2 }),
-      session('w3', { status: 'busy', current_tasks: holding(3), capacity: 5 }),
+      session('w1', { status: 'busy', held_tasks: 2, capacity: 5 }),
+      session('w2', { status: 'busy', held_tasks: 1, capacity: 2 }),
+      session('w3', { status: 'busy', held_tasks: 3, capacity: 5 }),
     ];
     const d = assigned(route(sessions, task('testing'), {}, withStrategy('least_loaded')));
     expect(d.session).toBe('w1');
@@ -390,9 +385,9 @@ describe('constraints', () => {
   });
 
   it('capacity and max_tasks_per_session bound the tasks a session holds', () => {
-    const full = session('w1', { status: 'busy', capacity: 1, current_tasks: holding(1) });
-    const capped = session('w2', { status: 'busy', capacity: 10, current_tasks: holding(5) });
-    const room = session('w3', { status: 'busy', capacity: 10, current_tasks: holding(4) });
+    const full = session('w1', { status: 'busy', capacity: 1, held_tasks: 1 });
+    const capped = session('w2', { status: 'busy', capacity: 10, held_tasks: 5 });
+    const room = session('w3', { status: 'busy', capacity: 10, held_tasks: 4 });
     const d = assigned(route([full, capped, room], task('testing')));
     expect(d.session).toBe('w3');
     expect(reasonsOf(d, 'w1')).toBe('full: 1/1 tasks (capacity 1)');
@@ -403,7 +398,7 @@ describe('constraints', () => {
   it('max_concurrent_sessions: an empty session of a provider at its cap is not chosen', () => {
     // ollama: max_concurrent_sessions 5
     const working = Array.from({ length: 5 }, (_, i) =>
-      session(`o${i}`, { provider: 'ollama', status: 'busy', current_tasks: holding(i === 2 ? 1 : 5) }),
+      session(`o${i}`, { provider: 'ollama', status: 'busy', held_tasks: i === 2 ? 1 : 5 }),
     );
     const sessions = [session('a_idle', { provider: 'ollama' }), ...working];
     const ollama = task('testing', { target_provider: 'ollama' });
@@ -413,7 +408,7 @@ describe('constraints', () => {
       'provider ollama already has 5 sessions working (max_concurrent_sessions 5)',
     );
 
-    const allFull = sessions.map((s) => (s.name === 'o2' ? { ...s, current_tasks: holding(5) } : s));
+    const allFull = sessions.map((s) => (s.name === 'o2' ? { ...s, held_tasks: 5 } : s));
     expect(queued(route(allFull, ollama)).explanation.summary).toBe(
       'pending: no session can take it (1 provider cap, 5 full)',
     );
@@ -425,7 +420,7 @@ describe('constraints', () => {
     expect(d.explanation.strategy).toBe('target_session');
     expect(reasonsOf(d, 'dev_worker2')).toBe('preferred session 1 of 2; not the target session qa_tester2');
 
-    const full = fixtureSessions({ qa_tester2: { status: 'busy', current_tasks: holding(5) } });
+    const full = fixtureSessions({ qa_tester2: { status: 'busy', held_tasks: 5 } });
     const q = queued(route(full, task('bug_fix', { target_session: 'qa_tester2' })));
     expect(q.reason).toBe('target_session_unavailable');
     expect(q.explanation.summary).toBe('pending: target session qa_tester2: full: 5/5 tasks (capacity 5)');
@@ -437,7 +432,7 @@ describe('constraints', () => {
     expect(d.session).toBe('qa_tester2');
     expect(reasonsOf(d, 'dev_worker2')).toMatch(/provider codex is not one the task accepts \(gemini\)/);
 
-    const busy = fixtureSessions({ qa_tester2: { status: 'busy', current_tasks: holding(5) } });
+    const busy = fixtureSessions({ qa_tester2: { status: 'busy', held_tasks: 5 } });
     expect(queued(route(busy, task('bug_fix', { target_provider: 'gemini' }))).reason).toBe(
       'no_sessions_available',
     );
@@ -445,7 +440,7 @@ describe('constraints', () => {
 
   it('target_provider with allow_fallback: fallback_providers in order', () => {
     const sessions = [
-      session('c1', { status: 'busy', current_tasks: holding(5) }),
+      session('c1', { status: 'busy', held_tasks: 5 }),
       session('x1', { provider: 'codex' }),
       session('g1', { provider: 'gemini' }),
     ];
@@ -583,7 +578,7 @@ describe('bad input', () => {
 describe('explanations', () => {
   it('formatExplanation lists the outcome, rule, fallbacks, every candidate with reasons, and the summary', () => {
     const sessions = fixtureSessions({
-      dev_worker2: { status: 'busy', current_tasks: holding(5) },
+      dev_worker2: { status: 'busy', held_tasks: 5 },
       codex: { status: 'waiting_input' },
     });
     const text = formatExplanation(route(sessions, task('bug_fix')));
@@ -644,7 +639,7 @@ describe('properties', () => {
     provider: fc.constantFrom(...PROVIDERS),
     status: fc.constantFrom(...SESSION_STATUSES),
     capacity: fc.integer({ min: 0, max: 7 }),
-    current_tasks: fc.integer({ min: 0, max: 7 }).map(holding),
+    held_tasks: fc.integer({ min: 0, max: 7 }),
     working_dir: fc.option(fc.constantFrom('/repo', '/other'), { nil: undefined }),
     git_branch: fc.option(fc.constantFrom('main', 'fix'), { nil: undefined }),
     last_heartbeat: fc.integer({ min: NOW - 10 * MINUTE, max: NOW }),
@@ -682,16 +677,16 @@ describe('properties', () => {
     const providerOk =
       !accepted || accepted.includes(s.provider) || fallback === 'any' || fallback.includes(s.provider);
     const cap = rules.supported_providers!.find((p) => p.name === s.provider)?.max_concurrent_sessions;
-    const working = all.filter((o) => o.provider === s.provider && o.current_tasks.length > 0).length;
+    const working = all.filter((o) => o.provider === s.provider && o.held_tasks > 0).length;
     return (
       (s.status === 'idle' || s.status === 'busy') &&
       NOW - s.last_heartbeat <= 5 * MINUTE &&
-      s.current_tasks.length < limit &&
+      s.held_tasks < limit &&
       !rules.excluded_sessions!.includes(s.name) &&
       !t.avoid_sessions?.includes(s.name) &&
       (t.target_session === undefined || t.target_session === s.name) &&
       providerOk &&
-      (cap === undefined || s.current_tasks.length > 0 || working < cap)
+      (cap === undefined || s.held_tasks > 0 || working < cap)
     );
   }
 
@@ -753,7 +748,7 @@ describe('timing', () => {
       session(i < 8 ? fixtureSessions()[i].name : `s${i}`, {
         provider: providers[i % providers.length],
         status: statuses[i % statuses.length],
-        current_tasks: holding(i % 6),
+        held_tasks: i % 6,
         working_dir: `/repo/${i % 20}`,
         last_assigned_at: NOW - i * 1000,
         assigned_total: i % 37,

@@ -40,14 +40,11 @@ export async function createArchitect(options: ArchitectOptions): Promise<Archit
     now: options.now ?? Date.now,
     log: options.logger ?? createLogger('warn'),
   };
-  // The workflow routes through the task service, which starts the workflow: built in two steps.
-  const holder: { tasks?: TaskService } = {};
-  const workflow = defineTaskWorkflow(context, () => holder.tasks!);
+  const workflow = defineTaskWorkflow(context);
   const tasks = new TaskService(
     context,
     workflowStarter(context.client, () => workflow),
   );
-  holder.tasks = tasks;
   return {
     tasks,
     sessions: new SessionRegistry(context, (o) => tasks.dispatch(o)),

@@ -47,8 +47,8 @@ export interface SessionForRouting {
   readonly status: SessionStatus;
   /** Tasks it may hold at once. */
   readonly capacity: number;
-  /** Ids of the tasks it holds now. */
-  readonly current_tasks: readonly string[];
+  /** How many tasks it holds now (assigned or running). */
+  readonly held_tasks: number;
   readonly working_dir?: string;
   readonly git_branch?: string;
   /** Last heartbeat, ms since the epoch. */

@@ -287,7 +287,7 @@ function constraintsFor(
   }
   for (const s of sessions) {
     const cap = caps.get(s.provider);
-    if (cap && s.current_tasks.length > 0) cap.working++;
+    if (cap && s.held_tasks > 0) cap.working++;
   }
   const health = rules.health_monitoring;
   const staleMinutes = health?.enabled === false ? undefined : health?.stale_threshold_minutes;
@@ -309,7 +309,7 @@ function constraintsFor(
 function evaluate(s: SessionForRouting, k: Constraints, task: TaskForRouting): Candidate {
   const limit = Math.min(s.capacity, k.maxPerSession ?? Infinity);
   const tier = tierOf(k.tiers, s.provider) ?? Infinity;
-  const held = s.current_tasks.length;
+  const held = s.held_tasks;
   let flags = 0;
   if (task.target_session !== undefined && s.name !== task.target_session) flags |= NOT_TARGET;
   if (k.excluded.has(s.name)) flags |= EXCLUDED;
@@ -430,7 +430,7 @@ class Decider {
     const context = ['', ', same git_branch', ', same working_dir', ', same working_dir and git_branch'][
       chosen.context
     ];
-    const summary = `assigned to ${s.name}: ${how}, ${s.status}, ${s.current_tasks.length}/${chosen.limit} tasks${context}`;
+    const summary = `assigned to ${s.name}: ${how}, ${s.status}, ${s.held_tasks}/${chosen.limit} tasks${context}`;
     return {
       kind: 'assign',
       session: s.name,
@@ -491,7 +491,7 @@ class Decider {
     if (c.preferred >= 0) reasons.push(`preferred session ${c.preferred + 1} of ${this.k.preferredCount}`);
     for (let flag = 1; flag <= LAST_FLAG; flag <<= 1) if (c.flags & flag) reasons.push(this.reason(flag, c));
     if (!c.flags) {
-      reasons.push(`${s.status}, ${s.current_tasks.length}/${c.limit} tasks`);
+      reasons.push(`${s.status}, ${s.held_tasks}/${c.limit} tasks`);
       if (c.context & 2) reasons.push("context: already in the task's working_dir");
       if (c.context & 1) reasons.push("context: already on the task's git_branch");
     }
@@ -533,7 +533,7 @@ class Decider {
       }
       case FULL: {
         const bound = c.limit < s.capacity ? `max_tasks_per_session ${c.limit}` : `capacity ${s.capacity}`;
-        return `full: ${s.current_tasks.length}/${c.limit} tasks (${bound})`;
+        return `full: ${s.held_tasks}/${c.limit} tasks (${bound})`;
       }
       default: {
         const cap = this.k.caps.get(s.provider)!;

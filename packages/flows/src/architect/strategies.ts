@@ -28,7 +28,7 @@ export const DEFAULT_STRATEGY: StrategyName = 'round_robin';
 /** The weight of a provider that `load_balancing.weights` does not list. */
 export const DEFAULT_WEIGHT = 1;
 
-/** How a strategy ranks a session that holds `current_tasks` of at most `limit` tasks. */
+/** How a strategy ranks a session that holds `held_tasks` of at most `limit` tasks. */
 export interface Strategy {
   readonly name: StrategyName;
   /** Higher is better. */
@@ -64,8 +64,8 @@ export function strategyFor(
     case 'least_busy':
       return {
         name,
-        score: (s, limit) => 1 - s.current_tasks.length / limit,
-        describe: (s, limit) => `${name}: ${s.current_tasks.length}/${limit} tasks`,
+        score: (s, limit) => 1 - s.held_tasks / limit,
+        describe: (s, limit) => `${name}: ${s.held_tasks}/${limit} tasks`,
       };
     case 'weighted':
       // One weighted draw (Efraimidis–Spirakis): the largest u^(1/w) wins with probability w / Σw.

@@ -4,9 +4,13 @@
 import { BatonError, newId, type Queryable } from '@baton/core';
 import { checkTask } from './check-task.js';
 import { type ArchitectContext, wakeWorkflows } from './context.js';
+
+/** Workflows started at once by a bulk send. */
+const START_CONCURRENCY = 16;
 import { environmentNeeds } from './environment.js';
 import { formatExplanation } from './explain.js';
-import type { TaskSpec } from './model.js';
+import type { SessionForRouting, TaskSpec } from './model.js';
+import type { RoutingRules } from '../config/kinds/routing-rules.js';
 import { routeTask } from './route.js';
 import { serviceKey } from './service-order.js';
 import { queueLimit, reassignPolicy, taskSettings } from './task-rules.js';
@@ -53,84 +57,68 @@ export class TaskService {
    * session, unsupported provider …) and a send past the queue's `max_queue_size`.
    */
   async send(input: TaskSpec, options: { id?: string } = {}): Promise<TaskView> {
-    const spec = checkTaskSpec(input);
-    const { routing } = this.ctx.rules();
-    const problem = checkTask(routing, spec, await loadSessions(this.ctx.driver));
-    if (problem) throw new BatonError(problem.code, problem.message, { details: { type: spec.type } });
-    const settings = taskSettings(routing, spec);
-    const needs = environmentNeeds(routing, spec.type);
-    const id = options.id ?? newId();
-    const now = this.ctx.now();
-    const row: TaskRow = {
-      id,
-      type: spec.type,
-      prompt: spec.prompt,
-      priority: settings.priority,
-      spec,
-      status: 'pending',
-      assigned_session: null,
-      attempt: 0,
-      retry_count: 0,
-      reassignments: 0,
-      avoid_sessions: [],
-      service_key: serviceKey({ priority: settings.priority, created_at: now }),
-      timeout_ms: settings.timeout_minutes === undefined ? null : settings.timeout_minutes * 60_000,
-      max_retries: reassignPolicy(routing, spec).maxRetries,
-      created_at: now,
-      assigned_at: null,
-      started_at: null,
-      ended_at: null,
-      deadline_at: null,
-      port: null,
-      env_ready: needs.createHook === undefined,
-      result: null,
-      error: null,
-      pauses: [],
-      sla_severity: null,
-      queued_reason: null,
-      workflow_id: `architect-task:${id}`,
-    };
-    const limit = queueLimit(routing);
-    const assigned = await this.ctx.driver.transaction(async (tx) => {
-      if (limit !== undefined) await refuseWhenFull(tx, limit);
-      await insertTask(tx, row);
-      await recordEvents(tx, now, [
-        {
-          task: id,
-          event: 'queued',
-          attempt: 0,
-          reason: `sent as ${spec.type}, priority ${settings.priority}`,
-        },
-      ]);
-      return dispatch(tx, routing, now);
-    });
-    await this.workflows.start(row.workflow_id, id);
-    await this.afterDispatch(assigned, id);
-    return this.show(id, { history: false });
+    const [task] = await this.sendMany([input], options.id === undefined ? {} : { ids: [options.id] });
+    return task!;
   }
 
   /**
-   * Runs the dispatcher once (the queue is served best first) and wakes what it assigned. With
-   * `onlyIfFree`, does nothing while another dispatch runs.
+   * Sends many tasks in one transaction with one routing pass: all of them or none (the first bad
+   * one is refused with its index). For bulk submission; `send` is one task.
    */
-  async dispatch(options: { onlyIfFree?: boolean } = {}): Promise<Assignment[]> {
-    const assigned = await this.ctx.driver.transaction((tx) =>
-      dispatch(tx, this.ctx.rules().routing, this.ctx.now(), options),
+  async sendMany(
+    inputs: readonly TaskSpec[],
+    options: { ids?: readonly string[] } = {},
+  ): Promise<TaskView[]> {
+    const { routing } = this.ctx.rules();
+    const sessions = await loadSessions(this.ctx.driver);
+    const now = this.ctx.now();
+    const rows = inputs.map((input, i) => {
+      try {
+        return newTaskRow(routing, sessions, checkTaskSpec(input), options.ids?.[i] ?? newId(), now);
+      } catch (err) {
+        if (inputs.length === 1 || !(err instanceof BatonError)) throw err;
+        throw new BatonError(err.code, `task ${i}: ${err.message}`, {
+          details: { ...err.details, index: i },
+        });
+      }
+    });
+    const limit = queueLimit(routing);
+    await this.ctx.driver.transaction(async (tx) => {
+      if (limit !== undefined) await refuseWhenFull(tx, limit, rows.length);
+      await insertTasks(tx, rows);
+      await recordEvents(
+        tx,
+        now,
+        rows.map((r) => ({
+          task: r.id,
+          event: 'queued',
+          attempt: 0,
+          reason: `sent as ${r.type}, priority ${r.priority}`,
+        })),
+      );
+      await dispatch(tx, routing, now);
+    });
+    for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
+      await Promise.all(
+        rows.slice(i, i + START_CONCURRENCY).map((r) => this.workflows.start(r.workflow_id, r.id)),
+      );
+    }
+    if (rows.length === 1) return [await this.show(rows[0]!.id, { history: false })];
+    const stored = await this.ctx.driver.query<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE id = ANY($1::text[])`,
+      [rows.map((r) => r.id)],
     );
-    await this.afterDispatch(assigned);
-    return assigned;
+    const byId = new Map(stored.map((r) => [r.id, r]));
+    return rows.map((r) => taskView(byId.get(r.id) ?? r));
   }
 
-  private async afterDispatch(assigned: readonly Assignment[], except?: string): Promise<void> {
-    const others = assigned.filter((a) => a.task !== except).map((a) => a.task);
-    if (others.length === 0) return;
-    const rows = await this.ctx.driver.query<{ workflow_id: string }>(
-      'SELECT workflow_id FROM baton.architect_tasks WHERE id = ANY($1::text[])',
-      [others],
-    );
-    await wakeWorkflows(
-      this.ctx,
-      rows.map((r) => r.workflow_id),
+  /**
+   * Runs the dispatcher once: pending tasks are served best first. With `onlyIfFree`, does nothing
+   * while another dispatch runs. Assignments wake no workflow (see workflow.ts).
+   */
+  async dispatch(options: { onlyIfFree?: boolean } = {}): Promise<Assignment[]> {
+    return this.ctx.driver.transaction((tx) =>
+      dispatch(tx, this.ctx.rules().routing, this.ctx.now(), options),
     );
   }
 
@@ -398,37 +386,83 @@ function nextWorkflowId(row: TaskRow): string {
   return `architect-task:${row.id}:${row.retry_count + 1}`;
 }
 
-async function refuseWhenFull(tx: Queryable, limit: number): Promise<void> {
+async function refuseWhenFull(tx: Queryable, limit: number, adding: number): Promise<void> {
   const [r] = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM baton.architect_tasks WHERE status = 'pending'`,
   );
-  if (r!.n >= limit) {
+  if (r!.n + adding > limit) {
     throw new BatonError(
       'E_INVALID_STATE',
-      `the task queue is full: ${r!.n} tasks are pending and no_sessions_available.max_queue_size is ${limit}; wait for sessions to take some, add sessions, or raise max_queue_size in routing_rules.yaml`,
+      `the task queue is full: ${r!.n} tasks are pending${adding > 1 ? ` (sending ${adding} more)` : ''} and no_sessions_available.max_queue_size is ${limit}; wait for sessions to take some, add sessions, or raise max_queue_size in routing_rules.yaml`,
       { details: { pending: r!.n, max_queue_size: limit } },
     );
   }
 }
 
-async function insertTask(tx: Queryable, row: TaskRow): Promise<void> {
+async function insertTasks(tx: Queryable, rows: readonly TaskRow[]): Promise<void> {
   await tx.query(
     `INSERT INTO baton.architect_tasks (id, type, prompt, priority, spec, status, service_key, timeout_ms,
        max_retries, created_at, env_ready, workflow_id)
-     VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11)`,
+     SELECT id, type, prompt, priority, spec, 'pending', service_key, timeout_ms, max_retries, created_at, env_ready,
+            workflow_id
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::float8[], $7::float8[], $8::int[],
+                 $9::float8[], $10::boolean[], $11::text[])
+          AS t(id, type, prompt, priority, spec, service_key, timeout_ms, max_retries, created_at, env_ready, workflow_id)`,
     [
-      row.id,
-      row.type,
-      row.prompt,
-      row.priority,
-      JSON.stringify(row.spec),
-      row.service_key,
-      row.timeout_ms,
-      row.max_retries,
-      row.created_at,
-      row.env_ready,
-      row.workflow_id,
+      rows.map((r) => r.id),
+      rows.map((r) => r.type),
+      rows.map((r) => r.prompt),
+      rows.map((r) => r.priority),
+      rows.map((r) => JSON.stringify(r.spec)),
+      rows.map((r) => r.service_key),
+      rows.map((r) => r.timeout_ms),
+      rows.map((r) => r.max_retries),
+      rows.map((r) => r.created_at),
+      rows.map((r) => r.env_ready),
+      rows.map((r) => r.workflow_id),
     ],
-    'architect_insert_task',
+    'architect_insert_tasks',
   );
+}
+
+/** A new task's row, or the router's reason it can never be placed (E_INVALID_OPTION / E_NOT_FOUND). */
+function newTaskRow(
+  routing: RoutingRules,
+  sessions: readonly SessionForRouting[],
+  spec: TaskSpec,
+  id: string,
+  now: number,
+): TaskRow {
+  const problem = checkTask(routing, spec, sessions);
+  if (problem) throw new BatonError(problem.code, problem.message, { details: { type: spec.type } });
+  const settings = taskSettings(routing, spec);
+  return {
+    id,
+    type: spec.type,
+    prompt: spec.prompt,
+    priority: settings.priority,
+    spec,
+    status: 'pending',
+    assigned_session: null,
+    attempt: 0,
+    retry_count: 0,
+    reassignments: 0,
+    avoid_sessions: [],
+    service_key: serviceKey({ priority: settings.priority, created_at: now }),
+    timeout_ms: settings.timeout_minutes === undefined ? null : settings.timeout_minutes * 60_000,
+    max_retries: reassignPolicy(routing, spec).maxRetries,
+    created_at: now,
+    assigned_at: null,
+    started_at: null,
+    ended_at: null,
+    deadline_at: null,
+    port: null,
+    env_ready: environmentNeeds(routing, spec.type).createHook === undefined,
+    result: null,
+    error: null,
+    pauses: [],
+    sla_severity: null,
+    queued_reason: null,
+    workflow_id: `architect-task:${id}`,
+  };
 }

@@ -13,7 +13,6 @@ import { releasePorts } from './store/ports.js';
 import { isFinal, type TaskStatus } from './store/rows.js';
 import { endBadAttempt, readTask, updateTask } from './store/task-sql.js';
 import { taskView } from './store/view.js';
-import type { TaskService } from './tasks.js';
 
 export const TASK_WORKFLOW = 'architect.task';
 export const ARCHITECT_QUEUE = 'architect';
@@ -54,19 +53,12 @@ interface Observation {
   readonly waitMs: number;
 }
 
-export function defineTaskWorkflow(
-  ctx: ArchitectContext,
-  tasks: () => TaskService,
-): WorkflowDefinition<TaskWorkflowInput> {
+export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<TaskWorkflowInput> {
   return defineWorkflow<TaskWorkflowInput>(TASK_WORKFLOW, { queue: ARCHITECT_QUEUE }, async (wf, input) => {
     const id = input.task;
     for (let i = 0; i < ITERATIONS_PER_RUN; i++) {
-      const seen = await wf.step(`observe-${i}`, () => observe(ctx, tasks(), id));
-      if (seen.status === 'deleted') return { status: 'deleted' };
-      if (isFinal(seen.status)) {
-        await wf.step('finish', () => finish(ctx, id));
-        return { status: seen.status };
-      }
+      const seen = await wf.step(`observe-${i}`, () => observe(ctx, id));
+      if (seen.status === 'deleted' || isFinal(seen.status)) return { status: seen.status };
       if (seen.needsEnv) {
         await wf.step(`create-env-${seen.attempt}`, () => createEnvironment(ctx, id, seen.attempt));
         continue;
@@ -79,10 +71,15 @@ export function defineTaskWorkflow(
 
 /**
  * Reads the task and acts on what it finds: a passed deadline ends the attempt (timed_out, then
- * the timeout_exceeded rule); a pending task is offered to the dispatcher. Safe to run twice: each
- * change is conditional on the row as it is now.
+ * the timeout_exceeded rule); a pending task asks the dispatcher to serve the queue; an ended task
+ * is finished (port, alerts, merge_pr). Safe to run twice: each change is conditional on the row as
+ * it is now.
+ *
+ * Assignments wake no workflow: a pending task's workflow looks again within its timeout (and
+ * within retry_after_seconds), and an assignment made since then has a deadline no earlier than
+ * that, so no timeout is missed.
  */
-async function observe(ctx: ArchitectContext, tasks: TaskService, id: string): Promise<Observation> {
+async function observe(ctx: ArchitectContext, id: string): Promise<Observation> {
   const { routing } = ctx.rules();
   const now = ctx.now();
   const row = await ctx.driver.transaction(async (tx) => {
@@ -105,13 +102,18 @@ async function observe(ctx: ArchitectContext, tasks: TaskService, id: string): P
       await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, locked.assigned_session]);
       return readTask(tx, id);
     }
+    if (locked.status === 'pending') await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, id]);
     return locked;
   });
   if (!row) return { status: 'deleted', attempt: 0, waitMs: 0 };
+  if (isFinal(row.status)) {
+    await finish(ctx, id);
+    return { status: row.status, attempt: row.attempt, waitMs: 0 };
+  }
   if (row.status === 'pending') {
-    await tasks.dispatch();
     const retryAfter = findFallback(routing, 'no_sessions_available', 'queue_task')?.rule.retry_after_seconds;
-    return { status: 'pending', attempt: row.attempt, waitMs: (retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000 };
+    const waitMs = Math.min((retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000, row.timeout_ms ?? Infinity);
+    return { status: 'pending', attempt: row.attempt, waitMs };
   }
   if (row.status === 'assigned' && !row.env_ready)
     return { status: row.status, attempt: row.attempt, needsEnv: true, waitMs: 0 };

@@ -31,33 +31,25 @@ export interface Assignment {
   readonly attempt: number;
 }
 
-/** Every session with the ids of the tasks it holds, as the router sees them. */
+/** Every session with the number of tasks it holds, as the router sees them. */
 export async function loadSessions(db: Queryable): Promise<SessionForRouting[]> {
   const [sessions, held] = await Promise.all([
-    db.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions ORDER BY name`,
-      [],
-      'architect_sessions',
-    ),
-    db.query<{ assigned_session: string; id: string }>(
-      `SELECT assigned_session, id FROM baton.architect_tasks WHERE status IN ('assigned', 'running')`,
+    db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions ORDER BY name`, [], 'architect_sessions'),
+    db.query<{ assigned_session: string; n: number }>(
+      `SELECT assigned_session, count(*)::int AS n FROM baton.architect_tasks
+       WHERE status IN ('assigned', 'running') GROUP BY assigned_session`,
       [],
       'architect_held',
     ),
   ]);
-  const bySession = new Map<string, string[]>();
-  for (const h of held) {
-    const list = bySession.get(h.assigned_session);
-    if (list) list.push(h.id);
-    else bySession.set(h.assigned_session, [h.id]);
-  }
-  return sessions.map((s) => toSessionForRouting(s, bySession.get(s.name) ?? []));
+  const bySession = new Map(held.map((h) => [h.assigned_session, h.n]));
+  return sessions.map((s) => toSessionForRouting(s, bySession.get(s.name) ?? 0));
 }
 
 function hasRoom(s: SessionForRouting, maxPerSession: number): boolean {
   return (
     (s.status === 'idle' || s.status === 'busy') &&
-    s.current_tasks.length < Math.min(s.capacity, maxPerSession)
+    s.held_tasks < Math.min(s.capacity, maxPerSession)
   );
 }
 
@@ -99,6 +91,7 @@ export async function dispatch(
   );
   const index = new Map(sessions.map((s, i) => [s.name, i]));
   const assigned: Assignment[] = [];
+  const made: { row: TaskRow; session: string; port: number | null }[] = [];
   const events: EventRecord[] = [];
   for (const row of pending) {
     if (open === 0) break;
@@ -129,15 +122,7 @@ export async function dispatch(
       }
     }
     const attempt = row.attempt + 1;
-    await updateTask(tx, row.id, {
-      status: 'assigned',
-      assigned_session: decision.session,
-      attempt,
-      assigned_at: now,
-      deadline_at: row.timeout_ms === null ? null : now + row.timeout_ms,
-      port,
-      queued_reason: null,
-    });
+    made.push({ row, session: decision.session, port });
     events.push({
       task: row.id,
       event: 'assigned',
@@ -151,7 +136,7 @@ export async function dispatch(
     const updated: SessionForRouting = {
       ...s,
       status: s.status === 'idle' ? 'busy' : s.status,
-      current_tasks: [...s.current_tasks, row.id],
+      held_tasks: s.held_tasks + 1,
       last_assigned_at: now,
       assigned_total: s.assigned_total + 1,
     };
@@ -159,6 +144,13 @@ export async function dispatch(
     if (!hasRoom(updated, maxPerSession)) open--;
   }
   if (assigned.length > 0) {
+    await tx.query(
+      `UPDATE baton.architect_tasks t SET status = 'assigned', assigned_session = a.session, attempt = t.attempt + 1,
+         assigned_at = $2, deadline_at = $2 + t.timeout_ms, port = a.port, queued_reason = NULL
+       FROM unnest($1::text[], $3::text[], $4::int[]) AS a(id, session, port) WHERE t.id = a.id`,
+      [made.map((m) => m.row.id), now, made.map((m) => m.session), made.map((m) => m.port)],
+      'architect_assign',
+    );
     await tx.query(
       `UPDATE baton.architect_sessions s SET last_assigned_at = $2, assigned_total = s.assigned_total + n.count
        FROM (SELECT name, count(*)::int AS count FROM unnest($1::text[]) AS name GROUP BY name) n

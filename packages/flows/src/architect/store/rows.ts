@@ -80,13 +80,13 @@ export function sessionStatus(state: SessionState, held: number): SessionStatus 
   return state;
 }
 
-export function toSessionForRouting(row: SessionRow, tasks: readonly string[]): SessionForRouting {
+export function toSessionForRouting(row: SessionRow, held: number): SessionForRouting {
   return {
     name: row.name,
     provider: row.provider,
-    status: sessionStatus(row.state, tasks.length),
+    status: sessionStatus(row.state, held),
     capacity: row.capacity,
-    current_tasks: tasks,
+    held_tasks: held,
     working_dir: row.working_dir ?? undefined,
     git_branch: row.git_branch ?? undefined,
     last_heartbeat: row.last_heartbeat,
