@@ -9,23 +9,23 @@
 //   call to its return with the task assigned (one transaction: insert, route, assign; then its
 //   workflow's start). Each task is completed before the next send (untimed), so sessions stay idle.
 // - End to end: 50,000 tasks of the fixture's types sent in batches of 1,000 (`sendMany`) to the
-//   1,000 sessions, with the control plane (task workflows, dispatcher) in this process and the
-//   sessions taking (`sessions.next`) and completing (`sessions.complete`) each task at once;
+//   1,000 sessions, with the control plane (task workflows, dispatcher) in a process of its own, as
+//   `baton architect` runs (bench/_router-plane.ts), and the sessions, in this process, taking
+//   (`sessions.next`) and completing (`sessions.complete`) each task at once;
 //   tasks/s from the first send to the last completion. Every task must complete exactly once.
 // Each measurement runs --repeat times (default 3) on a fresh database; the JSON reports medians.
+import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Store, createLogger } from '../packages/core/src/index.js';
-import { loadConfig } from '../packages/flows/src/config/load.js';
 import type { RoutingRules } from '../packages/flows/src/config/kinds/routing-rules.js';
-import type { SlaRules } from '../packages/flows/src/config/kinds/sla-rules.js';
 import { createArchitect, type Architect } from '../packages/flows/src/architect/architect.js';
-import { startControlPlane } from '../packages/flows/src/architect/control-plane.js';
 import type { SessionLease } from '../packages/flows/src/architect/sessions.js';
 import { routeTask } from '../packages/flows/src/architect/route.js';
 import type { SessionForRouting, SessionStatus, TaskSpec } from '../packages/flows/src/architect/model.js';
 import { BenchDatabases, runSuite } from './_databases.js';
+import { benchRules } from './_router-rules.js';
 import { intArg } from './_args.js';
 
 const REPEAT = intArg('repeat', 3);
@@ -34,9 +34,9 @@ const SESSIONS = intArg('sessions', 1000);
 const SENDS = intArg('sends', 1000);
 const DECISIONS = 20_000;
 const BATCH = 1000;
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const CONFIG_DIR = fileURLToPath(new URL('../examples/architect/baton', import.meta.url));
-const ENV = { ANTHROPIC_API_KEY: 'b', OPENAI_API_KEY: 'b', GEMINI_API_KEY: 'b', ANYTHINGLLM_API_KEY: 'b' };
+const PLANE_SCRIPT = fileURLToPath(new URL('./_router-plane.ts', import.meta.url));
+const BASE_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const log = (msg: string) => process.stderr.write(`[router] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -49,21 +49,16 @@ const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 /** A deterministic generator, so every run sees the same sessions and tasks. */
 function lcg(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
-async function rules(): Promise<{ routing: RoutingRules; sla: SlaRules }> {
-  const config = await loadConfig(CONFIG_DIR, { env: ENV });
-  const routing = structuredClone(config.get('routing_rules')) as RoutingRules;
-  routing.fallback_rules!.find((r) => r.condition === 'no_sessions_available')!.max_queue_size = TASKS * 2;
-  // the fixture caps claude at 10 working sessions; at 1,000 sessions every provider needs room
-  for (const p of routing.supported_providers!) p.max_concurrent_sessions = SESSIONS;
-  return { routing, sla: config.get('sla_rules') as SlaRules };
-}
+const rules = () => benchRules(TASKS, SESSIONS);
 
 function sessionNames(routing: RoutingRules): { name: string; provider: string }[] {
   const providers = routing.supported_providers!.map((p) => p.name);
-  const preferred = [...new Set(Object.values(routing.environment_routing!).flatMap((r) => r.preferred_sessions ?? []))];
+  const preferred = [
+    ...new Set(Object.values(routing.environment_routing!).flatMap((r) => r.preferred_sessions ?? [])),
+  ];
   const excluded = new Set(routing.excluded_sessions ?? []);
   const names = [...preferred.filter((n) => !excluded.has(n))];
   for (let i = 0; names.length < SESSIONS; i++) names.push(`worker_${String(i).padStart(4, '0')}`);
@@ -71,9 +66,14 @@ function sessionNames(routing: RoutingRules): { name: string; provider: string }
 }
 
 function taskSpecs(routing: RoutingRules, n: number, seed: number): TaskSpec[] {
-  const types = Object.keys(routing.environment_routing!).filter((t) => !routing.environment_routing![t]!.requires_env);
+  const types = Object.keys(routing.environment_routing!).filter(
+    (t) => !routing.environment_routing![t]!.requires_env,
+  );
   const next = lcg(seed);
-  return Array.from({ length: n }, (_, i) => ({ type: types[Math.floor(next() * types.length)]!, prompt: `task ${i}` }));
+  return Array.from({ length: n }, (_, i) => ({
+    type: types[Math.floor(next() * types.length)]!,
+    prompt: `task ${i}`,
+  }));
 }
 
 function decisions(routing: RoutingRules): { p50: number; p99: number; perSecond: number } {
@@ -100,7 +100,12 @@ function decisions(routing: RoutingRules): { p50: number; p99: number; perSecond
   let kept = 0;
   const start = performance.now();
   for (let i = 0; i < specs.length; i++) {
-    const task = { ...specs[i]!, id: `t${i}`, created_at: 1_000_000 + i, working_dir: i % 3 === 0 ? '/srv/app' : undefined };
+    const task = {
+      ...specs[i]!,
+      id: `t${i}`,
+      created_at: 1_000_000 + i,
+      working_dir: i % 3 === 0 ? '/srv/app' : undefined,
+    };
     const t0 = performance.now();
     const d = routeTask(routing, sessions, task, { now: 1_000_100, seed: 'bench' });
     times.push(performance.now() - t0);
@@ -111,7 +116,10 @@ function decisions(routing: RoutingRules): { p50: number; p99: number; perSecond
   return { p50: pct(times, 50), p99: pct(times, 99), perSecond: DECISIONS / (total / 1000) };
 }
 
-async function withArchitect<T>(dbs: BenchDatabases, fn: (a: Architect, store: Store, leases: Map<string, SessionLease>) => Promise<T>): Promise<T> {
+async function withArchitect<T>(
+  dbs: BenchDatabases,
+  fn: (a: Architect, store: Store, leases: Map<string, SessionLease>, url: string) => Promise<T>,
+): Promise<T> {
   const db = await dbs.create('router');
   const store = await Store.open({ databaseUrl: dbs.urlFor(db), logger: createLogger('warn') });
   try {
@@ -119,8 +127,9 @@ async function withArchitect<T>(dbs: BenchDatabases, fn: (a: Architect, store: S
     const r = await rules();
     const architect = await createArchitect({ store, rules: () => r, logger: createLogger('warn') });
     const leases = new Map<string, SessionLease>();
-    for (const s of sessionNames(r.routing)) leases.set(s.name, await architect.sessions.register({ ...s, capacity: 5 }));
-    return await fn(architect, store, leases);
+    for (const s of sessionNames(r.routing))
+      leases.set(s.name, await architect.sessions.register({ ...s, capacity: 5 }));
+    return await fn(architect, store, leases, dbs.urlFor(db));
   } finally {
     await store.close();
     await dbs.drop(db);
@@ -136,7 +145,8 @@ async function sendToAssigned(dbs: BenchDatabases): Promise<{ p50: number; p99: 
       const t0 = performance.now();
       const task = await architect.tasks.send(specs[i]!);
       const ms = performance.now() - t0;
-      if (task.status !== 'assigned') throw new Error(`task ${i} was not assigned at once: ${task.status} (${task.waiting_because})`);
+      if (task.status !== 'assigned')
+        throw new Error(`task ${i} was not assigned at once: ${task.status} (${task.waiting_because})`);
       if (i >= 50) times.push(ms); // the first 50 warm up
       const lease = leases.get(task.assigned_session!)!;
       await architect.sessions.next(lease);
@@ -147,16 +157,17 @@ async function sendToAssigned(dbs: BenchDatabases): Promise<{ p50: number; p99: 
 }
 
 async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; workflowsDoneS: number }> {
-  return withArchitect(dbs, async (architect, store, leases) => {
+  return withArchitect(dbs, async (architect, store, leases, url) => {
     const r = await rules();
-    const plane = await startControlPlane(store, architect, { concurrency: 200, slaIntervalMs: 60_000 });
+    const plane = await planeProcess(url);
     let stop = false;
     let completed = 0;
     // The sessions: each takes the task assigned to it and completes it at once.
     const sessionsLoop = (async () => {
       while (!stop) {
-        const rows = await store.driver.query<{ assigned_session: string }>(
-          `SELECT DISTINCT assigned_session FROM baton.architect_tasks WHERE status = 'assigned' LIMIT 1000`,
+        const rows = await store.driver.query<{ assigned_session: string; n: number }>(
+          `SELECT assigned_session, count(*)::int AS n FROM baton.architect_tasks WHERE status = 'assigned'
+           GROUP BY assigned_session LIMIT 1000`,
         );
         if (rows.length === 0) {
           await new Promise((res) => setTimeout(res, 5));
@@ -166,8 +177,11 @@ async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; 
         await Promise.all(
           Array.from({ length: 8 }, async () => {
             while (i < rows.length) {
-              const lease = leases.get(rows[i++]!.assigned_session)!;
-              for (let task = await architect.sessions.next(lease); task; task = await architect.sessions.next(lease)) {
+              const row = rows[i++]!;
+              const lease = leases.get(row.assigned_session)!;
+              for (let k = 0; k < row.n; k++) {
+                const task = await architect.sessions.next(lease);
+                if (!task) break;
                 await architect.sessions.complete(lease, task.id, 'ok');
                 completed++;
               }
@@ -182,16 +196,21 @@ async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; 
     log(`  sent ${TASKS} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     while (completed < TASKS) {
       await new Promise((res) => setTimeout(res, 20));
-      if (performance.now() - t0 > 600_000) throw new Error(`only ${completed} of ${TASKS} tasks completed in 10 min`);
+      if (performance.now() - t0 > 600_000)
+        throw new Error(`only ${completed} of ${TASKS} tasks completed in 10 min`);
     }
     const seconds = (performance.now() - t0) / 1000;
+    log(`  ${TASKS} tasks completed in ${seconds.toFixed(1)} s`);
     stop = true;
     await sessionsLoop;
     const [c] = await store.driver.query<{ n: number; events: number }>(
       `SELECT (SELECT count(*)::int FROM baton.architect_tasks WHERE status = 'completed') AS n,
               (SELECT count(*)::int FROM baton.architect_task_events WHERE event = 'completed') AS events`,
     );
-    if (c!.n !== TASKS || c!.events !== TASKS) throw new Error(`expected ${TASKS} completed tasks once each, got ${c!.n} tasks and ${c!.events} events`);
+    if (c!.n !== TASKS || c!.events !== TASKS)
+      throw new Error(
+        `expected ${TASKS} completed tasks once each, got ${c!.n} tasks and ${c!.events} events`,
+      );
     // the workflows finish after their tasks (each is woken by its completion)
     for (;;) {
       const [w] = await store.driver.query<{ n: number }>(
@@ -207,8 +226,35 @@ async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; 
   });
 }
 
+/** The control plane in a child process (as `baton architect` runs), until stopped. */
+async function planeProcess(url: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', PLANE_SCRIPT, url, String(TASKS), String(SESSIONS)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.on('exit', (code) => reject(new Error(`the control plane exited ${code}`)));
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function main(): Promise<void> {
-  log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${SESSIONS} sessions, ${TASKS} tasks, repeat ${REPEAT}`);
+  log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; ${SESSIONS} sessions, ${TASKS} tasks, repeat ${REPEAT}`,
+  );
   const dbs = new BenchDatabases(BASE_URL, log);
   await runSuite(dbs, log, async () => {
     const { routing } = await rules();
@@ -217,11 +263,15 @@ async function main(): Promise<void> {
     const e: Awaited<ReturnType<typeof endToEnd>>[] = [];
     for (let i = 0; i < REPEAT; i++) {
       d.push(decisions(routing));
-      log(`decisions: p50 ${d.at(-1)!.p50.toFixed(3)} ms, p99 ${d.at(-1)!.p99.toFixed(3)} ms, ${Math.round(d.at(-1)!.perSecond)}/s`);
+      log(
+        `decisions: p50 ${d.at(-1)!.p50.toFixed(3)} ms, p99 ${d.at(-1)!.p99.toFixed(3)} ms, ${Math.round(d.at(-1)!.perSecond)}/s`,
+      );
       s.push(await sendToAssigned(dbs));
       log(`send to assigned: p50 ${s.at(-1)!.p50.toFixed(2)} ms, p99 ${s.at(-1)!.p99.toFixed(2)} ms`);
       e.push(await endToEnd(dbs));
-      log(`end to end: ${Math.round(e.at(-1)!.tasksPerSecond)} tasks/s; all workflows done after ${e.at(-1)!.workflowsDoneS.toFixed(1)} s`);
+      log(
+        `end to end: ${Math.round(e.at(-1)!.tasksPerSecond)} tasks/s; all workflows done after ${e.at(-1)!.workflowsDoneS.toFixed(1)} s`,
+      );
     }
     const result = {
       suite: 'router',

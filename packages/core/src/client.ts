@@ -26,6 +26,7 @@ import {
   type ExecutionKind,
 } from './execution.js';
 import type { Store } from './store.js';
+import type { Queryable } from './driver/types.js';
 
 /** Per-call enqueue options; they override the job's defaults. */
 export interface EnqueueOptions {
@@ -386,6 +387,45 @@ export class Client {
       }
       throw err;
     }
+  }
+
+  /**
+   * Starts many runs of one workflow in one statement, through the queue (none starts beside its
+   * worker). Each needs an id; starting an id again returns the existing run (`created: false`).
+   * With `db` (a transaction of this store's driver), the runs are inserted in the caller's
+   * transaction: they exist if and only if the caller's own rows commit.
+   */
+  async startMany<I>(
+    workflow: WorkflowDefinition<I>,
+    items: readonly { input: I; id: string }[],
+    options: { db?: Queryable } = {},
+  ): Promise<Enqueued[]> {
+    if (!isWorkflowDefinition(workflow))
+      throw new BatonError(
+        'E_UNKNOWN_WORKFLOW',
+        'startMany() expects a workflow definition (defineWorkflow)',
+      );
+    if (items.length === 0) return [];
+    const def = workflow as WorkflowDefinition<I>;
+    const rows = items.map((item, i) => {
+      const id = checkText(item.id, 'workflow id', 200);
+      const row = this.toRow(
+        {
+          name: def.name,
+          queue: def.queue,
+          priority: def.priority,
+          maxAttempts: WORKFLOW_REPLAYS,
+          schema: def.schema,
+        },
+        item.input,
+        { idempotencyKey: id },
+        items.length > 1 ? `item ${i}` : undefined,
+        'workflow',
+      );
+      return { ...row, id, kind: 'workflow' as const, timeoutMs: def.timeoutMs };
+    });
+    const out = await insertExecutions(options.db ?? this.store.driver, rows);
+    return out.map((o) => ({ id: o.id, created: o.inserted }));
   }
 
   /**

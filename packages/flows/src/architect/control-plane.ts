@@ -1,6 +1,6 @@
 // `baton architect`: the process that keeps the Architect moving. It runs the task workflows, serves
 // the queue whenever a session has room (woken by NOTIFY, and on a timer), marks silent sessions
-// stale, watches SLAs, and restarts the workflow of any task whose start was lost to a crash.
+// stale and watches SLAs.
 import { Worker, type Duration, type Store } from '@baton/core';
 import type { Architect } from './architect.js';
 import { DISPATCH_CHANNEL } from './context.js';
@@ -14,8 +14,6 @@ export interface ControlPlaneOptions {
   readonly slaIntervalMs?: number;
   /** How often queued tasks are served without a wake-up (default 5 s). */
   readonly dispatchIntervalMs?: number;
-  /** Tasks older than this without a workflow get one (default 10 s). */
-  readonly orphanAfterMs?: number;
   /** A control plane silent this long is dead and its workflows are taken over (the engine's lease, default 30 s). */
   readonly lease?: Duration;
 }
@@ -78,27 +76,6 @@ export async function startControlPlane(
             .reassign(id)
             .catch((err) => ctx.log.warn({ err, task: id }, 'SLA reassign_task failed'));
         await sampleQueueDepth(ctx);
-      }),
-    ),
-  );
-  const orphanMs = options.orphanAfterMs ?? 10_000;
-  loops.push(
-    new Loop(
-      orphanMs,
-      guarded('workflow check', async () => {
-        const orphans = await ctx.driver.query<{ id: string; workflow_id: string }>(
-          `SELECT t.id, t.workflow_id FROM baton.architect_tasks t
-         WHERE t.status IN ('pending', 'assigned', 'running') AND t.created_at < $1
-           AND NOT EXISTS (SELECT 1 FROM baton.executions e WHERE e.id = t.workflow_id)`,
-          [ctx.now() - orphanMs],
-        );
-        for (const o of orphans) {
-          ctx.log.warn(
-            { task: o.id },
-            'task had no workflow (its sender stopped before starting it); starting it',
-          );
-          await ctx.client.start(architect.workflow, { task: o.id }, { id: o.workflow_id });
-        }
       }),
     ),
   );

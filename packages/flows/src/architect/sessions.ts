@@ -10,6 +10,7 @@ import { releasePorts } from './store/ports.js';
 import {
   SESSION_COLUMNS,
   TASK_COLUMNS,
+  isFinal,
   type SessionRow,
   type SessionState,
   type TaskRow,
@@ -170,31 +171,26 @@ export class SessionRegistry {
    * (event `started`). Null when there is none.
    */
   async next(lease: SessionLease): Promise<TaskView | null> {
-    const now = this.ctx.now();
-    const row = await this.ctx.driver.transaction(async (tx) => {
-      await this.checkHolder(tx, lease);
-      const [taken] = await tx.query<TaskRow>(
-        `UPDATE baton.architect_tasks SET status = 'running', started_at = coalesce(started_at, $2)
+    // One statement: the holder check, the take and its event (sessions call this in a loop).
+    const [r] = await this.ctx.driver.query<TaskRow & { holds: boolean }>(
+      `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2),
+       taken AS (
+         UPDATE baton.architect_tasks SET status = 'running', started_at = coalesce(started_at, $3)
          WHERE id = (SELECT id FROM baton.architect_tasks
-                     WHERE assigned_session = $1 AND status = 'assigned' AND env_ready
+                     WHERE assigned_session = $1 AND status = 'assigned' AND env_ready AND EXISTS (SELECT 1 FROM me)
                      ORDER BY assigned_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING ${TASK_COLUMNS}`,
-        [lease.name, now],
-        'architect_take',
-      );
-      if (!taken) return undefined;
-      await recordEvents(tx, now, [
-        {
-          task: taken.id,
-          event: 'started',
-          attempt: taken.attempt,
-          session: lease.name,
-          reason: `taken by ${lease.name}`,
-        },
-      ]);
-      return taken;
-    });
-    return row ? taskView(row) : null;
+         RETURNING ${TASK_COLUMNS}),
+       event AS (
+         INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
+         SELECT id, $3, 'started', $1, attempt, 'taken by ' || $1 FROM taken)
+       SELECT EXISTS (SELECT 1 FROM me) AS holds, taken.* FROM (SELECT 1) one LEFT JOIN taken ON true`,
+      [lease.name, lease.holder, this.ctx.now()],
+      'architect_take',
+    );
+    if (!r!.holds) throw lost(lease.name);
+    if (r!.id === null) return null;
+    const { holds: _holds, ...row } = r!;
+    return taskView(row);
   }
 
   /**
@@ -249,25 +245,29 @@ export class SessionRegistry {
 
   /** Reports that the session completed a task it holds. */
   async complete(lease: SessionLease | string, taskId: string, result = ''): Promise<TaskView> {
-    return this.outcome(lease, taskId, async (tx, row, now) => {
-      await updateTask(tx, taskId, {
-        status: 'completed',
-        result,
-        ended_at: now,
-        deadline_at: null,
-        error: null,
-      });
-      await releasePorts(tx, [taskId]);
-      await recordEvents(tx, now, [
-        {
-          task: taskId,
-          event: 'completed',
-          attempt: row.attempt,
-          session: row.assigned_session,
-          reason: `completed by ${row.assigned_session}`,
-        },
-      ]);
-    });
+    const name = typeof lease === 'string' ? lease : lease.name;
+    const holder = typeof lease === 'string' ? null : lease.holder;
+    // One statement on the way that matters (the session holds the task): complete it, free its
+    // port, record the event and wake the dispatcher; anything else is diagnosed below.
+    const [done] = await this.ctx.driver.query<TaskRow>(
+      `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND ($2::text IS NULL OR holder = $2)),
+       done AS (
+         UPDATE baton.architect_tasks SET status = 'completed', result = $4, ended_at = $5, deadline_at = NULL, error = NULL
+         WHERE id = $3 AND assigned_session = $1 AND status IN ('assigned', 'running') AND EXISTS (SELECT 1 FROM me)
+         RETURNING ${TASK_COLUMNS}),
+       freed AS (DELETE FROM baton.architect_port_leases WHERE task_id IN (SELECT id FROM done)),
+       event AS (
+         INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
+         SELECT id, $5, 'completed', $1, attempt, 'completed by ' || $1 FROM done),
+       woke AS (SELECT pg_notify($6, $1) FROM done)
+       SELECT done.* FROM done, (SELECT count(*) FROM woke) w`,
+      [name, holder, taskId, result, this.ctx.now(), DISPATCH_CHANNEL],
+      'architect_complete',
+    );
+    // refused: the locked path says why (or completes it, if the task changed in between)
+    if (!done) return this.outcome(lease, taskId, (tx, row, now) => completeHeld(tx, row, result, now));
+    await wakeWorkflows(this.ctx, [done.workflow_id]);
+    return taskView(done);
   }
 
   /** Reports that a task the session holds failed: it is retried while retries remain, else failed. */
@@ -280,7 +280,8 @@ export class SessionRegistry {
 
   /**
    * Checks that the outcome comes from the session holding the task, and only once: an outcome for a
-   * task the session does not hold, or a second outcome, is refused and changes nothing.
+   * task the session does not hold, or a second outcome, is refused and changes nothing. Then
+   * applies it in the same transaction.
    */
   private async outcome(
     lease: SessionLease | string,
@@ -289,30 +290,42 @@ export class SessionRegistry {
   ): Promise<TaskView> {
     const name = typeof lease === 'string' ? lease : lease.name;
     const row = await this.ctx.driver.transaction(async (tx) => {
-      if (typeof lease !== 'string') await this.checkHolder(tx, lease);
-      const locked = await requireTask(tx, taskId);
-      if (locked.status === 'completed' || locked.status === 'failed' || locked.status === 'cancelled') {
-        throw new BatonError(
-          'E_INVALID_STATE',
-          `task ${taskId} is already ${locked.status}; its outcome was reported before and a second one is refused`,
-          {
-            details: { task: taskId, status: locked.status },
-          },
-        );
-      }
-      if (locked.assigned_session !== name) {
-        throw new BatonError(
-          'E_INVALID_STATE',
-          `session ${name} does not hold task ${taskId} (${locked.assigned_session ? `${locked.assigned_session} holds it` : `it is ${locked.status}`}); only the session holding a task reports its outcome`,
-          { details: { task: taskId, session: name, holder: locked.assigned_session } },
-        );
-      }
+      const locked = await this.lockForOutcome(tx, lease, taskId);
       await apply(tx, locked, this.ctx.now());
       await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, name]);
       return locked;
     });
     await wakeWorkflows(this.ctx, [row.workflow_id]);
     return taskView((await requireTask(this.ctx.driver, taskId, false))!);
+  }
+
+  /**
+   * The task, locked, when `lease` may report its outcome; otherwise the error that says why not
+   * (the process lost the session, the task ended already, another session holds it).
+   */
+  private async lockForOutcome(
+    tx: Queryable,
+    lease: SessionLease | string,
+    taskId: string,
+  ): Promise<TaskRow> {
+    const name = typeof lease === 'string' ? lease : lease.name;
+    if (typeof lease !== 'string') await this.checkHolder(tx, lease);
+    const locked = await requireTask(tx, taskId);
+    if (isFinal(locked.status)) {
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `task ${taskId} is already ${locked.status}; its outcome was reported before and a second one is refused`,
+        { details: { task: taskId, status: locked.status } },
+      );
+    }
+    if (locked.assigned_session !== name) {
+      throw new BatonError(
+        'E_INVALID_STATE',
+        `session ${name} does not hold task ${taskId} (${locked.assigned_session ? `${locked.assigned_session} holds it` : `it is ${locked.status}`}); only the session holding a task reports its outcome`,
+        { details: { task: taskId, session: name, holder: locked.assigned_session } },
+      );
+    }
+    return locked;
   }
 
   private async checkHolder(tx: Queryable, lease: SessionLease): Promise<void> {
@@ -466,4 +479,25 @@ function heldBy(db: Queryable, session: string, statuses: readonly string[]): Pr
      ORDER BY assigned_at FOR UPDATE`,
     [session, statuses],
   );
+}
+
+/** Completes a task its session holds (the locked path of `complete`). */
+async function completeHeld(tx: Queryable, row: TaskRow, result: string, now: number): Promise<void> {
+  await updateTask(tx, row.id, {
+    status: 'completed',
+    result,
+    ended_at: now,
+    deadline_at: null,
+    error: null,
+  });
+  await releasePorts(tx, [row.id]);
+  await recordEvents(tx, now, [
+    {
+      task: row.id,
+      event: 'completed',
+      attempt: row.attempt,
+      session: row.assigned_session,
+      reason: `completed by ${row.assigned_session}`,
+    },
+  ]);
 }

@@ -5,8 +5,6 @@ import { BatonError, newId, type Queryable } from '@baton/core';
 import { checkTask } from './check-task.js';
 import { type ArchitectContext, wakeWorkflows } from './context.js';
 
-/** Workflows started at once by a bulk send. */
-const START_CONCURRENCY = 16;
 import { environmentNeeds } from './environment.js';
 import { formatExplanation } from './explain.js';
 import type { SessionForRouting, TaskSpec } from './model.js';
@@ -28,7 +26,7 @@ import {
 import { requireTask, updateTask } from './store/task-sql.js';
 import { taskView, type TaskView } from './store/view.js';
 import { checkTaskSpec } from './task-spec.js';
-import type { TaskWorkflowStarter } from './workflow.js';
+import { lookAgainMs, type TaskWorkflowStarter } from './workflow.js';
 
 export interface ListTasksFilter {
   readonly status?: readonly TaskStatus[];
@@ -48,7 +46,7 @@ export interface Explained {
 export class TaskService {
   constructor(
     private readonly ctx: ArchitectContext,
-    private readonly workflows: TaskWorkflowStarter,
+    private readonly startWorkflows: TaskWorkflowStarter,
   ) {}
 
   /**
@@ -96,13 +94,12 @@ export class TaskService {
           reason: `sent as ${r.type}, priority ${r.priority}`,
         })),
       );
+      await this.startWorkflows(
+        tx,
+        rows.map((r) => ({ ...r, first_wait_ms: r.env_ready ? lookAgainMs(routing, r.timeout_ms) : 0 })),
+      );
       await dispatch(tx, routing, now);
     });
-    for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
-      await Promise.all(
-        rows.slice(i, i + START_CONCURRENCY).map((r) => this.workflows.start(r.workflow_id, r.id)),
-      );
-    }
     if (rows.length === 1) return [await this.show(rows[0]!.id, { history: false })];
     const stored = await this.ctx.driver.query<TaskRow>(
       `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE id = ANY($1::text[])`,
@@ -206,7 +203,7 @@ export class TaskService {
    * workflow. Refused for a task that has not ended.
    */
   async retry(id: string): Promise<TaskView> {
-    const view = await this.change(id, async (tx, row, now) => {
+    await this.change(id, async (tx, row, now) => {
       if (row.status !== 'failed' && row.status !== 'cancelled') {
         throw new BatonError(
           'E_INVALID_STATE',
@@ -218,7 +215,6 @@ export class TaskService {
       }
       await this.requeueEnded(tx, row, now, 'retried by the user');
     });
-    await this.workflows.start(view.workflow_id, id);
     await this.dispatch();
     return this.show(id, { history: false });
   }
@@ -240,7 +236,6 @@ export class TaskService {
         );
       return failed;
     });
-    for (const row of rows) await this.workflows.start(nextWorkflowId(row), row.id);
     if (rows.length > 0) await this.dispatch();
     return Promise.all(rows.map((r) => this.show(r.id, { history: false })));
   }
@@ -260,6 +255,7 @@ export class TaskService {
       sla_severity: null,
       workflow_id: nextWorkflowId(row),
     });
+    await this.startWorkflows(tx, [{ id: row.id, workflow_id: nextWorkflowId(row) }]);
     await recordEvents(tx, now, [{ task: row.id, event: 'retried', attempt: row.attempt, reason }]);
   }
 

@@ -3,14 +3,14 @@
 // merges its environment through the hooks, and at the end frees its port and clears its alerts.
 // The task's row is the truth; the workflow reads it after every wake-up, so a lost wake-up or a
 // crash at any point costs at most one timer, never the task.
-import { defineWorkflow, type Client, type WorkflowDefinition } from '@baton/core';
+import { defineWorkflow, type Client, type Queryable, type WorkflowDefinition } from '@baton/core';
+import type { RoutingRules } from '../config/kinds/routing-rules.js';
 import { CHANGED_SIGNAL, DISPATCH_CHANNEL, SESSION_CHANNEL, type ArchitectContext } from './context.js';
 import { environmentNeeds } from './environment.js';
 import { runHook } from './hooks.js';
 import { findFallback, reassignPolicy } from './task-rules.js';
 import { recordEvents } from './store/events.js';
-import { releasePorts } from './store/ports.js';
-import { isFinal, type TaskStatus } from './store/rows.js';
+import { TASK_COLUMNS, isFinal, type TaskRow, type TaskStatus } from './store/rows.js';
 import { endBadAttempt, readTask, updateTask } from './store/task-sql.js';
 import { taskView } from './store/view.js';
 
@@ -23,24 +23,42 @@ const MAX_WAIT_MS = 10 * 60_000;
 /** Wake-ups per workflow run before it continues as new (bounds its history). */
 const ITERATIONS_PER_RUN = 100;
 
-/** Starts the workflow of a task (idempotent: the id is the task's workflow id). */
-export interface TaskWorkflowStarter {
-  start(workflowId: string, taskId: string): Promise<void>;
-}
+/**
+ * Starts the workflows of tasks, in the transaction that stores or requeues them, so that a task
+ * and its workflow exist together or not at all (idempotent: the id is the task's workflow id).
+ */
+export type TaskWorkflowStarter = (
+  db: Queryable,
+  tasks: readonly { workflow_id: string; id: string; first_wait_ms?: number }[],
+) => Promise<void>;
 
 export function workflowStarter(
   client: Client,
   workflow: () => WorkflowDefinition<TaskWorkflowInput>,
 ): TaskWorkflowStarter {
-  return {
-    async start(workflowId, taskId) {
-      await client.start(workflow(), { task: taskId }, { id: workflowId });
-    },
+  return async (db, tasks) => {
+    await client.startMany(
+      workflow(),
+      tasks.map((t) => ({ id: t.workflow_id, input: { task: t.id, first_wait_ms: t.first_wait_ms } })),
+      { db },
+    );
   };
+}
+
+/** How long a task's workflow waits before it looks again (see observe): retry_after_seconds, within the task's timeout. */
+export function lookAgainMs(routing: RoutingRules, timeoutMs: number | null): number {
+  const retryAfter = findFallback(routing, 'no_sessions_available', 'queue_task')?.rule.retry_after_seconds;
+  return Math.min((retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000, timeoutMs ?? Infinity);
 }
 
 export interface TaskWorkflowInput {
   readonly task: string;
+  /**
+   * How long the first run waits for a change before it first looks at the task (0: look at once,
+   * for a task whose environment hook must run). The task was routed as it was sent, in the
+   * transaction that started this workflow, so the first look can wait for its outcome.
+   */
+  readonly first_wait_ms?: number;
 }
 
 /** What one look at the task found. */
@@ -56,6 +74,7 @@ interface Observation {
 export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<TaskWorkflowInput> {
   return defineWorkflow<TaskWorkflowInput>(TASK_WORKFLOW, { queue: ARCHITECT_QUEUE }, async (wf, input) => {
     const id = input.task;
+    if (input.first_wait_ms) await wf.waitForSignal(CHANGED_SIGNAL, { timeout: input.first_wait_ms });
     for (let i = 0; i < ITERATIONS_PER_RUN; i++) {
       const seen = await wf.step(`observe-${i}`, () => observe(ctx, id));
       if (seen.status === 'deleted' || isFinal(seen.status)) return { status: seen.status };
@@ -65,7 +84,7 @@ export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<Ta
       }
       await wf.waitForSignal(CHANGED_SIGNAL, { timeout: seen.waitMs });
     }
-    return wf.continueAsNew(input);
+    return wf.continueAsNew({ task: id });
   });
 }
 
@@ -82,39 +101,42 @@ export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<Ta
 async function observe(ctx: ArchitectContext, id: string): Promise<Observation> {
   const { routing } = ctx.rules();
   const now = ctx.now();
-  const row = await ctx.driver.transaction(async (tx) => {
-    const locked = await readTask(tx, id, true);
-    if (!locked) return undefined;
-    if (
-      (locked.status === 'assigned' || locked.status === 'running') &&
-      locked.deadline_at !== null &&
-      now >= locked.deadline_at
-    ) {
-      const minutes = (locked.timeout_ms ?? 0) / 60_000;
-      await endBadAttempt(
-        tx,
-        locked,
-        'timed_out',
-        `no outcome from ${locked.assigned_session} within ${minutes} min (attempt ${locked.attempt})`,
-        reassignPolicy(routing, locked.spec),
-        now,
-      );
-      await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, locked.assigned_session]);
-      return readTask(tx, id);
-    }
-    if (locked.status === 'pending') await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, id]);
-    return locked;
-  });
+  // The common case reads the row and, for a pending task, nudges the dispatcher, in one statement;
+  // only a passed deadline takes the locked path.
+  const [seen] = await ctx.driver.query<TaskRow>(
+    `SELECT ${TASK_COLUMNS}, CASE WHEN status = 'pending' THEN pg_notify($2, id) END AS nudged
+     FROM baton.architect_tasks WHERE id = $1`,
+    [id, DISPATCH_CHANNEL],
+    'architect_observe',
+  );
+  const expired = (r: TaskRow | undefined): r is TaskRow =>
+    !!r &&
+    (r.status === 'assigned' || r.status === 'running') &&
+    r.deadline_at !== null &&
+    now >= r.deadline_at;
+  const row = !expired(seen)
+    ? seen
+    : await ctx.driver.transaction(async (tx) => {
+        const locked = await readTask(tx, id, true);
+        if (!expired(locked)) return locked;
+        const minutes = (locked.timeout_ms ?? 0) / 60_000;
+        await endBadAttempt(
+          tx,
+          locked,
+          'timed_out',
+          `no outcome from ${locked.assigned_session} within ${minutes} min (attempt ${locked.attempt})`,
+          reassignPolicy(routing, locked.spec),
+          now,
+        );
+        await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, locked.assigned_session]);
+        return readTask(tx, id);
+      });
   if (!row) return { status: 'deleted', attempt: 0, waitMs: 0 };
   if (isFinal(row.status)) {
     await finish(ctx, id);
     return { status: row.status, attempt: row.attempt, waitMs: 0 };
   }
-  if (row.status === 'pending') {
-    const retryAfter = findFallback(routing, 'no_sessions_available', 'queue_task')?.rule.retry_after_seconds;
-    const waitMs = Math.min((retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000, row.timeout_ms ?? Infinity);
-    return { status: 'pending', attempt: row.attempt, waitMs };
-  }
+  if (row.status === 'pending') return { status: 'pending', attempt: row.attempt, waitMs: lookAgainMs(routing, row.timeout_ms) };
   if (row.status === 'assigned' && !row.env_ready)
     return { status: row.status, attempt: row.attempt, needsEnv: true, waitMs: 0 };
   const waitMs =
@@ -175,21 +197,20 @@ async function finish(ctx: ArchitectContext, id: string): Promise<void> {
         })
       : undefined;
   const now = ctx.now();
-  await ctx.driver.transaction(async (tx) => {
-    await releasePorts(tx, [id]);
-    await tx.query(
-      'UPDATE baton.architect_alerts SET cleared_at = $2 WHERE task_id = $1 AND cleared_at IS NULL',
-      [id, now],
-    );
-    if (outcome)
-      await recordEvents(tx, now, [
-        {
-          task: id,
-          event: 'hook',
-          attempt: row.attempt,
-          session: row.assigned_session,
-          reason: outcome.summary,
-        },
-      ]);
-  });
+  await ctx.driver.query(
+    `WITH freed AS (DELETE FROM baton.architect_port_leases WHERE task_id = $1)
+     UPDATE baton.architect_alerts SET cleared_at = $2 WHERE task_id = $1 AND cleared_at IS NULL`,
+    [id, now],
+    'architect_finish',
+  );
+  if (outcome)
+    await recordEvents(ctx.driver, now, [
+      {
+        task: id,
+        event: 'hook',
+        attempt: row.attempt,
+        session: row.assigned_session,
+        reason: outcome.summary,
+      },
+    ]);
 }

@@ -34,7 +34,11 @@ export interface Assignment {
 /** Every session with the number of tasks it holds, as the router sees them. */
 export async function loadSessions(db: Queryable): Promise<SessionForRouting[]> {
   const [sessions, held] = await Promise.all([
-    db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions ORDER BY name`, [], 'architect_sessions'),
+    db.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions ORDER BY name`,
+      [],
+      'architect_sessions',
+    ),
     db.query<{ assigned_session: string; n: number }>(
       `SELECT assigned_session, count(*)::int AS n FROM baton.architect_tasks
        WHERE status IN ('assigned', 'running') GROUP BY assigned_session`,
@@ -47,10 +51,7 @@ export async function loadSessions(db: Queryable): Promise<SessionForRouting[]> 
 }
 
 function hasRoom(s: SessionForRouting, maxPerSession: number): boolean {
-  return (
-    (s.status === 'idle' || s.status === 'busy') &&
-    s.held_tasks < Math.min(s.capacity, maxPerSession)
-  );
+  return (s.status === 'idle' || s.status === 'busy') && s.held_tasks < Math.min(s.capacity, maxPerSession);
 }
 
 /**
@@ -76,6 +77,15 @@ export async function dispatch(
     if (!r!.ok) return [];
   } else await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
   const limit = options.limit ?? DISPATCH_BATCH;
+  // Pending tasks first: a pass with nothing to serve (most wake-ups once the queue is empty) costs
+  // one indexed query, not a load of every session.
+  const pending = await tx.query<TaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status = 'pending'
+     ORDER BY service_key, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+    'architect_pending',
+  );
+  if (pending.length === 0) return [];
   const sessions = await loadSessions(tx);
   const maxPerSession = rules.load_balancing?.max_tasks_per_session ?? Infinity;
   let open = sessions.filter((s) => hasRoom(s, maxPerSession)).length;
@@ -83,12 +93,6 @@ export async function dispatch(
     await noteAllWaiting(tx, noRoom(sessions.length), now);
     return [];
   }
-  const pending = await tx.query<TaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status = 'pending'
-     ORDER BY service_key, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
-    'architect_pending',
-  );
   const index = new Map(sessions.map((s, i) => [s.name, i]));
   const assigned: Assignment[] = [];
   const made: { row: TaskRow; session: string; port: number | null }[] = [];
