@@ -4,17 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { freshDatabase } from '../../core/test/backends.js';
 import { baton } from './run-baton.js';
+import { FIXTURE_ENV } from '../../flows/test/config-helpers.js';
 import { createArchitect, loadConfig, type RoutingRules, type SlaRules } from '@baton/flows';
 import { Store } from '@baton/core';
 
 const PG = process.env.BATON_PG_URL;
 const CONFIG = fileURLToPath(new URL('../../../examples/architect/baton', import.meta.url));
-const FIXTURE_ENV = {
-  ANTHROPIC_API_KEY: 'k',
-  OPENAI_API_KEY: 'k',
-  GEMINI_API_KEY: 'k',
-  ANYTHINGLLM_API_KEY: 'k',
-};
 
 describe.skipIf(!PG)('baton tasks / sessions / sla', () => {
   let env: Record<string, string> = {};

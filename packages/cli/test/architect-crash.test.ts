@@ -11,15 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { eventually, freshDatabase } from '../../core/test/backends.js';
 import { BIN, baton } from './run-baton.js';
+import { FIXTURE_ENV } from '../../flows/test/config-helpers.js';
 
 const PG = process.env.BATON_PG_URL;
 const EXAMPLE = fileURLToPath(new URL('../../../examples/architect/baton', import.meta.url));
-const FIXTURE_ENV = {
-  ANTHROPIC_API_KEY: 'k',
-  OPENAI_API_KEY: 'k',
-  GEMINI_API_KEY: 'k',
-  ANYTHINGLLM_API_KEY: 'k',
-};
 
 interface Proc {
   child: ChildProcess;
@@ -108,7 +103,20 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
       expect(r.code, r.stderr).toBe(0);
       ids.push(JSON.parse(r.stdout).id);
       if (i === 6) a1.child.kill('SIGKILL'); // mid-assignment: workflows it held are taken over
-      if (i === 10) s1.child.kill('SIGKILL'); // mid-task: its tasks go back to the queue when it turns stale
+      if (i === 10) {
+        // mid-task: once it runs one, its tasks go back to the queue when it turns stale
+        await eventually(
+          async () =>
+            (
+              await db.query(
+                `SELECT 1 FROM baton.architect_tasks WHERE assigned_session = 'dev_worker1' AND status = 'running'`,
+              )
+            ).rowCount! > 0,
+          30_000,
+          'dev_worker1 to run a task',
+        );
+        s1.child.kill('SIGKILL');
+      }
     }
     await session('dev_worker4');
     await architect();
@@ -154,9 +162,10 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
         } else if (ends.has(e.event)) holding = null;
       }
     }
+    // the killed session's tasks went back to the queue (under heavy load a live session may miss
+    // its heartbeats too; its tasks are then requeued as well, which the checks above cover)
     const stale = events.rows.filter((e) => e.event === 'requeued_stale');
-    expect(stale.length).toBeGreaterThan(0);
-    expect(stale.every((e) => e.session === 'dev_worker1')).toBe(true);
+    expect(stale.some((e) => e.session === 'dev_worker1')).toBe(true);
     const ported = await db.query(
       `SELECT port FROM baton.architect_tasks WHERE type = 'feature_development'`,
     );

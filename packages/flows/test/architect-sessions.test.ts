@@ -1,6 +1,5 @@
 // Sessions: drain, stale detection and requeue, approval prompts, deregistration, and the `command`
 // and `tmux` adapters doing real tasks through runSession.
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,17 +11,9 @@ import { tmuxExecutor } from '../src/architect/adapters/tmux.js';
 import { resolveAgentProfile } from '../src/architect/tmux/defaults.js';
 import { Tmux } from '../src/architect/tmux/tmux.js';
 import { architectBackends, openArchitect, type TestArchitect } from './architect-helpers.js';
+import { tmuxInstalled } from './tmux-helpers.js';
 
 const FAKE_AGENT = fileURLToPath(new URL('./fixtures/fake-agent.mjs', import.meta.url));
-
-function tmuxInstalled(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 for (const backend of architectBackends()) {
   describe(`sessions (${backend})`, () => {

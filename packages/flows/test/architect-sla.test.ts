@@ -1,7 +1,10 @@
 // The SLA monitor over stored tasks, with a controlled clock: warning and breach thresholds of two
 // fixture types, pause, deduplication across a restart, alerts cleared when a task ends.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createArchitect } from '../src/architect/architect.js';
+import { logDisabledChannels } from '../src/architect/sla-monitor.js';
 import { quietLogger } from '../../core/test/backends.js';
 import { architectBackends, openArchitect, type TestArchitect } from './architect-helpers.js';
 
@@ -73,6 +76,56 @@ for (const backend of architectBackends()) {
       check = await t.architect.checkSla();
       expect(check.cleared).toEqual([shell.id]);
       expect((await t.architect.slaReport()).open_alerts.map((a) => a.task_id)).toEqual([deploy.id]);
+    });
+
+    it('posts alerts to the webhook, reassigns on a reassign_task rule, and logs a disabled channel once', async () => {
+      const received: unknown[] = [];
+      const server = createServer((req: IncomingMessage, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          received.push(JSON.parse(body));
+          res.end('ok');
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
+      try {
+        t = await openArchitect(backend, (rules) => {
+          rules.sla.notifications = { ...rules.sla.notifications, webhook: { enabled: true, url } };
+          rules.sla.escalation_rules!.unshift({
+            condition: 'percent_used >= 150',
+            severity: 'critical',
+            action: 'reassign_task',
+            notification_channels: ['webhook'],
+            message: 'Task {task_id} stuck at {percent_used}%: reassigning',
+          });
+        });
+        const { tasks, sessions } = t.architect;
+        const w = await sessions.register({ name: 'dev_worker1', provider: 'claude' });
+        const task = await tasks.send({ type: 'shell', prompt: 'ls', target_session: 'dev_worker1' });
+        await sessions.next(w);
+        t.clock.t += 8 * MIN; // 160% of shell's 5 minutes
+        const check = await t.architect.checkSla();
+        expect(check.alerts.map((a) => [a.action, a.channels])).toEqual([['reassign_task', ['webhook']]]);
+        expect(check.reassign).toEqual([task.id]);
+        expect(received).toEqual([
+          {
+            alert: expect.objectContaining({
+              task_id: task.id,
+              severity: 'critical',
+              message: `Task ${task.id} stuck at 160%: reassigning`,
+            }),
+          },
+        ]);
+
+        const lines: string[] = [];
+        const log = { info: (_o: unknown, msg: string) => lines.push(msg) };
+        logDisabledChannels({ ...t.architect.context, log: log as never });
+        expect(lines).toEqual(['SLA channel sms skipped: enabled: false']);
+      } finally {
+        server.close();
+      }
     });
 
     it('stores an alert without channels for a type with notify_on_breach: false', async () => {

@@ -1,7 +1,6 @@
 // The tmux adapter: the agents.yaml schema and the built-in profiles, the screen classifier on canned
 // screens of Claude Code, Codex CLI and Aider, and the adapter driving a fake Claude-like agent in a
 // real tmux server of the test's own (never the user's).
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { classify } from '../src/architect/tmux/screen.js';
 import { answerText } from '../src/architect/tmux/output.js';
 import { Tmux } from '../src/architect/tmux/tmux.js';
 import { TmuxAgent } from '../src/architect/tmux/adapter.js';
+import { tmuxInstalled } from './tmux-helpers.js';
 
 const FAKE_AGENT = fileURLToPath(new URL('./fixtures/fake-agent.mjs', import.meta.url));
 
@@ -211,15 +211,6 @@ describe('tmux wrapper, without tmux', () => {
     await expectBatonError(new Tmux().killServer(), 'E_INVALID_OPTION');
   });
 });
-
-function tmuxInstalled(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const HAVE_TMUX = tmuxInstalled();
 if (!HAVE_TMUX)

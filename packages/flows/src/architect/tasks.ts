@@ -96,7 +96,7 @@ export class TaskService {
       );
       await this.startWorkflows(
         tx,
-        rows.map((r) => ({ ...r, first_wait_ms: r.env_ready ? lookAgainMs(routing, r.timeout_ms) : 0 })),
+        rows.map((r) => ({ ...r, first_wait_ms: r.env_ready ? lookAgainMs(r.timeout_ms) : 0 })),
       );
       await dispatch(tx, routing, now);
     });

@@ -4,11 +4,10 @@
 // The task's row is the truth; the workflow reads it after every wake-up, so a lost wake-up or a
 // crash at any point costs at most one timer, never the task.
 import { defineWorkflow, type Client, type Queryable, type WorkflowDefinition } from '@baton/core';
-import type { RoutingRules } from '../config/kinds/routing-rules.js';
 import { CHANGED_SIGNAL, DISPATCH_CHANNEL, SESSION_CHANNEL, type ArchitectContext } from './context.js';
 import { environmentNeeds } from './environment.js';
 import { runHook } from './hooks.js';
-import { findFallback, reassignPolicy } from './task-rules.js';
+import { reassignPolicy } from './task-rules.js';
 import { recordEvents } from './store/events.js';
 import { TASK_COLUMNS, isFinal, type TaskRow, type TaskStatus } from './store/rows.js';
 import { endBadAttempt, readTask, updateTask } from './store/task-sql.js';
@@ -17,8 +16,7 @@ import { taskView } from './store/view.js';
 export const TASK_WORKFLOW = 'architect.task';
 export const ARCHITECT_QUEUE = 'architect';
 
-/** How long a workflow waits before it looks at its task again when nothing wakes it. */
-const DEFAULT_RETRY_AFTER_S = 60;
+/** The longest a workflow waits before it looks at its task again when nothing wakes it. */
 const MAX_WAIT_MS = 10 * 60_000;
 /** Wake-ups per workflow run before it continues as new (bounds its history). */
 const ITERATIONS_PER_RUN = 100;
@@ -39,16 +37,23 @@ export function workflowStarter(
   return async (db, tasks) => {
     await client.startMany(
       workflow(),
-      tasks.map((t) => ({ id: t.workflow_id, input: { task: t.id, first_wait_ms: t.first_wait_ms } })),
+      tasks.map((t) => ({
+        id: t.workflow_id,
+        input: t.first_wait_ms ? { task: t.id, first_wait_ms: t.first_wait_ms } : { task: t.id },
+      })),
       { db },
     );
   };
 }
 
-/** How long a task's workflow waits before it looks again (see observe): retry_after_seconds, within the task's timeout. */
-export function lookAgainMs(routing: RoutingRules, timeoutMs: number | null): number {
-  const retryAfter = findFallback(routing, 'no_sessions_available', 'queue_task')?.rule.retry_after_seconds;
-  return Math.min((retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000, timeoutMs ?? Infinity);
+/**
+ * How long the workflow of a task that is not yet assigned waits before it looks again: the task's
+ * timeout (at most MAX_WAIT_MS). Routing it is the dispatcher's business (on every change, and every
+ * few seconds); the workflow only has to see its deadline, and an assignment made while it waits
+ * has a deadline no earlier than the end of the wait.
+ */
+export function lookAgainMs(timeoutMs: number | null): number {
+  return Math.min(MAX_WAIT_MS, timeoutMs ?? Infinity);
 }
 
 export interface TaskWorkflowInput {
@@ -94,9 +99,8 @@ export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<Ta
  * is finished (port, alerts, merge_pr). Safe to run twice: each change is conditional on the row as
  * it is now.
  *
- * Assignments wake no workflow: a pending task's workflow looks again within its timeout (and
- * within retry_after_seconds), and an assignment made since then has a deadline no earlier than
- * that, so no timeout is missed.
+ * Assignments wake no workflow: a pending task's workflow looks again within its timeout (see
+ * lookAgainMs), so no deadline is missed.
  */
 async function observe(ctx: ArchitectContext, id: string): Promise<Observation> {
   const { routing } = ctx.rules();
@@ -136,7 +140,8 @@ async function observe(ctx: ArchitectContext, id: string): Promise<Observation> 
     await finish(ctx, id);
     return { status: row.status, attempt: row.attempt, waitMs: 0 };
   }
-  if (row.status === 'pending') return { status: 'pending', attempt: row.attempt, waitMs: lookAgainMs(routing, row.timeout_ms) };
+  if (row.status === 'pending')
+    return { status: 'pending', attempt: row.attempt, waitMs: lookAgainMs(row.timeout_ms) };
   if (row.status === 'assigned' && !row.env_ready)
     return { status: row.status, attempt: row.attempt, needsEnv: true, waitMs: 0 };
   const waitMs =
