@@ -392,12 +392,14 @@ export class Client {
   /**
    * Starts many runs of one workflow in one statement, through the queue (none starts beside its
    * worker). Each needs an id; starting an id again returns the existing run (`created: false`).
-   * With `db` (a transaction of this store's driver), the runs are inserted in the caller's
-   * transaction: they exist if and only if the caller's own rows commit.
+   * An item with `waitFirst` begins suspended: its first run starts once that long has passed, or
+   * as soon as a signal arrives, whichever is first (a run that would only wait for its first
+   * signal, saved). With `db` (a transaction of this store's driver), the runs are inserted in the
+   * caller's transaction: they exist if and only if the caller's own rows commit.
    */
   async startMany<I>(
     workflow: WorkflowDefinition<I>,
-    items: readonly { input: I; id: string }[],
+    items: readonly { input: I; id: string; waitFirst?: Duration }[],
     options: { db?: Queryable } = {},
   ): Promise<Enqueued[]> {
     if (!isWorkflowDefinition(workflow))
@@ -418,11 +420,12 @@ export class Client {
           schema: def.schema,
         },
         item.input,
-        { idempotencyKey: id },
+        { idempotencyKey: id, delay: item.waitFirst },
         items.length > 1 ? `item ${i}` : undefined,
         'workflow',
       );
-      return { ...row, id, kind: 'workflow' as const, timeoutMs: def.timeoutMs };
+      const startsWaiting = item.waitFirst !== undefined;
+      return { ...row, id, kind: 'workflow' as const, timeoutMs: def.timeoutMs, startsWaiting };
     });
     const out = await insertExecutions(options.db ?? this.store.driver, rows);
     return out.map((o) => ({ id: o.id, created: o.inserted }));

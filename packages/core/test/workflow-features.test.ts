@@ -82,6 +82,54 @@ for (const b of backends()) {
       });
     });
 
+    describe('startMany', () => {
+      it('inserts in the caller’s transaction: the runs exist only if it commits; starting an id again returns it', async () => {
+        const wf = defineWorkflow('many', { queue: 'many' }, async (ctx, n: number) =>
+          ctx.step('s', () => n * 2),
+        );
+        await store.driver
+          .transaction(async (tx) => {
+            await client.startMany(wf, [{ id: 'many-rolled-back', input: 1 }], { db: tx });
+            throw new Error('abort');
+          })
+          .catch(() => undefined);
+        expect(await client.list({ name: 'many' })).toEqual([]);
+        await store.driver.transaction((tx) =>
+          client.startMany(
+            wf,
+            [1, 2, 3].map((n) => ({ id: `many-${n}`, input: n })),
+            { db: tx },
+          ),
+        );
+        const again = await client.startMany(wf, [{ id: 'many-1', input: 9 }]);
+        expect(again).toEqual([{ id: 'many-1', created: false }]);
+        await withWorker({ workflows: [wf] }, async () => {
+          for (const n of [1, 2, 3]) expect(await client.result(`many-${n}`, { timeout: '10s' })).toBe(n * 2);
+        });
+      });
+
+      it('with waitFirst, a run begins suspended: a signal starts it at once, else it starts when due', async () => {
+        const started: string[] = [];
+        const wf = defineWorkflow('many-wait', { queue: 'many-wait' }, async (ctx, tag: string) => {
+          started.push(tag);
+          return ctx.waitForSignal('go', { timeout: 1 });
+        });
+        await withWorker({ workflows: [wf] }, async () => {
+          await client.startMany(wf, [
+            { id: 'wait-signalled', input: 'signalled', waitFirst: '1h' },
+            { id: 'wait-timer', input: 'timer', waitFirst: 500 },
+          ]);
+          expect((await client.get('wait-signalled')).status).toBe('waiting');
+          await sleep(200);
+          expect(started).toEqual([]);
+          await client.signal('wait-signalled', 'go', { ok: true });
+          expect(await client.result('wait-signalled', { timeout: '10s' })).toEqual({ ok: true });
+          expect(await client.result('wait-timer', { timeout: '10s' })).toBeNull();
+          expect(started.sort()).toEqual(['signalled', 'timer']);
+        });
+      });
+    });
+
     describe('timeout', () => {
       it('fails a workflow past its timeout with E_TIMEOUT, aborting its running step and cancelling what it started', async () => {
         let stepSaw: unknown;

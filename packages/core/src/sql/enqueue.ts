@@ -22,6 +22,11 @@ export interface NewExecution {
   parentId: string | null;
   /** Workflows: fail with E_TIMEOUT this long after they are due (null: never). */
   timeoutMs?: number | null;
+  /**
+   * Workflows: inserted suspended (`waiting`), so the first run begins when the row is due or when
+   * a signal arrives, whichever comes first (a signal makes a waiting workflow due at once).
+   */
+  startsWaiting?: boolean;
 }
 
 /**
@@ -51,6 +56,7 @@ function recordsetJson(rows: readonly NewExecution[]): string {
       concurrency_limit: r.concurrencyLimit,
       parent_id: r.parentId,
       timeout_ms: r.timeoutMs ?? null,
+      status: r.startsWaiting ? 'waiting' : 'queued',
     })),
   );
 }
@@ -71,7 +77,7 @@ const VALUES = `id, kind, name, queue, priority, ${DUE},
 const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(
   id text, kind baton.execution_kind, name text, queue text, priority int, run_at text, delay_ms float8,
   max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
-  parent_id text, timeout_ms float8)`;
+  parent_id text, timeout_ms float8, status baton.execution_status)`;
 
 const SKIP_DUPLICATES = 'ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 
@@ -87,8 +93,8 @@ export async function insertExecutions(
 ): Promise<{ id: string; inserted: boolean }[]> {
   const inserted = await db.query<{ id: string }>(
     `WITH ins AS (
-       INSERT INTO baton.executions (${COLUMNS})
-       SELECT ${VALUES} FROM ${RECORDSET}
+       INSERT INTO baton.executions (${COLUMNS}, status)
+       SELECT ${VALUES}, status FROM ${RECORDSET}
        ${SKIP_DUPLICATES}
        RETURNING id, queue, run_at, concurrency_key
      ),

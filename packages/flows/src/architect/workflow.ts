@@ -24,6 +24,9 @@ const ITERATIONS_PER_RUN = 100;
 /**
  * Starts the workflows of tasks, in the transaction that stores or requeues them, so that a task
  * and its workflow exist together or not at all (idempotent: the id is the task's workflow id).
+ * With `first_wait_ms` a workflow begins suspended: the task was routed as it was sent, so its
+ * first look can wait for the outcome signal (or that long); a task whose environment hook must
+ * run is looked at at once.
  */
 export type TaskWorkflowStarter = (
   db: Queryable,
@@ -39,7 +42,8 @@ export function workflowStarter(
       workflow(),
       tasks.map((t) => ({
         id: t.workflow_id,
-        input: t.first_wait_ms ? { task: t.id, first_wait_ms: t.first_wait_ms } : { task: t.id },
+        input: { task: t.id },
+        ...(t.first_wait_ms ? { waitFirst: t.first_wait_ms } : {}),
       })),
       { db },
     );
@@ -58,12 +62,6 @@ export function lookAgainMs(timeoutMs: number | null): number {
 
 export interface TaskWorkflowInput {
   readonly task: string;
-  /**
-   * How long the first run waits for a change before it first looks at the task (0: look at once,
-   * for a task whose environment hook must run). The task was routed as it was sent, in the
-   * transaction that started this workflow, so the first look can wait for its outcome.
-   */
-  readonly first_wait_ms?: number;
 }
 
 /** What one look at the task found. */
@@ -79,7 +77,6 @@ interface Observation {
 export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<TaskWorkflowInput> {
   return defineWorkflow<TaskWorkflowInput>(TASK_WORKFLOW, { queue: ARCHITECT_QUEUE }, async (wf, input) => {
     const id = input.task;
-    if (input.first_wait_ms) await wf.waitForSignal(CHANGED_SIGNAL, { timeout: input.first_wait_ms });
     for (let i = 0; i < ITERATIONS_PER_RUN; i++) {
       const seen = await wf.step(`observe-${i}`, () => observe(ctx, id));
       if (seen.status === 'deleted' || isFinal(seen.status)) return { status: seen.status };
@@ -89,7 +86,7 @@ export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<Ta
       }
       await wf.waitForSignal(CHANGED_SIGNAL, { timeout: seen.waitMs });
     }
-    return wf.continueAsNew({ task: id });
+    return wf.continueAsNew(input);
   });
 }
 
