@@ -1,6 +1,6 @@
 // The control plane of `npm run bench -- router --plane-process`, in a process of its own as
 // `baton architect` runs in production: `node --import tsx bench/_router-plane.ts <database url>`.
-import { Store, createLogger } from '../packages/core/src/index.js';
+import { Store, createLogger } from '@baton/core';
 import { createArchitect } from '../packages/flows/src/architect/architect.js';
 import { startControlPlane } from '../packages/flows/src/architect/control-plane.js';
 import { benchRules } from './_router-rules.js';

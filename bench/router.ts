@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Store, createLogger } from '../packages/core/src/index.js';
+import { Store, createLogger } from '@baton/core';
 import type { RoutingRules } from '../packages/flows/src/config/kinds/routing-rules.js';
 import { createArchitect, type Architect } from '../packages/flows/src/architect/architect.js';
 import type { SessionLease } from '../packages/flows/src/architect/sessions.js';
