@@ -134,7 +134,7 @@ async function observe(ctx: ArchitectContext, id: string): Promise<Observation> 
       });
   if (!row) return { status: 'deleted', attempt: 0, waitMs: 0 };
   if (isFinal(row.status)) {
-    await finish(ctx, id);
+    await finish(ctx, row);
     return { status: row.status, attempt: row.attempt, waitMs: 0 };
   }
   if (row.status === 'pending')
@@ -186,10 +186,9 @@ async function createEnvironment(ctx: ArchitectContext, id: string, attempt: num
   });
 }
 
-/** The task ended: free its port, clear its SLA alert, and run merge_pr for a completed task. */
-async function finish(ctx: ArchitectContext, id: string): Promise<void> {
-  const row = await readTask(ctx.driver, id);
-  if (!row) return;
+/** The task (as just read) ended: free its port, clear its SLA alert, run merge_pr if it completed. */
+async function finish(ctx: ArchitectContext, row: TaskRow): Promise<void> {
+  const id = row.id;
   const needs = environmentNeeds(ctx.rules().routing, row.type);
   const outcome =
     row.status === 'completed' && needs.mergeHook
@@ -199,12 +198,15 @@ async function finish(ctx: ArchitectContext, id: string): Promise<void> {
         })
       : undefined;
   const now = ctx.now();
-  await ctx.driver.query(
-    `WITH freed AS (DELETE FROM baton.architect_port_leases WHERE task_id = $1)
-     UPDATE baton.architect_alerts SET cleared_at = $2 WHERE task_id = $1 AND cleared_at IS NULL`,
-    [id, now],
-    'architect_finish',
-  );
+  // Every way a task ends frees its port in the same transaction; this is the safety net, and it
+  // clears a standing SLA alert without waiting for the monitor. Most tasks need neither.
+  if (row.port !== null || row.sla_severity !== null)
+    await ctx.driver.query(
+      `WITH freed AS (DELETE FROM baton.architect_port_leases WHERE task_id = $1)
+       UPDATE baton.architect_alerts SET cleared_at = $2 WHERE task_id = $1 AND cleared_at IS NULL`,
+      [id, now],
+      'architect_finish',
+    );
   if (outcome)
     await recordEvents(ctx.driver, now, [
       {

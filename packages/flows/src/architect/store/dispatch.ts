@@ -8,7 +8,7 @@ import type { SessionForRouting } from '../model.js';
 import { routeTask } from '../route.js';
 import { environmentNeeds } from '../environment.js';
 import { recordEvents, type EventRecord } from './events.js';
-import { leasePort } from './ports.js';
+import { leasePort, releasePorts } from './ports.js';
 import {
   SESSION_COLUMNS,
   TASK_COLUMNS,
@@ -107,6 +107,7 @@ export async function dispatch(
     if (decision.kind === 'reject') {
       const why = `can no longer be routed: ${decision.message}`;
       await updateTask(tx, row.id, { status: 'failed', ended_at: now, error: why, queued_reason: null });
+      await releasePorts(tx, [row.id]);
       events.push({ task: row.id, event: 'failed', attempt: row.attempt, reason: why });
       continue;
     }
