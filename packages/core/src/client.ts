@@ -172,6 +172,17 @@ export class Client {
     return out.map((o) => ({ id: o.id, created: o.inserted }));
   }
 
+  /** The row of a workflow run (its id and kind are the caller's). */
+  private workflowRow<I>(
+    def: { name: string; queue: string; priority: number; schema?: WorkflowDefinition<I>['schema'] },
+    input: I,
+    o: EnqueueOptions,
+    item?: string,
+  ): NewExecution {
+    const base = { name: def.name, queue: def.queue, priority: def.priority, schema: def.schema };
+    return this.toRow({ ...base, maxAttempts: WORKFLOW_REPLAYS }, input, o, item, 'workflow');
+  }
+
   private toRow<I>(
     def: {
       name: string;
@@ -317,25 +328,13 @@ export class Client {
         'start() expects a workflow definition (defineWorkflow) or the name of a registered workflow',
       );
     const id = checkText(options.id ?? newId(), 'workflow id', 200);
-    const row = this.toRow(
-      {
-        name: def.name,
-        queue: def.queue,
-        priority: def.priority,
-        maxAttempts: WORKFLOW_REPLAYS,
-        schema: def.schema,
-      },
-      input,
-      {
-        queue: options.queue,
-        priority: options.priority,
-        idempotencyKey: id,
-        runAt: options.runAt,
-        delay: options.delay,
-      },
-      undefined,
-      'workflow',
-    );
+    const row = this.workflowRow(def, input, {
+      queue: options.queue,
+      priority: options.priority,
+      idempotencyKey: id,
+      runAt: options.runAt,
+      delay: options.delay,
+    });
     const timeoutMs =
       options.timeout === undefined
         ? def.timeoutMs
@@ -411,19 +410,8 @@ export class Client {
     const def = workflow as WorkflowDefinition<I>;
     const rows = items.map((item, i) => {
       const id = checkText(item.id, 'workflow id', 200);
-      const row = this.toRow(
-        {
-          name: def.name,
-          queue: def.queue,
-          priority: def.priority,
-          maxAttempts: WORKFLOW_REPLAYS,
-          schema: def.schema,
-        },
-        item.input,
-        { idempotencyKey: id, delay: item.waitFirst },
-        items.length > 1 ? `item ${i}` : undefined,
-        'workflow',
-      );
+      const where = items.length > 1 ? `item ${i}` : undefined;
+      const row = this.workflowRow(def, item.input, { idempotencyKey: id, delay: item.waitFirst }, where);
       const startsWaiting = item.waitFirst !== undefined;
       return { ...row, id, kind: 'workflow' as const, timeoutMs: def.timeoutMs, startsWaiting };
     });

@@ -7,8 +7,6 @@ import type { SlaTask } from '../sla/evaluate.js';
 /** A task's status. `pending` waits for a session (GAIA_GO's name); the last three are final. */
 export const TASK_STATUSES = ['pending', 'assigned', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const OPEN_STATUSES: readonly TaskStatus[] = ['pending', 'assigned', 'running'];
-export const HELD_STATUSES: readonly TaskStatus[] = ['assigned', 'running'];
 
 export function isFinal(status: string): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
