@@ -244,13 +244,11 @@ export class SessionRegistry {
   }
 
   /** Reports that the session completed a task it holds. */
-  async complete(lease: SessionLease | string, taskId: string, result = ''): Promise<TaskView> {
-    const name = typeof lease === 'string' ? lease : lease.name;
-    const holder = typeof lease === 'string' ? null : lease.holder;
+  async complete(lease: SessionLease, taskId: string, result = ''): Promise<TaskView> {
     // One statement on the way that matters (the session holds the task): complete it, free its
     // port, record the event and wake the dispatcher; anything else is diagnosed below.
     const [done] = await this.ctx.driver.query<TaskRow>(
-      `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND ($2::text IS NULL OR holder = $2)),
+      `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2),
        done AS (
          UPDATE baton.architect_tasks SET status = 'completed', result = $4, ended_at = $5, deadline_at = NULL, error = NULL
          WHERE id = $3 AND assigned_session = $1 AND status IN ('assigned', 'running') AND EXISTS (SELECT 1 FROM me)
@@ -261,7 +259,7 @@ export class SessionRegistry {
          SELECT id, $5, 'completed', $1, attempt, 'completed by ' || $1 FROM done),
        woke AS (SELECT pg_notify($6, $1) FROM done)
        SELECT done.* FROM done, (SELECT count(*) FROM woke) w`,
-      [name, holder, taskId, result, this.ctx.now(), DISPATCH_CHANNEL],
+      [lease.name, lease.holder, taskId, result, this.ctx.now(), DISPATCH_CHANNEL],
       'architect_complete',
     );
     // refused: the locked path says why (or completes it, if the task changed in between)
@@ -271,7 +269,7 @@ export class SessionRegistry {
   }
 
   /** Reports that a task the session holds failed: it is retried while retries remain, else failed. */
-  async fail(lease: SessionLease | string, taskId: string, error: string): Promise<TaskView> {
+  async fail(lease: SessionLease, taskId: string, error: string): Promise<TaskView> {
     const why = error.trim() || 'failed with no message';
     return this.outcome(lease, taskId, async (tx, row, now) => {
       await endBadAttempt(tx, row, 'failed', why, reassignPolicy(this.ctx.rules().routing, row.spec), now);
@@ -284,15 +282,14 @@ export class SessionRegistry {
    * applies it in the same transaction.
    */
   private async outcome(
-    lease: SessionLease | string,
+    lease: SessionLease,
     taskId: string,
     apply: (tx: Queryable, row: TaskRow, now: number) => Promise<void>,
   ): Promise<TaskView> {
-    const name = typeof lease === 'string' ? lease : lease.name;
     const row = await this.ctx.driver.transaction(async (tx) => {
       const locked = await this.lockForOutcome(tx, lease, taskId);
       await apply(tx, locked, this.ctx.now());
-      await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, name]);
+      await tx.query('SELECT pg_notify($1, $2)', [DISPATCH_CHANNEL, lease.name]);
       return locked;
     });
     await wakeWorkflows(this.ctx, [row.workflow_id]);
@@ -303,13 +300,9 @@ export class SessionRegistry {
    * The task, locked, when `lease` may report its outcome; otherwise the error that says why not
    * (the process lost the session, the task ended already, another session holds it).
    */
-  private async lockForOutcome(
-    tx: Queryable,
-    lease: SessionLease | string,
-    taskId: string,
-  ): Promise<TaskRow> {
-    const name = typeof lease === 'string' ? lease : lease.name;
-    if (typeof lease !== 'string') await this.checkHolder(tx, lease);
+  private async lockForOutcome(tx: Queryable, lease: SessionLease, taskId: string): Promise<TaskRow> {
+    const name = lease.name;
+    await this.checkHolder(tx, lease);
     const locked = await requireTask(tx, taskId);
     if (isFinal(locked.status)) {
       throw new BatonError(
