@@ -293,7 +293,7 @@ export class SessionRegistry {
       return locked;
     });
     await wakeWorkflows(this.ctx, [row.workflow_id]);
-    return taskView((await requireTask(this.ctx.driver, taskId, false))!);
+    return taskView(await requireTask(this.ctx.driver, taskId, false));
   }
 
   /**

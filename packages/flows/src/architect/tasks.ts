@@ -68,7 +68,11 @@ export class TaskService {
     options: { ids?: readonly string[] } = {},
   ): Promise<TaskView[]> {
     const { routing } = this.ctx.rules();
-    const sessions = await loadSessions(this.ctx.driver);
+    // Only a target session is checked against the sessions before the insert (the dispatcher
+    // reads them again under its lock): a send without one reads no session here.
+    const sessions = inputs.some((t) => t?.target_session !== undefined)
+      ? await loadSessions(this.ctx.driver)
+      : undefined;
     const now = this.ctx.now();
     const rows = inputs.map((input, i) => {
       try {
@@ -424,7 +428,7 @@ async function insertTasks(tx: Queryable, rows: readonly TaskRow[]): Promise<voi
 /** A new task's row, or the router's reason it can never be placed (E_INVALID_OPTION / E_NOT_FOUND). */
 function newTaskRow(
   routing: RoutingRules,
-  sessions: readonly SessionForRouting[],
+  sessions: readonly SessionForRouting[] | undefined,
   spec: TaskSpec,
   id: string,
   now: number,
