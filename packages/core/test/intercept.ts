@@ -1,6 +1,6 @@
 // Fault injection at the driver boundary, for tests and the fault suite: hooks run around the
 // engine's statements on a real database. A statement is known by its name when it has one
-// (baton_claim_*, baton_complete_*, …), else by its SQL text.
+// (baton_claim, baton_complete_*, …), else by its SQL text.
 import type { Queryable } from '../src/index.js';
 
 export interface StatementHooks {

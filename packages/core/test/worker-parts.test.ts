@@ -119,13 +119,54 @@ for (const b of backends()) {
         expect(claimer.takeAll()).toHaveLength(7);
       });
 
+      it('claims the due rows of every priority, highest first, past not-yet-due rows of higher priorities and other queues', async () => {
+        const a = job('claim-levels-a');
+        const b = job('claim-levels-b');
+        await registered(store, 'w-levels', ['claim-levels-a', 'claim-levels-b'], [a.name, b.name]);
+        const later = { delay: '1h' };
+        // Sleepers at the highest priorities, where a claim reading in index order meets them first.
+        await client.enqueueMany(
+          a,
+          [9, 9, 7, 7, 7].map((priority) => ({
+            input: { priority, due: false },
+            options: { ...later, priority },
+          })),
+        );
+        const due = await client.enqueueMany(
+          a,
+          [5, 1, 5, -2, 1, 9].map((priority) => ({ input: { priority, due: true }, options: { priority } })),
+        );
+        const other = await client.enqueueMany(b, [{ input: { due: true }, options: { priority: 100 } }]);
+
+        const first = await claimUnlimited(store.driver, 'w-levels', ['claim-levels-a'], [a.name], 4);
+        expect(first.map((r) => r.priority).sort((x, y) => y - x)).toEqual([9, 5, 5, 1]);
+        expect(first.every((r) => (r.input as { due: boolean }).due)).toBe(true);
+        const rest = await claimUnlimited(store.driver, 'w-levels', ['claim-levels-a'], [a.name], 10);
+        expect(rest.map((r) => r.priority).sort((x, y) => y - x)).toEqual([1, -2]);
+        expect([...first, ...rest].map((r) => r.id).sort()).toEqual(due.map((d) => d.id).sort());
+        // both queues in one claim; the sleepers stay queued
+        const both = await claimUnlimited(
+          store.driver,
+          'w-levels',
+          ['claim-levels-a', 'claim-levels-b'],
+          [a.name, b.name],
+          10,
+        );
+        expect(both.map((r) => r.id)).toEqual([other[0]!.id]);
+        const [left] = await store.driver.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM baton.executions WHERE name = $1 AND status = 'queued' AND claimable`,
+          [a.name],
+        );
+        expect(left!.n).toBe(5);
+      });
+
       it('ignores wake-ups for queues it does not serve, and waits for a due time a wake-up names', async () => {
         await registered(store, 'w-wake', ['claimer-wake'], ['claimer-wake']);
         const { claimer } = claimerFor('w-wake', 'claimer-wake', ['claimer-wake']);
         await claimer.refreshQueueLimits();
         const claims: string[] = [];
         interceptStatements(store.driver, {
-          before: (s) => s.startsWith('baton_claim_one') && claims.push(s),
+          before: (s) => s.startsWith('baton_claim') && claims.push(s),
         });
         claimer.onWakeup(JSON.stringify({ q: 'some-other-queue' }));
         claimer.onWakeup('not json');

@@ -34,8 +34,15 @@ const RETURNING =
   'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run';
 
 /**
- * The fast path: claims up to `limit` queued jobs of unlimited queues that carry no concurrency
- * key, in one statement: pick with SKIP LOCKED, mark running under this worker, return them.
+ * The fast path: claims up to `limit` due jobs of unlimited queues that carry no concurrency key,
+ * in one statement: pick with SKIP LOCKED, mark running under this worker, return them.
+ *
+ * Rows that are claimable but not yet due (delayed jobs, retry back-offs, workflows waiting on a
+ * timer) share the claim index with due ones. Its order is priority first, so a plain `run_at <=
+ * now()` filter reads every not-yet-due row of a priority before it can stop: a queue with 10,000
+ * sleeping workflows cost 3 ms per claim. Instead the claim visits each priority that has claimable
+ * rows (one index probe each, a loose index scan) and reads only the due rows of each (a range the
+ * index ends at now()). Cost: one probe per distinct priority in the queue (decision 0016).
  */
 export function claimUnlimited(
   db: Queryable,
@@ -44,17 +51,36 @@ export function claimUnlimited(
   names: readonly string[],
   limit: number,
 ): Promise<ClaimedRow[]> {
-  // With one queue an equality lets PostgreSQL read the partial index in serving order without a sort.
-  const single = queues.length === 1;
+  const matches = `claimable AND concurrency_key IS NULL AND name = ANY($2::text[]) AND run_at <= now()`;
   return db.query<ClaimedRow>(
-    `WITH ${lockWorkerSql('$4')},
+    `WITH RECURSIVE ${lockWorkerSql('$4')},
+     levels AS (
+       SELECT q.queue, (SELECT e.priority FROM baton.executions e WHERE e.claimable AND e.queue = q.queue
+                        ORDER BY e.priority DESC LIMIT 1) AS priority
+       FROM unnest($1::text[]) AS q(queue)
+       UNION ALL
+       SELECT l.queue, (SELECT e.priority FROM baton.executions e
+                        WHERE e.claimable AND e.queue = l.queue AND e.priority < l.priority
+                        ORDER BY e.priority DESC LIMIT 1)
+       FROM levels l WHERE l.priority IS NOT NULL
+     ),
+     due AS (
+       SELECT d.ctid FROM levels l, LATERAL (
+         SELECT ctid, priority, run_at, id FROM baton.executions
+         WHERE queue = l.queue AND priority = l.priority AND ${matches}
+         ORDER BY run_at, id LIMIT $3
+       ) d
+       ORDER BY d.priority DESC, d.run_at, d.id
+       LIMIT $3
+     ),
+     -- Read without locks above; locked here, where every condition is checked again on the row
+     -- as it is now (another worker may have claimed or rescheduled it meanwhile). The check is
+     -- one IS TRUE so that no index can serve it: the rows are fetched by ctid, not found again by
+     -- an index scan past the not-yet-due rows.
      picked AS (
        SELECT ctid FROM baton.executions
-       WHERE claimable AND ${single ? 'queue = $1::text' : 'queue = ANY($1::text[])'}
-         AND run_at <= now() AND concurrency_key IS NULL AND name = ANY($2::text[])
+       WHERE ctid = ANY(ARRAY(SELECT ctid FROM due)) AND (queue = ANY($1::text[]) AND ${matches}) IS TRUE
          AND EXISTS (SELECT 1 FROM me)
-       ORDER BY priority DESC, run_at, id
-       LIMIT $3
        FOR UPDATE SKIP LOCKED
      )
      UPDATE baton.executions e
@@ -62,8 +88,8 @@ export function claimUnlimited(
      -- The rows are locked, so their ctid is stable: joining on it skips a primary-key lookup per row.
      FROM picked WHERE e.ctid = picked.ctid
      RETURNING ${RETURNING}`,
-    [single ? queues[0] : queues, names, limit, workerId],
-    single ? 'baton_claim_one_queue' : 'baton_claim_queues',
+    [queues, names, limit, workerId],
+    'baton_claim',
   );
 }
 
