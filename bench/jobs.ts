@@ -12,11 +12,12 @@
 // worker idles; enqueue-to-start is the time from calling enqueue to the handler being entered.
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import pg from 'pg';
 import { BenchDatabases, runSuite } from './_databases.js';
 import { argValue, intArg } from './_args.js';
 import { startCostWindow, type WindowCost } from './_server-cost.js';
+import { watchLoad } from './_load.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
@@ -505,15 +506,14 @@ const LABEL: Record<SystemName, string> = {
   pg_boss: 'pg-boss',
 };
 
-const LOAD_AT_START = loadavg()[0];
-
 async function main(): Promise<void> {
+  const load = watchLoad(log);
   const serverVersion = (
     await admin.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version'])
   ).rows[0].v;
   log(
     `jobs ${JOBS}, latency jobs ${LATENCY_JOBS} (gap ${GAP_MS} ms), systems ${SYSTEMS.join(', ')}; ` +
-      `PostgreSQL ${serverVersion}, Node ${process.version}, ${cpus().length} cores (load ${LOAD_AT_START.toFixed(2)}); ` +
+      `PostgreSQL ${serverVersion}, Node ${process.version}, ${cpus().length} cores; ` +
       `graphile-worker ${version('graphile-worker')}, pg-boss ${version('pg-boss')}`,
   );
   const modes = MODES;
@@ -628,8 +628,7 @@ async function main(): Promise<void> {
     jobs: JOBS,
     latency_jobs: LATENCY_JOBS,
     repeat: REPEAT,
-    loadavg_1m_start: round(LOAD_AT_START, 2),
-    loadavg_1m_end: round(loadavg()[0], 2),
+    ...load.end(),
     duplicates: [...tput, ...lat].reduce((s, r) => s + r.duplicates, 0),
     missing: [...tput, ...lat].reduce((s, r) => s + r.missing, 0),
   };

@@ -15,7 +15,7 @@
 //   and from the file write to the subscriber); and one reload of the query service (13 queries prepared).
 // Progress goes to stderr, a table to stdout, and the last line is one JSON object.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { openSqlite, type SqliteStatement } from '../packages/flows/src/queries/
 import { absentValue } from '../packages/flows/src/queries/params.js';
 import { makeArchitectDb } from '../examples/architect/make-db.js';
 import { intArg } from './_args.js';
+import { watchLoad } from './_load.js';
 
 const REPEAT = intArg('repeat', 3);
 const BUDGET_MS = 250;
@@ -180,9 +181,7 @@ async function compare(selected: Case[], label: string): Promise<Row[]> {
   return rows;
 }
 
-const loadBefore = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ');
+const load = watchLoad(log);
 // Warm both sides (page cache, JIT) before anything is timed.
 for (const c of cases) {
   await baton.run(c.name, c.params);
@@ -205,15 +204,13 @@ const after = await compare(
   cases.filter((c) => INDEXED.includes(c.name)),
   'after indexes',
 );
-const loadAfter = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ');
+const loadRecord = load.end();
 
 // ---------------------------------------------------------------------------------------------
 // Report
 
 console.log(
-  `queries bench: ${generated.tasks.length.toLocaleString('en')} tasks, median per query over ${REPEAT} passes, node ${process.version}, load ${loadBefore}`,
+  `queries bench: ${generated.tasks.length.toLocaleString('en')} tasks, median per query over ${REPEAT} passes, node ${process.version}`,
 );
 console.log(
   `${'query'.padEnd(28)} ${'rows'.padStart(5)} ${'baton'.padStart(10)} ${'raw'.padStart(10)}  ratio`,
@@ -238,7 +235,6 @@ console.log(`applyIndexes (6 indexes on 100k tasks): ${round(applyMs)} ms`);
 console.log(
   `config: load ${round(median(loadMs))} ms (cold ${round(coldLoadMs)} ms, target < 50 ms); hot reload ${round(configReloadMs)} ms (file write to subscriber ${round(configReloadE2eMs)} ms, 10 ms debounce); reload of the query service ${round(reloadMs)} ms`,
 );
-console.log(`load average before ${loadBefore}, after ${loadAfter}`);
 
 await Promise.all([baton.close(), cachedService.close()]);
 raw.close();
@@ -247,6 +243,7 @@ rmSync(tmp, { recursive: true, force: true });
 console.log(
   JSON.stringify({
     suite: 'queries',
+    ...loadRecord,
     overhead_vs_raw: round(overheadVsRaw, 3),
     cached_p50_us: round(cachedP50us, 2),
     config_load_ms: round(median(loadMs)),

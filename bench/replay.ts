@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { intArg } from './_args.js';
+import { watchLoad } from './_load.js';
 import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
 
 const STEPS = intArg('steps', 10_000);
+const load = watchLoad((msg) => console.log(msg));
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const admin = new pg.Client({ connectionString: BASE_URL });
@@ -68,6 +70,7 @@ try {
   console.log(
     JSON.stringify({
       suite: 'replay',
+      ...load.end(),
       steps: STEPS,
       replay_ms: Math.round(full.replayMs),
       replay_ms_no_history: Math.round(empty.replayMs),

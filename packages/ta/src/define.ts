@@ -4,7 +4,7 @@
  * lookback, and the batch/stream plumbing all live here once.
  */
 import { TaError } from './errors.js';
-import type { Indicator, IndicatorMeta, ParamSpec } from './indicator.js';
+import type { ComputeOptions, Indicator, IndicatorMeta, ParamSpec } from './indicator.js';
 import { runMachine, type Machine } from './machine.js';
 
 /** Resolved parameters: every declared parameter present with a validated value. */
@@ -20,7 +20,7 @@ export interface IndicatorDef extends IndicatorMeta {
    * Optional dedicated batch loop (for speed). Must be bit-identical to running the
    * machine; the streaming property tests check this for every indicator.
    */
-  batch?(ins: readonly Float64Array[], p: Params): Float64Array[];
+  batch?(ins: readonly Float64Array[], p: Params, out?: readonly Float64Array[]): Float64Array[];
   /** Extra cross-parameter checks (e.g. fast < slow); throw TaError. */
   check?(p: Params): void;
 }
@@ -119,6 +119,71 @@ export function checkInputs(meta: IndicatorMeta, ins: readonly Float64Array[]): 
   return n;
 }
 
+/** True when two arrays share any byte of memory. */
+function overlaps(a: Float64Array, b: Float64Array): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
+}
+
+/**
+ * Checks caller-owned output buffers: one Float64Array per output, each of the inputs' length,
+ * none sharing memory with an input or another output (a kernel reads inputs behind the bar it
+ * writes, so writing over an input would change what it reads).
+ */
+export function checkOutputs(
+  meta: IndicatorMeta,
+  ins: readonly Float64Array[],
+  out: readonly Float64Array[],
+  n: number,
+): readonly Float64Array[] {
+  const fail = (what: string, details: Record<string, unknown> = {}): never => {
+    throw new TaError('E_OUTPUT_INVALID', `${meta.id}: ${what}`, {
+      details: { indicator: meta.id, ...details },
+    });
+  };
+  if (!Array.isArray(out) || out.length !== meta.outputs.length) {
+    fail(
+      `out must be an array of ${meta.outputs.length} Float64Array${meta.outputs.length === 1 ? '' : 's'} (${meta.outputs.join(', ')}), got ${Array.isArray(out) ? `${out.length}` : typeof out}`,
+      { expected: meta.outputs.length },
+    );
+  }
+  out.forEach((o, k) => {
+    const name = meta.outputs[k];
+    if (!(o instanceof Float64Array)) fail(`out[${k}] (${name}) must be a Float64Array`, { output: name });
+    if (o.length !== n)
+      fail(
+        `out[${k}] (${name}) has ${o.length} values but the inputs have ${n}; pass buffers of the inputs' length`,
+        {
+          output: name,
+          length: o.length,
+          expected: n,
+        },
+      );
+    ins.forEach((x, j) => {
+      if (overlaps(o, x))
+        fail(
+          `out[${k}] (${name}) shares memory with input "${meta.inputs[j]}"; outputs cannot be computed in place`,
+          {
+            output: name,
+            input: meta.inputs[j],
+          },
+        );
+    });
+    for (let j = 0; j < k; j++)
+      if (overlaps(o, out[j]))
+        fail(
+          `out[${k}] (${name}) shares memory with out[${j}] (${meta.outputs[j]}); each output needs its own buffer`,
+          {
+            output: name,
+          },
+        );
+  });
+  return out;
+}
+
 /** Rejects window parameters longer than the input (the issue asks for an error, where TA-Lib returns all-NaN). */
 function checkWindows(meta: IndicatorMeta, p: Params, n: number): void {
   if (n === 0) return;
@@ -151,12 +216,14 @@ export function defineIndicator(def: IndicatorDef): BatonIndicator {
     compute(
       ins: readonly Float64Array[],
       params: Readonly<Record<string, number | undefined>> = {},
+      options: ComputeOptions = {},
     ): Float64Array[] {
       const p = resolve(params);
       const n = checkInputs(meta, ins);
       checkWindows(meta, p, n);
-      if (batch) return batch(ins, p);
-      return runMachine(machine(p), ins, n, meta.outputs.length);
+      const out = options.out === undefined ? undefined : checkOutputs(meta, ins, options.out, n);
+      if (batch) return batch(ins, p, out);
+      return runMachine(machine(p), ins, n, meta.outputs.length, out);
     },
   });
 }

@@ -14,6 +14,8 @@ export type TaErrorCode =
   | 'E_PARAM_INVALID'
   /** The wrong number or kind of input series. */
   | 'E_INPUT_INVALID'
+  /** Caller-owned output buffers of the wrong number, type or length, or overlapping an input. */
+  | 'E_OUTPUT_INVALID'
   /** No indicator or function is registered under that name. */
   | 'E_UNKNOWN_FUNCTION'
   /** An id or alias is already registered. */

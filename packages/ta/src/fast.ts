@@ -14,11 +14,19 @@
  * - the general loop (`*General`), which implements the NaN policy of docs/ta.md.
  * Leading NaNs (the warm-up of a composed indicator, e.g. `ema(rsi(close, 14), 9)`)
  * stay on the fast path: both loops leave the state untouched until the first valid bar.
+ *
+ * Every kernel writes into caller-owned buffers when given them (`out`, checked by
+ * `compute()`: one per output, each of the input's length, none overlapping an input) and
+ * allocates only when not. Both loops write every element of every output, so a reused
+ * buffer's old contents never show through.
  */
 
 const isZero = (v: number): boolean => -1e-14 < v && v < 1e-14;
 
 /** Index of the first non-NaN value of `x` (x.length if none). */
+/** The caller's buffer, or a new one of `n` values. */
+const buffer = (out: Float64Array | undefined, n: number): Float64Array => out ?? new Float64Array(n);
+
 function firstValid(x: Float64Array): number {
   const n = x.length;
   let i = 0;
@@ -27,12 +35,12 @@ function firstValid(x: Float64Array): number {
 }
 
 /** Rolling sum (or mean with `mean`), TA-Lib order, NaN-aware. */
-export function sumBatch(x: Float64Array, p: number, mean: boolean): Float64Array {
+export function sumBatch(x: Float64Array, p: number, mean: boolean, into?: Float64Array): Float64Array {
   const n = x.length;
   const s = firstValid(x);
   const first = s + p - 1; // first bar with a value
-  if (first >= n) return sumGeneral(x, p, mean);
-  const out = new Float64Array(n);
+  if (first >= n) return sumGeneral(x, p, mean, into);
+  const out = buffer(into, n);
   out.fill(NaN, 0, first);
   let sum = 0;
   for (let i = s; i < first; i++) sum += x[i];
@@ -50,21 +58,27 @@ export function sumBatch(x: Float64Array, p: number, mean: boolean): Float64Arra
     }
   }
   // Every input from s on was added: a NaN among them leaves `sum` NaN.
-  return sum === sum ? out : sumGeneral(x, p, mean);
+  return sum === sum ? out : sumGeneral(x, p, mean, out);
 }
 
 /** Simple moving average. */
-export function smaBatch(x: Float64Array, p: number): Float64Array {
-  return sumBatch(x, p, true);
+export function smaBatch(x: Float64Array, p: number, into?: Float64Array): Float64Array {
+  return sumBatch(x, p, true, into);
 }
 
 /** EMA with SMA seed (or first-value seed); NaN inputs give NaN and are skipped. */
-export function emaBatch(x: Float64Array, p: number, k: number, seedFirst: boolean): Float64Array {
+export function emaBatch(
+  x: Float64Array,
+  p: number,
+  k: number,
+  seedFirst: boolean,
+  into?: Float64Array,
+): Float64Array {
   const n = x.length;
   const s = firstValid(x);
   const first = seedFirst ? s : s + p - 1;
-  if (first >= n) return emaGeneral(x, p, k, seedFirst);
-  const out = new Float64Array(n);
+  if (first >= n) return emaGeneral(x, p, k, seedFirst, into);
+  const out = buffer(into, n);
   out.fill(NaN, 0, first);
   let prev: number;
   if (seedFirst) prev = x[s];
@@ -75,16 +89,16 @@ export function emaBatch(x: Float64Array, p: number, k: number, seedFirst: boole
   }
   out[first] = prev;
   for (let i = first + 1; i < n; i++) out[i] = prev = (x[i] - prev) * k + prev;
-  return prev === prev ? out : emaGeneral(x, p, k, seedFirst);
+  return prev === prev ? out : emaGeneral(x, p, k, seedFirst, out);
 }
 
 /** RSI (cmo=false) or CMO (cmo=true), TA-Lib arithmetic; mirrors GainLossMachine. */
-export function gainLossBatch(x: Float64Array, p: number, cmo: boolean): Float64Array {
+export function gainLossBatch(x: Float64Array, p: number, cmo: boolean, into?: Float64Array): Float64Array {
   const n = x.length;
   const s = firstValid(x);
   const first = s + p; // p differences after the first valid bar
-  if (first >= n) return gainLossGeneral(x, p, cmo);
-  const out = new Float64Array(n);
+  if (first >= n) return gainLossGeneral(x, p, cmo, into);
+  const out = buffer(into, n);
   out.fill(NaN, 0, first);
   let gain = 0;
   let loss = 0;
@@ -130,7 +144,7 @@ export function gainLossBatch(x: Float64Array, p: number, cmo: boolean): Float64
       out[i] = isZero(sum) ? 0 : 100.0 * (gain / sum);
     }
   }
-  return chk === chk ? out : gainLossGeneral(x, p, cmo);
+  return chk === chk ? out : gainLossGeneral(x, p, cmo, out);
 }
 
 /** First bar i ≥ 1 where the true range is defined (close[i−1], high, low, close valid). */
@@ -142,12 +156,18 @@ function firstTrueRange(h: Float64Array, l: Float64Array, c: Float64Array): numb
 }
 
 /** ATR: Wilder smoothing of the true range (TA-Lib ATR); mirrors AtrCell. */
-export function atrBatch(h: Float64Array, l: Float64Array, c: Float64Array, p: number): Float64Array {
+export function atrBatch(
+  h: Float64Array,
+  l: Float64Array,
+  c: Float64Array,
+  p: number,
+  into?: Float64Array,
+): Float64Array {
   const n = h.length;
   const s = firstTrueRange(h, l, c);
   const first = s + p - 1;
-  if (first >= n) return atrGeneral(h, l, c, p);
-  const out = new Float64Array(n);
+  if (first >= n) return atrGeneral(h, l, c, p, into);
+  const out = buffer(into, n);
   out.fill(NaN, 0, first);
   let sum = 0;
   let pc = c[s - 1];
@@ -181,18 +201,24 @@ export function atrBatch(h: Float64Array, l: Float64Array, c: Float64Array, p: n
     chk += pc;
     out[i] = prev = (prev * p1 + tr) / p;
   }
-  return prev === prev && chk === chk ? out : atrGeneral(h, l, c, p);
+  return prev === prev && chk === chk ? out : atrGeneral(h, l, c, p, out);
 }
 
 /** Bollinger bands over SMA and population deviation (TA-Lib BBANDS arithmetic); mirrors BbandsMachine. */
-export function bbandsBatch(x: Float64Array, p: number, up: number, dn: number): Float64Array[] {
+export function bbandsBatch(
+  x: Float64Array,
+  p: number,
+  up: number,
+  dn: number,
+  into?: readonly Float64Array[],
+): Float64Array[] {
   const n = x.length;
   const s = firstValid(x);
   const first = s + p - 1;
-  if (first >= n) return bbandsGeneral(x, p, up, dn);
-  const u = new Float64Array(n);
-  const m = new Float64Array(n);
-  const lo = new Float64Array(n);
+  if (first >= n) return bbandsGeneral(x, p, up, dn, into);
+  const u = buffer(into?.[0], n);
+  const m = buffer(into?.[1], n);
+  const lo = buffer(into?.[2], n);
   u.fill(NaN, 0, first);
   m.fill(NaN, 0, first);
   lo.fill(NaN, 0, first);
@@ -218,20 +244,26 @@ export function bbandsBatch(x: Float64Array, p: number, up: number, dn: number):
     u[i] = m1 + sd * up;
     lo[i] = m1 - sd * dn;
   }
-  return s1 === s1 ? [u, m, lo] : bbandsGeneral(x, p, up, dn);
+  return s1 === s1 ? [u, m, lo] : bbandsGeneral(x, p, up, dn, [u, m, lo]);
 }
 
 /** MACD, TA-Lib arithmetic and seeding; mirrors MacdMachine. */
-export function macdBatch(x: Float64Array, fastP: number, slowP: number, sigP: number): Float64Array[] {
+export function macdBatch(
+  x: Float64Array,
+  fastP: number,
+  slowP: number,
+  sigP: number,
+  into?: readonly Float64Array[],
+): Float64Array[] {
   if (slowP < fastP) [fastP, slowP] = [slowP, fastP];
   const n = x.length;
   const s = firstValid(x);
   const seedEnd = s + slowP - 1; // both EMAs are seeded here, the MACD line starts
   const first = seedEnd + sigP - 1; // the signal is seeded here, all outputs start
-  if (first >= n) return macdGeneral(x, fastP, slowP, sigP);
-  const mo = new Float64Array(n);
-  const so = new Float64Array(n);
-  const ho = new Float64Array(n);
+  if (first >= n) return macdGeneral(x, fastP, slowP, sigP, into);
+  const mo = buffer(into?.[0], n);
+  const so = buffer(into?.[1], n);
+  const ho = buffer(into?.[2], n);
   mo.fill(NaN, 0, first);
   so.fill(NaN, 0, first);
   ho.fill(NaN, 0, first);
@@ -272,7 +304,7 @@ export function macdBatch(x: Float64Array, fastP: number, slowP: number, sigP: n
     so[i] = g;
     ho[i] = mv - g;
   }
-  return sl === sl && g === g ? [mo, so, ho] : macdGeneral(x, fastP, slowP, sigP);
+  return sl === sl && g === g ? [mo, so, ho] : macdGeneral(x, fastP, slowP, sigP, [mo, so, ho]);
 }
 
 /** First bar where high, low and close are all valid (x.length if none). */
@@ -284,15 +316,21 @@ function firstValid3(h: Float64Array, l: Float64Array, c: Float64Array): number 
 }
 
 /** ADX, +DI, −DI, TA-Lib arithmetic; mirrors AdxMachine. */
-export function adxBatch(hi: Float64Array, lo: Float64Array, cl: Float64Array, n: number): Float64Array[] {
+export function adxBatch(
+  hi: Float64Array,
+  lo: Float64Array,
+  cl: Float64Array,
+  n: number,
+  into?: readonly Float64Array[],
+): Float64Array[] {
   const len = hi.length;
   const s = firstValid3(hi, lo, cl);
   const diFrom = s + n; // first +DI/−DI
   const first = s + 2 * n - 1; // first ADX
-  if (first >= len) return adxGeneral(hi, lo, cl, n);
-  const ao = new Float64Array(len);
-  const po = new Float64Array(len);
-  const mo = new Float64Array(len);
+  if (first >= len) return adxGeneral(hi, lo, cl, n, into);
+  const ao = buffer(into?.[0], len);
+  const po = buffer(into?.[1], len);
+  const mo = buffer(into?.[2], len);
   ao.fill(NaN, 0, first);
   po.fill(NaN, 0, diFrom);
   mo.fill(NaN, 0, diFrom);
@@ -410,16 +448,16 @@ function adxSteady(
     ao[i] = adx;
   }
   if (trs === trs && chk === chk) return [ao, po, mo];
-  return adxGeneral(hi, lo, cl, n);
+  return adxGeneral(hi, lo, cl, n, [ao, po, mo]);
 }
 
 // ---------------------------------------------------------------------------
 // General loops: the NaN policy of docs/ta.md, bar by bar.
 
 /** Rolling sum (or mean with `mean`), TA-Lib order, NaN-aware. */
-export function sumGeneral(x: Float64Array, p: number, mean: boolean): Float64Array {
+export function sumGeneral(x: Float64Array, p: number, mean: boolean, into?: Float64Array): Float64Array {
   const n = x.length;
-  const out = new Float64Array(n);
+  const out = buffer(into, n);
   let sum = 0;
   let nan = 0;
   for (let i = 0; i < n; i++) {
@@ -439,9 +477,15 @@ export function sumGeneral(x: Float64Array, p: number, mean: boolean): Float64Ar
 }
 
 /** EMA with SMA seed (or first-value seed); NaN inputs give NaN and are skipped. */
-export function emaGeneral(x: Float64Array, p: number, k: number, seedFirst: boolean): Float64Array {
+export function emaGeneral(
+  x: Float64Array,
+  p: number,
+  k: number,
+  seedFirst: boolean,
+  into?: Float64Array,
+): Float64Array {
   const n = x.length;
-  const out = new Float64Array(n);
+  const out = buffer(into, n);
   let i = 0;
   let prev = NaN;
   if (seedFirst) {
@@ -474,9 +518,9 @@ export function emaGeneral(x: Float64Array, p: number, k: number, seedFirst: boo
 }
 
 /** RSI (cmo=false) or CMO (cmo=true), TA-Lib arithmetic; mirrors GainLossMachine. */
-export function gainLossGeneral(x: Float64Array, p: number, cmo: boolean): Float64Array {
+export function gainLossGeneral(x: Float64Array, p: number, cmo: boolean, into?: Float64Array): Float64Array {
   const n = x.length;
-  const out = new Float64Array(n);
+  const out = buffer(into, n);
   let prev = NaN;
   let cnt = 0;
   let gain = 0;
@@ -517,9 +561,15 @@ export function gainLossGeneral(x: Float64Array, p: number, cmo: boolean): Float
 }
 
 /** ATR: Wilder smoothing of the true range (TA-Lib ATR); mirrors AtrCell. */
-export function atrGeneral(h: Float64Array, l: Float64Array, c: Float64Array, p: number): Float64Array {
+export function atrGeneral(
+  h: Float64Array,
+  l: Float64Array,
+  c: Float64Array,
+  p: number,
+  into?: Float64Array,
+): Float64Array {
   const n = h.length;
-  const out = new Float64Array(n);
+  const out = buffer(into, n);
   let pc = NaN;
   let cnt = 0;
   let sum = 0;
@@ -551,11 +601,17 @@ export function atrGeneral(h: Float64Array, l: Float64Array, c: Float64Array, p:
 }
 
 /** Bollinger bands over SMA and population deviation (TA-Lib BBANDS arithmetic); mirrors BbandsMachine. */
-export function bbandsGeneral(x: Float64Array, p: number, up: number, dn: number): Float64Array[] {
+export function bbandsGeneral(
+  x: Float64Array,
+  p: number,
+  up: number,
+  dn: number,
+  into?: readonly Float64Array[],
+): Float64Array[] {
   const n = x.length;
-  const u = new Float64Array(n);
-  const m = new Float64Array(n);
-  const lo = new Float64Array(n);
+  const u = buffer(into?.[0], n);
+  const m = buffer(into?.[1], n);
+  const lo = buffer(into?.[2], n);
   let s1 = 0;
   let s2 = 0;
   let nan = 0;
@@ -591,12 +647,18 @@ export function bbandsGeneral(x: Float64Array, p: number, up: number, dn: number
 }
 
 /** MACD, TA-Lib arithmetic and seeding; mirrors MacdMachine. */
-export function macdGeneral(x: Float64Array, fastP: number, slowP: number, sigP: number): Float64Array[] {
+export function macdGeneral(
+  x: Float64Array,
+  fastP: number,
+  slowP: number,
+  sigP: number,
+  into?: readonly Float64Array[],
+): Float64Array[] {
   if (slowP < fastP) [fastP, slowP] = [slowP, fastP];
   const n = x.length;
-  const mo = new Float64Array(n);
-  const so = new Float64Array(n);
-  const ho = new Float64Array(n);
+  const mo = buffer(into?.[0], n);
+  const so = buffer(into?.[1], n);
+  const ho = buffer(into?.[2], n);
   const kf = 2 / (fastP + 1);
   const ks = 2 / (slowP + 1);
   const kg = 2 / (sigP + 1);
@@ -654,11 +716,18 @@ export function macdGeneral(x: Float64Array, fastP: number, slowP: number, sigP:
 }
 
 /** ADX, +DI, −DI, TA-Lib arithmetic; mirrors AdxMachine. */
-export function adxGeneral(hi: Float64Array, lo: Float64Array, cl: Float64Array, n: number): Float64Array[] {
+export function adxGeneral(
+  hi: Float64Array,
+  lo: Float64Array,
+  cl: Float64Array,
+  n: number,
+  into?: readonly Float64Array[],
+): Float64Array[] {
   const len = hi.length;
-  const ao = new Float64Array(len).fill(NaN);
-  const po = new Float64Array(len).fill(NaN);
-  const mo = new Float64Array(len).fill(NaN);
+  // bars with a missing input are skipped below: they keep this NaN
+  const ao = buffer(into?.[0], len).fill(NaN);
+  const po = buffer(into?.[1], len).fill(NaN);
+  const mo = buffer(into?.[2], len).fill(NaN);
   let t = 0;
   let ph = NaN;
   let pl = NaN;

@@ -3,7 +3,7 @@
  * snapshot/restore, a metadata registry, and the expression language.
  */
 export * from './errors.js';
-export type { Indicator, IndicatorMeta, ParamSpec, InputName } from './indicator.js';
+export type { ComputeOptions, Indicator, IndicatorMeta, ParamSpec, InputName } from './indicator.js';
 export {
   getIndicator,
   listIndicators,

@@ -44,10 +44,24 @@ export interface IndicatorMeta {
   readonly outputs: readonly string[];
 }
 
+/** Options of a batch call. */
+export interface ComputeOptions {
+  /**
+   * Caller-owned output buffers, one per output in `outputs` order, each of the inputs' length and
+   * sharing no memory with an input or with each other (`E_OUTPUT_INVALID` otherwise). Every
+   * element is overwritten, so a buffer can be reused from call to call without clearing it: a
+   * caller computing many series allocates nothing per call.
+   */
+  readonly out?: readonly Float64Array[];
+}
+
 /** A batch kernel plus its metadata and streaming form. */
 export interface Indicator<P extends Record<string, number> = Record<string, number>> extends IndicatorMeta {
   /** Number of leading NaN outputs for these parameters (TA-Lib's lookback). */
   lookback(params: Partial<P>): number;
-  /** Same-length outputs (one Float64Array per output name, in `outputs` order), NaN during warm-up. */
-  compute(inputs: readonly Float64Array[], params: Partial<P>): Float64Array[];
+  /**
+   * Same-length outputs (one Float64Array per output name, in `outputs` order), NaN during warm-up.
+   * With `options.out` they are written into the caller's buffers, which are returned.
+   */
+  compute(inputs: readonly Float64Array[], params: Partial<P>, options?: ComputeOptions): Float64Array[];
 }

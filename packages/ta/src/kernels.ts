@@ -4,7 +4,9 @@
  * multi-output kernels return an object keyed by output name. Parameter names and
  * defaults are those of the registry metadata (TA-Lib's where TA-Lib defines them).
  */
+import { checkOutputs, hasMachine } from './define.js';
 import { TaError } from './errors.js';
+import type { ComputeOptions } from './indicator.js';
 import { getIndicator, suggestName } from './registry.js';
 
 /** Parameters of a kernel call: names as in the registry metadata. */
@@ -23,14 +25,24 @@ function lookup(id: string) {
   return ind;
 }
 
-/** Runs any registered indicator (by id or alias) and returns its outputs keyed by output name. */
+/**
+ * Runs any registered indicator (by id or alias) and returns its outputs keyed by output name;
+ * with `options.out`, written into the caller's buffers.
+ */
 export function compute(
   id: string,
   ins: readonly Float64Array[],
   params: KernelParams = {},
+  options: ComputeOptions = {},
 ): Record<string, Float64Array> {
   const ind = lookup(id);
-  const outs = ind.compute(ins, params);
+  let outs = ind.compute(ins, params, options);
+  if (options.out !== undefined && !hasMachine(ind)) {
+    // a user-registered indicator may not know the option: its results are copied in
+    const out = checkOutputs(ind, ins, options.out, ins[0]?.length ?? 0);
+    outs.forEach((o, k) => o !== out[k] && out[k]!.set(o));
+    outs = [...out];
+  }
   const res: Record<string, Float64Array> = {};
   ind.outputs.forEach((name, k) => (res[name] = outs[k]));
   return res;
@@ -38,12 +50,18 @@ export function compute(
 
 const one =
   (id: string) =>
-  (x: Float64Array, p: KernelParams = {}): Float64Array =>
-    lookup(id).compute([x], p)[0];
+  (x: Float64Array, p: KernelParams = {}, options?: ComputeOptions): Float64Array =>
+    lookup(id).compute([x], p, options)[0];
 const hlc =
   (id: string) =>
-  (high: Float64Array, low: Float64Array, close: Float64Array, p: KernelParams = {}): Float64Array =>
-    lookup(id).compute([high, low, close], p)[0];
+  (
+    high: Float64Array,
+    low: Float64Array,
+    close: Float64Array,
+    p: KernelParams = {},
+    options?: ComputeOptions,
+  ): Float64Array =>
+    lookup(id).compute([high, low, close], p, options)[0];
 
 /** Simple moving average (TA-Lib SMA, default period 30). */
 export const sma = one('sma');
@@ -70,8 +88,9 @@ export const williamsR = hlc('williams_r');
 export function macd(
   x: Float64Array,
   p: KernelParams = {},
+  options?: ComputeOptions,
 ): { macd: Float64Array; signal: Float64Array; histogram: Float64Array } {
-  const [m, s, h] = lookup('macd').compute([x], p);
+  const [m, s, h] = lookup('macd').compute([x], p, options);
   return { macd: m, signal: s, histogram: h };
 }
 
@@ -79,8 +98,9 @@ export function macd(
 export function bbands(
   x: Float64Array,
   p: KernelParams = {},
+  options?: ComputeOptions,
 ): { upper: Float64Array; middle: Float64Array; lower: Float64Array } {
-  const [upper, middle, lower] = lookup('bbands').compute([x], p);
+  const [upper, middle, lower] = lookup('bbands').compute([x], p, options);
   return { upper, middle, lower };
 }
 
@@ -90,8 +110,9 @@ export function adx(
   low: Float64Array,
   close: Float64Array,
   p: KernelParams = {},
+  options?: ComputeOptions,
 ): { adx: Float64Array; plus_di: Float64Array; minus_di: Float64Array } {
-  const [a, pdi, mdi] = lookup('adx').compute([high, low, close], p);
+  const [a, pdi, mdi] = lookup('adx').compute([high, low, close], p, options);
   return { adx: a, plus_di: pdi, minus_di: mdi };
 }
 
@@ -101,7 +122,8 @@ export function stochastic(
   low: Float64Array,
   close: Float64Array,
   p: KernelParams = {},
+  options?: ComputeOptions,
 ): { k: Float64Array; d: Float64Array } {
-  const [k, d] = lookup('stochastic').compute([high, low, close], p);
+  const [k, d] = lookup('stochastic').compute([high, low, close], p, options);
   return { k, d };
 }

@@ -19,9 +19,10 @@ export function runMachine(
   ins: readonly Float64Array[],
   n: number,
   outputs: number,
+  into?: readonly Float64Array[],
 ): Float64Array[] {
   const outs: Float64Array[] = [];
-  for (let k = 0; k < outputs; k++) outs.push(new Float64Array(n));
+  for (let k = 0; k < outputs; k++) outs.push(into?.[k] ?? new Float64Array(n));
   for (let i = 0; i < n; i++) m.step(ins, i, outs);
   return outs;
 }

@@ -3,6 +3,11 @@
  * plain context object (YAML rules). Each plan node is computed at most once; series
  * work is done by whole-array loops (series-ops.ts), never per element in here.
  * `and` / `or` on plain booleans short-circuit, so `x != null and x.y > 1` is safe.
+ *
+ * Intermediate series are recycled: once every node that reads a node's series has been
+ * computed, its buffer goes back to a pool and a later node writes into it instead of
+ * allocating (see {@link Liveness}). Only buffers the evaluator allocated are recycled, never a
+ * column, a context value or the result.
  */
 import { TaError, isTaError } from '../errors.js';
 import type { BinaryOp } from './ast.js';
@@ -64,9 +69,90 @@ function kindOf(v: unknown): string {
   return `an unsupported value (${typeof v})`;
 }
 
+/** The nodes whose values a node reads (a member reads its object through an alias, not a copy). */
+function readsOf(node: PlanNode): readonly number[] {
+  switch (node.op) {
+    case 'unary':
+      return [node.operand];
+    case 'binary':
+      return [node.left, node.right];
+    case 'indicator':
+      return node.inputs;
+    default:
+      return [];
+  }
+}
+
+/**
+ * Which node's buffers a value belongs to: a member of a multi-output result is one of that
+ * result's buffers, so reading it keeps the whole result alive.
+ */
+function ownerOf(nodes: readonly PlanNode[], id: number): number {
+  const node = nodes[id];
+  return node.op === 'member' ? ownerOf(nodes, node.object) : id;
+}
+
+/**
+ * Reference counts of the series the evaluator computes: each node's count is the number of
+ * nodes that read it (and one for the result, and one for each list that holds it, which are
+ * never given back). When the last reader has been computed the buffers return to the pool.
+ * A reader that short-circuits past a node still counts as done with it.
+ */
+class Liveness {
+  private readonly readers: number[];
+
+  constructor(
+    private readonly nodes: readonly PlanNode[],
+    root: number,
+  ) {
+    this.readers = new Array<number>(nodes.length).fill(0);
+    for (const node of nodes) {
+      for (const id of readsOf(node)) this.readers[ownerOf(nodes, id)]++;
+      if (node.op === 'list') for (const id of node.items) this.readers[ownerOf(nodes, id)]++;
+    }
+    this.readers[ownerOf(nodes, root)]++;
+  }
+
+  /** `reader` has been computed: returns the nodes it was the last reader of. */
+  done(reader: PlanNode): number[] {
+    const dead: number[] = [];
+    for (const id of readsOf(reader)) {
+      const owner = ownerOf(this.nodes, id);
+      if (--this.readers[owner] === 0) dead.push(owner);
+    }
+    return dead;
+  }
+}
+
+/** Free buffers by length; it hands out only buffers it allocated, and takes back only those. */
+class BufferPool {
+  private readonly free = new Map<number, Float64Array[]>();
+  private readonly mine = new WeakSet<Float64Array>();
+
+  take(n: number): Float64Array {
+    const b = this.free.get(n)?.pop();
+    if (b) return b;
+    const fresh = new Float64Array(n);
+    this.mine.add(fresh);
+    return fresh;
+  }
+
+  give(v: ExprValue | undefined): void {
+    const series = v instanceof OutputSet ? v.series : v instanceof Float64Array ? [v] : [];
+    for (const b of series) {
+      if (!this.mine.has(b)) continue;
+      const list = this.free.get(b.length);
+      if (list) list.push(b);
+      else this.free.set(b.length, [b]);
+    }
+  }
+}
+
 class Evaluator {
   private readonly memo: (ExprValue | undefined)[];
   private readonly source: string;
+  private readonly liveness: Liveness;
+  private readonly pool = new BufferPool();
 
   constructor(
     private readonly plan: Plan,
@@ -75,6 +161,7 @@ class Evaluator {
   ) {
     this.memo = new Array<ExprValue | undefined>(plan.nodes.length);
     this.source = plan.source;
+    this.liveness = new Liveness(plan.nodes, plan.root);
   }
 
   private fail(code: Parameters<typeof exprError>[0], what: string, node: PlanNode, hint?: string): never {
@@ -84,8 +171,10 @@ class Evaluator {
   value(id: number): ExprValue {
     const cached = this.memo[id];
     if (cached !== undefined) return cached;
-    const v = this.compute(this.plan.nodes[id]);
+    const node = this.plan.nodes[id];
+    const v = this.compute(node);
     this.memo[id] = v;
+    for (const dead of this.liveness.done(node)) this.pool.give(this.memo[dead]);
     return v;
   }
 
@@ -164,11 +253,11 @@ class Evaluator {
     const v = this.value(node.operand);
     if (node.operator === '-') {
       if (typeof v === 'number') return -v;
-      if (v instanceof Float64Array) return seriesNeg(v);
+      if (v instanceof Float64Array) return seriesNeg(v, this.pool.take(v.length));
       return this.fail('E_TYPE', `unary '-' needs a number or series, got ${kindOf(v)}`, node);
     }
     if (typeof v === 'boolean') return !v;
-    if (v instanceof Float64Array) return seriesNot(v);
+    if (v instanceof Float64Array) return seriesNot(v, this.pool.take(v.length));
     return this.fail('E_TYPE', `'not' needs a boolean or series, got ${kindOf(v)}`, node);
   }
 
@@ -235,7 +324,7 @@ class Evaluator {
       if (!(l instanceof Float64Array) || !Array.isArray(r) || !r.every((x) => typeof x === 'number')) {
         return this.fail('E_TYPE', `'${op}' on a series needs a list of numbers on the right`, node);
       }
-      return seriesIn(l, r as number[], op === 'not in');
+      return seriesIn(l, r as number[], op === 'not in', this.pool.take(n));
     }
     const operand = (v: ExprValue): Float64Array | number => {
       if (v instanceof Float64Array || typeof v === 'number') return v;
@@ -244,9 +333,10 @@ class Evaluator {
     };
     const a = operand(l);
     const b = operand(r);
-    if (ARITH_OPS.has(op)) return seriesArith(op, a, b, n);
-    if (op === 'and' || op === 'or') return seriesLogic(op, a, b, n);
-    return seriesCompare(op, a, b, n);
+    const out = this.pool.take(n);
+    if (ARITH_OPS.has(op)) return seriesArith(op, a, b, n, out);
+    if (op === 'and' || op === 'or') return seriesLogic(op, a, b, n, out);
+    return seriesCompare(op, a, b, n, out);
   }
 
   private lengthOf(node: PlanNode, l: ExprValue, r: ExprValue): number {
@@ -265,10 +355,14 @@ class Evaluator {
     if (ind === undefined)
       return this.fail('E_UNKNOWN_FUNCTION', `unknown function '${node.indicator}'`, node);
     const inputs: Float64Array[] = [];
+    const broadcast: Float64Array[] = [];
     for (const id of node.inputs) {
       let v = this.value(id);
       // A constant for a later series slot (`cross(close, 50)`) is broadcast to the first input's length.
-      if (typeof v === 'number' && inputs.length > 0) v = new Float64Array(inputs[0].length).fill(v);
+      if (typeof v === 'number' && inputs.length > 0) {
+        v = this.pool.take(inputs[0].length).fill(v);
+        broadcast.push(v);
+      }
       if (!(v instanceof Float64Array)) {
         return this.fail('E_TYPE', `'${node.indicator}' needs series inputs, got ${kindOf(v)}`, node);
       }
@@ -281,9 +375,11 @@ class Evaluator {
       }
       inputs.push(v);
     }
+    const n = inputs[0]?.length ?? 0;
+    const out = node.outputs.map(() => this.pool.take(n));
     let outs: Float64Array[];
     try {
-      outs = ind.compute(inputs, node.params);
+      outs = ind.compute(inputs, node.params, { out });
     } catch (e) {
       // Kernel errors keep their code and gain the position of the call.
       const code = isTaError(e) ? e.code : 'E_EVAL';
@@ -294,6 +390,8 @@ class Evaluator {
         details: e instanceof TaError ? e.details : undefined,
       });
     }
+    // buffers the indicator did not write into (one registered by a user may not take `out`)
+    for (const b of [...broadcast, ...out.filter((b) => !outs.includes(b))]) this.pool.give(b);
     return outs.length === 1 ? outs[0] : new OutputSet(node.indicator, node.outputs, outs);
   }
 }

@@ -6,6 +6,9 @@
  * Truth values in series are numbers: 1 (true), 0 (false), NaN (unknown: warm-up or
  * missing data). Any NaN operand gives NaN: comparisons, `and`, `or` and `not` do not
  * turn an unknown into false.
+ *
+ * Each writes into `into` when given (the evaluator's reused buffers: every element is
+ * written), else into a new array.
  */
 import type { BinaryOp } from './ast.js';
 
@@ -13,8 +16,14 @@ import type { BinaryOp } from './ast.js';
 export type SeriesOperand = Float64Array | number;
 
 /** Arithmetic `+ - * / %`, with broadcasting. */
-export function seriesArith(op: BinaryOp, a: SeriesOperand, b: SeriesOperand, n: number): Float64Array {
-  const out = new Float64Array(n);
+export function seriesArith(
+  op: BinaryOp,
+  a: SeriesOperand,
+  b: SeriesOperand,
+  n: number,
+  into?: Float64Array,
+): Float64Array {
+  const out = into ?? new Float64Array(n);
   if (typeof a !== 'number' && typeof b !== 'number') {
     switch (op) {
       case '+':
@@ -85,8 +94,14 @@ function asArray(x: SeriesOperand, n: number): Float64Array {
  * A scalar side is compared without materialising it. `+(p < q)` rather than
  * `p < q ? 1 : 0` keeps the loop branch-free (about 2x faster on noisy data).
  */
-export function seriesCompare(op: BinaryOp, a: SeriesOperand, b: SeriesOperand, n: number): Float64Array {
-  const out = new Float64Array(n);
+export function seriesCompare(
+  op: BinaryOp,
+  a: SeriesOperand,
+  b: SeriesOperand,
+  n: number,
+  into?: Float64Array,
+): Float64Array {
+  const out = into ?? new Float64Array(n);
   if (typeof a === 'number' && typeof b !== 'number') {
     // Flip to keep one loop per operator: s < v  <=>  v > s.
     const flipped: Record<string, BinaryOp> = {
@@ -193,8 +208,14 @@ function compareScalar(op: BinaryOp, x: Float64Array, s: number, out: Float64Arr
 }
 
 /** `and` / `or`: non-zero is true; NaN on either side gives NaN. */
-export function seriesLogic(op: 'and' | 'or', a: SeriesOperand, b: SeriesOperand, n: number): Float64Array {
-  const out = new Float64Array(n);
+export function seriesLogic(
+  op: 'and' | 'or',
+  a: SeriesOperand,
+  b: SeriesOperand,
+  n: number,
+  into?: Float64Array,
+): Float64Array {
+  const out = into ?? new Float64Array(n);
   if (typeof a === 'number') [a, b] = [b, a]; // both operators are symmetric
   const x = a as Float64Array;
   if (typeof b === 'number') {
@@ -225,9 +246,9 @@ export function seriesLogic(op: 'and' | 'or', a: SeriesOperand, b: SeriesOperand
 }
 
 /** `not`: 1 for 0, 0 for non-zero, NaN for NaN. */
-export function seriesNot(a: Float64Array): Float64Array {
+export function seriesNot(a: Float64Array, into?: Float64Array): Float64Array {
   const n = a.length;
-  const out = new Float64Array(n);
+  const out = into ?? new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const p = a[i];
     out[i] = p !== p ? NaN : +(p === 0);
@@ -236,17 +257,22 @@ export function seriesNot(a: Float64Array): Float64Array {
 }
 
 /** Unary minus. */
-export function seriesNeg(a: Float64Array): Float64Array {
+export function seriesNeg(a: Float64Array, into?: Float64Array): Float64Array {
   const n = a.length;
-  const out = new Float64Array(n);
+  const out = into ?? new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = -a[i];
   return out;
 }
 
 /** `series in [numbers]`: 1 where the element equals one of `values`, NaN where it is NaN. */
-export function seriesIn(a: Float64Array, values: readonly number[], negate: boolean): Float64Array {
+export function seriesIn(
+  a: Float64Array,
+  values: readonly number[],
+  negate: boolean,
+  into?: Float64Array,
+): Float64Array {
   const n = a.length;
-  const out = new Float64Array(n);
+  const out = into ?? new Float64Array(n);
   const set = new Set(values);
   const yes = negate ? 0 : 1;
   const no = negate ? 1 : 0;

@@ -55,7 +55,7 @@ export const rsi: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => p.period,
   machine: (p) => new CellMachine(new GainLossCell(p.period, false)),
-  batch: (ins, p) => [gainLossBatch(ins[0], p.period, false)],
+  batch: (ins, p, out) => [gainLossBatch(ins[0], p.period, false, out?.[0])],
 });
 
 export const cmo: BatonIndicator = defineIndicator({
@@ -68,7 +68,7 @@ export const cmo: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => p.period,
   machine: (p) => new CellMachine(new GainLossCell(p.period, true)),
-  batch: (ins, p) => [gainLossBatch(ins[0], p.period, true)],
+  batch: (ins, p, out) => [gainLossBatch(ins[0], p.period, true, out?.[0])],
 });
 
 class StochMachine implements Machine {

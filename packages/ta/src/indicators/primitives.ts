@@ -15,7 +15,7 @@ export const rolling_sum: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => p.period - 1,
   machine: (p) => new CellMachine(new SumWindow(p.period)),
-  batch: (ins, p) => [sumBatch(ins[0], p.period, false)],
+  batch: (ins, p, out) => [sumBatch(ins[0], p.period, false, out?.[0])],
 });
 
 export const rolling_mean: BatonIndicator = defineIndicator({
@@ -28,7 +28,7 @@ export const rolling_mean: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => p.period - 1,
   machine: (p) => new CellMachine(new SmaCell(p.period)),
-  batch: (ins, p) => [smaBatch(ins[0], p.period)],
+  batch: (ins, p, out) => [smaBatch(ins[0], p.period, out?.[0])],
 });
 
 /** SMA as a cell: the rolling sum divided by the period. */

@@ -26,7 +26,7 @@ export const sma: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => p.period - 1,
   machine: (p) => new CellMachine(new SmaCell(p.period)),
-  batch: (ins, p) => [smaBatch(ins[0], p.period)],
+  batch: (ins, p, out) => [smaBatch(ins[0], p.period, out?.[0])],
 });
 
 export const ema: BatonIndicator = defineIndicator({
@@ -40,7 +40,7 @@ export const ema: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => (p.seed === 1 ? 0 : p.period - 1),
   machine: (p) => new CellMachine(new EmaCell(p.period, 2 / (p.period + 1), p.seed === 1)),
-  batch: (ins, p) => [emaBatch(ins[0], p.period, 2 / (p.period + 1), p.seed === 1)],
+  batch: (ins, p, out) => [emaBatch(ins[0], p.period, 2 / (p.period + 1), p.seed === 1, out?.[0])],
 });
 
 /** Weighted moving average in TA-Lib's running form (periodSum/periodSub). */
@@ -168,7 +168,7 @@ export const macd: BatonIndicator = defineIndicator({
   outputs: ['macd', 'signal', 'histogram'],
   lookback: (p) => Math.max(p.fast_period, p.slow_period) - 1 + p.signal_period - 1,
   machine: (p) => new MacdMachine(p.fast_period, p.slow_period, p.signal_period),
-  batch: (ins, p) => macdBatch(ins[0], p.fast_period, p.slow_period, p.signal_period),
+  batch: (ins, p, out) => macdBatch(ins[0], p.fast_period, p.slow_period, p.signal_period, out),
 });
 
 const isZero = (v: number): boolean => -1e-14 < v && v < 1e-14;
@@ -253,7 +253,7 @@ export const adx: BatonIndicator = defineIndicator({
   outputs: ['adx', 'plus_di', 'minus_di'],
   lookback: (p) => 2 * p.period - 1,
   machine: (p) => new AdxMachine(p.period),
-  batch: (ins, p) => adxBatch(ins[0], ins[1], ins[2], p.period),
+  batch: (ins, p, out) => adxBatch(ins[0], ins[1], ins[2], p.period, out),
 });
 
 class IchimokuMachine implements Machine {

@@ -26,7 +26,7 @@ export const atr: BatonIndicator = defineIndicator({
   outputs: VALUE,
   lookback: (p) => p.period,
   machine: (p) => new AtrMachine(p.period),
-  batch: (ins, p) => [atrBatch(ins[0], ins[1], ins[2], p.period)],
+  batch: (ins, p, out) => [atrBatch(ins[0], ins[1], ins[2], p.period, out?.[0])],
 });
 
 class BbandsMachine implements Machine {
@@ -67,7 +67,7 @@ export const bbands: BatonIndicator = defineIndicator({
   outputs: ['upper', 'middle', 'lower'],
   lookback: (p) => p.period - 1,
   machine: (p) => new BbandsMachine(p.period, p.nbdevup, p.nbdevdn),
-  batch: (ins, p) => bbandsBatch(ins[0], p.period, p.nbdevup, p.nbdevdn),
+  batch: (ins, p, out) => bbandsBatch(ins[0], p.period, p.nbdevup, p.nbdevdn, out),
 });
 
 class DonchianMachine implements Machine {
