@@ -1,4 +1,4 @@
-// fast-check generators shared by the streaming and bad-input tests.
+// Generators shared by the tests: fast-check arbitraries, and a seeded random walk.
 import fc from 'fast-check';
 import type { Indicator, ParamSpec } from '../src/index.js';
 
@@ -63,4 +63,17 @@ export function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++)
     if (!(Object.is(a[i], b[i]) || (Number.isNaN(a[i]) && Number.isNaN(b[i])))) return false;
   return true;
+}
+
+/** A seeded random walk of `n` prices from 100 (steps of at most ±1.5), the same on every run. */
+export function randomWalk(n: number, seed: number): Float64Array {
+  const x = new Float64Array(n);
+  let v = 100;
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    v += (s / 2147483648 - 0.5) * 3;
+    x[i] = v;
+  }
+  return x;
 }

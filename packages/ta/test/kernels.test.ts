@@ -1,19 +1,10 @@
 // Indicators TA-Lib does not define, checked against direct (naive) formulas on a seeded random walk.
 import { describe, expect, it } from 'vitest';
 import { compute, getIndicator } from '../src/index.js';
+import { randomWalk } from './arbitraries.js';
 
 const N = 300;
-function walk(seed: number): Float64Array {
-  const x = new Float64Array(N);
-  let v = 100;
-  let s = seed;
-  for (let i = 0; i < N; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    v += (s / 2147483648 - 0.5) * 3;
-    x[i] = v;
-  }
-  return x;
-}
+const walk = (seed: number): Float64Array => randomWalk(N, seed);
 const close = walk(1);
 const high = close.map((c, i) => c + 0.5 + (i % 7) * 0.3);
 const low = close.map((c, i) => c - 0.5 - (i % 5) * 0.3);

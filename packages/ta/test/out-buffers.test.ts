@@ -14,20 +14,10 @@ import {
   unregisterIndicator,
   type Indicator,
 } from '../src/index.js';
-import { sameBits } from './arbitraries.js';
+import { randomWalk, sameBits } from './arbitraries.js';
 
 const N = 400;
-function walk(seed: number): Float64Array {
-  const x = new Float64Array(N);
-  let v = 100;
-  let s = seed;
-  for (let i = 0; i < N; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    v += (s / 2147483648 - 0.5) * 3;
-    x[i] = v;
-  }
-  return x;
-}
+const walk = (seed: number): Float64Array => randomWalk(N, seed);
 const close = walk(1);
 const columns: Record<string, Float64Array> = {
   close,
