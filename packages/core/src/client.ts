@@ -26,6 +26,7 @@ import {
   type ExecutionKind,
 } from './execution.js';
 import type { Store } from './store.js';
+import type { ArtifactReader } from './artifacts/ledger.js';
 import type { Queryable } from './driver/types.js';
 
 /** Per-call enqueue options; they override the job's defaults. */
@@ -138,6 +139,11 @@ export class Client {
     jobs: readonly JobDefinition[] = [],
   ) {
     for (const j of jobs) this.known.set(j.name, j);
+  }
+
+  /** The artifacts ledger: `get`, `list`, `find` and `verify` what executions stored (docs/ledger.md). */
+  get artifacts(): ArtifactReader {
+    return this.store.artifacts;
   }
 
   /** Enqueues one job. */
@@ -762,7 +768,9 @@ export async function pruneFinished(
        history AS (DELETE FROM baton.history WHERE execution_id IN (SELECT id FROM gone)),
        signals AS (DELETE FROM baton.signals WHERE execution_id IN (SELECT id FROM gone)),
        runs AS (DELETE FROM baton.workflow_runs WHERE execution_id IN (SELECT id FROM gone)),
-       events AS (DELETE FROM baton.events WHERE execution_id IN (SELECT id FROM gone))
+       events AS (DELETE FROM baton.events WHERE execution_id IN (SELECT id FROM gone)),
+       -- their artifacts' names go; the blobs stay (another execution may hold the same content)
+       artifacts AS (DELETE FROM baton.artifacts WHERE execution_id IN (SELECT id FROM gone))
        SELECT count(*)::int AS n FROM gone`,
       [r.completedMs, r.failedMs],
     );

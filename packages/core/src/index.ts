@@ -5,6 +5,16 @@ export { newId } from './ids.js';
 export { nearest } from './suggest.js';
 export { createLogger, type Logger } from './logger.js';
 export { Store, type StoreOptions } from './store.js';
+export {
+  ArtifactStore,
+  type Artifact,
+  type ArtifactContentRead,
+  type ArtifactProblem,
+  type ArtifactReader,
+  type ArtifactWriter,
+  type VerifyReport,
+} from './artifacts/ledger.js';
+export { type ArtifactData, digestOf } from './artifacts/content.js';
 export { migrate, migrateComponent, loadMigrations, schemaVersion, type Migration } from './migrate.js';
 export type { Driver, Queryable } from './driver/types.js';
 export { parseDatabaseUrl, isConnectionError } from './driver/postgres.js';

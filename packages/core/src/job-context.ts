@@ -5,6 +5,7 @@ import type { Attempt } from './attempt.js';
 import type { JobContext, JobDefinition } from './job.js';
 import type { Logger } from './logger.js';
 import type { ClaimedRow } from './sql/claim.js';
+import type { ArtifactStore, ArtifactWriter } from './artifacts/ledger.js';
 
 /**
  * The context of one job attempt, and the attempt's timers (its timeout and heartbeat timeout).
@@ -27,6 +28,7 @@ export class AttemptContext implements JobContext {
     private readonly log: Logger,
     /** Where reported progress goes (JSON text), to be written with the worker's next heartbeat. */
     private readonly onProgress: (id: string, progress: string) => void,
+    private readonly ledger: ArtifactStore,
   ) {
     this.id = row.id;
     this.name = row.name;
@@ -37,6 +39,10 @@ export class AttemptContext implements JobContext {
 
   get signal(): AbortSignal {
     return this.run.signal;
+  }
+
+  get artifacts(): ArtifactWriter {
+    return this.ledger.writer({ execution: this.id, attempt: this.attempt });
   }
 
   get logger(): Logger {

@@ -1,4 +1,5 @@
 import { BatonError } from './errors.js';
+import type { ArtifactWriter } from './artifacts/ledger.js';
 import { checkInt, INT_MAX } from './check.js';
 import { toMs, type Duration } from './duration.js';
 import type { Json } from './json.js';
@@ -22,6 +23,8 @@ export interface JobContext {
    * With `heartbeatTimeout` set, an attempt that stops calling this is aborted and counted as failed.
    */
   heartbeat(progress?: Json): void;
+  /** This execution's artifacts: `put` stores bytes, text or JSON in the ledger (docs/ledger.md). */
+  readonly artifacts: ArtifactWriter;
 }
 
 /** Retry policy: `maxAttempts` in all, waiting `min(maxDelay, baseDelay * factor^(attempt-1))` with full jitter between. */

@@ -8,6 +8,7 @@ import { PostgresDriver, parseDatabaseUrl, redact } from './driver/postgres.js';
 import { PGliteDriver } from './driver/pglite.js';
 import { openEmbedded } from './driver/embedded.js';
 import { toMs, type Duration } from './duration.js';
+import { ArtifactStore, type ArtifactStoreOptions } from './artifacts/ledger.js';
 
 /** Where Baton keeps its data. */
 export interface StoreOptions {
@@ -38,6 +39,28 @@ export interface StoreOptions {
    */
   onHolderGone?: () => void;
   logger?: Logger;
+  /**
+   * Where artifacts larger than `inlineBlobMaxBytes` are kept (docs/ledger.md). Default
+   * `BATON_BLOB_DIR`, else `.baton/blobs` under the working directory.
+   */
+  blobDir?: string;
+  /** The largest artifact kept in the database; larger ones go to `blobDir`. Default 256 KiB. */
+  inlineBlobMaxBytes?: number;
+}
+
+const DEFAULT_INLINE_BLOB_BYTES = 256 * 1024;
+
+function artifactOptions(options: StoreOptions): ArtifactStoreOptions {
+  const max = options.inlineBlobMaxBytes ?? DEFAULT_INLINE_BLOB_BYTES;
+  if (!Number.isInteger(max) || max < 0)
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `inlineBlobMaxBytes must be a whole number of bytes, 0 or more, got ${String(max)}`,
+    );
+  return {
+    blobDir: resolve(options.blobDir ?? process.env.BATON_BLOB_DIR ?? '.baton/blobs'),
+    inlineMaxBytes: max,
+  };
 }
 
 /** An open database: the driver every other part of Baton uses, plus its logger. */
@@ -59,19 +82,25 @@ export interface LocalRunner {
 export class Store {
   private readonly runners = new Set<LocalRunner>();
   private readonly waiting = new Map<string, Set<() => void>>();
+  /** The artifacts ledger (docs/ledger.md). */
+  readonly artifacts: ArtifactStore;
 
   private constructor(
     readonly driver: Driver,
     readonly logger: Logger,
     /** Human-readable location, password hidden. */
     readonly location: string,
+    artifacts: ArtifactStoreOptions,
     /** Runs before the driver closes (an embedded holder stops serving). */
     private readonly beforeClose?: () => Promise<void>,
-  ) {}
+  ) {
+    this.artifacts = new ArtifactStore(driver, artifacts);
+  }
 
   /** Opens the store named by the options or by `BATON_DATABASE_URL`; PGlite in `.baton/` otherwise. */
   static async open(options: StoreOptions = {}): Promise<Store> {
     const logger = options.logger ?? createLogger();
+    const artifacts = artifactOptions(options);
     const url = options.databaseUrl ?? process.env.BATON_DATABASE_URL;
     if (url) {
       parseDatabaseUrl(url);
@@ -86,18 +115,18 @@ export class Store {
           { cause: err },
         );
       }
-      return new Store(driver, logger, redact(url));
+      return new Store(driver, logger, redact(url), artifacts);
     }
     const dir = options.dataDir ?? resolve('.baton/db');
     if (dir === 'memory://')
-      return new Store(await PGliteDriver.open(undefined), logger, 'PGlite (in memory)');
+      return new Store(await PGliteDriver.open(undefined), logger, 'PGlite (in memory)', artifacts);
     const opened = await openEmbedded(dir, {
       serve: options.serve ?? true,
       waitMs: toMs(options.waitForHolder ?? '15s', 'waitForHolder'),
       logger,
       onHolderGone: options.onHolderGone,
     });
-    return new Store(opened.driver, logger, opened.location, opened.beforeClose);
+    return new Store(opened.driver, logger, opened.location, artifacts, opened.beforeClose);
   }
 
   /**

@@ -343,6 +343,7 @@ for (const b of backends()) {
           life,
           log,
           outcomes,
+          artifacts: store.artifacts,
           history: new HistoryWriter(store.driver, 'w-dispatch'),
           saveProgress: () => undefined,
           wakeIn: () => undefined,

@@ -9,11 +9,14 @@ import type { AttemptOutcome } from '../sql/finish.js';
 import type { ClaimedRow } from '../sql/claim.js';
 import type { Logger } from '../logger.js';
 import type { OutcomeWriter } from './outcomes.js';
+import type { ArtifactStore } from '../artifacts/ledger.js';
 
 /** What a job attempt needs from its worker. */
 export interface JobAttemptHost {
   readonly log: Logger;
   readonly outcomes: OutcomeWriter;
+  /** Where `ctx.artifacts` writes. */
+  readonly artifacts: ArtifactStore;
   /** Where reported progress goes, to be written with the next heartbeat. */
   saveProgress(id: string, progress: string): void;
   /** A retry is due in `ms`: this worker wakes itself for it (others find it by polling). */
@@ -32,7 +35,7 @@ export async function runJobAttempt(
   host: JobAttemptHost,
   ended: () => void,
 ): Promise<void> {
-  const ctx = new AttemptContext(row, attempt, def, host.log, host.saveProgress);
+  const ctx = new AttemptContext(row, attempt, def, host.log, host.saveProgress, host.artifacts);
   try {
     ctx.start();
     const result = await attempt.run(() => def.handler(parseInput(def, row), ctx));

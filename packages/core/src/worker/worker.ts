@@ -70,6 +70,7 @@ export class Worker implements LocalRunner {
       life,
       log: s.log,
       outcomes: this.outcomes,
+      artifacts: store.artifacts,
       history: new HistoryWriter(db, s.id),
       saveProgress: this.heartbeat.saveProgressLater,
       wakeIn: (ms) => claimer.wakeIn(ms),

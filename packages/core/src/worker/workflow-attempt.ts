@@ -61,7 +61,16 @@ export async function runWorkflowAttempt(
     );
   const disarm =
     deadline === null ? undefined : after(Math.max(0, deadline.getTime() - Date.now()), timedOut);
-  const run = new WorkflowRun(host.store.driver, host.history, lease, def, attempt.signal, log, row.run);
+  const run = new WorkflowRun(
+    host.store.driver,
+    host.history,
+    lease,
+    def,
+    attempt.signal,
+    log,
+    host.store.artifacts,
+    row.run,
+  );
   let outcome: Awaited<ReturnType<WorkflowRun['run']>>;
   try {
     outcome =

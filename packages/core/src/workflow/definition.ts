@@ -1,4 +1,5 @@
 import { BatonError } from '../errors.js';
+import type { ArtifactWriter } from '../artifacts/ledger.js';
 import { checkName, PRIORITY_MAX, type InputSchema, type JobDefinition } from '../job.js';
 import { checkInt } from '../check.js';
 import { toMs, type Duration } from '../duration.js';
@@ -18,6 +19,8 @@ export interface StepContext<I = undefined> {
   readonly attempt: number;
   /** Fires when the workflow is cancelled or the step times out. */
   readonly signal: AbortSignal;
+  /** The workflow's artifacts, recorded as put by this step at its history position (docs/ledger.md). */
+  readonly artifacts: ArtifactWriter;
 }
 
 export interface StepOptions<I = undefined> {

@@ -1,4 +1,5 @@
 import { BatonError } from '../errors.js';
+import type { ArtifactStore } from '../artifacts/ledger.js';
 import { toMs, type Duration } from '../duration.js';
 import { after } from '../timers.js';
 import { toJsonText } from '../json.js';
@@ -123,6 +124,8 @@ export class WorkflowRun {
     private readonly def: WorkflowDefinition,
     private readonly signal: AbortSignal,
     private readonly log: Logger,
+    /** Where the steps' `ctx.artifacts` write. */
+    private readonly ledger: ArtifactStore,
     /** Which run of the workflow id this is (ctx.continueAsNew starts the next). */
     private readonly runNumber = 1,
   ) {
@@ -564,6 +567,12 @@ export class WorkflowRun {
             idempotencyKey: this.key(seq),
             attempt,
             signal: controller.signal,
+            artifacts: this.ledger.writer({
+              execution: this.lease.executionId,
+              attempt,
+              step: name,
+              position: seq,
+            }),
           }),
         ),
         aborted,

@@ -1,0 +1,131 @@
+// `baton artifacts`: what executions stored in the ledger — list, show, get, verify.
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { BatonError, Client, type Artifact, type ArtifactReader } from '@baton/core';
+import { table } from '../format.js';
+import { withStore, type GlobalOptions, type Io } from '../context.js';
+import { ExitCode } from './ta.js';
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function producedBy(a: Artifact): string {
+  return a.step === null ? `attempt ${a.attempt}` : `step '${a.step}' (#${a.position}), attempt ${a.attempt}`;
+}
+
+function artifactTable(list: Artifact[]): string {
+  return table(
+    ['NAME', 'SIZE', 'MEDIA TYPE', 'DIGEST', 'PUT BY'],
+    list.map((a) => [a.name, size(a.size), a.mediaType, a.digest.slice(0, 19), producedBy(a)]),
+  );
+}
+
+function artifactDetail(a: Artifact): string {
+  return [
+    `execution   ${a.execution}`,
+    `name        ${a.name}`,
+    `digest      ${a.digest}`,
+    `size        ${a.size} bytes`,
+    `media type  ${a.mediaType}`,
+    `put by      ${producedBy(a)} at ${a.createdAt.toISOString()}`,
+    `stored in   ${a.stored}`,
+  ].join('\n');
+}
+
+/** `<digest>` or `<execution> <name>`: the reference `get` takes. */
+function reference(first: string, name: string | undefined): string | { execution: string; name: string } {
+  if (name !== undefined) return { execution: first, name };
+  if (DIGEST.test(first)) return first;
+  throw new BatonError(
+    'E_INVALID_OPTION',
+    `'${first}' is not a digest (sha256: and 64 hex digits); to name an artifact give the execution and the name: \`baton artifacts get <execution> <name>\``,
+  );
+}
+
+const readable = (mediaType: string) =>
+  /^text\/|[/+]json\b|^application\/(x-)?yaml\b|[/+]csv\b/.test(mediaType);
+
+export function artifactsCommand(globals: () => GlobalOptions, io: Io): Command {
+  const artifacts = new Command('artifacts').description(
+    'the artifacts ledger: what executions stored with ctx.artifacts.put (docs/ledger.md)',
+  );
+  const reader = (fn: (ledger: ArtifactReader) => Promise<void>) =>
+    withStore(globals(), (store) => fn(new Client(store).artifacts));
+
+  artifacts
+    .command('list')
+    .description("an execution's artifacts")
+    .argument('<execution>', 'execution id')
+    .option('--json', 'print JSON')
+    .action((execution: string, o: { json?: boolean }) =>
+      reader(async (ledger) => {
+        const list = await ledger.list(execution);
+        if (o.json) io.out(JSON.stringify(list, null, 2));
+        else io.out(list.length ? artifactTable(list) : `execution ${execution} has no artifacts`);
+      }),
+    );
+
+  artifacts
+    .command('show')
+    .description('one artifact: its digest, size, media type and what put it')
+    .argument('<execution>', 'execution id')
+    .argument('<name>', 'artifact name')
+    .option('--json', 'print JSON')
+    .action((execution: string, name: string, o: { json?: boolean }) =>
+      reader(async (ledger) => {
+        const a = await ledger.find(execution, name);
+        io.out(o.json ? JSON.stringify(a, null, 2) : artifactDetail(a));
+      }),
+    );
+
+  artifacts
+    .command('get')
+    .description(
+      'the content of an artifact, by digest or by execution and name (checked against its digest)',
+    )
+    .argument('<digest-or-execution>', 'sha256:… digest, or an execution id followed by a name')
+    .argument('[name]', 'artifact name, after an execution id')
+    .option('-o, --output <file>', 'write the bytes to this file (needed for binary content)')
+    .action((first: string, name: string | undefined, o: { output?: string }) =>
+      reader(async (ledger) => {
+        const content = await ledger.get(reference(first, name));
+        if (o.output) {
+          writeFileSync(o.output, content.bytes);
+          io.out(`wrote ${content.size} bytes (${content.digest}) to ${o.output}`);
+        } else if (readable(content.mediaType)) io.out(content.text());
+        else
+          throw new BatonError(
+            'E_INVALID_OPTION',
+            `the artifact is ${content.mediaType} (${content.size} bytes), not text: write it to a file with -o <file>`,
+          );
+      }),
+    );
+
+  artifacts
+    .command('verify')
+    .description("re-hashes every blob an execution's artifacts name; exits 1 when one does not match")
+    .argument('<execution>', 'execution id')
+    .option('--json', 'print JSON')
+    .action((execution: string, o: { json?: boolean }) =>
+      reader(async (ledger) => {
+        const report = await ledger.verify(execution);
+        if (o.json) io.out(JSON.stringify(report, null, 2));
+        else if (report.ok)
+          io.out(`${report.checked} artifact(s) of ${execution} verified: every blob hashes to its digest`);
+        else
+          io.out(
+            [
+              `${report.problems.length} of ${report.checked} artifact(s) of ${execution} failed verification:`,
+              ...report.problems.map((p) => `  ${p.name} (${p.digest}): ${p.problem}`),
+            ].join('\n'),
+          );
+        if (!report.ok) throw new ExitCode(1);
+      }),
+    );
+  return artifacts;
+}

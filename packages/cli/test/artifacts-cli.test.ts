@@ -1,0 +1,132 @@
+// `baton artifacts …`: the real binary on an embedded store whose ledger this test filled.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store, createLogger } from '@baton/core';
+import { baton } from './run-baton.js';
+
+describe('baton artifacts (embedded PGlite)', () => {
+  let dir: string;
+  let g: string[];
+  let env: Record<string, string>;
+  let csvDigest: string;
+  const openStore = () =>
+    Store.open({
+      dataDir: join(dir, 'db'),
+      blobDir: join(dir, 'blobs'),
+      inlineBlobMaxBytes: 64,
+      serve: false,
+      logger: createLogger('silent'),
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-artifacts-cli-'));
+    g = ['--data-dir', join(dir, 'db')];
+    env = { BATON_BLOB_DIR: join(dir, 'blobs') };
+    const store = await openStore();
+    try {
+      await store.migrate();
+      const run = { execution: 'bt-run-1', attempt: 1 };
+      await store.artifacts.put(run, 'metrics.json', { trades: 4, sharpe: 0.2766 });
+      const csv = await store.artifacts.put(run, 'records.csv', 'day,pnl\n' + '2018-01-02,12\n'.repeat(20), {
+        mediaType: 'text/csv',
+      });
+      csvDigest = csv.digest;
+      await store.artifacts.put(
+        { ...run, step: 'simulate', position: 3 },
+        'state.bin',
+        new Uint8Array([0, 159, 146, 150]),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lists, shows and gets artifacts by name or digest', async () => {
+    const list = await baton([...g, 'artifacts', 'list', 'bt-run-1'], { env });
+    expect(list.code, list.stderr).toBe(0);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+SIZE\s+MEDIA TYPE\s+DIGEST\s+PUT BY$/);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      'metrics.json',
+      'records.csv',
+      'state.bin',
+    ]);
+    expect(list.stdout).toMatch(
+      /state\.bin\s+4 B\s+application\/octet-stream\s+sha256:[0-9a-f]{12}\s+step 'simulate' \(#3\), attempt 1/,
+    );
+
+    const json = await baton([...g, 'artifacts', 'list', 'bt-run-1', '--json'], { env });
+    const parsed = JSON.parse(json.stdout) as { name: string; stored: string; size: number }[];
+    expect(parsed.map((a) => [a.name, a.stored])).toEqual([
+      ['metrics.json', 'database'],
+      ['records.csv', 'blob directory'],
+      ['state.bin', 'database'],
+    ]);
+
+    const show = await baton([...g, 'artifacts', 'show', 'bt-run-1', 'records.csv'], { env });
+    expect(show.stdout).toContain(`digest      ${csvDigest}`);
+    expect(show.stdout).toContain('stored in   blob directory');
+
+    const byDigest = await baton([...g, 'artifacts', 'get', csvDigest], { env });
+    expect(byDigest.stdout.startsWith('day,pnl\n2018-01-02,12\n')).toBe(true);
+    const byName = await baton([...g, 'artifacts', 'get', 'bt-run-1', 'metrics.json'], { env });
+    expect(JSON.parse(byName.stdout)).toEqual({ sharpe: 0.2766, trades: 4 });
+
+    const out = join(dir, 'state.bin');
+    const binary = await baton([...g, 'artifacts', 'get', 'bt-run-1', 'state.bin', '-o', out], { env });
+    expect(binary.stdout).toMatch(/^wrote 4 bytes \(sha256:[0-9a-f]{64}\) to /);
+    expect([...readFileSync(out)]).toEqual([0, 159, 146, 150]);
+  });
+
+  it('refuses what it cannot do with one line that says why', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['artifacts', 'get', 'bt-run-1', 'state.bin'],
+        /application\/octet-stream \(4 bytes\), not text: write it to a file with -o <file>/,
+      ],
+      [['artifacts', 'get', 'abc'], /'abc' is not a digest .*baton artifacts get <execution> <name>/],
+      [
+        ['artifacts', 'show', 'bt-run-1', 'metric.json'],
+        /E_NOT_FOUND.*has no artifact 'metric.json'; it has: metrics.json, records.csv, state.bin/,
+      ],
+      [['artifacts', 'get', `sha256:${'a'.repeat(64)}`], /E_NOT_FOUND.*no artifact has the digest/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await baton([...g, ...args], { env });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+    const none = await baton([...g, 'artifacts', 'list', 'nobody'], { env });
+    expect(none.stdout.trim()).toBe('execution nobody has no artifacts');
+  });
+
+  it('verify passes, then fails with exit code 1 once a stored blob changed', async () => {
+    const ok = await baton([...g, 'artifacts', 'verify', 'bt-run-1'], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toBe('3 artifact(s) of bt-run-1 verified: every blob hashes to its digest');
+
+    const store = await openStore();
+    try {
+      await store.driver.query(
+        `UPDATE baton.artifact_blobs SET data = convert_to('{"trades":40}', 'UTF8')
+         WHERE digest = (SELECT digest FROM baton.artifacts WHERE name = 'metrics.json')`,
+      );
+    } finally {
+      await store.close();
+    }
+    const bad = await baton([...g, 'artifacts', 'verify', 'bt-run-1'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(
+      /^1 of 3 artifact\(s\) of bt-run-1 failed verification:\n {2}metrics\.json \(sha256:[0-9a-f]{64}\): size 13 bytes, recorded 28\n$/,
+    );
+    const blobs = await baton([...g, 'artifacts', 'verify', 'bt-run-1'], {
+      env: { BATON_BLOB_DIR: join(dir, 'elsewhere') },
+    });
+    expect(blobs.stdout).toMatch(
+      /records\.csv .*is not at .*elsewhere.*point BATON_BLOB_DIR at that directory/,
+    );
+  });
+});

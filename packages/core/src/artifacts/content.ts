@@ -1,0 +1,72 @@
+// What an artifact's bytes are, and their digest. The same data always gives the same bytes (JSON
+// is written with its keys sorted), so the same output of two runs has the same digest.
+import { createHash } from 'node:crypto';
+import { BatonError } from '../errors.js';
+import { toJsonText } from '../json.js';
+
+/** What `put` accepts: bytes, text, or a JSON value. */
+export type ArtifactData = Uint8Array | string | null | boolean | number | readonly unknown[] | object;
+
+export interface ArtifactContent {
+  readonly bytes: Buffer;
+  readonly mediaType: string;
+  readonly digest: string;
+}
+
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$/i;
+
+/** `sha256:<hex>` of `bytes`. */
+export function digestOf(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** JSON text with every object's keys in sorted order. */
+export function canonicalJson(value: unknown, where: string): string {
+  // toJsonText refuses what JSON would change (undefined, NaN, Dates, cycles …) with a clear error
+  toJsonText(value, where);
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/**
+ * The bytes and media type of `data`: bytes as given (`application/octet-stream` by default),
+ * text as UTF-8 (`text/plain; charset=utf-8`), anything else as canonical JSON (`application/json`).
+ */
+export function contentOf(data: ArtifactData, name: string, mediaType?: string): ArtifactContent {
+  if (mediaType !== undefined && (typeof mediaType !== 'string' || !MEDIA_TYPE.test(mediaType)))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `artifact '${name}': mediaType must look like 'type/subtype' (e.g. 'text/csv'), got ${JSON.stringify(mediaType)}`,
+    );
+  let bytes: Buffer;
+  let type: string;
+  if (data instanceof Uint8Array) {
+    bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    type = 'application/octet-stream';
+  } else if (typeof data === 'string') {
+    bytes = Buffer.from(data, 'utf8');
+    type = 'text/plain; charset=utf-8';
+  } else {
+    bytes = Buffer.from(canonicalJson(data, `artifact '${name}'`), 'utf8');
+    type = 'application/json';
+  }
+  return { bytes, mediaType: mediaType ?? type, digest: digestOf(bytes) };
+}
+
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
+/** Checks an artifact name: 1–200 characters, no control characters (names appear in paths and tables). */
+export function checkArtifactName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || hasControlCharacter(name))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `an artifact name must be 1 to 200 characters without control characters, got ${JSON.stringify(name)}`,
+    );
+  return name;
+}

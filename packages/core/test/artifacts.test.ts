@@ -1,0 +1,269 @@
+// The artifacts ledger: ctx.artifacts in jobs, activities and workflow steps; content addressing;
+// large blobs in the blob directory; verify; bad input. Real stores on both backends.
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { backends } from './backends.js';
+import {
+  ArtifactStore,
+  BatonError,
+  Client,
+  Worker,
+  defineJob,
+  defineWorkflow,
+  digestOf,
+  type Store,
+} from '../src/index.js';
+
+function batonError(p: Promise<unknown>): Promise<BatonError> {
+  return p.then(
+    () => {
+      throw new Error('expected a BatonError');
+    },
+    (e: unknown) => {
+      if (e instanceof BatonError) return e;
+      throw e;
+    },
+  );
+}
+
+for (const b of backends()) {
+  describe(`artifacts ledger (${b.name})`, () => {
+    let store: Store;
+    let client: Client;
+    let blobDir: string;
+    beforeAll(async () => {
+      store = await b.open();
+      client = new Client(store);
+      blobDir = mkdtempSync(join(tmpdir(), 'baton-blobs-'));
+    });
+    afterAll(async () => {
+      await store.close();
+      rmSync(blobDir, { recursive: true, force: true });
+    });
+
+    async function withWorker<T>(
+      defs: ConstructorParameters<typeof Worker>[1],
+      fn: () => Promise<T>,
+    ): Promise<T> {
+      const w = new Worker(store, { ...defs, pollInterval: 50 });
+      await w.start();
+      try {
+        return await fn();
+      } finally {
+        await w.stop({ deadline: 2000 });
+      }
+    }
+
+    it('a job puts text, JSON and bytes; each is stored once by content and read back by digest or by name', async () => {
+      const job = defineJob('artifacts-job', {}, async (n: number, ctx) => {
+        await ctx.artifacts.put('params.json', { seed: n, symbol: 'USDJPY' });
+        await ctx.artifacts.put('notes.txt', `run ${n}`);
+        await ctx.artifacts.put('raw.bin', new Uint8Array([1, 2, 3, n]), { mediaType: 'application/x-test' });
+        // the same JSON with its keys in another order: the same bytes, the same digest
+        const again = await ctx.artifacts.put('params-again.json', { symbol: 'USDJPY', seed: n });
+        return again.digest;
+      });
+      const [one, two] = await withWorker({ jobs: [job] }, async () => {
+        const a = await client.enqueue(job, 7);
+        const c = await client.enqueue(job, 7);
+        return [
+          await client.result<string>(a.id, { timeout: '10s' }),
+          await client.result<string>(c.id, { timeout: '10s' }),
+        ].map((digest, i) => ({ digest, id: i === 0 ? a.id : c.id }));
+      });
+      const list = await client.artifacts.list(one!.id);
+      expect(list.map((a) => [a.name, a.mediaType, a.attempt, a.step, a.stored])).toEqual([
+        ['notes.txt', 'text/plain; charset=utf-8', 1, null, 'database'],
+        ['params-again.json', 'application/json', 1, null, 'database'],
+        ['params.json', 'application/json', 1, null, 'database'],
+        ['raw.bin', 'application/x-test', 1, null, 'database'],
+      ]);
+      const params = list.find((a) => a.name === 'params.json')!;
+      expect(params.digest).toBe(one!.digest);
+      expect(params.digest).toBe(digestOf(Buffer.from('{"seed":7,"symbol":"USDJPY"}')));
+      expect(two!.digest).toBe(one!.digest);
+      // one blob for the four puts of that content across two executions
+      const [blobs] = await store.driver.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM baton.artifact_blobs WHERE digest = $1',
+        [params.digest],
+      );
+      expect(blobs!.n).toBe(1);
+      const byDigest = await client.artifacts.get(params.digest);
+      expect(byDigest.json()).toEqual({ seed: 7, symbol: 'USDJPY' });
+      const byName = await client.artifacts.get({ execution: two!.id, name: 'raw.bin' });
+      expect([...byName.bytes]).toEqual([1, 2, 3, 7]);
+      expect(byName.mediaType).toBe('application/x-test');
+      expect((await client.artifacts.get({ execution: one!.id, name: 'notes.txt' })).text()).toBe('run 7');
+      expect(await client.artifacts.verify(one!.id)).toEqual({
+        execution: one!.id,
+        checked: 4,
+        ok: true,
+        problems: [],
+      });
+    });
+
+    it('workflow steps record their step and history position; an activity records its own execution', async () => {
+      const measure = defineJob('artifacts-activity', {}, async (x: number, ctx) => {
+        await ctx.artifacts.put('measure.json', { x, squared: x * x });
+        return x * x;
+      });
+      const wf = defineWorkflow('artifacts-flow', {}, async (ctx, x: number) => {
+        await ctx.step('prepare', async (s) => (await s.artifacts.put('input.json', { x }), x));
+        const sq = await ctx.run(measure, x);
+        await ctx.step('report', async (s) => s.artifacts.put('report.txt', `squared: ${sq}`).then(() => sq));
+        return sq;
+      });
+      const { id } = await withWorker({ workflows: [wf], jobs: [measure] }, async () => {
+        const started = await client.start(wf, 4);
+        expect(await client.result(started.id, { timeout: '10s' })).toBe(16);
+        return started;
+      });
+      const history = (await client.describe(id)).history;
+      const seqOf = (name: string) => history.find((h) => h.name === name)!.seq;
+      const mine = await client.artifacts.list(id);
+      expect(mine.map((a) => [a.name, a.step, a.position, a.attempt])).toEqual([
+        ['input.json', 'prepare', seqOf('prepare'), 1],
+        ['report.txt', 'report', seqOf('report'), 1],
+      ]);
+      const [activity] = await store.driver.query<{ id: string }>(
+        `SELECT id FROM baton.executions WHERE parent_id = $1 AND name = 'artifacts-activity'`,
+        [id],
+      );
+      const theirs = await client.artifacts.list(activity!.id);
+      expect(theirs.map((a) => a.name)).toEqual(['measure.json']);
+      expect((await client.get(activity!.id)).parentId).toBe(id);
+      expect((await client.artifacts.get({ execution: id, name: 'report.txt' })).text()).toBe('squared: 16');
+    });
+
+    it("a retry's put replaces the failed attempt's under the same name", async () => {
+      const job = defineJob(
+        'artifacts-retry',
+        { retry: { maxAttempts: 2, baseDelay: 10, jitter: 'none' } },
+        async (_: null, ctx) => {
+          await ctx.artifacts.put('out.txt', `attempt ${ctx.attempt}`);
+          if (ctx.attempt === 1) throw new Error('first attempt fails');
+          return 'ok';
+        },
+      );
+      const id = await withWorker({ jobs: [job] }, async () => {
+        const { id } = await client.enqueue(job, null);
+        expect(await client.result(id, { timeout: '10s' })).toBe('ok');
+        return id;
+      });
+      const [out] = await client.artifacts.list(id);
+      expect([out!.name, out!.attempt]).toEqual(['out.txt', 2]);
+      expect((await client.artifacts.get(out!.digest)).text()).toBe('attempt 2');
+    });
+
+    it('large blobs live in the blob directory; verify finds a changed or missing blob, and get refuses it', async () => {
+      const ledger = new ArtifactStore(store.driver, { blobDir, inlineMaxBytes: 1024 });
+      const big = 'x'.repeat(5000);
+      const producer = { execution: 'artifacts-large-1', attempt: 1 };
+      const a = await ledger.put(producer, 'big.txt', big);
+      const small = await ledger.put(producer, 'small.txt', 'tiny');
+      expect([a.stored, small.stored]).toEqual(['blob directory', 'database']);
+      const hex = a.digest.slice('sha256:'.length);
+      const file = join(blobDir, 'sha256', hex.slice(0, 2), hex);
+      expect(readFileSync(file, 'utf8')).toBe(big);
+      const [row] = await store.driver.query<{ inline: boolean }>(
+        'SELECT data IS NOT NULL AS inline FROM baton.artifact_blobs WHERE digest = $1',
+        [a.digest],
+      );
+      expect(row!.inline).toBe(false);
+      expect((await ledger.get(a.digest)).text()).toBe(big);
+      // putting it again writes nothing new
+      await ledger.put({ execution: 'artifacts-large-2', attempt: 1 }, 'copy.txt', big);
+      expect((await ledger.verify('artifacts-large-2')).ok).toBe(true);
+
+      writeFileSync(file, big.replace('x', 'y'));
+      const changed = await ledger.verify('artifacts-large-1');
+      expect(changed.ok).toBe(false);
+      expect(changed.checked).toBe(2);
+      expect(changed.problems).toEqual([
+        {
+          name: 'big.txt',
+          digest: a.digest,
+          problem: expect.stringMatching(/^content hashes to sha256:[0-9a-f]{64}$/),
+        },
+      ]);
+      expect((await batonError(ledger.get(a.digest))).code).toBe('E_INVALID_STATE');
+
+      unlinkSync(file);
+      const missing = await ledger.verify('artifacts-large-1');
+      expect(missing.problems[0]!.problem).toMatch(/is not at .*point BATON_BLOB_DIR at that directory/);
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it("pruning an execution removes its artifacts' names; the blob stays for the executions that share it", async () => {
+      const job = defineJob('artifacts-prune', { queue: 'artifacts-prune' }, async (_: null, ctx) => {
+        await ctx.artifacts.put('shared.txt', 'same content');
+        return ctx.id;
+      });
+      const [old, kept] = await withWorker({ jobs: [job] }, async () => {
+        const a = await client.enqueue(job, null);
+        const c = await client.enqueue(job, null);
+        await client.result(a.id, { timeout: '10s' });
+        await client.result(c.id, { timeout: '10s' });
+        return [a.id, c.id];
+      });
+      await store.driver.query(
+        `UPDATE baton.executions SET finished_at = now() - interval '8 days' WHERE id = $1`,
+        [old],
+      );
+      expect(await client.prune({ completed: '7d' })).toBe(1);
+      expect(await client.artifacts.list(old!)).toEqual([]);
+      const [left] = await client.artifacts.list(kept!);
+      expect((await client.artifacts.get(left!.digest)).text()).toBe('same content');
+    });
+
+    it('verify finds a blob changed in the database', async () => {
+      const producer = { execution: 'artifacts-db-tamper', attempt: 1 };
+      const a = await store.artifacts.put(producer, 'metrics.json', { sharpe: 0.27 });
+      await store.driver.query(
+        `UPDATE baton.artifact_blobs SET data = convert_to('{"sharpe":9}', 'UTF8') WHERE digest = $1`,
+        [a.digest],
+      );
+      const report = await client.artifacts.verify(producer.execution);
+      expect(report.ok).toBe(false);
+      expect(report.problems[0]!.name).toBe('metrics.json');
+    });
+
+    it('refuses bad names, media types, data and references, and stores nothing', async () => {
+      const producer = { execution: 'artifacts-bad', attempt: 1 };
+      const cases: [Promise<unknown>, string, RegExp][] = [
+        [
+          store.artifacts.put(producer, '', 'x'),
+          'E_INVALID_OPTION',
+          /an artifact name must be 1 to 200 characters/,
+        ],
+        [store.artifacts.put(producer, 'a\nb', 'x'), 'E_INVALID_OPTION', /without control characters/],
+        [
+          store.artifacts.put(producer, 'x.csv', 'a,b', { mediaType: 'csv' }),
+          'E_INVALID_OPTION',
+          /mediaType must look like 'type\/subtype'/,
+        ],
+        [
+          store.artifacts.put(producer, 'x.json', { when: new Date(0) }),
+          'E_NOT_JSON',
+          /artifact 'x.json' is not JSON-serializable/,
+        ],
+        [store.artifacts.put(producer, 'n.json', { v: NaN }), 'E_NOT_JSON', /\$\.v is NaN/],
+        [client.artifacts.get('abc'), 'E_INVALID_OPTION', /is not an artifact digest/],
+        [client.artifacts.get(`sha256:${'0'.repeat(64)}`), 'E_NOT_FOUND', /no artifact has the digest/],
+        [
+          client.artifacts.get({ execution: 'artifacts-bad', name: 'nope' }),
+          'E_NOT_FOUND',
+          /has no artifact 'nope'; it has none/,
+        ],
+      ];
+      for (const [p, code, message] of cases) {
+        const e = await batonError(p);
+        expect(e.code).toBe(code);
+        expect(e.message).toMatch(message);
+      }
+      expect(await client.artifacts.list('artifacts-bad')).toEqual([]);
+    });
+  });
+}
