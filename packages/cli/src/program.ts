@@ -12,7 +12,7 @@ import { tasksCommand } from './commands/tasks.js';
 import { sessionCommand, sessionsCommand } from './commands/sessions.js';
 import { slaCommand } from './commands/sla.js';
 import { architectCommand } from './commands/architect.js';
-import { artifactsCommand } from './commands/artifacts.js';
+import { artifactsCommand, runsCommand } from './commands/artifacts.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -57,6 +57,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(sessionCommand(globals, io));
   program.addCommand(slaCommand(globals, io));
   program.addCommand(artifactsCommand(globals, io));
+  program.addCommand(runsCommand(globals, io));
   return program;
 }
 

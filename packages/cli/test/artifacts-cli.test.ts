@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store, createLogger } from '@baton/core';
+import { ArtifactStore, Client, Store, createLogger, defineJob } from '@baton/core';
 import { baton } from './run-baton.js';
 
 describe('baton artifacts (embedded PGlite)', () => {
@@ -11,6 +11,7 @@ describe('baton artifacts (embedded PGlite)', () => {
   let g: string[];
   let env: Record<string, string>;
   let csvDigest: string;
+  let runs: string[];
   const openStore = () =>
     Store.open({
       dataDir: join(dir, 'db'),
@@ -38,6 +39,20 @@ describe('baton artifacts (embedded PGlite)', () => {
         'state.bin',
         new Uint8Array([0, 159, 146, 150]),
       );
+      // two runs of one job with the same input and code, and different outputs (no worker runs them)
+      const job = defineJob('bt-backtest', { queue: 'bt-unserved' }, async () => null);
+      const client = new Client(store);
+      const ledger = new ArtifactStore(store.driver, {
+        blobDir: join(dir, 'blobs'),
+        inlineMaxBytes: 4096,
+        codeVersion: () => ({ git: { commit: 'c0ffee'.padEnd(40, '0'), dirty: false } }),
+      });
+      runs = [];
+      for (const sharpe of [0.27, 0.31]) {
+        const { id } = await client.enqueue(job, { or_n: 6 });
+        await ledger.put({ execution: id, attempt: 1 }, 'metrics.json', { sharpe });
+        runs.push(id);
+      }
     } finally {
       await store.close();
     }
@@ -103,6 +118,32 @@ describe('baton artifacts (embedded PGlite)', () => {
     expect(none.stdout.trim()).toBe('execution nobody has no artifacts');
   });
 
+  it('shows a run manifest, diffs two runs and flags them as non-reproducible', async () => {
+    const [a, b] = runs;
+    const m = await baton([...g, 'artifacts', 'manifest', a!], { env });
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout.split('\n')[0]).toBe(`execution   ${a} (job 'bt-backtest', queued)`);
+    expect(m.stdout).toContain(`code        git c0ffee${'0'.repeat(34)}\n`);
+    expect(m.stdout).toMatch(/outputs:\n {2}metrics\.json {2}sha256:[0-9a-f]{64} {2}\d+ B/);
+    const json = JSON.parse((await baton([...g, 'artifacts', 'manifest', a!, '--json'], { env })).stdout) as {
+      seed: null;
+      result: null;
+    };
+    expect([json.seed, json.result]).toEqual([null, null]);
+
+    const diff = await baton([...g, 'artifacts', 'diff', a!, b!], { env });
+    expect(diff.stdout.trim()).toMatch(
+      /^output 'metrics\.json' differs \(sha256:[0-9a-f]{12} vs sha256:[0-9a-f]{12}\)$/,
+    );
+    const compare = await baton([...g, 'runs', 'compare', a!, b!], { env });
+    expect(compare.code).toBe(1);
+    expect(compare.stdout.split('\n')[0]).toBe(`${a} vs ${b}: non-reproducible`);
+    const same = await baton([...g, 'runs', 'compare', a!, a!], { env });
+    expect([same.code, same.stdout.split('\n')[0]]).toEqual([0, `${a} vs ${a}: reproduced`]);
+    const missing = await baton([...g, 'artifacts', 'manifest', 'bt-run-1'], { env });
+    expect(missing.stderr.trim()).toMatch(/^error \[E_NOT_FOUND\]: no execution with id 'bt-run-1'/);
+  });
+
   it('verify passes, then fails with exit code 1 once a stored blob changed', async () => {
     const ok = await baton([...g, 'artifacts', 'verify', 'bt-run-1'], { env });
     expect(ok.code).toBe(0);
@@ -112,7 +153,7 @@ describe('baton artifacts (embedded PGlite)', () => {
     try {
       await store.driver.query(
         `UPDATE baton.artifact_blobs SET data = convert_to('{"trades":40}', 'UTF8')
-         WHERE digest = (SELECT digest FROM baton.artifacts WHERE name = 'metrics.json')`,
+         WHERE digest = (SELECT digest FROM baton.artifacts WHERE execution_id = 'bt-run-1' AND name = 'metrics.json')`,
       );
     } finally {
       await store.close();

@@ -10,16 +10,29 @@ CREATE TABLE baton.artifact_blobs (
 );
 -- Which execution put which blob under which name, and where in its run: the attempt, and for a
 -- workflow the step (with its history position) that put it. A later attempt's put replaces an
--- earlier one's under the same name.
+-- earlier one's under the same name. Inputs are the files an execution declared it read
+-- (ctx.artifacts.input), named by their path; outputs are what it put.
 CREATE TABLE baton.artifacts (
   execution_id text COLLATE "C" NOT NULL,
   name         text NOT NULL,
+  role         text NOT NULL DEFAULT 'output' CHECK (role IN ('input', 'output')),
   digest       text COLLATE "C" NOT NULL,
   media_type   text NOT NULL,
   attempt      integer NOT NULL,
   step         text,
   position     integer,
   created_at   timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (execution_id, name)
+  PRIMARY KEY (execution_id, role, name)
 );
 CREATE INDEX artifacts_digest_idx ON baton.artifacts (digest);
+-- What an execution ran with, for its run manifest: the code version of the process that ran its
+-- latest attempt to use the ledger (git commit and dirty flag, or package version), the hash of
+-- the configuration it was given, and its PRNG seed (workflows). Written with its first artifact.
+CREATE TABLE baton.run_contexts (
+  execution_id text COLLATE "C" PRIMARY KEY,
+  attempt      integer NOT NULL,
+  code         jsonb NOT NULL,
+  config_hash  text,
+  seed         text,
+  created_at   timestamptz NOT NULL DEFAULT now()
+);

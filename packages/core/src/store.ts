@@ -46,6 +46,11 @@ export interface StoreOptions {
   blobDir?: string;
   /** The largest artifact kept in the database; larger ones go to `blobDir`. Default 256 KiB. */
   inlineBlobMaxBytes?: number;
+  /**
+   * The hash of the configuration this process runs under (`config.hash` of @baton/flows), recorded
+   * in the run manifest of every execution that uses the ledger.
+   */
+  configHash?: string;
 }
 
 const DEFAULT_INLINE_BLOB_BYTES = 256 * 1024;
@@ -60,6 +65,7 @@ function artifactOptions(options: StoreOptions): ArtifactStoreOptions {
   return {
     blobDir: resolve(options.blobDir ?? process.env.BATON_BLOB_DIR ?? '.baton/blobs'),
     inlineMaxBytes: max,
+    configHash: options.configHash,
   };
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends } from './backends.js';
+import { readCodeVersion } from '../src/artifacts/code-version.js';
 import {
   ArtifactStore,
   BatonError,
@@ -216,6 +217,102 @@ for (const b of backends()) {
       expect(await client.artifacts.list(old!)).toEqual([]);
       const [left] = await client.artifacts.list(kept!);
       expect((await client.artifacts.get(left!.digest)).text()).toBe('same content');
+    });
+
+    it("a workflow's manifest records its input, the files it read, the code, its seed, its outputs and its result", async () => {
+      const data = join(blobDir, 'bars.csv');
+      writeFileSync(data, 'timestamp,c\n2018-01-01T00:00:00Z,112.5\n');
+      const wf = defineWorkflow('artifacts-manifest-flow', {}, async (ctx, input: { file: string }) => {
+        const rows = await ctx.step('read', async (s) => {
+          await s.artifacts.input(input.file);
+          return readFileSync(input.file, 'utf8').trim().split('\n').length - 1;
+        });
+        await ctx.step('write', (s) => s.artifacts.put('metrics.json', { rows }));
+        return { rows };
+      });
+      const id = await withWorker({ workflows: [wf] }, async () => {
+        const { id } = await client.start(wf, { file: data });
+        await client.result(id, { timeout: '10s' });
+        return id;
+      });
+      const m = await client.artifacts.manifest(id);
+      expect(m).toMatchObject({
+        execution: id,
+        name: 'artifacts-manifest-flow',
+        kind: 'workflow',
+        status: 'completed',
+        input: digestOf(Buffer.from(JSON.stringify({ file: data }))),
+        files: [
+          {
+            name: data,
+            digest: digestOf(readFileSync(data)),
+            size: readFileSync(data).length,
+            mediaType: 'application/octet-stream',
+          },
+        ],
+        code: readCodeVersion(process.cwd()),
+        configHash: null,
+        seed: id,
+        outputs: [{ name: 'metrics.json', digest: digestOf(Buffer.from('{"rows":1}')) }],
+        result: digestOf(Buffer.from('{"rows":1}')),
+      });
+      expect(m.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect((await client.artifacts.manifest(id)).digest).toBe(m.digest);
+      const [input] = (await client.artifacts.list(id)).filter((a) => a.role === 'input');
+      expect([input!.step, input!.name]).toEqual(['read', data]);
+      // an input that cannot be read is refused with its path
+      const e = await batonError(
+        store.artifacts.input({ execution: id, attempt: 1 }, join(blobDir, 'missing.csv')),
+      );
+      expect([e.code, e.message]).toEqual([
+        'E_NOT_FOUND',
+        expect.stringMatching(/cannot read input file .*missing\.csv: ENOENT/),
+      ]);
+    });
+
+    it('comparing runs: same inputs, code and configuration with other outputs is non-reproducible', async () => {
+      const job = defineJob('artifacts-compare', { queue: 'artifacts-compare-unserved' }, async () => null);
+      const clean = { git: { commit: 'c0ffee'.padEnd(40, '0'), dirty: false } };
+      const ledger = (code: object, configHash = 'sha256:cfg-1') =>
+        new ArtifactStore(store.driver, {
+          blobDir,
+          inlineMaxBytes: 4096,
+          codeVersion: () => code as never,
+          configHash,
+        });
+      const run = async (input: object, metrics: object, by = ledger(clean)) => {
+        const { id } = await client.enqueue(job, input);
+        await by.put({ execution: id, attempt: 1 }, 'metrics.json', metrics);
+        return id;
+      };
+      const a = await run({ seed: 1 }, { sharpe: 0.5 });
+      const same = await run({ seed: 1 }, { sharpe: 0.5 });
+      const drifted = await run({ seed: 1 }, { sharpe: 0.7 });
+      const otherInput = await run({ seed: 2 }, { sharpe: 0.7 });
+      const dirty = await run({ seed: 1 }, { sharpe: 0.7 }, ledger({ git: { ...clean.git, dirty: true } }));
+      const otherConfig = await run({ seed: 1 }, { sharpe: 0.7 }, ledger(clean, 'sha256:cfg-2'));
+
+      const verdict = async (b: string) => (await client.artifacts.compare(a, b)).verdict;
+      expect(await verdict(same)).toBe('reproduced');
+      const c = await client.artifacts.compare(a, drifted);
+      expect(c).toMatchObject({
+        verdict: 'non-reproducible',
+        sameInputs: true,
+        sameCode: true,
+        sameConfig: true,
+        sameOutputs: false,
+      });
+      expect(c.differences).toEqual([
+        expect.stringMatching(/^output 'metrics\.json' differs \(sha256:\w+ vs sha256:\w+\)$/),
+      ]);
+      expect(await verdict(otherInput)).toBe('different inputs, code or configuration');
+      expect(await verdict(dirty)).toBe('undetermined');
+      expect((await client.artifacts.compare(a, otherConfig)).differences).toContain(
+        'the configuration differs',
+      );
+      expect((await batonError(client.artifacts.compare(a, 'no-such-run'))).message).toMatch(
+        /no execution with id 'no-such-run'/,
+      );
     });
 
     it('verify finds a blob changed in the database', async () => {

@@ -130,6 +130,25 @@ describe('layers and merging', () => {
       'sla_targets:\n  shell:\n    target_minutes: 5\n    warning_percent: 80\n    critical_percent: 100\n',
   };
 
+  it('hashes equal configurations equally, whatever their key order, and tells other values and environments apart', async () => {
+    const reordered = {
+      ...base,
+      'base/sla_rules.yaml':
+        'sla_targets:\n  shell:\n    critical_percent: 100\n    warning_percent: 80\n    target_minutes: 5\n',
+    };
+    const a = await loadConfig(dir(base), { env: {} });
+    const b = await loadConfig(dir(reordered), { env: {} });
+    expect(a.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(b.hash).toBe(a.hash);
+    const changed = await loadConfig(
+      dir({ ...base, 'base/sla_rules.yaml': base['base/sla_rules.yaml'].replace('80', '85') }),
+      { env: {} },
+    );
+    expect(changed.hash).not.toBe(a.hash);
+    const production = await loadConfig(dir(base), { env: {}, environment: 'production' });
+    expect(production.hash).not.toBe(a.hash);
+  });
+
   it('environment then local files: maps merge deeply, lists replace, !append adds, null removes', async () => {
     const d = dir({
       ...base,

@@ -1,7 +1,15 @@
 // `baton artifacts`: what executions stored in the ledger — list, show, get, verify.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { BatonError, Client, type Artifact, type ArtifactReader } from '@baton/core';
+import {
+  BatonError,
+  Client,
+  type Artifact,
+  type ArtifactReader,
+  type CodeVersion,
+  type RunComparison,
+  type RunManifest,
+} from '@baton/core';
 import { table } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
 import { ExitCode } from './ta.js';
@@ -15,7 +23,9 @@ function size(bytes: number): string {
 }
 
 function producedBy(a: Artifact): string {
-  return a.step === null ? `attempt ${a.attempt}` : `step '${a.step}' (#${a.position}), attempt ${a.attempt}`;
+  const by =
+    a.step === null ? `attempt ${a.attempt}` : `step '${a.step}' (#${a.position}), attempt ${a.attempt}`;
+  return a.role === 'input' ? `read by ${by}` : by;
 }
 
 function artifactTable(list: Artifact[]): string {
@@ -32,7 +42,7 @@ function artifactDetail(a: Artifact): string {
     `digest      ${a.digest}`,
     `size        ${a.size} bytes`,
     `media type  ${a.mediaType}`,
-    `put by      ${producedBy(a)} at ${a.createdAt.toISOString()}`,
+    `put by      ${producedBy(a)} at ${a.createdAt}`,
     `stored in   ${a.stored}`,
   ].join('\n');
 }
@@ -49,6 +59,63 @@ function reference(first: string, name: string | undefined): string | { executio
 
 const readable = (mediaType: string) =>
   /^text\/|[/+]json\b|^application\/(x-)?yaml\b|[/+]csv\b/.test(mediaType);
+
+function codeText(code: CodeVersion | null): string {
+  if (!code) return '(not recorded: the run never used the ledger)';
+  if ('git' in code) return `git ${code.git.commit}${code.git.dirty ? ' (uncommitted changes)' : ''}`;
+  if ('package' in code) return `${code.package.name}@${code.package.version}`;
+  return `unknown: ${code.unknown}`;
+}
+
+function manifestText(m: RunManifest): string {
+  const entries = (list: RunManifest['files']) =>
+    list.length ? list.map((e) => `  ${e.name}  ${e.digest}  ${size(e.size)}`) : ['  (none)'];
+  return [
+    `execution   ${m.execution} (${m.kind} '${m.name}', ${m.status})`,
+    `manifest    ${m.digest}`,
+    `input       ${m.input}`,
+    `code        ${codeText(m.code)}`,
+    `config      ${m.configHash ?? '(none recorded)'}`,
+    `seed        ${m.seed ?? '(none: not a workflow)'}`,
+    `result      ${m.result ?? '(not completed)'}`,
+    'files read:',
+    ...entries(m.files),
+    'outputs:',
+    ...entries(m.outputs),
+  ].join('\n');
+}
+
+function comparisonText(c: RunComparison): string {
+  return [
+    `${c.a.execution} vs ${c.b.execution}: ${c.verdict}`,
+    ...(c.differences.length
+      ? c.differences.map((d) => `  ${d}`)
+      : ['  inputs, code, configuration and outputs are the same']),
+  ].join('\n');
+}
+
+/** `baton runs compare`: two runs' manifests side by side; exit 1 when they are non-reproducible. */
+export function runsCommand(globals: () => GlobalOptions, io: Io): Command {
+  const runs = new Command('runs').description(
+    'compare runs by their manifests (docs/ledger.md#run-manifests)',
+  );
+  runs
+    .command('compare')
+    .description(
+      'same inputs, code and configuration with different outputs is non-reproducible (exit 1); prints every difference',
+    )
+    .argument('<a>', 'execution id')
+    .argument('<b>', 'execution id')
+    .option('--json', 'print JSON')
+    .action((a: string, b: string, o: { json?: boolean }) =>
+      withStore(globals(), async (store) => {
+        const c = await new Client(store).artifacts.compare(a, b);
+        io.out(o.json ? JSON.stringify(c, null, 2) : comparisonText(c));
+        if (c.verdict === 'non-reproducible') throw new ExitCode(1);
+      }),
+    );
+  return runs;
+}
 
 export function artifactsCommand(globals: () => GlobalOptions, io: Io): Command {
   const artifacts = new Command('artifacts').description(
@@ -103,6 +170,33 @@ export function artifactsCommand(globals: () => GlobalOptions, io: Io): Command 
             'E_INVALID_OPTION',
             `the artifact is ${content.mediaType} (${content.size} bytes), not text: write it to a file with -o <file>`,
           );
+      }),
+    );
+
+  artifacts
+    .command('manifest')
+    .description(
+      "an execution's run manifest: input, files read, code, configuration, seed, outputs and result, as digests",
+    )
+    .argument('<execution>', 'execution id')
+    .option('--json', 'print JSON')
+    .action((execution: string, o: { json?: boolean }) =>
+      reader(async (ledger) => {
+        const m = await ledger.manifest(execution);
+        io.out(o.json ? JSON.stringify(m, null, 2) : manifestText(m));
+      }),
+    );
+
+  artifacts
+    .command('diff')
+    .description("what differs between two executions' files read and outputs, name by name")
+    .argument('<a>', 'execution id')
+    .argument('<b>', 'execution id')
+    .action((a: string, b: string) =>
+      reader(async (ledger) => {
+        const c = await ledger.compare(a, b);
+        const lines = c.differences.filter((d) => /^(input file|output) '/.test(d));
+        io.out(lines.length ? lines.join('\n') : `${a} and ${b} read and put the same content`);
       }),
     );
 

@@ -20,15 +20,20 @@ export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** JSON text with every object's keys in sorted order. */
-export function canonicalJson(value: unknown, where: string): string {
-  // toJsonText refuses what JSON would change (undefined, NaN, Dates, cycles …) with a clear error
-  toJsonText(value, where);
+/** JSON.stringify with every object's keys in sorted order (no checks: see canonicalJson). */
+export function sortedJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
       : v,
   );
+}
+
+/** JSON text with every object's keys in sorted order; refuses what JSON would change. */
+export function canonicalJson(value: unknown, where: string): string {
+  // toJsonText refuses what JSON would change (undefined, NaN, Dates, cycles …) with a clear error
+  toJsonText(value, where);
+  return sortedJson(value);
 }
 
 /**

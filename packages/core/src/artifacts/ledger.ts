@@ -6,13 +6,25 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BatonError } from '../errors.js';
 import type { Queryable } from '../driver/types.js';
-import { checkArtifactName, contentOf, digestOf, type ArtifactData } from './content.js';
+import {
+  checkArtifactName,
+  contentOf,
+  digestOf,
+  type ArtifactContent,
+  type ArtifactData,
+} from './content.js';
+import { processCodeVersion, type CodeVersion } from './code-version.js';
+import { compareManifests, runManifest, type RunComparison, type RunManifest } from './manifest.js';
 
 export interface ArtifactStoreOptions {
   /** Where blobs larger than `inlineMaxBytes` are kept. */
   readonly blobDir: string;
   /** The largest blob kept in the database. */
   readonly inlineMaxBytes: number;
+  /** The hash of the configuration this process runs under, for run manifests. */
+  readonly configHash?: string;
+  /** This process's code version (default: read from the working directory once). */
+  readonly codeVersion?: () => CodeVersion;
 }
 
 /** Who puts an artifact: an execution's attempt, and for a workflow the step at its history position. */
@@ -21,12 +33,19 @@ export interface Producer {
   readonly attempt: number;
   readonly step?: string;
   readonly position?: number;
+  /** A workflow's PRNG seed (ctx.random), for its run manifest. */
+  readonly seed?: string;
 }
+
+/** An output the execution put, or an input file it declared it read. */
+export type ArtifactRole = 'input' | 'output';
 
 /** An artifact as the ledger records it. */
 export interface Artifact {
   readonly execution: string;
+  /** Its name; for an input, the path it was read from. */
   readonly name: string;
+  readonly role: ArtifactRole;
   /** `sha256:<hex>` of its bytes. */
   readonly digest: string;
   readonly size: number;
@@ -36,7 +55,8 @@ export interface Artifact {
   readonly step: string | null;
   /** That step's position in the workflow's history. */
   readonly position: number | null;
-  readonly createdAt: Date;
+  /** When it was put, ISO 8601: an artifact is plain JSON, so a step can return it. */
+  readonly createdAt: string;
   /** Where its blob lives. */
   readonly stored: 'database' | 'blob directory';
 }
@@ -59,10 +79,15 @@ export interface ArtifactWriter {
    * replaces what the name points at.
    */
   put(name: string, data: ArtifactData, options?: { mediaType?: string }): Promise<Artifact>;
+  /**
+   * Declares that this execution read the file at `path`: its content is stored and its digest
+   * goes in the run manifest's inputs, so two runs can be seen to have read the same data.
+   */
+  input(path: string, options?: { mediaType?: string }): Promise<Artifact>;
 }
 
 /** What `client.artifacts` offers: reading the ledger. */
-export type ArtifactReader = Pick<ArtifactStore, 'get' | 'list' | 'find' | 'verify'>;
+export type ArtifactReader = Pick<ArtifactStore, 'get' | 'list' | 'find' | 'verify' | 'manifest' | 'compare'>;
 
 /** One artifact `verify` found wrong. */
 export interface ArtifactProblem {
@@ -81,6 +106,7 @@ export interface VerifyReport {
 interface ArtifactRow {
   execution_id: string;
   name: string;
+  role: ArtifactRole;
   digest: string;
   size: string | number;
   media_type: string;
@@ -91,20 +117,21 @@ interface ArtifactRow {
   inline: boolean;
 }
 
-const ARTIFACT_COLUMNS = `a.execution_id, a.name, a.digest, b.size, a.media_type, a.attempt, a.step, a.position,
+const ARTIFACT_COLUMNS = `a.execution_id, a.name, a.role, a.digest, b.size, a.media_type, a.attempt, a.step, a.position,
   a.created_at, b.data IS NOT NULL AS inline`;
 
 function toArtifact(r: ArtifactRow): Artifact {
   return {
     execution: r.execution_id,
     name: r.name,
+    role: r.role,
     digest: r.digest,
     size: Number(r.size),
     mediaType: r.media_type,
     attempt: r.attempt,
     step: r.step,
     position: r.position,
-    createdAt: new Date(r.created_at),
+    createdAt: new Date(r.created_at).toISOString(),
     stored: r.inline ? 'database' : 'blob directory',
   };
 }
@@ -119,7 +146,10 @@ export class ArtifactStore {
 
   /** The writer `ctx.artifacts` hands to one attempt or step. */
   writer(producer: Producer): ArtifactWriter {
-    return { put: (name, data, options) => this.put(producer, name, data, options) };
+    return {
+      put: (name, data, options) => this.put(producer, name, data, options),
+      input: (path, options) => this.input(producer, path, options),
+    };
   }
 
   async put(
@@ -129,7 +159,31 @@ export class ArtifactStore {
     options: { mediaType?: string } = {},
   ): Promise<Artifact> {
     checkArtifactName(name);
-    const content = contentOf(data, name, options.mediaType);
+    return this.store(producer, name, 'output', contentOf(data, name, options.mediaType));
+  }
+
+  /** Stores the file at `path` as an input the execution declared it read (see ArtifactWriter.input). */
+  async input(producer: Producer, path: string, options: { mediaType?: string } = {}): Promise<Artifact> {
+    checkArtifactName(path);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw new BatonError(
+        'E_NOT_FOUND',
+        `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; declare a file the run reads, with a path from its working directory (${process.cwd()})`,
+        { cause: err },
+      );
+    }
+    return this.store(producer, path, 'input', contentOf(bytes, path, options.mediaType));
+  }
+
+  private async store(
+    producer: Producer,
+    name: string,
+    role: ArtifactRole,
+    content: ArtifactContent,
+  ): Promise<Artifact> {
     const size = content.bytes.length;
     const inline = size <= this.options.inlineMaxBytes;
     // the file first: a row never names a blob that is not there
@@ -138,16 +192,24 @@ export class ArtifactStore {
       `WITH blob AS (
          INSERT INTO baton.artifact_blobs (digest, size, data) VALUES ($1, $2, decode($3, 'base64'))
          ON CONFLICT (digest) DO NOTHING
+       ), context AS (
+         INSERT INTO baton.run_contexts (execution_id, attempt, code, config_hash, seed)
+         VALUES ($4, $7, $12::jsonb, $13, $14)
+         ON CONFLICT (execution_id) DO UPDATE SET attempt = EXCLUDED.attempt, code = EXCLUDED.code,
+           config_hash = EXCLUDED.config_hash, seed = EXCLUDED.seed, created_at = now()
+         -- written again only by a later attempt, or when what it records changed
+         WHERE (run_contexts.attempt, run_contexts.code, run_contexts.config_hash, run_contexts.seed)
+           IS DISTINCT FROM (EXCLUDED.attempt, EXCLUDED.code, EXCLUDED.config_hash, EXCLUDED.seed)
        ), a AS (
-         INSERT INTO baton.artifacts (execution_id, name, digest, media_type, attempt, step, position)
-         VALUES ($4, $5, $1, $6, $7, $8, $9)
-         ON CONFLICT (execution_id, name) DO UPDATE SET digest = EXCLUDED.digest,
+         INSERT INTO baton.artifacts (execution_id, name, role, digest, media_type, attempt, step, position)
+         VALUES ($4, $5, $11, $1, $6, $7, $8, $9)
+         ON CONFLICT (execution_id, role, name) DO UPDATE SET digest = EXCLUDED.digest,
            media_type = EXCLUDED.media_type, attempt = EXCLUDED.attempt, step = EXCLUDED.step,
            position = EXCLUDED.position, created_at = now()
          RETURNING *
        )
-       SELECT a.execution_id, a.name, a.digest, $2::bigint AS size, a.media_type, a.attempt, a.step,
-              a.position, a.created_at, $10::boolean AS inline
+       SELECT a.execution_id, a.name, a.role, a.digest, $2::bigint AS size, a.media_type, a.attempt,
+              a.step, a.position, a.created_at, $10::boolean AS inline
        FROM a`,
       [
         content.digest,
@@ -160,27 +222,31 @@ export class ArtifactStore {
         producer.step ?? null,
         producer.position ?? null,
         inline,
+        role,
+        JSON.stringify((this.options.codeVersion ?? processCodeVersion)()),
+        this.options.configHash ?? null,
+        producer.seed ?? null,
       ],
       'baton_artifact_put',
     );
     return toArtifact(row!);
   }
 
-  /** Every artifact of an execution, by name. */
+  /** Every artifact of an execution: its outputs by name, then the inputs it declared. */
   async list(execution: string): Promise<Artifact[]> {
     const rows = await this.db.query<ArtifactRow>(
       `SELECT ${ARTIFACT_COLUMNS} FROM baton.artifacts a JOIN baton.artifact_blobs b USING (digest)
-       WHERE a.execution_id = $1 ORDER BY a.name`,
+       WHERE a.execution_id = $1 ORDER BY a.role DESC, a.name`,
       [execution],
     );
     return rows.map(toArtifact);
   }
 
-  /** The artifact an execution stored under `name`. */
+  /** The artifact an execution stored under `name` (an output; else an input read from that path). */
   async find(execution: string, name: string): Promise<Artifact> {
     const [row] = await this.db.query<ArtifactRow>(
       `SELECT ${ARTIFACT_COLUMNS} FROM baton.artifacts a JOIN baton.artifact_blobs b USING (digest)
-       WHERE a.execution_id = $1 AND a.name = $2`,
+       WHERE a.execution_id = $1 AND a.name = $2 ORDER BY a.role DESC LIMIT 1`,
       [execution, name],
     );
     if (!row) {
@@ -234,6 +300,17 @@ export class ArtifactStore {
       text: () => bytes.toString('utf8'),
       json: () => JSON.parse(bytes.toString('utf8')) as unknown,
     };
+  }
+
+  /** The execution's run manifest: input, files read, code, configuration, seed, outputs, result. */
+  async manifest(execution: string): Promise<RunManifest> {
+    return runManifest(this.db, execution, await this.list(execution));
+  }
+
+  /** Compares two runs' manifests (see RunComparison's verdict). */
+  async compare(a: string, b: string): Promise<RunComparison> {
+    const [ma, mb] = await Promise.all([this.manifest(a), this.manifest(b)]);
+    return compareManifests(ma, mb);
   }
 
   /** Re-hashes every blob an execution's artifacts name and reports what does not match. */

@@ -132,6 +132,11 @@ export class WorkflowRun {
     this.ended = new Promise((resolve) => (this.end = resolve));
   }
 
+  /** The seed of ctx.random and ctx.uuid: the workflow id, with the run number after continueAsNew. */
+  private seed(): string {
+    return this.runNumber === 1 ? this.lease.executionId : `${this.lease.executionId}#r${this.runNumber}`;
+  }
+
   /** `<id>:<position>` in a workflow's first run, `<id>:r<run>:<position>` after continueAsNew. */
   private key(seq: number): string {
     return this.runNumber === 1
@@ -160,9 +165,7 @@ export class WorkflowRun {
     this.order = new SettleOrder(
       this.history.flatMap((h) => (h?.settled === null || h?.settled === undefined ? [] : [h.settled])),
     );
-    const random = seededRandom(
-      this.runNumber === 1 ? this.lease.executionId : `${this.lease.executionId}#r${this.runNumber}`,
-    );
+    const random = seededRandom(this.seed());
     const replaying = () => this.isReplaying;
     const onceLog = Object.fromEntries(
       (['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const).map((level) => [
@@ -572,6 +575,7 @@ export class WorkflowRun {
               attempt,
               step: name,
               position: seq,
+              seed: this.seed(),
             }),
           }),
         ),

@@ -1,5 +1,5 @@
 // A loaded configuration: the validated value per kind, its warnings, and where each value came from.
-import { BatonError } from '@baton/core';
+import { BatonError, digestOf, sortedJson } from '@baton/core';
 import { parsePath, valueAt, formatPath, joinPath } from './paths.js';
 import { MASK, redactText, type ExplainEntry, type Provenance } from './provenance.js';
 import { formatLocation } from './diagnostics.js';
@@ -47,6 +47,14 @@ export class Config implements ConfigView {
     this.files = parts.files;
     this.provenance = parts.provenance;
     this.options = parts.options;
+  }
+
+  /**
+   * `sha256:<hex>` of the environment and the merged value as canonical JSON: equal configurations
+   * hash equally whatever files and key order they came from. Run manifests record it.
+   */
+  get hash(): string {
+    return digestOf(Buffer.from(sortedJson({ environment: this.environment, value: this.value }), 'utf8'));
   }
 
   /** The value at `path` (the whole configuration when omitted); undefined when nothing sets it. */
