@@ -34,8 +34,9 @@ export function openStore(
   logger = makeLogger(g),
   serve = true,
   onHolderGone?: () => void,
+  configHash?: string,
 ): Promise<Store> {
-  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger, serve, onHolderGone });
+  return Store.open({ databaseUrl: g.database, dataDir: g.dataDir, logger, serve, onHolderGone, configHash });
 }
 
 /**

@@ -1,10 +1,15 @@
 // `baton artifacts …`: the real binary on an embedded store whose ledger this test filled.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@baton/flows';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactStore, Client, Store, createLogger, defineJob } from '@baton/core';
-import { baton } from './run-baton.js';
+import { baton, BIN } from './run-baton.js';
+
+const LEDGER_JOBS = fileURLToPath(new URL('./fixtures/ledger-jobs.ts', import.meta.url));
 
 describe('baton artifacts (embedded PGlite)', () => {
   let dir: string;
@@ -169,5 +174,43 @@ describe('baton artifacts (embedded PGlite)', () => {
     expect(blobs.stdout).toMatch(
       /records\.csv .*is not at .*elsewhere.*point BATON_BLOB_DIR at that directory/,
     );
+  });
+});
+
+describe('baton worker records its configuration in run manifests', () => {
+  it("a run's manifest carries the hash of the configuration directory the worker loaded", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-worker-ledger-'));
+    const cfg = join(dir, 'baton');
+    mkdirSync(join(cfg, 'base'), { recursive: true });
+    writeFileSync(join(cfg, 'base', 'sla_rules.yaml'), 'sla_targets:\n  shell:\n    target_minutes: 5\n');
+    const g = ['--data-dir', join(dir, 'db'), '--config-dir', cfg];
+    const env = { BATON_BLOB_DIR: join(dir, 'blobs') };
+    expect((await baton([...g, 'migrate'], { env })).code).toBe(0);
+    const worker = spawn(process.execPath, [BIN, ...g, 'worker', LEDGER_JOBS], {
+      env: { ...process.env, BATON_DATABASE_URL: '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    worker.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.stderr.on('data', () => stderr.includes('running') && resolve());
+        worker.on('exit', (c) => reject(new Error(`the worker exited ${c}: ${stderr}`)));
+      });
+      const enq = await baton([...g, 'enqueue', 'ledger-report', '--input', '{"n":7}', '--json'], { env });
+      const { id } = JSON.parse(enq.stdout) as { id: string };
+      let manifest:
+        { configHash: string | null; result: string | null; outputs: { name: string }[] } | undefined;
+      for (let i = 0; i < 100 && !manifest?.result; i++) {
+        const m = await baton([...g, 'artifacts', 'manifest', id, '--json'], { env });
+        if (m.code === 0) manifest = JSON.parse(m.stdout) as typeof manifest;
+        if (!manifest?.result) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(manifest?.outputs.map((o) => o.name)).toEqual(['report.json']);
+      expect(manifest?.configHash).toBe((await loadConfig(cfg)).hash);
+    } finally {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker.on('exit', r));
+    }
   });
 });

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { loadConfig } from '@baton/flows';
 import { BatonError, Worker, type Store } from '@baton/core';
 import { loadUserModules, type LoadedModule } from '../load-module.js';
 import { makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
+import { configDir } from './config.js';
 
 export interface WorkerFlags {
   queues?: string;
@@ -103,14 +106,21 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
     const mod = await loadUserModules(modules);
     requireDefinitions(mod);
     const logger = makeLogger({ logLevel: 'info', ...globals() });
+    const configHash = await configHashFor(globals(), io);
     // A worker that went through another process holding .baton/ cannot take the store over
     // when that process exits: it says so and exits, and started again it opens the store itself.
-    const store = await openStore(globals(), logger, true, () => {
-      io.err(
-        'error [E_DATABASE_UNAVAILABLE]: the process that held the embedded store exited; start `baton worker` again to open the store itself',
-      );
-      process.exit(1);
-    });
+    const store = await openStore(
+      globals(),
+      logger,
+      true,
+      () => {
+        io.err(
+          'error [E_DATABASE_UNAVAILABLE]: the process that held the embedded store exited; start `baton worker` again to open the store itself',
+        );
+        process.exit(1);
+      },
+      configHash,
+    );
     try {
       const worker = workerFrom(store, mod, o);
       await worker.start();
@@ -122,4 +132,22 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
       await store.close();
     }
   });
+}
+
+/**
+ * The hash of the project's configuration, for the run manifests of what this worker runs
+ * (docs/ledger.md); none when there is no configuration directory. An invalid one is reported and
+ * left out: a worker whose jobs do not read it should still run.
+ */
+async function configHashFor(g: GlobalOptions, io: Io): Promise<string | undefined> {
+  const dir = configDir(g);
+  if (!existsSync(dir)) return undefined;
+  try {
+    return (await loadConfig(dir)).hash;
+  } catch (err) {
+    io.err(
+      `warning: the configuration in ${dir} does not load (${(err as Error).message.split('\n')[0]}); run manifests will record no configuration hash (\`baton config validate\` lists the errors)`,
+    );
+    return undefined;
+  }
 }
