@@ -149,10 +149,45 @@ describe('baton artifacts (embedded PGlite)', () => {
     expect(missing.stderr.trim()).toMatch(/^error \[E_NOT_FOUND\]: no execution with id 'bt-run-1'/);
   });
 
+  it('seals a run with the HMAC key in the environment; verify checks the signature', async () => {
+    const run = runs[0]!;
+    const keyed = { ...env, BATON_LEDGER_HMAC_KEY: 'a shared secret of the team' };
+    const noKey = await baton([...g, 'artifacts', 'seal', run], {
+      env: { ...env, BATON_LEDGER_HMAC_KEY: undefined },
+    });
+    expect([noKey.code, noKey.stderr.trim()]).toEqual([
+      1,
+      'error [E_INVALID_OPTION]: no sealing key: set BATON_LEDGER_HMAC_KEY to a secret of 16 bytes or more, or pass --ed25519-key <file>',
+    ]);
+    const sealed = await baton([...g, 'artifacts', 'seal', run, '--key-id', 'team'], { env: keyed });
+    expect(sealed.stdout).toMatch(
+      new RegExp(`^sealed ${run}: manifest sha256:[0-9a-f]{64} \\(hmac-sha256\\)\n$`),
+    );
+    const ok = await baton([...g, 'artifacts', 'verify', run], { env: keyed });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/; sealed \(hmac-sha256, key 'team'\) at \S+; signature checked\n$/);
+    const unchecked = await baton([...g, 'artifacts', 'verify', run], {
+      env: { ...env, BATON_LEDGER_HMAC_KEY: undefined },
+    });
+    expect(unchecked.stdout).toMatch(
+      /signature not checked \(no key: set BATON_LEDGER_HMAC_KEY or pass --ed25519-key\)/,
+    );
+    const forged = await baton([...g, 'artifacts', 'verify', run], {
+      env: { ...env, BATON_LEDGER_HMAC_KEY: 'somebody else entirely' },
+    });
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toMatch(
+      /\(seal\) \(sha256:[0-9a-f]{64}\): the seal's signature was not made with this key \(sealed with key 'team'\)/,
+    );
+    expect(forged.stdout + forged.stderr).not.toContain('somebody else entirely');
+  });
+
   it('verify passes, then fails with exit code 1 once a stored blob changed', async () => {
     const ok = await baton([...g, 'artifacts', 'verify', 'bt-run-1'], { env });
     expect(ok.code).toBe(0);
-    expect(ok.stdout.trim()).toBe('3 artifact(s) of bt-run-1 verified: every blob hashes to its digest');
+    expect(ok.stdout.trim()).toBe(
+      '3 artifact(s) of bt-run-1 verified: every blob hashes to its digest; not sealed',
+    );
 
     const store = await openStore();
     try {

@@ -36,3 +36,14 @@ CREATE TABLE baton.run_contexts (
   seed         text,
   created_at   timestamptz NOT NULL DEFAULT now()
 );
+-- A sealed manifest: the manifest as it was when sealed, its digest, and a signature over that
+-- digest (HMAC-SHA256 or ed25519), so `verify` can tell that nothing changed since.
+CREATE TABLE baton.run_seals (
+  execution_id text COLLATE "C" PRIMARY KEY,
+  manifest     jsonb NOT NULL,
+  digest       text NOT NULL,
+  algorithm    text NOT NULL CHECK (algorithm IN ('hmac-sha256', 'ed25519')),
+  key_id       text,
+  signature    text NOT NULL,
+  sealed_at    timestamptz NOT NULL DEFAULT now()
+);

@@ -770,7 +770,9 @@ export async function pruneFinished(
        runs AS (DELETE FROM baton.workflow_runs WHERE execution_id IN (SELECT id FROM gone)),
        events AS (DELETE FROM baton.events WHERE execution_id IN (SELECT id FROM gone)),
        -- their artifacts' names go; the blobs stay (another execution may hold the same content)
-       artifacts AS (DELETE FROM baton.artifacts WHERE execution_id IN (SELECT id FROM gone))
+       artifacts AS (DELETE FROM baton.artifacts WHERE execution_id IN (SELECT id FROM gone)),
+       contexts AS (DELETE FROM baton.run_contexts WHERE execution_id IN (SELECT id FROM gone)),
+       seals AS (DELETE FROM baton.run_seals WHERE execution_id IN (SELECT id FROM gone))
        SELECT count(*)::int AS n FROM gone`,
       [r.completedMs, r.failedMs],
     );

@@ -2,6 +2,7 @@
 // large blobs in the blob directory; verify; bad input. Real stores on both backends.
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends } from './backends.js';
@@ -85,12 +86,13 @@ for (const b of backends()) {
       expect(params.digest).toBe(one!.digest);
       expect(params.digest).toBe(digestOf(Buffer.from('{"seed":7,"symbol":"USDJPY"}')));
       expect(two!.digest).toBe(one!.digest);
-      // one blob for the four puts of that content across two executions
-      const [blobs] = await store.driver.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM baton.artifact_blobs WHERE digest = $1',
+      // four names across two executions, one blob
+      const [shared] = await store.driver.query<{ names: number; blobs: number }>(
+        `SELECT (SELECT count(*)::int FROM baton.artifacts WHERE digest = $1) AS names,
+                (SELECT count(*)::int FROM baton.artifact_blobs WHERE digest = $1) AS blobs`,
         [params.digest],
       );
-      expect(blobs!.n).toBe(1);
+      expect(shared).toEqual({ names: 4, blobs: 1 });
       const byDigest = await client.artifacts.get(params.digest);
       expect(byDigest.json()).toEqual({ seed: 7, symbol: 'USDJPY' });
       const byName = await client.artifacts.get({ execution: two!.id, name: 'raw.bin' });
@@ -102,6 +104,7 @@ for (const b of backends()) {
         checked: 4,
         ok: true,
         problems: [],
+        seal: null,
       });
     });
 
@@ -250,7 +253,7 @@ for (const b of backends()) {
             mediaType: 'application/octet-stream',
           },
         ],
-        code: readCodeVersion(process.cwd()),
+        code: await readCodeVersion(process.cwd()),
         configHash: null,
         seed: id,
         outputs: [{ name: 'metrics.json', digest: digestOf(Buffer.from('{"rows":1}')) }],
@@ -315,6 +318,99 @@ for (const b of backends()) {
       );
     });
 
+    it("a late put from an earlier attempt does not replace the later attempt's", async () => {
+      const producer = { execution: 'artifacts-stale', attempt: 2 };
+      await store.artifacts.put(producer, 'out.txt', 'from attempt 2');
+      const e = await batonError(
+        store.artifacts.put({ ...producer, attempt: 1 }, 'out.txt', 'from attempt 1'),
+      );
+      expect([e.code, e.message]).toEqual([
+        'E_LEASE_EXPIRED',
+        "artifact 'out.txt' of artifacts-stale was not recorded: a later attempt than this one (1) already put it",
+      ]);
+      const [out] = await client.artifacts.list('artifacts-stale');
+      expect([out!.attempt, (await client.artifacts.get(out!.digest)).text()]).toEqual([2, 'from attempt 2']);
+    });
+
+    it('content first kept in the blob directory moves into the database when a store that keeps it there puts it', async () => {
+      const onDisk = new ArtifactStore(store.driver, { blobDir, inlineMaxBytes: 16 });
+      const a = await onDisk.put(
+        { execution: 'artifacts-move-1', attempt: 1 },
+        'model.txt',
+        'weights '.repeat(10),
+      );
+      expect(a.stored).toBe('blob directory');
+      const b = await store.artifacts.put(
+        { execution: 'artifacts-move-2', attempt: 1 },
+        'model.txt',
+        'weights '.repeat(10),
+      );
+      expect([b.digest, b.stored]).toEqual([a.digest, 'database']);
+      expect((await client.artifacts.find('artifacts-move-1', 'model.txt')).stored).toBe('database');
+    });
+
+    it('JSON is canonical: keys sorted as text at every depth, integer-like keys included', async () => {
+      const producer = { execution: 'artifacts-canonical', attempt: 1 };
+      const a = await store.artifacts.put(producer, 'a.json', { b: 1, 10: [{ z: 1, a: 2 }], 9: null });
+      expect((await client.artifacts.get(a.digest)).text()).toBe('{"10":[{"a":2,"z":1}],"9":null,"b":1}');
+    });
+
+    it('a sealed manifest verifies with its key; a changed run, another key or another kind of key does not', async () => {
+      const job = defineJob('artifacts-seal', { queue: 'artifacts-seal-unserved' }, async () => null);
+      const { id } = await client.enqueue(job, { or_n: 6 });
+      await store.artifacts.put({ execution: id, attempt: 1 }, 'metrics.json', { trades: 4 });
+      const hmac = { hmac: 'a long shared secret for tests', id: 'ci' };
+      const sealed = await client.artifacts.seal(id, hmac);
+      expect(sealed.signature).toMatchObject({ algorithm: 'hmac-sha256', keyId: 'ci' });
+      const good = await client.artifacts.verify(id, { key: hmac });
+      expect([good.ok, good.seal?.signatureChecked, good.seal?.algorithm]).toEqual([
+        true,
+        true,
+        'hmac-sha256',
+      ]);
+      const unchecked = await client.artifacts.verify(id);
+      expect([unchecked.ok, unchecked.seal?.signatureChecked]).toEqual([true, false]);
+
+      const wrong = await client.artifacts.verify(id, { key: { hmac: 'another secret of enough length' } });
+      expect(wrong.problems).toEqual([
+        {
+          name: '(seal)',
+          digest: sealed.manifest.digest,
+          problem: "the seal's signature was not made with this key (sealed with key 'ci')",
+        },
+      ]);
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const other = await client.artifacts.verify(id, { key: { ed25519: pub } });
+      expect(other.problems[0]!.problem).toBe('the seal is hmac-sha256, and the key given is ed25519');
+
+      // ed25519: sealed with the private key, checked with the public one
+      await client.artifacts.seal(id, {
+        ed25519: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      });
+      expect((await client.artifacts.verify(id, { key: { ed25519: pub } })).ok).toBe(true);
+      // a public key cannot seal, and a short HMAC secret is refused
+      expect((await batonError(client.artifacts.seal(id, { ed25519: pub }))).message).toMatch(
+        /the ed25519 key is not usable to sign: /,
+      );
+      expect((await batonError(client.artifacts.seal(id, { hmac: 'short' }))).message).toMatch(
+        /an HMAC sealing key must be at least 16 bytes, got 5/,
+      );
+
+      // an output added after sealing
+      await store.artifacts.put({ execution: id, attempt: 1 }, 'extra.txt', 'added later');
+      const changed = await client.artifacts.verify(id, { key: { ed25519: pub } });
+      expect(changed.ok).toBe(false);
+      expect(changed.problems[0]!.problem).toMatch(
+        /^the manifest changed since it was sealed \(outputs\); now sha256:/,
+      );
+      // verifying with a key a run that was never sealed
+      const never = await client.enqueue(job, null);
+      expect((await client.artifacts.verify(never.id, { key: hmac })).problems[0]!.problem).toMatch(
+        /never sealed/,
+      );
+    });
+
     it('verify finds a blob changed in the database', async () => {
       const producer = { execution: 'artifacts-db-tamper', attempt: 1 };
       const a = await store.artifacts.put(producer, 'metrics.json', { sharpe: 0.27 });
@@ -329,38 +425,43 @@ for (const b of backends()) {
 
     it('refuses bad names, media types, data and references, and stores nothing', async () => {
       const producer = { execution: 'artifacts-bad', attempt: 1 };
-      const cases: [Promise<unknown>, string, RegExp][] = [
+      const blobCount = async () =>
+        (await store.driver.query<{ n: number }>('SELECT count(*)::int AS n FROM baton.artifact_blobs'))[0]!
+          .n;
+      const blobsBefore = await blobCount();
+      const cases: [() => Promise<unknown>, string, RegExp][] = [
         [
-          store.artifacts.put(producer, '', 'x'),
+          () => store.artifacts.put(producer, '', 'x'),
           'E_INVALID_OPTION',
           /an artifact name must be 1 to 200 characters/,
         ],
-        [store.artifacts.put(producer, 'a\nb', 'x'), 'E_INVALID_OPTION', /without control characters/],
+        [() => store.artifacts.put(producer, 'a\nb', 'x'), 'E_INVALID_OPTION', /without control characters/],
         [
-          store.artifacts.put(producer, 'x.csv', 'a,b', { mediaType: 'csv' }),
+          () => store.artifacts.put(producer, 'x.csv', 'a,b', { mediaType: 'csv' }),
           'E_INVALID_OPTION',
           /mediaType must look like 'type\/subtype'/,
         ],
         [
-          store.artifacts.put(producer, 'x.json', { when: new Date(0) }),
+          () => store.artifacts.put(producer, 'x.json', { when: new Date(0) }),
           'E_NOT_JSON',
           /artifact 'x.json' is not JSON-serializable/,
         ],
-        [store.artifacts.put(producer, 'n.json', { v: NaN }), 'E_NOT_JSON', /\$\.v is NaN/],
-        [client.artifacts.get('abc'), 'E_INVALID_OPTION', /is not an artifact digest/],
-        [client.artifacts.get(`sha256:${'0'.repeat(64)}`), 'E_NOT_FOUND', /no artifact has the digest/],
+        [() => store.artifacts.put(producer, 'n.json', { v: NaN }), 'E_NOT_JSON', /\$\.v is NaN/],
+        [() => client.artifacts.get('abc'), 'E_INVALID_OPTION', /is not an artifact digest/],
+        [() => client.artifacts.get(`sha256:${'0'.repeat(64)}`), 'E_NOT_FOUND', /no artifact has the digest/],
         [
-          client.artifacts.get({ execution: 'artifacts-bad', name: 'nope' }),
+          () => client.artifacts.get({ execution: 'artifacts-bad', name: 'nope' }),
           'E_NOT_FOUND',
           /has no artifact 'nope'; it has none/,
         ],
       ];
-      for (const [p, code, message] of cases) {
-        const e = await batonError(p);
+      for (const [call, code, message] of cases) {
+        const e = await batonError(call());
         expect(e.code).toBe(code);
         expect(e.message).toMatch(message);
       }
       expect(await client.artifacts.list('artifacts-bad')).toEqual([]);
+      expect(await blobCount()).toBe(blobsBefore);
     });
   });
 }

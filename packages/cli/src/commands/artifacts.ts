@@ -1,5 +1,5 @@
 // `baton artifacts`: what executions stored in the ledger — list, show, get, verify.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import {
   BatonError,
@@ -8,6 +8,8 @@ import {
   type ArtifactReader,
   type CodeVersion,
   type RunComparison,
+  type SigningKey,
+  type VerifyReport,
   type RunManifest,
 } from '@baton/core';
 import { table } from '../format.js';
@@ -117,6 +119,35 @@ export function runsCommand(globals: () => GlobalOptions, io: Io): Command {
   return runs;
 }
 
+/** The environment variable holding the HMAC key that seals and checks run manifests. */
+const HMAC_ENV = 'BATON_LEDGER_HMAC_KEY';
+
+/** The sealing key: an ed25519 PEM file when given, else the HMAC secret in BATON_LEDGER_HMAC_KEY. */
+function signingKey(o: { ed25519Key?: string; keyId?: string }): SigningKey | undefined {
+  const id = o.keyId;
+  if (o.ed25519Key) {
+    let pem: string;
+    try {
+      pem = readFileSync(o.ed25519Key, 'utf8');
+    } catch (err) {
+      throw new BatonError(
+        'E_NOT_FOUND',
+        `cannot read the ed25519 key file ${o.ed25519Key}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+    return { ed25519: pem, id };
+  }
+  const secret = process.env[HMAC_ENV];
+  return secret ? { hmac: secret, id } : undefined;
+}
+
+function sealText(report: VerifyReport): string {
+  const s = report.seal;
+  if (!s) return 'not sealed';
+  const by = `${s.algorithm}${s.keyId ? `, key '${s.keyId}'` : ''}`;
+  return `sealed (${by}) at ${s.sealedAt}; ${s.signatureChecked ? 'signature checked' : `signature not checked (no key: set ${HMAC_ENV} or pass --ed25519-key)`}`;
+}
+
 export function artifactsCommand(globals: () => GlobalOptions, io: Io): Command {
   const artifacts = new Command('artifacts').description(
     'the artifacts ledger: what executions stored with ctx.artifacts.put (docs/ledger.md)',
@@ -201,16 +232,42 @@ export function artifactsCommand(globals: () => GlobalOptions, io: Io): Command 
     );
 
   artifacts
-    .command('verify')
-    .description("re-hashes every blob an execution's artifacts name; exits 1 when one does not match")
+    .command('seal')
+    .description(
+      `signs the run manifest as it is now, with the HMAC secret in ${HMAC_ENV} or an ed25519 private key; verify then checks it`,
+    )
     .argument('<execution>', 'execution id')
-    .option('--json', 'print JSON')
-    .action((execution: string, o: { json?: boolean }) =>
+    .option('--ed25519-key <file>', 'PEM ed25519 private key (openssl genpkey -algorithm ed25519)')
+    .option('--key-id <id>', 'a name for the key, recorded with the seal')
+    .action((execution: string, o: { ed25519Key?: string; keyId?: string }) =>
       reader(async (ledger) => {
-        const report = await ledger.verify(execution);
+        const key = signingKey(o);
+        if (!key)
+          throw new BatonError(
+            'E_INVALID_OPTION',
+            `no sealing key: set ${HMAC_ENV} to a secret of 16 bytes or more, or pass --ed25519-key <file>`,
+          );
+        const seal = await ledger.seal(execution, key);
+        io.out(`sealed ${execution}: manifest ${seal.manifest.digest} (${seal.signature.algorithm})`);
+      }),
+    );
+
+  artifacts
+    .command('verify')
+    .description(
+      `re-hashes every blob an execution's artifacts name and checks its seal (the signature too, with ${HMAC_ENV} or --ed25519-key); exits 1 on a problem`,
+    )
+    .argument('<execution>', 'execution id')
+    .option('--ed25519-key <file>', 'PEM ed25519 public or private key to check the seal with')
+    .option('--json', 'print JSON')
+    .action((execution: string, o: { json?: boolean; ed25519Key?: string }) =>
+      reader(async (ledger) => {
+        const report = await ledger.verify(execution, { key: signingKey(o) });
         if (o.json) io.out(JSON.stringify(report, null, 2));
         else if (report.ok)
-          io.out(`${report.checked} artifact(s) of ${execution} verified: every blob hashes to its digest`);
+          io.out(
+            `${report.checked} artifact(s) of ${execution} verified: every blob hashes to its digest; ${sealText(report)}`,
+          );
         else
           io.out(
             [

@@ -1,7 +1,9 @@
 // Which code a process runs, for run manifests: the git commit of its working directory and
 // whether the tree has uncommitted changes, or, outside a git tree, the nearest package.json's
-// name and version. Read once per process, the first time a run uses the ledger.
-import { execFileSync } from 'node:child_process';
+// name and version. Read once per process (two git commands, run asynchronously), the first time
+// a run uses the ledger.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -10,14 +12,11 @@ export type CodeVersion =
   | { readonly package: { readonly name: string; readonly version: string } }
   | { readonly unknown: string };
 
-function git(args: string[], cwd: string): string | undefined {
+const run = promisify(execFile);
+
+async function git(args: string[], cwd: string): Promise<string | undefined> {
   try {
-    return execFileSync('git', args, {
-      cwd,
-      encoding: 'utf8',
-      timeout: 5000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    return (await run('git', args, { cwd, encoding: 'utf8', timeout: 5000 })).stdout;
   } catch {
     return undefined;
   }
@@ -40,11 +39,11 @@ function nearestPackage(from: string): { name: string; version: string } | undef
 }
 
 /** The code version of `cwd`, as read now. */
-export function readCodeVersion(cwd: string): CodeVersion {
-  const commit = git(['rev-parse', 'HEAD'], cwd)?.trim();
+export async function readCodeVersion(cwd: string): Promise<CodeVersion> {
+  const commit = (await git(['rev-parse', 'HEAD'], cwd))?.trim();
   if (commit && /^[0-9a-f]{40,64}$/.test(commit)) {
     // tracked files only: build output and data directories that git ignores do not make a tree dirty
-    const status = git(['status', '--porcelain', '--untracked-files=no'], cwd);
+    const status = await git(['status', '--porcelain', '--untracked-files=no'], cwd);
     return { git: { commit, dirty: status === undefined || status.trim().length > 0 } };
   }
   const pkg = nearestPackage(cwd);
@@ -52,9 +51,9 @@ export function readCodeVersion(cwd: string): CodeVersion {
   return { unknown: `${cwd} is neither in a git tree nor under a package.json` };
 }
 
-let cached: CodeVersion | undefined;
+let cached: Promise<CodeVersion> | undefined;
 
-/** This process's code version (its working directory's), read once. */
-export function processCodeVersion(): CodeVersion {
+/** This process's code version (its working directory's), read once, without blocking the process. */
+export function processCodeVersion(): Promise<CodeVersion> {
   return (cached ??= readCodeVersion(process.cwd()));
 }

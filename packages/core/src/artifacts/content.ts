@@ -20,20 +20,35 @@ export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** JSON.stringify with every object's keys in sorted order (no checks: see canonicalJson). */
-export function sortedJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
+/**
+ * JSON text with every object's keys in sorted order (UTF-16 code units, as RFC 8785 sorts them),
+ * written out by hand: an object built by JavaScript puts integer-like keys first whatever order
+ * they were inserted in. No checks (see canonicalJson); what JSON.stringify drops, it drops.
+ */
+export function sortedJson(value: unknown): string | undefined {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  )
+    value = (value as { toJSON(): unknown }).toJSON();
+  if (Array.isArray(value)) return `[${value.map((v) => sortedJson(v) ?? 'null').join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const parts: string[] = [];
+    for (const key of Object.keys(value).sort()) {
+      const v = sortedJson((value as Record<string, unknown>)[key]);
+      if (v !== undefined) parts.push(`${JSON.stringify(key)}:${v}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** JSON text with every object's keys in sorted order; refuses what JSON would change. */
 export function canonicalJson(value: unknown, where: string): string {
   // toJsonText refuses what JSON would change (undefined, NaN, Dates, cycles …) with a clear error
   toJsonText(value, where);
-  return sortedJson(value);
+  return sortedJson(value)!;
 }
 
 /**
@@ -49,7 +64,8 @@ export function contentOf(data: ArtifactData, name: string, mediaType?: string):
   let bytes: Buffer;
   let type: string;
   if (data instanceof Uint8Array) {
-    bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    // a copy: the caller may reuse its buffer while the blob is being written
+    bytes = Buffer.from(data);
     type = 'application/octet-stream';
   } else if (typeof data === 'string') {
     bytes = Buffer.from(data, 'utf8');

@@ -1,8 +1,8 @@
 // The artifacts ledger: what executions produced, content-addressed (decision 0017). A blob is
 // stored once per digest, in the database when small and in the blob directory when large; an
 // artifact row names it for one execution, with the attempt and step that put it.
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BatonError } from '../errors.js';
 import type { Queryable } from '../driver/types.js';
@@ -10,11 +10,13 @@ import {
   checkArtifactName,
   contentOf,
   digestOf,
+  sortedJson,
   type ArtifactContent,
   type ArtifactData,
 } from './content.js';
 import { processCodeVersion, type CodeVersion } from './code-version.js';
 import { compareManifests, runManifest, type RunComparison, type RunManifest } from './manifest.js';
+import { checkSignature, signDigest, type SealAlgorithm, type Signature, type SigningKey } from './seal.js';
 
 export interface ArtifactStoreOptions {
   /** Where blobs larger than `inlineMaxBytes` are kept. */
@@ -24,7 +26,7 @@ export interface ArtifactStoreOptions {
   /** The hash of the configuration this process runs under, for run manifests. */
   readonly configHash?: string;
   /** This process's code version (default: read from the working directory once). */
-  readonly codeVersion?: () => CodeVersion;
+  readonly codeVersion?: () => CodeVersion | Promise<CodeVersion>;
 }
 
 /** Who puts an artifact: an execution's attempt, and for a workflow the step at its history position. */
@@ -87,7 +89,10 @@ export interface ArtifactWriter {
 }
 
 /** What `client.artifacts` offers: reading the ledger. */
-export type ArtifactReader = Pick<ArtifactStore, 'get' | 'list' | 'find' | 'verify' | 'manifest' | 'compare'>;
+export type ArtifactReader = Pick<
+  ArtifactStore,
+  'get' | 'list' | 'find' | 'verify' | 'manifest' | 'compare' | 'seal'
+>;
 
 /** One artifact `verify` found wrong. */
 export interface ArtifactProblem {
@@ -101,6 +106,28 @@ export interface VerifyReport {
   readonly checked: number;
   readonly ok: boolean;
   readonly problems: readonly ArtifactProblem[];
+  /** The run's seal, if it was sealed; `signatureChecked` when a key was given to check it with. */
+  readonly seal: {
+    readonly algorithm: SealAlgorithm;
+    readonly keyId: string | null;
+    readonly sealedAt: string;
+    readonly signatureChecked: boolean;
+  } | null;
+}
+
+/** A sealed manifest. */
+export interface Seal {
+  readonly manifest: RunManifest;
+  readonly signature: Signature;
+}
+
+interface SealRow {
+  manifest: RunManifest;
+  digest: string;
+  algorithm: SealAlgorithm;
+  key_id: string | null;
+  signature: string;
+  sealed_at: Date | string;
 }
 
 interface ArtifactRow {
@@ -165,9 +192,14 @@ export class ArtifactStore {
   /** Stores the file at `path` as an input the execution declared it read (see ArtifactWriter.input). */
   async input(producer: Producer, path: string, options: { mediaType?: string } = {}): Promise<Artifact> {
     checkArtifactName(path);
+    // One name per file: relative to the working directory when under it (`./a.csv` and `a.csv`
+    // are one input), absolute otherwise.
+    const full = resolve(path);
+    const rel = relative(process.cwd(), full);
+    const name = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      bytes = await readFile(full);
     } catch (err) {
       throw new BatonError(
         'E_NOT_FOUND',
@@ -175,7 +207,7 @@ export class ArtifactStore {
         { cause: err },
       );
     }
-    return this.store(producer, path, 'input', contentOf(bytes, path, options.mediaType));
+    return this.store(producer, name, 'input', contentOf(bytes, name, options.mediaType));
   }
 
   private async store(
@@ -191,13 +223,15 @@ export class ArtifactStore {
     const [row] = await this.db.query<ArtifactRow>(
       `WITH blob AS (
          INSERT INTO baton.artifact_blobs (digest, size, data) VALUES ($1, $2, decode($3, 'base64'))
-         ON CONFLICT (digest) DO NOTHING
+         -- content first stored in a blob directory moves into the database when it fits there now
+         ON CONFLICT (digest) DO UPDATE SET data = EXCLUDED.data
+           WHERE artifact_blobs.data IS NULL AND EXCLUDED.data IS NOT NULL
        ), context AS (
          INSERT INTO baton.run_contexts (execution_id, attempt, code, config_hash, seed)
          VALUES ($4, $7, $12::jsonb, $13, $14)
          ON CONFLICT (execution_id) DO UPDATE SET attempt = EXCLUDED.attempt, code = EXCLUDED.code,
            config_hash = EXCLUDED.config_hash, seed = EXCLUDED.seed, created_at = now()
-         -- written again only by a later attempt, or when what it records changed
+         -- written again only when what it records changed
          WHERE (run_contexts.attempt, run_contexts.code, run_contexts.config_hash, run_contexts.seed)
            IS DISTINCT FROM (EXCLUDED.attempt, EXCLUDED.code, EXCLUDED.config_hash, EXCLUDED.seed)
        ), a AS (
@@ -206,10 +240,15 @@ export class ArtifactStore {
          ON CONFLICT (execution_id, role, name) DO UPDATE SET digest = EXCLUDED.digest,
            media_type = EXCLUDED.media_type, attempt = EXCLUDED.attempt, step = EXCLUDED.step,
            position = EXCLUDED.position, created_at = now()
+         -- an attempt that outlived its retry (a step that timed out, a job whose lease expired)
+         -- does not replace what the later attempt put
+         WHERE artifacts.attempt <= EXCLUDED.attempt
          RETURNING *
        )
        SELECT a.execution_id, a.name, a.role, a.digest, $2::bigint AS size, a.media_type, a.attempt,
-              a.step, a.position, a.created_at, $10::boolean AS inline
+              a.step, a.position, a.created_at,
+              $10::boolean OR EXISTS (SELECT 1 FROM baton.artifact_blobs b WHERE b.digest = $1 AND b.data IS NOT NULL)
+                AS inline
        FROM a`,
       [
         content.digest,
@@ -223,13 +262,18 @@ export class ArtifactStore {
         producer.position ?? null,
         inline,
         role,
-        JSON.stringify((this.options.codeVersion ?? processCodeVersion)()),
+        JSON.stringify(await (this.options.codeVersion ?? processCodeVersion)()),
         this.options.configHash ?? null,
         producer.seed ?? null,
       ],
       'baton_artifact_put',
     );
-    return toArtifact(row!);
+    if (!row)
+      throw new BatonError(
+        'E_LEASE_EXPIRED',
+        `artifact '${name}' of ${producer.execution} was not recorded: a later attempt than this one (${producer.attempt}) already put it`,
+      );
+    return toArtifact(row);
   }
 
   /** Every artifact of an execution: its outputs by name, then the inputs it declared. */
@@ -313,8 +357,37 @@ export class ArtifactStore {
     return compareManifests(ma, mb);
   }
 
-  /** Re-hashes every blob an execution's artifacts name and reports what does not match. */
-  async verify(execution: string): Promise<VerifyReport> {
+  /**
+   * Seals the execution's manifest as it is now: signs its digest with `key` and stores both.
+   * Sealing again (after a retry, say) replaces the seal.
+   */
+  async seal(execution: string, key: SigningKey): Promise<Seal> {
+    const manifest = await this.manifest(execution);
+    const signature = signDigest(manifest.digest, key);
+    await this.db.query(
+      `INSERT INTO baton.run_seals (execution_id, manifest, digest, algorithm, key_id, signature)
+       VALUES ($1, $2::jsonb, $3, $4, $5, $6)
+       ON CONFLICT (execution_id) DO UPDATE SET manifest = EXCLUDED.manifest, digest = EXCLUDED.digest,
+         algorithm = EXCLUDED.algorithm, key_id = EXCLUDED.key_id, signature = EXCLUDED.signature,
+         sealed_at = now()`,
+      [
+        execution,
+        JSON.stringify(manifest),
+        manifest.digest,
+        signature.algorithm,
+        signature.keyId,
+        signature.value,
+      ],
+    );
+    return { manifest, signature };
+  }
+
+  /**
+   * Re-hashes every blob an execution's artifacts name and reports what does not match. A sealed
+   * run's manifest is assembled again and compared with the sealed one; with `key`, the seal's
+   * signature is checked too (and a run that was never sealed is a problem).
+   */
+  async verify(execution: string, options: { key?: SigningKey } = {}): Promise<VerifyReport> {
     const artifacts = await this.list(execution);
     const problems: ArtifactProblem[] = [];
     for (const a of artifacts) {
@@ -329,23 +402,89 @@ export class ArtifactStore {
       }
       if (problem) problems.push({ name: a.name, digest: a.digest, problem });
     }
-    return { execution, checked: artifacts.length, ok: problems.length === 0, problems };
+    const seal = await this.checkSeal(execution, options.key, problems);
+    return { execution, checked: artifacts.length, ok: problems.length === 0, problems, seal };
+  }
+
+  private async checkSeal(
+    execution: string,
+    key: SigningKey | undefined,
+    problems: ArtifactProblem[],
+  ): Promise<VerifyReport['seal']> {
+    const [row] = await this.db.query<SealRow>(
+      'SELECT manifest, digest, algorithm, key_id, signature, sealed_at FROM baton.run_seals WHERE execution_id = $1',
+      [execution],
+    );
+    if (!row) {
+      if (key)
+        problems.push({
+          name: '(seal)',
+          digest: '',
+          problem: 'the run was never sealed (`baton artifacts seal`)',
+        });
+      return null;
+    }
+    const now = await this.manifest(execution).catch(() => undefined);
+    if (!now)
+      problems.push({ name: '(seal)', digest: row.digest, problem: 'the sealed execution no longer exists' });
+    else if (now.digest !== row.digest) {
+      const fields = (Object.keys(now) as (keyof RunManifest)[]).filter(
+        (k) => k !== 'digest' && sortedJson(now[k]) !== sortedJson(row.manifest[k]),
+      );
+      problems.push({
+        name: '(seal)',
+        digest: row.digest,
+        problem: `the manifest changed since it was sealed (${fields.join(', ')}); now ${now.digest}`,
+      });
+    }
+    const signature: Signature = { algorithm: row.algorithm, keyId: row.key_id, value: row.signature };
+    if (key) {
+      const bad = checkSignature(row.digest, signature, key);
+      if (bad) problems.push({ name: '(seal)', digest: row.digest, problem: bad });
+    }
+    return {
+      algorithm: row.algorithm,
+      keyId: row.key_id,
+      sealedAt: new Date(row.sealed_at).toISOString(),
+      signatureChecked: key !== undefined,
+    };
   }
 
   private blobPath(digest: string): string {
+    if (!DIGEST.test(digest))
+      throw new BatonError('E_INVALID_OPTION', `'${digest}' is not an artifact digest`);
     const hex = digest.slice('sha256:'.length);
     return join(this.options.blobDir, 'sha256', hex.slice(0, 2), hex);
   }
 
   private async writeBlobFile(digest: string, bytes: Buffer): Promise<void> {
     const path = this.blobPath(digest);
-    const existing = await stat(path).catch(() => undefined);
-    if (existing?.size === bytes.length) return;
-    await mkdir(join(path, '..'), { recursive: true });
-    // written aside and renamed, so a reader never sees half a blob
+    const existing = await readFile(path).catch(() => undefined);
+    if (existing && digestOf(existing) === digest) return;
+    const dir = join(path, '..');
+    await mkdir(dir, { recursive: true });
+    // Written aside, flushed, renamed, and the rename flushed: after a crash the file is either
+    // whole or absent, and it is on disk before the row that names it commits.
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
+    try {
+      const file = await open(tmp, 'w');
+      try {
+        await file.writeFile(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
   }
 
   private async readBlob(digest: string): Promise<Buffer> {

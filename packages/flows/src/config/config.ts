@@ -54,7 +54,9 @@ export class Config implements ConfigView {
    * hash equally whatever files and key order they came from. Run manifests record it.
    */
   get hash(): string {
-    return digestOf(Buffer.from(sortedJson({ environment: this.environment, value: this.value }), 'utf8'));
+    return digestOf(
+      Buffer.from(sortedJson({ environment: this.environment, value: this.value }) ?? 'null', 'utf8'),
+    );
   }
 
   /** The value at `path` (the whole configuration when omitted); undefined when nothing sets it. */
