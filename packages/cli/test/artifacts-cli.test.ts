@@ -119,6 +119,13 @@ describe('baton artifacts (embedded PGlite)', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
+    const bad = await baton([...g, 'artifacts', 'collect', '--older-than', 'soon'], { env });
+    expect([bad.code, bad.stderr.trim().split('\n').length]).toEqual([1, 1]);
+    expect(bad.stderr).toMatch(/--older-than/);
+    const dry = await baton([...g, 'artifacts', 'collect', '--dry-run'], { env });
+    expect(dry.stdout.trim()).toBe(
+      'would delete 0 blob(s) no artifact names and 0 file(s) no blob keeps: 0 B',
+    );
     const none = await baton([...g, 'artifacts', 'list', 'nobody'], { env });
     expect(none.stdout.trim()).toBe('execution nobody has no artifacts');
   });

@@ -20,6 +20,7 @@ export { type ArtifactData, digestOf, sortedJson } from './artifacts/content.js'
 export type { RunComparison, RunManifest, ManifestEntry } from './artifacts/manifest.js';
 export type { CodeVersion } from './artifacts/code-version.js';
 export type { SigningKey, Signature, SealAlgorithm } from './artifacts/seal.js';
+export type { CollectOptions, CollectReport } from './artifacts/collect.js';
 export { migrate, migrateComponent, loadMigrations, schemaVersion, type Migration } from './migrate.js';
 export type { Driver, Queryable } from './driver/types.js';
 export { parseDatabaseUrl, isConnectionError } from './driver/postgres.js';

@@ -1,6 +1,15 @@
 // The artifacts ledger: ctx.artifacts in jobs, activities and workflow steps; content addressing;
 // large blobs in the blob directory; verify; bad input. Real stores on both backends.
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
@@ -409,6 +418,53 @@ for (const b of backends()) {
       expect((await client.artifacts.verify(never.id, { key: hmac })).problems[0]!.problem).toMatch(
         /never sealed/,
       );
+    });
+
+    it('collect deletes the blobs and files nothing names, past a grace period, and keeps what a run still names', async () => {
+      const dir = mkdtempSync(join(blobDir, 'collect-'));
+      const ledger = new ArtifactStore(store.driver, { blobDir: dir, inlineMaxBytes: 64 });
+      const big = (c: string) => c.repeat(200);
+      const a = await ledger.put({ execution: 'gc-1', attempt: 1 }, 'a.txt', big('a'));
+      const b = await ledger.put({ execution: 'gc-1', attempt: 1 }, 'b.txt', 'small');
+      await ledger.put({ execution: 'gc-2', attempt: 1 }, 'a-again.txt', big('a'));
+      const c = await ledger.put({ execution: 'gc-3', attempt: 1 }, 'c.txt', big('c'));
+      const fresh = await ledger.put({ execution: 'gc-4', attempt: 1 }, 'd.txt', big('d'));
+      const fileOf = (digest: string) => {
+        const hex = digest.slice(7);
+        return join(dir, 'sha256', hex.slice(0, 2), hex);
+      };
+      const stray = fileOf(`sha256:${'e'.repeat(64)}`);
+      mkdirSync(join(stray, '..'), { recursive: true });
+      writeFileSync(stray, 'left by a crashed put');
+      writeFileSync(`${fileOf(c.digest)}.abc123.tmp`, 'half a blob');
+      // gc-1, gc-3 and gc-4 were pruned; all but gc-4's blob are old
+      await store.driver.query(`DELETE FROM baton.artifacts WHERE execution_id IN ('gc-1', 'gc-3', 'gc-4')`);
+      await store.driver.query(
+        `UPDATE baton.artifact_blobs SET created_at = now() - interval '2 hours' WHERE digest = ANY($1::text[])`,
+        [[a.digest, b.digest, c.digest]],
+      );
+      const old = new Date(Date.now() - 2 * 3_600_000);
+      for (const f of [fileOf(a.digest), fileOf(c.digest), stray, `${fileOf(c.digest)}.abc123.tmp`])
+        utimesSync(f, old, old);
+
+      const dry = await ledger.collect({ dryRun: true });
+      expect(dry).toEqual({ rows: 2, files: 3, bytes: 5 + 200 + 21 + 11, dryRun: true });
+      expect(existsSync(fileOf(c.digest))).toBe(true);
+      const done = await ledger.collect();
+      expect(done).toEqual({ ...dry, dryRun: false });
+      const [left] = await store.driver.query<{ digests: string[] }>(
+        `SELECT coalesce(array_agg(digest ORDER BY digest), '{}') AS digests FROM baton.artifact_blobs WHERE digest = ANY($1::text[])`,
+        [[a.digest, b.digest, c.digest, fresh.digest]],
+      );
+      expect(left!.digests).toEqual([a.digest, fresh.digest].sort());
+      expect([existsSync(fileOf(a.digest)), existsSync(fileOf(fresh.digest))]).toEqual([true, true]);
+      expect([
+        existsSync(fileOf(c.digest)),
+        existsSync(stray),
+        existsSync(`${fileOf(c.digest)}.abc123.tmp`),
+      ]).toEqual([false, false, false]);
+      expect((await ledger.get({ execution: 'gc-2', name: 'a-again.txt' })).text()).toBe(big('a'));
+      expect(await ledger.collect()).toEqual({ rows: 0, files: 0, bytes: 0, dryRun: false });
     });
 
     it('verify finds a blob changed in the database', async () => {

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import {
   BatonError,
   Client,
+  toMs,
   type Artifact,
   type ArtifactReader,
   type CodeVersion,
@@ -228,6 +229,32 @@ export function artifactsCommand(globals: () => GlobalOptions, io: Io): Command 
         const c = await ledger.compare(a, b);
         const lines = c.differences.filter((d) => /^(input file|output) '/.test(d));
         io.out(lines.length ? lines.join('\n') : `${a} and ${b} read and put the same content`);
+      }),
+    );
+
+  artifacts
+    .command('collect')
+    .description(
+      'deletes the blobs no artifact names any more (after retention pruned their runs) and the blob directory files no row keeps',
+    )
+    .option(
+      '--older-than <duration>',
+      'only what was stored longer ago than this (a put writes its file first)',
+      '1h',
+    )
+    .option('--dry-run', 'say what would go, delete nothing')
+    .option('--json', 'print JSON')
+    .action((o: { olderThan: string; dryRun?: boolean; json?: boolean }) =>
+      reader(async (ledger) => {
+        const report = await ledger.collect({
+          olderThanMs: toMs(o.olderThan, '--older-than'),
+          dryRun: o.dryRun,
+        });
+        if (o.json) io.out(JSON.stringify(report, null, 2));
+        else
+          io.out(
+            `${report.dryRun ? 'would delete' : 'deleted'} ${report.rows} blob(s) no artifact names and ${report.files} file(s) no blob keeps: ${size(report.bytes)}`,
+          );
       }),
     );
 

@@ -5,7 +5,8 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BatonError } from '../errors.js';
-import type { Queryable } from '../driver/types.js';
+import type { Driver } from '../driver/types.js';
+import { collectBlobs, type CollectOptions, type CollectReport } from './collect.js';
 import {
   checkArtifactName,
   contentOf,
@@ -91,7 +92,7 @@ export interface ArtifactWriter {
 /** What `client.artifacts` offers: reading the ledger. */
 export type ArtifactReader = Pick<
   ArtifactStore,
-  'get' | 'list' | 'find' | 'verify' | 'manifest' | 'compare' | 'seal'
+  'get' | 'list' | 'find' | 'verify' | 'manifest' | 'compare' | 'seal' | 'collect'
 >;
 
 /** One artifact `verify` found wrong. */
@@ -167,7 +168,7 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export class ArtifactStore {
   constructor(
-    private readonly db: Queryable,
+    private readonly db: Driver,
     readonly options: ArtifactStoreOptions,
   ) {}
 
@@ -344,6 +345,14 @@ export class ArtifactStore {
       text: () => bytes.toString('utf8'),
       json: () => JSON.parse(bytes.toString('utf8')) as unknown,
     };
+  }
+
+  /**
+   * Deletes the blobs no artifact names any more (after retention pruned their executions), and
+   * the files of the blob directory no blob row keeps; only those older than `olderThanMs`.
+   */
+  collect(options: CollectOptions = {}): Promise<CollectReport> {
+    return collectBlobs(this.db, this.options.blobDir, options);
   }
 
   /** The execution's run manifest: input, files read, code, configuration, seed, outputs, result. */
