@@ -117,18 +117,22 @@ for (const b of backends()) {
       });
     });
 
-    it('workflow steps record their step and history position; an activity records its own execution', async () => {
+    it('workflow steps record their step and history position; an activity and a child workflow record their own executions', async () => {
       const measure = defineJob('artifacts-activity', {}, async (x: number, ctx) => {
         await ctx.artifacts.put('measure.json', { x, squared: x * x });
         return x * x;
       });
+      const child = defineWorkflow('artifacts-child', {}, async (ctx, x: number) =>
+        ctx.step('summarise', async (s) => (await s.artifacts.put('summary.txt', `x=${x}`), x)),
+      );
       const wf = defineWorkflow('artifacts-flow', {}, async (ctx, x: number) => {
         await ctx.step('prepare', async (s) => (await s.artifacts.put('input.json', { x }), x));
+        await ctx.runChild(child, x);
         const sq = await ctx.run(measure, x);
         await ctx.step('report', async (s) => s.artifacts.put('report.txt', `squared: ${sq}`).then(() => sq));
         return sq;
       });
-      const { id } = await withWorker({ workflows: [wf], jobs: [measure] }, async () => {
+      const { id } = await withWorker({ workflows: [wf, child], jobs: [measure] }, async () => {
         const started = await client.start(wf, 4);
         expect(await client.result(started.id, { timeout: '10s' })).toBe(16);
         return started;
@@ -147,6 +151,14 @@ for (const b of backends()) {
       const theirs = await client.artifacts.list(activity!.id);
       expect(theirs.map((a) => a.name)).toEqual(['measure.json']);
       expect((await client.get(activity!.id)).parentId).toBe(id);
+      const [kid] = await store.driver.query<{ id: string }>(
+        `SELECT id FROM baton.executions WHERE parent_id = $1 AND name = 'artifacts-child'`,
+        [id],
+      );
+      const summary = await client.artifacts.list(kid!.id);
+      expect(summary.map((a) => [a.name, a.step, a.execution])).toEqual([
+        ['summary.txt', 'summarise', kid!.id],
+      ]);
       expect((await client.artifacts.get({ execution: id, name: 'report.txt' })).text()).toBe('squared: 16');
     });
 
