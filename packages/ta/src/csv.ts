@@ -1,6 +1,7 @@
 /**
  * OHLCV CSV input for the CLI and tests. Strict on purpose: a malformed file is
- * rejected with the row and column that are wrong, never half-read.
+ * rejected with the row and column that are wrong, never half-read. Text columns
+ * (a symbol, a timeframe) are kept apart from the numeric series, not refused.
  */
 import { TaError, type TaErrorCode } from './errors.js';
 
@@ -16,6 +17,11 @@ export interface CsvTable {
    * `volume`, plus any other columns the file has. Empty cells are NaN (missing).
    */
   readonly columns: Record<string, Float64Array>;
+  /**
+   * Text columns (a symbol, a timeframe …) by lower-case name: any column other than open, high,
+   * low, close and volume whose first non-empty cell is not a number. Kept as written, not series.
+   */
+  readonly text: Record<string, readonly string[]>;
   /** Number of data rows. */
   readonly length: number;
 }
@@ -35,6 +41,10 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** Cells that mean a missing value. */
+const MISSING = new Set(['', 'NaN', 'nan']);
+/** Columns that are always numeric: a non-number in them is an error, not a text column. */
+const OHLCV_NAMES = new Set(['open', 'high', 'low', 'close', 'volume']);
 
 function fail(name: string, what: string, details: Record<string, unknown>): never {
   throw new TaError(CSV_ERROR_CODE, `malformed CSV ${name}: ${what}`, {
@@ -86,10 +96,11 @@ function splitLine(line: string, name: string, lineNo: number): string[] {
  * @param name File name used in error messages.
  * @throws TaError `E_INPUT_INVALID` naming the row (data row and file line) and column:
  *   an empty file, a header without rows, a missing close column, a duplicate column, a wrong field count,
- *   or a non-numeric cell.
+ *   or a non-numeric cell in a numeric column (open, high, low, close, volume, or a column whose
+ *   first value is a number).
  */
-export function parseCsv(text: string, name = '<csv>'): CsvTable {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+export function parseCsv(source: string, name = '<csv>'): CsvTable {
+  const lines = source.replace(/^\uFEFF/, '').split(/\r?\n/);
   const headerIdx = lines.findIndex((l) => l.trim() !== '');
   if (headerIdx < 0)
     fail(name, 'the file is empty (want a header such as timestamp,open,high,low,close,volume)', {});
@@ -135,12 +146,20 @@ export function parseCsv(text: string, name = '<csv>'): CsvTable {
   const n = rows.length;
   if (n === 0) fail(name, 'the file has a header but no data rows', {});
   const columns: Record<string, Float64Array> = {};
+  const text: Record<string, readonly string[]> = {};
   header.forEach((col, j) => {
     if (j === tsIdx) return;
+    if (!OHLCV_NAMES.has(col)) {
+      const first = rows.find((r) => !MISSING.has(r[j].trim()))?.[j].trim();
+      if (first !== undefined && !NUMBER.test(first)) {
+        text[col] = rows.map((r) => r[j].trim());
+        return;
+      }
+    }
     const arr = new Float64Array(n);
     for (let r = 0; r < n; r++) {
       const cell = rows[r][j].trim();
-      if (cell === '' || cell === 'NaN' || cell === 'nan') arr[r] = NaN;
+      if (MISSING.has(cell)) arr[r] = NaN;
       else if (NUMBER.test(cell)) arr[r] = Number(cell);
       else {
         fail(name, `row ${r + 1} (line ${lineNos[r]}), column '${rawHeader[j]}': '${cell}' is not a number`, {
@@ -154,5 +173,5 @@ export function parseCsv(text: string, name = '<csv>'): CsvTable {
     columns[col] = arr;
   });
   const timestamps = tsIdx < 0 ? undefined : rows.map((r) => r[tsIdx].trim());
-  return { timestamps, columns, length: n };
+  return { timestamps, columns, text, length: n };
 }

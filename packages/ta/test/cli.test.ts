@@ -109,6 +109,25 @@ describe('ta CLI (in-process)', () => {
     expect(JSON.parse(r.stdout)).toEqual({ columns: { 'true_range()': [null, 3] } });
   });
 
+  it("accepts the source runner's bars: text columns (symbol, tf) beside the numeric ones", async () => {
+    const path = writeCsv(
+      'orb.csv',
+      [
+        'timestamp,symbol,tf,o,h,l,c,v,spread,zscore',
+        '2018-01-01 22:00:00,USDJPY,5m,112.594,112.623,112.570,112.587,26.58,0.005,0.0',
+        '2018-01-01 22:05:00,USDJPY,5m,112.587,112.620,112.578,112.601,156.37,0.005,0.1',
+      ].join('\n'),
+    );
+    const r = await run(['eval', 'close - open', 'spread * 2', '--csv', path, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { columns: Record<string, number[]> };
+    expect(out.columns['spread * 2']).toEqual([0.01, 0.01]);
+    expect(out.columns['close - open']![1]).toBeCloseTo(0.014, 10);
+    const named = await run(['eval', 'symbol', '--csv', path]);
+    expect(named.code).not.toBe(0);
+    expect(named.stderr).toMatch(/symbol/);
+  });
+
   it('writes an index column when the file has no timestamp', async () => {
     const path = writeCsv('nots.csv', 'close\n1\n2\n3\n');
     const r = await run(['eval', 'close * 2', '--csv', path]);

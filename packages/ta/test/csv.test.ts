@@ -40,6 +40,22 @@ describe('parseCsv', () => {
     expect(t.columns.signal[1]).toBe(3);
   });
 
+  it('keeps text columns (a symbol, a timeframe) apart; OHLCV columns and numeric ones stay strict', () => {
+    const t = parseCsv(
+      'timestamp,symbol,tf,c,spread,note\nt1,USDJPY,5m,1,,\nt2,USDJPY,5m,2,0.5,\n',
+      'bars.csv',
+    );
+    expect(t.text).toEqual({ symbol: ['USDJPY', 'USDJPY'], tf: ['5m', '5m'] });
+    expect(Object.keys(t.columns)).toEqual(['close', 'spread', 'note']);
+    expect(Number.isNaN(t.columns.spread[0])).toBe(true);
+    expect(csvError('close,volume\n1,lots\n').message).toBe(
+      "malformed CSV bars.csv: row 1 (line 2), column 'volume': 'lots' is not a number",
+    );
+    expect(csvError('close,spread\n1,0.5\n2,wide\n').message).toContain(
+      "column 'spread': 'wide' is not a number",
+    );
+  });
+
   it('names the row and column of a non-numeric cell', () => {
     const e = csvError('timestamp,close\n2024-01-01,1\n2024-01-02,abc\n');
     expect(e.code).toBe('E_INPUT_INVALID');
