@@ -351,6 +351,20 @@ for (const b of backends()) {
       ]);
       const [out] = await client.artifacts.list('artifacts-stale');
       expect([out!.attempt, (await client.artifacts.get(out!.digest)).text()]).toEqual([2, 'from attempt 2']);
+      // in a workflow, attempts are compared within one step: another step's first attempt may put
+      // the name a step's second attempt put
+      const steps = { execution: 'artifacts-steps', step: 'fit', position: 2, attempt: 2 };
+      await store.artifacts.put(steps, 'model.txt', 'fit, attempt 2');
+      const stale = await batonError(
+        store.artifacts.put({ ...steps, attempt: 1 }, 'model.txt', 'fit, attempt 1'),
+      );
+      expect(stale.code).toBe('E_LEASE_EXPIRED');
+      const later = await store.artifacts.put(
+        { ...steps, step: 'refit', position: 5, attempt: 1 },
+        'model.txt',
+        'refit',
+      );
+      expect([later.step, later.attempt]).toEqual(['refit', 1]);
     });
 
     it('content first kept in the blob directory moves into the database when a store that keeps it there puts it', async () => {

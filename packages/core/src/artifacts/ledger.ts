@@ -242,8 +242,8 @@ export class ArtifactStore {
            media_type = EXCLUDED.media_type, attempt = EXCLUDED.attempt, step = EXCLUDED.step,
            position = EXCLUDED.position, created_at = now()
          -- an attempt that outlived its retry (a step that timed out, a job whose lease expired)
-         -- does not replace what the later attempt put
-         WHERE artifacts.attempt <= EXCLUDED.attempt
+         -- does not replace what the later attempt of the same step (or job) put
+         WHERE artifacts.attempt <= EXCLUDED.attempt OR artifacts.position IS DISTINCT FROM EXCLUDED.position
          RETURNING *
        )
        SELECT a.execution_id, a.name, a.role, a.digest, $2::bigint AS size, a.media_type, a.attempt,
