@@ -271,8 +271,11 @@ function clip(text: string, max: number): string {
 }
 
 function sentText(t: TaskView): string {
-  if (t.status === 'assigned')
-    return `${t.id}: assigned to ${t.assigned_session}${t.port !== null ? ` (port ${t.port})` : ''}`;
+  const assigned = `${t.id}: assigned to ${t.assigned_session}${t.port !== null ? ` (port ${t.port})` : ''}`;
+  if (t.status === 'assigned') return assigned;
+  // A waiting session can take the task (or even finish it) before this command reads it back.
+  if (t.assigned_session !== null && (t.status === 'running' || t.status === 'completed'))
+    return `${assigned}\n(${t.assigned_session} has already taken it: ${t.status})`;
   return `${t.id}: ${t.status}${t.waiting_because ? ` — ${t.waiting_because}` : ''}\n(\`baton tasks explain ${t.id}\` says why; \`baton architect\` serves the queue)`;
 }
 
