@@ -1,7 +1,10 @@
-// The workflow timeline `baton workflows show` prints, from history entries of every kind.
+// The workflow timeline `baton workflows show` prints, from history entries of every kind, and
+// what `baton tasks send` prints.
 import { describe, it, expect } from 'vitest';
 import type { HistoryEntry } from '@baton/core';
 import { workflowDetail, workflowTimeline, type DescribedWorkflow } from '../src/format.js';
+import { sentText } from '../src/commands/tasks.js';
+import type { TaskView } from '@baton/flows';
 
 const t = (hms: string, date = '2026-11-22') => new Date(`${date}T${hms}Z`);
 
@@ -180,5 +183,31 @@ describe('workflow timeline', () => {
     const text = workflowDetail(wf);
     expect(text).toMatch(/status: {6}cancelled\n/);
     expect(text).toMatch(/ {2}12:00:05\.000 {2}workflow {2}order {4}cancelled$/m);
+  });
+});
+
+describe('what `baton tasks send` prints', () => {
+  // Only the fields sentText reads; the rest of a TaskView does not matter here.
+  const sent = (v: Partial<TaskView>) =>
+    sentText({ id: 't1', assigned_session: null, port: null, waiting_because: null, ...v } as TaskView);
+
+  it('names the session for a task assigned at send, also when the session took it before the read', () => {
+    expect(sent({ status: 'assigned', assigned_session: 'dev_worker2' })).toBe('t1: assigned to dev_worker2');
+    expect(sent({ status: 'assigned', assigned_session: 'dev_worker2', port: 8101 })).toBe(
+      't1: assigned to dev_worker2 (port 8101)',
+    );
+    expect(sent({ status: 'running', assigned_session: 'dev_worker2' }).split('\n')).toEqual([
+      't1: assigned to dev_worker2',
+      '(dev_worker2 has already taken it: running)',
+    ]);
+  });
+
+  it('says why a task waits, and where to look', () => {
+    expect(
+      sent({ status: 'pending', waiting_because: 'no session can take a task now' }).split('\n'),
+    ).toEqual([
+      't1: pending — no session can take a task now',
+      '(`baton tasks explain t1` says why; `baton architect` serves the queue)',
+    ]);
   });
 });

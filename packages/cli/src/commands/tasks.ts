@@ -270,7 +270,8 @@ function clip(text: string, max: number): string {
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
-function sentText(t: TaskView): string {
+/** What `baton tasks send` prints for the task it sent. */
+export function sentText(t: TaskView): string {
   const assigned = `${t.id}: assigned to ${t.assigned_session}${t.port !== null ? ` (port ${t.port})` : ''}`;
   if (t.status === 'assigned') return assigned;
   // A waiting session can take the task (or even finish it) before this command reads it back.
