@@ -3,6 +3,7 @@
 // a NaN in the middle or on the last bar (falls back), infinities, flat stretches.
 import { describe, expect, it } from 'vitest';
 import * as F from '../src/fast.js';
+import * as G from '../src/fast-general.js';
 import { sameBits } from './arbitraries.js';
 
 function walk(n: number, seed: number): Float64Array {
@@ -86,26 +87,26 @@ const same = (a: Float64Array | Float64Array[], b: Float64Array | Float64Array[]
 describe.each(VARIANTS)('fast kernels equal the general loops: %s', (v) => {
   const { close, high, low } = variant(v);
   it.each([1, 2, 14, 30])('period %i', (p) => {
-    same(F.sumBatch(close, p, true), F.sumGeneral(close, p, true));
-    same(F.sumBatch(close, p, false), F.sumGeneral(close, p, false));
-    same(F.emaBatch(close, p, 2 / (p + 1), false), F.emaGeneral(close, p, 2 / (p + 1), false));
-    same(F.emaBatch(close, p, 2 / (p + 1), true), F.emaGeneral(close, p, 2 / (p + 1), true));
-    same(F.atrBatch(high, low, close, p), F.atrGeneral(high, low, close, p));
+    same(F.sumBatch(close, p, true), G.sumGeneral(close, p, true));
+    same(F.sumBatch(close, p, false), G.sumGeneral(close, p, false));
+    same(F.emaBatch(close, p, 2 / (p + 1), false), G.emaGeneral(close, p, 2 / (p + 1), false));
+    same(F.emaBatch(close, p, 2 / (p + 1), true), G.emaGeneral(close, p, 2 / (p + 1), true));
+    same(F.atrBatch(high, low, close, p), G.atrGeneral(high, low, close, p));
     if (p >= 2) {
-      same(F.gainLossBatch(close, p, false), F.gainLossGeneral(close, p, false));
-      same(F.gainLossBatch(close, p, true), F.gainLossGeneral(close, p, true));
-      same(F.bbandsBatch(close, p, 2, 1.5), F.bbandsGeneral(close, p, 2, 1.5));
-      same(F.adxBatch(high, low, close, p), F.adxGeneral(high, low, close, p));
-      same(F.macdBatch(close, p, p + 7, 9), F.macdGeneral(close, p, p + 7, 9));
-      same(F.macdBatch(close, p + 7, p, 1), F.macdGeneral(close, p + 7, p, 1));
+      same(F.gainLossBatch(close, p, false), G.gainLossGeneral(close, p, false));
+      same(F.gainLossBatch(close, p, true), G.gainLossGeneral(close, p, true));
+      same(F.bbandsBatch(close, p, 2, 1.5), G.bbandsGeneral(close, p, 2, 1.5));
+      same(F.adxBatch(high, low, close, p), G.adxGeneral(high, low, close, p));
+      same(F.macdBatch(close, p, p + 7, 9), G.macdGeneral(close, p, p + 7, 9));
+      same(F.macdBatch(close, p + 7, p, 1), G.macdGeneral(close, p + 7, p, 1));
     }
   });
 });
 
 it('short inputs (shorter than the warm-up) take the general loop', () => {
   const x = walk(10, 3);
-  same(F.smaBatch(x, 10), F.sumGeneral(x, 10, true));
-  same(F.gainLossBatch(x, 10, false), F.gainLossGeneral(x, 10, false));
-  same(F.adxBatch(x, x, x, 5), F.adxGeneral(x, x, x, 5));
-  same(F.macdBatch(x, 3, 5, 9), F.macdGeneral(x, 3, 5, 9));
+  same(F.smaBatch(x, 10), G.sumGeneral(x, 10, true));
+  same(F.gainLossBatch(x, 10, false), G.gainLossGeneral(x, 10, false));
+  same(F.adxBatch(x, x, x, 5), G.adxGeneral(x, x, x, 5));
+  same(F.macdBatch(x, 3, 5, 9), G.macdGeneral(x, 3, 5, 9));
 });
