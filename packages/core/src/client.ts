@@ -365,7 +365,7 @@ export class Client {
           name: def.name,
           queue: row.queue,
           priority: row.priority,
-          input: JSON.parse(row.input),
+          input: started.input,
           attempts: 1,
           max_attempts: row.maxAttempts,
           holds_slot: false,

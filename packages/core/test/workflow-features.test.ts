@@ -82,6 +82,26 @@ for (const b of backends()) {
       });
     });
 
+    describe('starting beside the worker', () => {
+      it('hands the first run the input as a replay reads it back (jsonb key order), so code that iterates its keys replays alike', async () => {
+        const wf = defineWorkflow(
+          'key-order',
+          { queue: 'key-order' },
+          async (_ctx, input: Record<string, number>) => Object.keys(input),
+        );
+        await withWorker({ workflows: [wf] }, async () => {
+          // jsonb orders keys by length, then bytes: 'b' before 'aa'
+          const { id } = await client.start(wf, { aa: 1, b: 2 });
+          const stored = await store.driver.query<{ input: Record<string, number> }>(
+            'SELECT input FROM baton.executions WHERE id = $1',
+            [id],
+          );
+          expect(await client.result(id, { timeout: '10s' })).toEqual(Object.keys(stored[0]!.input));
+          expect(Object.keys(stored[0]!.input)).toEqual(['b', 'aa']);
+        });
+      });
+    });
+
     describe('startMany', () => {
       it('inserts in the caller’s transaction: the runs exist only if it commits; starting an id again returns it', async () => {
         const wf = defineWorkflow('many', { queue: 'many' }, async (ctx, n: number) =>

@@ -147,21 +147,23 @@ export async function insertClaimed(
   db: Queryable,
   row: NewExecution,
   workerId: string,
-): Promise<{ createdAt: Date; deadlineAt: Date | null } | undefined> {
-  const [r] = await db.query<{ created_at: Date | string; deadline_at: Date | string | null }>(
+): Promise<{ createdAt: Date; deadlineAt: Date | null; input: unknown } | undefined> {
+  const [r] = await db.query<{ created_at: Date | string; deadline_at: Date | string | null; input: unknown }>(
     `WITH ${lockWorkerSql('$2')}
      INSERT INTO baton.executions (${COLUMNS}, status, claimable, attempts, lease_owner, started_at)
      SELECT ${VALUES}, 'running', false, 1, $2, now() FROM ${RECORDSET}
      WHERE EXISTS (SELECT 1 FROM me)
      ${SKIP_DUPLICATES}
-     RETURNING created_at, deadline_at`,
+     RETURNING created_at, deadline_at, input`,
     [recordsetJson([row]), workerId],
     'baton_start_here',
   );
+  // The input as stored: jsonb orders keys its own way, and a replay reads it from there.
   return r
     ? {
         createdAt: new Date(r.created_at),
         deadlineAt: r.deadline_at === null ? null : new Date(r.deadline_at),
+        input: r.input,
       }
     : undefined;
 }
