@@ -1,3 +1,4 @@
+import { backtestCommand } from './commands/backtest.js';
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '@baton/core';
 import { withStore, processIo, type GlobalOptions, type Io } from './context.js';
@@ -58,6 +59,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(slaCommand(globals, io));
   program.addCommand(artifactsCommand(globals, io));
   program.addCommand(runsCommand(globals, io));
+  program.addCommand(backtestCommand(globals, io));
   return program;
 }
 

@@ -3,6 +3,7 @@ export { loadConfig, type LoadOptions } from './config/load.js';
 export { Config } from './config/config.js';
 export { ConfigWatcher, type ConfigChange, type WatchOptions } from './config/watch.js';
 export { ConfigError, formatDiagnostic, formatLocation } from './config/diagnostics.js';
+export { loadYamlDocument, type DocumentOptions, type LoadedDocument } from './config/document.js';
 export { configJsonSchema } from './config/json-schema.js';
 export type { ExplainEntry } from './config/provenance.js';
 export type { ConfigDiagnostic, ConfigView, SourceLocation } from './config/types.js';
