@@ -66,6 +66,8 @@ export interface Counters {
   ev_bypass: number;
   zero_qty: number;
   orders: number;
+  /** Valid bars that began with a position open: managed, not given to the strategy. */
+  in_position_bars: number;
   session_parse_error: number;
   /** Bars that failed validation (1.3): ignored completely. */
   invalid_bars: number;
@@ -121,6 +123,7 @@ class Run {
     ev_bypass: 0,
     zero_qty: 0,
     orders: 0,
+    in_position_bars: 0,
     session_parse_error: 0,
     invalid_bars: 0,
     resume_skipped_bars: 0,
@@ -252,6 +255,7 @@ class Run {
         l = vb.l[k]!,
         c = vb.c[k]!;
       if (this.position) {
+        this.counters.in_position_bars++;
         if (this.position.step(o, h, l, c, newSession, this.rules, this.exit)) {
           const p = this.position;
           this.position = undefined;

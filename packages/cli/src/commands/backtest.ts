@@ -1,6 +1,6 @@
 // `baton backtest`: Day ORB backtests and parameter sweeps as durable executions, their reports, and
 // metrics of a records CSV.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { BatonError, Client, Worker, type Store } from '@baton/core';
@@ -121,7 +121,7 @@ async function checkedInput(
   const manifest = await reportingConfigErrors(io, async () => loadManifest(o.manifest));
   for (const w of manifest.warnings) io.err(formatDiagnostic(w));
   runSettings(manifest.value, { mode: o.mode, symbol: o.symbol, equity, overrides });
-  readFileSync(o.csv, { flag: 'r' }).subarray(0, 0); // a missing CSV fails here, before anything is stored
+  if (!existsSync(o.csv)) throw new BatonError('E_NOT_FOUND', `--csv ${o.csv}: no such file`);
   return {
     manifest: o.manifest,
     csv: o.csv,
@@ -334,7 +334,11 @@ export function backtestCommand(globals: () => GlobalOptions, io: Io): Command {
     new Command('worker')
       .description('serve the backtest queue (runs and sweeps) until Ctrl-C')
       .option('-c, --concurrency <n>', 'runs at once', '1')
-      .action(async (o: { concurrency: string }) => {
+      .option(
+        '--lease <duration>',
+        'how long a run of a worker that died stays its own before another takes it over (e.g. 30s)',
+      )
+      .action(async (o: { concurrency: string; lease?: string }) => {
         const store = await openStore(globals());
         try {
           const worker = new Worker(store, {
@@ -342,6 +346,7 @@ export function backtestCommand(globals: () => GlobalOptions, io: Io): Command {
             workflows: [backtestSweep],
             queues: [BACKTEST_QUEUE],
             concurrency: parseIntOption(o.concurrency, '--concurrency')!,
+            ...(o.lease && { lease: o.lease }),
           });
           await worker.start();
           io.out(`backtest worker on queue '${BACKTEST_QUEUE}'; Ctrl-C to stop`);

@@ -44,7 +44,7 @@ export function validateKind(
       const known = objectKeysAt(schema, issue.path as PathSegment[]);
       for (const key of issue.keys) {
         const segs = [...(issue.path as PathSegment[]), key];
-        const path = formatPath([kind, ...segs]);
+        const path = pathIn(kind, segs);
         if (warned.has(path)) continue;
         warned.add(path);
         const guess = nearest(key, known);
@@ -72,6 +72,11 @@ export function validateKind(
   return undefined;
 }
 
+/** A key path within a kind; a standalone document (kind '') has none to prefix. */
+function pathIn(kind: string, segs: readonly PathSegment[]): string {
+  return formatPath(kind ? [kind, ...segs] : segs);
+}
+
 function report(
   kind: string,
   issue: Issue,
@@ -92,7 +97,7 @@ function report(
   const env = sources.envOf(segs);
   diags.error(
     loc,
-    formatPath([kind, ...segs]),
+    pathIn(kind, segs),
     describeIssue(issue, env && `a ${kindOf(issue.input)} from ${env.raw}`),
   );
 }
