@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Store, Worker, type Execution } from '@baton/core';
-import { backends, eventually, freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { eventually, freshDatabase, quietLogger } from '../../core/test/backends.js';
 import {
   backtestRun,
   backtestSweep,
@@ -17,13 +17,28 @@ import {
 } from '../src/index.js';
 import { MANIFEST, SAMPLE_CSV } from './fixtures.js';
 
-for (const b of backends()) {
-  describe(`backtest jobs (${b.name})`, () => {
+const BACKENDS = process.env.BATON_PG_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+
+const tempBlobs = () => mkdtempSync(join(tmpdir(), 'baton-bt-blobs-'));
+
+/** A fresh, migrated store on PGlite in memory or a database of its own on the test server. */
+async function openStore(backend: 'pglite' | 'postgres'): Promise<Store> {
+  const store = await Store.open(
+    backend === 'postgres'
+      ? { databaseUrl: await freshDatabase(), logger: quietLogger(), blobDir: tempBlobs() }
+      : { dataDir: 'memory://', logger: quietLogger(), blobDir: tempBlobs() },
+  );
+  await store.migrate();
+  return store;
+}
+
+for (const backend of BACKENDS) {
+  describe(`backtest jobs (${backend})`, () => {
     let store: Store;
     let client: Client;
     let worker: Worker;
     beforeAll(async () => {
-      store = await b.open();
+      store = await openStore(backend);
       client = new Client(store);
       worker = new Worker(store, {
         jobs: [backtestRun],
@@ -123,7 +138,7 @@ describe.runIf(process.env.BATON_PG_URL)(
       const p = spawn(
         process.execPath,
         [CLI, 'backtest', 'worker', '--database', url, '--concurrency', '2', '--lease', '2s'],
-        { stdio: 'ignore' },
+        { stdio: 'ignore', env: { ...process.env, BATON_BLOB_DIR: blobs } },
       );
       procs.push(p);
       return p;
@@ -131,12 +146,13 @@ describe.runIf(process.env.BATON_PG_URL)(
     beforeAll(async () => {
       url = await freshDatabase();
     });
+    const blobs = tempBlobs();
     afterAll(() => {
       for (const p of procs) p.kill('SIGKILL');
     });
 
     it('resumes after SIGKILL: every grid point completes exactly once, finished runs are not redone', async () => {
-      const store = await Store.open({ databaseUrl: url, logger: quietLogger() });
+      const store = await Store.open({ databaseUrl: url, logger: quietLogger(), blobDir: blobs });
       try {
         await store.migrate();
         const client = new Client(store);

@@ -18,6 +18,8 @@ describe('baton backtest (embedded PGlite)', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'baton-backtest-cli-'));
     g = ['--data-dir', join(dir, 'db')];
+    // the sample CSV is over the inline limit: its blob goes to the blob directory
+    process.env.BATON_BLOB_DIR = join(dir, 'blobs');
   });
 
   it("run --json prints metrics.json with the source's keys; --out writes the five files; a second run has the same digests", async () => {

@@ -148,7 +148,11 @@ export async function insertClaimed(
   row: NewExecution,
   workerId: string,
 ): Promise<{ createdAt: Date; deadlineAt: Date | null; input: unknown } | undefined> {
-  const [r] = await db.query<{ created_at: Date | string; deadline_at: Date | string | null; input: unknown }>(
+  const [r] = await db.query<{
+    created_at: Date | string;
+    deadline_at: Date | string | null;
+    input: unknown;
+  }>(
     `WITH ${lockWorkerSql('$2')}
      INSERT INTO baton.executions (${COLUMNS}, status, claimable, attempts, lease_owner, started_at)
      SELECT ${VALUES}, 'running', false, 1, $2, now() FROM ${RECORDSET}
