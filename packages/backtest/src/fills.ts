@@ -156,7 +156,8 @@ export class Position {
     readonly entryTs: string,
     /** The entry bar's `zscore` column (NaN when the file has none). */
     readonly zscore: number,
-    readonly bucket: string,
+    /** The entry's EV bucket (session, spread band, RV band). */
+    readonly bucket: number,
     readonly spreadPips: number,
     readonly band: 'narrow' | 'normal' | 'wide',
     readonly slipActual: number,

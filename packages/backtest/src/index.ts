@@ -34,7 +34,7 @@ export {
   type ExitReason,
   type FillRules,
 } from './fills.js';
-export { wilsonLower, EvEstimators } from './ev.js';
+export { wilsonLower, EvEstimators, bucketIndex, BUCKET_KEYS, type BucketIndex } from './ev.js';
 export { configFingerprint, pyFloat } from './fingerprint.js';
 export type { RunState } from './state.js';
 export { metricsJson, recordsCsv, dailyCsv, paramsJson } from './outputs.js';

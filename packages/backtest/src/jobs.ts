@@ -1,7 +1,5 @@
 // Backtests on the durable engine: `backtest.run`, a job whose outputs are ledger artifacts, and
 // `backtest.sweep`, a workflow that runs a parameter grid as activities with a concurrency limit.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import {
   BatonError,
@@ -9,11 +7,10 @@ import {
   defineJob,
   defineWorkflow,
   isBatonError,
-  type ExecutionHandle,
   type JobContext,
 } from '@baton/core';
 import { parseBars } from './bars.js';
-import { loadManifest, runSettings } from './manifest.js';
+import { loadManifestText, runSettings } from './manifest.js';
 import { runBacktest } from './runner.js';
 import { dailyCsv, metricsJson, paramsJson, recordsCsv } from './outputs.js';
 import type { RunState } from './state.js';
@@ -79,29 +76,32 @@ export const backtestRun = defineJob(
 );
 
 async function runJob(input: BacktestInput, ctx: JobContext): Promise<BacktestSummary> {
-  const manifestArt = await ctx.artifacts.input(input.manifest, { mediaType: 'application/yaml' });
-  const csvArt = await ctx.artifacts.input(input.csv, { mediaType: 'text/csv' });
-  const manifest = loadManifest(input.manifest);
-  await sameContent(input.manifest, manifestArt.digest);
+  // The run works on the bytes whose digests the ledger records.
+  const manifestIn = await ctx.artifacts.read(input.manifest, { mediaType: 'application/yaml' });
+  const csvIn = await ctx.artifacts.read(input.csv, { mediaType: 'text/csv' });
+  const manifest = parsed(manifestIn.artifact.digest, () =>
+    loadManifestText(input.manifest, manifestIn.bytes.toString('utf8')),
+  );
   const settings = runSettings(manifest.value, {
     mode: input.mode,
     symbol: input.symbol,
     equity: input.equity,
     overrides: input.overrides,
   });
-  const text = await sameContent(input.csv, csvArt.digest);
-  const { bars, report } = parseBars(text, {
+  const load = {
     symbol: settings.symbol,
     timeframe: settings.timeframe,
     strict: input.strict,
     startTs: input.start_ts,
     endTs: input.end_ts,
-    source: input.csv,
-  });
+  };
+  const { bars, report } = parsed(`${csvIn.artifact.digest} ${JSON.stringify(load)}`, () =>
+    parseBars(csvIn.bytes.toString('utf8'), { ...load, source: input.csv }),
+  );
   let resume: RunState | undefined;
   if (input.resume) {
-    const art = await ctx.artifacts.input(input.resume, { mediaType: 'application/json' });
-    resume = JSON.parse(await sameContent(input.resume, art.digest)) as RunState;
+    const state = await ctx.artifacts.read(input.resume, { mediaType: 'application/json' });
+    resume = parseState(state.bytes.toString('utf8'), input.resume);
   }
   const result = runBacktest(bars, settings, {
     resume,
@@ -137,17 +137,36 @@ async function runJob(input: BacktestInput, ctx: JobContext): Promise<BacktestSu
   };
 }
 
-/** Reads a declared input again and checks it is what the ledger recorded (it may change in between). */
-async function sameContent(path: string, digest: string): Promise<string> {
-  const bytes = await readFile(path);
-  const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  if (got !== digest) {
+// A sweep's runs read the same files: what was parsed is kept per content digest (a few entries),
+// so a worker parses each input once. Parsed values are never changed by a run.
+const PARSED_KEPT = 4;
+const parsedCache = new Map<string, unknown>();
+
+function parsed<T>(key: string, parse: () => T): T {
+  if (parsedCache.has(key)) return parsedCache.get(key) as T;
+  const value = parse();
+  parsedCache.set(key, value);
+  if (parsedCache.size > PARSED_KEPT) parsedCache.delete(parsedCache.keys().next().value!);
+  return value;
+}
+
+function parseState(text: string, path: string): RunState {
+  try {
+    const state = JSON.parse(text) as RunState;
+    if (
+      typeof state?.meta !== 'object' ||
+      typeof state.runtime !== 'object' ||
+      typeof state.metrics !== 'object'
+    ) {
+      throw new Error('it has no meta, runtime and metrics');
+    }
+    return state;
+  } catch (err) {
     throw new BatonError(
-      'E_INVALID_STATE',
-      `${path} changed while the run read it (${digest} was declared, ${got} read); run again`,
+      'E_INPUT_INVALID',
+      `${path} is not a state.json a run wrote: ${(err as Error).message}`,
     );
   }
-  return bytes.toString('utf8');
 }
 
 export const sweepInput = backtestInput.omit({ overrides: true, resume: true }).extend({
@@ -158,9 +177,10 @@ export const sweepInput = backtestInput.omit({ overrides: true, resume: true }).
 });
 export type SweepInput = z.infer<typeof sweepInput>;
 
-export interface SweepPoint extends BacktestSummary {
-  execution: string;
-}
+/** One grid point of a sweep: its run's summary, or why the run failed. */
+export type SweepPoint =
+  | (BacktestSummary & { execution: string; error?: undefined })
+  | { execution: string; overrides: Record<string, number | boolean>; error: string };
 
 /** The grid's points, in a fixed order: parameters by name, the first varying slowest. */
 export function gridPoints(
@@ -191,17 +211,22 @@ export const backtestSweep = defineWorkflow(
         `the grid has ${points.length} points, over the limit of ${MAX_SWEEP_POINTS}`,
       );
     }
-    const results: SweepPoint[] = [];
-    const running: ExecutionHandle<BacktestSummary>[] = [];
-    const collect = async () => {
-      const h = running.shift()!;
-      results.push({ execution: h.id, ...(await h.result()) });
-    };
-    for (const overrides of points) {
-      if (running.length >= concurrency) await collect();
-      running.push(await ctx.startActivity(backtestRun, { ...base, overrides }));
+    const results: SweepPoint[] = new Array(points.length);
+    // In flight: each resolves to its point's index once its run ended. Promise.race refills the
+    // window as soon as any run ends, and decides alike on replay.
+    const running = new Map<number, Promise<number>>();
+    for (const [i, overrides] of points.entries()) {
+      if (running.size >= concurrency) running.delete(await Promise.race(running.values()));
+      const h = await ctx.startActivity(backtestRun, { ...base, overrides });
+      running.set(
+        i,
+        h.result().then(
+          (summary) => ((results[i] = { execution: h.id, ...summary }), i),
+          (err: unknown) => ((results[i] = { execution: h.id, overrides, error: (err as Error).message }), i),
+        ),
+      );
     }
-    while (running.length) await collect();
+    await Promise.all(running.values());
     return { points: results };
   },
 );
@@ -218,9 +243,9 @@ export const RANK_METRICS = {
 } as const;
 export type RankMetric = keyof typeof RANK_METRICS;
 
-/** Points ranked by `metric`, best first; points without a value go last. */
+/** Points ranked by `metric`, best first; points without a value (or whose run failed) go last. */
 export function rankPoints(points: readonly SweepPoint[], metric: RankMetric): SweepPoint[] {
-  const value = (p: SweepPoint) => p[metric] as number | null;
+  const value = (p: SweepPoint) => (p.error === undefined ? p[metric] : null);
   return [...points].sort((a, b) => {
     const va = value(a);
     const vb = value(b);

@@ -162,7 +162,16 @@ export type LoadedManifest = LoadedDocument<Manifest>;
  * @throws ConfigError (`E_CONFIG_INVALID`) with file:line:col for each problem.
  */
 export function loadManifest(file: string): LoadedManifest {
-  const doc = loadYamlDocument(file, manifestSchema);
+  return withRunnerWarnings(loadYamlDocument(file, manifestSchema));
+}
+
+/** {@link loadManifest} of text already read from `file` (named in diagnostics). */
+export function loadManifestText(file: string, text: string): LoadedManifest {
+  return withRunnerWarnings(loadYamlDocument(file, manifestSchema, { text }));
+}
+
+// runner_config keys the runner does not read are stored, as the source does, with a warning.
+function withRunnerWarnings(doc: LoadedDocument<Manifest>): LoadedManifest {
   const warnings = [...doc.warnings];
   const rc = doc.value.runner?.runner_config ?? {};
   for (const key of Object.keys(rc)) {
@@ -221,6 +230,7 @@ export function runSettings(manifest: Manifest, choice: RunChoice = {}): RunSett
     );
   }
   const params = { ...manifest.strategy.parameters, ...choice.overrides } as Record<string, unknown>;
+  if (choice.overrides) checkOverrides(params, Object.keys(choice.overrides));
   const strategy = withDefaults(DEFAULT_STRATEGY, params) as StrategyParams;
   const rc = (manifest.runner?.runner_config ?? {}) as Record<string, unknown>;
   refuseUnsupported(manifest, rc);
@@ -280,4 +290,17 @@ function refuseUnsupported(manifest: Manifest, rc: Record<string, unknown>): voi
     refuse('runner_config.calibrate_days > 0');
   if (rc.rv_qcalib_enabled === true) refuse('runner_config.rv_qcalib_enabled');
   if (manifest.runner?.cli_args?.use_ev_profile === true) refuse('cli_args.use_ev_profile');
+}
+
+/** Overridden parameters (a sweep's grid, --set) pass the manifest's own checks. */
+function checkOverrides(params: Record<string, unknown>, names: readonly string[]): void {
+  const result = parameters.safeParse(params);
+  if (result.success) return;
+  const bad = result.error.issues.find((i) => names.includes(String(i.path[0])));
+  if (bad === undefined) return;
+  const name = String(bad.path[0]);
+  throw new BatonError(
+    'E_INVALID_OPTION',
+    `strategy parameter ${name} = ${JSON.stringify(params[name])}: ${bad.message}`,
+  );
 }

@@ -3,7 +3,7 @@
 import type { Bars } from './bars.js';
 import { parseTimestamp, formatMicros } from './bars.js';
 import { pipSize, pipValue, type RunSettings, type Session, type SpreadBand } from './config.js';
-import { EvEstimators } from './ev.js';
+import { BUCKET_KEYS, bucketIndex, EvEstimators, type BucketIndex } from './ev.js';
 import {
   atr14,
   microTrend,
@@ -221,7 +221,10 @@ class Run {
       if (lastTfOk && l <= Math.min(o, c) && h >= Math.max(o, c) && l <= h) idx[n++] = i;
       else this.counters.invalid_bars++;
     }
+    // Usually every bar is valid: the columns are then used as they are, not copied.
+    const all = n === b.length;
     const pick = (a: Float64Array) => {
+      if (all) return a;
       const out = new Float64Array(n);
       for (let k = 0; k < n; k++) out[k] = a[idx[k]!]!;
       return out;
@@ -344,26 +347,29 @@ class Run {
     if (this.strategy.gate(ctx) !== undefined) return this.block();
     if (!ctx.router_ok) return this.block();
 
-    const bucketPrefix = `${session}:${sband}`;
-    const pLcb = this.ev.pooledLcb(bucketPrefix, band);
-    const evLcb = pLcb * sig.tp_pips - (1 - pLcb) * sig.sl_pips - cost;
-    ctx.p_lcb = pLcb;
-    ctx.ev_lcb = evLcb;
-    ctx.threshold_lcb_pip = r.ev_mode === 'off' ? -Infinity : this.adjustedThreshold(ctx.or_atr_ratio);
+    const bucket = bucketIndex(session, sband, band);
     let bypass = false;
-    if (evLcb < ctx.threshold_lcb_pip) {
-      if (this.warmupLeft > 0) {
-        bypass = true;
-        this.counters.ev_bypass++;
-      } else {
-        this.counters.ev_reject++;
-        this.today.ev_reject++;
-        return;
+    if (r.ev_mode === 'off') {
+      // The gate cannot reject: the bound is computed for the trade record only, once an order is out.
+      this.ev.touch(bucket);
+      ctx.threshold_lcb_pip = -Infinity;
+    } else {
+      this.evaluate(bucket, cost);
+      ctx.threshold_lcb_pip = this.adjustedThreshold(ctx.or_atr_ratio);
+      if (ctx.ev_lcb < ctx.threshold_lcb_pip) {
+        if (this.warmupLeft > 0) {
+          bypass = true;
+          this.counters.ev_bypass++;
+        } else {
+          this.counters.ev_reject++;
+          this.today.ev_reject++;
+          return;
+        }
       }
     }
     if (expectedSlip > r.slip_cap_pip) return this.block();
     let gateQty: number;
-    if (!bypass && r.ev_mode !== 'off') gateQty = productionSize(ctx, pLcb, sig.tp_pips, sig.sl_pips);
+    if (!bypass && r.ev_mode !== 'off') gateQty = productionSize(ctx, ctx.p_lcb, sig.tp_pips, sig.sl_pips);
     else {
       const p = Math.min(1, Math.max(0, this.s.strategy.fallback_win_rate));
       gateQty = productionSize(ctx, p, sig.tp_pips, sig.sl_pips);
@@ -375,13 +381,22 @@ class Run {
     }
     const qty = this.strategy.emit(ctx);
     if (qty <= 0) return this.block();
+    if (r.ev_mode === 'off') this.evaluate(bucket, cost);
 
     this.counters.orders++;
     this.today.breakouts++;
-    this.fillOrder(vb, k, qty, sband, spip, `${bucketPrefix}:${band}`, evLcb, bar, ts);
+    this.fillOrder(vb, k, qty, sband, spip, bucket, ctx.ev_lcb, bar, ts);
     if (this.warmupLeft > 0) this.warmupLeft--;
     this.today.gate_pass++;
     if (!bypass) this.today.ev_pass++;
+  }
+
+  /** The pooled win-rate bound and EV bound of the pending signal, into the entry context. */
+  private evaluate(bucket: BucketIndex, cost: number): void {
+    const ctx = this.ctx;
+    const sig = this.strategy.pending;
+    ctx.p_lcb = this.ev.pooledLcb(bucket);
+    ctx.ev_lcb = ctx.p_lcb * sig.tp_pips - (1 - ctx.p_lcb) * sig.sl_pips - cost;
   }
 
   /** The strategy-adjusted EV threshold (5.3) for ev_mode lcb or mean. */
@@ -399,7 +414,7 @@ class Run {
     qty: number,
     sband: SpreadBand,
     spip: number,
-    bucket: string,
+    bucket: BucketIndex,
     evLcb: number,
     bar: number,
     ts: string,
@@ -493,7 +508,7 @@ class Run {
       if (pnlPips < 0) this.dailyLoss += pnlPips;
     } else this.lossStreak = 0;
     this.ev.update(p.bucket, inc);
-    const [session, , rv] = p.bucket.split(':');
+    const [session, , rv] = BUCKET_KEYS[p.bucket]!.split(':');
     this.records.push({
       entry_ts: p.entryTs,
       exit_ts: exitTs,

@@ -1,5 +1,7 @@
 // state.json (spec section 9): what a run leaves for the next one to resume from, refused when the
 // settings its estimators depend on (the config fingerprint) have changed.
+import { BatonError } from '@baton/core';
+import { BUCKET_KEYS } from './ev.js';
 import { Position } from './fills.js';
 import { SPREAD_BANDS, type Session, type SpreadBand } from './config.js';
 import { emptyDay, type DailyRow, type Run } from './runner.js';
@@ -113,7 +115,7 @@ export function snapshotState(run: Run, fingerprint: string): RunState {
         hold: p.hold,
         entry_ts: p.entryTs,
         zscore: p.zscore === p.zscore ? p.zscore : null,
-        entry_key: p.bucket,
+        entry_key: BUCKET_KEYS[p.bucket]!,
         spread_pips: p.spreadPips,
         spread_band: p.band,
         slip_real: p.slipActual,
@@ -134,8 +136,7 @@ export function applyState(run: Run, state: RunState, fingerprint: string): stri
   }
   run.ev.global.alpha = state.ev_global.alpha;
   run.ev.global.beta = state.ev_global.beta;
-  for (const [key, b] of Object.entries(state.ev_buckets ?? {}))
-    run.ev.buckets.set(key, { alpha: b.alpha, beta: b.beta });
+  for (const [key, b] of Object.entries(state.ev_buckets ?? {})) run.ev.restore(key, b);
   for (const band of SPREAD_BANDS) {
     if (typeof state.slip?.a?.[band] === 'number') run.slipA[band] = state.slip.a[band];
     if (typeof state.slip?.ewma?.[band] === 'number') run.qtyEwma[band] = state.slip.ewma[band];
@@ -172,7 +173,7 @@ export function applyState(run: Run, state: RunState, fingerprint: string): stri
       p.ll,
       p.entry_ts,
       p.zscore ?? NaN,
-      p.entry_key,
+      entryBucket(p.entry_key),
       p.spread_pips,
       p.spread_band,
       p.slip_real,
@@ -182,4 +183,15 @@ export function applyState(run: Run, state: RunState, fingerprint: string): stri
     run.position = pos;
   }
   return undefined;
+}
+
+function entryBucket(key: string): number {
+  const index = BUCKET_KEYS.indexOf(key);
+  if (index < 0) {
+    throw new BatonError(
+      'E_INPUT_INVALID',
+      `state.json: position.entry_key '${key}' is not SESSION:SPREADBAND:RVBAND (e.g. LDN:narrow:mid)`,
+    );
+  }
+  return index;
 }

@@ -111,7 +111,8 @@ export class DayOrbStrategy {
     s.sl_pips = p.k_sl * atr;
     s.trail_pips = p.k_tr > 0 ? p.k_tr * atr : 0;
     s.atr_pips = atr;
-    s.micro_trend = microTrend();
+    // Read only by the micro-trend guards; NaN (never read) when both are off.
+    s.micro_trend = p.min_micro_trend > 0 || p.tokyo_low_rv_micro_trend_min > 0 ? microTrend() : NaN;
     return true;
   }
 

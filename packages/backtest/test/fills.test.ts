@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   bridgeProbability,
+  bucketIndex,
+  BUCKET_KEYS,
   configFingerprint,
   enterOnBar,
   EvEstimators,
@@ -104,7 +106,7 @@ describe('an open position (7.3)', () => {
       99.99,
       't0',
       NaN,
-      'LDN:narrow:mid',
+      bucketIndex('LDN', 'narrow', 'mid'),
       0.5,
       'narrow',
       1.5,
@@ -155,13 +157,16 @@ describe('EV estimators (5.4)', () => {
 
   it('pools a bucket with 0.2 of its RV neighbours and 0.3 of the global estimator; updates decay by δ', () => {
     const ev = new EvEstimators(0.02, 0.95, 0, 0);
-    ev.update('LDN:narrow:mid', 1);
-    expect(ev.bucket('LDN:narrow:mid')).toEqual({ alpha: 0.98 * 1 + 1, beta: 0.98 * 1 + 0 });
+    const mid = bucketIndex('LDN', 'narrow', 'mid');
+    expect(BUCKET_KEYS[mid]).toBe('LDN:narrow:mid');
+    ev.update(mid, 1);
+    expect(ev.bucket(mid)).toEqual({ alpha: 0.98 * 1 + 1, beta: 0.98 * 1 + 0 });
     expect(ev.global).toEqual({ alpha: 1.98, beta: 0.98 });
-    const own = ev.bucket('LDN:narrow:mid');
+    const own = ev.bucket(mid);
     const a = own.alpha + 0.2 * 1 + 0.2 * 1 + 0.3 * 1.98;
     const b = own.beta + 0.2 * 1 + 0.2 * 1 + 0.3 * 0.98;
-    expect(ev.pooledLcb('LDN:narrow', 'mid')).toBe(wilsonLower(a, b, 0.95));
+    expect(ev.pooledLcb(mid)).toBe(wilsonLower(a, b, 0.95));
+    expect([...ev.buckets.keys()].sort()).toEqual(['LDN:narrow:high', 'LDN:narrow:low', 'LDN:narrow:mid']);
   });
 });
 

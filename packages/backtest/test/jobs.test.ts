@@ -12,6 +12,7 @@ import {
   backtestRun,
   backtestSweep,
   gridPoints,
+  rankPoints,
   type BacktestSummary,
   type SweepPoint,
 } from '../src/index.js';
@@ -122,7 +123,21 @@ for (const backend of BACKENDS) {
         (await client.enqueue(backtestRun, { manifest: MANIFEST, csv: SAMPLE_CSV })).id,
         { timeout: '60s' },
       );
+      if (six.error !== undefined) throw new Error(six.error);
       expect(six.artifacts['records.csv']).toBe(plain.artifacts['records.csv']);
+    });
+
+    it('a point whose run fails is reported as failed; the other points still run', async () => {
+      // k_sl must be positive: that run fails at once (the CLI refuses such a grid before it starts)
+      const { id } = await client.start(backtestSweep, {
+        manifest: MANIFEST,
+        csv: SAMPLE_CSV,
+        grid: { k_sl: [-1, 0.6] },
+      });
+      const { points } = await client.result<{ points: SweepPoint[] }>(id, { timeout: '60s' });
+      expect(points[0]!.error).toMatch(/strategy parameter k_sl = -1: Too small/);
+      expect(points[1]!.error).toBeUndefined();
+      expect(rankPoints(points, 'sharpe').map((p) => p.overrides.k_sl)).toEqual([0.6, -1]);
     });
   });
 }

@@ -146,6 +146,19 @@ describe('baton backtest (embedded PGlite)', () => {
       ...g,
     ]);
     expect(grid.stderr).toMatch(/--grid 'or_n': write param=v1,v2/);
+    const value = await baton([
+      'backtest',
+      'sweep',
+      '--manifest',
+      MANIFEST,
+      '--csv',
+      CSV,
+      '--grid',
+      'k_sl=0.6,-1',
+      ...g,
+    ]);
+    expect(value.code).toBe(1);
+    expect(value.stderr).toMatch(/strategy parameter k_sl = -1: Too small/);
     const set = await baton([
       'backtest',
       'run',

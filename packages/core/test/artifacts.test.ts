@@ -248,8 +248,11 @@ for (const b of backends()) {
       writeFileSync(data, 'timestamp,c\n2018-01-01T00:00:00Z,112.5\n');
       const wf = defineWorkflow('artifacts-manifest-flow', {}, async (ctx, input: { file: string }) => {
         const rows = await ctx.step('read', async (s) => {
-          await s.artifacts.input(input.file);
-          return readFileSync(input.file, 'utf8').trim().split('\n').length - 1;
+          // read() declares the file and hands back the bytes whose digest it recorded
+          const { artifact, bytes } = await s.artifacts.read(input.file);
+          if (artifact.digest !== digestOf(bytes))
+            throw new Error('read() returned other bytes than it recorded');
+          return bytes.toString('utf8').trim().split('\n').length - 1;
         });
         await ctx.step('write', (s) => s.artifacts.put('metrics.json', { rows }));
         return { rows };

@@ -10,6 +10,7 @@ import {
   backtestRun,
   backtestSweep,
   gridPoints,
+  MAX_SWEEP_POINTS,
   loadManifest,
   metricsFromRecords,
   rankPoints,
@@ -113,14 +114,15 @@ export function parseGrid(grids: readonly string[]): Record<string, (number | bo
 async function checkedInput(
   io: Io,
   o: RunFlags,
-  overrides: Record<string, number | boolean>,
+  overrideSets: readonly Record<string, number | boolean>[],
 ): Promise<Omit<BacktestInput, 'overrides'>> {
   const equity = o.equity === undefined ? undefined : Number(o.equity);
   if (equity !== undefined && !(equity > 0))
     throw new BatonError('E_INVALID_OPTION', `--equity '${o.equity}' must be a positive number`);
   const manifest = await reportingConfigErrors(io, async () => loadManifest(o.manifest));
   for (const w of manifest.warnings) io.err(formatDiagnostic(w));
-  runSettings(manifest.value, { mode: o.mode, symbol: o.symbol, equity, overrides });
+  for (const overrides of overrideSets)
+    runSettings(manifest.value, { mode: o.mode, symbol: o.symbol, equity, overrides });
   if (!existsSync(o.csv)) throw new BatonError('E_NOT_FOUND', `--csv ${o.csv}: no such file`);
   return {
     manifest: o.manifest,
@@ -188,28 +190,32 @@ function summaryText(id: string, s: BacktestSummary): string {
 function pointsTable(points: readonly SweepPoint[], by: RankMetric, top?: number): string {
   const ranked = rankPoints(points, by).slice(0, top);
   const params = [...new Set(points.flatMap((p) => Object.keys(p.overrides)))];
-  return table(
-    [
-      '#',
-      ...params.map((p) => p.toUpperCase()),
-      'TRADES',
-      'WINS',
-      'TOTAL PIPS',
-      'SHARPE',
-      'MAX DD',
-      'EXECUTION',
-    ],
-    ranked.map((p, i) => [
-      String(i + 1),
-      ...params.map((k) => fmt(p.overrides[k])),
-      String(p.trades),
-      fmt(p.wins),
-      fmt(p.total_pips),
-      fmt(p.sharpe),
-      fmt(p.max_drawdown),
-      p.execution,
-    ]),
-  );
+  const figures = (p: SweepPoint) =>
+    p.error === undefined
+      ? [String(p.trades), fmt(p.wins), fmt(p.total_pips), fmt(p.sharpe), fmt(p.max_drawdown)]
+      : ['failed', '-', '-', '-', '-'];
+  const failed = ranked.filter((p) => p.error !== undefined);
+  return [
+    table(
+      [
+        '#',
+        ...params.map((p) => p.toUpperCase()),
+        'TRADES',
+        'WINS',
+        'TOTAL PIPS',
+        'SHARPE',
+        'MAX DD',
+        'EXECUTION',
+      ],
+      ranked.map((p, i) => [
+        String(i + 1),
+        ...params.map((k) => fmt(p.overrides[k])),
+        ...figures(p),
+        p.execution,
+      ]),
+    ),
+    ...failed.map((p) => `${p.execution} failed: ${p.error}`),
+  ].join('\n');
 }
 
 const byOption = () =>
@@ -233,10 +239,8 @@ export function backtestCommand(globals: () => GlobalOptions, io: Io): Command {
       )
       .option('--json', "print metrics.json (the source runner's keys)")
       .action(async (o: RunFlags & { resume?: string; out?: string }) => {
-        const input: BacktestInput = {
-          ...(await checkedInput(io, o, parseSets(o.set))),
-          overrides: parseSets(o.set),
-        };
+        const overrides = parseSets(o.set);
+        const input: BacktestInput = { ...(await checkedInput(io, o, [overrides])), overrides };
         if (o.resume) input.resume = o.resume;
         await withWorker(globals(), 1, async (client) => {
           const { id } = await client.enqueue(backtestRun, input);
@@ -269,15 +273,21 @@ export function backtestCommand(globals: () => GlobalOptions, io: Io): Command {
       .option('--detach', 'start the sweep and return; `baton backtest worker` processes run it')
       .option('--json', 'print the points as JSON')
       .action(async (o: RunFlags & { grid: string[]; by: RankMetric; detach?: boolean }) => {
-        const grid = parseGrid(o.grid);
-        const concurrency = parseIntOption(o.concurrency, '--concurrency')!;
-        const base = await checkedInput(io, o, parseSets(o.set));
         if (o.set.length)
           throw new BatonError(
             'E_INVALID_OPTION',
             'a sweep takes --grid, not --set: give a fixed value as a one-value grid',
           );
+        const grid = parseGrid(o.grid);
+        const concurrency = parseIntOption(o.concurrency, '--concurrency')!;
         const points = gridPoints(grid);
+        if (points.length > MAX_SWEEP_POINTS)
+          throw new BatonError(
+            'E_INVALID_OPTION',
+            `the grid has ${points.length} points, over the limit of ${MAX_SWEEP_POINTS}`,
+          );
+        // every point is checked here, so a bad value is refused before anything runs
+        const base = await checkedInput(io, o, points);
         const input = { ...base, grid, concurrency };
         if (o.detach) {
           await withStore(globals(), async (store) => {

@@ -87,6 +87,11 @@ export interface ArtifactWriter {
    * goes in the run manifest's inputs, so two runs can be seen to have read the same data.
    */
   input(path: string, options?: { mediaType?: string }): Promise<Artifact>;
+  /**
+   * `input`, and the bytes it read: the run then works on exactly the content whose digest the
+   * ledger records, even if the file changes meanwhile.
+   */
+  read(path: string, options?: { mediaType?: string }): Promise<{ artifact: Artifact; bytes: Buffer }>;
 }
 
 /** What `client.artifacts` offers: reading the ledger. */
@@ -176,7 +181,8 @@ export class ArtifactStore {
   writer(producer: Producer): ArtifactWriter {
     return {
       put: (name, data, options) => this.put(producer, name, data, options),
-      input: (path, options) => this.input(producer, path, options),
+      input: async (path, options) => (await this.input(producer, path, options)).artifact,
+      read: (path, options) => this.input(producer, path, options),
     };
   }
 
@@ -191,7 +197,11 @@ export class ArtifactStore {
   }
 
   /** Stores the file at `path` as an input the execution declared it read (see ArtifactWriter.input). */
-  async input(producer: Producer, path: string, options: { mediaType?: string } = {}): Promise<Artifact> {
+  async input(
+    producer: Producer,
+    path: string,
+    options: { mediaType?: string } = {},
+  ): Promise<{ artifact: Artifact; bytes: Buffer }> {
     checkArtifactName(path);
     // One name per file: relative to the working directory when under it (`./a.csv` and `a.csv`
     // are one input), absolute otherwise.
@@ -208,7 +218,10 @@ export class ArtifactStore {
         { cause: err },
       );
     }
-    return this.store(producer, name, 'input', contentOf(bytes, name, options.mediaType));
+    return {
+      artifact: await this.store(producer, name, 'input', contentOf(bytes, name, options.mediaType)),
+      bytes,
+    };
   }
 
   private async store(

@@ -19,6 +19,8 @@ export interface DocumentOptions {
   env?: Env;
   /** Files larger than this are refused (default 1 MiB). */
   maxFileBytes?: number;
+  /** The file's content, when the caller has read it already (it is then not read again). */
+  text?: string;
 }
 
 /** A validated document and what its load warned about (unknown keys, unset variables). */
@@ -42,7 +44,11 @@ export function loadYamlDocument<T>(
   options: DocumentOptions = {},
 ): LoadedDocument<T> {
   const path = resolve(file);
-  const text = readText(path, options.maxFileBytes ?? 1024 * 1024);
+  const maxBytes = options.maxFileBytes ?? 1024 * 1024;
+  const text = options.text ?? readText(path, maxBytes);
+  if (options.text !== undefined && Buffer.byteLength(text) > maxBytes) {
+    throw new BatonError('E_INPUT_INVALID', `${path} is over the ${maxBytes}-byte limit for a YAML document`);
+  }
   const diags = new Diagnostics();
   const top: SourceLocation = { file: path, line: 1, col: 1 };
   const root = readSource(path, text, options.env ?? process.env, diags, (key) => key);
