@@ -22,6 +22,15 @@ export function wakeupSql(source: string): string {
 }
 
 /**
+ * An expression that wakes the workers of one row's queue (the row of `alias`, e.g. in an UPDATE's
+ * RETURNING list, which runs for every row the statement changes whether or not anything reads it).
+ */
+export function notifyRowSql(alias: string): string {
+  return `pg_notify('${WAKEUP_CHANNEL}', json_build_object('q', ${alias}.queue,
+    'at', floor(extract(epoch FROM ${alias}.run_at) * 1000), 'k', ${alias}.concurrency_key IS NOT NULL)::text)`;
+}
+
+/**
  * SQL that wakes the workers of the queues named by the text[] parameter `param` because a slot of
  * a global limit (queue concurrency or concurrency key) was freed: a claim that came back short for
  * want of a slot can try again now instead of at its next poll.

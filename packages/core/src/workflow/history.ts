@@ -1,7 +1,7 @@
 // The statements behind workflow replay. Every write is fenced on the run's lease (owner,
 // attempt, still running): a worker that lost the workflow cannot add to its history.
 import type { Driver, Queryable } from '../driver/types.js';
-import { slotFreedSql, wakeupSql } from '../wakeup.js';
+import { notifyRowSql, slotFreedSql, wakeupSql } from '../wakeup.js';
 import { wakeParentsSql } from '../sql/parents.js';
 
 /** Who may write: the run that holds the execution's lease. */
@@ -254,12 +254,13 @@ export async function suspend(
 ): Promise<boolean> {
   const rows = await db.query(
     `WITH s AS (
-       UPDATE baton.executions
+       UPDATE baton.executions e
        SET status = 'waiting', lease_owner = NULL, attempts = attempts - 1, holds_slot = false,
            claimable = signal_count > $4 OR $5::timestamptz IS NOT NULL,
            run_at = CASE WHEN signal_count > $4 THEN now() ELSE coalesce($5::timestamptz, run_at) END
        WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'
-       RETURNING 1
+       -- a signal or a child's end that came while it ran: due now, so its workers are woken
+       RETURNING CASE WHEN e.signal_count > $4 THEN ${notifyRowSql('e')} END
      )${freesSlotOf ? `, freed AS (${slotFreedSql('ARRAY[$6]')})` : ''}
      SELECT 1${freesSlotOf ? ', (SELECT n FROM freed)' : ''} FROM s`,
     [
