@@ -82,6 +82,28 @@ for (const b of backends()) {
       });
     });
 
+    describe('waking a workflow when what it waits for ends', () => {
+      it('resumes a parent when its activities end, and one whose activity ended while it ran, without waiting for a poll', async () => {
+        const inc = defineJob('wake-inc', { queue: 'wake' }, async (n: number) => n + 1);
+        const wf = defineWorkflow('wake-chain', { queue: 'wake' }, async (ctx, n: number) => {
+          let x = n;
+          for (let i = 0; i < 3; i++) x = await ctx.run(inc, x);
+          // two at once: the first often ends while the workflow still runs (it suspends due)
+          const [a, b] = await Promise.all([ctx.run(inc, x), ctx.run(inc, x + 10)]);
+          return a + b;
+        });
+        // A poll far beyond the test's timeout: only the wake-ups can move the workflow on.
+        const w = new Worker(store, { workflows: [wf], jobs: [inc], pollInterval: '10m' });
+        await w.start();
+        try {
+          const { id } = await client.start(wf, 0);
+          expect(await client.result(id, { timeout: '30s' })).toBe(4 + 14);
+        } finally {
+          await w.stop({ deadline: 2000 });
+        }
+      });
+    });
+
     describe('starting beside the worker', () => {
       it('hands the first run the input as a replay reads it back (jsonb key order), so code that iterates its keys replays alike', async () => {
         const wf = defineWorkflow(
