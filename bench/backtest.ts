@@ -33,7 +33,7 @@ const load = watchLoad(log);
 const REPEAT = intArg('repeat', 5);
 const N = intArg('bars', 1_000_000);
 const fixture = (name: string) =>
-  fileURLToPath(new URL(`../../shared/fixtures/invest4/${name}`, import.meta.url));
+  fileURLToPath(new URL(`../examples/backtest/invest4/${name}`, import.meta.url));
 const MANIFEST = fixture('day_orb_5m.yaml');
 const SAMPLE = fixture('sample_orb.csv');
 // Without the loss-streak lock, which would stop trading for good after a few dozen trades.

@@ -11,7 +11,7 @@ import {
 } from '../src/index.js';
 
 const shared = (name: string) =>
-  fileURLToPath(new URL(`../../../../shared/fixtures/invest4/${name}`, import.meta.url));
+  fileURLToPath(new URL(`../../../examples/backtest/invest4/${name}`, import.meta.url));
 
 export const MANIFEST = shared('day_orb_5m.yaml');
 export const SAMPLE_CSV = shared('sample_orb.csv');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { baton } from './run-baton.js';
 
 const shared = (name: string) =>
-  fileURLToPath(new URL(`../../../../shared/fixtures/invest4/${name}`, import.meta.url));
+  fileURLToPath(new URL(`../../../examples/backtest/invest4/${name}`, import.meta.url));
 const MANIFEST = shared('day_orb_5m.yaml');
 const CSV = shared('sample_orb.csv');
 
