@@ -1,5 +1,6 @@
 // `npm run bench -- jobs [--jobs N] [--latency N] [--systems baton,graphile_worker,pg_boss]
 //   [--modes default,high-throughput] [--gap MS] [--cap S] [--pg-boss-default-cap S] [--profile]`
+// (`--systems baton,baton_traced` adds Baton with an OpenTelemetry SDK, and `tracing_overhead` to the JSON)
 //
 // Baton beside graphile-worker and pg-boss on the local PostgreSQL, each in its default settings and
 // in its high-throughput settings. Every system run gets its own fresh database. Workers run inside
@@ -18,6 +19,7 @@ import { BenchDatabases, runSuite } from './_databases.js';
 import { argValue, intArg } from './_args.js';
 import { startCostWindow, type WindowCost } from './_server-cost.js';
 import { watchLoad } from './_load.js';
+import { enableTracing } from './_tracing.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
@@ -25,9 +27,11 @@ import { Client, Store, Worker, createLogger, defineJob } from '../packages/core
 // ---------------------------------------------------------------------------------------------
 // Options
 
-type SystemName = 'baton' | 'graphile_worker' | 'pg_boss';
+type SystemName = 'baton' | 'baton_traced' | 'graphile_worker' | 'pg_boss';
 type Mode = 'default' | 'high-throughput';
 const ALL_SYSTEMS: SystemName[] = ['baton', 'graphile_worker', 'pg_boss'];
+/** Baton with an OpenTelemetry SDK registered (`--systems baton,baton_traced`): the cost of tracing. */
+const OPTIONAL_SYSTEMS: SystemName[] = ['baton_traced'];
 
 const JOBS = intArg('jobs', 50_000);
 const LATENCY_JOBS = intArg('latency', 1000);
@@ -40,7 +44,8 @@ const PG_BOSS_DEFAULT_CAP_S = intArg('pg-boss-default-cap', 20);
 const REPEAT = intArg('repeat', 1);
 const PROFILE = process.argv.includes('--profile');
 const SYSTEMS = (argValue('systems')?.split(',') ?? ALL_SYSTEMS).map((s) => {
-  if (!ALL_SYSTEMS.includes(s as SystemName)) throw new Error(`unknown system '${s}' in --systems`);
+  if (![...ALL_SYSTEMS, ...OPTIONAL_SYSTEMS].includes(s as SystemName))
+    throw new Error(`unknown system '${s}' in --systems`);
   return s as SystemName;
 });
 const MODES = (argValue('modes')?.split(',') ?? ['default', 'high-throughput']).map((m) => {
@@ -137,6 +142,11 @@ const SETTINGS: Record<SystemName, Record<Mode, string>> = {
     default: 'concurrency 10',
     'high-throughput': 'concurrency 10, prefetch 500, completionBatchDelay 0',
   },
+  baton_traced: {
+    default: 'concurrency 10; OpenTelemetry SDK, batch processor, exporter dropping spans',
+    'high-throughput':
+      'as Baton high-throughput; OpenTelemetry SDK, batch processor, exporter dropping spans',
+  },
   graphile_worker: {
     default: 'concurrency 10',
     'high-throughput': 'concurrency 10, worker.localQueue.size 500, worker.completeJobBatchDelay 0',
@@ -193,6 +203,19 @@ async function openBaton(url: string, mode: Mode, rec: Recorder): Promise<Harnes
       await store.close();
     },
     profile: stats ? () => formatProfile(stats) : undefined,
+  };
+}
+
+/** Baton with tracing on for the whole run (enqueues and attempts), off again when it closes. */
+async function openTracedBaton(url: string, mode: Mode, rec: Recorder): Promise<Harness> {
+  const disable = enableTracing();
+  const h = await openBaton(url, mode, rec);
+  return {
+    ...h,
+    async close() {
+      await h.close();
+      await disable();
+    },
   };
 }
 
@@ -339,6 +362,7 @@ async function openPgBoss(url: string, mode: Mode, rec: Recorder): Promise<Harne
 
 const OPEN: Record<SystemName, (url: string, mode: Mode, rec: Recorder) => Promise<Harness>> = {
   baton: openBaton,
+  baton_traced: openTracedBaton,
   graphile_worker: openGraphileWorker,
   pg_boss: openPgBoss,
 };
@@ -502,6 +526,7 @@ function version(pkg: string): string {
 
 const LABEL: Record<SystemName, string> = {
   baton: 'Baton',
+  baton_traced: 'Baton + tracing',
   graphile_worker: 'graphile-worker',
   pg_boss: 'pg-boss',
 };
@@ -625,6 +650,13 @@ async function main(): Promise<void> {
     pg_boss_default_jobs_per_s: round(get('pg_boss', 'default')?.jobsPerS ?? NaN),
     baton_default_latency_p50_ms: round(getL('baton', 'default')?.p50 ?? NaN, 2),
     graphile_worker_default_latency_p50_ms: round(getL('graphile_worker', 'default')?.p50 ?? NaN, 2),
+    ...(SYSTEMS.includes('baton_traced') && {
+      baton_traced_jobs_per_s: round(get('baton_traced', 'high-throughput')?.jobsPerS ?? NaN),
+      tracing_overhead:
+        b && get('baton_traced', 'high-throughput')
+          ? round(1 - get('baton_traced', 'high-throughput')!.jobsPerS / b.jobsPerS, 3)
+          : null,
+    }),
     jobs: JOBS,
     latency_jobs: LATENCY_JOBS,
     repeat: REPEAT,

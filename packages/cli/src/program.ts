@@ -1,4 +1,5 @@
 import { backtestCommand } from './commands/backtest.js';
+import { profileCommand } from './commands/profile.js';
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '@baton/core';
 import { withStore, processIo, type GlobalOptions, type Io } from './context.js';
@@ -60,6 +61,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(artifactsCommand(globals, io));
   program.addCommand(runsCommand(globals, io));
   program.addCommand(backtestCommand(globals, io));
+  program.addCommand(profileCommand(globals, io));
   return program;
 }
 

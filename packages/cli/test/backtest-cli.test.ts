@@ -108,6 +108,34 @@ describe('baton backtest (embedded PGlite)', () => {
     const points = JSON.parse(report.stdout) as { sharpe: number }[];
     expect(points).toHaveLength(2);
     expect(points[0]!.sharpe).toBeGreaterThanOrEqual(points[1]!.sharpe);
+
+    // where the sweep's time went: its four runs on the timeline, the engine's share
+    const profile = await baton(['profile', sweep, ...g]);
+    expect(profile.code).toBe(0);
+    expect(profile.stdout).toMatch(new RegExp(`^workflow backtest.sweep  ${sweep}  completed`));
+    expect(profile.stdout.match(/^ {2}#\d+ +activity backtest\.run /gm)).toHaveLength(4);
+    expect(profile.stdout).toMatch(/^engine \(wake-ups, claims, replays\) +\|.{40}\| +\d/m);
+    const json = JSON.parse((await baton(['profile', sweep, '--json', ...g])).stdout) as {
+      totalMs: number;
+      figures: { activities: number };
+    };
+    expect(json.figures.activities).toBeGreaterThan(0);
+    const runs = JSON.parse(
+      (await baton(['profile', '--name', 'backtest.run', '--since', '1h', '--json', ...g])).stdout,
+    ) as {
+      runs: number;
+      percentiles: { run: { p50: number; max: number } };
+    };
+    expect(runs.runs).toBeGreaterThanOrEqual(4);
+    expect(runs.percentiles.run.max).toBeGreaterThanOrEqual(runs.percentiles.run.p50);
+    expect((await baton(['profile', ...g])).stderr).toMatch(/give an execution id, or --name/);
+    expect((await baton(['profile', 'nope', ...g])).stderr).toMatch(/E_NOT_FOUND/);
+    expect((await baton(['profile', '--name', 'backtest.run', '--since', 'soon', ...g])).stderr).toMatch(
+      /--since/,
+    );
+    expect((await baton(['profile', '--name', 'never-ran', ...g])).stderr).toMatch(
+      /no finished run of 'never-ran'/,
+    );
   });
 
   it('metrics of the source records reproduce its pinned figures', async () => {

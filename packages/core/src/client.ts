@@ -1,3 +1,4 @@
+import { producing } from './telemetry/trace.js';
 import { BatonError } from './errors.js';
 import { toMs, type Duration } from './duration.js';
 import { toJsonText, type Json } from './json.js';
@@ -78,6 +79,8 @@ export interface ListFilter {
   limit?: number;
   /** Only executions older than this id (for paging). */
   before?: string;
+  /** Only the activities and child workflows this workflow started. */
+  parentId?: string;
 }
 
 /** Which dead letters `retryDead` retries; every field narrows. */
@@ -174,7 +177,14 @@ export class Client {
       }
       return this.toRow(def, item.input, item.options ?? {}, items.length > 1 ? `item ${i}` : undefined);
     });
-    const out = await insertExecutions(this.store.driver, rows);
+    const out = await producing(
+      `enqueue ${def.name}`,
+      { 'baton.job': def.name, 'baton.queue': rows[0]!.queue, 'baton.count': rows.length },
+      (traceContext) => {
+        for (const row of rows) row.traceContext = traceContext;
+        return insertExecutions(this.store.driver, rows);
+      },
+    );
     return out.map((o) => ({ id: o.id, created: o.inserted }));
   }
 
@@ -345,53 +355,60 @@ export class Client {
       options.timeout === undefined
         ? def.timeoutMs
         : checkTimeout(options.timeout, `workflow '${def.name}': timeout`);
-    const execution = { ...row, id, kind: 'workflow' as const, timeoutMs };
-    // Due now: a start for later goes through the queue, which holds it until then.
-    const dueNow = (row.runAtMs === null || row.runAtMs <= Date.now()) && !row.delayMs;
-    try {
-      // A worker of this process that runs this workflow and has a free handler takes it at once,
-      // as DBOS runs a workflow in the process that starts it: the row goes in already claimed.
-      const here = dueNow ? this.store.runnerFor(def.name, row.queue) : undefined;
-      const started =
-        here &&
-        (await insertClaimed(this.store.driver, execution, here.id).catch((err: unknown) => {
-          // The insert may have committed: the worker then holds a run it was never handed.
-          if (isConnectionError(err)) here.startMayHaveCommitted();
+    return producing(
+      `start ${def.name}`,
+      { 'baton.workflow': def.name, 'baton.queue': row.queue, 'baton.execution.id': id },
+      async (traceContext) => {
+        const execution = { ...row, id, kind: 'workflow' as const, timeoutMs, traceContext };
+        // Due now: a start for later goes through the queue, which holds it until then.
+        const dueNow = (row.runAtMs === null || row.runAtMs <= Date.now()) && !row.delayMs;
+        try {
+          // A worker of this process that runs this workflow and has a free handler takes it at once,
+          // as DBOS runs a workflow in the process that starts it: the row goes in already claimed.
+          const here = dueNow ? this.store.runnerFor(def.name, row.queue) : undefined;
+          const started =
+            here &&
+            (await insertClaimed(this.store.driver, execution, here.id).catch((err: unknown) => {
+              // The insert may have committed: the worker then holds a run it was never handed.
+              if (isConnectionError(err)) here.startMayHaveCommitted();
+              throw err;
+            }));
+          if (here && started) {
+            here.runStartedHere({
+              id,
+              name: def.name,
+              queue: row.queue,
+              priority: row.priority,
+              input: started.input,
+              attempts: 1,
+              max_attempts: row.maxAttempts,
+              holds_slot: false,
+              has_parent: false,
+              deadline_at: started.deadlineAt,
+              run: 1,
+              trace_context: traceContext,
+              startedHere: { createdAt: started.createdAt },
+            });
+            this.store.logger.debug(
+              { workflow: def.name, execution: id, worker: here.id },
+              'workflow started beside its worker',
+            );
+            return { id, created: true };
+          }
+          const [out] = await insertExecutions(this.store.driver, [execution]);
+          return { id: out.id, created: out.inserted };
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') {
+            const other = await this.get(id);
+            throw new BatonError(
+              'E_INVALID_STATE',
+              `id '${id}' is already used by ${other.kind} '${other.name}'; choose another id`,
+            );
+          }
           throw err;
-        }));
-      if (here && started) {
-        here.runStartedHere({
-          id,
-          name: def.name,
-          queue: row.queue,
-          priority: row.priority,
-          input: started.input,
-          attempts: 1,
-          max_attempts: row.maxAttempts,
-          holds_slot: false,
-          has_parent: false,
-          deadline_at: started.deadlineAt,
-          run: 1,
-          startedHere: { createdAt: started.createdAt },
-        });
-        this.store.logger.debug(
-          { workflow: def.name, execution: id, worker: here.id },
-          'workflow started beside its worker',
-        );
-        return { id, created: true };
-      }
-      const [out] = await insertExecutions(this.store.driver, [execution]);
-      return { id: out.id, created: out.inserted };
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
-        const other = await this.get(id);
-        throw new BatonError(
-          'E_INVALID_STATE',
-          `id '${id}' is already used by ${other.kind} '${other.name}'; choose another id`,
-        );
-      }
-      throw err;
-    }
+        }
+      },
+    );
   }
 
   /**
@@ -421,7 +438,14 @@ export class Client {
       const startsWaiting = item.waitFirst !== undefined;
       return { ...row, id, kind: 'workflow' as const, timeoutMs: def.timeoutMs, startsWaiting };
     });
-    const out = await insertExecutions(options.db ?? this.store.driver, rows);
+    const out = await producing(
+      `start ${def.name}`,
+      { 'baton.workflow': def.name, 'baton.queue': rows[0]!.queue, 'baton.count': rows.length },
+      (traceContext) => {
+        for (const row of rows) row.traceContext = traceContext;
+        return insertExecutions(options.db ?? this.store.driver, rows);
+      },
+    );
     return out.map((o) => ({ id: o.id, created: o.inserted }));
   }
 
@@ -593,6 +617,7 @@ export class Client {
     }
     if (filter.queue !== undefined) add('queue = ?', filter.queue);
     if (filter.name !== undefined) add('name = ?', filter.name);
+    if (filter.parentId !== undefined) add('parent_id = ?', filter.parentId);
     if (filter.kind !== undefined)
       add('kind = ?::text::baton.execution_kind', checkOneOf(filter.kind, EXECUTION_KINDS, 'list kind'));
     if (filter.before !== undefined) add('id < ?', filter.before);

@@ -46,6 +46,14 @@ export {
   type RetryFilter,
 } from './client.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
+export { WorkerMetrics, type AttemptOutcomeLabel } from './telemetry/metrics.js';
+export {
+  profileExecution,
+  profilePercentiles,
+  type ExecutionProfile,
+  type OperationTiming,
+  type ProfileFigures,
+} from './profile.js';
 export {
   defineWorkflow,
   isWorkflowDefinition,

@@ -445,6 +445,7 @@ for (const b of backends()) {
             wake: () => wakes++,
             suspectLostClaims: () => undefined,
             refreshQueueLimits: async () => void refreshes++,
+            recovered: () => undefined,
           },
         );
         await m.run();

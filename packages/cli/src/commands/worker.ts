@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '@baton/flows';
-import { BatonError, Worker, type Store } from '@baton/core';
+import { BatonError, Worker, WorkerMetrics, type Store } from '@baton/core';
+import { serveMetrics, type MetricsServer } from '../metrics-server.js';
 import { loadUserModules, type LoadedModule } from '../load-module.js';
 import { makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
 import { configDir } from './config.js';
 
 export interface WorkerFlags {
+  metricsPort?: string;
+  metricsHost?: string;
   queues?: string;
   concurrency?: string;
   prefetch?: string;
@@ -33,9 +36,10 @@ export function requireDefinitions(mod: LoadedModule): void {
 }
 
 /** Builds a Worker from a loaded module and the worker flags shared by `worker` and `dev`. */
-export function workerFrom(store: Store, mod: LoadedModule, o: WorkerFlags): Worker {
+export function workerFrom(store: Store, mod: LoadedModule, o: WorkerFlags, metrics?: WorkerMetrics): Worker {
   requireDefinitions(mod);
   return new Worker(store, {
+    metrics,
     jobs: mod.jobs,
     workflows: mod.workflows,
     schedules: mod.schedules,
@@ -98,6 +102,15 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
       .argument(
         '<module...>',
         'JavaScript or TypeScript module(s) exporting jobs (defineJob), workflows (defineWorkflow) and schedules (defineSchedule)',
+      )
+      .option(
+        '--metrics-port <port>',
+        'serve Prometheus metrics on GET /metrics at this port (0: any free port)',
+      )
+      .option(
+        '--metrics-host <host>',
+        'address the metrics are served on (loopback unless you say otherwise)',
+        '127.0.0.1',
       ),
   ).action(async (modules: string[], o: WorkerFlags) => {
     // Listening first: a SIGTERM that comes while the worker starts (a deploy right after a start)
@@ -121,14 +134,23 @@ export function workerCommand(globals: () => GlobalOptions, io: Io): Command {
       },
       configHash,
     );
+    let served: MetricsServer | undefined;
     try {
-      const worker = workerFrom(store, mod, o);
+      const metrics = o.metricsPort === undefined ? undefined : new WorkerMetrics(store.driver);
+      // The port first: a port taken is refused before the worker claims anything.
+      if (metrics) {
+        const port = o.metricsPort === '0' ? 0 : positiveInt(o.metricsPort, '--metrics-port')!;
+        served = await serveMetrics(metrics, o.metricsHost ?? '127.0.0.1', port);
+        io.err(`metrics at ${served.url}`);
+      }
+      const worker = workerFrom(store, mod, o, metrics);
       await worker.start();
       io.err(`worker ${worker.id} on ${store.location} running ${describeDefinitions(mod)}; Ctrl-C to stop`);
       const sig = await stopSignal;
       io.err(`${sig}: finishing running jobs…`);
       await worker.stop();
     } finally {
+      await served?.close();
       await store.close();
     }
   });

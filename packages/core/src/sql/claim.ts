@@ -17,6 +17,8 @@ export interface ClaimedRow {
   deadline_at: Date | null;
   /** Which run of its workflow id this is (ctx.continueAsNew starts the next). */
   run: number;
+  /** The trace context it was enqueued in (telemetry/trace.ts), or null. */
+  trace_context: string | null;
   /** Set when the execution was inserted already claimed by this worker: its history is empty. */
   startedHere?: { createdAt: Date };
 }
@@ -31,7 +33,7 @@ export const lockWorkerSql = (workerParam: string) =>
   `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
 
 const RETURNING =
-  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run';
+  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run, e.trace_context';
 
 /**
  * The fast path: claims up to `limit` due jobs of unlimited queues that carry no concurrency key,

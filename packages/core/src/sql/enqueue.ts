@@ -27,6 +27,8 @@ export interface NewExecution {
    * a signal arrives, whichever comes first (a signal makes a waiting workflow due at once).
    */
   startsWaiting?: boolean;
+  /** The trace context it was enqueued in (telemetry/trace.ts), or null. */
+  traceContext?: string | null;
 }
 
 /**
@@ -57,12 +59,13 @@ function recordsetJson(rows: readonly NewExecution[]): string {
       parent_id: r.parentId,
       timeout_ms: r.timeoutMs ?? null,
       status: r.startsWaiting ? 'waiting' : 'queued',
+      trace_context: r.traceContext ?? null,
     })),
   );
 }
 
 const COLUMNS = `id, kind, name, queue, priority, run_at, max_attempts, input, idempotency_key, concurrency_key,
-  concurrency_limit, parent_id, timeout_ms, deadline_at`;
+  concurrency_limit, parent_id, timeout_ms, deadline_at, trace_context`;
 
 /** When the row is due: its runAt, its delay from the database's now, or now. */
 const DUE = `CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
@@ -72,12 +75,13 @@ const DUE = `CASE WHEN run_at IS NOT NULL THEN run_at::timestamptz
 // A timeout counts from when the workflow is due; a runAt in the past means now.
 const VALUES = `id, kind, name, queue, priority, ${DUE},
   max_attempts, input::jsonb, idempotency_key, concurrency_key, concurrency_limit, parent_id, timeout_ms,
-  CASE WHEN timeout_ms IS NULL THEN NULL ELSE greatest(${DUE}, now()) + timeout_ms * interval '1 millisecond' END`;
+  CASE WHEN timeout_ms IS NULL THEN NULL ELSE greatest(${DUE}, now()) + timeout_ms * interval '1 millisecond' END,
+  trace_context`;
 
 const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(
   id text, kind baton.execution_kind, name text, queue text, priority int, run_at text, delay_ms float8,
   max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
-  parent_id text, timeout_ms float8, status baton.execution_status)`;
+  parent_id text, timeout_ms float8, status baton.execution_status, trace_context text)`;
 
 const SKIP_DUPLICATES = 'ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 

@@ -1,5 +1,6 @@
 // One attempt of a job: its context and timers, the handler, and what the attempt came to.
 import { NonRetryableError } from '../errors.js';
+import { contextFrom, endSpan, SpanKind, startSpan, withSpan } from '../telemetry/trace.js';
 import { toJsonText } from '../json.js';
 import { errorToJson } from '../execution.js';
 import { retryDelayMs, type JobDefinition } from '../job.js';
@@ -10,6 +11,7 @@ import type { ClaimedRow } from '../sql/claim.js';
 import type { Logger } from '../logger.js';
 import type { OutcomeWriter } from './outcomes.js';
 import type { ArtifactStore } from '../artifacts/ledger.js';
+import type { AttemptOutcomeLabel, WorkerMetrics } from '../telemetry/metrics.js';
 
 /** What a job attempt needs from its worker. */
 export interface JobAttemptHost {
@@ -21,6 +23,8 @@ export interface JobAttemptHost {
   saveProgress(id: string, progress: string): void;
   /** A retry is due in `ms`: this worker wakes itself for it (others find it by polling). */
   wakeIn(ms: number): void;
+  /** Where attempts are counted, when the worker keeps metrics. */
+  readonly metrics?: WorkerMetrics;
 }
 
 /**
@@ -36,9 +40,27 @@ export async function runJobAttempt(
   ended: () => void,
 ): Promise<void> {
   const ctx = new AttemptContext(row, attempt, def, host.log, host.saveProgress, host.artifacts);
+  // A span per attempt, in the trace the job was enqueued in (a no-op without an OpenTelemetry SDK).
+  const parent = contextFrom(row.trace_context);
+  const span = startSpan(
+    `job ${row.name}`,
+    SpanKind.CONSUMER,
+    {
+      'baton.execution.id': row.id,
+      'baton.job': row.name,
+      'baton.queue': row.queue,
+      'baton.attempt': row.attempts,
+    },
+    parent,
+  );
+  let failure: unknown;
+  let outcome: AttemptOutcomeLabel = 'completed';
+  const began = performance.now();
   try {
     ctx.start();
-    const result = await attempt.run(() => def.handler(parseInput(def, row), ctx));
+    const result = await attempt.run(() =>
+      withSpan(span, parent, () => def.handler(parseInput(def, row), ctx)),
+    );
     // An abort ends the attempt even if the handler ignores its signal and returns later.
     if (!result.ok) throw result.error;
     let text: string;
@@ -55,8 +77,11 @@ export async function runJobAttempt(
       freesSlotOf: row.holds_slot ? row.queue : null,
     });
   } catch (err) {
-    await recordFailure(row, def, attempt, err, host);
+    failure = err;
+    outcome = await recordFailure(row, def, attempt, err, host);
   } finally {
+    endSpan(span, failure);
+    host.metrics?.ended('job', row.name, row.queue, outcome, performance.now() - began);
     ctx.end();
     ended();
   }
@@ -79,9 +104,9 @@ async function recordFailure(
   attempt: Attempt,
   err: unknown,
   host: JobAttemptHost,
-): Promise<void> {
+): Promise<AttemptOutcomeLabel> {
   // Another worker owns the job now; anything written here would be refused by the fence.
-  if (attempt.abortedBy === 'lost') return;
+  if (attempt.abortedBy === 'lost') return 'lost';
   let outcome: AttemptOutcome;
   if (attempt.abortedBy === 'shutdown') outcome = { kind: 'released' };
   else if (attempt.abortedBy === 'cancelled') outcome = { kind: 'cancelled' };
@@ -107,4 +132,5 @@ async function recordFailure(
       'attempt outcome not recorded: this worker no longer holds the job (its lease expired)',
     );
   if (outcome.kind === 'retry') host.wakeIn(Math.max(1, outcome.delayMs));
+  return outcome.kind;
 }

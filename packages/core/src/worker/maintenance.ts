@@ -20,6 +20,8 @@ export interface MaintenanceHost {
   suspectLostClaims(): void;
   /** Re-reads which queues have global limits. */
   refreshQueueLimits(): Promise<void>;
+  /** Executions were taken back from workers whose lease expired. */
+  recovered(n: number): void;
 }
 
 export class Maintenance {
@@ -56,6 +58,7 @@ export class Maintenance {
       this.host.suspectLostClaims();
     }
     if (recovered.length > 0) {
+      this.host.recovered(recovered.length);
       this.log.warn(
         { executions: recovered.length },
         'recovered executions from workers whose lease expired',

@@ -1,3 +1,4 @@
+import type { WorkerMetrics } from '../telemetry/metrics.js';
 import { hostname } from 'node:os';
 import { BatonError } from '../errors.js';
 import { toMs, type Duration } from '../duration.js';
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   /** Worker id; default a new random id. */
   id?: string;
   logger?: Logger;
+  /** Prometheus metrics to keep (docs/telemetry.md); none by default. */
+  metrics?: WorkerMetrics;
 }
 
 /** A worker's options, checked, with every default filled in. */
@@ -57,6 +60,7 @@ export interface WorkerSettings {
   readonly leaseMs: number;
   readonly shutdownMs: number;
   readonly retention: { completedMs: number; failedMs: number };
+  readonly metrics: WorkerMetrics | undefined;
 }
 
 /** Checks a worker's options and fills in the defaults; throws E_INVALID_OPTION naming the bad one. */
@@ -109,5 +113,6 @@ export function workerSettings(store: Store, options: WorkerOptions): WorkerSett
       completedMs: toMs(options.retention?.completed ?? '7d', 'retention.completed'),
       failedMs: toMs(options.retention?.failed ?? '30d', 'retention.failed'),
     },
+    metrics: options.metrics,
   };
 }

@@ -74,6 +74,7 @@ export class Worker implements LocalRunner {
       history: new HistoryWriter(db, s.id),
       saveProgress: this.heartbeat.saveProgressLater,
       wakeIn: (ms) => claimer.wakeIn(ms),
+      metrics: s.metrics,
       ended: (row) => {
         this.heartbeat.forget(row.id);
         if (row.holds_slot) claimer.slotFreed();
@@ -84,7 +85,9 @@ export class Worker implements LocalRunner {
       wake: () => claimer.wake(),
       suspectLostClaims: () => claimer.suspectLostClaims(),
       refreshQueueLimits: () => claimer.refreshQueueLimits(),
+      recovered: (n) => s.metrics?.recovered(n),
     });
+    s.metrics?.observeRunning(() => this.dispatcher.size);
   }
 
   /** Registers the worker, checks LISTEN, and starts claiming. Resolves once running. */

@@ -1,5 +1,6 @@
 // One run of a workflow: replay its history, go as far as it can, then complete, fail or suspend.
 import { BatonError, NonRetryableError } from '../errors.js';
+import { contextFrom, endSpan, SpanKind, startSpan, withSpan } from '../telemetry/trace.js';
 import { after } from '../timers.js';
 import { cancelTree } from '../sql/cancel.js';
 import { toJsonText } from '../json.js';
@@ -15,6 +16,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { OutcomeWriter } from './outcomes.js';
+import type { WorkerMetrics } from '../telemetry/metrics.js';
 
 /** What a workflow run needs from its worker. */
 export interface WorkflowAttemptHost {
@@ -27,6 +29,8 @@ export interface WorkflowAttemptHost {
   readonly history: HistoryWriter;
   /** The workflow is due again in `ms` (a sleep, a signal wait's timeout): wake for it. */
   wakeIn(ms: number): void;
+  /** Where runs are counted, when the worker keeps metrics. */
+  readonly metrics?: WorkerMetrics;
 }
 
 export async function runWorkflowAttempt(
@@ -71,15 +75,43 @@ export async function runWorkflowAttempt(
     host.store.artifacts,
     row.run,
   );
+  // A span per run (a first run or a resumption), in the trace the workflow was started in; its
+  // steps, activities and children descend from it.
+  const began = performance.now();
+  const parent = contextFrom(row.trace_context);
+  const span = startSpan(
+    `workflow ${row.name}`,
+    SpanKind.CONSUMER,
+    {
+      'baton.execution.id': row.id,
+      'baton.workflow': row.name,
+      'baton.queue': row.queue,
+      'baton.attempt': row.attempts,
+      'baton.run': row.run,
+    },
+    parent,
+  );
   let outcome: Awaited<ReturnType<WorkflowRun['run']>>;
   try {
     outcome =
       deadline !== null && deadline.getTime() <= Date.now()
         ? (timedOut(), { kind: 'cancelled', error: attempt.abortError })
-        : await run.run(input, row.startedHere);
+        : await withSpan(span, parent, () => run.run(input, row.startedHere));
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
   } finally {
     disarm?.();
   }
+  endSpan(span, outcome.kind === 'failed' ? outcome.error : undefined, { 'baton.outcome': outcome.kind });
+  const timedOutRun = attempt.abortedBy === 'timeout' && outcome.kind !== 'completed';
+  host.metrics?.ended(
+    'workflow',
+    row.name,
+    row.queue,
+    timedOutRun ? 'failed' : outcome.kind,
+    performance.now() - began,
+  );
   // Nothing of this run may land after its outcome (the next run of a continueAsNew, or the next
   // claim of a suspended workflow, can hold the same lease).
   await run.writesSettled();

@@ -1,3 +1,4 @@
+import { activeContext, endSpan, SpanKind, startSpan, traceCarrier, withSpan } from '../telemetry/trace.js';
 import { BatonError } from '../errors.js';
 import type { ArtifactStore } from '../artifacts/ledger.js';
 import { toMs, type Duration } from '../duration.js';
@@ -558,6 +559,19 @@ export class WorkflowRun {
         : after(timeoutMs, () =>
             controller.abort(new BatonError('E_TIMEOUT', `step '${name}' timed out after ${timeoutMs} ms`)),
           );
+    const parent = activeContext();
+    const span = startSpan(
+      `step ${name}`,
+      SpanKind.INTERNAL,
+      {
+        'baton.execution.id': this.lease.executionId,
+        'baton.step': name,
+        'baton.position': seq,
+        'baton.attempt': attempt,
+      },
+      parent,
+    );
+    let failure: unknown;
     try {
       const aborted = new Promise<never>((_, reject) =>
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
@@ -565,26 +579,30 @@ export class WorkflowRun {
       aborted.catch(() => undefined);
       const value = await Promise.race([
         Promise.resolve().then(() =>
-          fn({
-            input,
-            idempotencyKey: this.key(seq),
-            attempt,
-            signal: controller.signal,
-            artifacts: this.ledger.writer({
-              execution: this.lease.executionId,
+          withSpan(span, parent, () =>
+            fn({
+              input,
+              idempotencyKey: this.key(seq),
               attempt,
-              step: name,
-              position: seq,
-              seed: this.seed(),
+              signal: controller.signal,
+              artifacts: this.ledger.writer({
+                execution: this.lease.executionId,
+                attempt,
+                step: name,
+                position: seq,
+                seed: this.seed(),
+              }),
             }),
-          }),
+          ),
         ),
         aborted,
       ]);
       return { ok: true, value };
     } catch (error) {
+      failure = error;
       return { ok: false, error };
     } finally {
+      endSpan(span, failure);
       cancelTimer?.();
       this.signal.removeEventListener('abort', onAbort);
       this.ended_.signal.removeEventListener('abort', onAbort);
@@ -635,6 +653,8 @@ export class WorkflowRun {
         concurrencyLimit: null,
         parentId: this.lease.executionId,
         timeoutMs: isWorkflowDefinition(def) ? def.timeoutMs : null,
+        // the workflow's run (or step) span: the child's attempts join this trace
+        traceContext: traceCarrier(),
       };
       const now = new Date();
       // A handle's entry waits too, until its result() records what the child came to; handing
