@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends, eventually, quietLogger, sleep } from './backends.js';
 import { interceptStatements } from './intercept.js';
-import { BatonError, Client, defineJob, defineSchedule, type Store } from '../src/index.js';
+import { BatonError, Client, Worker, defineJob, defineSchedule, type Store } from '../src/index.js';
 import { claimUnlimited, type ClaimedRow } from '../src/sql/claim.js';
 import { registerWorker } from '../src/sql/workers.js';
 import { Lifecycle } from '../src/worker/lifecycle.js';
@@ -177,6 +177,33 @@ for (const b of backends()) {
         expect(claims).toHaveLength(0);
         await eventually(() => claims.length === 1, 5000, 'the claim at the due time');
         await claimer.stop();
+      });
+
+      it('a worker drains a deep queue enqueued before it started without waiting for its poll', async () => {
+        const j = job('claim-drain');
+        await client.enqueueMany(
+          j,
+          Array.from({ length: 3000 }, (_, i) => ({ input: i })),
+        );
+        // No NOTIFY comes after the start, and the poll is far beyond the test's timeout: only
+        // claims that come back full, one after another, can finish the queue.
+        const w = new Worker(store, { jobs: [j], concurrency: 10, prefetch: 500, pollInterval: '10m' });
+        await w.start();
+        try {
+          await eventually(
+            async () =>
+              (
+                await store.driver.query<{ n: number }>(
+                  `SELECT count(*)::int AS n FROM baton.executions WHERE name = $1 AND status = 'completed'`,
+                  [j.name],
+                )
+              )[0]!.n === 3000,
+            30_000,
+            'all 3000 jobs completed',
+          );
+        } finally {
+          await w.stop({ deadline: 2000 });
+        }
       });
 
       it('after a lost reply, adopts the executions leased to it that nobody here holds', async () => {

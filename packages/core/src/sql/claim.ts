@@ -66,14 +66,18 @@ export function claimUnlimited(
                         ORDER BY e.priority DESC LIMIT 1)
        FROM levels l WHERE l.priority IS NOT NULL
      ),
+     -- Twice the rows wanted: a claim running beside this one (the worker keeps two in flight
+     -- on a deep queue, and other workers claim too) reads the same first rows without locks, and
+     -- those it locks first are skipped below; without spares this claim came back short, and a
+     -- short claim means an empty queue to the worker, which then idled until its next poll.
      due AS (
        SELECT d.ctid FROM levels l, LATERAL (
          SELECT ctid, priority, run_at, id FROM baton.executions
          WHERE queue = l.queue AND priority = l.priority AND ${matches}
-         ORDER BY run_at, id LIMIT $3
+         ORDER BY run_at, id LIMIT 2 * $3
        ) d
        ORDER BY d.priority DESC, d.run_at, d.id
-       LIMIT $3
+       LIMIT 2 * $3
      ),
      -- Read without locks above; locked here, where every condition is checked again on the row
      -- as it is now (another worker may have claimed or rescheduled it meanwhile). The check is
@@ -83,6 +87,8 @@ export function claimUnlimited(
        SELECT ctid FROM baton.executions
        WHERE ctid = ANY(ARRAY(SELECT ctid FROM due)) AND (queue = ANY($1::text[]) AND ${matches}) IS TRUE
          AND EXISTS (SELECT 1 FROM me)
+       ORDER BY priority DESC, run_at, id
+       LIMIT $3
        FOR UPDATE SKIP LOCKED
      )
      UPDATE baton.executions e

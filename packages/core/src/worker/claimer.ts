@@ -207,13 +207,16 @@ export class Claimer {
       this.claimsInFlight++;
       this.reserved += want;
       const wakeupsAtStart = this.wakeups;
+      const aloneAtStart = this.claimsInFlight === 1;
       void this.claim(want)
         .then(
           (got) => {
             this.claimErrors = 0;
             this.deepQueue = got === want;
-            // A short claim means the queue ran dry, unless work was announced while it was in flight.
-            if (got < want && this.wakeups === wakeupsAtStart) this.exhausted = true;
+            // A short claim means the queue ran dry, unless work was announced while it was in
+            // flight, or another claim of this worker ran beside it (it may have taken the rows).
+            const alone = aloneAtStart && this.claimsInFlight === 1;
+            if (got < want && alone && this.wakeups === wakeupsAtStart) this.exhausted = true;
           },
           (err: unknown) => this.claimFailed(err),
         )
