@@ -3,6 +3,7 @@
 //    loop doing the same work (ATR + ORB logic, same trades) in the same process.
 // 2. A 32-point sweep over the sample bars as a durable workflow on PostgreSQL, with 1 and then 2
 //    worker processes: wall time and the speed-up.
+// 3. Tracing's cost: `npm run bench -- jobs --systems baton,baton_traced` in a child process.
 // It times the built packages, as users run them (`npm run build` first): under tsx every call
 // between modules goes through an export getter, which would bill Baton for the loader.
 // Medians over --repeat runs. Last line: {"suite":"backtest","bars_per_s",…}.
@@ -216,6 +217,42 @@ log(
   `32-point sweep: 1 worker ${median(sweep1).toFixed(0)} ms, 2 workers ${median(sweep2).toFixed(0)} ms; speed-up ${speedup.toFixed(2)}`,
 );
 
+// 3. Tracing's cost: the jobs bench with and without an OpenTelemetry SDK, in its own process.
+log('tracing overhead: the jobs bench with and without an OpenTelemetry SDK …');
+const jobsOut = await new Promise<string>((resolve, reject) => {
+  const p = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./run.ts', import.meta.url)),
+      'jobs',
+      '--systems',
+      'baton,baton_traced',
+      '--modes',
+      'high-throughput',
+      '--repeat',
+      String(Math.max(3, REPEAT)),
+      '--latency',
+      '100',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  p.on('exit', (code) =>
+    code === 0 ? resolve(out) : reject(new Error(`the jobs bench exited with ${code}`)),
+  );
+});
+const jobs = JSON.parse(jobsOut.trim().split('\n').at(-1)!) as {
+  baton_jobs_per_s: number;
+  baton_traced_jobs_per_s: number;
+  tracing_overhead: number;
+};
+log(
+  `jobs/s: ${jobs.baton_jobs_per_s} without tracing, ${jobs.baton_traced_jobs_per_s} with; overhead ${(jobs.tracing_overhead * 100).toFixed(1)}%`,
+);
+
 console.log(
   JSON.stringify({
     suite: 'backtest',
@@ -232,7 +269,9 @@ console.log(
     bars_per_s: Math.round(barsPerS),
     vs_plain_loop: round(vsPlain),
     sweep_speedup_2_workers: round(speedup),
-    tracing_overhead: null,
+    jobs_per_s_untraced: jobs.baton_jobs_per_s,
+    jobs_per_s_traced: jobs.baton_traced_jobs_per_s,
+    tracing_overhead: jobs.tracing_overhead,
   }),
 );
 
