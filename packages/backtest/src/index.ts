@@ -19,6 +19,8 @@ export {
 } from './manifest.js';
 export {
   runBacktest,
+  headline,
+  type HeadlineMetrics,
   type RunResult,
   type RunOptions,
   type TradeRecord,

@@ -11,7 +11,7 @@ import {
 } from '@baton/core';
 import { parseBars } from './bars.js';
 import { loadManifestText, runSettings } from './manifest.js';
-import { runBacktest } from './runner.js';
+import { headline, runBacktest, type HeadlineMetrics } from './runner.js';
 import { dailyCsv, metricsJson, paramsJson, recordsCsv } from './outputs.js';
 import type { RunState } from './state.js';
 
@@ -36,15 +36,8 @@ export const backtestInput = z.strictObject({
 export type BacktestInput = z.infer<typeof backtestInput>;
 
 /** What a run returns: its headline metrics and the digests of its outputs. */
-export interface BacktestSummary {
+export interface BacktestSummary extends HeadlineMetrics {
   [key: string]: unknown;
-  trades: number;
-  wins: number;
-  win_rate: number | null;
-  total_pips: number;
-  total_pnl_value: number;
-  sharpe: number | null;
-  max_drawdown: number | null;
   mode: string;
   overrides: Record<string, number | boolean>;
   bars: number;
@@ -122,13 +115,7 @@ async function runJob(input: BacktestInput, ctx: JobContext): Promise<BacktestSu
   }
   ctx.heartbeat({ bars: bars.length, of: bars.length });
   return {
-    trades: result.trades,
-    wins: result.wins,
-    win_rate: result.win_rate,
-    total_pips: result.total_pips,
-    total_pnl_value: result.total_pnl_value,
-    sharpe: result.sharpe,
-    max_drawdown: result.max_drawdown,
+    ...headline(result),
     mode: settings.mode,
     overrides: input.overrides ?? {},
     bars: bars.length,

@@ -2,7 +2,7 @@
 // daily.csv, params.json and state.json. Numbers print as JavaScript prints them (shortest round trip).
 import type { LoadReport } from './bars.js';
 import type { RunSettings } from './config.js';
-import type { DailyRow, RunResult, TradeRecord } from './runner.js';
+import { headline, type DailyRow, type RunResult, type TradeRecord } from './runner.js';
 
 /** metrics.json: the headline figures, the equity curve, the run's identity and its counters. */
 export function metricsJson(
@@ -15,13 +15,7 @@ export function metricsJson(
   const evReject = result.daily.reduce((s, d) => s + d.ev_reject, 0);
   const slipReal = result.daily.reduce((s, d) => s + d.slip_real, 0);
   return {
-    trades: result.trades,
-    wins: result.wins,
-    win_rate: result.win_rate,
-    total_pips: result.total_pips,
-    total_pnl_value: result.total_pnl_value,
-    sharpe: result.sharpe,
-    max_drawdown: result.max_drawdown,
+    ...headline(result),
     equity_curve: result.equity_curve,
     decay: settings.runner.ev_decay,
     manifest_id: settings.manifestId,

@@ -74,8 +74,8 @@ export interface Counters {
   resume_skipped_bars: number;
 }
 
-/** What a run computes. */
-export interface RunResult {
+/** The headline figures of a run, under the source's key names (spec 8.1). */
+export interface HeadlineMetrics {
   trades: number;
   wins: number;
   win_rate: number | null;
@@ -83,6 +83,16 @@ export interface RunResult {
   total_pnl_value: number;
   sharpe: number | null;
   max_drawdown: number | null;
+}
+
+/** The headline figures of a result, alone. */
+export function headline(r: HeadlineMetrics): HeadlineMetrics {
+  const { trades, wins, win_rate, total_pips, total_pnl_value, sharpe, max_drawdown } = r;
+  return { trades, wins, win_rate, total_pips, total_pnl_value, sharpe, max_drawdown };
+}
+
+/** What a run computes. */
+export interface RunResult extends HeadlineMetrics {
   equity_curve: [string, number][];
   /** Starting equity. */
   equity: number;

@@ -94,3 +94,29 @@ export async function producing<T>(
     throw err;
   }
 }
+
+/** What an attempt span is made from: a claimed execution's row. */
+export interface AttemptRow {
+  id: string;
+  name: string;
+  queue: string;
+  attempts: number;
+  run: number;
+  trace_context: string | null;
+}
+
+/**
+ * The span of a job's attempt or a workflow's run, in the trace the execution was enqueued or
+ * started in (a no-op without an OpenTelemetry SDK), and the context it descends from.
+ */
+export function attemptSpan(kind: 'job' | 'workflow', row: AttemptRow): { span: Span; parent: Context } {
+  const parent = contextFrom(row.trace_context);
+  const attributes: Attributes = {
+    'baton.execution.id': row.id,
+    [`baton.${kind}`]: row.name,
+    'baton.queue': row.queue,
+    'baton.attempt': row.attempts,
+  };
+  if (kind === 'workflow') attributes['baton.run'] = row.run;
+  return { span: startSpan(`${kind} ${row.name}`, SpanKind.CONSUMER, attributes, parent), parent };
+}

@@ -1,6 +1,6 @@
 // One attempt of a job: its context and timers, the handler, and what the attempt came to.
 import { NonRetryableError } from '../errors.js';
-import { contextFrom, endSpan, SpanKind, startSpan, withSpan } from '../telemetry/trace.js';
+import { attemptSpan, endSpan, withSpan } from '../telemetry/trace.js';
 import { toJsonText } from '../json.js';
 import { errorToJson } from '../execution.js';
 import { retryDelayMs, type JobDefinition } from '../job.js';
@@ -40,19 +40,8 @@ export async function runJobAttempt(
   ended: () => void,
 ): Promise<void> {
   const ctx = new AttemptContext(row, attempt, def, host.log, host.saveProgress, host.artifacts);
-  // A span per attempt, in the trace the job was enqueued in (a no-op without an OpenTelemetry SDK).
-  const parent = contextFrom(row.trace_context);
-  const span = startSpan(
-    `job ${row.name}`,
-    SpanKind.CONSUMER,
-    {
-      'baton.execution.id': row.id,
-      'baton.job': row.name,
-      'baton.queue': row.queue,
-      'baton.attempt': row.attempts,
-    },
-    parent,
-  );
+  // A span per attempt, in the trace the job was enqueued in.
+  const { span, parent } = attemptSpan('job', row);
   let failure: unknown;
   let outcome: AttemptOutcomeLabel = 'completed';
   const began = performance.now();

@@ -1,6 +1,6 @@
 // One run of a workflow: replay its history, go as far as it can, then complete, fail or suspend.
 import { BatonError, NonRetryableError } from '../errors.js';
-import { contextFrom, endSpan, SpanKind, startSpan, withSpan } from '../telemetry/trace.js';
+import { attemptSpan, endSpan, withSpan } from '../telemetry/trace.js';
 import { after } from '../timers.js';
 import { cancelTree } from '../sql/cancel.js';
 import { toJsonText } from '../json.js';
@@ -78,19 +78,7 @@ export async function runWorkflowAttempt(
   // A span per run (a first run or a resumption), in the trace the workflow was started in; its
   // steps, activities and children descend from it.
   const began = performance.now();
-  const parent = contextFrom(row.trace_context);
-  const span = startSpan(
-    `workflow ${row.name}`,
-    SpanKind.CONSUMER,
-    {
-      'baton.execution.id': row.id,
-      'baton.workflow': row.name,
-      'baton.queue': row.queue,
-      'baton.attempt': row.attempts,
-      'baton.run': row.run,
-    },
-    parent,
-  );
+  const { span, parent } = attemptSpan('workflow', row);
   let outcome: Awaited<ReturnType<WorkflowRun['run']>>;
   try {
     outcome =
