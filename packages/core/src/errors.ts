@@ -23,7 +23,8 @@ export type BatonErrorCode =
   | 'E_LEASE_EXPIRED'
   | 'E_NON_RETRYABLE'
   | 'E_WORKER_STOPPED'
-  | 'E_JOB_FAILED';
+  | 'E_JOB_FAILED'
+  | 'E_POLICY_DENIED';
 
 export class BatonError extends Error {
   readonly code: BatonErrorCode;

@@ -48,6 +48,16 @@ export {
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export { WorkerMetrics, type AttemptOutcomeLabel } from './telemetry/metrics.js';
 export {
+  executionPolicy,
+  allowedPath,
+  childEnvironment,
+  canDenyNetwork,
+  runUnderPolicy,
+  DEFAULT_ENV_ALLOW,
+  type ExecutionPolicy,
+  type PolicyRun,
+} from './policy/execution-policy.js';
+export {
   profileExecution,
   profilePercentiles,
   type ExecutionProfile,
