@@ -17,16 +17,15 @@ export {
   type LoadedManifest,
   type RunChoice,
 } from './manifest.js';
+export { runBacktest, type RunOptions } from './runner.js';
 export {
-  runBacktest,
   headline,
   type HeadlineMetrics,
   type RunResult,
-  type RunOptions,
   type TradeRecord,
   type DailyRow,
   type Counters,
-} from './runner.js';
+} from './results.js';
 export { sharpe, maxDrawdown, equitySequence, metricsFromRecords, type RecordMetrics } from './metrics.js';
 export {
   bridgeProbability,

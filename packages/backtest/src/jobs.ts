@@ -11,7 +11,8 @@ import {
 } from '@baton/core';
 import { parseBars } from './bars.js';
 import { loadManifestText, runSettings } from './manifest.js';
-import { headline, runBacktest, type HeadlineMetrics } from './runner.js';
+import { runBacktest } from './runner.js';
+import { headline, type HeadlineMetrics } from './results.js';
 import { dailyCsv, metricsJson, paramsJson, recordsCsv } from './outputs.js';
 import type { RunState } from './state.js';
 

@@ -2,7 +2,7 @@
 // daily.csv, params.json and state.json. Numbers print as JavaScript prints them (shortest round trip).
 import type { LoadReport } from './bars.js';
 import type { RunSettings } from './config.js';
-import { headline, type DailyRow, type RunResult, type TradeRecord } from './runner.js';
+import { headline, type DailyRow, type RunResult, type TradeRecord } from './results.js';
 
 /** metrics.json: the headline figures, the equity curve, the run's identity and its counters. */
 export function metricsJson(

@@ -4,7 +4,8 @@ import { BatonError } from '@baton/core';
 import { BUCKET_KEYS } from './ev.js';
 import { Position } from './fills.js';
 import { SPREAD_BANDS, type Session, type SpreadBand } from './config.js';
-import { emptyDay, type DailyRow, type Run } from './runner.js';
+import type { Run } from './runner.js';
+import { emptyDay, type DailyRow } from './results.js';
 
 export interface RunState {
   meta: { symbol: string; config_fingerprint?: string; last_timestamp?: string | null };
