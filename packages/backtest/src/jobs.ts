@@ -109,11 +109,16 @@ async function runJob(input: BacktestInput, ctx: JobContext): Promise<BacktestSu
     'daily.csv': [dailyCsv(result.daily), 'text/csv'],
     'state.json': [result.state as unknown as Record<string, unknown>, 'application/json'],
   };
+  // The five files in one statement.
+  const put = await ctx.artifacts.putMany(
+    OUTPUTS.map((name) => ({
+      name,
+      data: JSON.parse(JSON.stringify(files[name][0])),
+      mediaType: files[name][1],
+    })),
+  );
   const artifacts: Record<string, string> = {};
-  for (const name of OUTPUTS) {
-    const [data, mediaType] = files[name];
-    artifacts[name] = (await ctx.artifacts.put(name, JSON.parse(JSON.stringify(data)), { mediaType })).digest;
-  }
+  for (const a of put) artifacts[a.name] = a.digest;
   ctx.heartbeat({ bars: bars.length, of: bars.length });
   return {
     ...headline(result),

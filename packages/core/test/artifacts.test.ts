@@ -182,6 +182,44 @@ for (const b of backends()) {
       expect((await client.artifacts.get(out!.digest)).text()).toBe('attempt 2');
     });
 
+    it('putMany stores several artifacts in one statement: order kept, shared content once, large ones on disk; a repeated name or a stale attempt refused', async () => {
+      const ledger = new ArtifactStore(store.driver, { blobDir, inlineMaxBytes: 1024 });
+      const producer = { execution: 'artifacts-many-1', attempt: 2 };
+      const put = await ledger.putMany(producer, [
+        { name: 'metrics.json', data: { trades: 23 } },
+        { name: 'big.csv', data: 'y'.repeat(5000), mediaType: 'text/csv' },
+        { name: 'copy.json', data: { trades: 23 } },
+      ]);
+      expect(put.map((a) => [a.name, a.stored])).toEqual([
+        ['metrics.json', 'database'],
+        ['big.csv', 'blob directory'],
+        ['copy.json', 'database'],
+      ]);
+      expect(put[0]!.digest).toBe(put[2]!.digest);
+      expect(put[1]!.mediaType).toBe('text/csv');
+      expect((await ledger.get({ execution: producer.execution, name: 'big.csv' })).text()).toBe(
+        'y'.repeat(5000),
+      );
+      const [{ n }] = await store.driver.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM baton.artifact_blobs WHERE digest = $1',
+        [put[0]!.digest],
+      );
+      expect(n).toBe(1);
+      await expect(
+        ledger.putMany(producer, [
+          { name: 'a.txt', data: '1' },
+          { name: 'a.txt', data: '2' },
+        ]),
+      ).rejects.toThrow(/'a\.txt' is given twice/);
+      // an earlier attempt of the same job may not replace what attempt 2 put
+      await expect(
+        ledger.putMany({ ...producer, attempt: 1 }, [{ name: 'metrics.json', data: { trades: 0 } }]),
+      ).rejects.toMatchObject({ code: 'E_LEASE_EXPIRED' });
+      expect((await ledger.get({ execution: producer.execution, name: 'metrics.json' })).json()).toEqual({
+        trades: 23,
+      });
+    });
+
     it('large blobs live in the blob directory; verify finds a changed or missing blob, and get refuses it', async () => {
       const ledger = new ArtifactStore(store.driver, { blobDir, inlineMaxBytes: 1024 });
       const big = 'x'.repeat(5000);

@@ -83,6 +83,11 @@ export interface ArtifactWriter {
    */
   put(name: string, data: ArtifactData, options?: { mediaType?: string }): Promise<Artifact>;
   /**
+   * Several `put`s in one statement (one round trip); results in the order given. Names must
+   * differ. A stale attempt is refused as `put` refuses it.
+   */
+  putMany(items: readonly { name: string; data: ArtifactData; mediaType?: string }[]): Promise<Artifact[]>;
+  /**
    * Declares that this execution read the file at `path`: its content is stored and its digest
    * goes in the run manifest's inputs, so two runs can be seen to have read the same data.
    */
@@ -181,6 +186,7 @@ export class ArtifactStore {
   writer(producer: Producer): ArtifactWriter {
     return {
       put: (name, data, options) => this.put(producer, name, data, options),
+      putMany: (items) => this.putMany(producer, items),
       input: async (path, options) => (await this.input(producer, path, options)).artifact,
       read: (path, options) => this.input(producer, path, options),
     };
@@ -194,6 +200,30 @@ export class ArtifactStore {
   ): Promise<Artifact> {
     checkArtifactName(name);
     return this.store(producer, name, 'output', contentOf(data, name, options.mediaType));
+  }
+
+  /** Stores several outputs in one statement (see ArtifactWriter.putMany). */
+  async putMany(
+    producer: Producer,
+    items: readonly { name: string; data: ArtifactData; mediaType?: string }[],
+  ): Promise<Artifact[]> {
+    const seen = new Set<string>();
+    const entries = items.map((item) => {
+      checkArtifactName(item.name);
+      if (seen.has(item.name)) {
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `putMany: artifact '${item.name}' is given twice; give each name once`,
+        );
+      }
+      seen.add(item.name);
+      return {
+        name: item.name,
+        role: 'output' as const,
+        content: contentOf(item.data, item.name, item.mediaType),
+      };
+    });
+    return entries.length === 0 ? [] : this.storeMany(producer, entries);
   }
 
   /** Stores the file at `path` as an input the execution declared it read (see ArtifactWriter.input). */
@@ -230,19 +260,32 @@ export class ArtifactStore {
     role: ArtifactRole,
     content: ArtifactContent,
   ): Promise<Artifact> {
-    const size = content.bytes.length;
-    const inline = size <= this.options.inlineMaxBytes;
-    // the file first: a row never names a blob that is not there
-    if (!inline) await this.writeBlobFile(content.digest, content.bytes);
-    const [row] = await this.db.query<ArtifactRow>(
-      `WITH blob AS (
-         INSERT INTO baton.artifact_blobs (digest, size, data) VALUES ($1, $2, decode($3, 'base64'))
+    const [artifact] = await this.storeMany(producer, [{ name, role, content }]);
+    return artifact!;
+  }
+
+  /** Stores artifacts of one producer in one statement: blobs once each, the run context, the names. */
+  private async storeMany(
+    producer: Producer,
+    items: readonly { name: string; role: ArtifactRole; content: ArtifactContent }[],
+  ): Promise<Artifact[]> {
+    const inline = items.map((i) => i.content.bytes.length <= this.options.inlineMaxBytes);
+    // the files first: a row never names a blob that is not there
+    for (const [k, i] of items.entries())
+      if (!inline[k]) await this.writeBlobFile(i.content.digest, i.content.bytes);
+    const rows = await this.db.query<ArtifactRow>(
+      `WITH item AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+           AS i(digest, size, data, name, media_type, role, inline)
+       ), blob AS (
+         INSERT INTO baton.artifact_blobs (digest, size, data)
+         SELECT DISTINCT ON (digest) digest, size, decode(data, 'base64') FROM item ORDER BY digest, data NULLS LAST
          -- content first stored in a blob directory moves into the database when it fits there now
          ON CONFLICT (digest) DO UPDATE SET data = EXCLUDED.data
            WHERE artifact_blobs.data IS NULL AND EXCLUDED.data IS NOT NULL
        ), context AS (
          INSERT INTO baton.run_contexts (execution_id, attempt, code, config_hash, seed)
-         VALUES ($4, $7, $12::jsonb, $13, $14)
+         VALUES ($8, $9, $12::jsonb, $13, $14)
          ON CONFLICT (execution_id) DO UPDATE SET attempt = EXCLUDED.attempt, code = EXCLUDED.code,
            config_hash = EXCLUDED.config_hash, seed = EXCLUDED.seed, created_at = now()
          -- written again only when what it records changed
@@ -250,7 +293,7 @@ export class ArtifactStore {
            IS DISTINCT FROM (EXCLUDED.attempt, EXCLUDED.code, EXCLUDED.config_hash, EXCLUDED.seed)
        ), a AS (
          INSERT INTO baton.artifacts (execution_id, name, role, digest, media_type, attempt, step, position)
-         VALUES ($4, $5, $11, $1, $6, $7, $8, $9)
+         SELECT $8, name, role, digest, media_type, $9, $10, $11 FROM item
          ON CONFLICT (execution_id, role, name) DO UPDATE SET digest = EXCLUDED.digest,
            media_type = EXCLUDED.media_type, attempt = EXCLUDED.attempt, step = EXCLUDED.step,
            position = EXCLUDED.position, created_at = now()
@@ -259,35 +302,39 @@ export class ArtifactStore {
          WHERE artifacts.attempt <= EXCLUDED.attempt OR artifacts.position IS DISTINCT FROM EXCLUDED.position
          RETURNING *
        )
-       SELECT a.execution_id, a.name, a.role, a.digest, $2::bigint AS size, a.media_type, a.attempt,
+       SELECT a.execution_id, a.name, a.role, a.digest, i.size, a.media_type, a.attempt,
               a.step, a.position, a.created_at,
-              $10::boolean OR EXISTS (SELECT 1 FROM baton.artifact_blobs b WHERE b.digest = $1 AND b.data IS NOT NULL)
+              i.inline OR EXISTS (SELECT 1 FROM baton.artifact_blobs b WHERE b.digest = a.digest AND b.data IS NOT NULL)
                 AS inline
-       FROM a`,
+       FROM a JOIN item i ON i.name = a.name AND i.role = a.role`,
       [
-        content.digest,
-        size,
-        inline ? content.bytes.toString('base64') : null,
+        items.map((i) => i.content.digest),
+        items.map((i) => i.content.bytes.length),
+        items.map((i, k) => (inline[k] ? i.content.bytes.toString('base64') : null)),
+        items.map((i) => i.name),
+        items.map((i) => i.content.mediaType),
+        items.map((i) => i.role),
+        inline,
         producer.execution,
-        name,
-        content.mediaType,
         producer.attempt,
         producer.step ?? null,
         producer.position ?? null,
-        inline,
-        role,
         JSON.stringify(await (this.options.codeVersion ?? processCodeVersion)()),
         this.options.configHash ?? null,
         producer.seed ?? null,
       ],
       'baton_artifact_put',
     );
-    if (!row)
-      throw new BatonError(
-        'E_LEASE_EXPIRED',
-        `artifact '${name}' of ${producer.execution} was not recorded: a later attempt than this one (${producer.attempt}) already put it`,
-      );
-    return toArtifact(row);
+    const byName = new Map(rows.map((r) => [`${r.role}\0${r.name}`, r]));
+    return items.map((i) => {
+      const row = byName.get(`${i.role}\0${i.name}`);
+      if (!row)
+        throw new BatonError(
+          'E_LEASE_EXPIRED',
+          `artifact '${i.name}' of ${producer.execution} was not recorded: a later attempt than this one (${producer.attempt}) already put it`,
+        );
+      return toArtifact(row);
+    });
   }
 
   /** Every artifact of an execution: its outputs by name, then the inputs it declared. */
