@@ -113,7 +113,7 @@ async function runJob(input: BacktestInput, ctx: JobContext): Promise<BacktestSu
   const put = await ctx.artifacts.putMany(
     OUTPUTS.map((name) => ({
       name,
-      data: JSON.parse(JSON.stringify(files[name][0])),
+      data: files[name][0],
       mediaType: files[name][1],
     })),
   );
@@ -175,19 +175,30 @@ export type SweepPoint =
   | (BacktestSummary & { execution: string; error?: undefined })
   | { execution: string; overrides: Record<string, number | boolean>; error: string };
 
-/** The grid's points, in a fixed order: parameters by name, the first varying slowest. */
+/** The most points one sweep may hold. */
+export const MAX_SWEEP_POINTS = 10_000;
+
+/**
+ * The grid's points, in a fixed order: parameters by name, the first varying slowest.
+ * @throws BatonError `E_INVALID_OPTION` for a grid of more than MAX_SWEEP_POINTS points (checked
+ *   before any point is built).
+ */
 export function gridPoints(
   grid: Record<string, readonly (number | boolean)[]>,
 ): Record<string, number | boolean>[] {
+  const size = Object.values(grid).reduce((n, values) => n * values.length, 1);
+  if (size > MAX_SWEEP_POINTS) {
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `the grid has ${size} points, over the limit of ${MAX_SWEEP_POINTS}`,
+    );
+  }
   let points: Record<string, number | boolean>[] = [{}];
   for (const [name, values] of Object.entries(grid).sort(([a], [b]) => (a < b ? -1 : 1))) {
     points = points.flatMap((p) => values.map((v) => ({ ...p, [name]: v })));
   }
   return points;
 }
-
-/** The most points one sweep may hold. */
-export const MAX_SWEEP_POINTS = 10_000;
 
 /**
  * A parameter sweep: one `backtest.run` activity per grid point, at most `concurrency` at once. A
@@ -199,11 +210,6 @@ export const backtestSweep = defineWorkflow(
   async (ctx, input: SweepInput): Promise<{ points: SweepPoint[] }> => {
     const { grid, concurrency = 2, ...base } = input;
     const points = gridPoints(grid);
-    if (points.length > MAX_SWEEP_POINTS) {
-      throw new NonRetryableError(
-        `the grid has ${points.length} points, over the limit of ${MAX_SWEEP_POINTS}`,
-      );
-    }
     const results: SweepPoint[] = new Array(points.length);
     // In flight: each resolves to its point's index once its run ended. Promise.race refills the
     // window as soon as any run ends, and decides alike on replay.

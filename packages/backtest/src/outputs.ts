@@ -90,17 +90,20 @@ export function dailyCsv(daily: readonly DailyRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** params.json: every setting the run used, after defaults and overrides. */
+/** params.json: every setting the run used, after defaults and overrides (unset ones left out). */
 export function paramsJson(settings: RunSettings): Record<string, unknown> {
-  return {
-    manifest_id: settings.manifestId,
-    symbol: settings.symbol,
-    timeframe: settings.timeframe,
-    mode: settings.mode,
-    equity: settings.equity,
-    strategy: settings.strategy,
-    runner: settings.runner,
-  };
+  // Settings the manifest left unset are undefined, which JSON has no place for.
+  return JSON.parse(
+    JSON.stringify({
+      manifest_id: settings.manifestId,
+      symbol: settings.symbol,
+      timeframe: settings.timeframe,
+      mode: settings.mode,
+      equity: settings.equity,
+      strategy: settings.strategy,
+      runner: settings.runner,
+    }),
+  ) as Record<string, unknown>;
 }
 
 function csvCell(v: unknown): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@baton/flows';
 import { isBatonError } from '@baton/core';
-import { loadManifest, parseBars, runBacktest, runSettings } from '../src/index.js';
+import { gridPoints, loadManifest, parseBars, runBacktest, runSettings } from '../src/index.js';
 import { MANIFEST, SAMPLE_CSV, runSample, sampleSettings } from './fixtures.js';
 
 const opts = { symbol: 'USDJPY', timeframe: '5m', source: 'bars.csv' };
@@ -198,5 +198,20 @@ describe('state.json resume (9)', () => {
     const refused = runBacktest(bars, other, { resume: first.state });
     expect(refused.warnings[0]).toMatch(/^state refused: its config fingerprint 41b2fd40836c5132 differs/);
     expect(refused.counters.resume_skipped_bars).toBe(0);
+  });
+});
+
+describe('sweep grids', () => {
+  it('orders points by parameter name, the first varying slowest, and refuses more than 10,000 points before building them', () => {
+    expect(gridPoints({ k_tp: [1, 2], or_n: [4, 6] })).toEqual([
+      { k_tp: 1, or_n: 4 },
+      { k_tp: 1, or_n: 6 },
+      { k_tp: 2, or_n: 4 },
+      { k_tp: 2, or_n: 6 },
+    ]);
+    const many = Array.from({ length: 1000 }, (_, i) => i);
+    expect(code(() => gridPoints({ a: many, b: many, c: many }))).toBe(
+      'E_INVALID_OPTION: the grid has 1000000000 points, over the limit of 10000',
+    );
   });
 });

@@ -10,7 +10,6 @@ import {
   backtestRun,
   backtestSweep,
   gridPoints,
-  MAX_SWEEP_POINTS,
   loadManifest,
   metricsFromRecords,
   rankPoints,
@@ -136,6 +135,17 @@ async function checkedInput(
   };
 }
 
+/** A worker for backtest runs and sweeps, on their queue only. */
+function backtestWorker(store: Store, concurrency: number, lease?: string): Worker {
+  return new Worker(store, {
+    jobs: [backtestRun],
+    workflows: [backtestSweep],
+    queues: [BACKTEST_QUEUE],
+    concurrency,
+    ...(lease && { lease }),
+  });
+}
+
 /** Runs `fn` with a worker on the backtest queue in this process. */
 async function withWorker<T>(
   g: GlobalOptions,
@@ -145,12 +155,7 @@ async function withWorker<T>(
   const store = await openStore(g, makeLogger({ logLevel: 'error', ...g }));
   try {
     await store.migrate();
-    const worker = new Worker(store, {
-      jobs: [backtestRun],
-      workflows: [backtestSweep],
-      queues: [BACKTEST_QUEUE],
-      concurrency,
-    });
+    const worker = backtestWorker(store, concurrency);
     await worker.start();
     try {
       return await fn(new Client(store, [backtestRun]), store);
@@ -281,11 +286,6 @@ export function backtestCommand(globals: () => GlobalOptions, io: Io): Command {
         const grid = parseGrid(o.grid);
         const concurrency = parseIntOption(o.concurrency, '--concurrency')!;
         const points = gridPoints(grid);
-        if (points.length > MAX_SWEEP_POINTS)
-          throw new BatonError(
-            'E_INVALID_OPTION',
-            `the grid has ${points.length} points, over the limit of ${MAX_SWEEP_POINTS}`,
-          );
         // every point is checked here, so a bad value is refused before anything runs
         const base = await checkedInput(io, o, points);
         const input = { ...base, grid, concurrency };
@@ -351,13 +351,7 @@ export function backtestCommand(globals: () => GlobalOptions, io: Io): Command {
       .action(async (o: { concurrency: string; lease?: string }) => {
         const store = await openStore(globals());
         try {
-          const worker = new Worker(store, {
-            jobs: [backtestRun],
-            workflows: [backtestSweep],
-            queues: [BACKTEST_QUEUE],
-            concurrency: parseIntOption(o.concurrency, '--concurrency')!,
-            ...(o.lease && { lease: o.lease }),
-          });
+          const worker = backtestWorker(store, parseIntOption(o.concurrency, '--concurrency')!, o.lease);
           await worker.start();
           io.out(`backtest worker on queue '${BACKTEST_QUEUE}'; Ctrl-C to stop`);
           await untilSignal();
