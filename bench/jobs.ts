@@ -22,7 +22,7 @@ import { watchLoad } from './_load.js';
 import { enableTracing } from './_tracing.js';
 import { Logger as GwLogger, makeWorkerUtils, run as gwRun, type Runner } from 'graphile-worker';
 import PgBoss from 'pg-boss';
-import { Client, Store, Worker, createLogger, defineJob } from '../packages/core/src/index.js';
+import { Client, Store, Worker, createLogger, defineJob } from '@baton/core';
 
 // ---------------------------------------------------------------------------------------------
 // Options

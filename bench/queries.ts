@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../packages/core/src/index.js';
+import { createLogger } from '@baton/core';
 import { loadConfig } from '../packages/flows/src/config/load.js';
 import { datasourcesSchema } from '../packages/flows/src/config/kinds/datasources.js';
 import type { QueriesConfig } from '../packages/flows/src/config/kinds/queries.js';

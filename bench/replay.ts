@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { intArg } from './_args.js';
 import { watchLoad } from './_load.js';
-import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
+import { Client, Store, Worker, createLogger, defineWorkflow } from '@baton/core';
 
 const STEPS = intArg('steps', 10_000);
 const load = watchLoad((msg) => console.log(msg));

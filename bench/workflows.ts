@@ -35,7 +35,7 @@ import pg from 'pg';
 import { BenchDatabases, runSuite } from './_databases.js';
 import { argValue, intArg } from './_args.js';
 import { watchLoad } from './_load.js';
-import { Client, Store, Worker, createLogger, defineWorkflow } from '../packages/core/src/index.js';
+import { Client, Store, Worker, createLogger, defineWorkflow } from '@baton/core';
 
 // ---------------------------------------------------------------------------------------------
 // Options

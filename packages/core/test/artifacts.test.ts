@@ -6,11 +6,13 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -218,6 +220,28 @@ for (const b of backends()) {
       expect((await ledger.get({ execution: producer.execution, name: 'metrics.json' })).json()).toEqual({
         trades: 23,
       });
+    });
+
+    it('a put of content whose blob file was changed or removed on disk writes the file again', async () => {
+      const ledger = new ArtifactStore(store.driver, { blobDir, inlineMaxBytes: 1024 });
+      const big = 'bars,'.repeat(300);
+      const first = await ledger.put({ execution: 'artifacts-repair-1', attempt: 1 }, 'bars.csv', big);
+      const hex = first.digest.slice('sha256:'.length);
+      const file = join(blobDir, 'sha256', hex.slice(0, 2), hex);
+      // Same size, and the mtime put back to the nanosecond: only the ctime tells it was written.
+      const { mtimeNs } = statSync(file, { bigint: true });
+      writeFileSync(file, big.replace('bars', 'BARS'));
+      const ns = String(mtimeNs % 1_000_000_000n).padStart(9, '0');
+      execFileSync('touch', ['-m', '-d', `@${mtimeNs / 1_000_000_000n}.${ns}`, file]);
+      expect(statSync(file, { bigint: true }).mtimeNs).toBe(mtimeNs);
+      await ledger.put({ execution: 'artifacts-repair-2', attempt: 1 }, 'bars.csv', big);
+      expect(readFileSync(file, 'utf8')).toBe(big);
+      expect((await ledger.verify('artifacts-repair-1')).ok).toBe(true);
+
+      unlinkSync(file);
+      await ledger.put({ execution: 'artifacts-repair-3', attempt: 1 }, 'bars.csv', big);
+      expect(readFileSync(file, 'utf8')).toBe(big);
+      expect((await ledger.get(first.digest)).text()).toBe(big);
     });
 
     it('large blobs live in the blob directory; verify finds a changed or missing blob, and get refuses it', async () => {

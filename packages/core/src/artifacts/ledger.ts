@@ -1,7 +1,7 @@
 // The artifacts ledger: what executions produced, content-addressed (decision 0017). A blob is
 // stored once per digest, in the database when small and in the blob directory when large; an
 // artifact row names it for one execution, with the attempt and step that put it.
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BatonError } from '../errors.js';
@@ -175,6 +175,20 @@ function toArtifact(r: ArtifactRow): Artifact {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Blob files this process wrote or hashed, with what `stat` said of them then. A put of content
+ * already on disk re-read and re-hashed its file every time: for a sweep over a 1 GB bar file,
+ * that is every run. A file whose size, inode, mtime and ctime are unchanged is taken as checked;
+ * any write to it (even one that restores its mtime) moves its ctime. `baton artifacts verify`
+ * and every read still hash the bytes.
+ */
+const checkedBlobFiles = new Map<string, string>();
+
+async function fileStamp(path: string): Promise<string | undefined> {
+  const s = await stat(path, { bigint: true }).catch(() => undefined);
+  return s && `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
 
 export class ArtifactStore {
   constructor(
@@ -528,8 +542,15 @@ export class ArtifactStore {
 
   private async writeBlobFile(digest: string, bytes: Buffer): Promise<void> {
     const path = this.blobPath(digest);
-    const existing = await readFile(path).catch(() => undefined);
-    if (existing && digestOf(existing) === digest) return;
+    const stamp = await fileStamp(path);
+    if (stamp !== undefined) {
+      if (checkedBlobFiles.get(path) === stamp) return;
+      const existing = await readFile(path).catch(() => undefined);
+      if (existing && digestOf(existing) === digest) {
+        checkedBlobFiles.set(path, stamp);
+        return;
+      }
+    }
     const dir = join(path, '..');
     await mkdir(dir, { recursive: true });
     // Written aside, flushed, renamed, and the rename flushed: after a crash the file is either
@@ -554,6 +575,8 @@ export class ArtifactStore {
     } finally {
       await d.close();
     }
+    const written = await fileStamp(path);
+    if (written !== undefined) checkedBlobFiles.set(path, written);
   }
 
   private async readBlob(digest: string): Promise<Buffer> {
