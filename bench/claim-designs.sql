@@ -1,0 +1,158 @@
+-- Claim designs compared on the server alone (decision 0020). Run:
+--   psql postgres://postgres@127.0.0.1:5432/test -f bench/claim-designs.sql
+-- It creates (and drops at the end) a database `claim_designs` with three copies of 50,000 queued
+-- no-op jobs, then claims 250 at a time and completes them, committing each step, 100 times per
+-- design (25,000 jobs), twice. It prints server time and WAL per job, and how many updates were HOT.
+--   a: Baton's design: a partial claim index `WHERE claimable` on the executions table; the claim
+--      turns `claimable` off, a non-HOT update (a new row version and primary-key entry).
+--   b: a claim that writes no new row version of the execution: a separate `ready` table holds the
+--      claim index; the claim deletes the ready rows, and the executions are updated HOT.
+--   c: design a with fillfactor 50 instead of 70 (more room for HOT completions).
+\set ON_ERROR_STOP 1
+\pset footer off
+DROP DATABASE IF EXISTS claim_designs;
+CREATE DATABASE claim_designs;
+\c claim_designs
+
+CREATE TABLE ex_a (
+  id text COLLATE "C" PRIMARY KEY,
+  name text COLLATE "C" NOT NULL,
+  queue text COLLATE "C" NOT NULL DEFAULT 'default',
+  status text NOT NULL DEFAULT 'queued',
+  priority int NOT NULL DEFAULT 0,
+  run_at timestamptz NOT NULL DEFAULT now(),
+  attempts int NOT NULL DEFAULT 0,
+  input jsonb,
+  output jsonb,
+  lease_owner text,
+  claimable boolean NOT NULL DEFAULT true,
+  started_at timestamptz,
+  finished_at timestamptz
+) WITH (fillfactor = 70);
+CREATE INDEX ex_a_claim ON ex_a (queue, priority DESC, run_at, id) WHERE claimable;
+
+CREATE TABLE ex_b (LIKE ex_a INCLUDING DEFAULTS) WITH (fillfactor = 70);
+ALTER TABLE ex_b ADD PRIMARY KEY (id);
+CREATE TABLE ready_b (
+  id text COLLATE "C" NOT NULL,
+  queue text COLLATE "C" NOT NULL,
+  priority int NOT NULL,
+  run_at timestamptz NOT NULL
+);
+CREATE INDEX ready_b_claim ON ready_b (queue, priority DESC, run_at, id);
+
+CREATE TABLE ex_c (LIKE ex_a INCLUDING DEFAULTS) WITH (fillfactor = 50);
+ALTER TABLE ex_c ADD PRIMARY KEY (id);
+CREATE INDEX ex_c_claim ON ex_c (queue, priority DESC, run_at, id) WHERE claimable;
+
+INSERT INTO ex_a (id, name, input, run_at)
+SELECT 'job_' || lpad(g::text, 22, '0'), 'noop', jsonb_build_object('i', g),
+       now() - interval '1 hour' + g * interval '1 ms'
+FROM generate_series(1, 50000) g;
+INSERT INTO ex_b SELECT * FROM ex_a;
+INSERT INTO ready_b SELECT id, queue, priority, run_at FROM ex_b;
+INSERT INTO ex_c SELECT * FROM ex_a;
+VACUUM ANALYZE;
+
+CREATE PROCEDURE run_a(n int) LANGUAGE plpgsql AS $$
+DECLARE ids text[];
+BEGIN
+  FOR k IN 1..n LOOP
+    WITH picked AS (
+      SELECT ctid FROM ex_a WHERE claimable AND queue = 'default' AND run_at <= now()
+      ORDER BY priority DESC, run_at, id LIMIT 250 FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE ex_a e SET status = 'running', claimable = false, attempts = e.attempts + 1,
+        lease_owner = 'w1', started_at = now()
+      FROM picked WHERE e.ctid = picked.ctid RETURNING e.id
+    )
+    SELECT array_agg(id) INTO ids FROM claimed;
+    COMMIT;
+    UPDATE ex_a SET status = 'completed', output = 'null', finished_at = now()
+    WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+    COMMIT;
+  END LOOP;
+END $$;
+
+CREATE PROCEDURE run_b(n int) LANGUAGE plpgsql AS $$
+DECLARE ids text[];
+BEGIN
+  FOR k IN 1..n LOOP
+    WITH picked AS (
+      SELECT ctid FROM ready_b WHERE queue = 'default' AND run_at <= now()
+      ORDER BY priority DESC, run_at, id LIMIT 250 FOR UPDATE SKIP LOCKED
+    ), gone AS (
+      DELETE FROM ready_b r USING picked WHERE r.ctid = picked.ctid RETURNING r.id
+    ), claimed AS (
+      UPDATE ex_b e SET status = 'running', claimable = false, attempts = e.attempts + 1,
+        lease_owner = 'w1', started_at = now()
+      FROM gone WHERE e.id = gone.id RETURNING e.id
+    )
+    SELECT array_agg(id) INTO ids FROM claimed;
+    COMMIT;
+    UPDATE ex_b SET status = 'completed', output = 'null', finished_at = now()
+    WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+    COMMIT;
+  END LOOP;
+END $$;
+
+CREATE PROCEDURE run_c(n int) LANGUAGE plpgsql AS $$
+DECLARE ids text[];
+BEGIN
+  FOR k IN 1..n LOOP
+    WITH picked AS (
+      SELECT ctid FROM ex_c WHERE claimable AND queue = 'default' AND run_at <= now()
+      ORDER BY priority DESC, run_at, id LIMIT 250 FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE ex_c e SET status = 'running', claimable = false, attempts = e.attempts + 1,
+        lease_owner = 'w1', started_at = now()
+      FROM picked WHERE e.ctid = picked.ctid RETURNING e.id
+    )
+    SELECT array_agg(id) INTO ids FROM claimed;
+    COMMIT;
+    UPDATE ex_c SET status = 'completed', output = 'null', finished_at = now()
+    WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+    COMMIT;
+  END LOOP;
+END $$;
+
+-- Timed rounds: CHECKPOINT first, so each round pays the same full-page images.
+CREATE TABLE results (round int, design text, us_per_job numeric, wal_bytes_per_job numeric);
+CHECKPOINT;
+SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
+CALL run_a(100);
+INSERT INTO results SELECT 1, 'a', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
+  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+CHECKPOINT;
+SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
+CALL run_b(100);
+INSERT INTO results SELECT 1, 'b', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
+  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+CHECKPOINT;
+SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
+CALL run_c(100);
+INSERT INTO results SELECT 1, 'c', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
+  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+CHECKPOINT;
+SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
+CALL run_a(100);
+INSERT INTO results SELECT 2, 'a', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
+  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+CHECKPOINT;
+SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
+CALL run_b(100);
+INSERT INTO results SELECT 2, 'b', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
+  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+CHECKPOINT;
+SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
+CALL run_c(100);
+INSERT INTO results SELECT 2, 'c', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
+  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+
+SELECT design, us_per_job, wal_bytes_per_job, round FROM results ORDER BY round, design;
+SELECT pg_stat_force_next_flush();
+SELECT relname AS "table", n_tup_upd AS updates, n_tup_hot_upd AS hot
+FROM pg_stat_user_tables WHERE relname LIKE 'ex_%' ORDER BY relname;
+
+\c postgres
+DROP DATABASE claim_designs;
