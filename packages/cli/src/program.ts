@@ -15,6 +15,7 @@ import { sessionCommand, sessionsCommand } from './commands/sessions.js';
 import { slaCommand } from './commands/sla.js';
 import { architectCommand } from './commands/architect.js';
 import { artifactsCommand, runsCommand } from './commands/artifacts.js';
+import { keysCommand, serverCommand } from './commands/server.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -62,6 +63,8 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(runsCommand(globals, io));
   program.addCommand(backtestCommand(globals, io));
   program.addCommand(profileCommand(globals, io));
+  program.addCommand(serverCommand(globals, io));
+  program.addCommand(keysCommand(globals, io));
   return program;
 }
 

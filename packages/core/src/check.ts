@@ -59,3 +59,10 @@ export function checkOneOf<T extends string>(value: unknown, allowed: readonly T
   }
   return value as T;
 }
+
+/** Checks a moment: a Date that is a real time. Returns it; throws E_INVALID_OPTION naming `what` otherwise. */
+export function checkDate(value: unknown, what: string): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw new BatonError('E_INVALID_OPTION', `${what} must be a valid Date, got ${describe(value)}`);
+  return value;
+}

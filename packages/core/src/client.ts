@@ -8,7 +8,7 @@ import { insertClaimed, insertExecutions, type NewExecution } from './sql/enqueu
 import { wakeupSql } from './wakeup.js';
 import { nearest } from './suggest.js';
 import { isConnectionError } from './driver/postgres.js';
-import { checkInt, checkOneOf, checkText, INT_MAX } from './check.js';
+import { checkDate, checkInt, checkOneOf, checkText, INT_MAX } from './check.js';
 import { cancelTree } from './sql/cancel.js';
 import {
   checkTimeout,
@@ -81,6 +81,12 @@ export interface ListFilter {
   before?: string;
   /** Only the activities and child workflows this workflow started. */
   parentId?: string;
+  /** Only executions whose id or name contains this text (case-insensitive). */
+  search?: string;
+  /** Only executions created at or after this moment. */
+  createdAfter?: Date;
+  /** Only executions created before this moment. */
+  createdBefore?: Date;
 }
 
 /** Which dead letters `retryDead` retries; every field narrows. */
@@ -621,6 +627,16 @@ export class Client {
     if (filter.kind !== undefined)
       add('kind = ?::text::baton.execution_kind', checkOneOf(filter.kind, EXECUTION_KINDS, 'list kind'));
     if (filter.before !== undefined) add('id < ?', filter.before);
+    if (filter.search !== undefined) {
+      // LIKE's wildcards in the text are matched as themselves.
+      const pattern = `%${checkText(filter.search, 'list search', MAX_ID).replace(/[\\%_]/g, '\\$&')}%`;
+      params.push(pattern);
+      where.push(`(id ILIKE $${params.length} OR name ILIKE $${params.length})`);
+    }
+    if (filter.createdAfter !== undefined)
+      add('created_at >= ?', checkDate(filter.createdAfter, 'list createdAfter'));
+    if (filter.createdBefore !== undefined)
+      add('created_at < ?', checkDate(filter.createdBefore, 'list createdBefore'));
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new BatonError(

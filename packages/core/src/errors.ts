@@ -24,7 +24,13 @@ export type BatonErrorCode =
   | 'E_NON_RETRYABLE'
   | 'E_WORKER_STOPPED'
   | 'E_JOB_FAILED'
-  | 'E_POLICY_DENIED';
+  | 'E_POLICY_DENIED'
+  /** No valid credentials (an HTTP API call without a key or token, or with a revoked one). */
+  | 'E_UNAUTHENTICATED'
+  /** Valid credentials whose role does not allow the call. */
+  | 'E_FORBIDDEN'
+  /** A failure of Baton itself, not of the call (an HTTP API reply hides its details; the log has them). */
+  | 'E_INTERNAL';
 
 export class BatonError extends Error {
   readonly code: BatonErrorCode;

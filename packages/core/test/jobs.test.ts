@@ -341,6 +341,24 @@ for (const b of backends()) {
         code: 'E_INVALID_OPTION',
         message: "list kind must be one of job, workflow, activity, got 'task'",
       });
+      // Search: id or name, case-insensitive; LIKE's wildcards match only themselves.
+      expect((await client.list({ search: 'PRUNA' })).map((e) => e.id).sort()).toEqual(
+        listed.map((e) => e.id).sort(),
+      );
+      expect(await client.list({ search: 'pr_nable' })).toEqual([]);
+      expect(await client.list({ search: '%' })).toEqual([]);
+      expect((await client.list({ search: queued.id.slice(-12) })).map((e) => e.id)).toEqual([queued.id]);
+      const created = listed.map((e) => e.createdAt.getTime());
+      expect(
+        await client.list({ name: 'prunable', createdAfter: new Date(Math.max(...created) + 1) }),
+      ).toEqual([]);
+      expect(
+        await client.list({ name: 'prunable', createdBefore: new Date(Math.max(...created) + 1) }),
+      ).toHaveLength(3);
+      await expect(client.list({ createdAfter: new Date('nope') })).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message: 'list createdAfter must be a valid Date, got object',
+      });
       await store.driver.query(
         `UPDATE baton.executions SET finished_at = now() - interval '8 days' WHERE name = 'prunable' AND status = 'completed'`,
       );

@@ -1,0 +1,88 @@
+// `baton server`: the HTTP API on a store; `baton keys`: the API keys it accepts.
+import { Command } from 'commander';
+import { ApiKeys, DEFAULT_PORT, migrateServer, startServer } from '@baton/server';
+import { table } from '../format.js';
+import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
+import { parseIntOption } from './options.js';
+import { untilSignal } from './worker.js';
+
+export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
+  return new Command('server')
+    .description(
+      'serve the HTTP API (docs/server.md); on 127.0.0.1 unless --host names another address, which needs an API key to exist',
+    )
+    .option('--port <n>', `port (0 picks a free one)`, String(DEFAULT_PORT))
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .action(async (o: { port: string; host: string }) => {
+      const port = parseIntOption(o.port, '--port')!;
+      const g = globals();
+      // Request logs are info lines: shown unless --log-level says otherwise.
+      const logger = makeLogger({ logLevel: 'info', ...g });
+      const store = await openStore(g, logger);
+      try {
+        const server = await startServer({ store, logger, host: o.host, port });
+        io.out(`Baton API on ${server.url}  (OpenAPI: ${server.url}/openapi.json)`);
+        io.out(
+          server.auth === 'keys'
+            ? 'every call needs an API key'
+            : 'local only; calls need an API key once one exists (`baton keys create --role viewer`)',
+        );
+        await untilSignal();
+        await server.close();
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+export function keysCommand(globals: () => GlobalOptions, io: Io): Command {
+  const withKeys = <T>(fn: (keys: ApiKeys) => Promise<T>) =>
+    withStore(globals(), async (store) => {
+      await migrateServer(store.driver);
+      return fn(new ApiKeys(store.driver));
+    });
+  const keys = new Command('keys').description('API keys of the HTTP API (stored as hashes only)');
+  keys
+    .command('create')
+    .description('create a key and print it: it is shown this once')
+    .requiredOption(
+      '--role <role>',
+      'viewer (reads), operator (also starts, cancels, retries, signals) or admin (also keys)',
+    )
+    .option('--name <name>', 'what the key is for', '')
+    .action(async (o: { role: string; name: string }) => {
+      const made = await withKeys((k) => k.create(o.role, o.name));
+      io.out(made.key);
+      io.err(`key ${made.info.id} (${made.info.role}) created; it is not shown again`);
+    });
+  keys
+    .command('list')
+    .description('every key: id, name, role, created, last used, revoked')
+    .action(async () => {
+      const list = await withKeys((k) => k.list());
+      io.out(
+        list.length === 0
+          ? 'no API keys: the server accepts local calls without one'
+          : table(
+              ['id', 'name', 'role', 'created', 'last used', 'revoked'],
+              list.map((k) => [
+                k.id,
+                k.name,
+                k.role,
+                k.createdAt.toISOString(),
+                k.lastUsedAt?.toISOString() ?? '',
+                k.revokedAt?.toISOString() ?? '',
+              ]),
+            ),
+      );
+    });
+  keys
+    .command('revoke')
+    .description('revoke a key; servers refuse it within 2 seconds')
+    .argument('<id>', 'the id `baton keys list` shows')
+    .action(async (id: string) => {
+      const k = await withKeys((keys) => keys.revoke(id));
+      io.out(`revoked ${k.id} (${k.role})`);
+    });
+  return keys;
+}

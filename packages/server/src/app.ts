@@ -1,0 +1,128 @@
+// The HTTP application: request ids and logs, a body cap, authentication under /api, the routes,
+// health, the OpenAPI document, and one error format for everything that goes wrong.
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { BatonError, Client, type Logger, type Store } from '@baton/core';
+import { authenticate, type AuthMode, type ServerEnv } from './auth.js';
+import { errorReply } from './http-errors.js';
+import type { ApiKeys } from './keys.js';
+import { executionRoutes } from './routes/executions.js';
+import { keyRoutes } from './routes/keys.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  store: Store;
+  keys: ApiKeys;
+  auth: AuthMode;
+  logger: Logger;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** The version the OpenAPI document states. */
+  version?: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+const tooLarge = (max: number) =>
+  new BatonError(
+    'E_INPUT_INVALID',
+    `the request body is larger than ${max} bytes; send less, or raise the server's body limit`,
+  );
+
+/** How a zod issue list reads in one line: `path: message; …`. */
+function issuesText(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`).join('; ');
+}
+
+export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
+  const { store, keys, auth, logger } = options;
+  const client = new Client(store);
+  const app = new OpenAPIHono<ServerEnv>({
+    // Validation failures answer in the API's error format, naming each bad field.
+    defaultHook: (result) => {
+      if (!result.success)
+        throw new BatonError(
+          'E_INPUT_INVALID',
+          `the ${result.target} is not valid: ${issuesText(result.error.issues)}`,
+          {
+            details: {
+              target: result.target,
+              issues: result.error.issues.map((i) => ({ path: i.path, message: i.message })),
+            },
+          },
+        );
+    },
+  });
+
+  // A request id (the caller's X-Request-Id when it is sane) and one log line per request. The
+  // line names the route pattern, not the URL, and never a header: keys stay out of logs.
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    const t0 = performance.now();
+    await next();
+    logger.info(
+      {
+        requestId,
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        ms: Math.round((performance.now() - t0) * 100) / 100,
+      },
+      'request',
+    );
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      // 413, and the connection closed: the rest of the body is not read.
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return c.json(errorReply(tooLarge(options.maxBodyBytes ?? 1024 * 1024)).body, 413);
+      },
+    }),
+  );
+  app.use('/api/*', authenticate(auth, keys));
+
+  healthRoutes(app, store);
+  executionRoutes(app, client);
+  keyRoutes(app, keys);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'an API key: bk_…',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Baton API',
+      version: options.version ?? '0.1.0',
+      description:
+        'Executions, API keys and health of a Baton store. Every route under /api needs an API key when the server has any; `x-baton-role` names the least role a route needs.',
+    },
+    security: [{ apiKey: [] }],
+  });
+
+  app.notFound(() => {
+    throw new BatonError('E_NOT_FOUND', 'no such route; GET /openapi.json lists them');
+  });
+
+  app.onError((err, c) => {
+    // A body that is not JSON reaches here from the validator as a plain error.
+    const known =
+      err instanceof SyntaxError || /malformed JSON/i.test(err.message)
+        ? new BatonError('E_INPUT_INVALID', 'the request body is not valid JSON')
+        : err;
+    const { status, body, internal } = errorReply(known);
+    if (internal) logger.error({ requestId: c.get('requestId'), err }, 'request failed');
+    return c.json(body, status as 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,5 @@
+export { createApp, type AppOptions } from './app.js';
+export { startServer, isLoopback, DEFAULT_PORT, type ServeOptions, type RunningServer } from './serve.js';
+export { ApiKeys, migrateServer, type ApiKeyInfo, type Caller } from './keys.js';
+export { ROLES, allows, isRole, type Role } from './roles.js';
+export type { AuthMode } from './auth.js';

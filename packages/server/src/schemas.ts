@@ -1,0 +1,107 @@
+// The API's shapes, as zod schemas that also make the OpenAPI document.
+import { z } from '@hono/zod-openapi';
+import { EXECUTION_KINDS, EXECUTION_STATUSES, type Execution, type HistoryEntry } from '@baton/core';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'E_NOT_FOUND' }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const json = z.unknown().openapi({ description: 'any JSON value' });
+
+const StoredErrorSchema = z.object({
+  message: z.string(),
+  name: z.string().optional(),
+  code: z.string().optional(),
+  stack: z.string().optional(),
+  attempt: z.number().optional(),
+  at: z.string().optional(),
+});
+
+export const ExecutionSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(EXECUTION_KINDS),
+    name: z.string(),
+    queue: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    priority: z.number(),
+    runAt: z.string(),
+    attempts: z.number(),
+    maxAttempts: z.number(),
+    input: json,
+    output: json,
+    error: StoredErrorSchema.nullable(),
+    errors: z.array(StoredErrorSchema),
+    progress: json,
+    idempotencyKey: z.string().nullable(),
+    concurrencyKey: z.string().nullable(),
+    concurrencyLimit: z.number().nullable(),
+    parentId: z.string().nullable(),
+    workerId: z.string().nullable(),
+    cancelRequested: z.boolean(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    deadlineAt: z.string().nullable(),
+    runNumber: z.number(),
+  })
+  .openapi('Execution');
+export type ExecutionJson = z.infer<typeof ExecutionSchema>;
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** An execution as the API sends it: times as ISO 8601 text. */
+export function executionJson(e: Execution): ExecutionJson {
+  return {
+    ...e,
+    runAt: e.runAt.toISOString(),
+    createdAt: e.createdAt.toISOString(),
+    startedAt: iso(e.startedAt),
+    finishedAt: iso(e.finishedAt),
+    deadlineAt: iso(e.deadlineAt),
+  };
+}
+
+export const HistoryEntrySchema = z
+  .object({
+    seq: z.number(),
+    kind: z.string(),
+    name: z.string(),
+    status: z.string(),
+    attempts: z.number(),
+    input: json,
+    output: json,
+    error: z.unknown(),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('HistoryEntry');
+
+export function historyJson(h: HistoryEntry): z.infer<typeof HistoryEntrySchema> {
+  return {
+    seq: h.seq,
+    kind: h.kind,
+    name: h.name,
+    status: h.status,
+    attempts: h.attempts,
+    input: h.input,
+    output: h.output,
+    error: h.error,
+    startedAt: h.startedAt.toISOString(),
+    finishedAt: iso(h.finishedAt),
+  };
+}
+
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(1000)
+    .openapi({ param: { name: 'id', in: 'path' }, example: '0193d1c2-7b1e-7c4a-9f00-3a5b2e1d9c8f' }),
+});

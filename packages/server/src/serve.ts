@@ -1,0 +1,80 @@
+// Starting the server: on loopback by default; on any other address only with auth required and a
+// key to use, so that a store is never exposed without one by mistake.
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { BatonError, type Logger, type Store } from '@baton/core';
+import { createApp } from './app.js';
+import type { AuthMode } from './auth.js';
+import { ApiKeys, migrateServer } from './keys.js';
+
+export const DEFAULT_PORT = 8154;
+
+export interface ServeOptions {
+  store: Store;
+  logger: Logger;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8154; 0 picks a free port. */
+  port?: number;
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  auth: AuthMode;
+  close(): Promise<void>;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? DEFAULT_PORT;
+  await options.store.checkSchema();
+  await migrateServer(options.store.driver);
+  const keys = new ApiKeys(options.store.driver);
+  const loopback = isLoopback(host);
+  if (!loopback && !(await keys.anyActive()))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `refusing to listen on ${host} without authentication: anyone who can reach it could run and cancel work. Create a key first (\`baton keys create --role admin\`), or listen on 127.0.0.1`,
+    );
+  const auth: AuthMode = loopback ? 'auto' : 'keys';
+  const app = createApp({
+    store: options.store,
+    keys,
+    auth,
+    logger: options.logger,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new BatonError(
+              'E_INVALID_OPTION',
+              `port ${port} on ${host} is in use; pick another with --port`,
+              { cause: err },
+            )
+          : err,
+      ),
+    );
+  });
+  const bound = server.address() as AddressInfo;
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return {
+    url: `http://${shownHost}:${bound.port}`,
+    auth,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        // Idle keep-alive connections would hold close() open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,394 @@
+// The HTTP API against a real server on loopback and a real store (PGlite, and PostgreSQL when
+// BATON_PG_URL is set), with a real worker running the jobs and workflows it starts.
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineJob, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
+import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { startServer, type RunningServer } from '../src/index.js';
+
+const echo = defineJob('api.echo', {}, async (input) => input);
+const broken = defineJob('api.broken', {}, async () => {
+  throw new NonRetryableError('broken on purpose');
+});
+const approval = defineWorkflow('api.approval', {}, async (ctx) => {
+  const decision = await ctx.waitForSignal<{ ok: boolean }>('decision');
+  return { decided: decision };
+});
+
+/** The stores to run on: embedded PGlite always, the PostgreSQL server when BATON_PG_URL is set. */
+const BACKENDS = [
+  {
+    name: 'pglite',
+    open: () => Store.open({ dataDir: 'memory://', logger: quietLogger() }),
+  },
+  ...(process.env.BATON_PG_URL
+    ? [
+        {
+          name: 'postgres',
+          open: async () => Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() }),
+        },
+      ]
+    : []),
+];
+
+async function openStore(backend: (typeof BACKENDS)[number]): Promise<Store> {
+  const store = await backend.open();
+  await store.migrate();
+  return store;
+}
+
+/** Runs `check` until it stops throwing (an assertion about state that settles), and returns its value. */
+async function settled<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
+
+describe.each(BACKENDS)('HTTP API on $name', (backend) => {
+  let store: Store;
+  let worker: Worker;
+  let server: RunningServer;
+  const logLines: string[] = [];
+  const keys: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
+
+  async function call(
+    method: string,
+    path: string,
+    options: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.key) headers.authorization = `Bearer ${options.key}`;
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${server.url}${path}`, { method, headers, body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  }
+
+  beforeAll(async () => {
+    store = await openStore(backend);
+    worker = new Worker(store, { jobs: [echo, broken], workflows: [approval], pollInterval: 50 });
+    await worker.start();
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    });
+    server = await startServer({ store, logger: pino({ level: 'info' }, sink), port: 0 });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await worker?.stop({ deadline: '5s' });
+    await store?.close();
+  });
+
+  it('serves health, readiness and an OpenAPI 3.1 document without a key', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.auth).toBe('auto');
+    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call('GET', '/ready')).toMatchObject({ status: 200, body: { status: 'ready' } });
+    const doc = await call('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/executions', '/api/executions/{id}', '/api/keys', '/health']),
+    );
+  });
+
+  it('before any key exists, a local caller may do everything; starting and reading a job', async () => {
+    const started = await call('POST', '/api/executions', {
+      body: { kind: 'job', name: 'api.echo', input: { hello: 'world' } },
+    });
+    expect(started.status).toBe(201);
+    expect(started.body.created).toBe(true);
+    const done = await settled(async () => {
+      const r = await call('GET', `/api/executions/${started.body.id}`);
+      expect(r.body.status).toBe('completed');
+      return r.body;
+    });
+    expect(done).toMatchObject({ kind: 'job', name: 'api.echo', output: { hello: 'world' } });
+    expect(new Date(done.createdAt).toISOString()).toBe(done.createdAt);
+  });
+
+  it('answers errors as { error: { code, message } } with the matching status', async () => {
+    const missing = await call('GET', '/api/executions/no-such-id');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({
+      code: 'E_NOT_FOUND',
+      message: expect.stringContaining('no-such-id'),
+    });
+
+    const badLimit = await call('GET', '/api/executions?limit=0');
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.body.error.code).toBe('E_INPUT_INVALID');
+    expect(badLimit.body.error.message).toContain('limit');
+
+    const badStatus = await call('GET', '/api/executions?status=done');
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.body.error.message).toContain("'done' is not a status");
+
+    const notJson = await call('POST', '/api/executions', { raw: '{"kind": "job",' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error).toMatchObject({
+      code: 'E_INPUT_INVALID',
+      message: 'the request body is not valid JSON',
+    });
+
+    const unknownField = await call('POST', '/api/executions', {
+      body: { kind: 'job', name: 'api.echo', inptu: 1 },
+    });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.error.message).toContain('inptu');
+
+    const unknownJob = await call('POST', '/api/executions', { body: { kind: 'job', name: 'api.nope' } });
+    expect(unknownJob.status).toBe(404);
+    expect(unknownJob.body.error.code).toBe('E_UNKNOWN_JOB');
+
+    const tooBig = await call('POST', '/api/executions', {
+      body: { kind: 'job', name: 'api.echo', input: 'x'.repeat(1024 * 1024 + 1) },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.error.code).toBe('E_INPUT_INVALID');
+
+    const noRoute = await call('GET', '/api/nothing-here');
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.body.error.code).toBe('E_NOT_FOUND');
+  });
+
+  it('lists with filters, search and cursor paging', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await call('POST', '/api/executions', {
+        body: { kind: 'job', name: 'api.echo', input: i, queue: 'paging', delayMs: 3_600_000 },
+      });
+      ids.push(r.body.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r: Reply = await call(
+        'GET',
+        `/api/executions?queue=paging&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...r.body.items.map((e: { id: string }) => e.id));
+      cursor = r.body.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].reverse());
+
+    const search = await call('GET', `/api/executions?q=${ids[2]!.slice(-12)}`);
+    expect(search.body.items.map((e: { id: string }) => e.id)).toEqual([ids[2]]);
+    const byName = await call('GET', '/api/executions?q=API.ECH&queue=paging&status=queued');
+    expect(byName.body.items).toHaveLength(7);
+    const future = await call(
+      'GET',
+      `/api/executions?queue=paging&since=${encodeURIComponent('2999-01-01T00:00:00Z')}`,
+    );
+    expect(future.body.items).toHaveLength(0);
+  });
+
+  it('cancels and retries one by one and in bulk, reporting what it could not do', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call('POST', '/api/executions', {
+        body: { kind: 'job', name: 'api.echo', input: i, queue: 'bulk', delayMs: 3_600_000 },
+      });
+      ids.push(r.body.id);
+    }
+    const one = await call('POST', `/api/executions/${ids[0]}/cancel`);
+    expect(one).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    const again = await call('POST', `/api/executions/${ids[0]}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('E_INVALID_STATE');
+
+    const byFilter = await call('POST', '/api/executions/bulk/cancel', {
+      body: { filter: { queue: 'bulk' } },
+    });
+    expect(byFilter.status, JSON.stringify(byFilter.body)).toBe(200);
+    expect(byFilter.body).toEqual({ done: [ids[2], ids[1]], failed: [], more: false });
+
+    const retried = await call('POST', '/api/executions/bulk/retry', {
+      body: { ids: [ids[0], 'no-such-id'] },
+    });
+    expect(retried.body.done).toEqual([ids[0]]);
+    expect(retried.body.failed).toEqual([
+      { id: 'no-such-id', code: 'E_NOT_FOUND', message: expect.stringContaining('no-such-id') },
+    ]);
+    expect((await call('GET', `/api/executions/${ids[0]}`)).body.status).toBe('queued');
+
+    const both = await call('POST', '/api/executions/bulk/retry', {
+      body: { ids: [ids[1]], filter: { queue: 'bulk' } },
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toContain('either ids or filter');
+
+    const failed = await call('POST', '/api/executions', { body: { kind: 'job', name: 'api.broken' } });
+    await settled(async () =>
+      expect((await call('GET', `/api/executions/${failed.body.id}`)).body.status).toBe('failed'),
+    );
+    const retryOne = await call('POST', `/api/executions/${failed.body.id}/retry`);
+    expect(retryOne).toMatchObject({ status: 200, body: { status: 'queued' } });
+  });
+
+  it('starts a workflow, signals it, and shows its history', async () => {
+    const started = await call('POST', '/api/executions', {
+      body: { kind: 'workflow', name: 'api.approval', id: `approval-${backend.name}` },
+    });
+    expect(started).toMatchObject({ status: 201, body: { id: `approval-${backend.name}`, created: true } });
+    await settled(async () =>
+      expect((await call('GET', `/api/executions/${started.body.id}`)).body.status).toBe('waiting'),
+    );
+    const sent = await call('POST', `/api/executions/${started.body.id}/signals/decision`, {
+      body: { payload: { ok: true } },
+    });
+    expect(sent).toMatchObject({ status: 202, body: { sent: true } });
+    const done = await settled(async () => {
+      const r = await call('GET', `/api/executions/${started.body.id}`);
+      expect(r.body.status).toBe('completed');
+      return r.body;
+    });
+    expect(done.output).toEqual({ decided: { ok: true } });
+    const history = await call('GET', `/api/executions/${started.body.id}/history`);
+    expect(history.status).toBe(200);
+    expect(history.body.execution.id).toBe(started.body.id);
+    expect(history.body.history.map((h: { kind: string; name: string }) => [h.kind, h.name])).toContainEqual([
+      'signal',
+      'decision',
+    ]);
+    const toJob = await call('POST', `/api/executions/${started.body.id}/signals/decision`, { body: {} });
+    expect(toJob.status).toBe(409);
+  });
+
+  it('once a key exists every /api call needs one, and each route checks its role', async () => {
+    // The first key is made by a local caller, who is admin while no key exists.
+    const first = await call('POST', '/api/keys', { body: { role: 'admin', name: 'first' } });
+    expect(first.status).toBe(201);
+    expect(first.body.key).toMatch(/^bk_[0-9a-f]{16}_/);
+    keys.admin = first.body.key;
+    for (const role of ['viewer', 'operator'] as const) {
+      const r = await call('POST', '/api/keys', { key: keys.admin, body: { role } });
+      keys[role] = r.body.key;
+    }
+    expect((await call('GET', '/api/executions')).status).toBe(401);
+    expect((await call('GET', '/api/executions', { key: 'bk_0000000000000000_nope' })).status).toBe(401);
+    expect((await call('GET', '/api/executions', { headers: { 'x-api-key': keys.viewer } })).status).toBe(
+      200,
+    );
+    // Health stays open for load balancers.
+    expect((await call('GET', '/health')).status).toBe(200);
+
+    const doc = (await call('GET', '/openapi.json')).body;
+    const order = ['viewer', 'operator', 'admin'] as const;
+    let checked = 0;
+    for (const [path, ops] of Object.entries<Record<string, { 'x-baton-role'?: string }>>(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const needed = op['x-baton-role'];
+        if (!path.startsWith('/api/')) {
+          expect(needed).toBeUndefined();
+          continue;
+        }
+        expect(order).toContain(needed);
+        const url = path.replace(/\{[^}]+\}/g, 'x');
+        const body = method === 'get' ? undefined : {};
+        expect(
+          (await call(method.toUpperCase(), url, { body })).status,
+          `${method} ${path} without a key`,
+        ).toBe(401);
+        for (const role of order) {
+          const r = await call(method.toUpperCase(), url, { key: keys[role], body });
+          const allowed = order.indexOf(role) >= order.indexOf(needed as (typeof order)[number]);
+          if (allowed) expect([401, 403], `${method} ${path} as ${role}`).not.toContain(r.status);
+          else {
+            expect(r.status, `${method} ${path} as ${role}`).toBe(403);
+            expect(r.body.error.code).toBe('E_FORBIDDEN');
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(3 * 12);
+  });
+
+  it('revoking a key refuses it on the next call; keys are listed without their secrets', async () => {
+    const made = await call('POST', '/api/keys', {
+      key: keys.admin,
+      body: { role: 'viewer', name: 'short-lived' },
+    });
+    expect((await call('GET', '/api/executions', { key: made.body.key })).status).toBe(200);
+    const revoked = await call('DELETE', `/api/keys/${made.body.info.id}`, { key: keys.admin });
+    expect(revoked.body.revokedAt).not.toBeNull();
+    expect((await call('GET', '/api/executions', { key: made.body.key })).status).toBe(401);
+    const listed = await call('GET', '/api/keys', { key: keys.admin });
+    expect(listed.body.items.map((k: { name: string }) => k.name)).toContain('short-lived');
+    expect(JSON.stringify(listed.body)).not.toContain(made.body.key.slice(20));
+  });
+
+  it('logs one line per request with its request id, and never a key', async () => {
+    const r = await call('GET', '/api/executions?limit=1', {
+      key: keys.viewer,
+      headers: { 'x-request-id': 'trace-me-123' },
+    });
+    expect(r.headers.get('x-request-id')).toBe('trace-me-123');
+    const line = logLines.map((l) => JSON.parse(l)).find((l) => l.requestId === 'trace-me-123');
+    expect(line).toMatchObject({ method: 'GET', route: '/api/executions', status: 200 });
+    const all = logLines.join('');
+    for (const key of Object.values(keys)) expect(all).not.toContain(key.slice(20));
+    expect(all).not.toMatch(/authorization/i);
+  });
+});
+
+describe('listening beyond loopback', () => {
+  it('is refused without a key, and requires keys on every call with one', async () => {
+    const store = await openStore(BACKENDS[0]!);
+    try {
+      await expect(
+        startServer({ store, logger: quietLogger(), host: '0.0.0.0', port: 0 }),
+      ).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message: expect.stringContaining('refusing to listen on 0.0.0.0 without authentication'),
+      });
+      const local = await startServer({ store, logger: quietLogger(), port: 0 });
+      const made = await fetch(`${local.url}/api/keys`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'viewer' }),
+      });
+      const { key } = (await made.json()) as { key: string };
+      await local.close();
+      const open = await startServer({ store, logger: quietLogger(), host: '0.0.0.0', port: 0 });
+      try {
+        expect(open.auth).toBe('keys');
+        const port = new URL(open.url).port;
+        expect((await fetch(`http://127.0.0.1:${port}/api/executions`)).status).toBe(401);
+        const ok = await fetch(`http://127.0.0.1:${port}/api/executions`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        expect(ok.status).toBe(200);
+      } finally {
+        await open.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
