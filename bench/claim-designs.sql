@@ -54,27 +54,39 @@ INSERT INTO ready_b SELECT id, queue, priority, run_at FROM ex_b;
 INSERT INTO ex_c SELECT * FROM ex_a;
 VACUUM ANALYZE;
 
-CREATE PROCEDURE run_a(n int) LANGUAGE plpgsql AS $$
-DECLARE ids text[];
+-- Designs a and c: the claim index on the executions table itself. One template makes both
+-- procedures, each with static statements (planned once, as the engine's prepared ones are):
+-- EXECUTE would plan every statement anew and tilt the comparison.
+DO $do$
+DECLARE tbl text;
 BEGIN
-  FOR k IN 1..n LOOP
-    WITH picked AS (
-      SELECT ctid FROM ex_a WHERE claimable AND queue = 'default' AND run_at <= now()
-      ORDER BY priority DESC, run_at, id LIMIT 250 FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-      UPDATE ex_a e SET status = 'running', claimable = false, attempts = e.attempts + 1,
-        lease_owner = 'w1', started_at = now()
-      FROM picked WHERE e.ctid = picked.ctid RETURNING e.id
-    )
-    SELECT array_agg(id) INTO ids FROM claimed;
-    COMMIT;
-    UPDATE ex_a SET status = 'completed', output = 'null', finished_at = now()
-    WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
-    COMMIT;
+  FOREACH tbl IN ARRAY ARRAY['ex_a', 'ex_c'] LOOP
+    EXECUTE format($f$
+      CREATE PROCEDURE run_%1$s(n int) LANGUAGE plpgsql AS $p$
+      DECLARE ids text[];
+      BEGIN
+        FOR k IN 1..n LOOP
+          WITH picked AS (
+            SELECT ctid FROM %1$I WHERE claimable AND queue = 'default' AND run_at <= now()
+            ORDER BY priority DESC, run_at, id LIMIT 250 FOR UPDATE SKIP LOCKED
+          ), claimed AS (
+            UPDATE %1$I e SET status = 'running', claimable = false, attempts = e.attempts + 1,
+              lease_owner = 'w1', started_at = now()
+            FROM picked WHERE e.ctid = picked.ctid RETURNING e.id
+          )
+          SELECT array_agg(id) INTO ids FROM claimed;
+          COMMIT;
+          UPDATE %1$I SET status = 'completed', output = 'null', finished_at = now()
+          WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+          COMMIT;
+        END LOOP;
+      END $p$
+    $f$, tbl);
   END LOOP;
-END $$;
+END $do$;
 
-CREATE PROCEDURE run_b(n int) LANGUAGE plpgsql AS $$
+-- Design b: the claim deletes ready rows and updates the executions they name.
+CREATE PROCEDURE run_ready_table(n int) LANGUAGE plpgsql AS $$
 DECLARE ids text[];
 BEGIN
   FOR k IN 1..n LOOP
@@ -96,58 +108,33 @@ BEGIN
   END LOOP;
 END $$;
 
-CREATE PROCEDURE run_c(n int) LANGUAGE plpgsql AS $$
-DECLARE ids text[];
+-- One timed round of a design: a checkpoint first (every round pays the same full-page images),
+-- then 100 claims of 250 and their completions.
+CREATE TABLE results (round int, design text, us_per_job numeric, wal_bytes_per_job numeric);
+CREATE PROCEDURE timed(round int, design text) LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; l0 pg_lsn;
 BEGIN
-  FOR k IN 1..n LOOP
-    WITH picked AS (
-      SELECT ctid FROM ex_c WHERE claimable AND queue = 'default' AND run_at <= now()
-      ORDER BY priority DESC, run_at, id LIMIT 250 FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-      UPDATE ex_c e SET status = 'running', claimable = false, attempts = e.attempts + 1,
-        lease_owner = 'w1', started_at = now()
-      FROM picked WHERE e.ctid = picked.ctid RETURNING e.id
-    )
-    SELECT array_agg(id) INTO ids FROM claimed;
-    COMMIT;
-    UPDATE ex_c SET status = 'completed', output = 'null', finished_at = now()
-    WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
-    COMMIT;
-  END LOOP;
+  CHECKPOINT;
+  t0 := clock_timestamp();
+  l0 := pg_current_wal_lsn();
+  COMMIT;
+  -- Called directly (not through EXECUTE), so that the procedures may commit.
+  IF design = 'a' THEN CALL run_ex_a(100);
+  ELSIF design = 'b' THEN CALL run_ready_table(100);
+  ELSE CALL run_ex_c(100);
+  END IF;
+  INSERT INTO results VALUES (round, design,
+    round((extract(epoch FROM clock_timestamp() - t0) * 1e6 / 25000)::numeric, 2),
+    round(pg_wal_lsn_diff(pg_current_wal_lsn(), l0) / 25000, 0));
+  COMMIT;
 END $$;
 
--- Timed rounds: CHECKPOINT first, so each round pays the same full-page images.
-CREATE TABLE results (round int, design text, us_per_job numeric, wal_bytes_per_job numeric);
-CHECKPOINT;
-SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
-CALL run_a(100);
-INSERT INTO results SELECT 1, 'a', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
-  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
-CHECKPOINT;
-SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
-CALL run_b(100);
-INSERT INTO results SELECT 1, 'b', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
-  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
-CHECKPOINT;
-SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
-CALL run_c(100);
-INSERT INTO results SELECT 1, 'c', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
-  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
-CHECKPOINT;
-SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
-CALL run_a(100);
-INSERT INTO results SELECT 2, 'a', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
-  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
-CHECKPOINT;
-SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
-CALL run_b(100);
-INSERT INTO results SELECT 2, 'b', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
-  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
-CHECKPOINT;
-SELECT clock_timestamp() AS t0, pg_current_wal_lsn() AS l0 \gset
-CALL run_c(100);
-INSERT INTO results SELECT 2, 'c', round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1e6 / 25000)::numeric, 2),
-  round(pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'::pg_lsn) / 25000, 0);
+CALL timed(1, 'a');
+CALL timed(1, 'b');
+CALL timed(1, 'c');
+CALL timed(2, 'a');
+CALL timed(2, 'b');
+CALL timed(2, 'c');
 
 SELECT design, us_per_job, wal_bytes_per_job, round FROM results ORDER BY round, design;
 SELECT pg_stat_force_next_flush();

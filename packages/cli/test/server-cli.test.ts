@@ -84,9 +84,12 @@ describe('baton server and baton keys', () => {
     const role = await baton(['keys', 'create', '--role', 'root', ...g]);
     expect(role.code).not.toBe(0);
     expect(role.stderr).toContain("'root' is not a role; use one of viewer, operator, admin");
-    const revoke = await baton(['keys', 'revoke', 'nope', ...g]);
-    expect(revoke.code).not.toBe(0);
-    expect(revoke.stderr).toContain("no API key has the id 'nope'");
+    const malformed = await baton(['keys', 'revoke', 'nope', ...g]);
+    expect(malformed.code).not.toBe(0);
+    expect(malformed.stderr).toContain('"nope" is not an API key id: ids are 16 hex digits');
+    const unknown = await baton(['keys', 'revoke', '0123456789abcdef', ...g]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("no API key has the id '0123456789abcdef'");
     const port = await baton(['server', '--port', 'eighty', ...g]);
     expect(port.code).not.toBe(0);
     expect(port.stderr).toContain("--port must be an integer, got 'eighty'");

@@ -29,6 +29,8 @@ export type BatonErrorCode =
   | 'E_UNAUTHENTICATED'
   /** Valid credentials whose role does not allow the call. */
   | 'E_FORBIDDEN'
+  /** Too many calls from one caller (an HTTP API key or address); retry after the time it names. */
+  | 'E_RATE_LIMITED'
   /** A failure of Baton itself, not of the call (an HTTP API reply hides its details; the log has them). */
   | 'E_INTERNAL';
 

@@ -46,7 +46,12 @@ export {
   type RetryFilter,
 } from './client.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
-export { WorkerMetrics, type AttemptOutcomeLabel } from './telemetry/metrics.js';
+export {
+  WorkerMetrics,
+  registerQueueDepth,
+  DURATION_BUCKETS,
+  type AttemptOutcomeLabel,
+} from './telemetry/metrics.js';
 export {
   executionPolicy,
   allowedPath,
@@ -86,4 +91,5 @@ export {
   type MissedPolicy,
 } from './schedule.js';
 export type { Execution, ExecutionStatus, ExecutionKind, StoredError } from './execution.js';
+export { queueStates, workerStates, type QueueState, type WorkerState } from './inspect.js';
 export { EXECUTION_STATUSES, EXECUTION_KINDS } from './execution.js';

@@ -8,8 +8,12 @@ import { authenticate, type AuthMode, type ServerEnv } from './auth.js';
 import { errorReply } from './http-errors.js';
 import type { ApiKeys } from './keys.js';
 import { executionRoutes } from './routes/executions.js';
+import { engineRoutes } from './routes/engine.js';
 import { keyRoutes } from './routes/keys.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { HttpMetrics } from './metrics.js';
+import { rateLimit, TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface AppOptions {
   store: Store;
@@ -18,6 +22,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Calls per caller (an API key, or an address without one); absent: no limit. */
+  rateLimit?: RateLimit;
   /** The version the OpenAPI document states. */
   version?: string;
 }
@@ -55,6 +61,9 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
     },
   });
 
+  const metrics = new HttpMetrics(store.driver);
+  app.use('*', metrics.middleware());
+
   // A request id (the caller's X-Request-Id when it is sane) and one log line per request. The
   // line names the route pattern, not the URL, and never a header: keys stay out of logs.
   app.use('*', async (c, next) => {
@@ -88,9 +97,13 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
     }),
   );
   app.use('/api/*', authenticate(auth, keys));
+  app.use('/metrics', authenticate(auth, keys));
+  if (options.rateLimit) app.use('/api/*', rateLimit(new TokenBuckets(options.rateLimit)));
 
   healthRoutes(app, store);
+  metricsRoute(app, metrics);
   executionRoutes(app, client);
+  engineRoutes(app, store, client);
   keyRoutes(app, keys);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {

@@ -1,5 +1,13 @@
 export { createApp, type AppOptions } from './app.js';
-export { startServer, isLoopback, DEFAULT_PORT, type ServeOptions, type RunningServer } from './serve.js';
+export {
+  startServer,
+  isLoopback,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMIT,
+  type ServeOptions,
+  type RunningServer,
+} from './serve.js';
+export { TokenBuckets, type RateLimit } from './rate-limit.js';
 export { ApiKeys, migrateServer, type ApiKeyInfo, type Caller } from './keys.js';
 export { ROLES, allows, isRole, type Role } from './roles.js';
 export type { AuthMode } from './auth.js';

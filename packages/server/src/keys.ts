@@ -44,6 +44,7 @@ export interface Caller {
 }
 
 const KEY = /^bk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+const KEY_ID = /^[0-9a-f]{16}$/;
 const NAME_MAX = 200;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -105,6 +106,11 @@ export class ApiKeys {
 
   /** Revokes a key at once: the next request with it gets 401. */
   async revoke(id: string): Promise<ApiKeyInfo> {
+    if (!KEY_ID.test(id))
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `${JSON.stringify(id)} is not an API key id: ids are 16 hex digits (\`baton keys list\` shows them)`,
+      );
     const [row] = await this.db.query<KeyRow>(
       `UPDATE baton.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
        RETURNING id, name, role, created_at, last_used_at, revoked_at`,

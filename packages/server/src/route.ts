@@ -1,15 +1,24 @@
 // One place that declares a route: its least role (checked by middleware, and published in the
 // OpenAPI document as `x-baton-role` so that clients and the role tests can read it) and the error
 // replies every route can give.
-import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { createRoute, type RouteConfig, type z } from '@hono/zod-openapi';
 import { requireRole } from './auth.js';
 import { ErrorSchema } from './schemas.js';
 import type { Role } from './roles.js';
 
-const errorReply = (description: string) => ({
+/** A JSON reply of `schema`. */
+export const jsonReply = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
-  content: { 'application/json': { schema: ErrorSchema } },
+  content: { 'application/json': { schema } },
 });
+
+/** A required JSON request body of `schema`. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+const errorReply = (description: string) => jsonReply(ErrorSchema, description);
 
 const ERRORS = {
   400: errorReply('The request is not valid (E_INPUT_INVALID, E_INVALID_OPTION)'),

@@ -6,6 +6,7 @@ import { BatonError, type Logger, type Store } from '@baton/core';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
+import type { RateLimit } from './rate-limit.js';
 
 export const DEFAULT_PORT = 8154;
 
@@ -17,7 +18,15 @@ export interface ServeOptions {
   /** Default 8154; 0 picks a free port. */
   port?: number;
   maxBodyBytes?: number;
+  /** Calls per second per caller (default DEFAULT_RATE_LIMIT); null: no limit. */
+  rateLimit?: RateLimit | null;
 }
+
+/**
+ * High enough that no person or dashboard meets it, low enough that a client stuck in a loop does
+ * not take the database with it.
+ */
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 500, burst: 1000 };
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */
@@ -50,6 +59,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     auth,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
+    rateLimit: options.rateLimit === null ? undefined : (options.rateLimit ?? DEFAULT_RATE_LIMIT),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
 import { freshDatabase, quietLogger } from '../../core/test/backends.js';
-import { startServer, type RunningServer } from '../src/index.js';
+import { ApiKeys, startServer, type RunningServer } from '../src/index.js';
 
 const echo = defineJob('api.echo', {}, async (input) => input);
 const broken = defineJob('api.broken', {}, async () => {
@@ -76,7 +76,8 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${server.url}${path}`, { method, headers, body });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    const isJson = res.headers.get('content-type')?.startsWith('application/json');
+    return { status: res.status, body: isJson ? JSON.parse(text) : text, headers: res.headers };
   }
 
   beforeAll(async () => {
@@ -250,6 +251,44 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(retryOne).toMatchObject({ status: 200, body: { status: 'queued' } });
   });
 
+  it("shows queues and workers, and lets an operator set a queue's limits", async () => {
+    const queues = await call('GET', '/api/queues');
+    expect(queues.status).toBe(200);
+    // The paging test left seven jobs delayed by an hour.
+    expect(queues.body.items).toContainEqual({
+      name: 'paging',
+      ready: 0,
+      scheduled: 7,
+      running: 0,
+      waiting: 0,
+      concurrencyLimit: null,
+      rateLimit: null,
+    });
+    const set = await call('PUT', '/api/queues/paging/limits', {
+      body: { concurrency: 3, rateLimit: { limit: 10, intervalMs: 1000 } },
+    });
+    expect(set.body).toMatchObject({
+      name: 'paging',
+      concurrencyLimit: 3,
+      rateLimit: { limit: 10, intervalMs: 1000 },
+    });
+    const kept = await call('PUT', '/api/queues/paging/limits', { body: { rateLimit: null } });
+    expect(kept.body).toMatchObject({ concurrencyLimit: 3, rateLimit: null });
+    expect(
+      (await call('PUT', '/api/queues/paging/limits', { body: { concurrency: null } })).body.concurrencyLimit,
+    ).toBeNull();
+    const bad = await call('PUT', '/api/queues/paging/limits', { body: { concurrency: 0 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('concurrency');
+
+    const workers = await call('GET', '/api/workers');
+    expect(workers.status).toBe(200);
+    const w = workers.body.items.find((x: { names: string[] }) => x.names.includes('api.echo'));
+    expect(w).toMatchObject({ pid: process.pid, live: true, running: 0, queues: ['default'] });
+    expect(w.heartbeatAgeMs).toBeGreaterThanOrEqual(0);
+    expect(w.heartbeatAgeMs).toBeLessThanOrEqual(w.leaseMs);
+  });
+
   it('starts a workflow, signals it, and shows its history', async () => {
     const started = await call('POST', '/api/executions', {
       body: { kind: 'workflow', name: 'api.approval', id: `approval-${backend.name}` },
@@ -300,11 +339,12 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     const doc = (await call('GET', '/openapi.json')).body;
     const order = ['viewer', 'operator', 'admin'] as const;
     let checked = 0;
+    const publicRoutes: string[] = [];
     for (const [path, ops] of Object.entries<Record<string, { 'x-baton-role'?: string }>>(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const needed = op['x-baton-role'];
-        if (!path.startsWith('/api/')) {
-          expect(needed).toBeUndefined();
+        if (needed === undefined) {
+          publicRoutes.push(path);
           continue;
         }
         expect(order).toContain(needed);
@@ -326,7 +366,8 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
         }
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(3 * 12);
+    expect(checked).toBeGreaterThanOrEqual(3 * 13);
+    expect(publicRoutes.sort()).toEqual(['/health', '/ready']);
   });
 
   it('revoking a key refuses it on the next call; keys are listed without their secrets', async () => {
@@ -343,6 +384,27 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(JSON.stringify(listed.body)).not.toContain(made.body.key.slice(20));
   });
 
+  it('serves Prometheus metrics to a viewer: requests by route pattern and status, queue depth', async () => {
+    expect((await call('GET', '/metrics')).status).toBe(401);
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${keys.viewer}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(
+      /^baton_http_requests_total\{method="GET",route="\/api\/executions\/:id",status="200"\} \d+$/m,
+    );
+    expect(text).toMatch(
+      /^baton_http_requests_total\{method="GET",route="\/api\/executions\/:id",status="404"\} \d+$/m,
+    );
+    expect(text).toMatch(
+      /^baton_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/api\/executions"\} \d+$/m,
+    );
+    // The paging test left seven delayed jobs queued.
+    expect(text).toMatch(/^baton_queue_depth\{queue="paging",status="queued"\} 7$/m);
+    // No URL (an id) as a label.
+    expect(text).not.toMatch(/route="\/api\/executions\/[0-9a-f]{8}-/);
+  });
+
   it('logs one line per request with its request id, and never a key', async () => {
     const r = await call('GET', '/api/executions?limit=1', {
       key: keys.viewer,
@@ -354,6 +416,44 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     const all = logLines.join('');
     for (const key of Object.values(keys)) expect(all).not.toContain(key.slice(20));
     expect(all).not.toMatch(/authorization/i);
+  });
+});
+
+describe('rate limits', () => {
+  it("answer 429 with Retry-After past a caller's burst, per address without keys and per key with them", async () => {
+    const store = await openStore(BACKENDS[0]!);
+    const limit = { perSecond: 1, burst: 2 };
+    const statuses = async (url: string, n: number, headers: Record<string, string> = {}) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++)
+        out.push((await fetch(`${url}/api/executions?limit=1`, { headers })).status);
+      return out;
+    };
+    try {
+      const open = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: limit });
+      try {
+        expect(await statuses(open.url, 3)).toEqual([200, 200, 429]);
+        const over = await fetch(`${open.url}/api/executions`);
+        expect(over.headers.get('retry-after')).toBe('1');
+        expect(((await over.json()) as { error: { code: string } }).error.code).toBe('E_RATE_LIMITED');
+        // Health is outside the limit (load balancers poll it).
+        expect((await fetch(`${open.url}/health`)).status).toBe(200);
+      } finally {
+        await open.close();
+      }
+      const keys = new ApiKeys(store.driver);
+      const a = (await keys.create('viewer')).key;
+      const b = (await keys.create('viewer')).key;
+      const locked = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: limit });
+      try {
+        expect(await statuses(locked.url, 3, { authorization: `Bearer ${a}` })).toEqual([200, 200, 429]);
+        expect(await statuses(locked.url, 1, { authorization: `Bearer ${b}` })).toEqual([200]);
+      } finally {
+        await locked.close();
+      }
+    } finally {
+      await store.close();
+    }
   });
 });
 

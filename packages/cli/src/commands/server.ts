@@ -1,6 +1,7 @@
 // `baton server`: the HTTP API on a store; `baton keys`: the API keys it accepts.
 import { Command } from 'commander';
-import { ApiKeys, DEFAULT_PORT, migrateServer, startServer } from '@baton/server';
+import { BatonError } from '@baton/core';
+import { ApiKeys, DEFAULT_PORT, DEFAULT_RATE_LIMIT, migrateServer, startServer } from '@baton/server';
 import { table } from '../format.js';
 import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { parseIntOption } from './options.js';
@@ -13,14 +14,28 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
     )
     .option('--port <n>', `port (0 picks a free one)`, String(DEFAULT_PORT))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .action(async (o: { port: string; host: string }) => {
+    .option(
+      '--rate-limit <n>',
+      `calls per second per API key (or per address without one), bursts of twice that; 0: no limit`,
+      String(DEFAULT_RATE_LIMIT.perSecond),
+    )
+    .action(async (o: { port: string; host: string; rateLimit: string }) => {
       const port = parseIntOption(o.port, '--port')!;
+      const perSecond = parseIntOption(o.rateLimit, '--rate-limit')!;
+      if (perSecond < 0)
+        throw new BatonError('E_INVALID_OPTION', `--rate-limit must be 0 or more, got ${perSecond}`);
       const g = globals();
       // Request logs are info lines: shown unless --log-level says otherwise.
       const logger = makeLogger({ logLevel: 'info', ...g });
       const store = await openStore(g, logger);
       try {
-        const server = await startServer({ store, logger, host: o.host, port });
+        const server = await startServer({
+          store,
+          logger,
+          host: o.host,
+          port,
+          rateLimit: perSecond === 0 ? null : { perSecond },
+        });
         io.out(`Baton API on ${server.url}  (OpenAPI: ${server.url}/openapi.json)`);
         io.out(
           server.auth === 'keys'

@@ -15,7 +15,29 @@ export type AttemptOutcomeLabel =
   | 'interrupted'
   | 'lost';
 
-const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/**
+ * `baton_queue_depth{queue,status}`: executions queued, running and waiting per queue, read when
+ * scraped (one grouped count per scrape), in `registry`. Workers and the HTTP server both serve it.
+ */
+export function registerQueueDepth(registry: Registry, driver: Driver): void {
+  new Gauge({
+    name: 'baton_queue_depth',
+    help: 'Executions per queue and status (queued, running, waiting)',
+    labelNames: ['queue', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await driver.query<{ queue: string; status: string; n: string | number }>(
+        `SELECT queue, status::text AS status, count(*) AS n FROM baton.executions
+         WHERE status IN ('queued', 'running', 'waiting') GROUP BY queue, status`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ queue: r.queue, status: r.status }, Number(r.n));
+    },
+  });
+}
+
+/** Histogram buckets for durations, in seconds: 1 ms to 5 min. */
+export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
  * The metrics of one worker, in a registry of their own. Give it to `new Worker(store, { metrics })`
@@ -33,7 +55,7 @@ export class WorkerMetrics {
     name: 'baton_attempt_duration_seconds',
     help: 'How long attempts (jobs) and runs (workflows) took, claim to outcome',
     labelNames: ['kind', 'name'] as const,
-    buckets: SECONDS,
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
   private readonly recoveries = new Counter({
@@ -53,23 +75,7 @@ export class WorkerMetrics {
         this.set(running());
       },
     });
-    if (driver) {
-      // Read when scraped, not kept up to date: one grouped count per scrape.
-      new Gauge({
-        name: 'baton_queue_depth',
-        help: 'Executions per queue and status (queued, running, waiting)',
-        labelNames: ['queue', 'status'] as const,
-        registers: [this.registry],
-        async collect() {
-          const rows = await driver.query<{ queue: string; status: string; n: string | number }>(
-            `SELECT queue, status::text AS status, count(*) AS n FROM baton.executions
-             WHERE status IN ('queued', 'running', 'waiting') GROUP BY queue, status`,
-          );
-          this.reset();
-          for (const r of rows) this.set({ queue: r.queue, status: r.status }, Number(r.n));
-        },
-      });
-    }
+    if (driver) registerQueueDepth(this.registry, driver);
   }
 
   /** An attempt or run ended. */

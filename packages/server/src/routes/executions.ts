@@ -13,20 +13,11 @@ import {
   type ListFilter,
 } from '@baton/core';
 import type { ServerEnv } from '../auth.js';
-import { apiRoute } from '../route.js';
+import { apiRoute, jsonBody, jsonReply } from '../route.js';
 import { ExecutionSchema, HistoryEntrySchema, IdParam, executionJson, historyJson } from '../schemas.js';
 
 /** The most executions one list page or one bulk action covers. */
 export const PAGE_MAX = 1000;
-
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { 'application/json': { schema } },
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 const statusList = z
   .string()
@@ -140,7 +131,7 @@ const list = apiRoute('viewer', {
   summary: 'List executions, newest first',
   request: { query: ListQuery },
   responses: {
-    200: ok(
+    200: jsonReply(
       z.object({ items: z.array(ExecutionSchema), nextCursor: z.string().nullable() }),
       'A page of executions; nextCursor is null on the last page',
     ),
@@ -152,7 +143,7 @@ const get = apiRoute('viewer', {
   path: '/api/executions/{id}',
   summary: 'One execution',
   request: { params: IdParam },
-  responses: { 200: ok(ExecutionSchema, 'The execution') },
+  responses: { 200: jsonReply(ExecutionSchema, 'The execution') },
 });
 
 const history = apiRoute('viewer', {
@@ -161,7 +152,7 @@ const history = apiRoute('viewer', {
   summary: 'An execution with its workflow history (every durable operation of its run)',
   request: { params: IdParam },
   responses: {
-    200: ok(
+    200: jsonReply(
       z.object({
         execution: ExecutionSchema,
         history: z.array(HistoryEntrySchema),
@@ -178,7 +169,7 @@ const start = apiRoute('operator', {
   summary: 'Enqueue a job or start a workflow, by its registered name',
   request: { body: jsonBody(StartBody) },
   responses: {
-    201: ok(
+    201: jsonReply(
       z.object({ id: z.string(), created: z.boolean() }),
       'Started (created: false when the id or idempotency key was already used)',
     ),
@@ -191,7 +182,7 @@ const cancel = apiRoute('operator', {
   summary: 'Cancel an execution and its descendants',
   request: { params: IdParam },
   responses: {
-    200: ok(z.object({ status: z.enum(['cancelled', 'cancelling']) }), 'Cancelled, or asked to stop'),
+    200: jsonReply(z.object({ status: z.enum(['cancelled', 'cancelling']) }), 'Cancelled, or asked to stop'),
   },
 });
 
@@ -200,7 +191,7 @@ const retry = apiRoute('operator', {
   path: '/api/executions/{id}/retry',
   summary: 'Put a failed or cancelled execution back in its queue',
   request: { params: IdParam },
-  responses: { 200: ok(z.object({ status: z.literal('queued') }), 'Queued again') },
+  responses: { 200: jsonReply(z.object({ status: z.literal('queued') }), 'Queued again') },
 });
 
 const signal = apiRoute('operator', {
@@ -208,7 +199,7 @@ const signal = apiRoute('operator', {
   path: '/api/executions/{id}/signals/{name}',
   summary: 'Send a signal to a workflow',
   request: { params: SignalParams, body: jsonBody(SignalBody) },
-  responses: { 202: ok(z.object({ sent: z.literal(true) }), 'Delivered to the workflow') },
+  responses: { 202: jsonReply(z.object({ sent: z.literal(true) }), 'Delivered to the workflow') },
 });
 
 const bulkCancel = apiRoute('operator', {
@@ -216,7 +207,7 @@ const bulkCancel = apiRoute('operator', {
   path: '/api/executions/bulk/cancel',
   summary: `Cancel executions by ids or by filter (at most ${PAGE_MAX} per call)`,
   request: { body: jsonBody(BulkBody) },
-  responses: { 200: ok(BulkResult, 'What was cancelled and what could not be') },
+  responses: { 200: jsonReply(BulkResult, 'What was cancelled and what could not be') },
 });
 
 const bulkRetry = apiRoute('operator', {
@@ -224,7 +215,7 @@ const bulkRetry = apiRoute('operator', {
   path: '/api/executions/bulk/retry',
   summary: `Retry failed or cancelled executions by ids or by filter (at most ${PAGE_MAX} per call)`,
   request: { body: jsonBody(BulkBody) },
-  responses: { 200: ok(BulkResult, 'What was queued again and what could not be') },
+  responses: { 200: jsonReply(BulkResult, 'What was queued again and what could not be') },
 });
 
 /** One page of executions, and whether more match after it (looked up only for a full page). */

@@ -4,12 +4,10 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
 import { isBatonError, type Store } from '@baton/core';
 import type { ServerEnv } from '../auth.js';
+import { jsonReply } from '../route.js';
 
 const Status = z.object({ status: z.string(), problem: z.string().optional() });
-const reply = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: Status } },
-});
+const reply = (description: string) => jsonReply(Status, description);
 
 const health = createRoute({
   method: 'get',

@@ -3,7 +3,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ServerEnv } from '../auth.js';
 import type { ApiKeyInfo, ApiKeys } from '../keys.js';
 import { ROLES } from '../roles.js';
-import { apiRoute } from '../route.js';
+import { apiRoute, jsonBody, jsonReply } from '../route.js';
 
 const KeySchema = z
   .object({
@@ -23,16 +23,11 @@ const keyJson = (k: ApiKeyInfo): z.infer<typeof KeySchema> => ({
   revokedAt: k.revokedAt?.toISOString() ?? null,
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
 const list = apiRoute('admin', {
   method: 'get',
   path: '/api/keys',
   summary: 'API keys (never their secrets)',
-  responses: { 200: json(z.object({ items: z.array(KeySchema) }), 'Every key, revoked ones included') },
+  responses: { 200: jsonReply(z.object({ items: z.array(KeySchema) }), 'Every key, revoked ones included') },
 });
 
 const create = apiRoute('admin', {
@@ -40,16 +35,9 @@ const create = apiRoute('admin', {
   path: '/api/keys',
   summary: 'Create an API key; the reply is the only place its text appears',
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z.object({ role: z.enum(ROLES), name: z.string().max(200).default('') }).strict(),
-        },
-      },
-    },
+    body: jsonBody(z.object({ role: z.enum(ROLES), name: z.string().max(200).default('') }).strict()),
   },
-  responses: { 201: json(z.object({ key: z.string(), info: KeySchema }), 'The new key') },
+  responses: { 201: jsonReply(z.object({ key: z.string(), info: KeySchema }), 'The new key') },
 });
 
 const revoke = apiRoute('admin', {
@@ -65,7 +53,7 @@ const revoke = apiRoute('admin', {
         .openapi({ param: { name: 'id', in: 'path' } }),
     }),
   },
-  responses: { 200: json(KeySchema, 'The revoked key') },
+  responses: { 200: jsonReply(KeySchema, 'The revoked key') },
 });
 
 export function keyRoutes(app: OpenAPIHono<ServerEnv>, keys: ApiKeys): void {

@@ -1,0 +1,39 @@
+// The server's Prometheus metrics at GET /metrics: requests by route and status, their latency, and
+// the engine's queue depth read when scraped. Routes are labelled by pattern (`/api/executions/:id`),
+// never by URL, so that the number of series stays bounded.
+import type { MiddlewareHandler } from 'hono';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { DURATION_BUCKETS, registerQueueDepth, type Driver } from '@baton/core';
+import type { ServerEnv } from './auth.js';
+
+export class HttpMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'baton_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'baton_http_request_duration_seconds',
+    help: 'Time to answer HTTP requests, by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(driver: Driver) {
+    registerQueueDepth(this.registry, driver);
+  }
+
+  /** Counts and times every request (the outermost middleware, so refusals count too). */
+  middleware(): MiddlewareHandler<ServerEnv> {
+    return async (c, next) => {
+      const t0 = performance.now();
+      await next();
+      const route = c.req.routePath;
+      this.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+      this.duration.observe({ method: c.req.method, route }, (performance.now() - t0) / 1000);
+    };
+  }
+}

@@ -1,0 +1,107 @@
+// The engine's state: queues (executions by status, limits; an operator may set the limits) and
+// workers (heartbeat age, liveness, what they run).
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { Client, queueStates, workerStates, type Store } from '@baton/core';
+import type { ServerEnv } from '../auth.js';
+import { apiRoute, jsonBody, jsonReply } from '../route.js';
+
+const QueueSchema = z
+  .object({
+    name: z.string(),
+    ready: z.number(),
+    scheduled: z.number(),
+    running: z.number(),
+    waiting: z.number(),
+    concurrencyLimit: z.number().nullable(),
+    rateLimit: z.object({ limit: z.number(), intervalMs: z.number() }).nullable(),
+  })
+  .openapi('Queue');
+
+const WorkerSchema = z
+  .object({
+    id: z.string(),
+    hostname: z.string(),
+    pid: z.number(),
+    queues: z.array(z.string()),
+    names: z.array(z.string()),
+    startedAt: z.string(),
+    heartbeatAt: z.string(),
+    heartbeatAgeMs: z.number(),
+    leaseMs: z.number(),
+    live: z.boolean(),
+    running: z.number(),
+  })
+  .openapi('Worker');
+
+const queues = apiRoute('viewer', {
+  method: 'get',
+  path: '/api/queues',
+  summary: 'Queues: executions ready, scheduled, running and waiting; limits',
+  responses: { 200: jsonReply(z.object({ items: z.array(QueueSchema) }), 'Every queue with work or limits') },
+});
+
+const configure = apiRoute('operator', {
+  method: 'put',
+  path: '/api/queues/{name}/limits',
+  summary: "Set a queue's global limits (null removes one; an absent field keeps it)",
+  request: {
+    params: z.object({
+      name: z
+        .string()
+        .min(1)
+        .max(200)
+        .openapi({ param: { name: 'name', in: 'path' } }),
+    }),
+    body: jsonBody(
+      z
+        .object({
+          concurrency: z.number().int().min(1).nullable().optional(),
+          rateLimit: z
+            .object({ limit: z.number().int().min(1), intervalMs: z.number().int().min(1) })
+            .strict()
+            .nullable()
+            .optional(),
+        })
+        .strict(),
+    ),
+  },
+  responses: { 200: jsonReply(QueueSchema, 'The queue with its new limits') },
+});
+
+const workers = apiRoute('viewer', {
+  method: 'get',
+  path: '/api/workers',
+  summary: 'Workers: heartbeat age, whether their lease holds, executions running',
+  responses: { 200: jsonReply(z.object({ items: z.array(WorkerSchema) }), 'Every registered worker') },
+});
+
+export function engineRoutes(app: OpenAPIHono<ServerEnv>, store: Store, client: Client): void {
+  app.openapi(queues, async (c) => c.json({ items: await queueStates(store.driver) }, 200));
+
+  app.openapi(configure, async (c) => {
+    const { name } = c.req.valid('param');
+    const b = c.req.valid('json');
+    await client.configureQueue(name, {
+      concurrency: b.concurrency,
+      rateLimit:
+        b.rateLimit === undefined
+          ? undefined
+          : b.rateLimit && { limit: b.rateLimit.limit, interval: b.rateLimit.intervalMs },
+    });
+    const q = (await queueStates(store.driver)).find((s) => s.name === name)!;
+    return c.json(q, 200);
+  });
+
+  app.openapi(workers, async (c) =>
+    c.json(
+      {
+        items: (await workerStates(store.driver)).map((w) => ({
+          ...w,
+          startedAt: w.startedAt.toISOString(),
+          heartbeatAt: w.heartbeatAt.toISOString(),
+        })),
+      },
+      200,
+    ),
+  );
+}
