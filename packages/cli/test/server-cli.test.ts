@@ -93,6 +93,21 @@ describe('baton server and baton keys', () => {
     const port = await baton(['server', '--port', 'eighty', ...g]);
     expect(port.code).not.toBe(0);
     expect(port.stderr).toContain("--port must be an integer, got 'eighty'");
+    const unset = await baton(['server', '--port', '0', '--jwt-secret-env', 'BATON_TEST_NO_SUCH_VAR', ...g]);
+    expect(unset.code).not.toBe(0);
+    expect(unset.stderr).toContain(
+      '--jwt-secret-env names BATON_TEST_NO_SUCH_VAR, which is not set in the environment',
+    );
+    const short = await baton(['server', '--port', '0', '--jwt-secret-env', 'SHORT_SECRET', ...g], {
+      env: { SHORT_SECRET: 'too-short' },
+    });
+    expect(short.stderr).toContain('the JWT secret is 9 bytes; HS256 needs at least 32');
+    // The secret never reaches the output.
+    expect(short.stderr).not.toContain('too-short');
+    const issuerAlone = await baton(['server', '--port', '0', '--jwt-issuer', 'https://idp.example', ...g]);
+    expect(issuerAlone.stderr).toContain(
+      '--jwt-issuer and --jwt-audience need --jwt-secret-env or --jwks-url',
+    );
     const open = await baton(['server', '--host', '0.0.0.0', '--port', '0', ...g]);
     expect(open.code).not.toBe(0);
     expect(open.stderr).toContain('refusing to listen on 0.0.0.0 without authentication');

@@ -7,6 +7,7 @@ import { BatonError, Client, type Logger, type Store } from '@baton/core';
 import { authenticate, type AuthMode, type ServerEnv } from './auth.js';
 import { errorReply } from './http-errors.js';
 import type { ApiKeys } from './keys.js';
+import type { JwtVerifier } from './jwt.js';
 import { executionRoutes } from './routes/executions.js';
 import { engineRoutes } from './routes/engine.js';
 import { keyRoutes } from './routes/keys.js';
@@ -22,6 +23,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Accept bearer JWTs too, verified by this. */
+  jwt?: JwtVerifier;
   /** Calls per caller (an API key, or an address without one); absent: no limit. */
   rateLimit?: RateLimit;
   /** The version the OpenAPI document states. */
@@ -96,8 +99,8 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
       },
     }),
   );
-  app.use('/api/*', authenticate(auth, keys));
-  app.use('/metrics', authenticate(auth, keys));
+  app.use('/api/*', authenticate(auth, keys, options.jwt));
+  app.use('/metrics', authenticate(auth, keys, options.jwt));
   if (options.rateLimit) app.use('/api/*', rateLimit(new TokenBuckets(options.rateLimit)));
 
   healthRoutes(app, store);

@@ -11,3 +11,4 @@ export { TokenBuckets, type RateLimit } from './rate-limit.js';
 export { ApiKeys, migrateServer, type ApiKeyInfo, type Caller } from './keys.js';
 export { ROLES, allows, isRole, type Role } from './roles.js';
 export type { AuthMode } from './auth.js';
+export { JwtVerifier, type JwtOptions } from './jwt.js';

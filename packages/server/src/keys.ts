@@ -37,10 +37,12 @@ export interface ApiKeyInfo {
   revokedAt: Date | null;
 }
 
-/** Who a request is: the key that authenticated it (absent when the server runs without auth). */
+/** Who a request is: the key or token that authenticated it (neither when the server runs without auth). */
 export interface Caller {
   role: Role;
   keyId?: string;
+  /** A JWT's `sub`. */
+  subject?: string;
 }
 
 const KEY = /^bk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;

@@ -70,14 +70,19 @@ export class TokenBuckets {
 /** Refuses a caller over its rate with 429 and Retry-After. Runs after authentication. */
 export function rateLimit(buckets: TokenBuckets): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
-    const { keyId } = c.get('caller');
-    const caller = keyId !== undefined ? `key:${keyId}` : `ip:${getConnInfo(c).remote.address ?? 'unknown'}`;
+    const { keyId, subject } = c.get('caller');
+    const caller =
+      keyId !== undefined
+        ? `key:${keyId}`
+        : subject !== undefined
+          ? `jwt:${subject}`
+          : `ip:${getConnInfo(c).remote.address ?? 'unknown'}`;
     const waitMs = buckets.take(caller);
     if (waitMs > 0) {
       c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))));
       throw new BatonError(
         'E_RATE_LIMITED',
-        `too many calls: this ${keyId !== undefined ? 'key' : 'address'} may make ${buckets.describe()}; retry after the Retry-After header's seconds`,
+        `too many calls: this ${keyId !== undefined ? 'key' : subject !== undefined ? 'token subject' : 'address'} may make ${buckets.describe()}; retry after the Retry-After header's seconds`,
       );
     }
     return next();

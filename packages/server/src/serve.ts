@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
 import type { RateLimit } from './rate-limit.js';
+import { JwtVerifier, type JwtOptions } from './jwt.js';
 
 export const DEFAULT_PORT = 8154;
 
@@ -18,6 +19,8 @@ export interface ServeOptions {
   /** Default 8154; 0 picks a free port. */
   port?: number;
   maxBodyBytes?: number;
+  /** Accept bearer JWTs (HS256 secret or JWKS); the server then requires credentials on every call. */
+  jwt?: JwtOptions;
   /** Calls per second per caller (default DEFAULT_RATE_LIMIT); null: no limit. */
   rateLimit?: RateLimit | null;
 }
@@ -46,19 +49,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   await options.store.checkSchema();
   await migrateServer(options.store.driver);
   const keys = new ApiKeys(options.store.driver);
+  const jwt = options.jwt ? new JwtVerifier(options.jwt) : undefined;
   const loopback = isLoopback(host);
-  if (!loopback && !(await keys.anyActive()))
+  if (!loopback && !jwt && !(await keys.anyActive()))
     throw new BatonError(
       'E_INVALID_OPTION',
-      `refusing to listen on ${host} without authentication: anyone who can reach it could run and cancel work. Create a key first (\`baton keys create --role admin\`), or listen on 127.0.0.1`,
+      `refusing to listen on ${host} without authentication: anyone who can reach it could run and cancel work. Create a key first (\`baton keys create --role admin\`), configure JWTs, or listen on 127.0.0.1`,
     );
-  const auth: AuthMode = loopback ? 'auto' : 'keys';
+  const auth: AuthMode = loopback && !jwt ? 'auto' : 'required';
   const app = createApp({
     store: options.store,
     keys,
     auth,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
+    jwt,
     rateLimit: options.rateLimit === null ? undefined : (options.rateLimit ?? DEFAULT_RATE_LIMIT),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {

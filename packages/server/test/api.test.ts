@@ -1,6 +1,9 @@
 // The HTTP API against a real server on loopback and a real store (PGlite, and PostgreSQL when
 // BATON_PG_URL is set), with a real worker running the jobs and workflows it starts.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
@@ -457,6 +460,141 @@ describe('rate limits', () => {
   });
 });
 
+describe('bearer JWTs', () => {
+  const SECRET = 'a-shared-secret-of-at-least-32-bytes!';
+  const sign = (
+    claims: Record<string, unknown>,
+    key: Parameters<SignJWT['sign']>[0],
+    alg = 'HS256',
+    exp = '1h',
+  ) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, kid: 'k1' })
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .setIssuer('https://idp.example')
+      .sign(key);
+  const hs = new TextEncoder().encode(SECRET);
+
+  it('HS256: the role comes from the claim; expired, forged, unsigned and role-less tokens are refused', async () => {
+    const store = await openStore(BACKENDS[0]!);
+    const server = await startServer({
+      store,
+      logger: quietLogger(),
+      port: 0,
+      jwt: { secret: SECRET, issuer: 'https://idp.example' },
+    });
+    const call = async (token: string | undefined, method = 'GET', path = '/api/executions') => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { error?: { code: string; message: string } },
+      };
+    };
+    try {
+      expect(server.auth).toBe('required');
+      expect((await call(undefined)).status).toBe(401);
+      const viewer = await sign({ role: 'viewer', sub: 'ada' }, hs);
+      expect((await call(viewer)).status).toBe(200);
+      expect((await call(viewer, 'POST', '/api/executions/x/cancel')).status).toBe(403);
+      expect(
+        (await call(await sign({ role: 'operator', sub: 'bob' }, hs), 'POST', '/api/executions/x/cancel'))
+          .status,
+      ).toBe(404);
+
+      const refused = async (token: string, message: string) => {
+        const r = await call(token);
+        expect(r.status, message).toBe(401);
+        expect(r.body.error).toMatchObject({
+          code: 'E_UNAUTHENTICATED',
+          message: expect.stringContaining(message),
+        });
+      };
+      await refused(await sign({ role: 'viewer' }, hs, 'HS256', '-1m'), 'it has expired');
+      await refused(
+        await sign({ role: 'viewer' }, new TextEncoder().encode('another-secret-of-32-bytes-or-more!!')),
+        'its signature does not verify',
+      );
+      await refused(await sign({ role: 'root' }, hs), "'role' claim must be one of viewer, operator, admin");
+      await refused(await sign({ sub: 'no-role' }, hs), "'role' claim must be one of");
+      const payload = Buffer.from(
+        JSON.stringify({ role: 'admin', exp: Math.floor(Date.now() / 1000) + 60 }),
+      ).toString('base64url');
+      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${payload}.`;
+      expect((await call(unsigned)).status).toBe(401);
+      const otherIssuer = await new SignJWT({ role: 'viewer' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('1h')
+        .setIssuer('https://evil.example')
+        .sign(hs);
+      await refused(otherIssuer, 'its iss claim does not match');
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+
+  it("ES256 with the provider's JWKS; a token of a key not in it is refused", async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    const idp = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const store = await openStore(BACKENDS[0]!);
+    const server = await startServer({
+      store,
+      logger: quietLogger(),
+      port: 0,
+      jwt: { jwksUrl: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json` },
+    });
+    try {
+      const get = async (token: string) =>
+        (await fetch(`${server.url}/api/executions`, { headers: { authorization: `Bearer ${token}` } }))
+          .status;
+      expect(await get(await sign({ role: 'viewer' }, privateKey, 'ES256'))).toBe(200);
+      expect(await get(await sign({ role: 'viewer' }, other.privateKey, 'ES256'))).toBe(401);
+      // An HS256 token is refused by a JWKS server, whatever its secret.
+      expect(await get(await sign({ role: 'admin' }, hs))).toBe(401);
+    } finally {
+      await server.close();
+      await store.close();
+      idp.close();
+    }
+  });
+
+  it('refuses settings that cannot work', async () => {
+    const store = await openStore(BACKENDS[0]!);
+    try {
+      await expect(
+        startServer({ store, logger: quietLogger(), port: 0, jwt: { secret: 'short' } }),
+      ).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        message: 'the JWT secret is 5 bytes; HS256 needs at least 32',
+      });
+      await expect(
+        startServer({
+          store,
+          logger: quietLogger(),
+          port: 0,
+          jwt: { secret: SECRET, jwksUrl: 'http://127.0.0.1:1/jwks' },
+        }),
+      ).rejects.toMatchObject({ message: expect.stringContaining('either a secret (HS256) or a JWKS URL') });
+      await expect(
+        startServer({ store, logger: quietLogger(), port: 0, jwt: { jwksUrl: 'not a url' } }),
+      ).rejects.toMatchObject({
+        message: "the JWKS URL 'not a url' is not a URL",
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('listening beyond loopback', () => {
   it('is refused without a key, and requires keys on every call with one', async () => {
     const store = await openStore(BACKENDS[0]!);
@@ -477,7 +615,7 @@ describe('listening beyond loopback', () => {
       await local.close();
       const open = await startServer({ store, logger: quietLogger(), host: '0.0.0.0', port: 0 });
       try {
-        expect(open.auth).toBe('keys');
+        expect(open.auth).toBe('required');
         const port = new URL(open.url).port;
         expect((await fetch(`http://127.0.0.1:${port}/api/executions`)).status).toBe(401);
         const ok = await fetch(`http://127.0.0.1:${port}/api/executions`, {

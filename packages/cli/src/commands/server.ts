@@ -1,11 +1,56 @@
 // `baton server`: the HTTP API on a store; `baton keys`: the API keys it accepts.
 import { Command } from 'commander';
 import { BatonError } from '@baton/core';
-import { ApiKeys, DEFAULT_PORT, DEFAULT_RATE_LIMIT, migrateServer, startServer } from '@baton/server';
+import {
+  ApiKeys,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMIT,
+  migrateServer,
+  startServer,
+  type JwtOptions,
+} from '@baton/server';
 import { table } from '../format.js';
 import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { parseIntOption } from './options.js';
 import { untilSignal } from './worker.js';
+
+interface ServerFlags {
+  port: string;
+  host: string;
+  rateLimit: string;
+  jwtSecretEnv?: string;
+  jwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  jwtRoleClaim: string;
+}
+
+function jwtOptions(o: ServerFlags): JwtOptions | undefined {
+  if (o.jwtSecretEnv === undefined && o.jwksUrl === undefined) {
+    if (o.jwtIssuer !== undefined || o.jwtAudience !== undefined)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        '--jwt-issuer and --jwt-audience need --jwt-secret-env or --jwks-url',
+      );
+    return undefined;
+  }
+  let secret: string | undefined;
+  if (o.jwtSecretEnv !== undefined) {
+    secret = process.env[o.jwtSecretEnv];
+    if (!secret)
+      throw new BatonError(
+        'E_INVALID_OPTION',
+        `--jwt-secret-env names ${o.jwtSecretEnv}, which is not set in the environment`,
+      );
+  }
+  return {
+    secret,
+    jwksUrl: o.jwksUrl,
+    issuer: o.jwtIssuer,
+    audience: o.jwtAudience,
+    roleClaim: o.jwtRoleClaim,
+  };
+}
 
 export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
   return new Command('server')
@@ -19,7 +64,19 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
       `calls per second per API key (or per address without one), bursts of twice that; 0: no limit`,
       String(DEFAULT_RATE_LIMIT.perSecond),
     )
-    .action(async (o: { port: string; host: string; rateLimit: string }) => {
+    .option(
+      '--jwt-secret-env <VAR>',
+      'accept HS256 JWTs signed with the secret in this environment variable (never on the command line)',
+    )
+    .option(
+      '--jwks-url <url>',
+      "accept RS256/ES256 JWTs signed by a key of this JWKS (the identity provider's)",
+    )
+    .option('--jwt-issuer <iss>', 'a JWT must name this issuer')
+    .option('--jwt-audience <aud>', 'a JWT must name this audience')
+    .option('--jwt-role-claim <claim>', 'the JWT claim that holds the role', 'role')
+    .action(async (o: ServerFlags) => {
+      const jwt = jwtOptions(o);
       const port = parseIntOption(o.port, '--port')!;
       const perSecond = parseIntOption(o.rateLimit, '--rate-limit')!;
       if (perSecond < 0)
@@ -35,11 +92,12 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
           host: o.host,
           port,
           rateLimit: perSecond === 0 ? null : { perSecond },
+          jwt,
         });
         io.out(`Baton API on ${server.url}  (OpenAPI: ${server.url}/openapi.json)`);
         io.out(
-          server.auth === 'keys'
-            ? 'every call needs an API key'
+          server.auth === 'required'
+            ? `every call needs an API key${jwt ? ' or a bearer JWT' : ''}`
             : 'local only; calls need an API key once one exists (`baton keys create --role viewer`)',
         );
         await untilSignal();
