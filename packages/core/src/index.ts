@@ -91,5 +91,12 @@ export {
   type MissedPolicy,
 } from './schedule.js';
 export type { Execution, ExecutionStatus, ExecutionKind, StoredError } from './execution.js';
-export { queueStates, workerStates, type QueueState, type WorkerState } from './inspect.js';
+export {
+  queueStates,
+  workerStates,
+  scheduleStates,
+  type QueueState,
+  type WorkerState,
+  type ScheduleState,
+} from './inspect.js';
 export { EXECUTION_STATUSES, EXECUTION_KINDS } from './execution.js';

@@ -1,6 +1,6 @@
 // What the engine is doing now, for dashboards and APIs: each queue's executions by status with its
-// limits, and the workers with their heartbeats. Both read the whole of their tables' live part: the
-// counts scan the executions that are not finished (no index covers running ones, decision 0006).
+// limits, the workers with their heartbeats, the cron schedules with their next fires. The queue and
+// worker counts scan the executions that are not finished (no index covers running ones, decision 0006).
 import type { Queryable } from './driver/types.js';
 
 export interface QueueState {
@@ -108,5 +108,47 @@ export async function workerStates(db: Queryable): Promise<WorkerState[]> {
     leaseMs: r.lease_ms,
     live: r.age_ms <= r.lease_ms,
     running: Number(r.running),
+  }));
+}
+
+export interface ScheduleState {
+  name: string;
+  cron: string;
+  /** IANA zone the cron is read in; null: UTC. */
+  timezone: string | null;
+  job: string;
+  queue: string;
+  input: unknown;
+  missed: 'skip' | 'latest' | 'catch-up';
+  nextFireAt: Date;
+  lastFireAt: Date | null;
+}
+
+/** The cron schedules workers registered, by name. */
+export async function scheduleStates(db: Queryable): Promise<ScheduleState[]> {
+  const rows = await db.query<{
+    name: string;
+    cron: string;
+    timezone: string | null;
+    job_name: string;
+    queue: string;
+    input: unknown;
+    missed: ScheduleState['missed'];
+    next_fire_at: Date | string;
+    last_fire_at: Date | string | null;
+  }>(
+    `SELECT name, cron, timezone, job_name, queue, input, missed, next_fire_at, last_fire_at
+     FROM baton.schedules ORDER BY name`,
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    cron: r.cron,
+    timezone: r.timezone,
+    job: r.job_name,
+    queue: r.queue,
+    input: r.input,
+    missed: r.missed,
+    nextFireAt: new Date(r.next_fire_at),
+    lastFireAt: r.last_fire_at === null ? null : new Date(r.last_fire_at),
   }));
 }

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineJob, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
+import { defineJob, defineSchedule, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
 import { freshDatabase, quietLogger } from '../../core/test/backends.js';
 import { ApiKeys, startServer, type RunningServer } from '../src/index.js';
 
@@ -14,6 +14,8 @@ const echo = defineJob('api.echo', {}, async (input) => input);
 const broken = defineJob('api.broken', {}, async () => {
   throw new NonRetryableError('broken on purpose');
 });
+// Once a year: registered, never fired during a test.
+const yearly = defineSchedule('api.yearly', { cron: '0 0 1 1 *', job: echo, input: { from: 'cron' } });
 const approval = defineWorkflow('api.approval', {}, async (ctx) => {
   const decision = await ctx.waitForSignal<{ ok: boolean }>('decision');
   return { decided: decision };
@@ -85,7 +87,12 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
 
   beforeAll(async () => {
     store = await openStore(backend);
-    worker = new Worker(store, { jobs: [echo, broken], workflows: [approval], pollInterval: 50 });
+    worker = new Worker(store, {
+      jobs: [echo, broken],
+      workflows: [approval],
+      schedules: [yearly],
+      pollInterval: 50,
+    });
     await worker.start();
     const sink = new Writable({
       write(chunk, _enc, done) {
@@ -284,6 +291,21 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('concurrency');
 
+    const schedules = await call('GET', '/api/schedules');
+    expect(schedules.body.items).toEqual([
+      {
+        name: 'api.yearly',
+        cron: '0 0 1 1 *',
+        timezone: null,
+        job: 'api.echo',
+        queue: 'default',
+        input: { from: 'cron' },
+        missed: expect.any(String),
+        nextFireAt: `${new Date().getUTCFullYear() + 1}-01-01T00:00:00.000Z`,
+        lastFireAt: null,
+      },
+    ]);
+
     const workers = await call('GET', '/api/workers');
     expect(workers.status).toBe(200);
     const w = workers.body.items.find((x: { names: string[] }) => x.names.includes('api.echo'));
@@ -369,7 +391,7 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
         }
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(3 * 13);
+    expect(checked).toBeGreaterThanOrEqual(3 * 14);
     expect(publicRoutes.sort()).toEqual(['/health', '/ready']);
   });
 

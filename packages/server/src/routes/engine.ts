@@ -1,7 +1,7 @@
-// The engine's state: queues (executions by status, limits; an operator may set the limits) and
-// workers (heartbeat age, liveness, what they run).
+// The engine's state: queues (executions by status, limits; an operator may set the limits),
+// workers (heartbeat age, liveness, what they run) and cron schedules (next and last fire).
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { Client, queueStates, workerStates, type Store } from '@baton/core';
+import { Client, queueStates, scheduleStates, workerStates, type Store } from '@baton/core';
 import type { ServerEnv } from '../auth.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
 
@@ -32,6 +32,29 @@ const WorkerSchema = z
     running: z.number(),
   })
   .openapi('Worker');
+
+const ScheduleSchema = z
+  .object({
+    name: z.string(),
+    cron: z.string(),
+    timezone: z.string().nullable(),
+    job: z.string(),
+    queue: z.string(),
+    input: z.unknown(),
+    missed: z.enum(['skip', 'latest', 'catch-up']),
+    nextFireAt: z.string(),
+    lastFireAt: z.string().nullable(),
+  })
+  .openapi('Schedule');
+
+const schedules = apiRoute('viewer', {
+  method: 'get',
+  path: '/api/schedules',
+  summary: 'Cron schedules: the job each starts, its next and last fire',
+  responses: {
+    200: jsonReply(z.object({ items: z.array(ScheduleSchema) }), 'Every schedule a worker registered'),
+  },
+});
 
 const queues = apiRoute('viewer', {
   method: 'get',
@@ -91,6 +114,19 @@ export function engineRoutes(app: OpenAPIHono<ServerEnv>, store: Store, client: 
     const q = (await queueStates(store.driver)).find((s) => s.name === name)!;
     return c.json(q, 200);
   });
+
+  app.openapi(schedules, async (c) =>
+    c.json(
+      {
+        items: (await scheduleStates(store.driver)).map((s) => ({
+          ...s,
+          nextFireAt: s.nextFireAt.toISOString(),
+          lastFireAt: s.lastFireAt?.toISOString() ?? null,
+        })),
+      },
+      200,
+    ),
+  );
 
   app.openapi(workers, async (c) =>
     c.json(
