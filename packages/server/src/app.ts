@@ -65,10 +65,11 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   });
 
   const metrics = new HttpMetrics(store.driver);
-  app.use('*', metrics.middleware());
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 
-  // A request id (the caller's X-Request-Id when it is sane) and one log line per request. The
-  // line names the route pattern, not the URL, and never a header: keys stay out of logs.
+  // A request id (the caller's X-Request-Id when it is sane), one log line and the metrics of each
+  // request, refusals included. The route is its pattern, not the URL, and never a header: keys
+  // stay out of logs, and the metrics' series stay bounded.
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
     const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
@@ -76,26 +77,21 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
     c.header('X-Request-Id', requestId);
     const t0 = performance.now();
     await next();
-    logger.info(
-      {
-        requestId,
-        method: c.req.method,
-        route: c.req.routePath,
-        status: c.res.status,
-        ms: Math.round((performance.now() - t0) * 100) / 100,
-      },
-      'request',
-    );
+    const ms = performance.now() - t0;
+    const { method, routePath: route } = c.req;
+    const { status } = c.res;
+    metrics.observe(method, route, status, ms / 1000);
+    logger.info({ requestId, method, route, status, ms: Math.round(ms * 100) / 100 }, 'request');
   });
 
   app.use(
     '*',
     bodyLimit({
-      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      maxSize: maxBodyBytes,
       // 413, and the connection closed: the rest of the body is not read.
       onError: (c) => {
         c.header('Connection', 'close');
-        return c.json(errorReply(tooLarge(options.maxBodyBytes ?? 1024 * 1024)).body, 413);
+        return c.json(errorReply(tooLarge(maxBodyBytes)).body, 413);
       },
     }),
   );
@@ -120,7 +116,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
       title: 'Baton API',
       version: options.version ?? '0.1.0',
       description:
-        'Executions, API keys and health of a Baton store. Every route under /api needs an API key when the server has any; `x-baton-role` names the least role a route needs.',
+        'Executions, queues, workers, schedules, API keys, health and metrics of a Baton store. Every route under /api needs an API key (or a bearer JWT, when the server takes them) once the server requires credentials; `x-baton-role` names the least role a route needs.',
     },
     security: [{ apiKey: [] }],
   });

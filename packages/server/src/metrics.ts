@@ -1,10 +1,8 @@
 // The server's Prometheus metrics at GET /metrics: requests by route and status, their latency, and
 // the engine's queue depth read when scraped. Routes are labelled by pattern (`/api/executions/:id`),
 // never by URL, so that the number of series stays bounded.
-import type { MiddlewareHandler } from 'hono';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { DURATION_BUCKETS, registerQueueDepth, type Driver } from '@baton/core';
-import type { ServerEnv } from './auth.js';
 
 export class HttpMetrics {
   readonly registry = new Registry();
@@ -26,14 +24,9 @@ export class HttpMetrics {
     registerQueueDepth(this.registry, driver);
   }
 
-  /** Counts and times every request (the outermost middleware, so refusals count too). */
-  middleware(): MiddlewareHandler<ServerEnv> {
-    return async (c, next) => {
-      const t0 = performance.now();
-      await next();
-      const route = c.req.routePath;
-      this.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
-      this.duration.observe({ method: c.req.method, route }, (performance.now() - t0) / 1000);
-    };
+  /** Records one answered request (app.ts calls it from the middleware that logs requests). */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.duration.observe({ method, route }, seconds);
   }
 }
