@@ -100,3 +100,10 @@ export {
   type ScheduleState,
 } from './inspect.js';
 export { EXECUTION_STATUSES, EXECUTION_KINDS } from './execution.js';
+export {
+  ChangeFeed,
+  CHANGES_CHANNEL,
+  parseChanges,
+  type ChangeFeedOptions,
+  type ExecutionChange,
+} from './change-feed.js';

@@ -12,6 +12,8 @@ import { executionRoutes } from './routes/executions.js';
 import { engineRoutes } from './routes/engine.js';
 import { keyRoutes } from './routes/keys.js';
 import { healthRoutes } from './routes/health.js';
+import { eventRoutes } from './routes/events.js';
+import type { EventHub } from './event-hub.js';
 import { metricsRoute } from './routes/metrics.js';
 import { HttpMetrics } from './metrics.js';
 import { rateLimit, TokenBuckets, type RateLimit } from './rate-limit.js';
@@ -27,6 +29,8 @@ export interface AppOptions {
   jwt?: JwtVerifier;
   /** Calls per caller (an API key, or an address without one); absent: no limit. */
   rateLimit?: RateLimit;
+  /** The live change feed behind GET /api/events. */
+  events: EventHub;
   /** The version the OpenAPI document states. */
   version?: string;
 }
@@ -104,6 +108,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   executionRoutes(app, client);
   engineRoutes(app, store, client);
   keyRoutes(app, keys);
+  eventRoutes(app, options.events);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

@@ -12,3 +12,12 @@ export { ApiKeys, migrateServer, type ApiKeyInfo, type Caller } from './keys.js'
 export { ROLES, allows, isRole, type Role } from './roles.js';
 export type { AuthMode } from './auth.js';
 export { JwtVerifier, type JwtOptions } from './jwt.js';
+export {
+  EventHub,
+  type ChangeSource,
+  type EventFilter,
+  type EventHubOptions,
+  type ExecutionEvent,
+  type FeedEvent,
+  type Subscriber,
+} from './event-hub.js';

@@ -12,6 +12,36 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
+/**
+ * A query parameter holding a comma-separated list: of `values` when given (each checked), else of
+ * names. Empty means absent.
+ */
+export function commaList<const V extends string>(
+  values: readonly V[] | undefined,
+  what: string,
+  example: string,
+) {
+  return z
+    .string()
+    .optional()
+    .openapi({ description: `comma-separated ${what}`, example })
+    .transform((s, ctx) => {
+      if (s === undefined) return undefined;
+      const list = s.split(',').filter((x) => x !== '');
+      for (const x of list)
+        if (values ? !(values as readonly string[]).includes(x) : x.length > 200) {
+          ctx.addIssue({
+            code: 'custom',
+            message: values
+              ? `'${x}' is not one of ${values.join(', ')}`
+              : `'${x.slice(0, 40)}…' is too long`,
+          });
+          return z.NEVER;
+        }
+      return list.length ? (list as V[]) : undefined;
+    });
+}
+
 const json = z.unknown().openapi({ description: 'any JSON value' });
 
 const StoredErrorSchema = z.object({

@@ -2,7 +2,8 @@
 // key to use, so that a store is never exposed without one by mistake.
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { BatonError, type Logger, type Store } from '@baton/core';
+import { BatonError, ChangeFeed, type Logger, type Store } from '@baton/core';
+import { EventHub } from './event-hub.js';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
@@ -57,7 +58,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       `refusing to listen on ${host} without authentication: anyone who can reach it could run and cancel work. Create a key first (\`baton keys create --role admin\`), configure JWTs, or listen on 127.0.0.1`,
     );
   const auth: AuthMode = loopback && !jwt ? 'auto' : 'required';
+  const events = new EventHub(new ChangeFeed(options.store.driver, options.logger));
   const app = createApp({
+    events,
     store: options.store,
     keys,
     auth,
@@ -85,11 +88,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     url: `http://${shownHost}:${bound.port}`,
     auth,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        // Idle keep-alive connections would hold close() open.
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
+        // Idle keep-alive connections (and event streams) would hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      });
+      await events.close();
+    },
   };
 }

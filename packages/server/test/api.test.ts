@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, defineSchedule, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
 import { freshDatabase, quietLogger } from '../../core/test/backends.js';
 import { ApiKeys, startServer, type RunningServer } from '../src/index.js';
+import { openSse } from './sse.js';
 
 const echo = defineJob('api.echo', {}, async (input) => input);
 const broken = defineJob('api.broken', {}, async () => {
@@ -80,6 +81,11 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${server.url}${path}`, { method, headers, body });
+    // An event stream never ends: its status and headers are the reply.
+    if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      return { status: res.status, body: '', headers: res.headers };
+    }
     const text = await res.text();
     const isJson = res.headers.get('content-type')?.startsWith('application/json');
     return { status: res.status, body: isJson ? JSON.parse(text) : text, headers: res.headers };
@@ -152,7 +158,7 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
 
     const badStatus = await call('GET', '/api/executions?status=done');
     expect(badStatus.status).toBe(400);
-    expect(badStatus.body.error.message).toContain("'done' is not a status");
+    expect(badStatus.body.error.message).toContain("'done' is not one of queued");
 
     const notJson = await call('POST', '/api/executions', { raw: '{"kind": "job",' });
     expect(notJson.status).toBe(400);
@@ -341,6 +347,62 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     ]);
     const toJob = await call('POST', `/api/executions/${started.body.id}/signals/decision`, { body: {} });
     expect(toJob.status).toBe(409);
+  });
+
+  it('streams execution changes live to every client through one listener, filtered, resumable with Last-Event-ID', async () => {
+    const url = `${server.url}/api/events`;
+    const echoes = await openSse(`${url}?name=api.echo`);
+    const completed = await openSse(`${url}?status=completed&kind=job`);
+    try {
+      expect(echoes.status).toBe(200);
+      await echoes.next((f) => f.event === 'ready');
+      await completed.next((f) => f.event === 'ready');
+      // Two clients, one registration in the database.
+      expect(await store.driver.query('SELECT id FROM baton.feed_listeners')).toHaveLength(1);
+
+      const start = async () =>
+        (await call('POST', '/api/executions', { body: { kind: 'job', name: 'api.echo', input: { n: 1 } } }))
+          .body.id as string;
+      const first = await start();
+      await echoes.next((f) => f.data?.id === first && f.data.status === 'completed');
+      const ofFirst = echoes.frames.filter((f) => f.data?.id === first);
+      expect(ofFirst.map((f) => f.data.status)).toEqual(['queued', 'running', 'completed']);
+      expect(ofFirst[0]!.data).toMatchObject({ kind: 'job', queue: 'default', name: 'api.echo' });
+      expect(Date.parse(ofFirst[0]!.data.at)).not.toBeNaN();
+      const seqs = echoes.frames.map((f) => Number(f.id!.split('-')[1]));
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      await completed.next((f) => f.data?.id === first);
+      expect(completed.frames.filter((f) => f.event === 'execution').map((f) => f.data.status)).not.toContain(
+        'running',
+      );
+
+      // A client that drops and comes back gets exactly what it missed.
+      const lastSeen = echoes.frames.at(-1)!.id!;
+      echoes.close();
+      const missed = [await start(), await start()];
+      for (const id of missed) await completed.next((f) => f.data?.id === id);
+      const resumed = await openSse(`${url}?name=api.echo`, { 'last-event-id': lastSeen });
+      try {
+        for (const id of missed)
+          await resumed.next((f) => f.data?.id === id && f.data.status === 'completed');
+        const replayed = resumed.frames.filter((f) => f.event === 'execution');
+        expect(replayed.map((f) => f.data.id).sort()).toEqual([...missed, ...missed, ...missed].sort());
+        expect(replayed.every((f) => f.data.id !== first)).toBe(true);
+      } finally {
+        resumed.close();
+      }
+
+      // An id this server never gave (another run of it, or a window long gone): reload.
+      const stale = await openSse(url, { 'last-event-id': 'ffffffffff-7' });
+      expect((await stale.next((f) => f.event === 'reset')).data.reason).toMatch(/another run|missed/);
+      stale.close();
+      const bad = await call('GET', '/api/events?status=finished');
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/'finished' is not one of queued/);
+    } finally {
+      echoes.close();
+      completed.close();
+    }
   });
 
   it('once a key exists every /api call needs one, and each route checks its role', async () => {

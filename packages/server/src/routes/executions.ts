@@ -14,28 +14,19 @@ import {
 } from '@baton/core';
 import type { ServerEnv } from '../auth.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
-import { ExecutionSchema, HistoryEntrySchema, IdParam, executionJson, historyJson } from '../schemas.js';
+import {
+  ExecutionSchema,
+  HistoryEntrySchema,
+  IdParam,
+  commaList,
+  executionJson,
+  historyJson,
+} from '../schemas.js';
 
 /** The most executions one list page or one bulk action covers. */
 export const PAGE_MAX = 1000;
 
-const statusList = z
-  .string()
-  .optional()
-  .openapi({ description: 'comma-separated statuses', example: 'failed,cancelled' })
-  .transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    const list = s.split(',').filter((x) => x !== '');
-    for (const x of list)
-      if (!(EXECUTION_STATUSES as readonly string[]).includes(x)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `'${x}' is not a status; use ${EXECUTION_STATUSES.join(', ')}`,
-        });
-        return z.NEVER;
-      }
-    return list as ExecutionStatus[];
-  });
+const statusList = commaList(EXECUTION_STATUSES, 'statuses', 'failed,cancelled');
 
 const FilterFields = {
   kind: z.enum(EXECUTION_KINDS).optional(),

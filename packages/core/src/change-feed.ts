@@ -1,0 +1,164 @@
+// The change feed: executions inserted or changing status, as the database announces them on
+// `baton_events` (migration 0010). Its triggers cost CPU on every claim and completion, so they exist
+// only while some process serves the feed: each registers in baton.feed_listeners and creates them;
+// the last to leave drops them. A process that died without leaving is dropped by the next one
+// to start, stop or beat after its heartbeat went stale. See docs/decisions/0021.
+import type { Driver, Queryable } from './driver/types.js';
+import type { Logger } from './logger.js';
+import { newId } from './ids.js';
+import {
+  EXECUTION_KINDS,
+  EXECUTION_STATUSES,
+  type ExecutionKind,
+  type ExecutionStatus,
+} from './execution.js';
+
+export const CHANGES_CHANNEL = 'baton_events';
+
+/** One execution that was inserted or whose status changed. */
+export interface ExecutionChange {
+  id: string;
+  status: ExecutionStatus;
+  kind: ExecutionKind;
+  queue: string;
+  name: string;
+}
+
+export interface ChangeFeedOptions {
+  /** How often a listener renews its registration. Default 10 s. */
+  heartbeatMs?: number;
+  /** A registration older than this belongs to a dead process. Default 60 s. */
+  staleMs?: number;
+}
+
+/** The feed's triggers, created while anyone listens (the function they call is migration 0010's). */
+const TRIGGERS = {
+  executions_inserted_feed: `AFTER INSERT ON baton.executions REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
+  executions_updated_feed: `AFTER UPDATE ON baton.executions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
+};
+
+/** Parses one NOTIFY payload: a line per execution. Lines that do not parse are skipped. */
+export function parseChanges(payload: string): ExecutionChange[] {
+  const changes: ExecutionChange[] = [];
+  for (const line of payload.split('\n')) {
+    const [id, status, kind, queue, name] = line.split('\t');
+    if (
+      id &&
+      queue &&
+      name &&
+      (EXECUTION_STATUSES as readonly string[]).includes(status ?? '') &&
+      (EXECUTION_KINDS as readonly string[]).includes(kind ?? '')
+    )
+      changes.push({ id, status: status as ExecutionStatus, kind: kind as ExecutionKind, queue, name });
+  }
+  return changes;
+}
+
+/** Creates or drops the feed's triggers to match the registrations; under a lock, so two never cross. */
+async function reconcile(tx: Queryable, staleMs: number): Promise<void> {
+  await tx.query('LOCK TABLE baton.feed_listeners IN SHARE ROW EXCLUSIVE MODE');
+  await tx.query(
+    `DELETE FROM baton.feed_listeners WHERE heartbeat_at < now() - $1::int * interval '1 millisecond'`,
+    [staleMs],
+  );
+  const [row] = await tx.query<{ live: boolean; on: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM baton.feed_listeners) AS live,
+            EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'baton.executions'::regclass
+                    AND tgname = 'executions_inserted_feed') AS on`,
+  );
+  if (row!.live === row!.on) return;
+  for (const [name, definition] of Object.entries(TRIGGERS))
+    await tx.query(
+      row!.live
+        ? `CREATE OR REPLACE TRIGGER ${name} ${definition}`
+        : `DROP TRIGGER IF EXISTS ${name} ON baton.executions`,
+    );
+}
+
+/**
+ * One process's subscription to the change feed. `start` registers it and turns the feed on;
+ * `stop` leaves, turning the feed off when nobody else listens.
+ */
+export class ChangeFeed {
+  readonly id = newId();
+  private unlisten: (() => Promise<void>) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly log: Logger,
+    options: ChangeFeedOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.staleMs = options.staleMs ?? 60_000;
+  }
+
+  get running(): boolean {
+    return this.unlisten !== undefined;
+  }
+
+  /**
+   * Listens first, then registers and creates the triggers, so that no change committed after
+   * `start` returns is missed. `onGap` is called when changes may have been missed (this process's
+   * registration had lapsed, as after a long pause): a consumer should reload what it shows.
+   */
+  async start(onChanges: (changes: ExecutionChange[]) => void, onGap: () => void): Promise<void> {
+    if (this.unlisten) return;
+    this.unlisten = await this.driver.listen(CHANGES_CHANNEL, (payload) => {
+      const changes = parseChanges(payload);
+      if (changes.length) onChanges(changes);
+    });
+    try {
+      await this.register();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.timer = setInterval(() => {
+      this.beat().then(
+        (lapsed) => lapsed && onGap(),
+        (err: Error) => this.log.warn({ err: err.message }, 'change feed heartbeat failed'),
+      );
+    }, this.heartbeatMs);
+    this.timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const unlisten = this.unlisten;
+    this.unlisten = undefined;
+    await unlisten?.();
+    await this.driver.transaction(async (tx) => {
+      await tx.query('DELETE FROM baton.feed_listeners WHERE id = $1', [this.id]);
+      await reconcile(tx, this.staleMs);
+    });
+  }
+
+  private async register(): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO baton.feed_listeners (id) VALUES ($1)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+        [this.id],
+      );
+      await reconcile(tx, this.staleMs);
+    });
+  }
+
+  /** Renews the registration; true when it had lapsed (another process dropped it as stale). */
+  private async beat(): Promise<boolean> {
+    const rows = await this.driver.query(
+      'UPDATE baton.feed_listeners SET heartbeat_at = now() WHERE id = $1 RETURNING id',
+      [this.id],
+    );
+    if (rows.length) return false;
+    await this.register();
+    return true;
+  }
+}

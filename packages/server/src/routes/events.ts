@@ -1,0 +1,106 @@
+// GET /api/events: a server-sent event stream of execution changes, filtered per client, resumable
+// with Last-Event-ID within the hub's window. A client that cannot keep up is disconnected (it
+// reconnects and resumes from its last id) rather than buffered without bound.
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { EXECUTION_KINDS, EXECUTION_STATUSES } from '@baton/core';
+import { commaList } from '../schemas.js';
+import type { ServerEnv } from '../auth.js';
+import { apiRoute } from '../route.js';
+import type { EventFilter, EventHub, FeedEvent } from '../event-hub.js';
+
+/** Events queued for one client beyond which it is dropped. */
+const MAX_BACKLOG = 10_000;
+/** A comment line this often keeps proxies from closing an idle stream. */
+const KEEPALIVE_MS = 15_000;
+/** What EventSource waits before reconnecting. */
+const RETRY_MS = 2000;
+
+const events = apiRoute('viewer', {
+  method: 'get',
+  path: '/api/events',
+  summary: 'Live execution changes (server-sent events), resumable with Last-Event-ID',
+  description:
+    'Each `execution` event is an execution inserted or changing status: `{id, status, kind, queue, name, at}`. The first event, `ready`, carries the id to resume from. A `reset` event means changes were missed or cannot be replayed: reload what you show.',
+  request: {
+    query: z.object({
+      kind: commaList(EXECUTION_KINDS, 'kinds', 'workflow'),
+      status: commaList(EXECUTION_STATUSES, 'statuses', 'completed,failed'),
+      queue: commaList(undefined, 'queues', 'default'),
+      name: commaList(undefined, 'job or workflow names', 'send-email'),
+      lastEventId: z
+        .string()
+        .max(64)
+        .optional()
+        .openapi({ description: 'as the Last-Event-ID header, for clients that cannot set it' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The event stream',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+  },
+});
+
+const frame = (event: string, id: string, data: unknown) =>
+  `event: ${event}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`;
+
+export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
+  app.openapi(events, (c) => {
+    const { lastEventId, ...query } = c.req.valid('query');
+    const asSet = (list: readonly string[] | undefined) => (list ? new Set(list) : undefined);
+    const filter: EventFilter = {
+      kind: asSet(query.kind),
+      status: asSet(query.status),
+      queue: asSet(query.queue),
+      name: asSet(query.name),
+    };
+    const resumeFrom = c.req.header('last-event-id') ?? lastEventId;
+    return streamSSE(c, async (stream) => {
+      let pending: string[] = [];
+      let overflow = false;
+      let wake: (() => void) | undefined;
+      const push = (text: string) => {
+        if (pending.length >= MAX_BACKLOG) overflow = true;
+        else pending.push(text);
+        wake?.();
+      };
+      const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
+      const unsubscribe = await hub.subscribe(
+        {
+          filter,
+          deliver: (evs: FeedEvent[]) => {
+            for (const e of evs) push(frame('execution', e.id, e.data));
+          },
+          reset: (reason) => push(frame('reset', hub.lastId, { reason })),
+        },
+        resumeFrom,
+      );
+      try {
+        push(`retry: ${RETRY_MS}\n\n` + frame('ready', hub.lastId, { lastEventId: hub.lastId }));
+        while (!stream.aborted && !overflow) {
+          if (!pending.length) {
+            let timer: NodeJS.Timeout | undefined;
+            const idle = await Promise.race([
+              new Promise<boolean>((resolve) => {
+                wake = () => resolve(false);
+                timer = setTimeout(() => resolve(true), KEEPALIVE_MS);
+              }),
+              closed.then(() => false),
+            ]);
+            clearTimeout(timer);
+            wake = undefined;
+            if (idle) await stream.write(': keep-alive\n\n');
+            continue;
+          }
+          const text = pending.join('');
+          pending = [];
+          await stream.write(text);
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+}
