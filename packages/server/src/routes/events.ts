@@ -57,6 +57,8 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
       name: asSet(query.name),
     };
     const resumeFrom = c.req.header('last-event-id') ?? lastEventId;
+    // Proxies that buffer (nginx) would hold events back.
+    c.header('X-Accel-Buffering', 'no');
     return streamSSE(c, async (stream) => {
       let pending: string[] = [];
       let overflow = false;
