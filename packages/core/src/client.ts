@@ -29,6 +29,7 @@ import {
 import type { Store } from './store.js';
 import type { ArtifactReader } from './artifacts/ledger.js';
 import type { Queryable } from './driver/types.js';
+import { statementName } from './driver/statement-name.js';
 
 /** Per-call enqueue options; they override the job's defaults. */
 export interface EnqueueOptions {
@@ -597,6 +598,7 @@ export class Client {
     const rows = await this.store.driver.query(
       `SELECT ${EXECUTION_COLUMNS} FROM baton.executions WHERE id = $1`,
       [checkText(id, 'execution id', MAX_ID)],
+      'baton_get_execution',
     );
     if (rows.length === 0) throw notFound(id);
     return toExecution(rows[0]);
@@ -644,11 +646,10 @@ export class Client {
         `list limit must be an integer from 1 to 1000, got ${String(limit)}`,
       );
     params.push(limit);
-    const rows = await this.store.driver.query(
-      `SELECT ${EXECUTION_COLUMNS} FROM baton.executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const sql = `SELECT ${EXECUTION_COLUMNS} FROM baton.executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${params.length}`;
+    // Prepared once per connection for each combination of filters (a dashboard repeats a few).
+    const rows = await this.store.driver.query(sql, params, statementName('baton_list', sql));
     return rows.map(toExecution);
   }
 
