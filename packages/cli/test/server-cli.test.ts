@@ -11,8 +11,12 @@ describe('baton server and baton keys', () => {
   const procs: ChildProcess[] = [];
   afterAll(() => procs.forEach((p) => p.kill('SIGKILL')));
 
-  function serve(args: string[]): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', ...args], {
+  function serve(
+    args: string[],
+    command = 'server',
+    ready = /Baton API on (http:\/\/[\d.]+:\d+)/,
+  ): Promise<{ url: string; child: ChildProcess; stderr: () => string; stdout: () => string }> {
+    const child = spawn(process.execPath, [BIN, command, '--port', '0', ...args], {
       env: { ...process.env, BATON_DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -24,10 +28,10 @@ describe('baton server and baton keys', () => {
     return new Promise((resolve, reject) => {
       child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
       const t = setInterval(() => {
-        const m = /Baton API on (http:\/\/[\d.]+:\d+)/.exec(out);
+        const m = ready.exec(out);
         if (m) {
           clearInterval(t);
-          resolve({ url: m[1]!, child, stderr: () => err });
+          resolve({ url: m[1]!, child, stderr: () => err, stdout: () => out });
         }
       }, 20);
     });
@@ -75,6 +79,21 @@ describe('baton server and baton keys', () => {
     expect(status).toBe(401);
     // The key's text never reaches the log.
     expect(s.stderr()).not.toContain(key.slice(20));
+  });
+
+  it('baton dev serves the dashboard and the API from the process that holds the embedded store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-dev-'));
+    const s = await serve(['--data-dir', join(dir, 'db')], 'dev', /dashboard: (http:\/\/[\d.]+:\d+)\//);
+    const page = await fetch(`${s.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<div id="root"></div>');
+    expect((await fetch(`${s.url}/api/me`)).status).toBe(200);
+    // Other `baton` commands go through it while it holds .baton/.
+    expect((await baton(['keys', 'list', '--data-dir', join(dir, 'db')])).code).toBe(0);
+    const exited = new Promise<number | null>((r) => s.child.once('exit', r));
+    s.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   it('refuses a bad role, an unknown key id, a bad port, and a non-loopback host with no key', async () => {

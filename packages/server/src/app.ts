@@ -13,6 +13,8 @@ import { engineRoutes } from './routes/engine.js';
 import { keyRoutes } from './routes/keys.js';
 import { healthRoutes } from './routes/health.js';
 import { eventRoutes } from './routes/events.js';
+import { meRoute } from './routes/me.js';
+import { dashboardDir, dashboardRoutes } from './dashboard.js';
 import type { EventHub } from './event-hub.js';
 import { metricsRoute } from './routes/metrics.js';
 import { HttpMetrics } from './metrics.js';
@@ -31,6 +33,8 @@ export interface AppOptions {
   rateLimit?: RateLimit;
   /** The live change feed behind GET /api/events. */
   events: EventHub;
+  /** Where the built dashboard is (default: @baton/dashboard's dist); '' serves none. */
+  dashboardDir?: string;
   /** The version the OpenAPI document states. */
   version?: string;
 }
@@ -111,6 +115,11 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   engineRoutes(app, store, client);
   keyRoutes(app, keys);
   eventRoutes(app, options.events);
+  meRoute(app);
+  dashboardRoutes(
+    app,
+    options.dashboardDir === undefined ? dashboardDir() : options.dashboardDir || undefined,
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

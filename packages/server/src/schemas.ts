@@ -86,10 +86,22 @@ export type ExecutionJson = z.infer<typeof ExecutionSchema>;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-/** An execution as the API sends it: times as ISO 8601 text. */
-export function executionJson(e: Execution): ExecutionJson {
+/** An error without its stack trace (what a viewer is shown). */
+function withoutStack<T>(error: T): T {
+  if (error === null || typeof error !== 'object' || !('stack' in error)) return error;
+  const { stack: _stack, ...rest } = error as Record<string, unknown>;
+  return rest as T;
+}
+
+/**
+ * An execution as the API sends it: times as ISO 8601 text. Stack traces only when `stacks`: they
+ * name files and lines of the code, which a viewer's role does not cover.
+ */
+export function executionJson(e: Execution, stacks: boolean): ExecutionJson {
   return {
     ...e,
+    error: stacks ? e.error : withoutStack(e.error),
+    errors: stacks ? e.errors : e.errors.map(withoutStack),
     runAt: e.runAt.toISOString(),
     createdAt: e.createdAt.toISOString(),
     startedAt: iso(e.startedAt),
@@ -113,7 +125,7 @@ export const HistoryEntrySchema = z
   })
   .openapi('HistoryEntry');
 
-export function historyJson(h: HistoryEntry): z.infer<typeof HistoryEntrySchema> {
+export function historyJson(h: HistoryEntry, stacks: boolean): z.infer<typeof HistoryEntrySchema> {
   return {
     seq: h.seq,
     kind: h.kind,
@@ -122,7 +134,7 @@ export function historyJson(h: HistoryEntry): z.infer<typeof HistoryEntrySchema>
     attempts: h.attempts,
     input: h.input,
     output: h.output,
-    error: h.error,
+    error: stacks ? h.error : withoutStack(h.error),
     startedAt: h.startedAt.toISOString(),
     finishedAt: iso(h.finishedAt),
   };

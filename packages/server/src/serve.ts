@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { BatonError, ChangeFeed, type Logger, type Store } from '@baton/core';
 import { EventHub } from './event-hub.js';
+import { dashboardDir } from './dashboard.js';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
@@ -35,6 +36,8 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 500, burst: 1000 };
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */
   url: string;
+  /** The dashboard's URL, when it is built. */
+  dashboard: string | undefined;
   auth: AuthMode;
   close(): Promise<void>;
 }
@@ -59,8 +62,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   const auth: AuthMode = loopback && !jwt ? 'auto' : 'required';
   const events = new EventHub(new ChangeFeed(options.store.driver, options.logger));
+  const dashboard = dashboardDir();
   const app = createApp({
     events,
+    dashboardDir: dashboard ?? '',
     store: options.store,
     keys,
     auth,
@@ -87,6 +92,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return {
     url: `http://${shownHost}:${bound.port}`,
+    dashboard: dashboard ? `http://${shownHost}:${bound.port}/` : undefined,
     auth,
     close: async () => {
       await new Promise<void>((resolve, reject) => {

@@ -457,6 +457,34 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(publicRoutes.sort()).toEqual(['/health', '/ready']);
   });
 
+  it('tells callers their role, and shows stack traces to operators, never to viewers', async () => {
+    expect((await call('GET', '/api/me', { key: keys.viewer })).body).toEqual({
+      role: 'viewer',
+      keyId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      subject: null,
+    });
+    const started = await call('POST', '/api/executions', {
+      key: keys.operator,
+      body: { kind: 'job', name: 'api.broken' },
+    });
+    const id = started.body.id as string;
+    const asOperator = await settled(async () => {
+      const r = await call('GET', `/api/executions/${id}`, { key: keys.operator });
+      expect(r.body.status).toBe('failed');
+      return r.body;
+    });
+    expect(asOperator.error.stack).toContain('broken on purpose');
+    for (const path of [
+      `/api/executions/${id}`,
+      `/api/executions/${id}/history`,
+      `/api/executions?name=api.broken`,
+    ]) {
+      const text = JSON.stringify((await call('GET', path, { key: keys.viewer })).body);
+      expect(text, path).toContain('broken on purpose');
+      expect(text, path).not.toContain('"stack"');
+    }
+  });
+
   it('revoking a key refuses it on the next call; keys are listed without their secrets', async () => {
     const made = await call('POST', '/api/keys', {
       key: keys.admin,

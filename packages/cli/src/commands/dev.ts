@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { Client } from '@baton/core';
+import { DEFAULT_PORT, startServer } from '@baton/server';
 import { loadUserModules } from '../load-module.js';
 import { executionTable } from '../format.js';
 import { openStore, makeLogger, type GlobalOptions, type Io } from '../context.js';
+import { parseIntOption } from './options.js';
 import {
   addWorkerFlags,
   describeDefinitions,
@@ -19,16 +21,19 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
   return addWorkerFlags(
     new Command('dev')
       .description(
-        'embedded development run: migrate the PGlite store in .baton/, start a worker on the modules, and run the demo() each exports, if any',
+        'embedded development run: migrate the PGlite store in .baton/, start a worker on the modules and run the demo() each exports, if any; while it keeps running, serve the API and the dashboard',
       )
       .argument(
-        '<module...>',
-        'module(s) exporting jobs, workflows, schedules, and optionally demo(client, print)',
+        '[module...]',
+        'module(s) exporting jobs, workflows, schedules, and optionally demo(client, print); none: only the dashboard',
       )
-      .option('--keep', 'keep the worker running after the demo'),
-  ).action(async (modules: string[], o: WorkerFlags & { keep?: boolean }) => {
+      .option('--keep', 'keep running after the demo')
+      .option('--port <n>', 'port of the API and dashboard (0 picks a free one)', String(DEFAULT_PORT))
+      .option('--no-server', 'do not serve the API and dashboard'),
+  ).action(async (modules: string[], o: WorkerFlags & { keep?: boolean; port: string; server: boolean }) => {
+    const port = parseIntOption(o.port, '--port')!;
     const mod = await loadUserModules(modules);
-    requireDefinitions(mod);
+    if (modules.length) requireDefinitions(mod);
     // Expected failures in the demo show in its table; only unexpected errors are logged.
     const store = await openStore(globals(), makeLogger({ logLevel: 'error', ...globals() }));
     try {
@@ -36,9 +41,9 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
       io.out(
         `store: ${store.location}${applied.length ? ` (applied migrations ${applied.join(', ')})` : ''}`,
       );
-      const worker = workerFrom(store, mod, { concurrency: '4', ...o });
-      await worker.start();
-      io.out(`worker: ${describeDefinitions(mod)}`);
+      const worker = modules.length ? workerFrom(store, mod, { concurrency: '4', ...o }) : undefined;
+      await worker?.start();
+      if (worker) io.out(`worker: ${describeDefinitions(mod)}`);
       const demos = mod.demos.filter((d): d is DemoFn => typeof d === 'function');
       if (demos.length) {
         const client = new Client(store, mod.jobs);
@@ -57,10 +62,19 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
         }
       }
       if (o.keep || demos.length === 0) {
-        io.out('worker running; Ctrl-C to stop');
+        // The process holding the store serves everyone: the dashboard, and other `baton` commands.
+        const server = o.server
+          ? await startServer({ store, logger: makeLogger({ logLevel: 'error', ...globals() }), port })
+          : undefined;
+        if (server)
+          io.out(
+            `dashboard: ${server.dashboard ?? 'not built (`npm run build`)'}   (API: ${server.url}/openapi.json)`,
+          );
+        io.out(`${worker ? 'worker running' : 'running'}; Ctrl-C to stop`);
         await untilSignal();
+        await server?.close();
       }
-      await worker.stop({ deadline: '5s' });
+      await worker?.stop({ deadline: '5s' });
     } finally {
       await store.close();
     }

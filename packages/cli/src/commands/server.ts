@@ -96,6 +96,9 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
         });
         io.out(`Baton API on ${server.url}  (OpenAPI: ${server.url}/openapi.json)`);
         io.out(
+          server.dashboard ? `dashboard: ${server.dashboard}` : 'dashboard: not built (`npm run build`)',
+        );
+        io.out(
           server.auth === 'required'
             ? `every call needs an API key${jwt ? ' or a bearer JWT' : ''}`
             : 'local only; calls need an API key once one exists (`baton keys create --role viewer`)',

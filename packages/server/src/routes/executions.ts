@@ -13,6 +13,8 @@ import {
   type ListFilter,
 } from '@baton/core';
 import type { ServerEnv } from '../auth.js';
+import type { Caller } from '../keys.js';
+import { allows } from '../roles.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
 import {
   ExecutionSchema,
@@ -22,6 +24,9 @@ import {
   executionJson,
   historyJson,
 } from '../schemas.js';
+
+/** Stack traces go to operators and admins: the people who act on failures. */
+const seesStacks = (caller: Caller) => allows(caller.role, 'operator');
 
 /** The most executions one list page or one bulk action covers. */
 export const PAGE_MAX = 1000;
@@ -33,6 +38,12 @@ const FilterFields = {
   name: z.string().min(1).max(1000).optional(),
   queue: z.string().min(1).max(200).optional(),
   q: z.string().min(1).max(1000).optional().openapi({ description: 'text the id or the name contains' }),
+  parent: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ description: "the parent's id: a workflow's activities and children" }),
   since: z.iso
     .datetime({ offset: true })
     .optional()
@@ -111,6 +122,7 @@ function listFilter(f: z.infer<typeof BulkFilter>): ListFilter {
     queue: f.queue,
     status: f.status,
     search: f.q,
+    parentId: f.parent,
     createdAfter: dateOf(f.since),
     createdBefore: dateOf(f.until),
   };
@@ -272,15 +284,26 @@ export function executionRoutes(app: OpenAPIHono<ServerEnv>, client: Client): vo
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
     const { items, more } = await pageOf(client, { ...listFilter(q), before: q.cursor }, q.limit);
-    return c.json({ items: items.map(executionJson), nextCursor: more ? items.at(-1)!.id : null }, 200);
+    const stacks = seesStacks(c.get('caller'));
+    return c.json(
+      { items: items.map((e) => executionJson(e, stacks)), nextCursor: more ? items.at(-1)!.id : null },
+      200,
+    );
   });
 
-  app.openapi(get, async (c) => c.json(executionJson(await client.get(c.req.valid('param').id)), 200));
+  app.openapi(get, async (c) =>
+    c.json(executionJson(await client.get(c.req.valid('param').id), seesStacks(c.get('caller'))), 200),
+  );
 
   app.openapi(history, async (c) => {
     const { history: entries, previousRuns, ...execution } = await client.describe(c.req.valid('param').id);
+    const stacks = seesStacks(c.get('caller'));
     return c.json(
-      { execution: executionJson(execution), history: entries.map(historyJson), previousRuns },
+      {
+        execution: executionJson(execution, stacks),
+        history: entries.map((h) => historyJson(h, stacks)),
+        previousRuns,
+      },
       200,
     );
   });

@@ -1,0 +1,129 @@
+// The dashboard: one page, hash routes, data through TanStack Query, kept fresh by the server's
+// event stream (a change invalidates what shows it) rather than by polling the database.
+import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { StrictMode, useEffect, useSyncExternalStore } from 'react';
+import { createRoot } from 'react-dom/client';
+import { api, apiKey, ApiError, type Role } from './api';
+import { liveState, subscribeLive } from './live';
+import { href, useLocation } from './router';
+import { Errors } from './views/Errors';
+import { Executions } from './views/Executions';
+import { Overview } from './views/Overview';
+import { Run } from './views/Run';
+import { SignIn } from './views/SignIn';
+import { Workers } from './views/Workers';
+import './styles.css';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 2000,
+      // A refused key or a missing execution will not change by asking again.
+      retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
+    },
+  },
+});
+
+/** Turns the event stream into cache invalidations, at most a few per second. */
+function LiveBridge() {
+  const client = useQueryClient();
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const runs = new Set<string>();
+    let all = false;
+    const flush = () => {
+      timer = undefined;
+      if (all) void client.invalidateQueries();
+      else {
+        void client.invalidateQueries({ queryKey: ['executions'] });
+        void client.invalidateQueries({ queryKey: ['queues'] });
+        for (const id of runs) void client.invalidateQueries({ queryKey: ['run', id] });
+      }
+      runs.clear();
+      all = false;
+    };
+    return subscribeLive((m) => {
+      if (m.type === 'reset') all = true;
+      else for (const e of m.events) runs.add(e.id);
+      timer ??= setTimeout(flush, 250);
+    });
+  }, [client]);
+  return null;
+}
+
+const NAV = [
+  ['/', 'Overview'],
+  ['/executions', 'Executions'],
+  ['/errors', 'Errors'],
+  ['/workers', 'Workers'],
+] as const;
+
+function App() {
+  const location = useLocation();
+  const me = useQuery({ queryKey: ['me'], queryFn: () => api<{ role: Role }>('/api/me'), staleTime: 60_000 });
+  const live = useSyncExternalStore(liveState.subscribe, liveState.get);
+  const needsKey = me.error instanceof ApiError && me.error.status === 401;
+
+  let view;
+  const run = /^\/runs\/(.+)$/.exec(location.path);
+  if (needsKey) view = <SignIn refused={apiKey.get() !== null} />;
+  else if (location.path === '/') view = <Overview />;
+  else if (location.path === '/executions') view = <Executions location={location} />;
+  else if (run) view = <Run id={decodeURIComponent(run[1]!)} key={run[1]} />;
+  else if (location.path === '/errors') view = <Errors />;
+  else if (location.path === '/workers') view = <Workers />;
+  else
+    view = (
+      <p>
+        No such page. <a href={href('/')}>Overview</a>
+      </p>
+    );
+
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <a className="brand" href={href('/')}>
+          Baton
+        </a>
+        <nav aria-label="views">
+          {NAV.map(([path, label]) => (
+            <a key={path} href={href(path)} aria-current={location.path === path ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <span className={`live live-${live}`} role="status" data-testid="live-state">
+          {live === 'live' ? '● live' : live === 'connecting' ? 'connecting…' : 'reconnecting…'}
+        </span>
+        {me.data ? <span className="role">{me.data.role}</span> : null}
+        {apiKey.get() ? (
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              apiKey.clear();
+              void queryClient.resetQueries();
+            }}
+          >
+            Sign out
+          </button>
+        ) : null}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {view}
+      </main>
+      {needsKey ? null : <LiveBridge />}
+    </>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

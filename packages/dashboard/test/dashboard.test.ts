@@ -1,0 +1,235 @@
+// The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a real
+// server and worker on an embedded store: the overview, filtering the executions list, a waiting
+// workflow signalled from its page and completing live, a running job cancelled, what a viewer sees,
+// the keyboard, and a phone-sized screen. Screenshots of each view go to test-output/dashboard/.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, NonRetryableError, Store, Worker, defineJob, defineWorkflow } from '@baton/core';
+import { ApiKeys, startServer, type RunningServer } from '@baton/server';
+import { quietLogger } from '../../core/test/backends.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = join(process.cwd(), 'test-output', 'dashboard');
+const missing = !existsSync(CHROMIUM);
+if (missing && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+
+const approval = defineWorkflow('dash.approval', {}, async (ctx) => {
+  const decision = await ctx.waitForSignal<{ ok: boolean }>('decision');
+  return { decided: decision };
+});
+const slow = defineJob('dash.slow', {}, async (_input, ctx) => {
+  await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+  throw new Error('stopped');
+});
+const charge = defineJob('dash.charge', {}, async () => {
+  const err = new NonRetryableError('card declined');
+  (err as Error & { code: string }).code = 'E_DECLINED';
+  throw err;
+});
+const echo = defineJob('dash.echo', {}, async (input) => input);
+
+describe.skipIf(missing)('dashboard in chromium', () => {
+  let store: Store;
+  let worker: Worker;
+  let server: RunningServer;
+  let browser: Browser;
+  const client = () => new Client(store);
+  const timings: Record<string, number> = {};
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+    await store.migrate();
+    worker = new Worker(store, { jobs: [slow, charge, echo], workflows: [approval], pollInterval: 50 });
+    await worker.start();
+    server = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: null });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const c = client();
+    for (let i = 0; i < 3; i++) await c.enqueue(echo, { i });
+    await c.enqueue(charge, {});
+    await c.enqueue(charge, {});
+  });
+
+  afterAll(async () => {
+    writeFileSync(join(OUT, 'timings.json'), JSON.stringify(timings, null, 2));
+    await browser?.close();
+    await server?.close();
+    await worker?.stop({ deadline: '5s' });
+    await store?.close();
+  });
+
+  async function page(size = { width: 1280, height: 800 }): Promise<Page> {
+    const context = await browser.newContext({ viewport: size });
+    const p = await context.newPage();
+    p.on('pageerror', (err) => {
+      throw err;
+    });
+    return p;
+  }
+
+  const shot = (p: Page, name: string) => p.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+
+  it('renders the overview with live counts and queues', async () => {
+    await client().enqueue(slow, {});
+    const p = await page();
+    const t0 = Date.now();
+    await p.goto(`${server.url}/#/`);
+    await p.getByTestId('count-running').filter({ hasText: /^\d+$/ }).waitFor();
+    timings.overview_render_ms = Date.now() - t0;
+    console.log(`overview rendered in ${timings.overview_render_ms} ms`);
+    await expect.poll(() => p.getByTestId('count-running').textContent()).toBe('1');
+    await expect.poll(() => p.getByTestId('live-state').textContent()).toBe('● live');
+    await expect(p.getByRole('link', { name: 'default' }).count()).resolves.toBe(1);
+    await expect(p.locator('.chart canvas').count()).resolves.toBe(2);
+    // A completion while the page is open moves its live counter, with no reload.
+    const before = Number(await p.getByTestId('count-completed').textContent());
+    await client().enqueue(echo, { live: true });
+    await expect
+      .poll(async () => Number(await p.getByTestId('count-completed').textContent()))
+      .toBe(before + 1);
+    await shot(p, 'overview');
+    await p.context().close();
+  });
+
+  it('lists executions, filters them, and groups failures by error', async () => {
+    const p = await page();
+    await p.goto(`${server.url}/#/`);
+    await p.getByRole('link', { name: 'Executions' }).click();
+    await expect.poll(() => p.getByTestId('execution-row').count()).toBeGreaterThanOrEqual(6);
+    await p.getByLabel('status').selectOption('failed');
+    await p.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => p.url()).toContain('#/executions?status=failed');
+    await expect.poll(() => p.getByTestId('execution-row').count()).toBe(2);
+    for (const row of await p.getByTestId('execution-row').all())
+      await expect(row.textContent()).resolves.toContain('failed');
+    await shot(p, 'executions');
+
+    await p.getByRole('link', { name: 'Errors' }).click();
+    const group = p.getByTestId('error-group');
+    await expect.poll(() => group.count()).toBe(1);
+    await expect(group.textContent()).resolves.toMatch(/^2E_DECLINEDcard declined/);
+    await shot(p, 'errors');
+    await p.context().close();
+  });
+
+  it('signals a waiting workflow from its page and shows it complete without a reload', async () => {
+    const { id } = await client().start(approval, {});
+    const p = await page();
+    await p.goto(`${server.url}/#/executions?status=waiting`);
+    await p.getByRole('link', { name: id }).click();
+    const title = p.getByRole('heading', { level: 1 });
+    await expect.poll(() => title.textContent()).toContain('waiting');
+    await expect
+      .poll(() => p.getByLabel('history timeline').getByRole('listitem').count())
+      .toBeGreaterThanOrEqual(1);
+    await shot(p, 'run-waiting');
+
+    // A payload that is not JSON is refused on the page, before any call.
+    await p.getByLabel('signal name').fill('decision');
+    await p.getByLabel('payload (JSON)').fill('{ok: yes}');
+    await p.getByRole('button', { name: 'Send signal' }).click();
+    await expect(p.getByRole('alert').first().textContent()).resolves.toContain('not JSON');
+
+    await p.getByLabel('payload (JSON)').fill('{"ok": true}');
+    await p.getByRole('button', { name: 'Send signal' }).click();
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toContain('completed');
+    await expect(p.locator('details.json', { hasText: 'output' }).textContent()).resolves.toContain(
+      '"decided"',
+    );
+    await shot(p, 'run-completed');
+    await p.context().close();
+  });
+
+  it('follows a run live: a signal sent elsewhere shows up on its open page', async () => {
+    const { id } = await client().start(approval, {});
+    const p = await page();
+    await p.goto(`${server.url}/#/runs/${id}`);
+    const title = p.getByRole('heading', { level: 1 });
+    await expect.poll(() => title.textContent()).toContain('waiting');
+    await expect.poll(() => p.getByTestId('live-state').textContent()).toBe('● live');
+    await client().signal(id, 'decision', { ok: false });
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toContain('completed');
+    await p.context().close();
+  });
+
+  it('cancels a running job from its page', async () => {
+    const job = await client().enqueue(slow, {});
+    await expect.poll(async () => (await client().get(job.id)).status).toBe('running');
+    const p = await page();
+    await p.goto(`${server.url}/#/runs/${job.id}`);
+    const title = p.getByRole('heading', { level: 1 });
+    await expect.poll(() => title.textContent()).toContain('running');
+    await p.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toContain('cancelled');
+    expect((await client().get(job.id)).status).toBe('cancelled');
+    await shot(p, 'run-cancelled');
+    await p.context().close();
+  });
+
+  it('works from the keyboard and on a phone-sized screen', async () => {
+    const p = await page({ width: 390, height: 844 });
+    await p.goto(`${server.url}/#/`);
+    await p.getByTestId('count-running').filter({ hasText: /^\d+$/ }).waitFor();
+    // No sideways scrolling of the page itself (wide tables scroll inside their box).
+    expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await shot(p, 'overview-phone');
+    // Tab: the skip link, the brand, then the views.
+    await p.keyboard.press('Tab');
+    await expect(p.evaluate<string>('document.activeElement?.textContent')).resolves.toBe('Skip to content');
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Tab');
+    await expect(p.evaluate<string>('document.activeElement?.textContent')).resolves.toBe('Executions');
+    await p.keyboard.press('Enter');
+    await expect.poll(() => p.url()).toContain('#/executions');
+    await p.getByTestId('execution-row').first().waitFor();
+    expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await shot(p, 'executions-phone');
+    await p.context().close();
+  });
+
+  // Last: once a key exists, the server asks every caller for one.
+  it('asks a viewer for a key, then shows errors without stack traces and no actions', async () => {
+    const keys = new ApiKeys(store.driver);
+    const admin = await keys.create('admin', 'test-admin');
+    const viewer = await keys.create('viewer', 'test-viewer');
+    try {
+      const [failed] = (await client().list({ status: 'failed', name: 'dash.charge', limit: 1 }))!;
+      expect(failed!.error?.stack).toContain('dashboard.test.ts');
+      const p = await page();
+      // The server re-reads whether keys exist every 2 s.
+      await new Promise((r) => setTimeout(r, 2100));
+      await p.goto(`${server.url}/#/runs/${failed!.id}`);
+      await p.getByLabel('API key').fill('bk_0000000000000000_not-a-key-at-all-not-a-key-at-all-not-a');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => p.getByRole('alert').first().textContent()).toContain('refused');
+      await p.getByLabel('API key').fill(viewer.key);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      const title = p.getByRole('heading', { level: 1 });
+      await expect.poll(() => title.textContent()).toContain('failed');
+      await expect(p.locator('.error-box').first().textContent()).resolves.toContain('card declined');
+      await expect(p.getByText('stack', { exact: true }).count()).resolves.toBe(0);
+      await expect(p.getByRole('button', { name: 'Retry' }).count()).resolves.toBe(0);
+      await expect(p.locator('.role').textContent()).resolves.toBe('viewer');
+      await shot(p, 'run-as-viewer');
+      await p.context().close();
+    } finally {
+      await keys.revoke(admin.info.id);
+      await keys.revoke(viewer.info.id);
+    }
+  });
+});
