@@ -18,6 +18,7 @@ import { dashboardDir, dashboardRoutes } from './dashboard.js';
 import type { EventHub } from './event-hub.js';
 import { metricsRoute } from './routes/metrics.js';
 import { HttpMetrics } from './metrics.js';
+import { corsFor } from './cors.js';
 import { rateLimit, TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface AppOptions {
@@ -33,6 +34,8 @@ export interface AppOptions {
   rateLimit?: RateLimit;
   /** The live change feed behind GET /api/events. */
   events: EventHub;
+  /** Origins whose pages may call the API (checked with checkOrigins); absent or empty: none. */
+  corsOrigins?: readonly string[];
   /** Where the built dashboard is (default: @baton/dashboard's dist); '' serves none. */
   dashboardDir?: string;
   /** The version the OpenAPI document states. */
@@ -105,6 +108,11 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   app.use('*', (c, next) =>
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   );
+  // Before authentication: a browser's preflight carries no key.
+  if (options.corsOrigins?.length) {
+    app.use('/api/*', corsFor(options.corsOrigins));
+    app.use('/openapi.json', corsFor(options.corsOrigins));
+  }
   app.use('/api/*', authenticate(auth, keys, options.jwt));
   app.use('/metrics', authenticate(auth, keys, options.jwt));
   if (options.rateLimit) app.use('/api/*', rateLimit(new TokenBuckets(options.rateLimit)));

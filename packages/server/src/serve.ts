@@ -5,6 +5,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { BatonError, ChangeFeed, type Logger, type Store } from '@baton/core';
 import { EventHub } from './event-hub.js';
 import { dashboardDir } from './dashboard.js';
+import { checkOrigins } from './cors.js';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Accept bearer JWTs (HS256 secret or JWKS); the server then requires credentials on every call. */
   jwt?: JwtOptions;
+  /** Origins whose pages may call the API (`https://app.example`, or `*`); default none. */
+  corsOrigins?: readonly string[];
   /** Calls per second per caller (default DEFAULT_RATE_LIMIT); null: no limit. */
   rateLimit?: RateLimit | null;
 }
@@ -50,6 +53,7 @@ export function isLoopback(host: string): boolean {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? DEFAULT_PORT;
+  const corsOrigins = checkOrigins(options.corsOrigins ?? []);
   await options.store.checkSchema();
   await migrateServer(options.store.driver);
   const keys = new ApiKeys(options.store.driver);
@@ -66,6 +70,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = createApp({
     events,
     dashboardDir: dashboard ?? '',
+    corsOrigins,
     store: options.store,
     keys,
     auth,

@@ -707,6 +707,56 @@ describe('bearer JWTs', () => {
   });
 });
 
+describe('CORS', () => {
+  it('is off by default, answers preflights for the configured origins only, and refuses a malformed origin', async () => {
+    const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+    await store.migrate();
+    const plain = await startServer({ store, logger: quietLogger(), port: 0 });
+    const open = await startServer({
+      store,
+      logger: quietLogger(),
+      port: 0,
+      corsOrigins: ['https://app.example', 'http://localhost:5173'],
+    });
+    try {
+      const preflight = (url: string, origin: string) =>
+        fetch(`${url}/api/executions`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'authorization',
+          },
+        });
+      const none = await fetch(`${plain.url}/api/executions`, { headers: { origin: 'https://app.example' } });
+      expect(none.headers.get('access-control-allow-origin')).toBeNull();
+
+      const ok = await preflight(open.url, 'https://app.example');
+      expect(ok.status).toBe(204);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(ok.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+      expect(ok.headers.get('access-control-allow-credentials')).toBeNull();
+      const get = await fetch(`${open.url}/api/executions`, { headers: { origin: 'http://localhost:5173' } });
+      expect(get.status).toBe(200);
+      expect(get.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+      expect(get.headers.get('access-control-expose-headers')).toMatch(/x-request-id/i);
+
+      const other = await preflight(open.url, 'https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+
+      for (const bad of ['https://app.example/', 'app.example', 'ftp://x.example', 'https://a.example/path'])
+        await expect(
+          startServer({ store, logger: quietLogger(), port: 0, corsOrigins: [bad] }),
+          bad,
+        ).rejects.toThrow(/is not an origin/);
+    } finally {
+      await plain.close();
+      await open.close();
+      await store.close();
+    }
+  });
+});
+
 describe('listening beyond loopback', () => {
   it('is refused without a key, and requires keys on every call with one', async () => {
     const store = await openStore(BACKENDS[0]!);

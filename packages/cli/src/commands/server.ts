@@ -23,6 +23,7 @@ interface ServerFlags {
   jwtIssuer?: string;
   jwtAudience?: string;
   jwtRoleClaim: string;
+  corsOrigin?: string;
 }
 
 function jwtOptions(o: ServerFlags): JwtOptions | undefined {
@@ -72,6 +73,10 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
       '--jwks-url <url>',
       "accept RS256/ES256 JWTs signed by a key of this JWKS (the identity provider's)",
     )
+    .option(
+      '--cors-origin <origins>',
+      'comma-separated origins whose pages may call the API (https://app.example, or *); default none',
+    )
     .option('--jwt-issuer <iss>', 'a JWT must name this issuer')
     .option('--jwt-audience <aud>', 'a JWT must name this audience')
     .option('--jwt-role-claim <claim>', 'the JWT claim that holds the role', 'role')
@@ -92,6 +97,7 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
           host: o.host,
           port,
           rateLimit: perSecond === 0 ? null : { perSecond },
+          corsOrigins: o.corsOrigin?.split(',').map((x) => x.trim()),
           jwt,
         });
         io.out(`Baton API on ${server.url}  (OpenAPI: ${server.url}/openapi.json)`);
