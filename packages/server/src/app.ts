@@ -14,6 +14,9 @@ import { keyRoutes } from './routes/keys.js';
 import { healthRoutes } from './routes/health.js';
 import { eventRoutes } from './routes/events.js';
 import { meRoute } from './routes/me.js';
+import { queryRoutes } from './routes/queries.js';
+import { configRoutes } from './routes/config.js';
+import type { ServerConfig } from './config-state.js';
 import { dashboardDir, dashboardRoutes } from './dashboard.js';
 import type { EventHub } from './event-hub.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -34,6 +37,8 @@ export interface AppOptions {
   rateLimit?: RateLimit;
   /** The live change feed behind GET /api/events. */
   events: EventHub;
+  /** The configuration and named queries it serves; absent: those routes answer 404 and say why. */
+  config?: ServerConfig;
   /** Origins whose pages may call the API (checked with checkOrigins); absent or empty: none. */
   corsOrigins?: readonly string[];
   /** Where the built dashboard is (default: @baton/dashboard's dist); '' serves none. */
@@ -124,6 +129,8 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   keyRoutes(app, keys);
   eventRoutes(app, options.events);
   meRoute(app);
+  queryRoutes(app, options.config);
+  configRoutes(app, options.config);
   dashboardRoutes(
     app,
     options.dashboardDir === undefined ? dashboardDir() : options.dashboardDir || undefined,

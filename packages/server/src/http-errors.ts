@@ -8,6 +8,7 @@ const STATUS: Partial<Record<BatonErrorCode, number>> = {
   E_INVALID_OPTION: 400,
   E_NOT_JSON: 400,
   E_INVALID_CRON: 400,
+  E_CONFIG_INVALID: 422,
   E_UNAUTHENTICATED: 401,
   E_FORBIDDEN: 403,
   E_NOT_FOUND: 404,

@@ -6,6 +6,7 @@ import { BatonError, ChangeFeed, type Logger, type Store } from '@baton/core';
 import { EventHub } from './event-hub.js';
 import { dashboardDir } from './dashboard.js';
 import { checkOrigins } from './cors.js';
+import { ServerConfig } from './config-state.js';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
@@ -24,6 +25,11 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Accept bearer JWTs (HS256 secret or JWKS); the server then requires credentials on every call. */
   jwt?: JwtOptions;
+  /**
+   * The configuration directory whose named queries and settings the server serves (loaded now: an
+   * invalid one stops the start with every error). Absent: those routes answer 404.
+   */
+  configDir?: string;
   /** Origins whose pages may call the API (`https://app.example`, or `*`); default none. */
   corsOrigins?: readonly string[];
   /** Calls per second per caller (default DEFAULT_RATE_LIMIT); null: no limit. */
@@ -66,11 +72,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   const auth: AuthMode = loopback && !jwt ? 'auto' : 'required';
   const events = new EventHub(new ChangeFeed(options.store.driver, options.logger));
+  const config = options.configDir
+    ? await ServerConfig.load(options.configDir, options.store, options.logger)
+    : undefined;
   const dashboard = dashboardDir();
   const app = createApp({
     events,
     dashboardDir: dashboard ?? '',
     corsOrigins,
+    config,
     store: options.store,
     keys,
     auth,
@@ -79,19 +89,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     jwt,
     rateLimit: options.rateLimit === null ? undefined : (options.rateLimit ?? DEFAULT_RATE_LIMIT),
   });
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new BatonError(
-              'E_INVALID_OPTION',
-              `port ${port} on ${host} is in use; pick another with --port`,
-              { cause: err },
-            )
-          : err,
-      ),
-    );
+  const server = await listen(app.fetch, host, port).catch(async (err: unknown) => {
+    await config?.close();
+    throw err;
   });
   const bound = server.address() as AddressInfo;
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
@@ -106,6 +106,29 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         server.close((err) => (err ? reject(err) : resolve()));
       });
       await events.close();
+      await config?.close();
     },
   };
+}
+
+/** Listens on host:port; a port in use is an error that says what to do. */
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+): Promise<ServerType> {
+  return new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new BatonError(
+              'E_INVALID_OPTION',
+              `port ${port} on ${host} is in use; pick another with --port`,
+              { cause: err },
+            )
+          : err,
+      ),
+    );
+  });
 }

@@ -1,4 +1,5 @@
 // `baton server`: the HTTP API on a store; `baton keys`: the API keys it accepts.
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { BatonError } from '@baton/core';
 import {
@@ -12,6 +13,7 @@ import {
 import { table } from '../format.js';
 import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { parseIntOption } from './options.js';
+import { configDir, reportingConfigErrors } from './config.js';
 import { untilSignal } from './worker.js';
 
 interface ServerFlags {
@@ -24,6 +26,18 @@ interface ServerFlags {
   jwtAudience?: string;
   jwtRoleClaim: string;
   corsOrigin?: string;
+}
+
+/**
+ * The configuration directory a server serves: the one named (--config-dir, BATON_CONFIG_DIR), which
+ * must exist, else ./baton when there is one, else none.
+ */
+function serverConfigDir(g: GlobalOptions): string | undefined {
+  const dir = configDir(g);
+  if (existsSync(dir)) return dir;
+  if (g.configDir ?? process.env.BATON_CONFIG_DIR)
+    throw new BatonError('E_INVALID_OPTION', `the configuration directory ${dir} does not exist`);
+  return undefined;
 }
 
 function jwtOptions(o: ServerFlags): JwtOptions | undefined {
@@ -91,15 +105,19 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
       const logger = makeLogger({ logLevel: 'info', ...g });
       const store = await openStore(g, logger);
       try {
-        const server = await startServer({
-          store,
-          logger,
-          host: o.host,
-          port,
-          rateLimit: perSecond === 0 ? null : { perSecond },
-          corsOrigins: o.corsOrigin?.split(',').map((x) => x.trim()),
-          jwt,
-        });
+        // An invalid configuration prints every error, one per line, as `baton config validate` does.
+        const server = await reportingConfigErrors(io, () =>
+          startServer({
+            store,
+            logger,
+            host: o.host,
+            port,
+            rateLimit: perSecond === 0 ? null : { perSecond },
+            corsOrigins: o.corsOrigin?.split(',').map((x) => x.trim()),
+            configDir: serverConfigDir(g),
+            jwt,
+          }),
+        );
         io.out(`Baton API on ${server.url}  (OpenAPI: ${server.url}/openapi.json)`);
         io.out(
           server.dashboard ? `dashboard: ${server.dashboard}` : 'dashboard: not built (`npm run build`)',
