@@ -16,7 +16,8 @@ export * from './architect/sla/index.js';
 export * from './architect/tmux/index.js';
 export { createArchitect, type Architect, type ArchitectOptions } from './architect/architect.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './architect/control-plane.js';
-export type { ArchitectRules, ArchitectContext } from './architect/context.js';
+export { rulesFromConfig, type ArchitectRules, type ArchitectContext } from './architect/context.js';
+export { checkTaskSpec } from './architect/task-spec.js';
 export type { TaskService, ListTasksFilter, Explained } from './architect/tasks.js';
 export type {
   SessionRegistry,

@@ -16,6 +16,8 @@ import { eventRoutes } from './routes/events.js';
 import { meRoute } from './routes/me.js';
 import { queryRoutes } from './routes/queries.js';
 import { configRoutes } from './routes/config.js';
+import { architectRoutes } from './routes/architect.js';
+import type { Architect } from '@baton/flows';
 import type { ServerConfig } from './config-state.js';
 import { dashboardDir, dashboardRoutes } from './dashboard.js';
 import type { EventHub } from './event-hub.js';
@@ -39,6 +41,8 @@ export interface AppOptions {
   events: EventHub;
   /** The configuration and named queries it serves; absent: those routes answer 404 and say why. */
   config?: ServerConfig;
+  /** The Architect whose tasks, sessions and SLA it serves; absent: those routes answer 404. */
+  architect?: Architect;
   /** Origins whose pages may call the API (checked with checkOrigins); absent or empty: none. */
   corsOrigins?: readonly string[];
   /** Where the built dashboard is (default: @baton/dashboard's dist); '' serves none. */
@@ -131,6 +135,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   meRoute(app);
   queryRoutes(app, options.config);
   configRoutes(app, options.config);
+  architectRoutes(app, options.architect);
   dashboardRoutes(
     app,
     options.dashboardDir === undefined ? dashboardDir() : options.dashboardDir || undefined,

@@ -7,6 +7,7 @@ import { EventHub } from './event-hub.js';
 import { dashboardDir } from './dashboard.js';
 import { checkOrigins } from './cors.js';
 import { ServerConfig } from './config-state.js';
+import { createArchitect, rulesFromConfig } from '@baton/flows';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
@@ -75,12 +76,22 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const config = options.configDir
     ? await ServerConfig.load(options.configDir, options.store, options.logger)
     : undefined;
+  // The Architect runs when the configuration has its rules, read anew after each reload.
+  const architect =
+    config && config.current.get('routing_rules') !== undefined
+      ? await createArchitect({
+          store: options.store,
+          rules: () => rulesFromConfig(config.current),
+          logger: options.logger,
+        })
+      : undefined;
   const dashboard = dashboardDir();
   const app = createApp({
     events,
     dashboardDir: dashboard ?? '',
     corsOrigins,
     config,
+    architect,
     store: options.store,
     keys,
     auth,

@@ -3,7 +3,14 @@
 import { Client, createLogger, type Logger, type Store, type WorkflowDefinition } from '@baton/core';
 import type { ArchitectContext, ArchitectRules } from './context.js';
 import { SessionRegistry } from './sessions.js';
-import { checkSla, slaReport, type SlaCheck, type SlaReport } from './sla-monitor.js';
+import {
+  acknowledgeAlert,
+  checkSla,
+  slaReport,
+  type SlaCheck,
+  type SlaReport,
+  type StoredAlert,
+} from './sla-monitor.js';
 import { migrateArchitect } from './store/schema.js';
 import { TaskService } from './tasks.js';
 import { defineTaskWorkflow, workflowStarter, type TaskWorkflowInput } from './workflow.js';
@@ -29,6 +36,8 @@ export interface Architect {
   checkSla(): Promise<SlaCheck>;
   /** Open tasks' SLA status, compliance per type, queue depth and open alerts. */
   slaReport(): Promise<SlaReport>;
+  /** Marks an alert acknowledged by `by` (kept with the alert; the first acknowledgement stays). */
+  acknowledgeAlert(id: number, by: string): Promise<StoredAlert>;
 }
 
 export async function createArchitect(options: ArchitectOptions): Promise<Architect> {
@@ -52,5 +61,6 @@ export async function createArchitect(options: ArchitectOptions): Promise<Archit
     context,
     checkSla: () => checkSla(context),
     slaReport: () => slaReport(context),
+    acknowledgeAlert: (id, by) => acknowledgeAlert(context, id, by),
   };
 }

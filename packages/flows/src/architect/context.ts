@@ -1,13 +1,27 @@
 // What the Architect's services share: the database, the engine client, the rules in force and the
 // clock. Rules are read through a function so that a process watching its configuration routes by
 // the latest rules without restarting.
-import { isBatonError, type Client, type Driver, type Logger } from '@baton/core';
+import { BatonError, isBatonError, type Client, type Driver, type Logger } from '@baton/core';
 import type { RoutingRules } from '../config/kinds/routing-rules.js';
 import type { SlaRules } from '../config/kinds/sla-rules.js';
 
 export interface ArchitectRules {
   readonly routing: RoutingRules;
   readonly sla: SlaRules;
+}
+
+/**
+ * The Architect's rules from a configuration: its routing_rules.yaml (required) and sla_rules.yaml.
+ * @throws BatonError `E_CONFIG_INVALID` when the directory has no routing_rules.yaml.
+ */
+export function rulesFromConfig(config: { get(path: string): unknown; readonly dir: string }): ArchitectRules {
+  const routing = config.get('routing_rules') as RoutingRules | undefined;
+  if (!routing)
+    throw new BatonError(
+      'E_CONFIG_INVALID',
+      `no routing_rules.yaml in ${config.dir}: the Architect routes by it (see docs/architect.md; examples/architect/baton has the seed's files)`,
+    );
+  return { routing, sla: (config.get('sla_rules') as SlaRules | undefined) ?? {} };
 }
 
 export interface ArchitectContext {

@@ -2,6 +2,7 @@
 // per severity change and delivers it. The last severity alerted is a column of the task, changed
 // only by a conditional update in the same transaction as the alert row, so a restart (or a second
 // monitor) neither repeats nor misses an alert.
+import { BatonError } from '@baton/core';
 import type { ArchitectContext } from './context.js';
 import { AlertTracker, type SlaAlert } from './sla/alerts.js';
 import { disabledChannels } from './sla/channels.js';
@@ -20,6 +21,59 @@ export interface StoredAlert extends SlaAlert {
   readonly id: number;
   readonly color: string | null;
   readonly created_at: string;
+  /** When an operator acknowledged it, and who (an API key id, a token subject, `local`). */
+  readonly acknowledged_at: string | null;
+  readonly acknowledged_by: string | null;
+}
+
+interface AlertRow {
+  id: number;
+  task_id: string;
+  severity: 'warning' | 'critical';
+  previous: string;
+  action: string;
+  color: string | null;
+  message: string;
+  channels: string[];
+  created_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+}
+
+function storedAlert(a: AlertRow): StoredAlert {
+  return {
+    id: Number(a.id),
+    task_id: a.task_id,
+    severity: a.severity,
+    previous: a.previous as StoredAlert['previous'],
+    action: a.action as StoredAlert['action'],
+    color: a.color,
+    message: a.message,
+    channels: a.channels as StoredAlert['channels'],
+    created_at: iso(a.created_at)!,
+    acknowledged_at: iso(a.acknowledged_at),
+    acknowledged_by: a.acknowledged_by,
+  };
+}
+
+const ALERT_COLUMNS =
+  'id, task_id, severity, previous, action, color, message, channels, created_at, acknowledged_at, acknowledged_by';
+
+/**
+ * Marks alert `id` acknowledged by `by` at `ctx.now()`. Acknowledging one already acknowledged keeps
+ * the first acknowledgement. @throws BatonError `E_NOT_FOUND` for an unknown id.
+ */
+export async function acknowledgeAlert(ctx: ArchitectContext, id: number, by: string): Promise<StoredAlert> {
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new BatonError('E_INPUT_INVALID', `alert id must be a positive whole number, got ${String(id)}`);
+  const [row] = await ctx.driver.query<AlertRow>(
+    `UPDATE baton.architect_alerts
+     SET acknowledged_at = coalesce(acknowledged_at, $2), acknowledged_by = coalesce(acknowledged_by, $3)
+     WHERE id = $1 RETURNING ${ALERT_COLUMNS}`,
+    [id, ctx.now(), by],
+  );
+  if (!row) throw new BatonError('E_NOT_FOUND', `no alert ${id}; open alerts are in the SLA report`);
+  return storedAlert(row);
 }
 
 export interface SlaCheck {
@@ -78,7 +132,14 @@ export async function checkSla(ctx: ArchitectContext): Promise<SlaCheck> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
         [a.task_id, a.severity, a.previous, a.action, status?.color ?? null, a.message, [...a.channels], now],
       );
-      return { ...a, id: Number(r!.id), color: status?.color ?? null, created_at: iso(now)! };
+      return {
+        ...a,
+        id: Number(r!.id),
+        color: status?.color ?? null,
+        created_at: iso(now)!,
+        acknowledged_at: null,
+        acknowledged_by: null,
+      };
     });
     if (stored === undefined) continue;
     if (stored === null) cleared.push(row.id);
@@ -193,33 +254,15 @@ export async function slaReport(ctx: ArchitectContext): Promise<SlaReport> {
     [EMA_KEY],
   );
   const ema = s ? new QueueDepthEma(EMA_OPTIONS, s.value).value : null;
-  const alertRows = await ctx.driver.query<{
-    id: number;
-    task_id: string;
-    severity: 'warning' | 'critical';
-    previous: string;
-    action: string;
-    color: string | null;
-    message: string;
-    channels: string[];
-    created_at: number;
-  }>('SELECT * FROM baton.architect_alerts WHERE cleared_at IS NULL ORDER BY id');
+  const alertRows = await ctx.driver.query<AlertRow>(
+    `SELECT ${ALERT_COLUMNS} FROM baton.architect_alerts WHERE cleared_at IS NULL ORDER BY id`,
+  );
   return {
     now: iso(now)!,
     tasks,
     compliance,
     queue_depth: open.filter((r) => r.status === 'pending').length,
     queue_depth_ema: ema,
-    open_alerts: alertRows.map((a) => ({
-      id: Number(a.id),
-      task_id: a.task_id,
-      severity: a.severity,
-      previous: a.previous as StoredAlert['previous'],
-      action: a.action as StoredAlert['action'],
-      color: a.color,
-      message: a.message,
-      channels: a.channels as StoredAlert['channels'],
-      created_at: iso(a.created_at)!,
-    })),
+    open_alerts: alertRows.map(storedAlert),
   };
 }

@@ -105,8 +105,17 @@ CREATE TABLE baton.architect_state (
 );
 `;
 
+// An operator acknowledges an alert (the dashboard, the API): who and when, kept with the alert.
+const V2 = `
+ALTER TABLE baton.architect_alerts ADD COLUMN acknowledged_at double precision;
+ALTER TABLE baton.architect_alerts ADD COLUMN acknowledged_by text;
+`;
+
 /** The Architect's migrations, numbered from 1 within the `architect` component. */
-export const ARCHITECT_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'architect', sql: V1 }];
+export const ARCHITECT_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'architect', sql: V1 },
+  { version: 2, name: 'alert_acknowledgement', sql: V2 },
+];
 
 /** Creates or upgrades the Architect's tables (after the engine's own migrations). */
 export function migrateArchitect(driver: Driver): Promise<number[]> {

@@ -1,0 +1,157 @@
+// The Architect over HTTP with the seed's routing_rules.yaml and sla_rules.yaml, on a real store
+// (PGlite, and PostgreSQL when BATON_PG_URL is set): tasks sent, listed, explained and acted on,
+// sessions drained, the SLA report turning a task's colour as its clock runs, and an alert
+// acknowledged by the caller who did it.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '@baton/core';
+import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@baton/flows';
+import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { startServer, type RunningServer } from '../src/index.js';
+
+const FIXTURE = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
+
+const BACKENDS = [
+  { name: 'pglite', open: () => Store.open({ dataDir: 'memory://', logger: quietLogger() }) },
+  ...(process.env.BATON_PG_URL
+    ? [
+        {
+          name: 'postgres',
+          open: async () => Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() }),
+        },
+      ]
+    : []),
+];
+
+describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
+  let store: Store;
+  let server: RunningServer;
+  let dir: string;
+  /** The test's own handle on the same tables, for what only a session process does (registering). */
+  let sessions: Architect;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-server-architect-'));
+    mkdirSync(join(dir, 'base'));
+    for (const f of ['routing_rules.yaml', 'sla_rules.yaml'])
+      copyFileSync(join(FIXTURE, f), join(dir, 'base', f));
+    store = await backend.open();
+    await store.migrate();
+    server = await startServer({ store, logger: quietLogger(), port: 0, configDir: dir });
+    const config = await loadConfig(dir);
+    sessions = await createArchitect({ store, rules: () => rulesFromConfig(config), logger: quietLogger() });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends a task, lists, shows and explains it; refuses a malformed one naming the field', async () => {
+    const sent = await call('POST', '/api/tasks', { type: 'tmux', prompt: 'list the panes', priority: 7 });
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({ type: 'tmux', status: 'pending', priority: 7 });
+    expect(sent.body.waiting_because).toBeTruthy();
+    const id = sent.body.id as string;
+
+    const listed = await call('GET', '/api/tasks?status=pending');
+    expect(listed.body.items.map((t: { id: string }) => t.id)).toContain(id);
+    expect((await call('GET', '/api/tasks?status=done')).status).toBe(400);
+
+    const shown = await call('GET', `/api/tasks/${id}`);
+    expect(shown.body.history[0]).toMatchObject({ event: 'queued', reason: expect.any(String) });
+    const explained = await call('GET', `/api/tasks/${id}/explain`);
+    expect(explained.status).toBe(200);
+    expect(explained.body.text).toContain(id);
+
+    const bad = await call('POST', '/api/tasks', { type: 'tmux', prompt: '', colour: 'red' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/prompt: must not be empty/);
+    expect((await call('GET', '/api/tasks/nope')).status).toBe(404);
+  });
+
+  it('pauses, resumes, cancels and retries a task, and says why an action is refused', async () => {
+    const id = (await call('POST', '/api/tasks', { type: 'git', prompt: 'pull' })).body.id as string;
+    expect((await call('POST', `/api/tasks/${id}/pause`)).body.paused).toBe(true);
+    expect((await call('POST', `/api/tasks/${id}/resume`)).body.paused).toBe(false);
+    const cancelled = await call('POST', `/api/tasks/${id}/cancel`, { reason: 'not needed' });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', error: 'not needed' });
+    const again = await call('POST', `/api/tasks/${id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('E_INVALID_STATE');
+    expect((await call('POST', `/api/tasks/${id}/retry`)).body.status).toBe('pending');
+    expect((await call('POST', `/api/tasks/${id}/explode`)).status).toBe(400);
+    expect((await call('POST', `/api/tasks/${id}/reassign`, { to: 'nobody', extra: 1 })).status).toBe(400);
+  });
+
+  it('lists sessions and drains one', async () => {
+    await sessions.sessions.register({ name: 'claude-1', provider: 'claude', adapter: 'client' });
+    const list = await call('GET', '/api/sessions');
+    expect(list.body.items).toEqual([expect.objectContaining({ name: 'claude-1', provider: 'claude' })]);
+    const drained = await call('POST', '/api/sessions/claude-1/drain');
+    expect(drained.body.status).toBe('draining');
+    expect((await call('GET', '/api/sessions/claude-1')).body.status).toBe('draining');
+    expect((await call('GET', '/api/sessions/ghost')).status).toBe(404);
+  });
+
+  it("reports a task's SLA colour as its clock runs, and an operator acknowledges its alert", async () => {
+    const id = (await call('POST', '/api/tasks', { type: 'tmux', prompt: 'slow' })).body.id as string;
+    const mine = async () =>
+      (await call('GET', '/api/sla')).body.tasks.find((t: { task_id: string }) => t.task_id === id);
+    const fresh = await mine();
+    expect(fresh.severity).toBe('ok');
+    // Two minutes on a one-minute target: the task was sent two minutes ago.
+    await store.driver.query(
+      'UPDATE baton.architect_tasks SET created_at = created_at - 120000, service_key = service_key - 120000 WHERE id = $1',
+      [id],
+    );
+    const late = await mine();
+    expect(late.severity).toBe('critical');
+    expect(late.percent_used).toBeGreaterThan(100);
+    expect(late.color).not.toBe(fresh.color);
+
+    const check = await sessions.checkSla();
+    const alert = check.alerts.find((a) => a.task_id === id)!;
+    expect(alert).toBeDefined();
+    const acked = await call('POST', `/api/alerts/${alert.id}/acknowledge`);
+    expect(acked.body).toMatchObject({ id: alert.id, acknowledged_by: 'local' });
+    expect(Date.parse(acked.body.acknowledged_at)).not.toBeNaN();
+    const open = (await call('GET', '/api/sla')).body.open_alerts.find(
+      (a: { id: number }) => a.id === alert.id,
+    );
+    expect(open.acknowledged_by).toBe('local');
+    expect((await call('POST', '/api/alerts/999999/acknowledge')).status).toBe(404);
+    expect((await call('POST', '/api/alerts/x/acknowledge')).status).toBe(400);
+  });
+});
+
+describe('a server whose configuration has no routing rules', () => {
+  it('answers the Architect routes with 404 and what to do', async () => {
+    const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+    await store.migrate();
+    const server = await startServer({ store, logger: quietLogger(), port: 0 });
+    try {
+      const r = await fetch(`${server.url}/api/tasks`);
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toContain(
+        'routing_rules.yaml',
+      );
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+});
