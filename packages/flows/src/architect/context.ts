@@ -14,7 +14,10 @@ export interface ArchitectRules {
  * The Architect's rules from a configuration: its routing_rules.yaml (required) and sla_rules.yaml.
  * @throws BatonError `E_CONFIG_INVALID` when the directory has no routing_rules.yaml.
  */
-export function rulesFromConfig(config: { get(path: string): unknown; readonly dir: string }): ArchitectRules {
+export function rulesFromConfig(config: {
+  get(path: string): unknown;
+  readonly dir: string;
+}): ArchitectRules {
   const routing = config.get('routing_rules') as RoutingRules | undefined;
   if (!routing)
     throw new BatonError(
