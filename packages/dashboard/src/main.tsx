@@ -11,6 +11,8 @@ import { Executions } from './views/Executions';
 import { Overview } from './views/Overview';
 import { Run } from './views/Run';
 import { SignIn } from './views/SignIn';
+import { Sessions } from './views/Sessions';
+import { Tasks } from './views/Tasks';
 import { Workers } from './views/Workers';
 import './styles.css';
 
@@ -31,6 +33,7 @@ function LiveBridge() {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const runs = new Set<string>();
     let all = false;
+    let architect = false;
     const flush = () => {
       timer = undefined;
       if (all) void client.invalidateQueries();
@@ -38,13 +41,21 @@ function LiveBridge() {
         void client.invalidateQueries({ queryKey: ['executions'] });
         void client.invalidateQueries({ queryKey: ['queues'] });
         for (const id of runs) void client.invalidateQueries({ queryKey: ['run', id] });
+        // A task's workflow moved: its row, the SLA report or a session changed with it.
+        if (architect)
+          for (const key of ['tasks', 'sla', 'sessions']) void client.invalidateQueries({ queryKey: [key] });
       }
       runs.clear();
       all = false;
+      architect = false;
     };
     return subscribeLive((m) => {
       if (m.type === 'reset') all = true;
-      else for (const e of m.events) runs.add(e.id);
+      else
+        for (const e of m.events) {
+          runs.add(e.id);
+          if (e.queue === 'architect') architect = true;
+        }
       timer ??= setTimeout(flush, 250);
     });
   }, [client]);
@@ -57,11 +68,23 @@ const NAV = [
   ['/errors', 'Errors'],
   ['/workers', 'Workers'],
 ] as const;
+/** Shown when the server runs the Architect (its configuration has routing rules). */
+const ARCHITECT_NAV = [
+  ['/tasks', 'Tasks'],
+  ['/sessions', 'Sessions'],
+] as const;
 
 function App() {
   const location = useLocation();
   const me = useQuery({ queryKey: ['me'], queryFn: () => api<{ role: Role }>('/api/me'), staleTime: 60_000 });
   const live = useSyncExternalStore(liveState.subscribe, liveState.get);
+  const architect = useQuery({
+    queryKey: ['architect-available'],
+    queryFn: () => api('/api/sessions').then(() => true),
+    staleTime: 60_000,
+    enabled: me.isSuccess,
+  });
+  const nav = architect.data ? [...NAV, ...ARCHITECT_NAV] : NAV;
   const needsKey = me.error instanceof ApiError && me.error.status === 401;
 
   let view;
@@ -72,6 +95,8 @@ function App() {
   else if (run) view = <Run id={decodeURIComponent(run[1]!)} key={run[1]} />;
   else if (location.path === '/errors') view = <Errors />;
   else if (location.path === '/workers') view = <Workers />;
+  else if (location.path === '/tasks') view = <Tasks />;
+  else if (location.path === '/sessions') view = <Sessions />;
   else
     view = (
       <p>
@@ -89,7 +114,7 @@ function App() {
           Baton
         </a>
         <nav aria-label="views">
-          {NAV.map(([path, label]) => (
+          {nav.map(([path, label]) => (
             <a key={path} href={href(path)} aria-current={location.path === path ? 'page' : undefined}>
               {label}
             </a>

@@ -2,15 +2,19 @@
 // server and worker on an embedded store: the overview, filtering the executions list, a waiting
 // workflow signalled from its page and completing live, a running job cancelled, what a viewer sees,
 // the keyboard, and a phone-sized screen. Screenshots of each view go to test-output/dashboard/.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, NonRetryableError, Store, Worker, defineJob, defineWorkflow } from '@baton/core';
 import { ApiKeys, startServer, type RunningServer } from '@baton/server';
+import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@baton/flows';
 import { quietLogger } from '../../core/test/backends.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const RULES = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
 const OUT = join(process.cwd(), 'test-output', 'dashboard');
 const missing = !existsSync(CHROMIUM);
 if (missing && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
@@ -35,6 +39,9 @@ describe.skipIf(missing)('dashboard in chromium', () => {
   let worker: Worker;
   let server: RunningServer;
   let browser: Browser;
+  let configDir: string;
+  /** The test's handle on the Architect's tables: registers sessions, runs the SLA monitor. */
+  let architect: Architect;
   const client = () => new Client(store);
   const timings: Record<string, number> = {};
 
@@ -44,7 +51,14 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await store.migrate();
     worker = new Worker(store, { jobs: [slow, charge, echo], workflows: [approval], pollInterval: 50 });
     await worker.start();
-    server = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: null });
+    // The seed's routing and SLA rules: the server runs the Architect, the dashboard its views.
+    configDir = mkdtempSync(join(tmpdir(), 'baton-dashboard-config-'));
+    mkdirSync(join(configDir, 'base'));
+    for (const f of ['routing_rules.yaml', 'sla_rules.yaml'])
+      copyFileSync(join(RULES, f), join(configDir, 'base', f));
+    server = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: null, configDir });
+    const config = await loadConfig(configDir);
+    architect = await createArchitect({ store, rules: () => rulesFromConfig(config), logger: quietLogger() });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -70,6 +84,7 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await server?.close();
     await worker?.stop({ deadline: '5s' });
     await store?.close();
+    rmSync(configDir, { recursive: true, force: true });
   });
 
   async function page(size = { width: 1280, height: 800 }): Promise<Page> {
@@ -199,6 +214,41 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await p.getByTestId('execution-row').first().waitFor();
     expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot(p, 'executions-phone');
+    await p.context().close();
+  });
+
+  it("shows the task queue in the SLA rules' colours, turning as a task's clock runs, and acknowledges its alert", async () => {
+    const res = await fetch(`${server.url}/api/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'tmux', prompt: 'list the panes' }),
+    });
+    const task = (await res.json()) as { id: string };
+    await architect.sessions.register({ name: 'claude-1', provider: 'claude', adapter: 'client' });
+    const p = await page();
+    await p.goto(`${server.url}/#/`);
+    await p.getByRole('link', { name: 'Tasks' }).click();
+    const sla = p.getByTestId(`sla-${task.id}`);
+    await expect.poll(() => sla.getAttribute('data-severity')).toBe('ok');
+    await shot(p, 'tasks-ok');
+    // Two minutes pass on its one-minute target (the clock is the task's send time).
+    await store.driver.query(
+      'UPDATE baton.architect_tasks SET created_at = created_at - 120000, service_key = service_key - 120000 WHERE id = $1',
+      [task.id],
+    );
+    await expect.poll(() => sla.getAttribute('data-severity'), { timeout: 15_000 }).toBe('critical');
+    await expect(sla.textContent()).resolves.toMatch(/^\d{3}% critical$/);
+    await architect.checkSla();
+    const alert = p.getByTestId('alert').filter({ hasText: task.id });
+    await alert.getByRole('button', { name: 'Acknowledge' }).click({ timeout: 15_000 });
+    await expect.poll(() => alert.textContent()).toContain('acknowledged by local');
+    await shot(p, 'tasks-critical');
+
+    await p.getByRole('link', { name: 'Sessions' }).click();
+    const row = p.getByTestId('session-row').filter({ hasText: 'claude-1' });
+    await row.getByRole('button', { name: 'Drain' }).click();
+    await expect.poll(() => row.textContent()).toContain('draining');
+    await shot(p, 'sessions');
     await p.context().close();
   });
 
