@@ -14,6 +14,7 @@ import { SignIn } from './views/SignIn';
 import { Sessions } from './views/Sessions';
 import { Tasks } from './views/Tasks';
 import { Workers } from './views/Workers';
+import { useUiConfig, type Panel, type UiConfig } from './ui-config';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -62,17 +63,22 @@ function LiveBridge() {
   return null;
 }
 
-const NAV = [
-  ['/', 'Overview'],
-  ['/executions', 'Executions'],
-  ['/errors', 'Errors'],
-  ['/workers', 'Workers'],
-] as const;
-/** Shown when the server runs the Architect (its configuration has routing rules). */
-const ARCHITECT_NAV = [
-  ['/tasks', 'Tasks'],
-  ['/sessions', 'Sessions'],
-] as const;
+/** The views ui_config.yaml's `dashboard_panels` order, title and switch off, by panel id. */
+const PANEL_VIEWS: Record<string, { path: string; label: string; architect: boolean }> = {
+  tasks: { path: '/tasks', label: 'Tasks', architect: true },
+  sessions: { path: '/sessions', label: 'Sessions', architect: true },
+  errors: { path: '/errors', label: 'Errors', architect: false },
+};
+
+/** Overview and Executions first, the configured panels in their order, Workers last. */
+function navigation(ui: UiConfig | undefined, architect: boolean): [string, string][] {
+  const panels = ui?.dashboard_panels ?? Object.keys(PANEL_VIEWS).map((id) => ({ id }) as Panel);
+  const configured = [...panels]
+    .filter((p) => p.enabled !== false && PANEL_VIEWS[p.id] && (architect || !PANEL_VIEWS[p.id]!.architect))
+    .sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
+    .map((p): [string, string] => [PANEL_VIEWS[p.id]!.path, p.title ?? PANEL_VIEWS[p.id]!.label]);
+  return [['/', 'Overview'], ['/executions', 'Executions'], ...configured, ['/workers', 'Workers']];
+}
 
 function App() {
   const location = useLocation();
@@ -84,7 +90,8 @@ function App() {
     staleTime: 60_000,
     enabled: me.isSuccess,
   });
-  const nav = architect.data ? [...NAV, ...ARCHITECT_NAV] : NAV;
+  const ui = useUiConfig();
+  const nav = navigation(ui, architect.data === true);
   const needsKey = me.error instanceof ApiError && me.error.status === 401;
 
   let view;

@@ -14,6 +14,8 @@ import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@b
 import { quietLogger } from '../../core/test/backends.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The colour ui_config.yaml gives to planned (pending) tasks. */
+const PLANNED = '#123456';
 const RULES = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
 const OUT = join(process.cwd(), 'test-output', 'dashboard');
 const missing = !existsSync(CHROMIUM);
@@ -56,6 +58,22 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     mkdirSync(join(configDir, 'base'));
     for (const f of ['routing_rules.yaml', 'sla_rules.yaml'])
       copyFileSync(join(RULES, f), join(configDir, 'base', f));
+    // The dashboard's layout: panels retitled and reordered, one status recoloured; the rest is the seed's.
+    writeFileSync(
+      join(configDir, 'base', 'ui_config.yaml'),
+      [
+        'theme:',
+        '  colors:',
+        '    status:',
+        `      planned: "${PLANNED}"`,
+        'dashboard_panels:',
+        '  - { id: tasks, title: Work queue, order: 1, refresh_interval: 1 }',
+        '  - { id: sessions, order: 2, refresh_interval: 1 }',
+        '  - { id: errors, title: Failures, order: 3 }',
+        '  - { id: projects, enabled: false }',
+        '',
+      ].join('\n'),
+    );
     server = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: null, configDir });
     const config = await loadConfig(configDir);
     architect = await createArchitect({ store, rules: () => rulesFromConfig(config), logger: quietLogger() });
@@ -133,7 +151,7 @@ describe.skipIf(missing)('dashboard in chromium', () => {
       await expect(row.textContent()).resolves.toContain('failed');
     await shot(p, 'executions');
 
-    await p.getByRole('link', { name: 'Errors' }).click();
+    await p.getByRole('link', { name: 'Failures' }).click();
     const group = p.getByTestId('error-group');
     await expect.poll(() => group.count()).toBe(1);
     await expect(group.textContent()).resolves.toMatch(/^2E_DECLINEDcard declined/);
@@ -227,7 +245,17 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await architect.sessions.register({ name: 'claude-1', provider: 'claude', adapter: 'client' });
     const p = await page();
     await p.goto(`${server.url}/#/`);
-    await p.getByRole('link', { name: 'Tasks' }).click();
+    // ui_config.yaml's order and titles, and the seed's task table in its colours.
+    const nav = p.getByRole('navigation', { name: 'views' }).getByRole('link');
+    await expect
+      .poll(() => nav.allTextContents())
+      .toEqual(['Overview', 'Executions', 'Work queue', 'Sessions', 'Failures', 'Workers']);
+    await p.getByRole('link', { name: 'Work queue' }).click();
+    await expect.poll(() => p.getByRole('heading', { level: 1 }).textContent()).toBe('Work queue');
+    const headers = await p.getByRole('columnheader').allTextContents();
+    expect(headers.slice(0, 5)).toEqual(['ID', 'Type', 'Status', 'Priority ▼', 'Created']);
+    const row = p.getByTestId('task-row').filter({ hasText: task.id });
+    await expect(row.getByText('pending', { exact: true }).getAttribute('data-color')).resolves.toBe(PLANNED);
     const sla = p.getByTestId(`sla-${task.id}`);
     await expect.poll(() => sla.getAttribute('data-severity')).toBe('ok');
     await shot(p, 'tasks-ok');
@@ -245,9 +273,9 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await shot(p, 'tasks-critical');
 
     await p.getByRole('link', { name: 'Sessions' }).click();
-    const row = p.getByTestId('session-row').filter({ hasText: 'claude-1' });
-    await row.getByRole('button', { name: 'Drain' }).click();
-    await expect.poll(() => row.textContent()).toContain('draining');
+    const session = p.getByTestId('session-row').filter({ hasText: 'claude-1' });
+    await session.getByRole('button', { name: 'Drain' }).click();
+    await expect.poll(() => session.textContent()).toContain('draining');
     await shot(p, 'sessions');
     await p.context().close();
   });

@@ -7,7 +7,7 @@ export { loadYamlDocument, type DocumentOptions, type LoadedDocument } from './c
 export { configJsonSchema } from './config/json-schema.js';
 export type { ExplainEntry } from './config/provenance.js';
 export type { ConfigDiagnostic, ConfigView, SourceLocation } from './config/types.js';
-export { KIND_NAMES, isKindName } from './config/kinds/index.js';
+export { KIND_NAMES, isKindName, DEFAULT_UI_CONFIG, uiConfigWithDefaults } from './config/kinds/index.js';
 export type * from './config/kinds/index.js';
 export * from './queries/index.js';
 export * from './architect/model.js';

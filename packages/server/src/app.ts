@@ -17,6 +17,7 @@ import { meRoute } from './routes/me.js';
 import { queryRoutes } from './routes/queries.js';
 import { configRoutes } from './routes/config.js';
 import { architectRoutes } from './routes/architect.js';
+import { uiRoute } from './routes/ui.js';
 import type { Architect } from '@baton/flows';
 import type { ServerConfig } from './config-state.js';
 import { dashboardDir, dashboardRoutes } from './dashboard.js';
@@ -136,6 +137,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   queryRoutes(app, options.config);
   configRoutes(app, options.config);
   architectRoutes(app, options.architect);
+  uiRoute(app, options.config);
   dashboardRoutes(
     app,
     options.dashboardDir === undefined ? dashboardDir() : options.dashboardDir || undefined,

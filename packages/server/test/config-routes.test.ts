@@ -210,6 +210,20 @@ describe('a server without a configuration directory', () => {
       const r = await fetch(`${server.url}/api/queries`);
       expect(r.status).toBe(404);
       expect(((await r.json()) as { error: { message: string } }).error.message).toContain('--config-dir');
+      // The dashboard's settings are the seed's without a ui_config.yaml.
+      const ui = (await (await fetch(`${server.url}/api/ui`)).json()) as {
+        dashboard_panels: { id: string; title: string }[];
+        theme: { colors: { status: Record<string, string> } };
+        table_configs: { tasks: { page_size: number } };
+      };
+      expect(ui.dashboard_panels.map((p) => p.title)).toEqual([
+        'Projects',
+        'Task Queue',
+        'Claude Sessions',
+        'Error Aggregation',
+      ]);
+      expect(ui.theme.colors.status.in_progress).toBe('#ffc107');
+      expect(ui.table_configs.tasks.page_size).toBe(50);
       const bad = mkdtempSync(join(tmpdir(), 'baton-server-badcfg-'));
       mkdirSync(join(bad, 'base'));
       writeFileSync(join(bad, 'base', 'queries.yaml'), 'queries:\n  q:\n    sql: 42\n');

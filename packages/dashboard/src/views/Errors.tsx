@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type Execution, type Page } from '../api';
 import { Problem } from '../components';
 import { relativeTime } from '../format';
+import { refreshMs, useUiConfig } from '../ui-config';
 import { href } from '../router';
 
 interface Group {
@@ -15,9 +16,11 @@ interface Group {
 
 /** The newest 1,000 failures, grouped by error code and message. */
 export function Errors() {
+  const ui = useUiConfig();
   const page = useQuery({
     queryKey: ['executions', 'failed-1000'],
     queryFn: () => api<Page<Execution>>('/api/executions?status=failed&limit=1000'),
+    refetchInterval: refreshMs(ui, 'errors', 30_000),
   });
   const groups = new Map<string, Group>();
   for (const e of page.data?.items ?? []) {
@@ -37,7 +40,7 @@ export function Errors() {
   const sorted = [...groups.values()].sort((a, b) => b.count - a.count);
   return (
     <section aria-labelledby="errors-title">
-      <h1 id="errors-title">Errors</h1>
+      <h1 id="errors-title">{ui?.dashboard_panels.find((p) => p.id === 'errors')?.title ?? 'Errors'}</h1>
       <p>The newest {page.data?.items.length ?? '…'} failed executions, grouped by error.</p>
       {page.error ? <Problem error={page.error} /> : null}
       <div className="table-wrap">

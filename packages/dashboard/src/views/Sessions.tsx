@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api';
-import { IfRole, Problem, StatusBadge } from '../components';
+import { IfRole, Problem } from '../components';
+import { healthColor, refreshMs, useUiConfig } from '../ui-config';
 import { relativeTime } from '../format';
 
 interface Session {
@@ -16,10 +17,11 @@ interface Session {
 
 export function Sessions() {
   const client = useQueryClient();
+  const ui = useUiConfig();
   const sessions = useQuery({
     queryKey: ['sessions'],
     queryFn: () => api<{ items: Session[] }>('/api/sessions'),
-    refetchInterval: 5000,
+    refetchInterval: refreshMs(ui, 'sessions', 5000),
   });
   const drain = useMutation({
     mutationFn: (name: string) => api(`/api/sessions/${encodeURIComponent(name)}/drain`, { method: 'POST' }),
@@ -27,7 +29,9 @@ export function Sessions() {
   });
   return (
     <section aria-labelledby="sessions-title">
-      <h1 id="sessions-title">Agent sessions</h1>
+      <h1 id="sessions-title">
+        {ui?.dashboard_panels.find((p) => p.id === 'sessions')?.title ?? 'Agent sessions'}
+      </h1>
       {sessions.error ? <Problem error={sessions.error} /> : null}
       {drain.error ? <Problem error={drain.error} /> : null}
       <div className="table-wrap">
@@ -48,7 +52,9 @@ export function Sessions() {
                 <td>{s.name}</td>
                 <td>{s.provider}</td>
                 <td>
-                  <StatusBadge status={s.status} />
+                  <span className="badge" style={{ background: healthColor(ui, s.status) }}>
+                    {s.status}
+                  </span>
                   {s.note ? <div className="hint">{s.note}</div> : null}
                 </td>
                 <td className="mono">

@@ -1,7 +1,18 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api } from '../api';
 import { IfRole, Problem } from '../components';
 import { duration, relativeTime } from '../format';
+import {
+  formatCell,
+  priorityColor,
+  refreshMs,
+  statusColor,
+  useUiConfig,
+  type Column,
+  type TableConfig,
+  type UiConfig,
+} from '../ui-config';
 
 interface SlaTask {
   task_id: string;
@@ -50,18 +61,64 @@ const SEVERITY_COLOR = { ok: '#2e7d32', warning: '#f9a825', critical: '#c62828' 
 const colorOf = (t: SlaTask) => t.color ?? SEVERITY_COLOR[t.severity];
 
 /** The task queue with its SLA clocks (refreshed every 5 s: the clocks run without any event), and open alerts. */
+/** A cell as its column says: formatted, and in the theme's colour when colour-coded. */
+function Cell({ task, column, ui }: { task: Task; column: Column; ui: UiConfig | undefined }) {
+  const value = (task as unknown as Record<string, unknown>)[column.field];
+  const text = formatCell(value, column.format);
+  if (!column.color_coded) return <>{text}</>;
+  const color =
+    column.field === 'priority' ? priorityColor(ui, Number(value)) : statusColor(ui, String(value ?? ''));
+  return (
+    <span className="badge" style={color ? { background: color } : undefined} data-color={color}>
+      {text}
+    </span>
+  );
+}
+
+const field = (t: Task, name: string) => (t as unknown as Record<string, unknown>)[name];
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a ?? '').localeCompare(String(b ?? ''));
+}
+
 export function Tasks() {
   const client = useQueryClient();
+  const ui = useUiConfig();
+  const every = refreshMs(ui, 'tasks', 5000);
   const sla = useQuery({
     queryKey: ['sla'],
     queryFn: () => api<SlaReport>('/api/sla'),
-    refetchInterval: 5000,
+    refetchInterval: every,
   });
   const tasks = useQuery({
     queryKey: ['tasks'],
-    queryFn: () => api<{ items: Task[] }>('/api/tasks?status=pending,assigned,running&limit=500'),
-    refetchInterval: 5000,
+    queryFn: () => api<{ items: Task[] }>('/api/tasks?status=pending,assigned,running&limit=1000'),
+    refetchInterval: every,
   });
+  const table: TableConfig = ui?.table_configs.tasks ?? { columns: [{ field: 'id' }, { field: 'status' }] };
+  const [chosenSort, setSort] = useState<{ field: string; order: 'asc' | 'desc' }>();
+  const sort =
+    chosenSort ?? (table.default_sort ? { order: 'asc' as const, ...table.default_sort } : undefined);
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(0);
+  const toggleSort = (name: string) =>
+    setSort({ field: name, order: sort?.field === name && sort.order === 'desc' ? 'asc' : 'desc' });
+  const needle = search.trim().toLowerCase();
+  const rows = (tasks.data?.items ?? [])
+    .filter(
+      (t) =>
+        !needle ||
+        table.columns.some((c) => formatCell(field(t, c.field), c.format).toLowerCase().includes(needle)),
+    )
+    .sort((a, b) => {
+      if (!sort) return 0;
+      const d = compare(field(a, sort.field), field(b, sort.field));
+      return sort.order === 'asc' ? d : -d;
+    });
+  const size = table.page_size ?? 50;
+  const pages = Math.max(1, Math.ceil(rows.length / size));
+  const shown = rows.slice(page * size, (page + 1) * size);
   const ack = useMutation({
     mutationFn: (id: number) => api(`/api/alerts/${id}/acknowledge`, { method: 'POST' }),
     onSettled: () => client.invalidateQueries({ queryKey: ['sla'] }),
@@ -70,7 +127,7 @@ export function Tasks() {
 
   return (
     <section aria-labelledby="tasks-title">
-      <h1 id="tasks-title">Task queue</h1>
+      <h1 id="tasks-title">{ui?.dashboard_panels.find((p) => p.id === 'tasks')?.title ?? 'Task queue'}</h1>
       {sla.error ? <Problem error={sla.error} /> : null}
       {sla.data ? (
         <p>
@@ -79,35 +136,61 @@ export function Tasks() {
           {sla.data.open_alerts.length} open alert{sla.data.open_alerts.length === 1 ? '' : 's'}
         </p>
       ) : null}
+      {table.enable_search ? (
+        <label className="search">
+          search
+          <input
+            type="search"
+            value={search}
+            placeholder="text in any column"
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setPage(0);
+            }}
+          />
+        </label>
+      ) : null}
       <div className="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">task</th>
-              <th scope="col">type</th>
-              <th scope="col">status</th>
-              <th scope="col" className="num">
-                priority
-              </th>
+              {table.columns.map((c) => (
+                <th
+                  key={c.field}
+                  scope="col"
+                  style={c.width ? { width: c.width } : undefined}
+                  aria-sort={
+                    sort?.field === c.field ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined
+                  }
+                >
+                  {c.sortable ? (
+                    <button type="button" className="link sort" onClick={() => toggleSort(c.field)}>
+                      {c.header ?? c.field}
+                      {sort?.field === c.field ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ''}
+                    </button>
+                  ) : (
+                    (c.header ?? c.field)
+                  )}
+                </th>
+              ))}
               <th scope="col">session</th>
               <th scope="col">SLA</th>
-              <th scope="col">sent</th>
             </tr>
           </thead>
           <tbody>
-            {(tasks.data?.items ?? []).map((t) => {
+            {shown.map((t) => {
               const s = byId.get(t.id);
               return (
                 <tr key={t.id} data-testid="task-row">
-                  <td className="mono" title={t.prompt}>
-                    {t.id}
-                  </td>
-                  <td>{t.type}</td>
-                  <td>
-                    {t.status}
-                    {t.waiting_because ? <div className="hint">{t.waiting_because}</div> : null}
-                  </td>
-                  <td className="num">{t.priority}</td>
+                  {table.columns.map((c) => (
+                    <td
+                      key={c.field}
+                      className={c.field === 'id' ? 'mono' : undefined}
+                      title={c.field === 'id' ? t.prompt : undefined}
+                    >
+                      <Cell task={t} column={c} ui={ui} />
+                    </td>
+                  ))}
                   <td>{t.assigned_session ?? '—'}</td>
                   <td>
                     {s ? (
@@ -130,13 +213,25 @@ export function Tasks() {
                       '—'
                     )}
                   </td>
-                  <td title={t.created_at}>{relativeTime(t.created_at)}</td>
                 </tr>
               );
             })}
           </tbody>
         </table>
       </div>
+      {pages > 1 ? (
+        <nav className="pager" aria-label="task pages">
+          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+            Previous
+          </button>
+          <span>
+            page {page + 1} of {pages}
+          </span>
+          <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>
+            Next
+          </button>
+        </nav>
+      ) : null}
       {tasks.data && !tasks.data.items.length ? <p>No open task.</p> : null}
       <h2>Open alerts</h2>
       {ack.error ? <Problem error={ack.error} /> : null}

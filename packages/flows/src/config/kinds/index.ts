@@ -69,7 +69,7 @@ export type { SlaRules } from './sla-rules.js';
 export type { QueriesConfig, QueryDefinition, QueryParam } from './queries.js';
 export type { DatasourcesConfig, DatasourceDefinition } from './datasources.js';
 export type { WorkflowsConfig } from './workflows.js';
-export type { UiConfig } from './ui-config.js';
+export { DEFAULT_UI_CONFIG, uiConfigWithDefaults, type UiConfig } from './ui-config.js';
 export type { LlmProviders } from './llm-providers.js';
 export type { LlmFailoverPolicy } from './llm-failover-policy.js';
 export type { AgentsConfig, AgentProviderConfig } from './agents.js';

@@ -129,3 +129,74 @@ export const uiConfigSchema = z
 
 /** The validated content of `ui_config.yaml`: dashboard colors, panels and tables. */
 export type UiConfig = z.output<typeof uiConfigSchema>;
+
+/** The seed's ui_config.yaml example (seed 003, "UI/Dashboard Configuration"): what a dashboard uses without the file. */
+export const DEFAULT_UI_CONFIG: UiConfig = {
+  version: '1.0',
+  theme: {
+    colors: {
+      status: {
+        planned: '#007bff',
+        in_progress: '#ffc107',
+        completed: '#28a745',
+        blocked: '#dc3545',
+        cancelled: '#6c757d',
+      },
+      priority: { critical: '#dc3545', high: '#fd7e14', medium: '#ffc107', low: '#6c757d' },
+      health: { healthy: '#28a745', degraded: '#ffc107', unhealthy: '#dc3545' },
+    },
+  },
+  dashboard_panels: [
+    { id: 'projects', title: 'Projects', icon: 'folder', order: 1, enabled: true, refresh_interval: 30 },
+    { id: 'tasks', title: 'Task Queue', icon: 'list-check', order: 2, enabled: true, refresh_interval: 10 },
+    {
+      id: 'sessions',
+      title: 'Claude Sessions',
+      icon: 'terminal',
+      order: 3,
+      enabled: true,
+      refresh_interval: 5,
+    },
+    {
+      id: 'errors',
+      title: 'Error Aggregation',
+      icon: 'exclamation-triangle',
+      order: 4,
+      enabled: true,
+      refresh_interval: 30,
+    },
+  ],
+  table_configs: {
+    tasks: {
+      columns: [
+        { field: 'id', header: 'ID', width: '60px', sortable: true },
+        { field: 'type', header: 'Type', width: '120px', sortable: true },
+        { field: 'status', header: 'Status', width: '100px', sortable: true, color_coded: true },
+        { field: 'priority', header: 'Priority', width: '80px', sortable: true },
+        { field: 'created_at', header: 'Created', width: '150px', sortable: true, format: 'relative_time' },
+      ],
+      default_sort: { field: 'priority', order: 'desc' },
+      page_size: 50,
+      enable_search: true,
+      enable_filters: true,
+    },
+  },
+};
+
+/**
+ * The dashboard's settings: the file's, each part falling back to the seed's. Colour maps merge by
+ * key (a file may recolour one status); panels and tables given replace the defaults'.
+ */
+export function uiConfigWithDefaults(file: UiConfig | undefined): UiConfig {
+  const d = DEFAULT_UI_CONFIG;
+  const colors = (k: 'status' | 'priority' | 'health') => ({
+    ...d.theme!.colors![k],
+    ...file?.theme?.colors?.[k],
+  });
+  return {
+    version: file?.version ?? d.version,
+    theme: { colors: { status: colors('status'), priority: colors('priority'), health: colors('health') } },
+    dashboard_panels: file?.dashboard_panels ?? d.dashboard_panels,
+    table_configs: { ...d.table_configs, ...file?.table_configs },
+  };
+}
