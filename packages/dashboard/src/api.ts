@@ -89,6 +89,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -118,8 +119,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const text = await res.text();
   const body = text ? (JSON.parse(text) as unknown) : null;
   if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText);
+    const e = (
+      body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null
+    )?.error;
+    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText, e?.details);
   }
   return body as T;
 }

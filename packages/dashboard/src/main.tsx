@@ -12,6 +12,8 @@ import { Overview } from './views/Overview';
 import { Run } from './views/Run';
 import { SignIn } from './views/SignIn';
 import { Sessions } from './views/Sessions';
+import { Queries } from './views/Queries';
+import { ConfigView } from './views/ConfigView';
 import { Tasks } from './views/Tasks';
 import { Workers } from './views/Workers';
 import { useUiConfig, type Panel, type UiConfig } from './ui-config';
@@ -71,13 +73,17 @@ const PANEL_VIEWS: Record<string, { path: string; label: string; architect: bool
 };
 
 /** Overview and Executions first, the configured panels in their order, Workers last. */
-function navigation(ui: UiConfig | undefined, architect: boolean): [string, string][] {
+function navigation(
+  ui: UiConfig | undefined,
+  architect: boolean,
+  more: [string, string][],
+): [string, string][] {
   const panels = ui?.dashboard_panels ?? Object.keys(PANEL_VIEWS).map((id) => ({ id }) as Panel);
   const configured = [...panels]
     .filter((p) => p.enabled !== false && PANEL_VIEWS[p.id] && (architect || !PANEL_VIEWS[p.id]!.architect))
     .sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
     .map((p): [string, string] => [PANEL_VIEWS[p.id]!.path, p.title ?? PANEL_VIEWS[p.id]!.label]);
-  return [['/', 'Overview'], ['/executions', 'Executions'], ...configured, ['/workers', 'Workers']];
+  return [['/', 'Overview'], ['/executions', 'Executions'], ...configured, ['/workers', 'Workers'], ...more];
 }
 
 function App() {
@@ -90,8 +96,21 @@ function App() {
     staleTime: 60_000,
     enabled: me.isSuccess,
   });
+  const queries = useQuery({
+    queryKey: ['queries-available'],
+    queryFn: () => api('/api/queries').then(() => true),
+    staleTime: 60_000,
+    enabled: me.isSuccess,
+  });
   const ui = useUiConfig();
-  const nav = navigation(ui, architect.data === true);
+  // With a configuration directory: its queries for everyone, its settings for admins.
+  const more: [string, string][] = queries.data
+    ? [
+        ['/queries', 'Queries'],
+        ...(me.data?.role === 'admin' ? [['/config', 'Config'] as [string, string]] : []),
+      ]
+    : [];
+  const nav = navigation(ui, architect.data === true, more);
   const needsKey = me.error instanceof ApiError && me.error.status === 401;
 
   let view;
@@ -104,6 +123,8 @@ function App() {
   else if (location.path === '/workers') view = <Workers />;
   else if (location.path === '/tasks') view = <Tasks />;
   else if (location.path === '/sessions') view = <Sessions />;
+  else if (location.path === '/queries') view = <Queries location={location} />;
+  else if (location.path === '/config') view = <ConfigView />;
   else
     view = (
       <p>

@@ -14,6 +14,15 @@ import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@b
 import { quietLogger } from '../../core/test/backends.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const QUERIES = [
+  'queries:',
+  '  executions_by_status:',
+  '    description: Executions in one status',
+  '    sql: SELECT id, name FROM baton.executions WHERE status::text = :status ORDER BY id',
+  '    params:',
+  '      - { name: status, type: string, required: true }',
+  '',
+].join('\n');
 /** The colour ui_config.yaml gives to planned (pending) tasks. */
 const PLANNED = '#123456';
 const RULES = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
@@ -58,6 +67,9 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     mkdirSync(join(configDir, 'base'));
     for (const f of ['routing_rules.yaml', 'sla_rules.yaml'])
       copyFileSync(join(RULES, f), join(configDir, 'base', f));
+    // Named queries on the store itself.
+    writeFileSync(join(configDir, 'base', 'datasources.yaml'), 'datasources:\n  own:\n    type: baton\n');
+    writeFileSync(join(configDir, 'base', 'queries.yaml'), QUERIES);
     // The dashboard's layout: panels retitled and reordered, one status recoloured; the rest is the seed's.
     writeFileSync(
       join(configDir, 'base', 'ui_config.yaml'),
@@ -249,7 +261,16 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     const nav = p.getByRole('navigation', { name: 'views' }).getByRole('link');
     await expect
       .poll(() => nav.allTextContents())
-      .toEqual(['Overview', 'Executions', 'Work queue', 'Sessions', 'Failures', 'Workers']);
+      .toEqual([
+        'Overview',
+        'Executions',
+        'Work queue',
+        'Sessions',
+        'Failures',
+        'Workers',
+        'Queries',
+        'Config',
+      ]);
     await p.getByRole('link', { name: 'Work queue' }).click();
     await expect.poll(() => p.getByRole('heading', { level: 1 }).textContent()).toBe('Work queue');
     const headers = await p.getByRole('columnheader').allTextContents();
@@ -277,6 +298,48 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await session.getByRole('button', { name: 'Drain' }).click();
     await expect.poll(() => session.textContent()).toContain('draining');
     await shot(p, 'sessions');
+    await p.context().close();
+  });
+
+  it('runs a named query with its typed params, keeping an injection attempt as data', async () => {
+    const p = await page();
+    await p.goto(`${server.url}/#/`);
+    await p.getByRole('link', { name: 'Queries' }).click();
+    await p.getByLabel('query').selectOption('executions_by_status');
+    await p.getByLabel('status (required)').fill('failed');
+    await p.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => p.getByTestId('query-row').count()).toBe(2);
+    await expect.poll(() => p.url()).toContain('name=executions_by_status&status=failed&run=1');
+    await shot(p, 'queries');
+    await p.getByLabel('status (required)').fill("failed' OR '1'='1");
+    await p.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => p.getByRole('status').last().textContent()).toBe('0 rows');
+    await p.context().close();
+  });
+
+  it('shows an admin the configuration, where a value comes from, and what is wrong with a bad edit', async () => {
+    const p = await page();
+    await p.goto(`${server.url}/#/config`);
+    await expect.poll(() => p.locator('.facts').textContent()).toContain('base/sla_rules.yaml');
+    await p.getByLabel('key path').fill('sla_rules.sla_targets.tmux.target_minutes');
+    await p.getByRole('button', { name: 'Explain' }).click();
+    const row = p.getByTestId('explain-row');
+    await expect
+      .poll(() => row.textContent())
+      .toMatch(/^sla_rules\.sla_targets\.tmux\.target_minutes1base\/sla_rules\.yaml:\d+:\d+/);
+    const good = QUERIES;
+    writeFileSync(join(configDir, 'base', 'queries.yaml'), good.replace('type: string', 'type: strng'));
+    try {
+      await p.getByRole('button', { name: 'Validate the directory' }).click();
+      await expect
+        .poll(() => p.getByRole('status').last().textContent())
+        .toMatch(/base\/queries\.yaml:6:\d+/);
+      await shot(p, 'config');
+    } finally {
+      writeFileSync(join(configDir, 'base', 'queries.yaml'), good);
+    }
+    await p.getByRole('button', { name: 'Validate the directory' }).click();
+    await expect.poll(() => p.getByRole('status').last().textContent()).toContain('valid');
     await p.context().close();
   });
 
