@@ -29,6 +29,7 @@ export function useLiveStats(): LiveStats {
     const unsubscribe = subscribeLive((m) => {
       if (m.type !== 'events') return;
       for (const e of m.events) {
+        if (e.type !== 'execution') continue;
         const t = Date.parse(e.at);
         if (e.status === 'queued') {
           if (queuedAt.size >= TRACKED_MAX) queuedAt.clear();

@@ -3,16 +3,20 @@
 // a reconnect it could not resume, tells listeners to reload everything.
 import { authHeaders } from './api';
 
-export interface ExecutionEvent {
+/** An execution's change (`kind`, `queue`, `name` set), or a task's, session's or alert's. */
+export interface LiveEvent {
+  type: 'execution' | 'task' | 'session' | 'alert';
   id: string;
   status: string;
-  kind: string;
-  queue: string;
-  name: string;
+  kind?: string;
+  queue?: string;
+  name?: string;
   at: string;
 }
 
-export type LiveMessage = { type: 'events'; events: ExecutionEvent[] } | { type: 'reset' };
+const CHANGE_EVENTS = new Set(['execution', 'task', 'session', 'alert']);
+
+export type LiveMessage = { type: 'events'; events: LiveEvent[] } | { type: 'reset' };
 export type LiveState = 'connecting' | 'live' | 'retrying';
 
 const listeners = new Set<(m: LiveMessage) => void>();
@@ -43,7 +47,7 @@ async function readStream(): Promise<void> {
     const { value, done } = await reader.read();
     if (done) return;
     buffer += value;
-    const batch: ExecutionEvent[] = [];
+    const batch: LiveEvent[] = [];
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
@@ -57,7 +61,7 @@ async function readStream(): Promise<void> {
         else if (line.startsWith('id: ')) id = line.slice(4);
       }
       if (id) lastEventId = id;
-      if (event === 'execution') batch.push(JSON.parse(data) as ExecutionEvent);
+      if (CHANGE_EVENTS.has(event)) batch.push(JSON.parse(data) as LiveEvent);
       else if (event === 'reset') emit({ type: 'reset' });
     }
     if (batch.length) emit({ type: 'events', events: batch });

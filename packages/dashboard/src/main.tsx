@@ -44,7 +44,6 @@ function LiveBridge() {
         void client.invalidateQueries({ queryKey: ['executions'] });
         void client.invalidateQueries({ queryKey: ['queues'] });
         for (const id of runs) void client.invalidateQueries({ queryKey: ['run', id] });
-        // A task's workflow moved: its row, the SLA report or a session changed with it.
         if (architect)
           for (const key of ['tasks', 'sla', 'sessions']) void client.invalidateQueries({ queryKey: [key] });
       }
@@ -56,8 +55,9 @@ function LiveBridge() {
       if (m.type === 'reset') all = true;
       else
         for (const e of m.events) {
-          runs.add(e.id);
-          if (e.queue === 'architect') architect = true;
+          if (e.type === 'execution') runs.add(e.id);
+          // A task, session or alert changed (or a task's workflow moved).
+          if (e.type !== 'execution' || e.queue === 'architect') architect = true;
         }
       timer ??= setTimeout(flush, 250);
     });

@@ -38,3 +38,8 @@ export {
 } from './architect/adapters/runner.js';
 export { commandExecutor } from './architect/adapters/command.js';
 export { tmuxExecutor } from './architect/adapters/tmux.js';
+export {
+  ARCHITECT_CHANGES_CHANNEL,
+  parseArchitectChanges,
+  type ArchitectChange,
+} from './architect/change-feed.js';

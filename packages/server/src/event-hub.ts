@@ -4,21 +4,30 @@
 // reloading should not toggle the database's triggers).
 import { randomBytes } from 'node:crypto';
 import type { ExecutionChange } from '@baton/core';
+import type { ArchitectChange } from '@baton/flows';
 
-export interface ExecutionEvent extends ExecutionChange {
+/** A change the hub carries: an execution's, or the Architect's (task, session, alert). */
+export type Change = ({ type: 'execution' } & ExecutionChange) | ArchitectChange;
+export const CHANGE_TYPES = ['execution', 'task', 'session', 'alert'] as const;
+
+export type ChangeEvent = Change & {
   /** When this server received the change (ISO 8601). */
   at: string;
-}
+};
 
 export interface FeedEvent {
   /** `<epoch>-<seq>`: the epoch changes whenever events may have been missed, so old ids cannot resume. */
   id: string;
   seq: number;
-  data: ExecutionEvent;
+  data: ChangeEvent;
 }
 
-/** What a subscriber wants; an absent field lets everything through. */
+/**
+ * What a subscriber wants; an absent field lets everything through. `kind`, `status`, `queue` and
+ * `name` are the executions' fields: given any of them without `types`, only executions pass.
+ */
 export interface EventFilter {
+  types?: ReadonlySet<string>;
   kind?: ReadonlySet<string>;
   status?: ReadonlySet<string>;
   queue?: ReadonlySet<string>;
@@ -35,7 +44,7 @@ export interface Subscriber {
 
 /** The source of changes: @baton/core's ChangeFeed. */
 export interface ChangeSource {
-  start(onChanges: (changes: ExecutionChange[]) => void, onGap: () => void): Promise<void>;
+  start(onChanges: (changes: Change[]) => void, onGap: () => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +55,10 @@ export interface EventHubOptions {
   lingerMs?: number;
 }
 
-export function passes(filter: EventFilter, e: ExecutionChange): boolean {
+export function passes(filter: EventFilter, e: Change): boolean {
+  const onExecutions = Boolean(filter.kind || filter.status || filter.queue || filter.name);
+  if (filter.types ? !filter.types.has(e.type) : onExecutions && e.type !== 'execution') return false;
+  if (e.type !== 'execution') return true;
   return (
     (!filter.kind || filter.kind.has(e.kind)) &&
     (!filter.status || filter.status.has(e.status)) &&
@@ -155,7 +167,7 @@ export class EventHub {
     await started.then(() => this.source.stop()).catch(() => undefined);
   }
 
-  private publish(changes: ExecutionChange[]): void {
+  private publish(changes: Change[]): void {
     const at = new Date().toISOString();
     const events = changes.map((c) => {
       this.seq += 1;

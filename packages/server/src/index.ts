@@ -17,7 +17,8 @@ export {
   type ChangeSource,
   type EventFilter,
   type EventHubOptions,
-  type ExecutionEvent,
+  type Change,
+  type ChangeEvent,
   type FeedEvent,
   type Subscriber,
 } from './event-hub.js';

@@ -2,7 +2,8 @@
 // key to use, so that a store is never exposed without one by mistake.
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { BatonError, ChangeFeed, type Logger, type Store } from '@baton/core';
+import { BatonError, type Logger, type Store } from '@baton/core';
+import { serverChanges } from './change-source.js';
 import { EventHub } from './event-hub.js';
 import { dashboardDir } from './dashboard.js';
 import { checkOrigins } from './cors.js';
@@ -72,7 +73,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       `refusing to listen on ${host} without authentication: anyone who can reach it could run and cancel work. Create a key first (\`baton keys create --role admin\`), configure JWTs, or listen on 127.0.0.1`,
     );
   const auth: AuthMode = loopback && !jwt ? 'auto' : 'required';
-  const events = new EventHub(new ChangeFeed(options.store.driver, options.logger));
   const config = options.configDir
     ? await ServerConfig.load(options.configDir, options.store, options.logger)
     : undefined;
@@ -85,6 +85,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           logger: options.logger,
         })
       : undefined;
+  const events = new EventHub(serverChanges(options.store.driver, options.logger, architect !== undefined));
   const dashboard = dashboardDir();
   const app = createApp({
     events,

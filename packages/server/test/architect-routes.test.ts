@@ -11,6 +11,7 @@ import { Store } from '@baton/core';
 import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@baton/flows';
 import { freshDatabase, quietLogger } from '../../core/test/backends.js';
 import { startServer, type RunningServer } from '../src/index.js';
+import { openSse } from './sse.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
 
@@ -107,6 +108,29 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     expect((await call('GET', '/api/sessions/ghost')).status).toBe(404);
   });
 
+  it('streams task, session and alert changes to clients that ask for them', async () => {
+    const stream = await openSse(`${server.url}/api/events?types=task,session,alert`);
+    const executions = await openSse(`${server.url}/api/events?kind=workflow`);
+    try {
+      await stream.next((f) => f.event === 'ready');
+      await executions.next((f) => f.event === 'ready');
+      const id = (await call('POST', '/api/tasks', { type: 'deploy', prompt: 'ship it' })).body.id as string;
+      const sent = await stream.next((f) => f.event === 'task' && f.data.id === id);
+      expect(sent.data).toMatchObject({ type: 'task', status: 'pending', taskType: 'deploy', session: null });
+      await call('POST', `/api/tasks/${id}/cancel`);
+      await stream.next((f) => f.event === 'task' && f.data.id === id && f.data.status === 'cancelled');
+      await sessions.sessions.register({ name: 'codex-1', provider: 'codex', adapter: 'client' });
+      await stream.next((f) => f.event === 'session' && f.data.id === 'codex-1');
+      // The task's workflow is an execution: the other client sees it, and no task event.
+      await executions.next((f) => f.event === 'execution' && f.data.kind === 'workflow');
+      expect(executions.frames.some((f) => f.event === 'task')).toBe(false);
+      expect(stream.frames.some((f) => f.event === 'execution')).toBe(false);
+    } finally {
+      stream.close();
+      executions.close();
+    }
+  });
+
   it("reports a task's SLA colour as its clock runs, and an operator acknowledges its alert", async () => {
     const id = (await call('POST', '/api/tasks', { type: 'tmux', prompt: 'slow' })).body.id as string;
     const mine = async () =>
@@ -126,7 +150,12 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     const check = await sessions.checkSla();
     const alert = check.alerts.find((a) => a.task_id === id)!;
     expect(alert).toBeDefined();
+    const stream = await openSse(`${server.url}/api/events?types=alert`);
+    await stream.next((f) => f.event === 'ready');
     const acked = await call('POST', `/api/alerts/${alert.id}/acknowledge`);
+    const event = await stream.next((f) => f.event === 'alert' && f.data.id === String(alert.id));
+    expect(event.data).toMatchObject({ status: 'acknowledged', severity: 'critical', task: id });
+    stream.close();
     expect(acked.body).toMatchObject({ id: alert.id, acknowledged_by: 'local' });
     expect(Date.parse(acked.body.acknowledged_at)).not.toBeNaN();
     const open = (await call('GET', '/api/sla')).body.open_alerts.find(

@@ -2,14 +2,15 @@
 // filters, and the feed turned off only after the last subscriber has been gone a while.
 import { describe, expect, it } from 'vitest';
 import type { ExecutionChange } from '@baton/core';
+import type { Change } from '../src/index.js';
 import { EventHub, type ChangeSource, type FeedEvent } from '../src/index.js';
 
 class ScriptedSource implements ChangeSource {
   starts = 0;
   stops = 0;
-  emit: (changes: ExecutionChange[]) => void = () => undefined;
+  emit: (changes: Change[]) => void = () => undefined;
   gap: () => void = () => undefined;
-  async start(onChanges: (c: ExecutionChange[]) => void, onGap: () => void): Promise<void> {
+  async start(onChanges: (c: Change[]) => void, onGap: () => void): Promise<void> {
     this.starts++;
     this.emit = onChanges;
     this.gap = onGap;
@@ -19,7 +20,8 @@ class ScriptedSource implements ChangeSource {
   }
 }
 
-const change = (id: string, status: ExecutionChange['status'] = 'queued', name = 'n'): ExecutionChange => ({
+const change = (id: string, status: ExecutionChange['status'] = 'queued', name = 'n'): Change => ({
+  type: 'execution',
   id,
   status,
   kind: 'job',
@@ -58,6 +60,26 @@ describe('EventHub', () => {
     ]);
     expect(failed.got.map((e) => e.data.id)).toEqual(['a']);
     expect(all.got.map((e) => e.seq)).toEqual([1, 2, 3]);
+    await hub.close();
+  });
+
+  it("sends the Architect's changes to those who ask for their types; execution filters mean executions only", async () => {
+    const source = new ScriptedSource();
+    const hub = new EventHub(source);
+    const tasks = recorder();
+    const jobs = recorder();
+    const all = recorder();
+    await hub.subscribe(tasks.sub({ types: new Set(['task']) }));
+    await hub.subscribe(jobs.sub({ kind: new Set(['job']) }));
+    await hub.subscribe(all.sub());
+    source.emit([
+      change('e1'),
+      { type: 'task', id: 't1', status: 'pending', taskType: 'deploy' },
+      { type: 'alert', id: '7', status: 'open' },
+    ]);
+    expect(tasks.got.map((e) => e.data.id)).toEqual(['t1']);
+    expect(jobs.got.map((e) => e.data.id)).toEqual(['e1']);
+    expect(all.got.map((e) => e.data.type)).toEqual(['execution', 'task', 'alert']);
     await hub.close();
   });
 

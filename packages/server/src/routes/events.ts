@@ -7,7 +7,7 @@ import { EXECUTION_KINDS, EXECUTION_STATUSES } from '@baton/core';
 import { commaList } from '../schemas.js';
 import type { ServerEnv } from '../auth.js';
 import { apiRoute } from '../route.js';
-import type { EventFilter, EventHub, FeedEvent } from '../event-hub.js';
+import { CHANGE_TYPES, type EventFilter, type EventHub, type FeedEvent } from '../event-hub.js';
 
 /** Events queued for one client beyond which it is dropped. */
 const MAX_BACKLOG = 10_000;
@@ -19,11 +19,12 @@ const RETRY_MS = 2000;
 const events = apiRoute('viewer', {
   method: 'get',
   path: '/api/events',
-  summary: 'Live execution changes (server-sent events), resumable with Last-Event-ID',
+  summary: 'Live changes (server-sent events), resumable with Last-Event-ID',
   description:
-    'Each `execution` event is an execution inserted or changing status: `{id, status, kind, queue, name, at}`. The first event, `ready`, carries the id to resume from. A `reset` event means changes were missed or cannot be replayed: reload what you show.',
+    'An `execution` event is an execution inserted or changing status: `{type, id, status, kind, queue, name, at}`. With the Architect, `task`, `session` and `alert` events are tasks changing status or session, sessions changing state, and alerts raised, acknowledged or cleared: `{type, id, status, …, at}`. `kind`, `status`, `queue` and `name` filter executions; given without `types`, only executions come. The first event, `ready`, carries the id to resume from. A `reset` event means changes were missed or cannot be replayed: reload what you show.',
   request: {
     query: z.object({
+      types: commaList(CHANGE_TYPES, 'change types (default all)', 'execution,task'),
       kind: commaList(EXECUTION_KINDS, 'kinds', 'workflow'),
       status: commaList(EXECUTION_STATUSES, 'statuses', 'completed,failed'),
       queue: commaList(undefined, 'queues', 'default'),
@@ -51,6 +52,7 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
     const { lastEventId, ...query } = c.req.valid('query');
     const asSet = (list: readonly string[] | undefined) => (list ? new Set(list) : undefined);
     const filter: EventFilter = {
+      types: asSet(query.types),
       kind: asSet(query.kind),
       status: asSet(query.status),
       queue: asSet(query.queue),
@@ -73,7 +75,7 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
         {
           filter,
           deliver: (evs: FeedEvent[]) => {
-            for (const e of evs) push(frame('execution', e.id, e.data));
+            for (const e of evs) push(frame(e.data.type, e.id, e.data));
           },
           reset: (reason) => push(frame('reset', hub.lastId, { reason })),
         },

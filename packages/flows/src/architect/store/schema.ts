@@ -111,10 +111,73 @@ ALTER TABLE baton.architect_alerts ADD COLUMN acknowledged_at double precision;
 ALTER TABLE baton.architect_alerts ADD COLUMN acknowledged_by text;
 `;
 
+// Tasks, sessions and alerts on the change feed (docs/server.md, "Live updates"): one NOTIFY on
+// `baton_architect_events` per ~7 kB of changes, a JSON object per line. Only while a process serves
+// the feed (core's baton.feed_listeners has a row): otherwise the function returns at once. These
+// tables change hundreds of times a second at most, so the triggers stay; the executions' feed
+// creates and drops its own (decision 0021).
+const V3 = `
+CREATE FUNCTION baton.publish_architect_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  lines text[];
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM baton.feed_listeners) THEN
+    RETURN NULL;
+  END IF;
+  -- One JSON line per changed row; a statement names new_rows or old_rows only where they exist.
+  IF TG_TABLE_NAME = 'architect_tasks' AND TG_OP = 'INSERT' THEN
+    SELECT array_agg(json_build_object('type', 'task', 'id', n.id, 'status', n.status, 'taskType', n.type,
+                                       'session', n.assigned_session)::text) INTO lines
+    FROM new_rows n;
+  ELSIF TG_TABLE_NAME = 'architect_tasks' THEN
+    SELECT array_agg(json_build_object('type', 'task', 'id', n.id, 'status', n.status, 'taskType', n.type,
+                                       'session', n.assigned_session)::text) INTO lines
+    FROM new_rows n JOIN old_rows o USING (id)
+    WHERE o.status IS DISTINCT FROM n.status OR o.assigned_session IS DISTINCT FROM n.assigned_session;
+  ELSIF TG_OP = 'DELETE' THEN
+    SELECT array_agg(json_build_object('type', 'session', 'id', o.name, 'status', 'removed')::text) INTO lines
+    FROM old_rows o;
+  ELSIF TG_TABLE_NAME = 'architect_sessions' AND TG_OP = 'INSERT' THEN
+    SELECT array_agg(json_build_object('type', 'session', 'id', n.name, 'status', n.state)::text) INTO lines
+    FROM new_rows n;
+  ELSIF TG_TABLE_NAME = 'architect_sessions' THEN
+    SELECT array_agg(json_build_object('type', 'session', 'id', n.name, 'status', n.state)::text) INTO lines
+    FROM new_rows n JOIN old_rows o USING (name) WHERE o.state IS DISTINCT FROM n.state;
+  ELSE
+    SELECT array_agg(json_build_object('type', 'alert', 'id', n.id::text,
+      'status', CASE WHEN n.cleared_at IS NOT NULL THEN 'cleared'
+                     WHEN n.acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'open' END,
+      'severity', n.severity, 'task', n.task_id)::text) INTO lines
+    FROM new_rows n;
+  END IF;
+  -- Chunks stay under NOTIFY's 8000-byte payload.
+  PERFORM pg_notify('baton_architect_events', string_agg(line, E'\\n'))
+  FROM (SELECT line, sum(octet_length(line) + 1) OVER (ORDER BY i) / 7000 AS chunk
+        FROM unnest(lines) WITH ORDINALITY AS u(line, i)) c
+  GROUP BY chunk;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER architect_tasks_inserted_feed AFTER INSERT ON baton.architect_tasks
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+CREATE TRIGGER architect_tasks_updated_feed AFTER UPDATE ON baton.architect_tasks
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+CREATE TRIGGER architect_sessions_inserted_feed AFTER INSERT ON baton.architect_sessions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+CREATE TRIGGER architect_sessions_updated_feed AFTER UPDATE ON baton.architect_sessions
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+CREATE TRIGGER architect_sessions_deleted_feed AFTER DELETE ON baton.architect_sessions
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+CREATE TRIGGER architect_alerts_inserted_feed AFTER INSERT ON baton.architect_alerts
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+CREATE TRIGGER architect_alerts_updated_feed AFTER UPDATE ON baton.architect_alerts
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
+`;
+
 /** The Architect's migrations, numbered from 1 within the `architect` component. */
 export const ARCHITECT_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'architect', sql: V1 },
   { version: 2, name: 'alert_acknowledgement', sql: V2 },
+  { version: 3, name: 'change_feed', sql: V3 },
 ];
 
 /** Creates or upgrades the Architect's tables (after the engine's own migrations). */
