@@ -7,7 +7,8 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, defineSchedule, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
-import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { quietLogger } from '../../core/test/backends.js';
+import { BACKENDS } from './stores.js';
 import { ApiKeys, startServer, type RunningServer } from '../src/index.js';
 import { openSse } from './sse.js';
 
@@ -21,22 +22,6 @@ const approval = defineWorkflow('api.approval', {}, async (ctx) => {
   const decision = await ctx.waitForSignal<{ ok: boolean }>('decision');
   return { decided: decision };
 });
-
-/** The stores to run on: embedded PGlite always, the PostgreSQL server when BATON_PG_URL is set. */
-const BACKENDS = [
-  {
-    name: 'pglite',
-    open: () => Store.open({ dataDir: 'memory://', logger: quietLogger() }),
-  },
-  ...(process.env.BATON_PG_URL
-    ? [
-        {
-          name: 'postgres',
-          open: async () => Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() }),
-        },
-      ]
-    : []),
-];
 
 async function openStore(backend: (typeof BACKENDS)[number]): Promise<Store> {
   const store = await backend.open();

@@ -9,23 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '@baton/core';
 import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@baton/flows';
-import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { quietLogger } from '../../core/test/backends.js';
+import { BACKENDS } from './stores.js';
 import { startServer, type RunningServer } from '../src/index.js';
 import { openSse } from './sse.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
-
-const BACKENDS = [
-  { name: 'pglite', open: () => Store.open({ dataDir: 'memory://', logger: quietLogger() }) },
-  ...(process.env.BATON_PG_URL
-    ? [
-        {
-          name: 'postgres',
-          open: async () => Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() }),
-        },
-      ]
-    : []),
-];
 
 describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
   let store: Store;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Store, defineJob } from '@baton/core';
-import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { quietLogger } from '../../core/test/backends.js';
+import { BACKENDS } from './stores.js';
 import { ApiKeys, startServer, type RunningServer } from '../src/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../examples/architect/baton/base/', import.meta.url));
@@ -32,18 +33,6 @@ queries:
 `;
 
 const task = defineJob('cfg.task', {}, async () => 'ok');
-
-const BACKENDS = [
-  { name: 'pglite', open: () => Store.open({ dataDir: 'memory://', logger: quietLogger() }) },
-  ...(process.env.BATON_PG_URL
-    ? [
-        {
-          name: 'postgres',
-          open: async () => Store.open({ databaseUrl: await freshDatabase(), logger: quietLogger() }),
-        },
-      ]
-    : []),
-];
 
 describe.each(BACKENDS)('named queries and configuration on $name', (backend) => {
   let store: Store;
