@@ -40,26 +40,51 @@ const TRIGGERS = {
     FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
 };
 
-/** Parses one NOTIFY payload: a line per execution. Lines that do not parse are skipped. */
+/** Parses one NOTIFY payload: a JSON array [id, status, kind, queue, name] per line; others are skipped. */
 export function parseChanges(payload: string): ExecutionChange[] {
   const changes: ExecutionChange[] = [];
   for (const line of payload.split('\n')) {
-    const [id, status, kind, queue, name] = line.split('\t');
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(v) || v.length !== 5 || !v.every((x) => typeof x === 'string')) continue;
+    const [id, status, kind, queue, name] = v as string[];
     if (
-      id &&
-      queue &&
-      name &&
-      (EXECUTION_STATUSES as readonly string[]).includes(status ?? '') &&
-      (EXECUTION_KINDS as readonly string[]).includes(kind ?? '')
+      (EXECUTION_STATUSES as readonly string[]).includes(status!) &&
+      (EXECUTION_KINDS as readonly string[]).includes(kind!)
     )
-      changes.push({ id, status: status as ExecutionStatus, kind: kind as ExecutionKind, queue, name });
+      changes.push({
+        id: id!,
+        status: status as ExecutionStatus,
+        kind: kind as ExecutionKind,
+        queue: queue!,
+        name: name!,
+      });
   }
   return changes;
 }
 
-/** Creates or drops the feed's triggers to match the registrations; under a lock, so two never cross. */
+/**
+ * Runs `change` on the registrations, then creates or drops the feed's triggers to match them, in one
+ * transaction under a lock taken first: two processes starting or stopping at once queue rather than
+ * deadlock, and their trigger changes never cross.
+ */
+function underLock(
+  driver: Driver,
+  staleMs: number,
+  change: (tx: Queryable) => Promise<unknown>,
+): Promise<void> {
+  return driver.transaction(async (tx) => {
+    await tx.query('LOCK TABLE baton.feed_listeners IN SHARE ROW EXCLUSIVE MODE');
+    await change(tx);
+    await reconcile(tx, staleMs);
+  });
+}
+
 async function reconcile(tx: Queryable, staleMs: number): Promise<void> {
-  await tx.query('LOCK TABLE baton.feed_listeners IN SHARE ROW EXCLUSIVE MODE');
   await tx.query(
     `DELETE FROM baton.feed_listeners WHERE heartbeat_at < now() - $1::int * interval '1 millisecond'`,
     [staleMs],
@@ -86,6 +111,7 @@ export class ChangeFeed {
   readonly id = newId();
   private unlisten: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> = Promise.resolve();
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
 
@@ -120,8 +146,10 @@ export class ChangeFeed {
       throw err;
     }
     this.timer = setInterval(() => {
-      this.beat().then(
-        (lapsed) => lapsed && onGap(),
+      this.beating = this.beat().then(
+        (lapsed) => {
+          if (lapsed) onGap();
+        },
         (err: Error) => this.log.warn({ err: err.message }, 'change feed heartbeat failed'),
       );
     }, this.heartbeatMs);
@@ -134,21 +162,21 @@ export class ChangeFeed {
     const unlisten = this.unlisten;
     this.unlisten = undefined;
     await unlisten?.();
-    await this.driver.transaction(async (tx) => {
-      await tx.query('DELETE FROM baton.feed_listeners WHERE id = $1', [this.id]);
-      await reconcile(tx, this.staleMs);
-    });
+    // A heartbeat in flight could register again after the delete.
+    await this.beating;
+    await underLock(this.driver, this.staleMs, (tx) =>
+      tx.query('DELETE FROM baton.feed_listeners WHERE id = $1', [this.id]),
+    );
   }
 
   private async register(): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      await tx.query(
+    await underLock(this.driver, this.staleMs, (tx) =>
+      tx.query(
         `INSERT INTO baton.feed_listeners (id) VALUES ($1)
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
         [this.id],
-      );
-      await reconcile(tx, this.staleMs);
-    });
+      ),
+    );
   }
 
   /** Renews the registration; true when it had lapsed (another process dropped it as stale). */
@@ -157,7 +185,8 @@ export class ChangeFeed {
       'UPDATE baton.feed_listeners SET heartbeat_at = now() WHERE id = $1 RETURNING id',
       [this.id],
     );
-    if (rows.length) return false;
+    // Stopped meanwhile: leaving is stop()'s to do.
+    if (rows.length || !this.unlisten) return false;
     await this.register();
     return true;
   }

@@ -6,6 +6,7 @@ import {
   ChangeFeed,
   Client,
   Worker,
+  defineWorkflow,
   defineJob,
   parseChanges,
   type ExecutionChange,
@@ -13,6 +14,7 @@ import {
 } from '../src/index.js';
 import { backends, quietLogger } from './backends.js';
 
+const flow = defineWorkflow('feed.flow', {}, async () => 'done');
 const add = defineJob('feed.add', {}, async (input: { a: number; b: number }) => input.a + input.b);
 
 /** The feed's triggers on baton.executions: there only while the feed is on. */
@@ -37,11 +39,17 @@ describe('parseChanges', () => {
   it('reads one change per line and skips lines that do not parse', () => {
     expect(
       parseChanges(
-        'a1\tqueued\tjob\tdefault\tsend\nbad line\nb2\tdone\tjob\tq\tn\nc3\tfailed\tworkflow\tq\tflow',
+        [
+          '["a1","queued","job","default","send"]',
+          'bad line',
+          '["b2","done","job","q","n"]',
+          '["c\\nx","failed","workflow","q","flow"]',
+          '["d4","queued","job","q"]',
+        ].join('\n'),
       ),
     ).toEqual([
       { id: 'a1', status: 'queued', kind: 'job', queue: 'default', name: 'send' },
-      { id: 'c3', status: 'failed', kind: 'workflow', queue: 'q', name: 'flow' },
+      { id: 'c\nx', status: 'failed', kind: 'workflow', queue: 'q', name: 'flow' },
     ]);
   });
 });
@@ -127,6 +135,28 @@ describe.each(backends())('change feed on $name', (backend) => {
     expect(seen.every((c) => c.name === name && c.status === 'queued')).toBe(true);
   });
 
+  it('carries ids of any content, at their longest, many in one statement: newlines, tabs, control characters', async () => {
+    const store = await open();
+    const feed = new ChangeFeed(store.driver, quietLogger());
+    feeds.push(feed);
+    const seen: ExecutionChange[] = [];
+    await feed.start(
+      (c) => seen.push(...c),
+      () => undefined,
+    );
+    // Workflow ids are the longest a user gives (200 characters); escaped, each line is ~1,100 bytes.
+    const ids = Array.from(
+      { length: 20 },
+      (_, i) => `${String(i).padStart(2, '0')}\n\t"${'\u0001'.repeat(195)}`,
+    );
+    await new Client(store).startMany(
+      flow,
+      ids.map((id) => ({ input: {}, id })),
+    );
+    await until(() => seen.length === ids.length);
+    expect(seen.map((c) => c.id).sort()).toEqual([...ids].sort());
+  });
+
   it('stays on while another listener remains, and drops a dead listener whose heartbeat went stale', async () => {
     const store = await open();
     const a = new ChangeFeed(store.driver, quietLogger());
@@ -149,6 +179,23 @@ describe.each(backends())('change feed on $name', (backend) => {
     await b.stop();
     expect(await feedTriggers(store)).toEqual([]);
     expect(await store.driver.query('SELECT id FROM baton.feed_listeners')).toEqual([]);
+  });
+
+  it('lets processes start and stop at the same moment without a deadlock', async () => {
+    const store = await open();
+    const many = Array.from({ length: 4 }, () => new ChangeFeed(store.driver, quietLogger()));
+    feeds.push(...many);
+    await Promise.all(
+      many.map((f) =>
+        f.start(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+    );
+    expect(await feedTriggers(store)).toEqual(ON);
+    await Promise.all(many.map((f) => f.stop()));
+    expect(await feedTriggers(store)).toEqual([]);
   });
 
   it('re-registers and reports a gap when its registration lapsed', async () => {

@@ -25,6 +25,7 @@ import type { EventHub } from './event-hub.js';
 import { metricsRoute } from './routes/metrics.js';
 import { HttpMetrics } from './metrics.js';
 import { corsFor } from './cors.js';
+import { browserGuard } from './browser-guard.js';
 import { rateLimit, TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface AppOptions {
@@ -44,6 +45,8 @@ export interface AppOptions {
   config?: ServerConfig;
   /** The Architect whose tasks, sessions and SLA it serves; absent: those routes answer 404. */
   architect?: Architect;
+  /** Whether the server listens on loopback only (then it answers only requests addressed to it). Default true. */
+  loopback?: boolean;
   /** Origins whose pages may call the API (checked with checkOrigins); absent or empty: none. */
   corsOrigins?: readonly string[];
   /** Where the built dashboard is (default: @baton/dashboard's dist); '' serves none. */
@@ -104,6 +107,8 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
     metrics.observe(method, route, status, ms / 1000);
     logger.info({ requestId, method, route, status, ms: Math.round(ms * 100) / 100 }, 'request');
   });
+
+  app.use('*', browserGuard({ loopback: options.loopback ?? true, corsOrigins: options.corsOrigins ?? [] }));
 
   const limitBody = bodyLimit({
     maxSize: maxBodyBytes,

@@ -5,6 +5,9 @@ import type { Logger, Store } from '@baton/core';
 import { createQueryService, loadConfig, type Config, type QueryService } from '@baton/flows';
 
 export class ServerConfig {
+  /** What a new configuration must still give the parts running on this one (the Architect's rules). */
+  private readonly requirements: ((config: Config) => unknown)[] = [];
+
   private constructor(
     private config: Config,
     readonly queries: QueryService,
@@ -21,9 +24,16 @@ export class ServerConfig {
     return this.config;
   }
 
-  /** Loads the directory again without applying it. */
+  /** Refuses, from now on, a configuration that `requirement` throws on. */
+  require(requirement: (config: Config) => unknown): void {
+    this.requirements.push(requirement);
+  }
+
+  /** Loads the directory again without applying it; throws what is wrong, as a reload would. */
   async check(): Promise<Config> {
-    return loadConfig(this.config.dir, this.config.options);
+    const config = await loadConfig(this.config.dir, this.config.options);
+    for (const r of this.requirements) r(config);
+    return config;
   }
 
   /** Applies the directory as it is now; the previous configuration stays when this throws. */

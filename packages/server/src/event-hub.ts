@@ -74,6 +74,8 @@ export class EventHub {
   private ring: FeedEvent[] = [];
   private readonly subscribers = new Set<Subscriber>();
   private starting: Promise<void> | undefined;
+  /** The last stop, which a new start waits for: a start and a stop never overlap. */
+  private stopped: Promise<void> = Promise.resolve();
   private lingerTimer: NodeJS.Timeout | undefined;
   private readonly window: number;
   private readonly lingerMs: number;
@@ -146,10 +148,12 @@ export class EventHub {
   }
 
   private ensureStarted(): Promise<void> {
-    this.starting ??= this.source
-      .start(
-        (changes) => this.publish(changes),
-        () => this.gap('the server missed changes (its registration lapsed)'),
+    this.starting ??= this.stopped
+      .then(() =>
+        this.source.start(
+          (changes) => this.publish(changes),
+          () => this.gap('the server missed changes (its registration lapsed)'),
+        ),
       )
       .catch((err: unknown) => {
         this.starting = undefined;
@@ -158,13 +162,14 @@ export class EventHub {
     return this.starting;
   }
 
-  private async stopFeed(): Promise<void> {
-    if (!this.starting) return;
+  private stopFeed(): Promise<void> {
+    if (!this.starting) return this.stopped;
     const started = this.starting;
     this.starting = undefined;
     // Whatever happens while nobody listens is not recorded: ids from before cannot resume.
     this.newEpoch();
-    await started.then(() => this.source.stop()).catch(() => undefined);
+    this.stopped = started.then(() => this.source.stop()).catch(() => undefined);
+    return this.stopped;
   }
 
   private publish(changes: Change[]): void {

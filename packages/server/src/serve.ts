@@ -6,6 +6,7 @@ import { BatonError, type Logger, type Store } from '@baton/core';
 import { serverChanges } from './change-source.js';
 import { EventHub } from './event-hub.js';
 import { dashboardDir } from './dashboard.js';
+import { isLoopback } from './loopback.js';
 import { checkOrigins } from './cors.js';
 import { ServerConfig } from './config-state.js';
 import { createArchitect, rulesFromConfig } from '@baton/flows';
@@ -53,10 +54,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
+export { isLoopback };
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
@@ -73,9 +71,36 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       `refusing to listen on ${host} without authentication: anyone who can reach it could run and cancel work. Create a key first (\`baton keys create --role admin\`), configure JWTs, or listen on 127.0.0.1`,
     );
   const auth: AuthMode = loopback && !jwt ? 'auto' : 'required';
+  if (corsOrigins.includes('*') && auth === 'auto' && !(await keys.anyActive()))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      '--cors-origin * would let any website call this server, where every caller is an admin until an API key exists: create a key first (`baton keys create --role admin`), or name the origins',
+    );
   const config = options.configDir
     ? await ServerConfig.load(options.configDir, options.store, options.logger)
     : undefined;
+  try {
+    return await serveWith(options, { host, port, corsOrigins, keys, jwt, loopback, auth, config });
+  } catch (err) {
+    // The query service's datasources are open: close them with the start that failed.
+    await config?.close();
+    throw err;
+  }
+}
+
+interface Prepared {
+  host: string;
+  port: number;
+  corsOrigins: string[];
+  keys: ApiKeys;
+  jwt: JwtVerifier | undefined;
+  loopback: boolean;
+  auth: AuthMode;
+  config: ServerConfig | undefined;
+}
+
+async function serveWith(options: ServeOptions, p: Prepared): Promise<RunningServer> {
+  const { host, port, corsOrigins, keys, jwt, loopback, auth, config } = p;
   // The Architect runs when the configuration has its rules, read anew after each reload.
   const architect =
     config && config.current.get('routing_rules') !== undefined
@@ -85,12 +110,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           logger: options.logger,
         })
       : undefined;
+  // A reload may not take its rules away from the running Architect.
+  if (architect) config!.require(rulesFromConfig);
   const events = new EventHub(serverChanges(options.store.driver, options.logger, architect !== undefined));
   const dashboard = dashboardDir();
   const app = createApp({
     events,
     dashboardDir: dashboard ?? '',
     corsOrigins,
+    loopback,
     config,
     architect,
     store: options.store,
@@ -101,10 +129,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     jwt,
     rateLimit: options.rateLimit === null ? undefined : (options.rateLimit ?? DEFAULT_RATE_LIMIT),
   });
-  const server = await listen(app.fetch, host, port).catch(async (err: unknown) => {
-    await config?.close();
-    throw err;
-  });
+  const server = await listen(app.fetch, host, port);
   const bound = server.address() as AddressInfo;
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return {
@@ -112,13 +137,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     dashboard: dashboard ? `http://${shownHost}:${bound.port}/` : undefined,
     auth,
     close: async () => {
-      await new Promise<void>((resolve, reject) => {
-        // Idle keep-alive connections (and event streams) would hold close() open.
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      });
-      await events.close();
-      await config?.close();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          // Idle keep-alive connections (and event streams) would hold close() open.
+          if ('closeAllConnections' in server) server.closeAllConnections();
+          server.close((err) => (err ? reject(err) : resolve()));
+        });
+      } finally {
+        await events.close();
+        await config?.close();
+      }
     },
   };
 }

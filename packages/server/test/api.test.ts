@@ -1,6 +1,6 @@
 // The HTTP API against a real server on loopback and a real store (PGlite, and PostgreSQL when
 // BATON_PG_URL is set), with a real worker running the jobs and workflows it starts.
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
@@ -737,6 +737,54 @@ describe('CORS', () => {
     } finally {
       await plain.close();
       await open.close();
+      await store.close();
+    }
+  });
+});
+
+describe('browser guard', () => {
+  it('refuses changes from other sites and requests addressed to another name; refuses CORS * with no key', async () => {
+    const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+    await store.migrate();
+    const server = await startServer({ store, logger: quietLogger(), port: 0 });
+    try {
+      const start = (headers: Record<string, string>) =>
+        fetch(`${server.url}/api/executions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ kind: 'job', name: 'nothing' }),
+        });
+      const evil = await start({ origin: 'https://evil.example' });
+      expect(evil.status).toBe(403);
+      expect(((await evil.json()) as { error: { message: string } }).error.message).toContain('evil.example');
+      // Its own pages may; so may a client that sends no Origin (curl, scripts).
+      expect((await start({ origin: server.url })).status).toBe(404); // past the guard: the job is unknown
+      expect((await start({})).status).toBe(404);
+      // Reading is left to the browser's same-origin rule.
+      expect(
+        (await fetch(`${server.url}/health`, { headers: { origin: 'https://evil.example' } })).status,
+      ).toBe(200);
+
+      // A DNS name rebound to 127.0.0.1: the browser thinks it talks to evil.example.
+      const port = new URL(server.url).port;
+      const rebound = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: '/api/executions', headers: { host: `evil.example:${port}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(rebound).toBe(403);
+
+      await expect(
+        startServer({ store, logger: quietLogger(), port: 0, corsOrigins: ['*'] }),
+      ).rejects.toThrow(/any website/);
+    } finally {
+      await server.close();
       await store.close();
     }
   });

@@ -2,7 +2,7 @@
 // (PGlite, and PostgreSQL when BATON_PG_URL is set): tasks sent, listed, explained and acted on,
 // sessions drained, the SLA report turning a task's colour as its clock runs, and an alert
 // acknowledged by the caller who did it.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,19 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     expect((await call('POST', `/api/tasks/${id}/retry`)).body.status).toBe('pending');
     expect((await call('POST', `/api/tasks/${id}/explode`)).status).toBe(400);
     expect((await call('POST', `/api/tasks/${id}/reassign`, { to: 'nobody', extra: 1 })).status).toBe(400);
+  });
+
+  it('refuses a reload that takes the running Architect its routing rules', async () => {
+    const kept = join(dir, 'routing_rules.kept');
+    renameSync(join(dir, 'base', 'routing_rules.yaml'), kept);
+    try {
+      const r = await call('POST', '/api/config/reload');
+      expect(r.status).toBe(422);
+      expect(r.body.error.message).toContain('routing_rules.yaml');
+      expect((await call('GET', '/api/tasks')).status).toBe(200);
+    } finally {
+      renameSync(kept, join(dir, 'base', 'routing_rules.yaml'));
+    }
   });
 
   it('lists sessions and drains one', async () => {

@@ -151,6 +151,38 @@ describe('EventHub', () => {
     await hub.close();
   });
 
+  it('starts again only after a stop in progress has finished', async () => {
+    const source = new ScriptedSource();
+    const order: string[] = [];
+    let finishStop: () => void = () => undefined;
+    const start = source.start.bind(source);
+    source.start = async (c, g) => {
+      order.push('start');
+      return start(c, g);
+    };
+    source.stop = () => {
+      order.push('stop begins');
+      return new Promise<void>((resolve) => {
+        finishStop = () => {
+          order.push('stop ends');
+          resolve();
+        };
+      });
+    };
+    const hub = new EventHub(source, { lingerMs: 10 });
+    (await hub.subscribe(recorder().sub()))();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order).toEqual(['start', 'stop begins']);
+    const back = hub.subscribe(recorder().sub());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(['start', 'stop begins']);
+    finishStop();
+    await back;
+    expect(order).toEqual(['start', 'stop begins', 'stop ends', 'start']);
+    source.stop = async () => undefined;
+    await hub.close();
+  });
+
   it('a feed that fails to start fails the subscription and is tried again by the next', async () => {
     const source = new ScriptedSource();
     let fail = true;

@@ -13,6 +13,8 @@ import { CHANGE_TYPES, type EventFilter, type EventHub, type FeedEvent } from '.
 const MAX_BACKLOG = 10_000;
 /** A comment line this often keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
+/** A write the client does not take within this long (it stopped reading) ends its stream. */
+const WRITE_TIMEOUT_MS = 30_000;
 /** What EventSource waits before reconnecting. */
 const RETRY_MS = 2000;
 
@@ -43,6 +45,19 @@ const events = apiRoute('viewer', {
     },
   },
 });
+
+/** False when the write did not complete in time: the client has stopped reading. */
+async function written(write: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), WRITE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([write.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const frame = (event: string, id: string, data: unknown) =>
   `event: ${event}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -95,12 +110,18 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
             ]);
             clearTimeout(timer);
             wake = undefined;
-            if (idle) await stream.write(': keep-alive\n\n');
+            if (idle && !(await written(stream.write(': keep-alive\n\n')))) {
+              stream.abort();
+              break;
+            }
             continue;
           }
           const text = pending.join('');
           pending = [];
-          await stream.write(text);
+          if (!(await written(stream.write(text)))) {
+            stream.abort();
+            break;
+          }
         }
       } finally {
         unsubscribe();

@@ -150,9 +150,9 @@ BEGIN
       'severity', n.severity, 'task', n.task_id)::text) INTO lines
     FROM new_rows n;
   END IF;
-  -- Chunks stay under NOTIFY's 8000-byte payload.
+  -- Chunks stay under NOTIFY's 8000-byte payload: each holds the lines that start in its 1,400 bytes.
   PERFORM pg_notify('baton_architect_events', string_agg(line, E'\\n'))
-  FROM (SELECT line, sum(octet_length(line) + 1) OVER (ORDER BY i) / 7000 AS chunk
+  FROM (SELECT line, (sum(octet_length(line) + 1) OVER (ORDER BY i) - octet_length(line) - 1) / 1400 AS chunk
         FROM unnest(lines) WITH ORDINALITY AS u(line, i)) c
   GROUP BY chunk;
   RETURN NULL;
