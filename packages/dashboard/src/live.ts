@@ -24,6 +24,10 @@ const stateListeners = new Set<() => void>();
 let state: LiveState = 'connecting';
 let started = false;
 let lastEventId: string | undefined;
+/** Ends the connection in progress (a new key: the stream must be opened with it). */
+let abortCurrent: (() => void) | undefined;
+/** Wakes the retry wait at once. */
+let retryNow: (() => void) | undefined;
 
 function setState(s: LiveState) {
   state = s;
@@ -38,8 +42,11 @@ function emit(m: LiveMessage) {
 async function readStream(): Promise<void> {
   const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeaders() };
   if (lastEventId) headers['last-event-id'] = lastEventId;
-  const res = await fetch('/api/events', { headers });
-  if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
+  const abort = new AbortController();
+  abortCurrent = () => abort.abort();
+  const res = await fetch('/api/events', { headers, signal: abort.signal });
+  if (!res.ok || !res.body)
+    throw Object.assign(new Error(`event stream: HTTP ${res.status}`), { status: res.status });
   setState('live');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
@@ -70,14 +77,30 @@ async function readStream(): Promise<void> {
 
 async function run() {
   for (;;) {
+    let refused = false;
     try {
       await readStream();
-    } catch {
-      // The server is gone or refused us (a key is needed): try again shortly.
+    } catch (err) {
+      // The server is gone, or refused the key: try again, slowly while no key is accepted.
+      refused = (err as { status?: number }).status === 401;
     }
+    abortCurrent = undefined;
     setState('retrying');
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, refused ? 15_000 : 2000);
+      retryNow = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    retryNow = undefined;
   }
+}
+
+/** Opens the stream again now, with the key the tab has now (after a sign-in or sign-out). */
+export function reconnectLive(): void {
+  abortCurrent?.();
+  retryNow?.();
 }
 
 /** Subscribes to the page's stream (opening it on first use); returns the unsubscribe function. */

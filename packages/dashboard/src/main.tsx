@@ -4,7 +4,7 @@ import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tan
 import { StrictMode, useEffect, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, apiKey, ApiError, type Role } from './api';
-import { liveState, subscribeLive } from './live';
+import { liveState, reconnectLive, subscribeLive } from './live';
 import { href, useLocation } from './router';
 import { Errors } from './views/Errors';
 import { Executions } from './views/Executions';
@@ -158,6 +158,7 @@ function App() {
             className="link"
             onClick={() => {
               apiKey.clear();
+              reconnectLive();
               void queryClient.resetQueries();
             }}
           >

@@ -68,7 +68,8 @@ export function ConfigView() {
               : 'reloaded: nothing changed',
         diagnostics: r.warnings,
       });
-      void client.invalidateQueries({ queryKey: ['config'] });
+      // A reload may change anything the pages show: the queries, the layout, the rules.
+      void client.invalidateQueries();
     },
     onError: (err) => {
       // An invalid directory: every problem, with its file:line:col.

@@ -9,9 +9,11 @@ const STATES = ['ready', 'scheduled', 'running', 'waiting'] as const;
 
 export function Overview() {
   const queues = useQuery({ queryKey: ['queues'], queryFn: () => api<{ items: Queue[] }>('/api/queues') });
+  // Heartbeats age without any event: workers are read every 5 s.
   const workers = useQuery({
     queryKey: ['workers'],
     queryFn: () => api<{ items: WorkerInfo[] }>('/api/workers'),
+    refetchInterval: 5000,
   });
   const live = useLiveStats();
   const totals = Object.fromEntries(

@@ -67,8 +67,9 @@ export function Queries({ location }: { location: Location }) {
   });
   const name = location.params.get('name') ?? undefined;
   const chosen = list.data?.items.find((q) => q.name === name);
+  // In the URL a param is `p.<name>`, so that none can clash with the page's own `name` and `run`.
   const values = Object.fromEntries(
-    (chosen?.params ?? []).map((p) => [p.name, location.params.get(p.name) ?? undefined]),
+    (chosen?.params ?? []).map((p) => [p.name, location.params.get(`p.${p.name}`) ?? undefined]),
   );
   const ran = location.params.get('run') === '1';
   const path = chosen ? `/api/query/${encodeURIComponent(chosen.name)}${queryString(values)}` : '';
@@ -81,7 +82,7 @@ export function Queries({ location }: { location: Location }) {
     e.preventDefault();
     const data = new FormData(e.currentTarget);
     const given = Object.fromEntries(
-      chosen!.params.map((p) => [p.name, String(data.get(p.name) ?? '') || undefined]),
+      chosen!.params.map((p) => [`p.${p.name}`, String(data.get(p.name) ?? '') || undefined]),
     );
     navigate('/queries', { name: chosen!.name, ...given, run: '1' });
   };

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { apiKey } from '../api';
+import { reconnectLive } from '../live';
 
 /** Asks for an API key once the server wants one; the key stays in this tab only. */
 export function SignIn({ refused }: { refused: boolean }) {
@@ -10,6 +11,7 @@ export function SignIn({ refused }: { refused: boolean }) {
     const key = String(new FormData(e.currentTarget).get('key') ?? '').trim();
     if (!key) return;
     apiKey.set(key);
+    reconnectLive();
     void client.resetQueries();
   };
   return (

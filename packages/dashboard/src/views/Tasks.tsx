@@ -118,7 +118,9 @@ export function Tasks() {
     });
   const size = table.page_size ?? 50;
   const pages = Math.max(1, Math.ceil(rows.length / size));
-  const shown = rows.slice(page * size, (page + 1) * size);
+  // The list may have shrunk under the page the user was on.
+  const current = Math.min(page, pages - 1);
+  const shown = rows.slice(current * size, (current + 1) * size);
   const ack = useMutation({
     mutationFn: (id: number) => api(`/api/alerts/${id}/acknowledge`, { method: 'POST' }),
     onSettled: () => client.invalidateQueries({ queryKey: ['sla'] }),
@@ -221,13 +223,13 @@ export function Tasks() {
       </div>
       {pages > 1 ? (
         <nav className="pager" aria-label="task pages">
-          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+          <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
             Previous
           </button>
           <span>
-            page {page + 1} of {pages}
+            page {current + 1} of {pages}
           </span>
-          <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>
+          <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
             Next
           </button>
         </nav>
