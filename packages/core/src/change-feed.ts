@@ -3,6 +3,7 @@
 // only while some process serves the feed: each registers in baton.feed_listeners and creates them;
 // the last to leave drops them. A process that died without leaving is dropped by the next one
 // to start, stop or beat after its heartbeat went stale. See docs/decisions/0021.
+import { BatonError } from './errors.js';
 import type { Driver, Queryable } from './driver/types.js';
 import type { Logger } from './logger.js';
 import { newId } from './ids.js';
@@ -29,16 +30,38 @@ export interface ChangeFeedOptions {
   heartbeatMs?: number;
   /** A registration older than this belongs to a dead process. Default 60 s. */
   staleMs?: number;
+  /**
+   * More triggers that feed changes while anyone listens (a component's tables: the Architect's
+   * tasks, sessions and alerts). Their names end in `_feed`.
+   */
+  triggers?: readonly FeedTrigger[];
 }
 
-/** The feed's triggers, created while anyone listens (the function they call is migration 0010's). */
-const TRIGGERS = {
-  executions_inserted_feed: `AFTER INSERT ON baton.executions REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
-  executions_updated_feed: `AFTER UPDATE ON baton.executions
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
-};
+/** A trigger created while the feed is on and dropped when it goes off. */
+export interface FeedTrigger {
+  /** Ends in `_feed`: the last listener to leave drops every such trigger in the baton schema. */
+  name: string;
+  /** The table, in the baton schema. */
+  table: string;
+  /** Everything after `CREATE OR REPLACE TRIGGER <name>`: `AFTER UPDATE ON baton.t REFERENCING … EXECUTE FUNCTION …`. */
+  definition: string;
+}
+
+/** The executions' triggers, created while anyone listens (the function they call is migration 0010's). */
+const EXECUTION_TRIGGERS: readonly FeedTrigger[] = [
+  {
+    name: 'executions_inserted_feed',
+    table: 'executions',
+    definition: `AFTER INSERT ON baton.executions REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
+  },
+  {
+    name: 'executions_updated_feed',
+    table: 'executions',
+    definition: `AFTER UPDATE ON baton.executions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
+  },
+];
 
 /** Parses one NOTIFY payload: a JSON array [id, status, kind, queue, name] per line; others are skipped. */
 export function parseChanges(payload: string): ExecutionChange[] {
@@ -75,32 +98,38 @@ export function parseChanges(payload: string): ExecutionChange[] {
 function underLock(
   driver: Driver,
   staleMs: number,
+  triggers: readonly FeedTrigger[],
   change: (tx: Queryable) => Promise<unknown>,
 ): Promise<void> {
   return driver.transaction(async (tx) => {
     await tx.query('LOCK TABLE baton.feed_listeners IN SHARE ROW EXCLUSIVE MODE');
     await change(tx);
-    await reconcile(tx, staleMs);
+    await reconcile(tx, staleMs, triggers);
   });
 }
 
-async function reconcile(tx: Queryable, staleMs: number): Promise<void> {
+/**
+ * While anyone listens, makes sure `triggers` (this process's) exist; once nobody does, drops every
+ * feed trigger in the schema, whoever created it.
+ */
+async function reconcile(tx: Queryable, staleMs: number, triggers: readonly FeedTrigger[]): Promise<void> {
   await tx.query(
     `DELETE FROM baton.feed_listeners WHERE heartbeat_at < now() - $1::int * interval '1 millisecond'`,
     [staleMs],
   );
-  const [row] = await tx.query<{ live: boolean; on: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM baton.feed_listeners) AS live,
-            EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'baton.executions'::regclass
-                    AND tgname = 'executions_inserted_feed') AS on`,
+  const [{ live }] = (await tx.query<{ live: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM baton.feed_listeners) AS live',
+  )) as [{ live: boolean }];
+  const existing = await tx.query<{ name: string; table: string }>(
+    `SELECT t.tgname AS name, c.relname AS table FROM pg_trigger t
+     JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'baton' AND t.tgname LIKE '%\\_feed' AND NOT t.tgisinternal`,
   );
-  if (row!.live === row!.on) return;
-  for (const [name, definition] of Object.entries(TRIGGERS))
-    await tx.query(
-      row!.live
-        ? `CREATE OR REPLACE TRIGGER ${name} ${definition}`
-        : `DROP TRIGGER IF EXISTS ${name} ON baton.executions`,
-    );
+  if (live) {
+    const have = new Set(existing.map((t) => t.name));
+    for (const t of triggers)
+      if (!have.has(t.name)) await tx.query(`CREATE OR REPLACE TRIGGER ${t.name} ${t.definition}`);
+  } else for (const t of existing) await tx.query(`DROP TRIGGER IF EXISTS ${t.name} ON baton.${t.table}`);
 }
 
 /**
@@ -114,6 +143,7 @@ export class ChangeFeed {
   private beating: Promise<void> = Promise.resolve();
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
+  private readonly triggers: readonly FeedTrigger[];
 
   constructor(
     private readonly driver: Driver,
@@ -122,6 +152,13 @@ export class ChangeFeed {
   ) {
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.staleMs = options.staleMs ?? 60_000;
+    for (const t of options.triggers ?? [])
+      if (!/^[a-z_]+_feed$/.test(t.name) || !/^[a-z_]+$/.test(t.table))
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `feed trigger '${t.name}' on '${t.table}': names are [a-z_] and end in _feed`,
+        );
+    this.triggers = [...EXECUTION_TRIGGERS, ...(options.triggers ?? [])];
   }
 
   get running(): boolean {
@@ -164,13 +201,13 @@ export class ChangeFeed {
     await unlisten?.();
     // A heartbeat in flight could register again after the delete.
     await this.beating;
-    await underLock(this.driver, this.staleMs, (tx) =>
+    await underLock(this.driver, this.staleMs, this.triggers, (tx) =>
       tx.query('DELETE FROM baton.feed_listeners WHERE id = $1', [this.id]),
     );
   }
 
   private async register(): Promise<void> {
-    await underLock(this.driver, this.staleMs, (tx) =>
+    await underLock(this.driver, this.staleMs, this.triggers, (tx) =>
       tx.query(
         `INSERT INTO baton.feed_listeners (id) VALUES ($1)
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,

@@ -106,4 +106,5 @@ export {
   parseChanges,
   type ChangeFeedOptions,
   type ExecutionChange,
+  type FeedTrigger,
 } from './change-feed.js';

@@ -181,6 +181,44 @@ describe.each(backends())('change feed on $name', (backend) => {
     expect(await store.driver.query('SELECT id FROM baton.feed_listeners')).toEqual([]);
   });
 
+  it("adds a component's triggers while it listens, and the last to leave drops them whoever made them", async () => {
+    const store = await open();
+    await store.driver.query('CREATE TABLE baton.feed_probe (id int)');
+    const extra = {
+      name: 'feed_probe_inserted_feed',
+      table: 'feed_probe',
+      definition:
+        'AFTER INSERT ON baton.feed_probe FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()',
+    };
+    const probes = async () =>
+      (
+        await store.driver.query<{ tgname: string }>(
+          "SELECT tgname FROM pg_trigger WHERE tgrelid = 'baton.feed_probe'::regclass",
+        )
+      ).map((r) => r.tgname);
+    const withProbe = new ChangeFeed(store.driver, quietLogger(), { triggers: [extra] });
+    const plain = new ChangeFeed(store.driver, quietLogger());
+    feeds.push(withProbe, plain);
+    await plain.start(
+      () => undefined,
+      () => undefined,
+    );
+    expect(await probes()).toEqual([]);
+    await withProbe.start(
+      () => undefined,
+      () => undefined,
+    );
+    expect(await probes()).toEqual(['feed_probe_inserted_feed']);
+    await withProbe.stop();
+    expect(await probes()).toEqual(['feed_probe_inserted_feed']);
+    await plain.stop();
+    expect(await probes()).toEqual([]);
+    expect(await feedTriggers(store)).toEqual([]);
+    expect(
+      () => new ChangeFeed(store.driver, quietLogger(), { triggers: [{ ...extra, name: 'x; DROP' }] }),
+    ).toThrow(/end in _feed/);
+  });
+
   it('lets processes start and stop at the same moment without a deadlock', async () => {
     const store = await open();
     const many = Array.from({ length: 4 }, () => new ChangeFeed(store.driver, quietLogger()));

@@ -40,6 +40,7 @@ export { commandExecutor } from './architect/adapters/command.js';
 export { tmuxExecutor } from './architect/adapters/tmux.js';
 export {
   ARCHITECT_CHANGES_CHANNEL,
+  ARCHITECT_FEED_TRIGGERS,
   parseArchitectChanges,
   type ArchitectChange,
 } from './architect/change-feed.js';

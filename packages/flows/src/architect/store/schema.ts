@@ -111,19 +111,15 @@ ALTER TABLE baton.architect_alerts ADD COLUMN acknowledged_at double precision;
 ALTER TABLE baton.architect_alerts ADD COLUMN acknowledged_by text;
 `;
 
-// Tasks, sessions and alerts on the change feed (docs/server.md, "Live updates"): one NOTIFY on
-// `baton_architect_events` per ~7 kB of changes, a JSON object per line. Only while a process serves
-// the feed (core's baton.feed_listeners has a row): otherwise the function returns at once. These
-// tables change hundreds of times a second at most, so the triggers stay; the executions' feed
-// creates and drops its own (decision 0021).
+// Tasks, sessions and alerts on the change feed (docs/server.md, "Live updates"): NOTIFYs on
+// `baton_architect_events`, a JSON object per line. The function only: the triggers that call it
+// (ARCHITECT_FEED_TRIGGERS) exist while a server with the Architect serves the feed, as the
+// executions' do (decision 0021).
 const V3 = `
 CREATE FUNCTION baton.publish_architect_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   lines text[];
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM baton.feed_listeners) THEN
-    RETURN NULL;
-  END IF;
   -- One JSON line per changed row; a statement names new_rows or old_rows only where they exist.
   IF TG_TABLE_NAME = 'architect_tasks' AND TG_OP = 'INSERT' THEN
     SELECT array_agg(json_build_object('type', 'task', 'id', n.id, 'status', n.status, 'taskType', n.type,
@@ -157,20 +153,6 @@ BEGIN
   GROUP BY chunk;
   RETURN NULL;
 END $$;
-CREATE TRIGGER architect_tasks_inserted_feed AFTER INSERT ON baton.architect_tasks
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
-CREATE TRIGGER architect_tasks_updated_feed AFTER UPDATE ON baton.architect_tasks
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
-CREATE TRIGGER architect_sessions_inserted_feed AFTER INSERT ON baton.architect_sessions
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
-CREATE TRIGGER architect_sessions_updated_feed AFTER UPDATE ON baton.architect_sessions
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
-CREATE TRIGGER architect_sessions_deleted_feed AFTER DELETE ON baton.architect_sessions
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
-CREATE TRIGGER architect_alerts_inserted_feed AFTER INSERT ON baton.architect_alerts
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
-CREATE TRIGGER architect_alerts_updated_feed AFTER UPDATE ON baton.architect_alerts
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_architect_changes();
 `;
 
 /** The Architect's migrations, numbered from 1 within the `architect` component. */
