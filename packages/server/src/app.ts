@@ -41,6 +41,8 @@ export interface AppOptions {
   rateLimit?: RateLimit;
   /** The live change feed behind GET /api/events. */
   events: EventHub;
+  /** How often an idle event stream gets a keep-alive line and its key is checked again (default 15 s). */
+  keepAliveMs?: number;
   /** The configuration and named queries it serves; absent: those routes answer 404 and say why. */
   config?: ServerConfig;
   /** The Architect whose tasks, sessions and SLA it serves; absent: those routes answer 404. */
@@ -137,7 +139,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   executionRoutes(app, client);
   engineRoutes(app, store, client);
   keyRoutes(app, keys);
-  eventRoutes(app, options.events);
+  eventRoutes(app, options.events, options.keepAliveMs);
   meRoute(app);
   queryRoutes(app, options.config);
   configRoutes(app, options.config);

@@ -15,7 +15,12 @@ export type AuthMode = 'required' | 'auto';
 
 /** What the handlers of a request can read. */
 export interface ServerEnv {
-  Variables: { caller: Caller; requestId: string };
+  Variables: {
+    caller: Caller;
+    requestId: string;
+    /** Checks the request's credentials again (a long-lived stream whose key may be revoked meanwhile). */
+    stillAuthorized: () => Promise<boolean>;
+  };
 }
 
 function keyOf(header: (name: string) => string | undefined): string | undefined {
@@ -27,33 +32,46 @@ function keyOf(header: (name: string) => string | undefined): string | undefined
   return header('x-api-key');
 }
 
+/** Who calls, from the request's headers; E_UNAUTHENTICATED when the credentials do not pass. */
+async function identify(
+  mode: AuthMode,
+  keys: ApiKeys,
+  jwt: JwtVerifier | undefined,
+  header: (name: string) => string | undefined,
+): Promise<Caller> {
+  if (mode === 'auto' && !(await keys.required())) return { role: 'admin' };
+  const key = keyOf(header);
+  if (key === undefined)
+    throw new BatonError(
+      'E_UNAUTHENTICATED',
+      'this server requires an API key: send it as `Authorization: Bearer <key>` (create one with `baton keys create --role viewer`)',
+    );
+  if (looksLikeJwt(key)) {
+    if (!jwt)
+      throw new BatonError(
+        'E_UNAUTHENTICATED',
+        'this server takes API keys, not JWTs (start it with JWT settings to accept them)',
+      );
+    return jwt.verify(key);
+  }
+  const caller = await keys.authenticate(key);
+  // The same answer for a malformed, unknown or revoked key: nothing to learn by probing.
+  if (!caller)
+    throw new BatonError('E_UNAUTHENTICATED', 'the API key is not valid (unknown, malformed or revoked)');
+  return caller;
+}
+
 /** Finds who calls: sets `caller`, or refuses with E_UNAUTHENTICATED. */
 export function authenticate(mode: AuthMode, keys: ApiKeys, jwt?: JwtVerifier): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
-    if (mode === 'auto' && !(await keys.required())) {
-      c.set('caller', { role: 'admin' });
-      return next();
-    }
-    const key = keyOf((name) => c.req.header(name));
-    if (key === undefined)
-      throw new BatonError(
-        'E_UNAUTHENTICATED',
-        'this server requires an API key: send it as `Authorization: Bearer <key>` (create one with `baton keys create --role viewer`)',
-      );
-    if (looksLikeJwt(key)) {
-      if (!jwt)
-        throw new BatonError(
-          'E_UNAUTHENTICATED',
-          'this server takes API keys, not JWTs (start it with JWT settings to accept them)',
-        );
-      c.set('caller', await jwt.verify(key));
-      return next();
-    }
-    const caller = await keys.authenticate(key);
-    // The same answer for a malformed, unknown or revoked key: nothing to learn by probing.
-    if (!caller)
-      throw new BatonError('E_UNAUTHENTICATED', 'the API key is not valid (unknown, malformed or revoked)');
-    c.set('caller', caller);
+    const header = (name: string) => c.req.header(name);
+    c.set('caller', await identify(mode, keys, jwt, header));
+    c.set('stillAuthorized', () =>
+      identify(mode, keys, jwt, header).then(
+        () => true,
+        () => false,
+      ),
+    );
     return next();
   };
 }

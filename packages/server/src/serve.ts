@@ -33,6 +33,8 @@ export interface ServeOptions {
    * invalid one stops the start with every error). Absent: those routes answer 404.
    */
   configDir?: string;
+  /** How often an idle event stream gets a keep-alive line and its key is checked again (default 15 s). */
+  keepAliveMs?: number;
   /** Origins whose pages may call the API (`https://app.example`, or `*`); default none. */
   corsOrigins?: readonly string[];
   /** Calls per second per caller (default DEFAULT_RATE_LIMIT); null: no limit. */
@@ -119,6 +121,7 @@ async function serveWith(options: ServeOptions, p: Prepared): Promise<RunningSer
     dashboardDir: dashboard ?? '',
     corsOrigins,
     loopback,
+    keepAliveMs: options.keepAliveMs,
     config,
     architect,
     store: options.store,

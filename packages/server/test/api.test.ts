@@ -742,6 +742,41 @@ describe('CORS', () => {
   });
 });
 
+describe('event stream credentials', () => {
+  it('ends a stream whose key is revoked after it opened', async () => {
+    const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+    await store.migrate();
+    const server = await startServer({ store, logger: quietLogger(), port: 0, keepAliveMs: 100 });
+    const { key, info } = await new ApiKeys(store.driver).create('viewer');
+    try {
+      const res = await fetch(`${server.url}/api/events`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      await reader.read(); // ready
+      await new ApiKeys(store.driver).revoke(info.id);
+      // The server's cache of checked keys lasts 2 s; the next beat after it ends the stream.
+      const ended = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 10_000);
+        void (async () => {
+          for (;;) {
+            const { done } = await reader.read().catch(() => ({ done: true }));
+            if (done) break;
+          }
+          clearTimeout(t);
+          resolve(true);
+        })();
+      });
+      expect(ended).toBe(true);
+      expect(
+        (await fetch(`${server.url}/api/events`, { headers: { authorization: `Bearer ${key}` } })).status,
+      ).toBe(401);
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+});
+
 describe('browser guard', () => {
   it('refuses changes from other sites and requests addressed to another name; refuses CORS * with no key', async () => {
     const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });

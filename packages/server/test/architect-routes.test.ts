@@ -123,6 +123,8 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
       await stream.next((f) => f.event === 'task' && f.data.id === id && f.data.status === 'cancelled');
       await sessions.sessions.register({ name: 'codex-1', provider: 'codex', adapter: 'client' });
       await stream.next((f) => f.event === 'session' && f.data.id === 'codex-1');
+      // Drained again, so that no later test's task is assigned to it.
+      await call('POST', '/api/sessions/codex-1/drain');
       // The task's workflow is an execution: the other client sees it, and no task event.
       await executions.next((f) => f.event === 'execution' && f.data.kind === 'workflow');
       expect(executions.frames.some((f) => f.event === 'task')).toBe(false);
@@ -141,7 +143,8 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     expect(fresh.severity).toBe('ok');
     // Two minutes on a one-minute target: the task was sent two minutes ago.
     await store.driver.query(
-      'UPDATE baton.architect_tasks SET created_at = created_at - 120000, service_key = service_key - 120000 WHERE id = $1',
+      `UPDATE baton.architect_tasks SET created_at = created_at - 120000, service_key = service_key - 120000,
+       assigned_at = assigned_at - 120000 WHERE id = $1`,
       [id],
     );
     const late = await mine();

@@ -11,8 +11,8 @@ import { CHANGE_TYPES, type EventFilter, type EventHub, type FeedEvent } from '.
 
 /** Events queued for one client beyond which it is dropped. */
 const MAX_BACKLOG = 10_000;
-/** A comment line this often keeps proxies from closing an idle stream. */
-const KEEPALIVE_MS = 15_000;
+/** A comment line this often keeps proxies from closing an idle stream (and re-checks the key). */
+export const KEEPALIVE_MS = 15_000;
 /** A write the client does not take within this long (it stopped reading) ends its stream. */
 const WRITE_TIMEOUT_MS = 30_000;
 /** What EventSource waits before reconnecting. */
@@ -62,7 +62,7 @@ async function written(write: Promise<unknown>): Promise<boolean> {
 const frame = (event: string, id: string, data: unknown) =>
   `event: ${event}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`;
 
-export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
+export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub, keepAliveMs = KEEPALIVE_MS): void {
   app.openapi(events, (c) => {
     const { lastEventId, ...query } = c.req.valid('query');
     const asSet = (list: readonly string[] | undefined) => (list ? new Set(list) : undefined);
@@ -74,6 +74,7 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
       name: asSet(query.name),
     };
     const resumeFrom = c.req.header('last-event-id') ?? lastEventId;
+    const stillAuthorized = c.get('stillAuthorized');
     // Proxies that buffer (nginx) would hold events back.
     c.header('X-Accel-Buffering', 'no');
     return streamSSE(c, async (stream) => {
@@ -104,12 +105,14 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>, hub: EventHub): void {
             const idle = await Promise.race([
               new Promise<boolean>((resolve) => {
                 wake = () => resolve(false);
-                timer = setTimeout(() => resolve(true), KEEPALIVE_MS);
+                timer = setTimeout(() => resolve(true), keepAliveMs);
               }),
               closed.then(() => false),
             ]);
             clearTimeout(timer);
             wake = undefined;
+            // A key revoked (or a token expired) since the stream opened ends it at the next beat.
+            if (idle && !(await stillAuthorized())) break;
             if (idle && !(await written(stream.write(': keep-alive\n\n')))) {
               stream.abort();
               break;
