@@ -282,7 +282,8 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await shot(p, 'tasks-ok');
     // Two minutes pass on its one-minute target (the clock is the task's send time).
     await store.driver.query(
-      'UPDATE baton.architect_tasks SET created_at = created_at - 120000, service_key = service_key - 120000 WHERE id = $1',
+      `UPDATE baton.architect_tasks SET created_at = created_at - 120000, service_key = service_key - 120000,
+       assigned_at = assigned_at - 120000 WHERE id = $1`,
       [task.id],
     );
     await expect.poll(() => sla.getAttribute('data-severity'), { timeout: 15_000 }).toBe('critical');
