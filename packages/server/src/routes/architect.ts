@@ -197,16 +197,14 @@ export function architectRoutes(app: OpenAPIHono<ServerEnv>, architect: Architec
     // The body is optional: read it only when one was sent.
     const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
     const tasks = need().tasks;
-    const done =
-      action === 'retry'
-        ? await tasks.retry(id)
-        : action === 'reassign'
-          ? await tasks.reassign(id, { to: body.to })
-          : action === 'cancel'
-            ? await tasks.cancel(id, body.reason)
-            : action === 'pause'
-              ? await tasks.pause(id)
-              : await tasks.resume(id);
+    const act: Record<(typeof TASK_ACTIONS)[number], () => Promise<unknown>> = {
+      retry: () => tasks.retry(id),
+      reassign: () => tasks.reassign(id, { to: body.to }),
+      cancel: () => tasks.cancel(id, body.reason),
+      pause: () => tasks.pause(id),
+      resume: () => tasks.resume(id),
+    };
+    const done = await act[action]();
     return c.json(reply(done), 200);
   });
 
