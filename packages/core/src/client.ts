@@ -10,6 +10,7 @@ import { nearest } from './suggest.js';
 import { isConnectionError } from './driver/postgres.js';
 import { checkDate, checkInt, checkOneOf, checkText, INT_MAX } from './check.js';
 import { cancelTree } from './sql/cancel.js';
+import { signalSql } from './sql/signal.js';
 import {
   checkTimeout,
   isWorkflowDefinition,
@@ -527,26 +528,8 @@ export class Client {
     key: string | undefined,
   ): Promise<boolean> {
     const [r] = await this.store.driver.query<{ active: number }>(
-      `WITH target AS (
-         SELECT id FROM baton.executions
-         WHERE id = $1 AND kind = 'workflow' AND status IN ('queued', 'running', 'waiting')
-         FOR NO KEY UPDATE
-       ),
-       sent AS (
-         INSERT INTO baton.signals (execution_id, name, payload, idempotency_key)
-         SELECT id, $2, $3::jsonb, $4 FROM target
-         ON CONFLICT (execution_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING execution_id
-       ),
-       counted AS (
-         UPDATE baton.executions
-         SET signal_count = signal_count + 1,
-             claimable = CASE WHEN status = 'waiting' THEN true ELSE claimable END,
-             run_at = CASE WHEN status = 'waiting' THEN now() ELSE run_at END
-         WHERE id IN (SELECT execution_id FROM sent)
-         RETURNING id, queue, run_at, concurrency_key
-       )
-       SELECT (SELECT count(*)::int FROM target) AS active, (${wakeupSql('counted')}) AS woken`,
+      `WITH ${signalSql({ ids: 'SELECT $1::text', name: '$2', payload: '$3::jsonb', key: '$4' })}
+       SELECT count(*)::int AS active FROM signal_target`,
       [id, name, payload, key ?? null],
       'baton_signal',
     );

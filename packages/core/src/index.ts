@@ -108,3 +108,5 @@ export {
   type ExecutionChange,
   type FeedTrigger,
 } from './change-feed.js';
+// For components that wake their workflows in a statement of their own (the Architect).
+export { signalSql, type SignalSqlParts } from './sql/signal.js';

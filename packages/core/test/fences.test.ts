@@ -6,6 +6,7 @@ import pg from 'pg';
 import { backends } from './backends.js';
 import { consumeSignal, endWait, recordEntries, type Lease, type NewEntry } from '../src/workflow/history.js';
 import { claimUnlimited } from '../src/sql/claim.js';
+import { completeMany } from '../src/sql/finish.js';
 import { recoverExpired, registerWorker } from '../src/sql/workers.js';
 import type { PostgresDriver } from '../src/driver/postgres.js';
 import { Client, defineJob, type Queryable, type Store } from '../src/index.js';
@@ -58,6 +59,68 @@ for (const b of backends()) {
       expect(rows).toEqual([
         { execution_id: 'batch-1', output: 'mine' },
         { execution_id: 'batch-3', output: 'theirs' },
+      ]);
+      await store.close();
+    });
+
+    it('completes runs with their last steps in one statement, each only if its lease holds and every step went in', async () => {
+      const store = await b.open();
+      await runningWorkflow(store, 'done-1', 'w1');
+      await runningWorkflow(store, 'done-2', 'w1');
+      await runningWorkflow(store, 'done-3', 'w1');
+      await runningWorkflow(store, 'done-4', 'w1');
+      // done-2 was taken over by another worker; done-3 already has position 1 (another run's).
+      await store.driver.query(
+        `UPDATE baton.executions SET lease_owner = 'w2', attempts = 2 WHERE id = 'done-2'`,
+      );
+      await store.driver.query(
+        `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at, finished_at)
+         VALUES ('done-3', 1, 'step', 'b', 'completed', '"theirs"', now(), now())`,
+      );
+      const step = (seq: number, name: string, output: unknown): NewEntry => ({
+        seq,
+        kind: 'step',
+        name,
+        status: 'completed',
+        attempts: 1,
+        output: JSON.stringify(output),
+        error: null,
+        startedAt: new Date(),
+        finishedAt: new Date(),
+      });
+      const completion = (id: string, entries: NewEntry[]) => ({
+        id,
+        attempt: 1,
+        output: JSON.stringify(`result of ${id}`),
+        hasParent: false,
+        freesSlotOf: null,
+        entries,
+      });
+      const recorded = await completeMany(store.driver, 'w1', [
+        completion('done-1', [step(0, 'a', 1), step(1, 'b', 2)]),
+        completion('done-2', [step(0, 'a', 'stale')]),
+        completion('done-3', [step(0, 'a', 'mine'), step(1, 'b', 'mine')]),
+        completion('done-4', []),
+      ]);
+      expect([...recorded].sort()).toEqual(['done-1', 'done-4']);
+      const runs = await store.driver.query<{ id: string; status: string; output: unknown }>(
+        `SELECT id, status, output FROM baton.executions WHERE id LIKE 'done-%' ORDER BY id`,
+      );
+      expect(runs).toEqual([
+        { id: 'done-1', status: 'completed', output: 'result of done-1' },
+        { id: 'done-2', status: 'running', output: null },
+        { id: 'done-3', status: 'running', output: null },
+        { id: 'done-4', status: 'completed', output: 'result of done-4' },
+      ]);
+      const history = await store.driver.query<{ execution_id: string; seq: number; output: unknown }>(
+        `SELECT execution_id, seq, output FROM baton.history WHERE execution_id LIKE 'done-%' ORDER BY 1, 2`,
+      );
+      // Nothing of the run that lost its lease; the other run's position 1 stands.
+      expect(history).toEqual([
+        { execution_id: 'done-1', seq: 0, output: 1 },
+        { execution_id: 'done-1', seq: 1, output: 2 },
+        { execution_id: 'done-3', seq: 0, output: 'mine' },
+        { execution_id: 'done-3', seq: 1, output: 'theirs' },
       ]);
       await store.close();
     });

@@ -204,7 +204,7 @@ for (const b of backends()) {
         'baton_start_here',
         'baton_record_history',
         'baton_record_history',
-        'baton_complete_run',
+        'baton_complete_entries',
       ]);
       expect(statements.some((s) => s.includes('signal_count, e.created_at'))).toBe(false);
       const d = await ownClient.describe(id);

@@ -1,3 +1,4 @@
+import { replayStateSql, type ReplayStateRow } from '../workflow/history.js';
 import type { Queryable, Driver } from '../driver/types.js';
 
 /** A claimed execution as the worker needs it. */
@@ -19,6 +20,8 @@ export interface ClaimedRow {
   run: number;
   /** The trace context it was enqueued in (telemetry/trace.ts), or null. */
   trace_context: string | null;
+  /** A workflow's replay state as the claim read it (null for a job, and for rows claimed another way). */
+  replay?: ReplayStateRow | null;
   /** Set when the execution was inserted already claimed by this worker: its history is empty. */
   startedHere?: { createdAt: Date };
 }
@@ -32,8 +35,11 @@ export interface ClaimedRow {
 export const lockWorkerSql = (workerParam: string) =>
   `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
 
-const RETURNING =
-  'e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot, e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run, e.trace_context';
+// A claimed workflow comes back with what its run replays from (see loadRun), which saves the run a
+// round trip of its own; a job's `replay` is null.
+const RETURNING = `e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot,
+  e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run, e.trace_context,
+  CASE WHEN e.kind = 'workflow' THEN ${replayStateSql('e')} END AS replay`;
 
 /**
  * The fast path: claims up to `limit` due jobs of unlimited queues that carry no concurrency key,

@@ -1,6 +1,7 @@
 import type { Queryable } from '../driver/types.js';
 import { wakeParentsSql } from './parents.js';
 import { slotFreedSql } from '../wakeup.js';
+import { ENTRY_RECORD, HISTORY_COLUMNS, entryJson, type NewEntry } from '../workflow/history.js';
 
 /** A finished attempt that succeeded; `output` is JSON text. */
 export interface Completion {
@@ -11,6 +12,12 @@ export interface Completion {
   hasParent: boolean;
   /** The queue, when the attempt held a slot of a global limit: its workers are woken as it frees. */
   freesSlotOf: string | null;
+  /**
+   * A workflow run's history entries not written yet (the step results it returned since its last
+   * durable operation): written in the same statement, and the completion counts only if every
+   * one of them is (none was recorded by another run first).
+   */
+  entries?: readonly NewEntry[];
 }
 
 /**
@@ -29,6 +36,8 @@ export async function completeMany(
   // pick a nested loop that rescans the whole batch for every row. One pass builds both.
   let outputs = '{';
   let attempts = '{';
+  let entries = '';
+  let entryCounts = '';
   const ids: string[] = new Array(done.length);
   let wake = false;
   for (let i = 0; i < done.length; i++) {
@@ -39,26 +48,59 @@ export async function completeMany(
     attempts += `${sep}${key}:${d.attempt}`;
     ids[i] = d.id;
     if (d.hasParent) wake = true;
+    if (d.entries?.length) {
+      for (const e of d.entries) entries += `${entries ? ',' : ''}${entryJson(d.id, e)}`;
+      entryCounts += `${entryCounts ? ',' : ''}${key}:${d.entries.length}`;
+    }
   }
   outputs += '}';
   attempts += '}';
   const freed = [...new Set(done.map((d) => d.freesSlotOf).filter((q): q is string => q !== null))];
+  // Entries are inserted where the run still holds its lease; a run completes only if all of its
+  // entries went in (`written` counts them per run, read once as one object).
+  const withEntries = entries !== '';
+  const entriesSql = withEntries
+    ? `ins AS (
+         INSERT INTO baton.history (${HISTORY_COLUMNS})
+         SELECT ${HISTORY_COLUMNS} FROM jsonb_to_recordset($${freed.length ? 6 : 5}::jsonb) AS h(${ENTRY_RECORD})
+         WHERE h.execution_id IN (
+           SELECT e.id FROM baton.executions e
+           WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
+             AND e.status = 'running')
+         ON CONFLICT (execution_id, seq) DO NOTHING
+         RETURNING execution_id
+       ),
+       written AS (
+         SELECT coalesce(jsonb_object_agg(execution_id, n), '{}') AS n
+         FROM (SELECT execution_id, count(*) AS n FROM ins GROUP BY execution_id) c
+       ),`
+    : '';
+  const allWritten = withEntries
+    ? `AND coalesce(((SELECT n FROM written) ->> e.id)::int, 0) = coalesce(($${freed.length ? 7 : 6}::jsonb ->> e.id)::int, 0)`
+    : '';
   // The reply is one row listing the ids that were *not* recorded, normally none: reading back
   // every completed id cost the worker more than writing it. The row also makes `freed` run
   // (a CTE that only selects runs only when read). Waking parents costs an extra UPDATE in the
   // statement: only batches with a child pay for it.
   const [r] = await db.query<{ missed: string[] }>(
-    `WITH done AS (
+    `WITH ${entriesSql} done AS (
        UPDATE baton.executions e
        SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
        WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
-         AND e.status = 'running'
+         AND e.status = 'running' ${allWritten}
        RETURNING e.id, e.parent_id
      )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}${freed.length ? `, freed AS (${slotFreedSql('$5')})` : ''}
      SELECT ARRAY(SELECT k FROM jsonb_object_keys($3::jsonb) k WHERE k NOT IN (SELECT id FROM done)) AS missed
        ${freed.length ? ', (SELECT n FROM freed) AS freed' : ''}`,
-    [ids, outputs, attempts, workerId, ...(freed.length ? [freed] : [])],
-    `baton_complete${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}`,
+    [
+      ids,
+      outputs,
+      attempts,
+      workerId,
+      ...(freed.length ? [freed] : []),
+      ...(withEntries ? [`[${entries}]`, `{${entryCounts}}`] : []),
+    ],
+    `baton_complete${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}${withEntries ? '_entries' : ''}`,
   );
   const recorded = new Set(done.map((d) => d.id));
   for (const id of r.missed) recorded.delete(id);

@@ -125,11 +125,24 @@ export class OutcomeWriter {
         const recorded = await completeMany(this.store.driver, this.workerId, batch);
         this.store.recorded(recorded);
         if (recorded.size < batch.length) {
-          const lost = batch.filter((b) => !recorded.has(b.id)).map((b) => b.id);
+          const missed = batch.filter((b) => !recorded.has(b.id));
           this.log.warn(
-            { executions: lost },
-            'completions not recorded: this worker no longer holds these jobs (lease expired); another attempt owns them',
+            { executions: missed.map((b) => b.id) },
+            'completions not recorded: this worker no longer holds these executions (lease expired), or another run recorded their last steps first',
           );
+          // A workflow whose last steps another run recorded first is given back to be replayed,
+          // in case this worker still holds it (the release is fenced on the lease like the rest).
+          for (const b of missed)
+            if (b.entries?.length)
+              await finishAttempt(
+                this.store.driver,
+                this.workerId,
+                b.id,
+                b.attempt,
+                { kind: 'released' },
+                null,
+                b.freesSlotOf,
+              );
         }
       });
     } finally {

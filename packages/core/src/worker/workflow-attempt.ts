@@ -6,7 +6,7 @@ import { cancelTree } from '../sql/cancel.js';
 import { toJsonText } from '../json.js';
 import { errorToJson } from '../execution.js';
 import { WorkflowRun } from '../workflow/runner.js';
-import { completeRun, continueRun, suspend } from '../workflow/history.js';
+import { continueRun, suspend, toReplayState, type ReplayState } from '../workflow/history.js';
 import type { HistoryWriter } from '../workflow/history-writer.js';
 import type { WorkflowDefinition } from '../workflow/definition.js';
 import type { Attempt } from '../attempt.js';
@@ -84,7 +84,7 @@ export async function runWorkflowAttempt(
     outcome =
       deadline !== null && deadline.getTime() <= Date.now()
         ? (timedOut(), { kind: 'cancelled', error: attempt.abortError })
-        : await withSpan(span, parent, () => run.run(input, row.startedHere));
+        : await withSpan(span, parent, () => run.run(input, replayStateOf(row)));
   } catch (err) {
     endSpan(span, err);
     throw err;
@@ -139,26 +139,15 @@ export async function runWorkflowAttempt(
         await end({ kind: 'failed' }, err);
         break;
       }
-      if (outcome.unrecorded.length > 0) {
-        // The last step's result and the completion, in one statement.
-        const done = await host.life.persist(`complete ${row.id}`, () =>
-          completeRun(host.store.driver, lease, outcome.unrecorded, text, {
-            hasParent: row.has_parent,
-            freesSlotOf,
-          }),
-        );
-        // Not written: the lease is gone (the release below is refused too) or another run
-        // recorded one of those steps first; either way the workflow is replayed.
-        if (done === false) await end({ kind: 'released' });
-        else host.store.recorded([row.id]);
-        break;
-      }
+      // Batched with the worker's other completions; the step results the run has not written
+      // yet go in the same statement.
       host.outcomes.complete({
         id: row.id,
         attempt: row.attempts,
         output: text,
         hasParent: row.has_parent,
         freesSlotOf,
+        entries: outcome.unrecorded,
       });
       break;
     }
@@ -196,4 +185,11 @@ export async function runWorkflowAttempt(
       else await end({ kind: outcome.kind }, outcome.error);
       break;
   }
+}
+
+/** What the run replays from: the claim read it, or the row was inserted claimed here. */
+function replayStateOf(row: ClaimedRow): ReplayState {
+  if (row.startedHere) return { history: [], signalCount: 0, createdAt: row.startedHere.createdAt };
+  if (!row.replay) throw new Error(`workflow ${row.id} was claimed without its history`);
+  return toReplayState(row.replay);
 }

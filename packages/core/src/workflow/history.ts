@@ -2,7 +2,6 @@
 // attempt, still running): a worker that lost the workflow cannot add to its history.
 import type { Driver, Queryable } from '../driver/types.js';
 import { notifyRowSql, slotFreedSql, wakeupSql } from '../wakeup.js';
-import { wakeParentsSql } from '../sql/parents.js';
 
 /** Who may write: the run that holds the execution's lease. */
 export interface Lease {
@@ -64,31 +63,35 @@ export function toEntry(r: HistoryRow): HistoryEntry {
   };
 }
 
-const HISTORY_COLUMNS =
+export const HISTORY_COLUMNS =
   'execution_id, seq, kind, name, status, attempts, input, output, error, started_at, finished_at, settled';
 
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
-/** Everything a run replays from: its history by position, and how many signals had been sent when it started. */
-export async function loadRun(
-  db: Queryable,
-  executionId: string,
-): Promise<{ history: HistoryEntry[]; signalCount: number; createdAt: Date }> {
-  const [row] = await db.query<{ signal_count: number; created_at: Date; history: HistoryRow[] }>(
-    `SELECT e.signal_count, e.created_at,
-            coalesce((SELECT json_agg(h ORDER BY h.seq) FROM baton.history h WHERE h.execution_id = e.id), '[]') AS history
-     FROM baton.executions e WHERE e.id = $1`,
-    [executionId],
-  );
-  // Indexed by position. Operations run concurrently (Promise.all) are recorded as they end, so a
-  // crash can leave a position unrecorded below a recorded one: that position is a hole.
+/** What a run replays from, as SQL over the execution row aliased `alias`: one JSON object. */
+export const replayStateSql = (alias: string) =>
+  `json_build_object('signal_count', ${alias}.signal_count, 'created_at', ${alias}.created_at,
+     'history', coalesce((SELECT json_agg(h ORDER BY h.seq) FROM baton.history h WHERE h.execution_id = ${alias}.id), '[]'))`;
+
+export interface ReplayStateRow {
+  signal_count: number;
+  created_at: string | Date;
+  history: HistoryRow[];
+}
+
+export interface ReplayState {
+  /** By position. Operations run concurrently (Promise.all) are recorded as they end, so a crash
+   * can leave a position unrecorded below a recorded one: that position is a hole. */
+  history: HistoryEntry[];
+  /** How many signals had been sent when the run started. */
+  signalCount: number;
+  createdAt: Date;
+}
+
+export function toReplayState(row: ReplayStateRow): ReplayState {
   const history: HistoryEntry[] = [];
   for (const h of row.history) history[h.seq] = toEntry(h);
-  return {
-    history,
-    signalCount: row.signal_count,
-    createdAt: new Date(row.created_at),
-  };
+  return { history, signalCount: row.signal_count, createdAt: new Date(row.created_at) };
 }
 
 /** A history entry to write; `input`, `output` and `error` are JSON text. */
@@ -309,70 +312,25 @@ export async function recordEvent(
   });
 }
 
-/**
- * Completes a workflow run together with the history entries it had not written yet (the step
- * results it returned to the code since its last durable operation), in one statement: either all
- * of it is recorded or none. Fenced on the lease; it also refuses when another run recorded one of
- * those positions first. Returns false when nothing was written.
- */
-export async function completeRun(
-  db: Queryable,
-  lease: Lease,
-  entries: readonly NewEntry[],
-  outputJson: string,
-  wake: { hasParent: boolean; freesSlotOf: string | null },
-): Promise<boolean> {
-  const rows = await db.query(
-    `WITH lease AS (${LEASE}),
-     ins AS (
-       INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT $1, h.seq, h.kind, h.name, h.status, h.attempts, h.input, h.output, h.error, h.started_at, h.finished_at,
-              h.settled
-       FROM jsonb_to_recordset($5::jsonb) AS h(seq int, kind text, name text, status text, attempts int, input jsonb,
-                                               output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz,
-                                               settled int)
-       WHERE EXISTS (SELECT 1 FROM lease)
-       ON CONFLICT (execution_id, seq) DO NOTHING
-       RETURNING 1
-     ),
-     done AS (
-       UPDATE baton.executions e
-       SET status = 'completed', output = $4::jsonb, finished_at = now(), holds_slot = false
-       WHERE e.id = $1 AND e.lease_owner = $2 AND e.attempts = $3 AND e.status = 'running'
-         AND (SELECT count(*) FROM ins) = $6
-       RETURNING e.id, e.parent_id
-     )${wake.hasParent ? `, woken AS (${wakeParentsSql('done')})` : ''}${wake.freesSlotOf ? `, freed AS (${slotFreedSql('ARRAY[$7]')})` : ''}
-     SELECT id${wake.freesSlotOf ? ', (SELECT n FROM freed) AS freed' : ''} FROM done`,
-    [
-      lease.executionId,
-      lease.workerId,
-      lease.attempt,
-      outputJson,
-      JSON.stringify(
-        entries.map((e) => ({
-          seq: e.seq,
-          kind: e.kind,
-          name: e.name,
-          status: e.status,
-          attempts: e.attempts,
-          input: e.input == null ? null : JSON.parse(e.input),
-          output: e.output === null ? null : JSON.parse(e.output),
-          error: e.error === null ? null : JSON.parse(e.error),
-          started_at: e.startedAt.toISOString(),
-          finished_at: e.finishedAt?.toISOString() ?? null,
-          settled: e.settled ?? null,
-        })),
-      ),
-      entries.length,
-      ...(wake.freesSlotOf ? [wake.freesSlotOf] : []),
-    ],
-    `baton_complete_run${wake.hasParent ? '_child' : ''}${wake.freesSlotOf ? '_freeing' : ''}`,
-  );
-  return rows.length === 1;
-}
-
 /** How an entry write ended: `conflict`, another run recorded that position first (its record stands); `lost`, the run no longer holds its lease. */
 export type EntryResult = 'recorded' | 'conflict' | 'lost';
+
+/**
+ * An entry as a JSON object with the columns of baton.history (`extra` is spliced in first).
+ * Outputs and errors are JSON text already: spliced in, not parsed and serialised again.
+ */
+export function entryJson(executionId: string, e: NewEntry, extra = ''): string {
+  return (
+    `{${extra}"execution_id":${JSON.stringify(executionId)},"seq":${e.seq},"kind":"${e.kind}",` +
+    `"name":${JSON.stringify(e.name)},"status":"${e.status}","attempts":${e.attempts},` +
+    `"input":${e.input ?? 'null'},"output":${e.output ?? 'null'},"error":${e.error ?? 'null'},"started_at":"${e.startedAt.toISOString()}",` +
+    `"finished_at":${e.finishedAt ? `"${e.finishedAt.toISOString()}"` : 'null'},"settled":${e.settled ?? 'null'}}`
+  );
+}
+
+/** The columns of baton.history, as jsonb_to_recordset reads them from {@link entryJson} objects. */
+export const ENTRY_RECORD = `execution_id text, seq int, kind text, name text, status text, attempts int, input jsonb,
+  output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz, settled int`;
 
 /**
  * Appends entries of many runs of one worker in one statement, each fenced on its own run's lease.
@@ -385,24 +343,13 @@ export async function recordEntries(
   items: readonly { lease: Lease; entry: NewEntry }[],
 ): Promise<EntryResult[]> {
   if (items.length === 1) return [await recordEntry(db, items[0].lease, items[0].entry)];
-  // Outputs and errors are JSON text already: spliced in, not parsed and serialised again.
-  const payload = `[${items
-    .map(
-      ({ lease, entry: e }, i) =>
-        `{"i":${i},"execution_id":${JSON.stringify(lease.executionId)},"seq":${e.seq},"kind":"${e.kind}",` +
-        `"name":${JSON.stringify(e.name)},"status":"${e.status}","attempts":${e.attempts},` +
-        `"input":${e.input ?? 'null'},"output":${e.output ?? 'null'},"error":${e.error ?? 'null'},"started_at":"${e.startedAt.toISOString()}",` +
-        `"finished_at":${e.finishedAt ? `"${e.finishedAt.toISOString()}"` : 'null'},"settled":${e.settled ?? 'null'}}`,
-    )
-    .join(',')}]`;
+  const payload = `[${items.map(({ lease, entry }, i) => entryJson(lease.executionId, entry, `"i":${i},`)).join(',')}]`;
   const attempts = `{${items.map(({ lease }) => `${JSON.stringify(lease.executionId)}:${lease.attempt}`).join(',')}}`;
   // The leases are read by primary key (= ANY), never joined with the unpacked batch, whose row
   // estimate would lead the planner to scan the whole table.
   const rows = await db.query<{ i: number; owned: boolean; inserted: boolean }>(
     `WITH req AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, execution_id text, seq int, kind text, name text,
-         status text, attempts int, input jsonb, output jsonb, error jsonb, started_at timestamptz, finished_at timestamptz,
-         settled int)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, ${ENTRY_RECORD})
      ),
      owned AS (
        SELECT e.id FROM baton.executions e

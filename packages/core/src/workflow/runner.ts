@@ -24,7 +24,7 @@ import {
   childState,
   consumeSignal,
   endWait,
-  loadRun,
+  type ReplayState,
   readEntry,
   recordEntry,
   recordEvent,
@@ -146,19 +146,10 @@ export class WorkflowRun {
   }
 
   /**
-   * Runs the workflow against its history. `fresh` gives the state of a run whose execution was
-   * just inserted already claimed by this worker (empty history, its creation time), which saves
-   * loading it.
+   * Runs the workflow against its history, which the claim read (or which is empty: the execution
+   * was just inserted claimed by this worker).
    */
-  async run(input: unknown, fresh?: { createdAt: Date }): Promise<RunOutcome> {
-    let state: Awaited<ReturnType<typeof loadRun>>;
-    try {
-      state = fresh
-        ? { history: [], signalCount: 0, createdAt: fresh.createdAt }
-        : await loadRun(this.driver, this.lease.executionId);
-    } catch (error) {
-      return { kind: 'interrupted', error };
-    }
+  async run(input: unknown, state: ReplayState): Promise<RunOutcome> {
     this.history = state.history;
     this.knownSignals = state.signalCount;
     this.lastEventAt = state.createdAt;
