@@ -1,7 +1,7 @@
 // The Architect as a library: tasks, sessions and SLAs over one store. `createArchitect` is what the
 // CLI, the control plane and any program (a `client` session) use.
 import { Client, createLogger, type Logger, type Store, type WorkflowDefinition } from '@baton/core';
-import type { ArchitectContext, ArchitectRules } from './context.js';
+import { LocalEvent, type ArchitectContext, type ArchitectRules } from './context.js';
 import { SessionRegistry } from './sessions.js';
 import {
   acknowledgeAlert,
@@ -43,6 +43,7 @@ export interface Architect {
 export async function createArchitect(options: ArchitectOptions): Promise<Architect> {
   if (options.migrate !== false) await migrateArchitect(options.store.driver);
   const context: ArchitectContext = {
+    taskEnded: new LocalEvent(),
     driver: options.store.driver,
     client: new Client(options.store),
     rules: options.rules,

@@ -27,7 +27,28 @@ export function rulesFromConfig(config: {
   return { routing, sla: (config.get('sla_rules') as SlaRules | undefined) ?? {} };
 }
 
+/** Listeners in this process for a moment of the Architect (no database round trip). */
+export class LocalEvent {
+  private readonly listeners = new Set<() => void>();
+
+  /** Adds a listener; returns what removes it. */
+  on(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
 export interface ArchitectContext {
+  /**
+   * A task's workflow in this process saw its task end: a session has room again. The control
+   * plane serves the queue then (a session's completion sends no NOTIFY of its own: its signal
+   * wakes the task's workflow, which runs where the dispatcher runs).
+   */
+  readonly taskEnded: LocalEvent;
   readonly driver: Driver;
   readonly client: Client;
   readonly rules: () => ArchitectRules;

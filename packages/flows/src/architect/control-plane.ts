@@ -7,6 +7,12 @@ import { DISPATCH_CHANNEL } from './context.js';
 import { logDisabledChannels, sampleQueueDepth } from './sla-monitor.js';
 import { ARCHITECT_QUEUE } from './workflow.js';
 
+/**
+ * The least time between two dispatcher passes started by wake-ups: a task waiting for room waits
+ * at most this much longer, and a pass serves every task that became servable meanwhile.
+ */
+const DISPATCH_GAP_MS = 10;
+
 export interface ControlPlaneOptions {
   /** Task workflows run at once (default 50: they mostly wait). */
   readonly concurrency?: number;
@@ -48,15 +54,18 @@ export async function startControlPlane(
     }
   };
 
-  // The dispatcher: serves the queue until a pass assigns nothing; wake-ups during a pass coalesce.
+  // The dispatcher: serves the queue until a pass assigns nothing; wake-ups during a pass, and
+  // within DISPATCH_GAP_MS of its start, coalesce.
   const dispatcher = new Loop(
     options.dispatchIntervalMs ?? 5000,
     guarded('dispatcher', async () => {
       while (!stopping && (await architect.tasks.dispatch()).length > 0);
     }),
+    DISPATCH_GAP_MS,
   );
   loops.push(dispatcher);
   const unlisten = await ctx.driver.listen(DISPATCH_CHANNEL, () => dispatcher.kick());
+  const unlistenEnded = ctx.taskEnded.on(() => dispatcher.kick());
 
   const healthMs = (ctx.rules().routing.health_monitoring?.check_interval_seconds ?? 30) * 1000;
   if (ctx.rules().routing.health_monitoring?.enabled !== false)
@@ -85,21 +94,30 @@ export async function startControlPlane(
       stopping = true;
       await Promise.all(loops.map((l) => l.stop()));
       await unlisten();
+      unlistenEnded();
       await worker.stop();
     },
   };
 }
 
-/** Runs `fn` every `intervalMs`, or sooner when kicked; never two runs at once. */
+/**
+ * Runs `fn` every `intervalMs`, or sooner when kicked; never two runs at once. Runs start at least
+ * `minGapMs` apart, so that a burst of kicks (every completion kicks the dispatcher) costs a pass
+ * per gap, not a pass per kick.
+ */
 class Loop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private lastStart = -Infinity;
+  /** A timer is set for the end of the current gap. */
+  private deferred = false;
 
   constructor(
     private readonly intervalMs: number,
     private readonly fn: () => Promise<void>,
+    private readonly minGapMs = 0,
   ) {}
 
   start(): void {
@@ -107,12 +125,22 @@ class Loop {
   }
 
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.deferred) return;
     if (this.running) {
       this.again = true;
       return;
     }
     clearTimeout(this.timer);
+    const wait = this.lastStart + this.minGapMs - performance.now();
+    if (wait > 0) {
+      this.deferred = true;
+      this.timer = setTimeout(() => {
+        this.deferred = false;
+        this.kick();
+      }, wait);
+      return;
+    }
+    this.lastStart = performance.now();
     this.running = this.fn().finally(() => {
       this.running = undefined;
       if (this.stopped) return;

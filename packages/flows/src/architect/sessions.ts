@@ -2,8 +2,14 @@
 // report each outcome. A session is held by the process that registered it; another live process
 // cannot take its name, and a session that stops heartbeating goes stale and gives its tasks back.
 import { hostname } from 'node:os';
-import { BatonError, nearest, newId, type Queryable } from '@baton/core';
-import { type ArchitectContext, DISPATCH_CHANNEL, SESSION_CHANNEL, wakeWorkflows } from './context.js';
+import { BatonError, nearest, newId, signalSql, type Queryable } from '@baton/core';
+import {
+  type ArchitectContext,
+  CHANGED_SIGNAL,
+  DISPATCH_CHANNEL,
+  SESSION_CHANNEL,
+  wakeWorkflows,
+} from './context.js';
 import { reassignPolicy } from './task-rules.js';
 import { recordEvents } from './store/events.js';
 import { releasePorts } from './store/ports.js';
@@ -55,7 +61,7 @@ export class SessionRegistry {
    */
   constructor(
     private readonly ctx: ArchitectContext,
-    private readonly dispatch: (options: { onlyIfFree: boolean }) => Promise<unknown>,
+    private readonly dispatch: (options: { onlyIfFree: boolean }) => Promise<readonly unknown[]>,
   ) {}
 
   staleAfterMs(): number {
@@ -211,8 +217,8 @@ export class SessionRegistry {
         if (options.signal?.aborted) return null;
         const task = await this.next(lease);
         if (task) return task;
-        if (await this.pendingExist()) {
-          await this.dispatch({ onlyIfFree: true });
+        // serves the queue when a task is pending (TaskService.dispatch checks first)
+        if ((await this.dispatch({ onlyIfFree: true })).length > 0) {
           const assigned = await this.next(lease);
           if (assigned) return assigned;
         }
@@ -234,19 +240,11 @@ export class SessionRegistry {
     }
   }
 
-  private async pendingExist(): Promise<boolean> {
-    const rows = await this.ctx.driver.query(
-      `SELECT 1 FROM baton.architect_tasks WHERE status = 'pending' LIMIT 1`,
-      [],
-      'architect_any_pending',
-    );
-    return rows.length > 0;
-  }
-
   /** Reports that the session completed a task it holds. */
   async complete(lease: SessionLease, taskId: string, result = ''): Promise<TaskView> {
     // One statement on the way that matters (the session holds the task): complete it, free its
-    // port, record the event and wake the dispatcher; anything else is diagnosed below.
+    // port, record the event and signal the task's workflow, which wakes the dispatcher where it
+    // runs (ArchitectContext.taskEnded). Anything else is diagnosed below.
     const [done] = await this.ctx.driver.query<TaskRow>(
       `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2),
        done AS (
@@ -257,14 +255,13 @@ export class SessionRegistry {
        event AS (
          INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
          SELECT id, $5, 'completed', $1, attempt, 'completed by ' || $1 FROM done),
-       woke AS (SELECT pg_notify($6, $1) FROM done)
-       SELECT done.* FROM done, (SELECT count(*) FROM woke) w`,
-      [lease.name, lease.holder, taskId, result, this.ctx.now(), DISPATCH_CHANNEL],
+       ${signalSql({ ids: 'SELECT workflow_id FROM done', name: '$6', payload: 'NULL::jsonb', key: 'NULL' })}
+       SELECT done.* FROM done`,
+      [lease.name, lease.holder, taskId, result, this.ctx.now(), CHANGED_SIGNAL],
       'architect_complete',
     );
     // refused: the locked path says why (or completes it, if the task changed in between)
     if (!done) return this.outcome(lease, taskId, (tx, row, now) => completeHeld(tx, row, result, now));
-    await wakeWorkflows(this.ctx, [done.workflow_id]);
     return taskView(done);
   }
 

@@ -135,6 +135,7 @@ async function observe(ctx: ArchitectContext, id: string): Promise<Observation> 
   if (!row) return { status: 'deleted', attempt: 0, waitMs: 0 };
   if (isFinal(row.status)) {
     await finish(ctx, row);
+    ctx.taskEnded.emit();
     return { status: row.status, attempt: row.attempt, waitMs: 0 };
   }
   if (row.status === 'pending')

@@ -31,6 +31,16 @@ export interface Assignment {
   readonly attempt: number;
 }
 
+/** Whether any task waits to be served (one indexed read, outside any transaction). */
+export async function anyPending(db: Queryable): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM baton.architect_tasks WHERE status = 'pending' LIMIT 1`,
+    [],
+    'architect_any_pending',
+  );
+  return rows.length > 0;
+}
+
 /** Every session with the number of tasks it holds, as the router sees them. */
 export async function loadSessions(db: Queryable): Promise<SessionForRouting[]> {
   const [sessions, held] = await Promise.all([
