@@ -26,7 +26,7 @@ import type { SessionForRouting, SessionStatus, TaskSpec } from '../packages/flo
 import { BenchDatabases, runSuite } from './_databases.js';
 import { benchRules } from './_router-rules.js';
 import { intArg } from './_args.js';
-import { watchLoad } from './_load.js';
+import { machineCpu, processCpuMs, watchLoad } from './_load.js';
 
 const REPEAT = intArg('repeat', 3);
 const TASKS = intArg('tasks', 50_000);
@@ -156,7 +156,9 @@ async function sendToAssigned(dbs: BenchDatabases): Promise<{ p50: number; p99: 
   });
 }
 
-async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; workflowsDoneS: number }> {
+async function endToEnd(
+  dbs: BenchDatabases,
+): Promise<{ tasksPerSecond: number; workflowsDoneS: number; cpuMsPerTask: number }> {
   return withArchitect(dbs, async (architect, store, leases, url) => {
     const r = await rules();
     const plane = await planeProcess(url);
@@ -191,6 +193,9 @@ async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; 
       }
     })();
     const specs = taskSpecs(r.routing, TASKS, 31);
+    const cpu = machineCpu();
+    const own0 = process.cpuUsage();
+    const plane0 = processCpuMs(plane.pid);
     const t0 = performance.now();
     for (let i = 0; i < specs.length; i += BATCH) await architect.tasks.sendMany(specs.slice(i, i + BATCH));
     log(`  sent ${TASKS} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -200,7 +205,16 @@ async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; 
         throw new Error(`only ${completed} of ${TASKS} tasks completed in 10 min`);
     }
     const seconds = (performance.now() - t0) / 1000;
-    log(`  ${TASKS} tasks completed in ${seconds.toFixed(1)} s`);
+    // CPU per task, whole machine and by process: steadier than the rate on a machine whose speed varies.
+    const busy = cpu.busyMs();
+    const own = process.cpuUsage(own0);
+    const ownMs = (own.user + own.system) / 1000;
+    const planeMs = processCpuMs(plane.pid) - plane0;
+    const per = (ms: number) => (ms / TASKS).toFixed(2);
+    log(
+      `  ${TASKS} tasks completed in ${seconds.toFixed(1)} s; CPU per task: machine ${per(busy)} ms = ` +
+        `control plane ${per(planeMs)} + sender and sessions ${per(ownMs)} + PostgreSQL and the rest ${per(busy - planeMs - ownMs)}`,
+    );
     stop = true;
     await sessionsLoop;
     const [c] = await store.driver.query<{ n: number; events: number }>(
@@ -222,12 +236,12 @@ async function endToEnd(dbs: BenchDatabases): Promise<{ tasksPerSecond: number; 
     }
     const workflowsDoneS = (performance.now() - t0) / 1000;
     await plane.stop();
-    return { tasksPerSecond: TASKS / seconds, workflowsDoneS };
+    return { tasksPerSecond: TASKS / seconds, workflowsDoneS, cpuMsPerTask: busy / TASKS };
   });
 }
 
 /** The control plane in a child process (as `baton architect` runs), until stopped. */
-async function planeProcess(url: string): Promise<{ stop(): Promise<void> }> {
+async function planeProcess(url: string): Promise<{ pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', PLANE_SCRIPT, url, String(TASKS), String(SESSIONS)],
@@ -240,6 +254,7 @@ async function planeProcess(url: string): Promise<{ stop(): Promise<void> }> {
     child.on('exit', (code) => reject(new Error(`the control plane exited ${code}`)));
   });
   return {
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.removeAllListeners('exit');
@@ -274,7 +289,8 @@ async function main(): Promise<void> {
     // the line before it, and the other medians to stderr.
     log(
       `medians: decision p50 ${round(median(d.map((x) => x.p50)))} ms, ${Math.round(median(d.map((x) => x.perSecond)))} decisions/s; ` +
-        `last workflow done after ${round(median(e.map((x) => x.workflowsDoneS)), 1)} s`,
+        `last workflow done after ${round(median(e.map((x) => x.workflowsDoneS)), 1)} s; ` +
+        `machine CPU ${round(median(e.map((x) => x.cpuMsPerTask)), 2)} ms per task end to end`,
     );
     console.log(JSON.stringify({ suite: 'router', ...load.end() }));
     console.log(
