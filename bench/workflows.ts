@@ -262,11 +262,14 @@ async function openBaton(url: string): Promise<Harness> {
   driver.query = async (sql, params, name) => {
     const rows = await original(sql, params, name);
     if (name?.startsWith('baton_complete')) {
+      // completeMany: the batch's ids are its first parameter; the reply lists those not recorded.
       const t = now();
-      for (const r of rows as { id: string }[]) {
-        const w = doneWaiters.get(r.id);
+      const missed = new Set((rows as { missed: string[] }[])[0]?.missed ?? []);
+      for (const id of params![0] as string[]) {
+        if (missed.has(id)) continue;
+        const w = doneWaiters.get(id);
         if (w) {
-          doneWaiters.delete(r.id);
+          doneWaiters.delete(id);
           w(t);
         }
       }
