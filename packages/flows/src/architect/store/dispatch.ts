@@ -9,14 +9,7 @@ import { routeTask } from '../route.js';
 import { environmentNeeds } from '../environment.js';
 import { recordEvents, type EventRecord } from './events.js';
 import { leasePort, releasePorts } from './ports.js';
-import {
-  SESSION_COLUMNS,
-  TASK_COLUMNS,
-  toSessionForRouting,
-  toTaskForRouting,
-  type SessionRow,
-  type TaskRow,
-} from './rows.js';
+import { TASK_COLUMNS, sessionStatus, toTaskForRouting, type SessionRow, type TaskRow } from './rows.js';
 import { updateTask } from './task-sql.js';
 
 // Any fixed number: the same in every process.
@@ -41,24 +34,47 @@ export async function anyPending(db: Queryable): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Every session with the number of tasks it holds, as the router sees them. */
+/**
+ * Every session with the number of tasks it holds, as the router sees them, in name order: one
+ * statement, with only the columns routing reads (parsing 1,000 rows is most of its cost).
+ */
 export async function loadSessions(db: Queryable): Promise<SessionForRouting[]> {
-  const [sessions, held] = await Promise.all([
-    db.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions ORDER BY name`,
-      [],
-      'architect_sessions',
-    ),
-    db.query<{ assigned_session: string; n: number }>(
-      `SELECT assigned_session, count(*)::int AS n FROM baton.architect_tasks
-       WHERE status IN ('assigned', 'running') GROUP BY assigned_session`,
-      [],
-      'architect_held',
-    ),
-  ]);
-  const bySession = new Map(held.map((h) => [h.assigned_session, h.n]));
-  return sessions.map((s) => toSessionForRouting(s, bySession.get(s.name) ?? 0));
+  const rows = await db.query<RoutingSessionRow>(
+    `SELECT s.name, s.provider, s.capacity, s.state, s.working_dir, s.git_branch, s.last_heartbeat,
+            s.last_assigned_at, s.assigned_total, coalesce(h.n, 0) AS held
+     FROM baton.architect_sessions s
+     LEFT JOIN (SELECT assigned_session, count(*)::int AS n FROM baton.architect_tasks
+                WHERE status IN ('assigned', 'running') GROUP BY assigned_session) h ON h.assigned_session = s.name
+     ORDER BY s.name`,
+    [],
+    'architect_routing_sessions',
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    provider: r.provider,
+    status: sessionStatus(r.state, r.held),
+    capacity: r.capacity,
+    held_tasks: r.held,
+    working_dir: r.working_dir ?? undefined,
+    git_branch: r.git_branch ?? undefined,
+    last_heartbeat: r.last_heartbeat,
+    last_assigned_at: r.last_assigned_at,
+    assigned_total: r.assigned_total,
+  }));
 }
+
+type RoutingSessionRow = Pick<
+  SessionRow,
+  | 'name'
+  | 'provider'
+  | 'capacity'
+  | 'state'
+  | 'working_dir'
+  | 'git_branch'
+  | 'last_heartbeat'
+  | 'last_assigned_at'
+  | 'assigned_total'
+> & { held: number };
 
 function hasRoom(s: SessionForRouting, maxPerSession: number): boolean {
   return (s.status === 'idle' || s.status === 'busy') && s.held_tasks < Math.min(s.capacity, maxPerSession);

@@ -1,6 +1,6 @@
 // The Architect's rows as read from the database, and the shapes the router, the SLA clock and the
 // CLI take from them.
-import type { SessionForRouting, SessionStatus, TaskForRouting, TaskSpec } from '../model.js';
+import type { SessionStatus, TaskForRouting, TaskSpec } from '../model.js';
 import type { SlaPause } from '../sla/clock.js';
 import type { SlaTask } from '../sla/evaluate.js';
 
@@ -76,21 +76,6 @@ export const SESSION_COLUMNS = `name, provider, capacity, state, adapter, holder
 export function sessionStatus(state: SessionState, held: number): SessionStatus {
   if (state === 'active') return held > 0 ? 'busy' : 'idle';
   return state;
-}
-
-export function toSessionForRouting(row: SessionRow, held: number): SessionForRouting {
-  return {
-    name: row.name,
-    provider: row.provider,
-    status: sessionStatus(row.state, held),
-    capacity: row.capacity,
-    held_tasks: held,
-    working_dir: row.working_dir ?? undefined,
-    git_branch: row.git_branch ?? undefined,
-    last_heartbeat: row.last_heartbeat,
-    last_assigned_at: row.last_assigned_at,
-    assigned_total: row.assigned_total,
-  };
 }
 
 export function toTaskForRouting(row: TaskRow): TaskForRouting {
