@@ -21,6 +21,21 @@ async function runningWorkflow(store: Store, id: string, worker: string): Promis
   return { executionId: id, workerId: worker, attempt: 1 };
 }
 
+/** A completed step's entry at `seq`, as a run writes it. */
+function stepEntry(seq: number, name: string, output: unknown): NewEntry {
+  return {
+    seq,
+    kind: 'step',
+    name,
+    status: 'completed',
+    attempts: 1,
+    output: JSON.stringify(output),
+    error: null,
+    startedAt: new Date(),
+    finishedAt: new Date(),
+  };
+}
+
 for (const b of backends()) {
   describe(`lease fences (${b.name})`, () => {
     it('writes a batch of entries of many runs in one statement, each fenced on its own lease', async () => {
@@ -36,17 +51,7 @@ for (const b of backends()) {
         `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at, finished_at)
          VALUES ('batch-3', 0, 'step', 's', 'completed', '"theirs"', now(), now())`,
       );
-      const entry = (output: string): NewEntry => ({
-        seq: 0,
-        kind: 'step',
-        name: 's',
-        status: 'completed',
-        attempts: 1,
-        output: JSON.stringify(output),
-        error: null,
-        startedAt: new Date(),
-        finishedAt: new Date(),
-      });
+      const entry = (output: string): NewEntry => stepEntry(0, 's', output);
       const results = await recordEntries(store.driver, 'w1', [
         { lease: mine, entry: entry('mine') },
         { lease: taken, entry: entry('stale') },
@@ -77,17 +82,6 @@ for (const b of backends()) {
         `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at, finished_at)
          VALUES ('done-3', 1, 'step', 'b', 'completed', '"theirs"', now(), now())`,
       );
-      const step = (seq: number, name: string, output: unknown): NewEntry => ({
-        seq,
-        kind: 'step',
-        name,
-        status: 'completed',
-        attempts: 1,
-        output: JSON.stringify(output),
-        error: null,
-        startedAt: new Date(),
-        finishedAt: new Date(),
-      });
       const completion = (id: string, entries: NewEntry[]) => ({
         id,
         attempt: 1,
@@ -97,9 +91,9 @@ for (const b of backends()) {
         entries,
       });
       const recorded = await completeMany(store.driver, 'w1', [
-        completion('done-1', [step(0, 'a', 1), step(1, 'b', 2)]),
-        completion('done-2', [step(0, 'a', 'stale')]),
-        completion('done-3', [step(0, 'a', 'mine'), step(1, 'b', 'mine')]),
+        completion('done-1', [stepEntry(0, 'a', 1), stepEntry(1, 'b', 2)]),
+        completion('done-2', [stepEntry(0, 'a', 'stale')]),
+        completion('done-3', [stepEntry(0, 'a', 'mine'), stepEntry(1, 'b', 'mine')]),
         completion('done-4', []),
       ]);
       expect([...recorded].sort()).toEqual(['done-1', 'done-4']);

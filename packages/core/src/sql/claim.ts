@@ -35,7 +35,7 @@ export interface ClaimedRow {
 export const lockWorkerSql = (workerParam: string) =>
   `me AS (SELECT id FROM baton.workers WHERE id = ${workerParam} FOR KEY SHARE)`;
 
-// A claimed workflow comes back with what its run replays from (see loadRun), which saves the run a
+// A claimed workflow comes back with what its run replays from (replayStateSql), which saves the run a
 // round trip of its own; a job's `replay` is null.
 const RETURNING = `e.id, e.name, e.queue, e.priority, e.input, e.attempts, e.max_attempts, e.holds_slot,
   e.parent_id IS NOT NULL AS has_parent, e.deadline_at, e.run, e.trace_context,
