@@ -158,7 +158,11 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     const stream = await openSse(`${server.url}/api/events?types=alert`);
     await stream.next((f) => f.event === 'ready');
     const acked = await call('POST', `/api/alerts/${alert.id}/acknowledge`);
-    const event = await stream.next((f) => f.event === 'alert' && f.data.id === String(alert.id));
+    // The alert's creation may reach this new stream too (its NOTIFY can land after the connect):
+    // wait for the acknowledgement itself.
+    const event = await stream.next(
+      (f) => f.event === 'alert' && f.data.id === String(alert.id) && f.data.status === 'acknowledged',
+    );
     expect(event.data).toMatchObject({ status: 'acknowledged', severity: 'critical', task: id });
     stream.close();
     expect(acked.body).toMatchObject({ id: alert.id, acknowledged_by: 'local' });
