@@ -73,6 +73,14 @@ export interface NamedArg {
   readonly value: Expr;
 }
 
+/** `object[index]`: an item of a list (by position) or a field of an object (by key). */
+export interface IndexExpr {
+  readonly kind: 'index';
+  readonly object: Expr;
+  readonly index: Expr;
+  readonly span: Span;
+}
+
 /** `name(args..., key=value...)`. Only named functions can be called. */
 export interface CallExpr {
   readonly kind: 'call';
@@ -111,6 +119,7 @@ export type Expr =
   | Ident
   | ListExpr
   | MemberExpr
+  | IndexExpr
   | CallExpr
   | UnaryExpr
   | BinaryExpr;

@@ -13,7 +13,17 @@ import { TaError, isTaError } from '../errors.js';
 import type { BinaryOp } from './ast.js';
 import type { IndicatorCatalog } from './catalog.js';
 import { didYouMean, exprError } from './diagnostics.js';
-import { ARITH_OPS, ORDER_OPS, arith, contains, isPlainObject, order, plainEquals } from './ops.js';
+import {
+  ARITH_OPS,
+  ORDER_OPS,
+  arith,
+  contains,
+  indexValue,
+  isPlainObject,
+  order,
+  plainEquals,
+} from './ops.js';
+import { HelperArgError, scalarFunction } from './functions.js';
 import type { Plan, PlanNode } from './planner.js';
 import { seriesArith, seriesCompare, seriesIn, seriesLogic, seriesNeg, seriesNot } from './series-ops.js';
 
@@ -78,6 +88,10 @@ function readsOf(node: PlanNode): readonly number[] {
       return [node.left, node.right];
     case 'indicator':
       return node.inputs;
+    case 'index':
+      return [node.object, node.index];
+    case 'func':
+      return node.args;
     default:
       return [];
   }
@@ -199,8 +213,45 @@ class Evaluator {
         return this.binary(node);
       case 'member':
         return this.member(node);
+      case 'index':
+        return this.index(node);
+      case 'func':
+        return this.func(node);
       case 'indicator':
         return this.indicator(node);
+    }
+  }
+
+  private index(node: Extract<PlanNode, { op: 'index' }>): ExprValue {
+    const obj = this.value(node.object);
+    const key = this.value(node.index);
+    const v = indexValue(obj, key);
+    if (v !== undefined) return this.plain(v, node);
+    if (Array.isArray(obj)) {
+      return this.fail(
+        'E_TYPE',
+        `a list is indexed by a whole number, got ${kindOf(key)}${typeof key === 'number' ? ` (${key})` : ''}`,
+        node,
+      );
+    }
+    if (isPlainObject(obj))
+      return this.fail('E_TYPE', `an object is indexed by a string, got ${kindOf(key)}`, node);
+    return this.fail('E_TYPE', `cannot index ${kindOf(obj)}`, node);
+  }
+
+  private func(node: Extract<PlanNode, { op: 'func' }>): ExprValue {
+    const args = node.args.map((a) => this.value(a));
+    const fn = scalarFunction(node.name);
+    if (fn === undefined) return this.fail('E_UNKNOWN_FUNCTION', `unknown function '${node.name}'`, node);
+    const bad = args.find((a) => a instanceof Float64Array || a instanceof OutputSet);
+    if (bad !== undefined)
+      return this.fail('E_TYPE', `'${fn.name}' works on plain values, got ${kindOf(bad)}`, node);
+    try {
+      return this.plain(fn.apply(args), node);
+    } catch (e) {
+      if (!(e instanceof HelperArgError)) throw e;
+      const at = this.plan.nodes[node.args[e.argIndex] ?? -1] ?? node;
+      return this.fail('E_TYPE', e.message, at, `usage: ${fn.usage}`);
     }
   }
 

@@ -5,7 +5,17 @@
  */
 import type { BinaryOp } from './ast.js';
 import type { ConstValue, ExprType, IrNode } from './ir.js';
-import { ARITH_OPS, ORDER_OPS, arith, contains, order, plainEquals } from './ops.js';
+import {
+  ARITH_OPS,
+  ORDER_OPS,
+  arith,
+  contains,
+  indexValue,
+  isPlainObject,
+  order,
+  plainEquals,
+} from './ops.js';
+import { scalarFunction } from './functions.js';
 
 /** The static type of a constant. */
 export function constType(v: ConstValue): ExprType {
@@ -51,6 +61,29 @@ export function constValueOf(node: IrNode): ConstValue | undefined {
       const r = constValueOf(node.right);
       if (r === undefined) return undefined;
       return foldBinary(node.operator, l, r);
+    }
+    case 'index': {
+      const o = constValueOf(node.object);
+      const i = o === undefined ? undefined : constValueOf(node.index);
+      if (i === undefined || !Array.isArray(o) || typeof i !== 'number') return undefined;
+      const v = indexValue(o, i);
+      return v === undefined ? undefined : (v as ConstValue);
+    }
+    case 'func': {
+      const args: ConstValue[] = [];
+      for (const a of node.args) {
+        const v = constValueOf(a);
+        if (v === undefined) return undefined;
+        args.push(v);
+      }
+      // A constant call that would fail is left to evaluation, which reports it with its position.
+      try {
+        const v = scalarFunction(node.name)?.apply(args);
+        if (typeof v === 'number') return finite(v);
+        return v === undefined || isPlainObject(v) ? undefined : (v as ConstValue);
+      } catch {
+        return undefined;
+      }
     }
     default:
       return undefined;

@@ -71,6 +71,20 @@ export interface IrMember extends IrBase {
   readonly property: string;
 }
 
+/** `x[i]`: an item of a list by position, or a field of an object by key. */
+export interface IrIndex extends IrBase {
+  readonly op: 'index';
+  readonly object: IrNode;
+  readonly index: IrNode;
+}
+
+/** A call of a scalar helper (`lower(x)`, `coalesce(a, b)`); see functions.ts. */
+export interface IrFunc extends IrBase {
+  readonly op: 'func';
+  readonly name: string;
+  readonly args: readonly IrNode[];
+}
+
 /**
  * A bound indicator call: `id` is canonical (aliases resolved), `inputs` follow the
  * indicator's `inputs` order (implicit OHLCV columns included) and `params` holds
@@ -85,4 +99,5 @@ export interface IrIndicator extends IrBase {
 }
 
 /** Any IR node. */
-export type IrNode = IrConst | IrColumn | IrVar | IrList | IrUnary | IrBinary | IrMember | IrIndicator;
+export type IrNode =
+  IrConst | IrColumn | IrVar | IrList | IrUnary | IrBinary | IrMember | IrIndex | IrFunc | IrIndicator;

@@ -99,7 +99,9 @@ export function tokenize(source: string): Token[] {
     if (isIdentStart(c)) {
       while (i < n && isIdentPart(source.charCodeAt(i))) i++;
       const word = source.slice(start, i);
-      const kind = KEYWORDS.has(word) ? (word as TokenKind) : 'ident';
+      // Keywords in any case (`NOT IN`, `AND`), as SQL-minded YAML writes them; names keep their case.
+      const lower = word.toLowerCase();
+      const kind = KEYWORDS.has(lower) ? (lower as TokenKind) : 'ident';
       tokens.push({ kind, span: { start, end: i }, value: word });
       continue;
     }

@@ -69,6 +69,24 @@ export function contains(haystack: readonly unknown[] | string, needle: unknown)
   return false;
 }
 
+/**
+ * `list[i]` and `object[key]`: a list item by whole-number position (negative counts from the end), or
+ * an own field of a plain object. Out of range, or a missing field, gives null; `undefined` means the
+ * pair does not index (a string key on a list, a fraction), which the caller reports.
+ */
+export function indexValue(object: unknown, index: unknown): unknown {
+  if (Array.isArray(object)) {
+    if (typeof index !== 'number' || !Number.isInteger(index)) return undefined;
+    const i = index < 0 ? object.length + index : index;
+    return i >= 0 && i < object.length ? (object[i] as unknown) : null;
+  }
+  if (isPlainObject(object)) {
+    if (typeof index !== 'string') return undefined;
+    return Object.hasOwn(object, index) ? object[index] : null;
+  }
+  return undefined;
+}
+
 /** The set of arithmetic operators. */
 export const ARITH_OPS: ReadonlySet<BinaryOp> = new Set(['+', '-', '*', '/', '%']);
 /** The set of ordering operators. */

@@ -1,7 +1,7 @@
 /**
  * Recursive-descent parser. Precedence, lowest first:
  * `or` < `and` < `not` < comparisons and `in` (non-associative) < `+ -` < `* / %` < unary `-` < postfix
- * (calls, member access). See docs/expressions.md for the grammar.
+ * (calls, member access, indexing). See docs/expressions.md for the grammar.
  */
 import type { BinaryOp, CallExpr, Expr, NamedArg, Span } from './ast.js';
 import { exprError } from './diagnostics.js';
@@ -192,6 +192,13 @@ class Parser {
           propertySpan: name.span,
           span: { start: e.span.start, end: name.span.end },
         };
+      } else if (t.kind === '[') {
+        this.next();
+        this.enter(t.span);
+        const index = this.parseOr();
+        this.depth--;
+        const close = this.expect(']', "']' to close the index");
+        e = { kind: 'index', object: e, index, span: { start: e.span.start, end: close.span.end } };
       } else if (t.kind === '(') {
         throw exprError('E_PARSE', 'only named functions can be called', this.source, t.span);
       } else {
@@ -224,10 +231,19 @@ class Parser {
         this.next();
         this.enter(t.span);
         const inner = this.parseOr();
+        // `('completed', 'failed')`: a parenthesised tuple, as SQL writes a list, is a list.
+        const items = [inner];
+        while (this.peek().kind === ',') {
+          this.next();
+          if (this.peek().kind === ')') break;
+          items.push(this.parseOr());
+        }
         this.depth--;
         const close = this.expect(')', "')' to close the '(' at " + this.where(t.span));
+        const span = { start: t.span.start, end: close.span.end };
+        if (items.length > 1 || this.tokens[this.pos - 2]?.kind === ',') return { kind: 'list', items, span };
         // Widen the span to the parentheses so carets cover what the user wrote.
-        return { ...inner, span: { start: t.span.start, end: close.span.end } } as Expr;
+        return { ...inner, span } as Expr;
       }
       case '[':
         return this.parseList();
@@ -318,6 +334,8 @@ export function childrenOf(e: Expr): readonly Expr[] {
       return e.items;
     case 'member':
       return [e.object];
+    case 'index':
+      return [e.object, e.index];
     case 'call':
       return [...e.args, ...e.named.map((a) => a.value)];
     case 'unary':

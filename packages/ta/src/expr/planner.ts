@@ -36,6 +36,8 @@ export type PlanNode = PlanBase &
     | { readonly op: 'unary'; readonly operator: UnaryOp; readonly operand: number }
     | { readonly op: 'binary'; readonly operator: BinaryOp; readonly left: number; readonly right: number }
     | { readonly op: 'member'; readonly object: number; readonly property: string }
+    | { readonly op: 'index'; readonly object: number; readonly index: number }
+    | { readonly op: 'func'; readonly name: string; readonly args: readonly number[] }
     | {
         readonly op: 'indicator';
         /** Canonical indicator id. */
@@ -88,7 +90,13 @@ class Builder {
   }
 
   lower(ir: IrNode): number {
-    if (ir.op === 'unary' || ir.op === 'binary' || ir.op === 'list') {
+    if (
+      ir.op === 'unary' ||
+      ir.op === 'binary' ||
+      ir.op === 'list' ||
+      ir.op === 'index' ||
+      ir.op === 'func'
+    ) {
       const folded = constValueOf(ir);
       if (folded !== undefined) return this.constant(folded, ir.span);
     }
@@ -126,6 +134,23 @@ class Builder {
           { op: 'member', object, property: ir.property, type: ir.type, span: ir.span },
           `mem:${object}:${JSON.stringify(ir.property)}`,
           this.lb(object),
+        );
+      }
+      case 'index': {
+        const object = this.lower(ir.object);
+        const index = this.lower(ir.index);
+        return this.emit(
+          { op: 'index', object, index, type: ir.type, span: ir.span },
+          `idx:${object}:${index}`,
+          this.lb(object, index),
+        );
+      }
+      case 'func': {
+        const args = ir.args.map((a) => this.lower(a));
+        return this.emit(
+          { op: 'func', name: ir.name, args, type: ir.type, span: ir.span },
+          `fn:${ir.name}:${args.join(',')}`,
+          this.lb(...args),
         );
       }
       case 'indicator': {

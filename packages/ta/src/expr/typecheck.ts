@@ -9,6 +9,7 @@ import { EXPR_CODES, didYouMean, exprError } from './diagnostics.js';
 import type { ExprType, IrNode } from './ir.js';
 import { constValueOf } from './fold.js';
 import { ARITH_OPS, ORDER_OPS } from './ops.js';
+import { SCALAR_FUNCTIONS, mayBe, scalarFunction, wantText, type ScalarFunction } from './functions.js';
 
 /** What names mean while checking an expression. */
 export interface TypeEnv {
@@ -81,6 +82,8 @@ class Checker {
       }
       case 'member':
         return this.member(e.object, e.property, e.propertySpan, e.span);
+      case 'index':
+        return this.index(e);
       case 'call':
         return this.call(e);
       case 'unary': {
@@ -122,6 +125,67 @@ class Checker {
       return { op: 'member', type: 'any', object, property, span };
     }
     return this.fail('E_TYPE', `cannot read field '${property}' of ${typeName(object.type)}`, propSpan);
+  }
+
+  private index(e: Extract<Expr, { kind: 'index' }>): IrNode {
+    const object = this.check(e.object);
+    const index = this.check(e.index);
+    if (!['list', 'object', 'any'].includes(object.type)) {
+      this.fail(
+        'E_TYPE',
+        `cannot index ${typeName(object.type)}`,
+        e.object.span,
+        'only lists and objects have items',
+      );
+    }
+    if (!['scalar', 'string', 'any'].includes(index.type)) {
+      this.fail('E_TYPE', `an index is a number or a string, got ${typeName(index.type)}`, e.index.span);
+    }
+    return { op: 'index', type: 'any', object, index, span: e.span };
+  }
+
+  /** A scalar helper: unless an argument is a series and an indicator has the name too. */
+  private helper(e: CallExpr, fn: ScalarFunction): IrNode | undefined {
+    const args = e.args.map((a) => this.check(a));
+    if (args.some((a) => a.type === 'series' || a.type === 'outputs')) {
+      if (this.env.catalog.get(e.callee) !== undefined) return undefined;
+      const bad = args.find((a) => a.type === 'series' || a.type === 'outputs')!;
+      this.fail('E_TYPE', `'${fn.name}' works on plain values, got ${typeName(bad.type)}`, bad.span);
+    }
+    if (e.named.length > 0) {
+      this.fail(
+        EXPR_CODES.arity,
+        `'${fn.name}' takes no named arguments`,
+        e.named[0]!.nameSpan,
+        `usage: ${fn.usage}`,
+      );
+    }
+    if (args.length < fn.minArgs || args.length > fn.maxArgs) {
+      const n =
+        fn.minArgs === fn.maxArgs
+          ? `${fn.minArgs}`
+          : fn.maxArgs === Infinity
+            ? `at least ${fn.minArgs}`
+            : `${fn.minArgs} or ${fn.maxArgs}`;
+      this.fail(
+        EXPR_CODES.arity,
+        `'${fn.name}' takes ${n} argument${n === '1' ? '' : 's'}, got ${args.length}`,
+        e.span,
+        `usage: ${fn.usage}`,
+      );
+    }
+    args.forEach((a, i) => {
+      const want = fn.wants[Math.min(i, fn.wants.length - 1)]!;
+      if (!mayBe(want, a.type)) {
+        this.fail(
+          'E_TYPE',
+          `'${fn.name}' needs ${wantText(want)}, got ${typeName(a.type)}`,
+          a.span,
+          `usage: ${fn.usage}`,
+        );
+      }
+    });
+    return { op: 'func', name: fn.name, args, type: fn.result(args.map((a) => a.type)), span: e.span };
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>): IrNode {
@@ -184,13 +248,16 @@ class Checker {
   }
 
   private call(e: CallExpr): IrNode {
+    const fn = scalarFunction(e.callee);
+    const asHelper = fn && this.helper(e, fn);
+    if (asHelper) return asHelper;
     const ind = this.env.catalog.get(e.callee);
     if (ind === undefined) {
       return this.fail(
         'E_UNKNOWN_FUNCTION',
         `unknown function '${e.callee}'`,
         e.calleeSpan,
-        didYouMean(e.callee, this.env.catalog.names()),
+        didYouMean(e.callee, [...SCALAR_FUNCTIONS, ...this.env.catalog.names()]),
       );
     }
     const args = e.args.map((a) => this.check(a));
