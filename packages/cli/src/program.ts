@@ -7,6 +7,7 @@ import { enqueueCommand, jobsCommand } from './commands/jobs.js';
 import { workerCommand } from './commands/worker.js';
 import { devCommand } from './commands/dev.js';
 import { workflowsCommand } from './commands/workflows.js';
+import { flowsCommand } from './commands/flows.js';
 import { ExitCode, taCommand } from './commands/ta.js';
 import { configCommand } from './commands/config.js';
 import { queryCommand, queriesCommand } from './commands/query.js';
@@ -49,6 +50,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(enqueueCommand(globals, io));
   program.addCommand(jobsCommand(globals, io));
   program.addCommand(workflowsCommand(globals, io));
+  program.addCommand(flowsCommand(globals, io));
   program.addCommand(devCommand(globals, io));
   program.addCommand(taCommand());
   program.addCommand(configCommand(globals, io));

@@ -25,6 +25,12 @@ export type BatonErrorCode =
   | 'E_WORKER_STOPPED'
   | 'E_JOB_FAILED'
   | 'E_POLICY_DENIED'
+  /** A YAML workflow's `fail` step, or a step failure no error handler took. */
+  | 'E_FLOW_FAILED'
+  /** A YAML workflow names a function no module registered. */
+  | 'E_UNKNOWN_FUNCTION'
+  /** An approval a workflow waited for was denied, or not given in time. */
+  | 'E_APPROVAL_DENIED'
   /** No valid credentials (an HTTP API call without a key or token, or with a revoked one). */
   | 'E_UNAUTHENTICATED'
   /** Valid credentials whose role does not allow the call. */

@@ -44,3 +44,4 @@ export {
   parseArchitectChanges,
   type ArchitectChange,
 } from './architect/change-feed.js';
+export * from './workflows/index.js';

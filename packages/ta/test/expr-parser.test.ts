@@ -21,6 +21,8 @@ function sx(e: Expr): string {
       return `[${e.items.map(sx).join(' ')}]`;
     case 'member':
       return `(. ${sx(e.object)} ${e.property})`;
+    case 'index':
+      return `([] ${sx(e.object)} ${sx(e.index)})`;
     case 'call':
       return `(${e.callee}${e.args.map((a) => ' ' + sx(a)).join('')}${e.named.map((a) => ` ${a.name}=${sx(a.value)}`).join('')})`;
     case 'unary':
@@ -73,6 +75,11 @@ describe('parser: precedence and shapes', () => {
   it.each([
     ['1 + 2 * 3', '(+ 1 (* 2 3))'],
     ['(1 + 2) * 3', '(* (+ 1 2) 3)'],
+    ['a.b[c].d', '(. ([] (. a b) c) d)'],
+    ['a[0][-1] + 1', '(+ ([] ([] a 0) (- 1)) 1)'],
+    ["x NOT IN ('a', 'b')", '(not in x ["a" "b"])'],
+    ['NOT a AND b OR c', '(or (and (not a) b) c)'],
+    ['(1,)', '[1]'],
     ['10 - 4 - 3', '(- (- 10 4) 3)'],
     ['8 / 4 % 3', '(% (/ 8 4) 3)'],
     ['-x * 2', '(* (- x) 2)'],

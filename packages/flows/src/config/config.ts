@@ -99,6 +99,14 @@ export class Config implements ConfigView {
   }
 
   /**
+   * Where character `offset` of the string at `path` was written: a YAML workflow's templates point
+   * their errors at the failing character. The value's own location when it cannot be mapped.
+   */
+  locateChar(path: string, offset: number): SourceLocation | undefined {
+    return this.provenance.locateChar(formatPath(parsePath(path)), offset);
+  }
+
+  /**
    * For every leaf at or below `path` (everything when omitted): its value, the file:line:col that
    * set it, the values it overrode, and the environment variables it came through. Secrets read
    * from the environment (keys named *key*, *token*, *secret*, *password*) are masked.

@@ -91,13 +91,15 @@ export function loadConfigSync(dir: string, options: LoadOptions = {}): Config {
     value[kind] = parsed;
     const check = KIND_CHECKS[kind] as ((v: unknown) => readonly KindProblem[]) | undefined;
     for (const problem of check?.(parsed) ?? []) {
-      diags.error(provenance.locate(problem.path) ?? tree.loc, problem.path, problem.message);
+      diags.error(locateProblem(provenance, problem) ?? tree.loc, problem.path, problem.message);
     }
   }
   const view = { dir: absDir, value, locate: (path: string) => provenance.locate(path) };
   for (const check of CONFIG_CHECKS) {
     for (const problem of check(view)) {
-      const at = nearestLocation(parsePath(problem.at ?? problem.path), (path) => provenance.locate(path));
+      const at =
+        locateProblem(provenance, problem) ??
+        nearestLocation(parsePath(problem.at ?? problem.path), (path) => provenance.locate(path));
       diags.error(at ?? { file: absDir, line: 1, col: 1 }, problem.path, problem.message);
     }
   }
@@ -111,6 +113,20 @@ export function loadConfigSync(dir: string, options: LoadOptions = {}): Config {
     provenance,
     options: { ...options, env, environment },
   });
+}
+
+/**
+ * True for the paths of the `workflows` kind: there `${…}` is a template, evaluated when a workflow
+ * runs, not an environment reference (a workflow reads `env.NAME` for allowed variables).
+ */
+function isTemplated(path: string): boolean {
+  return path === 'workflows' || path.startsWith('workflows.');
+}
+
+/** Where a problem points: the character at its offset in a string value, or the value. */
+function locateProblem(provenance: Provenance, problem: KindProblem): SourceLocation | undefined {
+  const path = problem.at ?? problem.path;
+  return problem.offset === undefined ? provenance.locate(path) : provenance.locateChar(path, problem.offset);
 }
 
 /** The kinds one file contributes, each with its source tree; problems go to `diags`. */
@@ -135,8 +151,13 @@ function readKinds(
   // Paths in warnings start with the kind: the file's name, its `kind:` line, or (an overlay) its top-level key.
   const declaredKind = /^kind\s*:\s*["']?([A-Za-z_]+)/m.exec(text)?.[1];
   const pathKind = single ?? declaredKind ?? (file.layer === 'base' ? file.nameKind : undefined);
-  const root = readSource(file.path, text, env, diags, (key) =>
-    pathKind ? formatPath([pathKind, key]) : key,
+  const root = readSource(
+    file.path,
+    text,
+    env,
+    diags,
+    (key) => (pathKind ? formatPath([pathKind, key]) : key),
+    isTemplated,
   );
   if (root === undefined) {
     if (diags.list.some((d) => d.file === file.path && d.severity === 'error')) return [];

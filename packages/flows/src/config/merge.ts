@@ -2,7 +2,7 @@
 // file that set it and the values it replaced. Rules (docs/config.md): maps merge deeply, a later
 // value replaces an earlier one, lists replace unless tagged `!append`, and `null` in a later file
 // removes the key.
-import type { EnvOrigin, SourceNode } from './source.js';
+import type { EnvOrigin, SourceNode, TextLines } from './source.js';
 import type { SourceLocation } from './types.js';
 
 /** A value that a later file replaced, kept whole so that showing it can mask its secrets. */
@@ -14,7 +14,7 @@ export interface Overridden {
 export type MergedNode = (
   | { type: 'map'; entries: Map<string, MergedEntry> }
   | { type: 'seq'; items: MergedNode[] }
-  | { type: 'scalar'; value: unknown; env?: EnvOrigin }
+  | { type: 'scalar'; value: unknown; env?: EnvOrigin; text?: TextLines }
 ) & { loc: SourceLocation; overrode: Overridden[] };
 
 export interface MergedEntry {
@@ -58,6 +58,7 @@ export function fromSource(node: SourceNode): MergedNode {
         type: 'scalar',
         value: node.value,
         ...(node.env ? { env: node.env } : {}),
+        ...(node.text ? { text: node.text } : {}),
         loc: node.loc,
         overrode: [],
       };

@@ -1,7 +1,7 @@
 // Where every merged value came from: the file:line:col that set it, the values it replaced, and the
 // environment variables it was read through. Built once per load from the merged trees.
 import type { MergedNode } from './merge.js';
-import type { EnvOrigin } from './source.js';
+import { locateInText, type EnvOrigin, type TextLines } from './source.js';
 import { joinPath, type PathSegment } from './paths.js';
 import type { SourceLocation } from './types.js';
 
@@ -55,7 +55,10 @@ export function displayValue(node: MergedNode, inSecret: boolean): unknown {
 
 /** The provenance index of the merged trees, keyed by path string (kind first). */
 export class Provenance {
-  private readonly byPath = new Map<string, { loc: SourceLocation; keyLoc?: SourceLocation }>();
+  private readonly byPath = new Map<
+    string,
+    { loc: SourceLocation; keyLoc?: SourceLocation; text?: { value: string; lines: TextLines } }
+  >();
   readonly entries: ExplainEntry[] = [];
   /** Paths of values that came from the environment, with their origin. */
   readonly envPaths = new Map<string, EnvOrigin>();
@@ -69,7 +72,11 @@ export class Provenance {
   private walk(node: MergedNode, path: string, inSecret: boolean, keyLoc: SourceLocation | undefined): void {
     // A mapping or list is located at its key (`tasks_by_status:`), where a reader looks for it.
     const loc = node.type !== 'scalar' && keyLoc ? keyLoc : node.loc;
-    this.byPath.set(path, { loc, ...(keyLoc ? { keyLoc } : {}) });
+    const text =
+      node.type === 'scalar' && node.text && typeof node.value === 'string'
+        ? { text: { value: node.value, lines: node.text } }
+        : {};
+    this.byPath.set(path, { loc, ...(keyLoc ? { keyLoc } : {}), ...text });
     const env = node.type === 'scalar' ? node.env : undefined;
     if (env) this.envPaths.set(path, env);
     if (env && inSecret) this.secretPaths.add(path);
@@ -95,5 +102,15 @@ export class Provenance {
   locate(path: string, key = false): SourceLocation | undefined {
     const p = this.byPath.get(path);
     return p && (key ? (p.keyLoc ?? p.loc) : p.loc);
+  }
+
+  /**
+   * Where character `offset` of the string at `path` was written (a YAML workflow's template); the
+   * value's own location when its characters cannot be mapped (a folded or escaped string).
+   */
+  locateChar(path: string, offset: number): SourceLocation | undefined {
+    const p = this.byPath.get(path);
+    if (!p) return undefined;
+    return (p.text && locateInText(p.text.value, p.text.lines, offset)) ?? p.loc;
   }
 }

@@ -32,6 +32,20 @@ export interface EnvOrigin {
   readonly text?: string;
 }
 
+/**
+ * Where the characters of a string value sit in the file, for errors inside the value (a template's
+ * expression): the location of the first character of each of the value's lines. Only for values
+ * whose text is the file's text character for character (plain, quoted without escapes, literal blocks).
+ */
+export type TextLines = readonly SourceLocation[];
+
+/** The location of character `offset` of a value whose lines are `lines`, or undefined. */
+export function locateInText(value: string, lines: TextLines, offset: number): SourceLocation | undefined {
+  const before = value.slice(0, offset).split('\n');
+  const start = lines[before.length - 1];
+  return start && { ...start, col: start.col + before[before.length - 1]!.length };
+}
+
 export type SourceNode =
   | { readonly type: 'map'; readonly loc: SourceLocation; readonly entries: Map<string, SourceEntry> }
   | {
@@ -45,6 +59,7 @@ export type SourceNode =
       readonly loc: SourceLocation;
       readonly value: unknown;
       readonly env?: EnvOrigin;
+      readonly text?: TextLines;
     };
 
 export interface SourceEntry {
@@ -57,7 +72,9 @@ export interface SourceEntry {
  * keys, tabs used for indentation) and bad references go to `diags` with their line and column;
  * the tree is then undefined. An empty document (nothing but comments) is also undefined, with no
  * diagnostic: the caller decides what an empty file means. `rootPath` is the key path of the
- * document's root, so unset-variable warnings name the merged path.
+ * document's root, so unset-variable warnings name the merged path. Values under a path for which
+ * `literal` is true keep their `${…}` as written (YAML workflows' templates) and record where their
+ * characters are (`text`).
  */
 export function readSource(
   file: string,
@@ -65,6 +82,7 @@ export function readSource(
   env: Env,
   diags: Diagnostics,
   rootPath: (firstKey: string) => string,
+  literal: (path: string) => boolean = () => false,
 ): SourceNode | undefined {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
@@ -132,6 +150,10 @@ export function readSource(
 
   const scalar = (node: Scalar, loc: SourceLocation, path: string): SourceNode => {
     const raw = node.value;
+    if (typeof raw === 'string' && literal(path)) {
+      const lines = textLines(node, raw);
+      return { type: 'scalar', loc, value: raw, ...(lines ? { text: lines } : {}) };
+    }
     if (typeof raw !== 'string' || !hasReference(raw)) return { type: 'scalar', loc, value: raw };
     try {
       const x = expand(raw, env);
@@ -154,6 +176,30 @@ export function readSource(
       diags.error(single ? { ...loc, col: loc.col + err.offset } : loc, path, err.message);
       return { type: 'scalar', loc, value: null };
     }
+  };
+
+  // The first character of each line of `value` in the file, when the value is the file's text as is.
+  const textLines = (node: Scalar, value: string): TextLines | undefined => {
+    const [start, end] = node.range ?? [0, 0];
+    if (
+      node.type === Scalar.PLAIN ||
+      node.type === Scalar.QUOTE_SINGLE ||
+      node.type === Scalar.QUOTE_DOUBLE
+    ) {
+      const skip = node.type === Scalar.PLAIN ? 0 : 1;
+      return text.slice(start + skip, end - skip) === value ? [at(start + skip)] : undefined;
+    }
+    if (node.type !== Scalar.BLOCK_LITERAL) return undefined;
+    // Each line of a literal block is a line of the file, after the block's indentation.
+    const lines: SourceLocation[] = [];
+    let pos = text.indexOf('\n', start) + 1;
+    for (const line of value.split('\n')) {
+      const found = line === '' ? pos : text.indexOf(line, pos);
+      if (found < 0 || found > end) return undefined;
+      lines.push(at(found));
+      pos = text.indexOf('\n', found + line.length) + 1 || text.length;
+    }
+    return lines;
   };
 
   try {

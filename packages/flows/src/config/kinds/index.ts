@@ -12,6 +12,7 @@ import { llmFailoverPolicySchema } from './llm-failover-policy.js';
 import { agentsSchema } from './agents.js';
 import { checkSlaRules } from '../../architect/sla/rules.js';
 import { planQueries } from '../../queries/load.js';
+import { checkWorkflows } from '../../workflows/compile.js';
 import type { ConfigView } from '../types.js';
 
 export const KIND_SCHEMAS = {
@@ -32,6 +33,8 @@ export interface KindProblem {
   readonly message: string;
   /** Where to point, when not at `path` itself. */
   readonly at?: string;
+  /** The character of the string value at `at ?? path` to point at (an expression error in a template). */
+  readonly offset?: number;
 }
 
 /**
@@ -42,6 +45,7 @@ export const KIND_CHECKS: {
   readonly [K in KindName]?: (value: z.output<(typeof KIND_SCHEMAS)[K]>) => readonly KindProblem[];
 } = {
   sla_rules: checkSlaRules,
+  workflows: checkWorkflows,
 };
 
 /**

@@ -401,6 +401,19 @@ const workflow = z
 export const workflowsSchema = z
   .strictObject({
     version: z.string().optional().describe('Format version of this file, "1.0"'),
+    settings: z
+      .strictObject({
+        env: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'))
+          .optional()
+          .describe('Environment variables templates may read as env.NAME (read at start)'),
+        http_allowed_hosts: z
+          .array(z.string().min(1))
+          .optional()
+          .describe('Hosts http steps may call: api.example.com, or *.example.com'),
+      })
+      .optional()
+      .describe('What the workflows of this file may reach'),
     workflows: z.record(z.string(), workflow).optional().describe('Workflows by name'),
   })
   .describe('YAML workflows (workflows.yaml)');

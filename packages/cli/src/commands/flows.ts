@@ -1,0 +1,230 @@
+// `baton flows`: the YAML workflows of workflows.yaml: validate, list, run, approve, and a worker.
+import { Command } from 'commander';
+import { BatonError, Client, Worker, type Store, type WorkflowDefinition } from '@baton/core';
+import {
+  createFlows,
+  createQueryService,
+  isFlowFunction,
+  unrunnableSteps,
+  type Config,
+  type FlowFunctionDefinition,
+  type Flows,
+  type QueryService,
+} from '@baton/flows';
+import { makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
+import { loadUserModules } from '../load-module.js';
+import { loadConfigFor } from './config.js';
+import { untilSignal } from './worker.js';
+import { ExitCode } from './ta.js';
+
+/** The functions and code workflows of the modules given with -m. */
+async function modulesOf(paths: readonly string[]): Promise<{
+  functions: FlowFunctionDefinition[];
+  workflows: WorkflowDefinition[];
+}> {
+  if (paths.length === 0) return { functions: [], workflows: [] };
+  const mod = await loadUserModules(paths);
+  const functions: FlowFunctionDefinition[] = [];
+  const visit = (v: unknown): void => {
+    if (isFlowFunction(v) && !functions.some((f) => f.name === v.name)) functions.push(v);
+    else if (Array.isArray(v)) v.forEach(visit);
+  };
+  Object.values(mod.exports).forEach(visit);
+  return { functions, workflows: mod.workflows };
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function parseJson(text: string | undefined, what: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new BatonError('E_INPUT_INVALID', `${what} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Opens the configuration, the store, the query service (when queries are configured) and the flows. */
+async function withFlows<T>(
+  g: GlobalOptions,
+  io: Io,
+  modules: readonly string[],
+  fn: (x: { flows: Flows; store: Store; config: Config; workflows: WorkflowDefinition[] }) => Promise<T>,
+): Promise<T> {
+  const config = await loadConfigFor(g, io);
+  const logger = makeLogger(g);
+  const { functions, workflows } = await modulesOf(modules);
+  const store = await openStore(g, logger, false);
+  let queries: QueryService | undefined;
+  try {
+    await store.migrate();
+    if (config.value.queries) queries = await createQueryService(config, { store, logger });
+    const q = queries;
+    const flows = await createFlows({
+      store,
+      config: () => config,
+      functions,
+      workflows,
+      logger,
+      ...(q ? { query: (name, params) => q.run(name, params) } : {}),
+    });
+    return await fn({ flows, store, config, workflows });
+  } finally {
+    await queries?.close();
+    await store.close();
+  }
+}
+
+export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
+  const cmd = new Command('flows').description(
+    'YAML workflows (workflows.yaml in the configuration directory)',
+  );
+
+  cmd
+    .command('validate')
+    .description('check workflows.yaml (file:line:col for each problem) and, with -m, the functions it calls')
+    .option(
+      '-m, --module <path>',
+      'module exporting functions (defineFlowFunction) and code workflows',
+      collect,
+      [],
+    )
+    .action(async (o: { module: string[] }) => {
+      const config = await loadConfigFor(globals(), io);
+      const { functions, workflows } = await modulesOf(o.module);
+      const names = Object.keys(config.value.workflows?.workflows ?? {});
+      const problems = unrunnableSteps(
+        config,
+        new Set(functions.map((f) => f.name)),
+        new Set(workflows.map((w) => w.name)),
+      ).filter((p) => o.module.length > 0 || !/unknown function/.test(p));
+      for (const p of problems) io.err(p);
+      if (problems.length) throw new ExitCode(1);
+      io.err(
+        `${names.length} workflow${names.length === 1 ? '' : 's'} valid${o.module.length ? '' : ' (functions not checked: give the modules with -m)'}`,
+      );
+    });
+
+  cmd
+    .command('list')
+    .description('the YAML workflows: name, trigger, steps and description')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const config = await loadConfigFor(globals(), io);
+      const rows = Object.entries(config.value.workflows?.workflows ?? {}).map(([name, w]) => ({
+        name,
+        trigger: w.trigger
+          ? `${w.trigger.type}${w.trigger.endpoint ? ` ${w.trigger.method ?? 'POST'} ${w.trigger.endpoint}` : ''}`
+          : 'manual',
+        steps: w.steps.length,
+        description: w.description ?? '',
+      }));
+      if (o.json) return io.out(JSON.stringify(rows, null, 2));
+      for (const r of rows) io.out(`${r.name}  ${r.trigger}  ${r.steps} steps  ${r.description}`);
+    });
+
+  cmd
+    .command('run')
+    .description(
+      'start a run and, unless --detach, serve it in this process until it ends; prints its output',
+    )
+    .argument('<workflow>', 'the YAML workflow')
+    .option('--input <json>', "the input, checked against the workflow's input spec")
+    .option('--id <id>', 'the run id (starting again with the same id returns that run)')
+    .option(
+      '-m, --module <path>',
+      'module exporting functions (defineFlowFunction) and code workflows',
+      collect,
+      [],
+    )
+    .option('--detach', 'only start it: a `baton flows worker` serves it')
+    .action(async (name: string, o: { input?: string; id?: string; module: string[]; detach?: boolean }) => {
+      const input = parseJson(o.input, '--input');
+      await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
+        const { id, version } = await flows.start(name, input, o.id === undefined ? {} : { id: o.id });
+        io.err(`run ${id} of ${name} (version ${version.slice(0, 19)})`);
+        if (o.detach) return io.out(id);
+        const worker = new Worker(store, {
+          workflows: [...flows.definitions, ...workflows],
+          queues: ['flows'],
+          logger: makeLogger(globals()),
+        });
+        await worker.start();
+        try {
+          const stopped = untilSignal().then((sig) => {
+            throw new BatonError(
+              'E_CANCELLED',
+              `${sig}: stopped serving run ${id}; it is kept and resumes under any worker`,
+            );
+          });
+          const out = await Promise.race([new Client(store).result(id), stopped]);
+          io.out(JSON.stringify(out, null, 2));
+        } finally {
+          await worker.stop({ deadline: 5000 });
+        }
+      });
+    });
+
+  cmd
+    .command('approve')
+    .description('answer the approval a run waits for at a step (a `wait` step with `approval:`)')
+    .argument('<run>', 'the run id')
+    .argument('<step>', 'the step id')
+    .option('--deny', 'deny instead of approve')
+    .option(
+      '--by <name>',
+      "who answers (checked against the step's approvers)",
+      process.env.USER ?? 'unknown',
+    )
+    .option('--reason <text>', 'why')
+    .action(async (run: string, step: string, o: { deny?: boolean; by: string; reason?: string }) => {
+      const logger = makeLogger(globals());
+      const store = await openStore(globals(), logger, false);
+      try {
+        await new Client(store).signal(run, `approve:${step}`, {
+          approved: !o.deny,
+          by: o.by,
+          ...(o.reason ? { reason: o.reason } : {}),
+        });
+        io.err(`${o.deny ? 'denied' : 'approved'} ${step} of ${run} as ${o.by}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  cmd
+    .command('worker')
+    .description("serve the YAML workflows' runs until SIGINT/SIGTERM")
+    .option(
+      '-m, --module <path>',
+      'module exporting functions (defineFlowFunction) and code workflows',
+      collect,
+      [],
+    )
+    .option('-c, --concurrency <n>', 'runs handled at once', '20')
+    .action(async (o: { module: string[]; concurrency: string }) => {
+      const concurrency = Number(o.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) {
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `--concurrency must be a positive integer, got '${o.concurrency}'`,
+        );
+      }
+      const stopped = untilSignal();
+      await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
+        const worker = new Worker(store, {
+          workflows: [...flows.definitions, ...workflows],
+          queues: ['flows'],
+          concurrency,
+          logger: makeLogger(globals()),
+        });
+        await worker.start();
+        io.err(`serving ${flows.names().length} YAML workflows on ${store.location}; stop with Ctrl+C`);
+        const sig = await stopped;
+        io.err(`${sig}: stopping`);
+        await worker.stop({ deadline: 10_000 });
+      });
+    });
+
+  return cmd;
+}

@@ -1,0 +1,75 @@
+// `baton flows …` on the real binary, against the example (examples/flows) and a broken copy of it.
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { baton } from './run-baton.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../../examples/flows/baton', import.meta.url));
+const FUNCTIONS = fileURLToPath(new URL('../../../examples/flows/functions.ts', import.meta.url));
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-flows-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('baton flows', () => {
+  it('validate: the example is valid with its functions, and says what it did not check without them', async () => {
+    const ok = await baton(['flows', 'validate', '--config-dir', EXAMPLE, '-m', FUNCTIONS]);
+    expect(ok.stderr).toMatch(/^1 workflow valid\n$/);
+    expect(ok.code).toBe(0);
+    const bare = await baton(['flows', 'validate', '--config-dir', EXAMPLE]);
+    expect(bare.stderr).toMatch(/functions not checked: give the modules with -m/);
+  });
+
+  it('validate: a template error and an unknown function are reported at file:line:col, exit 1', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'base'));
+    writeFileSync(
+      join(dir, 'base/workflows.yaml'),
+      'workflows:\n  w:\n    steps:\n      - { id: a, type: set, vars: { x: "${input.n +}" } }\n',
+    );
+    const bad = await baton(['flows', 'validate', '--config-dir', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/base\/workflows\.yaml:4:52: error \[E_CONFIG_INVALID\] .*expected a value/);
+    writeFileSync(
+      join(dir, 'base/workflows.yaml'),
+      'workflows:\n  w:\n    steps:\n      - { id: a, type: function, function: biuld }\n',
+    );
+    const unknown = await baton(['flows', 'validate', '--config-dir', dir, '-m', FUNCTIONS]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /workflows\.yaml:4:44: .*unknown function 'biuld' \(did you mean 'build'\?\)/,
+    );
+  });
+
+  it('run: runs the example to its end in this process and prints its output; a bad input starts nothing', async () => {
+    const cwd = tempDir();
+    const input = JSON.stringify({ service: 'api', hosts: ['a', 'b', 'c'] });
+    const r = await baton(
+      ['flows', 'run', 'release', '--input', input, '-m', FUNCTIONS, '--config-dir', EXAMPLE],
+      { cwd },
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { steps: Record<string, unknown>; vars: Record<string, unknown> };
+    expect(out.vars).toEqual({ label: 'release api api-1.4.2.tgz', waves: 3 });
+    expect((out.steps.deploy_all as { host: string }[]).map((d) => d.host)).toEqual(['a', 'b', 'c']);
+    const bad = await baton(
+      ['flows', 'run', 'release', '--input', '{"service":1}', '-m', FUNCTIONS, '--config-dir', EXAMPLE],
+      {
+        cwd,
+      },
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/input of workflow 'release': unknown field|field 'service' must be a string/);
+    const list = await baton(['workflows', 'list', '--json'], { cwd });
+    expect((JSON.parse(list.stdout) as unknown[]).length).toBe(1);
+  });
+});

@@ -1,0 +1,271 @@
+// YAML workflows as a library: one durable workflow definition per YAML workflow (for a Worker), and
+// `start`, which checks the input, pins the version and starts a run. Functions are registered by
+// name from TypeScript modules; queries go through the named-query service.
+import {
+  BatonError,
+  Client,
+  createLogger,
+  defineWorkflow,
+  nearest,
+  type Logger,
+  type Store,
+  type WorkflowDefinition,
+} from '@baton/core';
+import type { Config } from '../config/config.js';
+import type { KindProblem } from '../config/kinds/index.js';
+import { formatLocation } from '../config/diagnostics.js';
+import { joinPath } from '../config/paths.js';
+import { compileFlow, type CompiledFlow, type CompiledStep, type WorkflowSpec } from './compile.js';
+import {
+  FlowRun,
+  durationMs,
+  type FlowFunction,
+  type FlowNotification,
+  type FlowOutput,
+  type FlowServices,
+} from './interpret.js';
+import { checkInput } from './input.js';
+import { newScope, type Snapshot } from './scope.js';
+import { FlowVersions, migrateFlows, type FlowStartInput } from './versions.js';
+
+const FLOW_FUNCTION = Symbol.for('baton.flowFunction');
+
+/** A TypeScript function YAML workflows call by name (`type: function`, `function: <name>`). */
+export interface FlowFunctionDefinition {
+  readonly [FLOW_FUNCTION]: true;
+  readonly name: string;
+  readonly fn: FlowFunction;
+}
+
+/**
+ * Registers a function for YAML workflows. Export it from a module given to `baton flows run -m` or
+ * `baton flows worker -m`. It runs as a step: its result is recorded, and it runs at least once (use
+ * `ctx.idempotencyKey` with external systems).
+ */
+export function defineFlowFunction(name: string, fn: FlowFunction): FlowFunctionDefinition {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new BatonError('E_INVALID_OPTION', `function name '${name}': use letters, digits, _ . and -`);
+  }
+  return { [FLOW_FUNCTION]: true, name, fn };
+}
+
+export function isFlowFunction(v: unknown): v is FlowFunctionDefinition {
+  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[FLOW_FUNCTION] === true;
+}
+
+/** Options of {@link createFlows}. */
+export interface FlowsOptions {
+  readonly store: Store;
+  /** The configuration in force; called at every start, so a watched configuration takes effect at once. */
+  readonly config: () => Config;
+  readonly functions?: readonly FlowFunctionDefinition[];
+  /** Runs the named queries of `query` steps. */
+  readonly query?: FlowServices['query'];
+  /** Sends notifications; default: each is logged at warn level, with its channel. */
+  readonly notify?: (n: FlowNotification) => Promise<void>;
+  /** Code workflows a `subflow` step may start by name (a worker must serve them too). */
+  readonly workflows?: readonly WorkflowDefinition[];
+  /** The queue runs go to (default `flows`). */
+  readonly queue?: string;
+  readonly logger?: Logger;
+  /** Creates the table of versions when missing (default true). */
+  readonly migrate?: boolean;
+}
+
+/** YAML workflows over one store. */
+export interface Flows {
+  /** One durable workflow per YAML workflow of the configuration at creation: give them to a Worker. */
+  readonly definitions: readonly WorkflowDefinition<FlowStartInput, FlowOutput>[];
+  /** The YAML workflows' names, in the configuration in force. */
+  names(): string[];
+  /**
+   * Starts a run of `name` on its current definition. The input is checked against the workflow's
+   * `input:` spec first: nothing starts when it fails (`E_INPUT_INVALID`).
+   */
+  start(name: string, input?: unknown, options?: { id?: string }): Promise<{ id: string; version: string }>;
+  /**
+   * What cannot run although the configuration loaded: functions no module registered, and step
+   * types not available yet. Each problem is one line with file:line:col.
+   */
+  check(): string[];
+}
+
+/** Step types the interpreter does not run yet (the configuration accepts them). */
+const NOT_YET = new Set(['database', 'http', 'assign', 'emit']);
+
+export async function createFlows(options: FlowsOptions): Promise<Flows> {
+  const { store } = options;
+  if (options.migrate !== false) await migrateFlows(store.driver);
+  const logger = options.logger ?? createLogger('warn');
+  const versions = new FlowVersions(store.driver);
+  const client = new Client(store);
+  const queue = options.queue ?? 'flows';
+  const functions = new Map((options.functions ?? []).map((f) => [f.name, f.fn]));
+  const codeWorkflows = new Map((options.workflows ?? []).map((w) => [w.name, w]));
+  const compiled = new Map<string, CompiledFlow>();
+
+  const specs = (): Record<string, WorkflowSpec> => options.config().value.workflows?.workflows ?? {};
+  const specOf = (name: string): WorkflowSpec => {
+    const spec = specs()[name];
+    if (spec) return spec;
+    const hint = nearest(name, Object.keys(specs()));
+    throw new BatonError(
+      'E_UNKNOWN_WORKFLOW',
+      `no YAML workflow '${name}' in ${options.config().dir}${hint ? ` (did you mean '${hint}'?)` : ''}`,
+    );
+  };
+
+  /** The snapshot a new run takes: the kinds its templates read (secrets masked) and the allowed variables. */
+  const snapshotFor = (flow: CompiledFlow): Snapshot => {
+    const config = options.config();
+    const kinds = flow.configKinds.includes('*') ? Object.keys(config.value) : flow.configKinds;
+    const snap: Record<string, unknown> = {};
+    for (const k of kinds) if (config.get(k) !== undefined) snap[k] = config.masked(k);
+    const env: Record<string, string> = {};
+    for (const name of config.value.workflows?.settings?.env ?? []) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+    return { config: snap, env };
+  };
+
+  const prepare = async (name: string, input: unknown): Promise<FlowStartInput> => {
+    const spec = specOf(name);
+    const { flow, problems } = compileFlow(name, spec);
+    if (problems.length) throw invalid(options.config(), problems);
+    const checked = checkInput(name, spec.input, input);
+    const v = await versions.put(name, spec, snapshotFor(flow));
+    return { input: checked, version: v.version, snapshot: v.digest };
+  };
+
+  const services = (def: () => Map<string, WorkflowDefinition>): FlowServices => ({
+    function: (name) => functions.get(name),
+    query:
+      options.query ??
+      (() =>
+        Promise.reject(
+          new BatonError(
+            'E_CONFIG_INVALID',
+            'no query service: named queries need queries.yaml and a datasource',
+          ),
+        )),
+    notify:
+      options.notify ??
+      (async (n) => {
+        logger.warn({ channel: n.channel, workflow: n.workflow, run: n.run, step: n.step }, n.message);
+      }),
+    workflow: (name) => def().get(name) ?? codeWorkflows.get(name),
+    childInput: (name, input) => (def().has(name) ? prepare(name, input) : Promise.resolve(input)),
+  });
+
+  const byName = new Map<string, WorkflowDefinition<FlowStartInput, FlowOutput>>();
+  const runServices = services(() => byName as Map<string, WorkflowDefinition>);
+  for (const [name, spec] of Object.entries(specs())) {
+    byName.set(
+      name,
+      defineWorkflow<FlowStartInput, FlowOutput>(
+        name,
+        {
+          queue,
+          ...(spec.timeout === undefined ? {} : { timeout: durationMs(spec.timeout, `${name}: timeout`) }),
+        },
+        async (ctx, start) => {
+          // A stored version never changes, so reading it outside a durable step replays the same.
+          const v = await versions.get(start.snapshot);
+          let flow = compiled.get(v.digest);
+          if (!flow) {
+            flow = compileFlow(v.name, v.definition).flow;
+            compiled.set(v.digest, flow);
+          }
+          const scope = newScope(start.input, v, ctx.now().getTime());
+          return new FlowRun(ctx, flow, scope, runServices).run();
+        },
+      ),
+    );
+  }
+
+  return {
+    definitions: [...byName.values()],
+    names: () => Object.keys(specs()),
+    async start(name, input, startOptions = {}) {
+      const def = byName.get(name);
+      if (!def) {
+        specOf(name);
+        throw new BatonError(
+          'E_UNKNOWN_WORKFLOW',
+          `YAML workflow '${name}' was added after this process started: restart it (the worker too) to run it`,
+        );
+      }
+      const wrapper = await prepare(name, input);
+      const { id } = await client.start(
+        def,
+        wrapper,
+        startOptions.id === undefined ? {} : { id: startOptions.id },
+      );
+      return { id, version: wrapper.version };
+    },
+    check: () => unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys())),
+  };
+}
+
+/**
+ * What cannot run although the configuration loaded: functions not registered, subflows that name no
+ * workflow, and step types not available yet. One line each, with file:line:col.
+ */
+export function unrunnableSteps(
+  config: Config,
+  functions: ReadonlySet<string>,
+  codeWorkflows: ReadonlySet<string> = new Set(),
+): string[] {
+  const specs = config.value.workflows?.workflows ?? {};
+  const out: string[] = [];
+  const at = (path: string): string => {
+    const loc = config.locate(path);
+    return loc ? `${formatLocation(loc)}: ` : '';
+  };
+  const visit = (steps: readonly CompiledStep[]): void => {
+    for (const s of steps) {
+      if (s.type === 'function' && !functions.has(s.spec.function!)) {
+        const hint = nearest(s.spec.function!, [...functions]);
+        out.push(
+          `${at(joinPath(s.path, 'function'))}${s.path}: unknown function '${s.spec.function}'${hint ? ` (did you mean '${hint}'?)` : ''}; registered: ${[...functions].join(', ') || 'none (give modules with -m)'}`,
+        );
+      }
+      if (NOT_YET.has(s.type)) out.push(`${at(s.path)}${s.path}: '${s.type}' steps are not available yet`);
+      if (s.type === 'subflow' && !specs[s.spec.workflow!] && !codeWorkflows.has(s.spec.workflow!)) {
+        out.push(
+          `${at(joinPath(s.path, 'workflow'))}${s.path}: no workflow '${s.spec.workflow}' (YAML, or code given with -m)`,
+        );
+      }
+      for (const child of childrenOf(s)) visit(child);
+    }
+  };
+  for (const [name, spec] of Object.entries(specs)) {
+    const { flow } = compileFlow(name, spec);
+    visit(flow.steps);
+    visit(flow.final);
+  }
+  return out;
+}
+
+function childrenOf(s: CompiledStep): (readonly CompiledStep[])[] {
+  return [
+    s.ifTrue ?? [],
+    s.ifFalse ?? [],
+    s.actions ?? [],
+    s.steps ?? [],
+    ...(s.branches ?? []),
+    ...(s.cases?.values() ?? []),
+    s.otherwise ?? [],
+    s.compensate ?? [],
+  ];
+}
+
+/** A workflow whose templates no longer compile (the configuration changed under a running process). */
+function invalid(config: Config, problems: readonly KindProblem[]): BatonError {
+  const lines = problems.map((p) => {
+    const at = p.offset === undefined ? config.locate(p.path) : config.locateChar(p.path, p.offset);
+    return `${at ? `${formatLocation(at)}: ` : ''}${p.path}: ${p.message}`;
+  });
+  return new BatonError('E_CONFIG_INVALID', lines.join('\n'), { details: { problems } });
+}

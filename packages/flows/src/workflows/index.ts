@@ -1,0 +1,13 @@
+// YAML workflows (workflows.yaml) compiled onto the durable engine. See docs/flows.md.
+export {
+  createFlows,
+  defineFlowFunction,
+  isFlowFunction,
+  unrunnableSteps,
+  type Flows,
+  type FlowsOptions,
+  type FlowFunctionDefinition,
+} from './flows.js';
+export type { FlowFunction, FlowFunctionContext, FlowNotification, FlowOutput } from './interpret.js';
+export { migrateFlows, type FlowStartInput } from './versions.js';
+export { checkInput } from './input.js';

@@ -1,0 +1,520 @@
+// Runs a compiled YAML workflow inside a durable workflow. Every decision is taken from recorded data
+// (the input, the configuration snapshot, recorded step outputs), so a replay takes the same path;
+// every effect (a function, a query, a notification, a wait, a subflow) is a durable operation
+// named after its step id, so `baton workflows show` reads like the YAML.
+import {
+  BatonError,
+  isBatonError,
+  StepFailedError,
+  ChildFailedError,
+  type Json,
+  type WorkflowContext,
+  type WorkflowDefinition,
+} from '@baton/core';
+import type { CompiledFlow, CompiledStep } from './compile.js';
+import { render, test, RenderError } from './template.js';
+import { itemScope, type Scope } from './scope.js';
+
+/** What a registered function receives besides its input. */
+export interface FlowFunctionContext {
+  /** `<run id>:<position>`: the same on every attempt and replay; hand it to external systems. */
+  readonly idempotencyKey: string;
+  readonly attempt: number;
+  /** Fires when the run is cancelled or the step times out. */
+  readonly signal: AbortSignal;
+  readonly workflowId: string;
+  readonly step: string;
+}
+
+/** A TypeScript function a YAML `function` step calls by name. Its result must be JSON. */
+export type FlowFunction = (input: Json, ctx: FlowFunctionContext) => Promise<unknown> | unknown;
+
+/** A notification sent by a `notification` step. */
+export interface FlowNotification {
+  readonly channel: string;
+  readonly message: string;
+  readonly workflow: string;
+  readonly run: string;
+  readonly step: string;
+}
+
+/** What the interpreter calls out to. */
+export interface FlowServices {
+  function(name: string): FlowFunction | undefined;
+  /** Runs a named query; rows are JSON. */
+  query(
+    name: string,
+    params: Readonly<Record<string, unknown>>,
+  ): Promise<{ results: readonly unknown[]; count: number }>;
+  notify(n: FlowNotification): Promise<void>;
+  /** The workflow a subflow step starts: a YAML workflow or a code workflow registered by a worker. */
+  workflow(name: string): WorkflowDefinition | undefined;
+  /** The input a YAML subflow starts with (its version pinned now); the input as is for a code workflow. */
+  childInput(name: string, input: unknown): Promise<unknown>;
+}
+
+/** A step failed: its code (a BatonError code, or a function's own), its message, and its name. */
+export class FlowStepError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly step: string,
+  ) {
+    super(message);
+    this.name = 'FlowStepError';
+  }
+}
+
+/** What a finished run returns: every step's output by id, and the variables. */
+export interface FlowOutput {
+  readonly steps: Record<string, unknown>;
+  readonly vars: Record<string, unknown>;
+}
+
+/** A duration in YAML: a number of seconds, or `500ms`, `30s`, `5m`, `2h`, `7d`. */
+export function durationMs(v: unknown, what: string): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v * 1000;
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v) : null;
+  if (!m)
+    throw new BatonError(
+      'E_INPUT_INVALID',
+      `${what}: ${JSON.stringify(v)} is not a duration (a number of seconds, or 30s, 5m, 2h)`,
+    );
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+/** The error a step's failure is handled as. */
+function asStepError(err: unknown, step: CompiledStep): FlowStepError {
+  if (err instanceof FlowStepError) return err;
+  if (err instanceof StepFailedError)
+    return new FlowStepError(err.message, err.code ?? 'E_JOB_FAILED', step.name);
+  if (err instanceof ChildFailedError) return new FlowStepError(err.message, 'E_JOB_FAILED', step.name);
+  if (err instanceof RenderError)
+    return new FlowStepError(`step '${step.name}': ${err.message}`, err.code, step.name);
+  if (isBatonError(err)) return new FlowStepError(`step '${step.name}': ${err.message}`, err.code, step.name);
+  throw err;
+}
+
+const kindOf = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+
+/** One run of a YAML workflow, from the top, against the workflow's history. */
+export class FlowRun {
+  /** Steps with a compensation, in the order they completed (the saga's log). */
+  private readonly completed: CompiledStep[] = [];
+
+  constructor(
+    private readonly ctx: WorkflowContext,
+    private readonly flow: CompiledFlow,
+    private readonly scope: Scope,
+    private readonly services: FlowServices,
+  ) {}
+
+  async run(): Promise<FlowOutput> {
+    let failure: FlowStepError | undefined;
+    for (const step of this.flow.steps) {
+      try {
+        await this.exec(step, this.scope);
+      } catch (err) {
+        const handled = await this.handle(asStepError(err, step), step);
+        if (handled) {
+          failure = handled;
+          break;
+        }
+      }
+    }
+    this.scope.error = failure ? { code: failure.code, message: failure.message, step: failure.step } : {};
+    for (const step of this.flow.final) {
+      try {
+        await this.exec(step, this.scope);
+      } catch (err) {
+        failure ??= asStepError(err, step);
+      }
+    }
+    if (failure) {
+      throw new BatonError('E_FLOW_FAILED', `workflow '${this.flow.name}': ${failure.message}`, {
+        details: { step: failure.step, code: failure.code },
+      });
+    }
+    return { steps: this.scope.steps, vars: this.scope.vars };
+  }
+
+  /**
+   * Applies the first `error_handling` entry that matches the failure. Returns the error the run
+   * fails with, or undefined when the run goes on.
+   */
+  private async handle(err: FlowStepError, step: CompiledStep): Promise<FlowStepError | undefined> {
+    let current = err;
+    for (const h of this.flow.spec.error_handling ?? []) {
+      const matches =
+        h.on_error === 'any' ||
+        h.on_error === current.code ||
+        (h.on_error === 'timeout' && current.code === 'E_TIMEOUT');
+      if (!matches) continue;
+      switch (h.action) {
+        case 'continue':
+          if (step.id !== undefined)
+            this.scope.steps[step.id] = { error: { code: current.code, message: current.message } };
+          return undefined;
+        case 'retry':
+          try {
+            await this.exec(step, this.scope);
+            return undefined;
+          } catch (again) {
+            current = asStepError(again, step);
+            continue;
+          }
+        case 'rollback':
+          return (await this.rollback(h.steps)) ?? current;
+        case 'fail':
+          return current;
+        case 'reassign_task':
+          return new FlowStepError(
+            `${current.message}; its handler reassign_task needs an assign step, which YAML workflows do not run yet`,
+            current.code,
+            current.step,
+          );
+      }
+    }
+    return current;
+  }
+
+  /** Runs the compensations of the listed steps that completed, newest first (a saga). */
+  private async rollback(ids: readonly string[] | undefined): Promise<FlowStepError | undefined> {
+    const wanted = ids === undefined ? undefined : new Set(ids);
+    const errors: FlowStepError[] = [];
+    for (const step of [...this.completed].reverse()) {
+      if (wanted && !wanted.has(step.id ?? '')) continue;
+      try {
+        await this.list(step.compensate ?? [], this.scope);
+      } catch (err) {
+        errors.push(asStepError(err, step));
+      }
+    }
+    if (errors.length === 0) return undefined;
+    return new FlowStepError(
+      `rollback: ${errors.map((e) => e.message).join('; ')}`,
+      errors[0]!.code,
+      errors[0]!.step,
+    );
+  }
+
+  /** Runs steps in order; the output of the last one (an empty object when there is none). */
+  private async list(steps: readonly CompiledStep[], scope: Scope): Promise<unknown> {
+    let last: unknown = {};
+    for (const s of steps) last = await this.exec(s, scope);
+    return last;
+  }
+
+  /** One step: its `if`, its retries, and its output recorded under its id. */
+  private async exec(step: CompiledStep, scope: Scope): Promise<unknown> {
+    scope.now = this.ctx.now().getTime();
+    // A step that does not run has an empty output, so `steps.x.field` reads null.
+    if (step.when && !test(step.when, scope)) return this.record(step, scope, {});
+    const retry = step.spec.retry;
+    const attempts = retry?.max_attempts ?? 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await this.once(step, scope);
+        if (step.compensate) this.completed.push(step);
+        return this.record(step, scope, out);
+      } catch (err) {
+        const e = asStepError(err, step);
+        if (attempt >= attempts) throw e;
+        await this.ctx.sleep(this.backoff(step, attempt));
+      }
+    }
+  }
+
+  private record(step: CompiledStep, scope: Scope, out: unknown): unknown {
+    if (step.id !== undefined) scope.steps[step.id] = out;
+    if (step.type === 'query') scope.query = out;
+    return out;
+  }
+
+  /** The delay before attempt `attempt + 1`: base × factor^(attempt−1), capped, with full jitter if asked. */
+  private backoff(step: CompiledStep, attempt: number): number {
+    const b = step.spec.retry?.backoff;
+    const base = b?.base_delay === undefined ? 1000 : durationMs(b.base_delay, `${step.name}: base_delay`);
+    const max = b?.max_delay === undefined ? 300_000 : durationMs(b.max_delay, `${step.name}: max_delay`);
+    const delay = Math.min(max, base * (b?.factor ?? 2) ** (attempt - 1));
+    // ctx.random() is recorded-deterministic: a replay draws the same jitter.
+    return b?.jitter === 'full' ? Math.floor(this.ctx.random() * delay) : delay;
+  }
+
+  private timeoutOf(step: CompiledStep): number | undefined {
+    return step.spec.timeout === undefined
+      ? undefined
+      : durationMs(step.spec.timeout, `${step.name}: timeout`);
+  }
+
+  private value(step: CompiledStep, key: string, scope: Scope): unknown {
+    const t = step.values[key];
+    return t === undefined ? undefined : render(t, scope);
+  }
+
+  /** A durable step whose input is recorded and whose function runs at least once. */
+  private effect<T>(
+    step: CompiledStep,
+    input: unknown,
+    fn: (s: FlowFunctionContext) => Promise<T>,
+  ): Promise<T> {
+    const timeout = this.timeoutOf(step);
+    return this.ctx.step(
+      step.name,
+      (s) =>
+        fn({
+          idempotencyKey: s.idempotencyKey,
+          attempt: s.attempt,
+          signal: s.signal,
+          workflowId: this.ctx.id,
+          step: step.name,
+        }),
+      { input: input as Json, ...(timeout === undefined ? {} : { timeout }) },
+    );
+  }
+
+  private async once(step: CompiledStep, scope: Scope): Promise<unknown> {
+    const spec = step.spec;
+    switch (step.type) {
+      case 'set': {
+        const vars = this.value(step, 'vars', scope) as Record<string, unknown>;
+        Object.assign(scope.vars, vars);
+        return vars;
+      }
+      case 'fail':
+        throw new FlowStepError(String(this.value(step, 'message', scope)), 'E_FLOW_FAILED', step.name);
+      case 'function': {
+        const fn = this.services.function(spec.function!);
+        if (!fn) {
+          throw new FlowStepError(
+            `step '${step.name}': no function '${spec.function}' is registered`,
+            'E_UNKNOWN_FUNCTION',
+            step.name,
+          );
+        }
+        const input = this.value(step, 'input', scope) ?? {};
+        return this.effect(step, input, async (s) => jsonResult(await fn(input as Json, s), step));
+      }
+      case 'query': {
+        const params = (this.value(step, 'params', scope) ?? {}) as Record<string, unknown>;
+        return this.effect(step, { query: spec.query, params }, async () => {
+          const r = await this.services.query(spec.query!, params);
+          const first = r.results[0];
+          // The first row's columns at the top (`query.elapsed_minutes`), and every row.
+          return jsonResult(
+            { ...(first && typeof first === 'object' ? first : {}), rows: r.results, count: r.count },
+            step,
+          );
+        });
+      }
+      case 'notification': {
+        const message = String(this.value(step, 'message', scope));
+        const n = {
+          channel: spec.channel!,
+          message,
+          workflow: this.flow.name,
+          run: this.ctx.id,
+          step: step.name,
+        };
+        return this.effect(step, { channel: n.channel, message }, async () => {
+          await this.services.notify(n);
+          return { channel: n.channel, message };
+        });
+      }
+      case 'conditional':
+        return this.list(test(step.condition!, scope) ? (step.ifTrue ?? []) : (step.ifFalse ?? []), scope);
+      case 'switch': {
+        const v = this.value(step, 'value', scope);
+        const key = typeof v === 'string' ? v : JSON.stringify(v);
+        return this.list(step.cases?.get(key) ?? step.otherwise ?? [], scope);
+      }
+      case 'loop':
+        return this.loop(step, scope);
+      case 'foreach':
+        return this.foreach(step, scope);
+      case 'parallel':
+        return Promise.all((step.branches ?? []).map((b) => this.list(b, scope)));
+      case 'wait':
+        return this.wait(step, scope);
+      case 'subflow':
+        return this.subflow(step, scope);
+      default:
+        throw new FlowStepError(
+          `step '${step.name}': '${step.type}' steps are not available yet`,
+          'E_INVALID_OPTION',
+          step.name,
+        );
+    }
+  }
+
+  /**
+   * Repeats the actions while the condition holds, at most max_iterations times, sleeping
+   * interval_seconds between iterations. The condition is tested before each iteration and once more
+   * an interval after the last; still true then, the step fails with E_TIMEOUT (what `on_error:
+   * timeout` handles). Without a condition the actions run max_iterations times.
+   */
+  private async loop(step: CompiledStep, scope: Scope): Promise<unknown> {
+    const max = step.spec.max_iterations!;
+    const interval = (step.spec.interval_seconds ?? 0) * 1000;
+    let last: unknown = {};
+    for (let i = 0; ; i++) {
+      if (i >= max && step.condition === undefined) return { iterations: i, last };
+      if (i > 0 && interval > 0) {
+        await this.ctx.sleep(interval);
+        scope.now = this.ctx.now().getTime();
+      }
+      if (step.condition !== undefined && !test(step.condition, scope)) return { iterations: i, last };
+      if (i >= max) {
+        throw new FlowStepError(
+          `step '${step.name}': its condition still held after max_iterations (${max})`,
+          'E_TIMEOUT',
+          step.name,
+        );
+      }
+      last = await this.list(step.actions ?? [], scope);
+    }
+  }
+
+  /** Runs the steps for each item, at most `concurrency` items at once; the outputs in item order. */
+  private async foreach(step: CompiledStep, scope: Scope): Promise<unknown[]> {
+    const items = this.value(step, 'items', scope);
+    if (!Array.isArray(items)) {
+      throw new FlowStepError(
+        `foreach '${step.name}': items gave ${kindOf(items)}, not a list`,
+        'E_INPUT_INVALID',
+        step.name,
+      );
+    }
+    const out = new Array<unknown>(items.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await this.list(step.steps ?? [], itemScope(scope, items[i], i));
+      }
+    };
+    const lanes = Math.min(step.spec.concurrency ?? 1, items.length);
+    await Promise.all(Array.from({ length: lanes }, lane));
+    return out;
+  }
+
+  private async wait(step: CompiledStep, scope: Scope): Promise<unknown> {
+    const spec = step.spec;
+    if (spec.duration !== undefined) {
+      await this.ctx.sleep(durationMs(spec.duration, `${step.name}: duration`));
+      return {};
+    }
+    if (spec.until !== undefined) {
+      const v = this.value(step, 'until', scope);
+      const at = typeof v === 'number' ? new Date(v) : typeof v === 'string' ? new Date(v) : undefined;
+      if (!at || Number.isNaN(at.getTime())) {
+        throw new FlowStepError(
+          `step '${step.name}': until gave ${JSON.stringify(v)}, not a time (ISO text or ms since the epoch)`,
+          'E_INPUT_INVALID',
+          step.name,
+        );
+      }
+      await this.ctx.sleepUntil(at);
+      return { until: at.toISOString() };
+    }
+    const timeout = this.timeoutOf(step);
+    if (spec.signal !== undefined) {
+      const payload = await this.ctx.waitForSignal(spec.signal, timeout === undefined ? {} : { timeout });
+      if (payload === null) {
+        throw new FlowStepError(
+          `step '${step.name}': no signal '${spec.signal}' came within ${spec.timeout}`,
+          'E_TIMEOUT',
+          step.name,
+        );
+      }
+      return payload;
+    }
+    return this.approval(step, timeout);
+  }
+
+  /**
+   * Waits for `approve:<step>`: `{ approved, by, reason }`. A signal from someone not among the
+   * approvers is ignored (and the wait goes on); a denial, or no answer in time, fails the step.
+   */
+  private async approval(step: CompiledStep, timeout: number | undefined): Promise<unknown> {
+    const { prompt, approvers } = step.spec.approval ?? {};
+    await this.ctx.setEvent(`approval:${step.name}`, {
+      prompt: prompt ?? null,
+      approvers: approvers ?? null,
+    });
+    const deadline = timeout === undefined ? undefined : this.ctx.now().getTime() + timeout;
+    for (;;) {
+      const left = deadline === undefined ? undefined : Math.max(1, deadline - this.ctx.now().getTime());
+      const answer = await this.ctx.waitForSignal<{ approved?: unknown; by?: unknown; reason?: unknown }>(
+        `approve:${step.name}`,
+        left === undefined ? {} : { timeout: left },
+      );
+      if (answer === null) {
+        throw new FlowStepError(
+          `step '${step.name}': no approval within ${step.spec.timeout}, so it is denied`,
+          'E_APPROVAL_DENIED',
+          step.name,
+        );
+      }
+      const by = typeof answer.by === 'string' ? answer.by : null;
+      if (approvers && (by === null || !approvers.includes(by))) {
+        this.ctx.log.warn(
+          { step: step.name, by },
+          `approval from ${by ?? 'someone unnamed'} ignored: not among ${approvers.join(', ')}`,
+        );
+        continue;
+      }
+      const reason = typeof answer.reason === 'string' ? answer.reason : null;
+      if (answer.approved !== true) {
+        throw new FlowStepError(
+          `step '${step.name}': denied by ${by ?? 'someone unnamed'}${reason ? `: ${reason}` : ''}`,
+          'E_APPROVAL_DENIED',
+          step.name,
+        );
+      }
+      return { approved: true, by, reason };
+    }
+  }
+
+  private async subflow(step: CompiledStep, scope: Scope): Promise<unknown> {
+    const name = step.spec.workflow!;
+    const def = this.services.workflow(name);
+    if (!def) {
+      throw new FlowStepError(
+        `step '${step.name}': no workflow '${name}' (YAML or code) is known here`,
+        'E_UNKNOWN_WORKFLOW',
+        step.name,
+      );
+    }
+    const input = this.value(step, 'input', scope) ?? {};
+    // The child's version is pinned by a step of the parent, so a replay starts the same version.
+    const childInput = await this.ctx.step(
+      `${step.name}.start`,
+      () => this.services.childInput(name, input) as Promise<Json>,
+      {
+        input: input as Json,
+      },
+    );
+    if (step.spec.wait === false) {
+      const handle = await this.ctx.startChild(def, childInput);
+      return { id: handle.id };
+    }
+    return this.ctx.runChild(def, childInput);
+  }
+}
+
+/** A step's result as it is recorded: JSON only, or the step fails saying so. */
+function jsonResult(v: unknown, step: CompiledStep): unknown {
+  if (v === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(v)) as unknown;
+  } catch (err) {
+    throw new FlowStepError(
+      `step '${step.name}': its result is not JSON (${(err as Error).message})`,
+      'E_NOT_JSON',
+      step.name,
+    );
+  }
+}

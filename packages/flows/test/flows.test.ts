@@ -1,0 +1,352 @@
+// YAML workflows: validation at file:line:col, and runs on the durable engine (PGlite, and PostgreSQL
+// when BATON_PG_URL is set) through every step type the interpreter runs, error handling,
+// compensation, approvals and version pinning.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Store, Worker, type WorkflowDefinition } from '@baton/core';
+import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import { loadConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/config/diagnostics.js';
+import type { Config } from '../src/config/config.js';
+import { createFlows, defineFlowFunction, type Flows } from '../src/workflows/index.js';
+import { configDir } from './config-helpers.js';
+import { architectBackends } from './architect-helpers.js';
+
+/** The diagnostics of a configuration that does not load, as `file:line:col message` lines. */
+async function problems(yaml: string): Promise<string[]> {
+  const dir = configDir({ 'base/workflows.yaml': yaml });
+  try {
+    await loadConfig(dir);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${d.line}:${d.col} ${d.message}`);
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+const flow = (steps: string, extra = ''): string => `workflows:\n  w:\n    steps:\n${steps}${extra}`;
+
+describe('validation', () => {
+  it('points an unterminated ${ at its character', async () => {
+    const p = await problems(
+      flow(`      - id: a\n        type: set\n        vars: { x: "n = \${input.n" }\n`),
+    );
+    expect(p).toEqual([expect.stringMatching(/^6:25 unterminated '\$\{'/)]);
+  });
+
+  it('points a condition syntax error inside the string, with the language message', async () => {
+    const p = await problems(
+      flow(
+        `      - id: a\n        type: conditional\n        condition: "\${input.n} >> 2"\n        if_true: { type: set, vars: { x: 1 } }\n`,
+      ),
+    );
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^6:33 expected a value but found '>'/);
+  });
+
+  it('refuses a reference to a later step, an unknown step and an unknown name', async () => {
+    const p = await problems(
+      flow(
+        `      - id: a\n        type: set\n        vars: { x: "\${steps.b.v}", y: "\${steps.nope}", z: "\${inptu.q}" }\n      - id: b\n        type: set\n        vars: { v: 1 }\n`,
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(/^6:29 step 'b' comes later in the workflow/),
+      expect.stringMatching(/^6:48 no step has the id 'nope'/),
+      expect.stringMatching(/^6:62 unknown name 'inptu' \(did you mean 'input'\?\)/),
+    ]);
+  });
+
+  it('refuses item outside a foreach, a subflow cycle, an http host not allowed and a bad input spec', async () => {
+    const p = await problems(`settings:
+  http_allowed_hosts: [api.example.com]
+workflows:
+  a:
+    input: { n: integer, m: bogus }
+    steps:
+      - { id: s, type: set, vars: { i: "\${item}" } }
+      - { id: c, type: subflow, workflow: b }
+      - { id: h, type: http, url: "https://evil.example.org/x" }
+  b:
+    steps:
+      - { id: c, type: subflow, workflow: a }
+`);
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^5:29 input field 'm': unknown type 'bogus'/),
+        expect.stringMatching(/^7:43 'item' exists only inside the steps of a foreach/),
+        expect.stringMatching(/subflow cycle: a → b → a/),
+        expect.stringMatching(/^9:35 host 'evil.example.org' is not allowed/),
+      ]),
+    );
+    expect(p.filter((l) => l.includes('subflow cycle'))).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'an unknown step type',
+      '      - { id: a, type: teleport }\n',
+      /^4:24 expected one of 'database'.*found 'teleport'/,
+    ],
+    [
+      'a missing required field',
+      '      - { id: b, type: function }\n',
+      /^4:9 .*a function step needs 'function'/,
+    ],
+    [
+      'a duplicate step id',
+      '      - { id: b, type: set, vars: {} }\n      - { id: b, type: set, vars: {} }\n',
+      /^5:15 .*step id 'b' is used twice/,
+    ],
+    [
+      'a loop without max_iterations',
+      '      - { id: l, type: loop, actions: [ { type: set, vars: {} } ] }\n',
+      /a loop step needs 'max_iterations', so that every loop is bounded/,
+    ],
+  ])('refuses %s, as the schema sees it', async (_what, steps, want) => {
+    const p = await problems(flow(steps));
+    expect(p.join('\n')).toMatch(want);
+  });
+
+  it("accepts the seed's own templates and conditions", async () => {
+    const dir = configDir({
+      'base/workflows.yaml': flow(`      - id: create_task
+        type: set
+        vars: { type: bug_fix, status: pending }
+      - id: monitor
+        type: loop
+        condition: "\${steps.create_task.status} NOT IN ('completed', 'failed')"
+        max_iterations: 2
+        actions:
+          - type: conditional
+            condition: "\${query.elapsed_minutes} > \${config.sla_rules[steps.create_task.type].target_minutes}"
+            if_true: { type: notification, channel: dashboard, message: "Task \${steps.create_task.id} exceeded SLA" }
+`),
+    });
+    const config = await loadConfig(dir);
+    expect(config.get('workflows.workflows.w.steps[1].condition')).toContain('NOT IN');
+  });
+});
+
+const BASE = `settings:
+  env: [FLOWS_TEST_REGION]
+workflows:
+  everything:
+    input:
+      items: list
+      kind: { type: string, enum: [bug, feature], default: bug }
+    steps:
+      - id: start
+        type: set
+        vars: { total: 0, label: "run for \${input.kind}" }
+      - id: doubled
+        type: foreach
+        items: input.items
+        concurrency: 2
+        steps:
+          - id: twice
+            type: function
+            function: double
+            input: { n: "\${item}", at: "\${index}" }
+      - id: pick
+        type: switch
+        value: input.kind
+        cases:
+          bug: { type: set, vars: { lane: urgent } }
+        default: { type: set, vars: { lane: normal } }
+      - id: both
+        type: parallel
+        branches:
+          - { type: function, function: double, input: { n: 100 } }
+          - { type: function, function: double, input: { n: 200 } }
+      - id: count
+        type: loop
+        condition: "\${vars.total} < 3"
+        max_iterations: 5
+        actions:
+          - { type: set, vars: { total: "\${vars.total + 1}" } }
+      - id: region
+        type: set
+        vars: { region: "\${coalesce(env.FLOWS_TEST_REGION, 'none')}", target: "\${config.sla_rules['deploy'].target_minutes}" }
+  saga:
+    steps:
+      - id: reserve
+        type: function
+        function: record
+        input: { what: reserve }
+        compensate: { type: function, function: record, input: { what: unreserve } }
+      - id: charge
+        type: function
+        function: record
+        input: { what: charge }
+        compensate: { type: function, function: record, input: { what: refund } }
+      - id: ship
+        type: function
+        function: explode
+        retry: { max_attempts: 2, backoff: { base_delay: 10ms } }
+    error_handling:
+      - on_error: any
+        action: rollback
+        steps: [reserve, charge]
+    finally:
+      - { id: done, type: function, function: record, input: { what: "finally \${error.code}" } }
+  tolerant:
+    steps:
+      - { id: bad, type: fail, message: "no \${input.thing}" }
+      - { id: after, type: set, vars: { went_on: "\${steps.bad.error.code}" } }
+    error_handling:
+      - { on_error: E_FLOW_FAILED, action: continue }
+  approval:
+    steps:
+      - id: gate
+        type: wait
+        approval: { prompt: "Ship it?", approvers: [ada] }
+        timeout: 1h
+      - { id: after, type: set, vars: { by: "\${steps.gate.by}" } }
+  versioned:
+    steps:
+      - { id: wait, type: wait, signal: go, timeout: 1h }
+      - { id: v, type: set, vars: { version: one } }
+`;
+
+const SLA = `sla_targets:\n  default: { target_minutes: 60 }\n  bug_fix: { target_minutes: 30 }\n`;
+
+describe.each(architectBackends())('runs on %s', (backend) => {
+  let store: Store;
+  let client: Client;
+  let dir: string;
+  let config: Config;
+  let flows: Flows;
+  let worker: Worker;
+  const calls: string[] = [];
+  const counts = { explode: 0 };
+
+  const functions = [
+    defineFlowFunction('double', (input) => ({ n: (input as { n: number }).n * 2 })),
+    defineFlowFunction('record', (input) => {
+      calls.push((input as { what: string }).what);
+      return { ok: true };
+    }),
+    defineFlowFunction('explode', () => {
+      counts.explode++;
+      throw new Error('the warehouse is on fire');
+    }),
+  ];
+
+  async function startWorker(defs: readonly WorkflowDefinition[]): Promise<Worker> {
+    const w = new Worker(store, {
+      workflows: [...defs],
+      queues: ['flows'],
+      pollInterval: 50,
+      logger: quietLogger(),
+    });
+    await w.start();
+    return w;
+  }
+
+  beforeAll(async () => {
+    const url = backend === 'postgres' ? await freshDatabase() : undefined;
+    store = await Store.open(
+      url ? { databaseUrl: url, logger: quietLogger() } : { dataDir: 'memory://', logger: quietLogger() },
+    );
+    await store.migrate();
+    client = new Client(store);
+    dir = configDir({ 'base/workflows.yaml': BASE, 'base/sla_rules.yaml': SLA });
+    config = await loadConfig(dir);
+    process.env.FLOWS_TEST_REGION = 'eu-west';
+    flows = await createFlows({ store, config: () => config, functions, logger: quietLogger() });
+    worker = await startWorker(flows.definitions);
+  });
+  afterAll(async () => {
+    await worker.stop({ deadline: 2000 });
+    await store.close();
+    delete process.env.FLOWS_TEST_REGION;
+  });
+
+  it('runs foreach, switch, parallel, loop and set, with env and config aliases', async () => {
+    const { id } = await flows.start('everything', { items: [1, 2, 3] });
+    const out = await client.result<{ steps: Record<string, unknown>; vars: Record<string, unknown> }>(id, {
+      timeout: '20s',
+    });
+    expect(out.steps.doubled).toEqual([{ n: 2 }, { n: 4 }, { n: 6 }]);
+    expect(out.vars).toMatchObject({
+      label: 'run for bug',
+      lane: 'urgent',
+      total: 3,
+      region: 'eu-west',
+      target: 60,
+    });
+    expect(out.steps.both).toEqual([{ n: 200 }, { n: 400 }]);
+    expect(out.steps.count).toMatchObject({ iterations: 3 });
+    // Steps are named after their ids in the history: `baton workflows show` reads like the YAML.
+    const names = (await client.describe(id)).history.map((h) => h.name);
+    expect(names).toEqual(expect.arrayContaining(['doubled.twice', 'both[0].function', 'both[1].function']));
+  });
+
+  it('refuses an input that fails the spec, before anything starts', async () => {
+    await expect(flows.start('everything', { items: 'nope' })).rejects.toThrow(
+      /input of workflow 'everything': field 'items' must be a list/,
+    );
+    await expect(flows.start('everything', { items: [], kind: 'chore' })).rejects.toThrow(
+      /must be one of "bug", "feature"/,
+    );
+    await expect(flows.start('everything', { itmes: [] })).rejects.toThrow(
+      /unknown field 'itmes' \(did you mean 'items'\?\)/,
+    );
+    await expect(flows.start('nope')).rejects.toThrow(/no YAML workflow 'nope'/);
+  });
+
+  it('retries a step, then rolls back completed steps newest first, and runs finally', async () => {
+    calls.length = 0;
+    const { id } = await flows.start('saga');
+    await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/the warehouse is on fire/);
+    expect(counts.explode).toBe(2);
+    expect(calls).toEqual(['reserve', 'charge', 'refund', 'unreserve', 'finally E_JOB_FAILED']);
+    const e = await client.get(id);
+    expect(e.error?.code).toBe('E_FLOW_FAILED');
+  });
+
+  it('continues past a failed step when a handler says so', async () => {
+    const { id } = await flows.start('tolerant', { thing: 'widgets' });
+    const out = await client.result<{ steps: Record<string, unknown>; vars: Record<string, unknown> }>(id, {
+      timeout: '20s',
+    });
+    expect(out.steps.bad).toEqual({ error: { code: 'E_FLOW_FAILED', message: 'no widgets' } });
+    expect(out.vars.went_on).toBe('E_FLOW_FAILED');
+  });
+
+  it('waits for an approval from an allowed approver, ignoring others', async () => {
+    const { id } = await flows.start('approval');
+    await client.getEvent(id, 'approval:gate', { timeout: '10s' });
+    await client.signal(id, 'approve:gate', { approved: true, by: 'mallory' });
+    await client.signal(id, 'approve:gate', { approved: true, by: 'ada', reason: 'looks good' });
+    const out = await client.result<{ vars: Record<string, unknown> }>(id, { timeout: '20s' });
+    expect(out.vars.by).toBe('ada');
+  });
+
+  it('fails on a denial, naming who denied it', async () => {
+    const { id } = await flows.start('approval');
+    await client.signal(id, 'approve:gate', { approved: false, by: 'ada', reason: 'not today' });
+    await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/denied by ada: not today/);
+  });
+
+  it('keeps a run on the definition it started with across a reload', async () => {
+    const old = await flows.start('versioned');
+    writeFileSync(join(dir, 'base/workflows.yaml'), BASE.replace('version: one', 'version: two'));
+    config = await loadConfig(dir);
+    const fresh = await flows.start('versioned');
+    expect(fresh.version).not.toBe(old.version);
+    // A new worker (a restart after the edit) still runs the old run on the old definition.
+    await worker.stop({ deadline: 2000 });
+    const again = await createFlows({ store, config: () => config, functions, logger: quietLogger() });
+    worker = await startWorker(again.definitions);
+    await client.signal(old.id, 'go', {});
+    await client.signal(fresh.id, 'go', {});
+    const a = await client.result<{ vars: Record<string, unknown> }>(old.id, { timeout: '20s' });
+    const b = await client.result<{ vars: Record<string, unknown> }>(fresh.id, { timeout: '20s' });
+    expect([a.vars.version, b.vars.version]).toEqual(['one', 'two']);
+  });
+});
