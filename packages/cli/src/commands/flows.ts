@@ -68,7 +68,11 @@ async function withFlows<T>(
       logger,
       ...(q ? { query: (name, params) => q.run(name, params) } : {}),
     });
-    return await fn({ flows, store, config, workflows });
+    try {
+      return await fn({ flows, store, config, workflows });
+    } finally {
+      await flows.close();
+    }
   } finally {
     await queries?.close();
     await store.close();

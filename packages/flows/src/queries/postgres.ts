@@ -37,16 +37,16 @@ const OTHER_COMMANDS = new Set(
   ).split(' '),
 );
 
-type Run = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+export type Run = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** A way to run statements in a transaction on one connection. */
-interface PgSession {
+export interface PgSession {
   transaction<T>(readOnly: boolean, fn: (run: Run) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 /** A PostgreSQL server through a pool of its own. */
-class PoolSession implements PgSession {
+export class PoolSession implements PgSession {
   private readonly pool: pg.Pool;
 
   constructor(url: string, logger: Logger) {
@@ -89,7 +89,7 @@ class PoolSession implements PgSession {
 }
 
 /** Baton's own store: its driver's transactions, made read-only when asked. */
-class StoreSession implements PgSession {
+export class StoreSession implements PgSession {
   constructor(private readonly store: Store) {}
 
   transaction<T>(readOnly: boolean, fn: (run: Run) => Promise<T>): Promise<T> {

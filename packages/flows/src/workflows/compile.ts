@@ -6,6 +6,7 @@ import { nearest } from '@baton/core';
 import type { CompiledExpression } from '@baton/ta';
 import type { NestedStep, StepOrSteps, WorkflowsConfig } from '../config/kinds/workflows.js';
 import type { KindProblem } from '../config/kinds/index.js';
+import type { ConfigView } from '../config/types.js';
 import { joinPath } from '../config/paths.js';
 import {
   compileCondition,
@@ -195,6 +196,12 @@ class Compiler {
           ? this.value(raw, joinPath(path, key))
           : this.wrapped(raw as string, joinPath(path, key));
       if (t) values[key] = t;
+    }
+    if (s.type === 'database' && (s.action === 'update' || s.action === 'delete') && s.where === undefined) {
+      this.problem(
+        joinPath(path, 'action'),
+        `a database ${s.action} needs where: without it every row of '${s.table}' would change`,
+      );
     }
     const when = s.if === undefined ? undefined : this.condition(s.if, joinPath(path, 'if'));
     const condition =
@@ -388,6 +395,47 @@ export function hostAllowed(host: string, allowed: readonly string[]): boolean {
     const p = a.toLowerCase();
     return p === host || (p.startsWith('*.') && host.endsWith(p.slice(1)));
   });
+}
+
+/**
+ * Checks across kinds, at load: a `query` step names a query of queries.yaml, and a `database` step a
+ * declared datasource, writable when it writes.
+ */
+export function checkFlowReferences(view: ConfigView): KindProblem[] {
+  const queries = Object.keys(view.value.queries?.queries ?? {});
+  const datasources = view.value.datasources;
+  const declared = datasources?.datasources ?? {};
+  const names = Object.keys(declared);
+  const problems: KindProblem[] = [];
+  for (const [name, spec] of Object.entries(view.value.workflows?.workflows ?? {})) {
+    for (const { step, path } of allSteps(spec, workflowPath(name))) {
+      if (step.type === 'query' && step.query !== undefined && !queries.includes(step.query)) {
+        const hint = nearest(step.query, queries);
+        problems.push({
+          path: joinPath(path, 'query'),
+          message: `no named query '${step.query}'${hint ? ` (did you mean '${hint}'?)` : ''} in queries.yaml`,
+        });
+      }
+      if (step.type !== 'database') continue;
+      const ds =
+        step.datasource ?? datasources?.default_datasource ?? (names.length === 1 ? names[0] : undefined);
+      if (ds === undefined || !Object.hasOwn(declared, ds)) {
+        problems.push({
+          path: joinPath(path, step.datasource === undefined ? 'table' : 'datasource'),
+          message:
+            ds === undefined
+              ? `a database step needs a datasource: declare one in datasources.yaml${names.length > 1 ? `, or set datasource: (declared: ${names.join(', ')})` : ''}`
+              : `no datasource '${ds}' (declared: ${names.join(', ') || 'none'})`,
+        });
+      } else if (step.action !== 'select' && declared[ds]!.writable !== true) {
+        problems.push({
+          path: joinPath(path, 'action'),
+          message: `a database ${step.action} writes, and datasource '${ds}' is not writable: set writable: true on it in datasources.yaml`,
+        });
+      }
+    }
+  }
+  return problems;
 }
 
 /** The checks of the `workflows` kind, run when the configuration loads. */

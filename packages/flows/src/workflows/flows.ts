@@ -27,6 +27,8 @@ import {
 import { checkInput } from './input.js';
 import { newScope, type Snapshot } from './scope.js';
 import { FlowVersions, migrateFlows, type FlowStartInput } from './versions.js';
+import { Tables } from './database.js';
+import { httpCall } from './http.js';
 
 const FLOW_FUNCTION = Symbol.for('baton.flowFunction');
 
@@ -88,10 +90,12 @@ export interface Flows {
    * types not available yet. Each problem is one line with file:line:col.
    */
   check(): string[];
+  /** Closes the connections `database` steps opened (the store stays open: it is the caller's). */
+  close(): Promise<void>;
 }
 
 /** Step types the interpreter does not run yet (the configuration accepts them). */
-const NOT_YET = new Set(['database', 'http', 'assign', 'emit']);
+const NOT_YET = new Set(['assign', 'emit']);
 
 export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const { store } = options;
@@ -138,8 +142,12 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     return { input: checked, version: v.version, snapshot: v.digest };
   };
 
+  const tables = new Tables(options.config, store, logger);
   const services = (def: () => Map<string, WorkflowDefinition>): FlowServices => ({
     function: (name) => functions.get(name),
+    table: (s) => tables.run(s),
+    http: (req, signal) =>
+      httpCall(req, options.config().value.workflows?.settings?.http_allowed_hosts ?? [], signal),
     query:
       options.query ??
       (() =>
@@ -204,6 +212,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
       );
       return { id, version: wrapper.version };
     },
+    close: () => tables.close(),
     check: () => unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys())),
   };
 }

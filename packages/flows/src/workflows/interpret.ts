@@ -14,6 +14,8 @@ import {
 import type { CompiledFlow, CompiledStep } from './compile.js';
 import { render, test, RenderError } from './template.js';
 import { itemScope, type Scope } from './scope.js';
+import type { TableStatement } from './database.js';
+import type { HttpRequest, HttpResponse } from './http.js';
 
 /** What a registered function receives besides its input. */
 export interface FlowFunctionContext {
@@ -41,6 +43,10 @@ export interface FlowNotification {
 /** What the interpreter calls out to. */
 export interface FlowServices {
   function(name: string): FlowFunction | undefined;
+  /** Runs a `database` step's statement; rows are JSON. */
+  table(s: TableStatement): Promise<Record<string, unknown>[]>;
+  /** Sends an http step's request to an allowed host. */
+  http(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
   /** Runs a named query; rows are JSON. */
   query(
     name: string,
@@ -70,6 +76,9 @@ export interface FlowOutput {
   readonly steps: Record<string, unknown>;
   readonly vars: Record<string, unknown>;
 }
+
+/** An http step's time limit when it sets none. */
+const HTTP_TIMEOUT_MS = 30_000;
 
 /** A duration in YAML: a number of seconds, or `500ms`, `30s`, `5m`, `2h`, `7d`. */
 export function durationMs(v: unknown, what: string): number {
@@ -141,17 +150,18 @@ export class FlowRun {
   }
 
   /**
-   * Applies the first `error_handling` entry that matches the failure. Returns the error the run
-   * fails with, or undefined when the run goes on.
+   * Applies the `error_handling` entry that matches the failure: the first naming its code (or
+   * `timeout`), else the first `any`. Returns the error the run fails with, or undefined when the run
+   * goes on. A `retry` that fails again passes the new failure to the next matching entry.
    */
   private async handle(err: FlowStepError, step: CompiledStep): Promise<FlowStepError | undefined> {
     let current = err;
-    for (const h of this.flow.spec.error_handling ?? []) {
-      const matches =
-        h.on_error === 'any' ||
-        h.on_error === current.code ||
-        (h.on_error === 'timeout' && current.code === 'E_TIMEOUT');
-      if (!matches) continue;
+    const names = (h: { on_error: string }): boolean =>
+      h.on_error === current.code || (h.on_error === 'timeout' && current.code === 'E_TIMEOUT');
+    // A handler that names the error wins over `any`, whatever their order (the seed lists `any` first).
+    const handlers = this.flow.spec.error_handling ?? [];
+    const ordered = [...handlers.filter(names), ...handlers.filter((h) => h.on_error === 'any')];
+    for (const h of ordered) {
       switch (h.action) {
         case 'continue':
           if (step.id !== undefined)
@@ -259,8 +269,9 @@ export class FlowRun {
     step: CompiledStep,
     input: unknown,
     fn: (s: FlowFunctionContext) => Promise<T>,
+    defaultTimeout?: number,
   ): Promise<T> {
-    const timeout = this.timeoutOf(step);
+    const timeout = this.timeoutOf(step) ?? defaultTimeout;
     return this.ctx.step(
       step.name,
       (s) =>
@@ -308,6 +319,36 @@ export class FlowRun {
             step,
           );
         });
+      }
+      case 'database': {
+        const statement: TableStatement = {
+          action: spec.action!,
+          table: spec.table!,
+          ...(spec.datasource === undefined ? {} : { datasource: spec.datasource }),
+          ...(step.values.data ? { data: this.value(step, 'data', scope) as Record<string, unknown> } : {}),
+          ...(step.values.where
+            ? { where: this.value(step, 'where', scope) as Record<string, unknown> }
+            : {}),
+        };
+        return this.effect(step, statement, async () => {
+          const rows = await this.services.table(statement);
+          // An insert gives the new row (with its id); the others give every row, the first at the top.
+          if (statement.action === 'insert') return rows[0] ?? {};
+          return { ...(rows[0] ?? {}), rows, count: rows.length };
+        });
+      }
+      case 'http': {
+        const headers = this.value(step, 'headers', scope) as Record<string, string> | undefined;
+        const body = this.value(step, 'body', scope);
+        const req: HttpRequest = {
+          method: spec.method ?? 'GET',
+          url: String(this.value(step, 'url', scope)),
+          ...(headers ? { headers } : {}),
+          ...(body === undefined ? {} : { body }),
+        };
+        // Headers are not recorded as the step's input: they often carry credentials.
+        const recorded = { method: req.method, url: req.url, ...(body === undefined ? {} : { body }) };
+        return this.effect(step, recorded, (s) => this.services.http(req, s.signal), HTTP_TIMEOUT_MS);
       }
       case 'notification': {
         const message = String(this.value(step, 'message', scope));
@@ -512,7 +553,7 @@ function jsonResult(v: unknown, step: CompiledStep): unknown {
     return JSON.parse(JSON.stringify(v)) as unknown;
   } catch (err) {
     throw new FlowStepError(
-      `step '${step.name}': its result is not JSON (${(err as Error).message})`,
+      `its result is not JSON (${(err as Error).message})`,
       'E_NOT_JSON',
       step.name,
     );

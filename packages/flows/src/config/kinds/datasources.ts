@@ -8,6 +8,10 @@ const sqlite = z
       .string()
       .min(1)
       .describe('The SQLite file; a relative path is relative to the configuration directory'),
+    writable: z
+      .boolean()
+      .optional()
+      .describe("YAML workflows' database steps may insert, update and delete here (default false)"),
   })
   .describe('A SQLite file, opened read-only for queries');
 
@@ -22,12 +26,20 @@ const postgres = z
       .positive()
       .optional()
       .describe('statement_timeout of its queries in ms (default 5000)'),
+    writable: z
+      .boolean()
+      .optional()
+      .describe("YAML workflows' database steps may insert, update and delete here (default false)"),
   })
   .describe('A PostgreSQL server; queries run in READ ONLY transactions');
 
 const baton = z
   .strictObject({
     type: z.literal('baton'),
+    writable: z
+      .boolean()
+      .optional()
+      .describe("YAML workflows' database steps may insert, update and delete here (default false)"),
   })
   .describe("Baton's own store (the database its jobs and workflows live in)");
 

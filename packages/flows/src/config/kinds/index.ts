@@ -12,7 +12,7 @@ import { llmFailoverPolicySchema } from './llm-failover-policy.js';
 import { agentsSchema } from './agents.js';
 import { checkSlaRules } from '../../architect/sla/rules.js';
 import { planQueries } from '../../queries/load.js';
-import { checkWorkflows } from '../../workflows/compile.js';
+import { checkFlowReferences, checkWorkflows } from '../../workflows/compile.js';
 import type { ConfigView } from '../types.js';
 
 export const KIND_SCHEMAS = {
@@ -54,6 +54,7 @@ export const KIND_CHECKS: {
  */
 export const CONFIG_CHECKS: readonly ((view: ConfigView) => readonly KindProblem[])[] = [
   (view) => (view.value.queries ? planQueries(view).problems : []),
+  (view) => (view.value.workflows ? checkFlowReferences(view) : []),
 ];
 
 /** The name of a configuration kind, which is also its file name without `.yaml`. */
