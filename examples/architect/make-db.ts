@@ -270,7 +270,7 @@ CREATE TABLE tasks (
   type TEXT NOT NULL,
   status TEXT NOT NULL,
   priority INTEGER NOT NULL,
-  created_at TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S', 'now')),
   assigned_to TEXT,
   completed_at TEXT,
   metadata TEXT

@@ -42,7 +42,7 @@ describe('baton config', () => {
   it('validate: the example is valid; with the API keys set there is no warning, and --strict passes', async () => {
     const r = await baton(['config', 'validate', EXAMPLE, '--strict'], { env: KEYS });
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/valid \(7 files, 0 warnings\)/);
+    expect(r.stderr).toMatch(/valid \(8 files, 0 warnings\)/);
     expect(r.code).toBe(0);
   });
 

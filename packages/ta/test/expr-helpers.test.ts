@@ -163,3 +163,15 @@ describe('scalar helpers', () => {
     expect(err(() => compileExpression('coalese(a, b)')).message).toMatch(/did you mean 'coalesce'/);
   });
 });
+
+describe('null-safe reads (the evaluation option templates use)', () => {
+  it('gives null for a field or item of null, only when asked', () => {
+    const c = compileExpression('task.metadata.title');
+    const context = { task: { metadata: null } };
+    expect(c.evaluate({ context, nullSafe: true })).toBeNull();
+    expect(compileExpression("task.metadata['x'][0]").evaluate({ context, nullSafe: true })).toBeNull();
+    expect(err(() => c.evaluate({ context })).message).toMatch(/cannot read field 'title' of null/);
+    // a string is still not an object
+    expect(err(() => c.evaluate({ context: { task: { metadata: 's' } }, nullSafe: true })).code).toBe('E_TYPE');
+  });
+});

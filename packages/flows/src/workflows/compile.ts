@@ -59,6 +59,9 @@ export interface CompiledFlow {
   readonly configKinds: readonly string[];
 }
 
+/** The channels a notification step may name: the SLA rules' channels. */
+export const FLOW_CHANNELS = ['dashboard', 'log', 'webhook', 'sms'] as const;
+
 /** Keys whose values are templates (rendered when the step runs). */
 const TEMPLATE_KEYS = [
   'input',
@@ -196,6 +199,17 @@ class Compiler {
           ? this.value(raw, joinPath(path, key))
           : this.wrapped(raw as string, joinPath(path, key));
       if (t) values[key] = t;
+    }
+    if (
+      s.type === 'notification' &&
+      s.channel !== undefined &&
+      !(FLOW_CHANNELS as readonly string[]).includes(s.channel)
+    ) {
+      const hint = nearest(s.channel, [...FLOW_CHANNELS]);
+      this.problem(
+        joinPath(path, 'channel'),
+        `unknown channel '${s.channel}'${hint ? ` (did you mean '${hint}'?)` : ''}: use ${FLOW_CHANNELS.join(', ')}`,
+      );
     }
     if (s.type === 'database' && (s.action === 'update' || s.action === 'delete') && s.where === undefined) {
       this.problem(

@@ -17,6 +17,7 @@ import { formatLocation } from '../config/diagnostics.js';
 import { joinPath } from '../config/paths.js';
 import { compileFlow, type CompiledFlow, type CompiledStep, type WorkflowSpec } from './compile.js';
 import {
+  REASSIGN_FUNCTION,
   FlowRun,
   durationMs,
   type FlowFunction,
@@ -29,6 +30,7 @@ import { newScope, type Snapshot } from './scope.js';
 import { FlowVersions, migrateFlows, type FlowStartInput } from './versions.js';
 import { Tables } from './database.js';
 import { httpCall } from './http.js';
+import { sendNotification } from './notify.js';
 
 const FLOW_FUNCTION = Symbol.for('baton.flowFunction');
 
@@ -63,7 +65,7 @@ export interface FlowsOptions {
   readonly functions?: readonly FlowFunctionDefinition[];
   /** Runs the named queries of `query` steps. */
   readonly query?: FlowServices['query'];
-  /** Sends notifications; default: each is logged at warn level, with its channel. */
+  /** Sends notifications; default: on the SLA rules' channels (dashboard, log, webhook). */
   readonly notify?: (n: FlowNotification) => Promise<void>;
   /** Code workflows a `subflow` step may start by name (a worker must serve them too). */
   readonly workflows?: readonly WorkflowDefinition[];
@@ -157,11 +159,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
             'no query service: named queries need queries.yaml and a datasource',
           ),
         )),
-    notify:
-      options.notify ??
-      (async (n) => {
-        logger.warn({ channel: n.channel, workflow: n.workflow, run: n.run, step: n.step }, n.message);
-      }),
+    notify: options.notify ?? ((n) => sendNotification(options.config(), store.driver, logger, n)),
     workflow: (name) => def().get(name) ?? codeWorkflows.get(name),
     childInput: (name, input) => (def().has(name) ? prepare(name, input) : Promise.resolve(input)),
   });
@@ -253,6 +251,14 @@ export function unrunnableSteps(
     const { flow } = compileFlow(name, spec);
     visit(flow.steps);
     visit(flow.final);
+    (spec.error_handling ?? []).forEach((h, i) => {
+      if (h.action === 'reassign_task' && !functions.has(REASSIGN_FUNCTION)) {
+        const path = joinPath(`${flow.path}.error_handling[${i}]`, 'action');
+        out.push(
+          `${at(path)}${path}: reassign_task calls the function '${REASSIGN_FUNCTION}', which no module registers`,
+        );
+      }
+    });
   }
   return out;
 }

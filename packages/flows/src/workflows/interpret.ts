@@ -77,6 +77,9 @@ export interface FlowOutput {
   readonly vars: Record<string, unknown>;
 }
 
+/** The function the `reassign_task` error handler calls. */
+export const REASSIGN_FUNCTION = 'reassign_task';
+
 /** An http step's time limit when it sets none. */
 const HTTP_TIMEOUT_MS = 30_000;
 
@@ -180,14 +183,58 @@ export class FlowRun {
         case 'fail':
           return current;
         case 'reassign_task':
-          return new FlowStepError(
-            `${current.message}; its handler reassign_task needs an assign step, which YAML workflows do not run yet`,
-            current.code,
-            current.step,
-          );
+          try {
+            await this.reassign(h.to_session, current, step);
+            return undefined;
+          } catch (again) {
+            current = asStepError(again, step);
+            continue;
+          }
       }
     }
     return current;
+  }
+
+  /**
+   * `reassign_task`: calls the registered function `reassign_task` with the session to move the work
+   * to, the failure and the outputs so far, as a durable step; the run then goes on after the failed
+   * step. The function decides what reassigning means (the Architect's router, a row, a message).
+   */
+  private async reassign(
+    toSession: string | undefined,
+    err: FlowStepError,
+    step: CompiledStep,
+  ): Promise<void> {
+    const fn = this.services.function(REASSIGN_FUNCTION);
+    if (!fn) {
+      throw new FlowStepError(
+        `${err.message}; its handler reassign_task needs a function named '${REASSIGN_FUNCTION}' (defineFlowFunction)`,
+        'E_UNKNOWN_FUNCTION',
+        step.name,
+      );
+    }
+    const input = {
+      to_session: toSession ?? null,
+      failed_step: step.name,
+      error: { code: err.code, message: err.message },
+      steps: this.scope.steps,
+    };
+    const out = await this.ctx.step(
+      `${step.name}.reassign`,
+      async (s) =>
+        jsonResult(
+          await fn(input as Json, {
+            idempotencyKey: s.idempotencyKey,
+            attempt: s.attempt,
+            signal: s.signal,
+            workflowId: this.ctx.id,
+            step: step.name,
+          }),
+          step,
+        ) as Json,
+      { input: input as Json },
+    );
+    if (step.id !== undefined) this.scope.steps[step.id] = { error: input.error, reassigned: out };
   }
 
   /** Runs the compensations of the listed steps that completed, newest first (a saga). */
@@ -197,7 +244,8 @@ export class FlowRun {
     for (const step of [...this.completed].reverse()) {
       if (wanted && !wanted.has(step.id ?? '')) continue;
       try {
-        await this.list(step.compensate ?? [], this.scope);
+        if (step.compensate) await this.list(step.compensate, this.scope);
+        else await this.undoInsert(step);
       } catch (err) {
         errors.push(asStepError(err, step));
       }
@@ -208,6 +256,31 @@ export class FlowRun {
       errors[0]!.code,
       errors[0]!.step,
     );
+  }
+
+  /**
+   * The default compensation of a database insert: delete the row it inserted, by its `id`, as a
+   * durable step of its own (`<step>.rollback`).
+   */
+  private async undoInsert(step: CompiledStep): Promise<void> {
+    const row = (step.id === undefined ? undefined : this.scope.steps[step.id]) as
+      { id?: unknown } | undefined;
+    if (row?.id === undefined || row.id === null) {
+      throw new FlowStepError(
+        `cannot undo the insert of '${step.name}': the row it inserted has no id`,
+        'E_INVALID_STATE',
+        step.name,
+      );
+    }
+    const statement: TableStatement = {
+      action: 'delete',
+      table: step.spec.table!,
+      ...(step.spec.datasource === undefined ? {} : { datasource: step.spec.datasource }),
+      where: { id: row.id },
+    };
+    await this.ctx.step(`${step.name}.rollback`, async () => (await this.services.table(statement)).length, {
+      input: statement as unknown as Json,
+    });
   }
 
   /** Runs steps in order; the output of the last one (an empty object when there is none). */
@@ -227,7 +300,7 @@ export class FlowRun {
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await this.once(step, scope);
-        if (step.compensate) this.completed.push(step);
+        if (step.compensate || isInsert(step)) this.completed.push(step);
         return this.record(step, scope, out);
       } catch (err) {
         const e = asStepError(err, step);
@@ -546,16 +619,17 @@ export class FlowRun {
   }
 }
 
+/** A database insert with an id: rollback undoes it by default. */
+function isInsert(step: CompiledStep): boolean {
+  return step.type === 'database' && step.spec.action === 'insert' && step.id !== undefined;
+}
+
 /** A step's result as it is recorded: JSON only, or the step fails saying so. */
 function jsonResult(v: unknown, step: CompiledStep): unknown {
   if (v === undefined) return null;
   try {
     return JSON.parse(JSON.stringify(v)) as unknown;
   } catch (err) {
-    throw new FlowStepError(
-      `its result is not JSON (${(err as Error).message})`,
-      'E_NOT_JSON',
-      step.name,
-    );
+    throw new FlowStepError(`its result is not JSON (${(err as Error).message})`, 'E_NOT_JSON', step.name);
   }
 }

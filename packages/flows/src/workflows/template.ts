@@ -171,7 +171,7 @@ export class RenderError extends Error {
 
 function evaluate(expr: CompiledExpression, scope: object): unknown {
   try {
-    return expr.evaluate({ context: scope as Readonly<Record<string, unknown>> });
+    return expr.evaluate({ context: scope as Readonly<Record<string, unknown>>, nullSafe: true });
   } catch (err) {
     if (!(err instanceof TaError)) throw err;
     throw new RenderError(`\${${expr.source}}: ${err.message}`, err.code);

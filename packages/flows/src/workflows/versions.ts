@@ -20,8 +20,24 @@ CREATE TABLE baton.flow_versions (
 );
 `;
 
+const V2 = `
+CREATE TABLE baton.flow_notifications (
+  id bigserial PRIMARY KEY,
+  run_id text NOT NULL,
+  workflow text NOT NULL,
+  step text NOT NULL,
+  channel text NOT NULL,
+  message text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX flow_notifications_run ON baton.flow_notifications (run_id);
+`;
+
 /** The YAML workflows' migrations, numbered from 1 within the `flows` component. */
-export const FLOWS_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'flow_versions', sql: V1 }];
+export const FLOWS_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'flow_versions', sql: V1 },
+  { version: 2, name: 'flow_notifications', sql: V2 },
+];
 
 /** Creates or upgrades the YAML workflows' table. */
 export function migrateFlows(driver: Driver): Promise<number[]> {

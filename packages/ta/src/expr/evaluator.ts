@@ -65,6 +65,11 @@ export interface EvalInput {
   readonly columns?: Readonly<Record<string, Float64Array>>;
   /** Plain context for rules: nested objects, strings, numbers, booleans, lists, null. */
   readonly context?: Readonly<Record<string, unknown>>;
+  /**
+   * Reading a field or an item of `null` gives `null` instead of an `E_TYPE` error, as GitHub Actions
+   * and Jinja templates do: YAML workflows' templates render a missing optional value as empty.
+   */
+  readonly nullSafe?: boolean;
 }
 
 function kindOf(v: unknown): string {
@@ -225,6 +230,7 @@ class Evaluator {
   private index(node: Extract<PlanNode, { op: 'index' }>): ExprValue {
     const obj = this.value(node.object);
     const key = this.value(node.index);
+    if (obj === null && this.input.nullSafe) return null;
     const v = indexValue(obj, key);
     if (v !== undefined) return this.plain(v, node);
     if (Array.isArray(obj)) {
@@ -287,6 +293,7 @@ class Evaluator {
 
   private member(node: Extract<PlanNode, { op: 'member' }>): ExprValue {
     const obj = this.value(node.object);
+    if (obj === null && this.input.nullSafe) return null;
     if (obj instanceof OutputSet) {
       const s = obj.get(node.property);
       if (s === undefined) {
