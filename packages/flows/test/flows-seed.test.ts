@@ -126,8 +126,8 @@ describe("the seed's workflows", () => {
     const db = openSqlite(join(dir, 'data/architect.db'));
     let taskId: number | undefined;
     while (taskId === undefined) {
-      taskId = (await client.describe(id)).history.find((h) => h.name === 'create_task')?.output?.id as
-        number | undefined;
+      const entry = (await client.describe(id)).history.find((h) => h.name === 'create_task');
+      taskId = (entry?.output as { id?: number } | undefined)?.id;
       await new Promise((r) => setTimeout(r, 20));
     }
     db.prepare(`UPDATE tasks SET created_at = datetime('now', '-2 hours') WHERE id = ?`).run(taskId);

@@ -172,6 +172,8 @@ describe('null-safe reads (the evaluation option templates use)', () => {
     expect(compileExpression("task.metadata['x'][0]").evaluate({ context, nullSafe: true })).toBeNull();
     expect(err(() => c.evaluate({ context })).message).toMatch(/cannot read field 'title' of null/);
     // a string is still not an object
-    expect(err(() => c.evaluate({ context: { task: { metadata: 's' } }, nullSafe: true })).code).toBe('E_TYPE');
+    expect(err(() => c.evaluate({ context: { task: { metadata: 's' } }, nullSafe: true })).code).toBe(
+      'E_TYPE',
+    );
   });
 });

@@ -32,11 +32,10 @@ import { Tables } from './database.js';
 import { httpCall } from './http.js';
 import { sendNotification } from './notify.js';
 
-const FLOW_FUNCTION = Symbol.for('baton.flowFunction');
-
 /** A TypeScript function YAML workflows call by name (`type: function`, `function: <name>`). */
 export interface FlowFunctionDefinition {
-  readonly [FLOW_FUNCTION]: true;
+  /** The brand `baton flows -m` finds exported functions by (structural, so any build of @baton/flows matches). */
+  readonly kind: 'baton.flow-function';
   readonly name: string;
   readonly fn: FlowFunction;
 }
@@ -50,11 +49,11 @@ export function defineFlowFunction(name: string, fn: FlowFunction): FlowFunction
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
     throw new BatonError('E_INVALID_OPTION', `function name '${name}': use letters, digits, _ . and -`);
   }
-  return { [FLOW_FUNCTION]: true, name, fn };
+  return { kind: 'baton.flow-function', name, fn };
 }
 
 export function isFlowFunction(v: unknown): v is FlowFunctionDefinition {
-  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[FLOW_FUNCTION] === true;
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'baton.flow-function';
 }
 
 /** Options of {@link createFlows}. */
