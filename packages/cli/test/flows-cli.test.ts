@@ -71,5 +71,23 @@ describe('baton flows', () => {
     expect(bad.stderr).toMatch(/input of workflow 'release': unknown field|field 'service' must be a string/);
     const list = await baton(['workflows', 'list', '--json'], { cwd });
     expect((JSON.parse(list.stdout) as unknown[]).length).toBe(1);
+    const runs = await baton(['flows', 'runs', 'release'], { cwd });
+    expect(runs.stdout).toMatch(/^\S+ {2}completed {2}sha256:[0-9a-f]{12} {2}\d{4}-/m);
+  });
+
+  it('plan: shows what would run and the values known before running, and runs nothing', async () => {
+    const cwd = tempDir();
+    const input = JSON.stringify({ service: 'api', hosts: ['a'], canary: true });
+    const r = await baton(['flows', 'plan', 'release', '--input', input, '--config-dir', EXAMPLE], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ build \[function\]\n\s+input: \{"service":"api"\}/);
+    expect(r.stdout).toMatch(/vars: \{"waves":1,"label":"release api ⟨steps.build.artifact⟩"\}/);
+    expect(r.stdout).toMatch(/✓ canary \[conditional\]/);
+    // one host: the canary's condition is false, so its branch is not in the plan
+    expect(r.stdout).not.toMatch(/canary\.function/);
+    expect(r.stdout).toMatch(/\? deploy_all.0.function \[function\]\n\s+input: \{"host":"⟨item⟩"/);
+    // nothing ran, so nothing was created: the store has no schema yet
+    const none = await baton(['flows', 'runs', 'release'], { cwd });
+    expect(none.stderr).toMatch(/schema version 0.*run `baton migrate`/);
   });
 });

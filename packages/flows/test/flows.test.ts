@@ -206,6 +206,11 @@ workflows:
         approval: { prompt: "Ship it?", approvers: [ada] }
         timeout: 1h
       - { id: after, type: set, vars: { by: "\${steps.gate.by}" } }
+  rerunnable:
+    steps:
+      - { id: a, type: function, function: count, input: { step: a } }
+      - { id: b, type: function, function: flaky, input: { from: '\${steps.a.step}' } }
+      - { id: c, type: set, vars: { done: '\${steps.b.ok}' } }
   versioned:
     steps:
       - { id: wait, type: wait, signal: go, timeout: 1h }
@@ -222,12 +227,21 @@ describe.each(architectBackends())('runs on %s', (backend) => {
   let flows: Flows;
   let worker: Worker;
   const calls: string[] = [];
-  const counts = { explode: 0 };
+  const counts = { explode: 0, a: 0 };
+  let flakyBroken = true;
 
   const functions = [
     defineFlowFunction('double', (input) => ({ n: (input as { n: number }).n * 2 })),
     defineFlowFunction('record', (input) => {
       calls.push((input as { what: string }).what);
+      return { ok: true };
+    }),
+    defineFlowFunction('count', (input) => {
+      counts.a++;
+      return input;
+    }),
+    defineFlowFunction('flaky', () => {
+      if (flakyBroken) throw new Error('b is broken');
       return { ok: true };
     }),
     defineFlowFunction('explode', () => {
@@ -331,6 +345,36 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     const { id } = await flows.start('approval');
     await client.signal(id, 'approve:gate', { approved: false, by: 'ada', reason: 'not today' });
     await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/denied by ada: not today/);
+  });
+
+  it('plans a run without running anything: known values rendered, the rest marked', async () => {
+    const before = { ...counts };
+    const plan = flows.plan('everything', { items: [1, 2], kind: 'feature' });
+    const byName = new Map(plan.steps.map((s) => [s.name, s]));
+    expect(byName.get('start')!.values).toEqual({ vars: { total: 0, label: 'run for feature' } });
+    expect(byName.get('doubled.twice')).toMatchObject({
+      runs: 'maybe',
+      values: { input: { n: '⟨item⟩', at: '⟨index⟩' } },
+    });
+    expect(byName.get('region')!.values).toEqual({ vars: { region: 'eu-west', target: 60 } });
+    expect(counts).toEqual(before);
+    expect(() => flows.plan('everything', { items: 3 })).toThrow(/field 'items' must be a list/);
+  });
+
+  it('reruns from a step: what ran before it is replayed from the copied history, not run again', async () => {
+    flakyBroken = true;
+    const first = await flows.start('rerunnable');
+    await expect(client.result(first.id, { timeout: '20s' })).rejects.toThrow(/b is broken/);
+    expect(counts.a).toBe(1);
+    await expect(flows.rerun(first.id, 'bee')).rejects.toThrow(/no top-level step 'bee'.*did you mean 'b'/);
+    await expect(flows.rerun(first.id, 'c')).rejects.toThrow(/never reached step 'c'/);
+    flakyBroken = false;
+    const again = await flows.rerun(first.id, 'b');
+    expect(again.reused).toBe(1);
+    const out = await client.result<{ vars: Record<string, unknown> }>(again.id, { timeout: '20s' });
+    expect(out.vars.done).toBe(true);
+    expect(counts.a).toBe(1);
+    expect((await client.describe(again.id)).history.map((h) => h.name)).toEqual(['a', 'b']);
   });
 
   it('keeps a run on the definition it started with across a reload', async () => {

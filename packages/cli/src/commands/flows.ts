@@ -1,17 +1,18 @@
 // `baton flows`: the YAML workflows of workflows.yaml: validate, list, run, approve, and a worker.
 import { Command } from 'commander';
-import { BatonError, Client, Worker, type Store, type WorkflowDefinition } from '@baton/core';
+import { BatonError, Client, Worker, type Logger, type Store, type WorkflowDefinition } from '@baton/core';
 import {
   createFlows,
   createQueryService,
   isFlowFunction,
+  planRun,
   unrunnableSteps,
   type Config,
   type FlowFunctionDefinition,
   type Flows,
   type QueryService,
 } from '@baton/flows';
-import { makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
+import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { loadUserModules } from '../load-module.js';
 import { loadConfigFor } from './config.js';
 import { untilSignal } from './worker.js';
@@ -76,6 +77,28 @@ async function withFlows<T>(
   } finally {
     await queries?.close();
     await store.close();
+  }
+}
+
+/** Runs a worker for the flows queue in this process until run `id` ends; its output. */
+async function serveUntilDone(
+  store: Store,
+  workflows: WorkflowDefinition[],
+  id: string,
+  logger: Logger,
+): Promise<unknown> {
+  const worker = new Worker(store, { workflows, queues: ['flows'], logger });
+  await worker.start();
+  try {
+    const stopped = untilSignal().then((sig) => {
+      throw new BatonError(
+        'E_CANCELLED',
+        `${sig}: stopped serving run ${id}; it is kept and resumes under any worker`,
+      );
+    });
+    return await Promise.race([new Client(store).result(id), stopped]);
+  } finally {
+    await worker.stop({ deadline: 5000 });
   }
 }
 
@@ -148,24 +171,96 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
         const { id, version } = await flows.start(name, input, o.id === undefined ? {} : { id: o.id });
         io.err(`run ${id} of ${name} (version ${version.slice(0, 19)})`);
         if (o.detach) return io.out(id);
-        const worker = new Worker(store, {
-          workflows: [...flows.definitions, ...workflows],
-          queues: ['flows'],
-          logger: makeLogger(globals()),
-        });
-        await worker.start();
-        try {
-          const stopped = untilSignal().then((sig) => {
-            throw new BatonError(
-              'E_CANCELLED',
-              `${sig}: stopped serving run ${id}; it is kept and resumes under any worker`,
-            );
-          });
-          const out = await Promise.race([new Client(store).result(id), stopped]);
-          io.out(JSON.stringify(out, null, 2));
-        } finally {
-          await worker.stop({ deadline: 5000 });
+        io.out(
+          JSON.stringify(
+            await serveUntilDone(store, [...flows.definitions, ...workflows], id, makeLogger(globals())),
+            null,
+            2,
+          ),
+        );
+      });
+    });
+
+  cmd
+    .command('plan')
+    .description(
+      "a dry run: the steps a run would take and their templates' values where known; runs nothing",
+    )
+    .argument('<workflow>', 'the YAML workflow')
+    .option('--input <json>', "the input, checked against the workflow's input spec")
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { input?: string; json?: boolean }) => {
+      const input = parseJson(o.input, '--input');
+      const config = await loadConfigFor(globals(), io);
+      {
+        const plan = planRun(config, name, input);
+        if (o.json) return io.out(JSON.stringify(plan, null, 2));
+        io.out(
+          `plan of ${name} (version ${plan.version.slice(0, 19)}); ⟨…⟩ is known only when the run gets there`,
+        );
+        for (const s of plan.steps) {
+          const mark = s.runs === 'yes' ? '✓' : s.runs === 'no' ? '✗' : '?';
+          const why = s.because ? `  (${s.because})` : '';
+          io.out(`${'  '.repeat(s.depth + 1)}${mark} ${s.name} [${s.type}]${why}`);
+          for (const [k, v] of Object.entries(s.values)) {
+            io.out(`${'  '.repeat(s.depth + 3)}${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+          }
         }
+      }
+    });
+
+  cmd
+    .command('runs')
+    .description('the runs of a YAML workflow, newest first, with the version each runs on')
+    .argument('<workflow>', 'the YAML workflow')
+    .option('-l, --limit <n>', 'at most this many', '20')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { limit: string; json?: boolean }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new BatonError('E_INVALID_OPTION', `--limit must be a positive integer, got '${o.limit}'`);
+      }
+      await withStore(globals(), async (store) => {
+        const runs = await new Client(store).list({ kind: 'workflow', name, queue: 'flows', limit });
+        const rows = runs.map((r) => ({
+          id: r.id,
+          status: r.status,
+          version: ((r.input as { version?: string } | null)?.version ?? '').slice(0, 19),
+          created_at: r.createdAt,
+        }));
+        if (o.json) return io.out(JSON.stringify(rows, null, 2));
+        if (rows.length === 0) return io.err(`no runs of ${name}`);
+        for (const r of rows)
+          io.out(`${r.id}  ${r.status.padEnd(9)}  ${r.version}  ${new Date(r.created_at).toISOString()}`);
+      });
+    });
+
+  cmd
+    .command('rerun')
+    .description('a new run that reuses what a run recorded before a step, and runs live from that step')
+    .argument('<run>', 'the run id')
+    .requiredOption('--from <step>', 'the top-level step id to run again from')
+    .option(
+      '-m, --module <path>',
+      'module exporting functions (defineFlowFunction) and code workflows',
+      collect,
+      [],
+    )
+    .option('--detach', 'only start it: a `baton flows worker` serves it')
+    .action(async (run: string, o: { from: string; module: string[]; detach?: boolean }) => {
+      await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
+        const { id, version, reused } = await flows.rerun(run, o.from);
+        io.err(
+          `run ${id} reruns ${run} from ${o.from} (version ${version.slice(0, 19)}, ${reused} recorded operations reused)`,
+        );
+        if (o.detach) return io.out(id);
+        io.out(
+          JSON.stringify(
+            await serveUntilDone(store, [...flows.definitions, ...workflows], id, makeLogger(globals())),
+            null,
+            2,
+          ),
+        );
       });
     });
 

@@ -7,6 +7,7 @@ import {
   createLogger,
   defineWorkflow,
   nearest,
+  newId,
   type Logger,
   type Store,
   type WorkflowDefinition,
@@ -27,7 +28,8 @@ import {
 } from './interpret.js';
 import { checkInput } from './input.js';
 import { newScope, type Snapshot } from './scope.js';
-import { FlowVersions, migrateFlows, type FlowStartInput } from './versions.js';
+import { definitionVersion, FlowVersions, migrateFlows, type FlowStartInput } from './versions.js';
+import { planFlow, type PlannedStep } from './plan.js';
 import { Tables } from './database.js';
 import { httpCall } from './http.js';
 import { sendNotification } from './notify.js';
@@ -91,6 +93,17 @@ export interface Flows {
    * types not available yet. Each problem is one line with file:line:col.
    */
   check(): string[];
+  /**
+   * A dry run: the steps a run of `name` with `input` would take, and their templates' values where
+   * the input, the configuration and earlier `set` steps make them known. Nothing runs or is stored.
+   */
+  plan(name: string, input?: unknown): { version: string; steps: PlannedStep[] };
+  /**
+   * A new run of `runId`'s workflow, on its current definition, that reuses what `runId` recorded
+   * before step `from`: those steps replay from the copied history (nothing runs again), and the run
+   * goes on live from `from`. A definition changed before `from` fails the new run with E_NONDETERMINISM.
+   */
+  rerun(runId: string, from: string): Promise<{ id: string; version: string; reused: number }>;
   /** Closes the connections `database` steps opened (the store stays open: it is the caller's). */
   close(): Promise<void>;
 }
@@ -110,29 +123,8 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const compiled = new Map<string, CompiledFlow>();
 
   const specs = (): Record<string, WorkflowSpec> => options.config().value.workflows?.workflows ?? {};
-  const specOf = (name: string): WorkflowSpec => {
-    const spec = specs()[name];
-    if (spec) return spec;
-    const hint = nearest(name, Object.keys(specs()));
-    throw new BatonError(
-      'E_UNKNOWN_WORKFLOW',
-      `no YAML workflow '${name}' in ${options.config().dir}${hint ? ` (did you mean '${hint}'?)` : ''}`,
-    );
-  };
-
-  /** The snapshot a new run takes: the kinds its templates read (secrets masked) and the allowed variables. */
-  const snapshotFor = (flow: CompiledFlow): Snapshot => {
-    const config = options.config();
-    const kinds = flow.configKinds.includes('*') ? Object.keys(config.value) : flow.configKinds;
-    const snap: Record<string, unknown> = {};
-    for (const k of kinds) if (config.get(k) !== undefined) snap[k] = config.masked(k);
-    const env: Record<string, string> = {};
-    for (const name of config.value.workflows?.settings?.env ?? []) {
-      const v = process.env[name];
-      if (v !== undefined) env[name] = v;
-    }
-    return { config: snap, env };
-  };
+  const specOf = (name: string): WorkflowSpec => workflowSpec(options.config(), name);
+  const snapshotFor = (flow: CompiledFlow): Snapshot => snapshotOf(options.config(), flow);
 
   const prepare = async (name: string, input: unknown): Promise<FlowStartInput> => {
     const spec = specOf(name);
@@ -210,7 +202,102 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
       return { id, version: wrapper.version };
     },
     close: () => tables.close(),
+    plan(name, input) {
+      const spec = specOf(name);
+      const { flow, problems } = compileFlow(name, spec);
+      if (problems.length) throw invalid(options.config(), problems);
+      const checked = checkInput(name, spec.input, input);
+      return {
+        version: definitionVersion(spec),
+        steps: planFlow(flow, checked, snapshotFor(flow), Date.now()),
+      };
+    },
+    async rerun(runId, from) {
+      const old = await client.describe(runId);
+      const start = old.input as Partial<FlowStartInput> | null;
+      if (old.kind !== 'workflow' || !start || typeof start.snapshot !== 'string' || !byName.has(old.name)) {
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `execution ${runId} is not a run of a YAML workflow served here`,
+        );
+      }
+      const spec = specOf(old.name);
+      const ids = spec.steps.map((s) => s.id);
+      if (!ids.includes(from)) {
+        const hint = nearest(from, ids);
+        throw new BatonError(
+          'E_INPUT_INVALID',
+          `workflow '${old.name}' has no top-level step '${from}'${hint ? ` (did you mean '${hint}'?)` : ''}; its steps: ${ids.join(', ')}`,
+        );
+      }
+      const firstOf = (name: string) =>
+        name === from || name.startsWith(`${from}.`) || name.startsWith(`${from}[`);
+      const cut = old.history.findIndex((h) => firstOf(h.name));
+      if (cut < 0)
+        throw new BatonError(
+          'E_INVALID_STATE',
+          `run ${runId} never reached step '${from}': nothing to rerun from`,
+        );
+      const wrapper = await prepare(old.name, start.input);
+      const id = newId();
+      const seqs = old.history.slice(0, cut).map((h) => h.seq);
+      await store.driver.transaction(async (tx) => {
+        await client.startMany(byName.get(old.name)!, [{ id, input: wrapper }], { db: tx });
+        // The new run's history starts as the old one's before `from`: a replay, not a re-execution.
+        await tx.query(
+          `INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, input, output, error, started_at, finished_at, settled)
+           SELECT $1, seq, kind, name, status, attempts, input, output, error, started_at, finished_at, settled
+           FROM baton.history WHERE execution_id = $2 AND seq = ANY($3::int[])`,
+          [id, runId, seqs],
+        );
+      });
+      return { id, version: wrapper.version, reused: seqs.length };
+    },
     check: () => unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys())),
+  };
+}
+
+/** The YAML workflow `name` of the configuration, or `E_UNKNOWN_WORKFLOW` with the nearest name. */
+function workflowSpec(config: Config, name: string): WorkflowSpec {
+  const specs = config.value.workflows?.workflows ?? {};
+  const spec = specs[name];
+  if (spec) return spec;
+  const hint = nearest(name, Object.keys(specs));
+  throw new BatonError(
+    'E_UNKNOWN_WORKFLOW',
+    `no YAML workflow '${name}' in ${config.dir}${hint ? ` (did you mean '${hint}'?)` : ''}`,
+  );
+}
+
+/** The snapshot a new run takes: the kinds its templates read (secrets masked) and the allowed variables. */
+function snapshotOf(config: Config, flow: CompiledFlow): Snapshot {
+  const kinds = flow.configKinds.includes('*') ? Object.keys(config.value) : flow.configKinds;
+  const snap: Record<string, unknown> = {};
+  for (const k of kinds) if (config.get(k) !== undefined) snap[k] = config.masked(k);
+  const env: Record<string, string> = {};
+  for (const name of config.value.workflows?.settings?.env ?? []) {
+    const v = process.env[name];
+    if (v !== undefined) env[name] = v;
+  }
+  return { config: snap, env };
+}
+
+/**
+ * A dry run of `name` with `input` under `config`: the steps a run would take and their templates'
+ * values where known. Needs no store and runs nothing.
+ */
+export function planRun(
+  config: Config,
+  name: string,
+  input?: unknown,
+): { version: string; steps: PlannedStep[] } {
+  const spec = workflowSpec(config, name);
+  const { flow, problems } = compileFlow(name, spec);
+  if (problems.length) throw invalid(config, problems);
+  const checked = checkInput(name, spec.input, input);
+  return {
+    version: definitionVersion(spec),
+    steps: planFlow(flow, checked, snapshotOf(config, flow), Date.now()),
   };
 }
 

@@ -4,6 +4,7 @@ export {
   defineFlowFunction,
   isFlowFunction,
   unrunnableSteps,
+  planRun,
   type Flows,
   type FlowsOptions,
   type FlowFunctionDefinition,
@@ -11,3 +12,4 @@ export {
 export type { FlowFunction, FlowFunctionContext, FlowNotification, FlowOutput } from './interpret.js';
 export { migrateFlows, type FlowStartInput } from './versions.js';
 export { checkInput } from './input.js';
+export type { PlannedStep } from './plan.js';
