@@ -35,6 +35,7 @@ import pg from 'pg';
 import { BenchDatabases, runSuite } from './_databases.js';
 import { argValue, intArg } from './_args.js';
 import { watchLoad } from './_load.js';
+import { watchCompletions } from './_completions.js';
 import { Client, Store, Worker, createLogger, defineWorkflow } from '@baton/core';
 
 // ---------------------------------------------------------------------------------------------
@@ -252,30 +253,7 @@ let batonRun = 0;
 async function openBaton(url: string): Promise<Harness> {
   const store = await Store.open({ databaseUrl: url, logger: createLogger('warn'), poolSize: BATON_POOL });
   await store.migrate();
-  // The worker's completion statement is the moment a workflow is durably done: wrap the driver's
-  // query (bench-side only) to see which ids it recorded and when it returned.
-  const doneWaiters = new Map<string, (t: number) => void>();
-  const driver = store.driver as unknown as {
-    query: (sql: string, params?: readonly unknown[], name?: string) => Promise<unknown[]>;
-  };
-  const original = driver.query.bind(driver);
-  driver.query = async (sql, params, name) => {
-    const rows = await original(sql, params, name);
-    if (name?.startsWith('baton_complete')) {
-      // completeMany: the batch's ids are its first parameter; the reply lists those not recorded.
-      const t = now();
-      const missed = new Set((rows as { missed: string[] }[])[0]?.missed ?? []);
-      for (const id of params![0] as string[]) {
-        if (missed.has(id)) continue;
-        const w = doneWaiters.get(id);
-        if (w) {
-          doneWaiters.delete(id);
-          w(t);
-        }
-      }
-    }
-    return rows;
-  };
+  const completions = watchCompletions(store);
   const worker = new Worker(store, { workflows: [batonWorkflow], concurrency: 20, prefetch: 20 });
   await worker.start();
   const client = new Client(store);
@@ -284,12 +262,11 @@ async function openBaton(url: string): Promise<Harness> {
   return {
     start(i, poll) {
       const id = idOf(i);
-      const done = deferred<number>();
-      doneWaiters.set(id, done.resolve);
+      const done = completions.done(id);
       const started = client.start(batonWorkflow, { i }, { id }).then(() => now());
       return {
         started,
-        done: done.promise.then((at) => ({ at })),
+        done: done.then((at) => ({ at })),
         polled: poll
           ? started.then(() =>
               client.result(id, { timeout: `${CAP_S}s` }).then((output) => ({ at: now(), output })),

@@ -27,8 +27,14 @@ import {
   type FlowServices,
 } from './interpret.js';
 import { checkInput } from './input.js';
-import { newScope, type Snapshot } from './scope.js';
-import { definitionVersion, FlowVersions, migrateFlows, type FlowStartInput } from './versions.js';
+import { configView, newScope, type Snapshot } from './scope.js';
+import {
+  definitionVersion,
+  FlowVersions,
+  migrateFlows,
+  type FlowStartInput,
+  type FlowVersion,
+} from './versions.js';
 import { planFlow, type PlannedStep } from './plan.js';
 import { Tables } from './database.js';
 import { httpCall } from './http.js';
@@ -120,18 +126,38 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const queue = options.queue ?? 'flows';
   const functions = new Map((options.functions ?? []).map((f) => [f.name, f.fn]));
   const codeWorkflows = new Map((options.workflows ?? []).map((w) => [w.name, w]));
+  /** Compiled workflows and their `config` views, by stored version (immutable, so shared by runs). */
   const compiled = new Map<string, CompiledFlow>();
+  const views = new Map<string, Record<string, unknown>>();
 
   const specs = (): Record<string, WorkflowSpec> => options.config().value.workflows?.workflows ?? {};
   const specOf = (name: string): WorkflowSpec => workflowSpec(options.config(), name);
-  const snapshotFor = (flow: CompiledFlow): Snapshot => snapshotOf(options.config(), flow);
+
+  // A workflow's compiled form and stored version, once per loaded configuration (a reload is a new
+  // Config object, so a new entry): starting a run then costs the input check and the start itself.
+  const pinned = new WeakMap<Config, Map<string, Promise<FlowVersion>>>();
+  const versionFor = (config: Config, name: string, spec: WorkflowSpec): Promise<FlowVersion> => {
+    let byName = pinned.get(config);
+    if (!byName) pinned.set(config, (byName = new Map()));
+    let v = byName.get(name);
+    if (!v) {
+      const { flow, problems } = compileFlow(name, spec);
+      if (problems.length) throw invalid(config, problems);
+      v = versions.put(name, spec, snapshotOf(config, flow)).then((row) => {
+        compiled.set(row.digest, flow);
+        return row;
+      });
+      byName.set(name, v);
+      v.catch(() => byName.delete(name));
+    }
+    return v;
+  };
 
   const prepare = async (name: string, input: unknown): Promise<FlowStartInput> => {
-    const spec = specOf(name);
-    const { flow, problems } = compileFlow(name, spec);
-    if (problems.length) throw invalid(options.config(), problems);
+    const config = options.config();
+    const spec = workflowSpec(config, name);
     const checked = checkInput(name, spec.input, input);
-    const v = await versions.put(name, spec, snapshotFor(flow));
+    const v = await versionFor(config, name, spec);
     return { input: checked, version: v.version, snapshot: v.digest };
   };
 
@@ -174,7 +200,9 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
             flow = compileFlow(v.name, v.definition).flow;
             compiled.set(v.digest, flow);
           }
-          const scope = newScope(start.input, v, ctx.now().getTime());
+          let view = views.get(v.digest);
+          if (!view) views.set(v.digest, (view = configView(v.config)));
+          const scope = newScope(start.input, view, v.env, ctx.now().getTime());
           return new FlowRun(ctx, flow, scope, runServices).run();
         },
       ),
@@ -202,16 +230,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
       return { id, version: wrapper.version };
     },
     close: () => tables.close(),
-    plan(name, input) {
-      const spec = specOf(name);
-      const { flow, problems } = compileFlow(name, spec);
-      if (problems.length) throw invalid(options.config(), problems);
-      const checked = checkInput(name, spec.input, input);
-      return {
-        version: definitionVersion(spec),
-        steps: planFlow(flow, checked, snapshotFor(flow), Date.now()),
-      };
-    },
+    plan: (name, input) => planRun(options.config(), name, input),
     async rerun(runId, from) {
       const old = await client.describe(runId);
       const start = old.input as Partial<FlowStartInput> | null;

@@ -4,7 +4,7 @@
 // ⟨expression⟩; `set` steps are evaluated, so the variables they set are known further down.
 import type { CompiledFlow, CompiledStep } from './compile.js';
 import { render, RenderError, test, type Template } from './template.js';
-import { newScope, type Scope, type Snapshot } from './scope.js';
+import { configView, newScope, type Scope, type Snapshot } from './scope.js';
 
 /** One step of a plan. */
 export interface PlannedStep {
@@ -72,7 +72,7 @@ const UNKNOWN = Symbol('unknown');
 
 /** The plan of a run of `flow` with `input`, under `snapshot`. Runs nothing. */
 export function planFlow(flow: CompiledFlow, input: unknown, snapshot: Snapshot, now: number): PlannedStep[] {
-  const base = newScope(input, snapshot, now);
+  const base = newScope(input, configView(snapshot.config), snapshot.env, now);
   const known: Record<string, unknown> = {};
   const vars: Record<string, unknown> = {};
   const scope: Scope = {

@@ -79,14 +79,19 @@ export interface Scope {
   error?: unknown;
 }
 
-/** The scope of a new run. */
-export function newScope(input: unknown, snapshot: Snapshot, now: number): Scope {
+/** The scope of a new run; `config` is {@link configView} of the run's snapshot. */
+export function newScope(
+  input: unknown,
+  config: Plain,
+  env: Readonly<Record<string, string>>,
+  now: number,
+): Scope {
   return {
     input,
     steps: {},
     vars: {},
-    config: configView(snapshot.config),
-    env: snapshot.env,
+    config,
+    env,
     now,
     query: null,
     // The failure a `finally` step reads; `{}` until then, so `error.code` reads null.

@@ -124,12 +124,7 @@ class Liveness {
     private readonly nodes: readonly PlanNode[],
     root: number,
   ) {
-    this.readers = new Array<number>(nodes.length).fill(0);
-    for (const node of nodes) {
-      for (const id of readsOf(node)) this.readers[ownerOf(nodes, id)]++;
-      if (node.op === 'list') for (const id of node.items) this.readers[ownerOf(nodes, id)]++;
-    }
-    this.readers[ownerOf(nodes, root)]++;
+    this.readers = initialReaders(nodes, root).slice();
   }
 
   /** `reader` has been computed: returns the nodes it was the last reader of. */
@@ -143,23 +138,42 @@ class Liveness {
   }
 }
 
+/** The readers count of each node of a plan, computed once per plan (a rule is evaluated many times). */
+const READERS = new WeakMap<readonly PlanNode[], number[]>();
+
+function initialReaders(nodes: readonly PlanNode[], root: number): number[] {
+  const cached = READERS.get(nodes);
+  if (cached) return cached;
+  const readers = new Array<number>(nodes.length).fill(0);
+  for (const node of nodes) {
+    for (const id of readsOf(node)) readers[ownerOf(nodes, id)]++;
+    if (node.op === 'list') for (const id of node.items) readers[ownerOf(nodes, id)]++;
+  }
+  readers[ownerOf(nodes, root)]++;
+  READERS.set(nodes, readers);
+  return readers;
+}
+
 /** Free buffers by length; it hands out only buffers it allocated, and takes back only those. */
 class BufferPool {
-  private readonly free = new Map<number, Float64Array[]>();
-  private readonly mine = new WeakSet<Float64Array>();
+  // Created on first use: rules over plain values never allocate a series.
+  private free: Map<number, Float64Array[]> | undefined;
+  private mine: WeakSet<Float64Array> | undefined;
 
   take(n: number): Float64Array {
-    const b = this.free.get(n)?.pop();
+    const b = this.free?.get(n)?.pop();
     if (b) return b;
     const fresh = new Float64Array(n);
-    this.mine.add(fresh);
+    (this.mine ??= new WeakSet()).add(fresh);
     return fresh;
   }
 
   give(v: ExprValue | undefined): void {
+    if (!this.mine) return;
     const series = v instanceof OutputSet ? v.series : v instanceof Float64Array ? [v] : [];
     for (const b of series) {
       if (!this.mine.has(b)) continue;
+      this.free ??= new Map();
       const list = this.free.get(b.length);
       if (list) list.push(b);
       else this.free.set(b.length, [b]);
