@@ -4,7 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { eventually } from '../../core/test/backends.js';
+import { Store } from '@baton/core';
+import { eventually, quietLogger } from '../../core/test/backends.js';
+import { loadConfig } from '../src/config/load.js';
+import { createFlows } from '../src/workflows/index.js';
 import { processSuite } from '../../core/test/worker-processes.js';
 import { configDir } from './config-helpers.js';
 
@@ -93,11 +96,14 @@ describe.skipIf(!PG)('YAML workflow crashes on PostgreSQL', () => {
 
   /** Starts a run from this process, as `baton flows run --detach` would; the worker processes serve it. */
   async function start(name: string, input: unknown): Promise<string> {
-    const { createFlows } = await import('../src/workflows/index.js');
-    const { loadConfig } = await import('../src/config/load.js');
-    const config = await loadConfig(CONFIG);
-    const flows = await createFlows({ store: suite.store, config: () => config });
-    return (await flows.start(name, input)).id;
+    const store = await Store.open({ databaseUrl: suite.url, logger: quietLogger() });
+    try {
+      const config = await loadConfig(CONFIG);
+      const flows = await createFlows({ store, config: () => config });
+      return (await flows.start(name, input)).id;
+    } finally {
+      await store.close();
+    }
   }
 
   it('SIGKILL mid-foreach: items recorded before the kill do not run again, the rest run at least once', async () => {
