@@ -4,8 +4,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Store, Worker, type WorkflowDefinition } from '@baton/core';
-import { freshDatabase, quietLogger } from '../../core/test/backends.js';
+import {
+  Client,
+  Store,
+  Worker,
+  type JobDefinition,
+  type ScheduleDefinition,
+  type WorkflowDefinition,
+} from '@baton/core';
+import { eventually, freshDatabase, quietLogger } from '../../core/test/backends.js';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/diagnostics.js';
 import type { Config } from '../src/config/config.js';
@@ -83,6 +90,31 @@ workflows:
       ]),
     );
     expect(p.filter((l) => l.includes('subflow cycle'))).toHaveLength(1);
+  });
+
+  it('refuses a bad cron, a scheduled workflow that needs input, a filter reading other names, a bad name', async () => {
+    const p = await problems(`workflows:
+  a:
+    trigger: { type: schedule, cron: '61 * * * *' }
+    steps: [ { id: s, type: set, vars: {} } ]
+  b:
+    trigger: { type: schedule, cron: '@hourly' }
+    input: { n: integer }
+    steps: [ { id: s, type: set, vars: {} } ]
+  c:
+    trigger: { type: event, event: e, filter: 'input.n > 1' }
+    steps: [ { id: s, type: set, vars: {} } ]
+  "bad name":
+    steps: [ { id: s, type: set, vars: {} } ]
+`);
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^3:\d+ .*cron '61 \* \* \* \*' is invalid/),
+        expect.stringMatching(/^6:\d+ a scheduled run starts with no input, and the input spec requires n/),
+        expect.stringMatching(/^10:\d+ unknown name 'input': an event filter reads event/),
+        expect.stringMatching(/workflow name 'bad name'/),
+      ]),
+    );
   });
 
   it.each([
@@ -211,6 +243,19 @@ workflows:
       - { id: a, type: function, function: count, input: { step: a } }
       - { id: b, type: function, function: flaky, input: { from: '\${steps.a.step}' } }
       - { id: c, type: set, vars: { done: '\${steps.b.ok}' } }
+  placer:
+    input: { total: number }
+    steps:
+      - { id: placed, type: emit, event: order.placed, data: { total: '\${input.total}' } }
+  big_orders:
+    trigger: { type: event, event: order.placed, filter: 'data.total > 100' }
+    input: { total: number }
+    steps:
+      - { id: seen, type: set, vars: { total: '\${input.total}' } }
+  ticker:
+    trigger: { type: schedule, cron: '* * * * * *' }
+    steps:
+      - { id: tick, type: set, vars: { at: '\${now}' } }
   versioned:
     steps:
       - { id: wait, type: wait, signal: go, timeout: 1h }
@@ -250,9 +295,15 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     }),
   ];
 
-  async function startWorker(defs: readonly WorkflowDefinition[]): Promise<Worker> {
+  async function startWorker(
+    defs: readonly WorkflowDefinition[],
+    jobs: readonly JobDefinition[] = [],
+    schedules: readonly ScheduleDefinition[] = [],
+  ): Promise<Worker> {
     const w = new Worker(store, {
       workflows: [...defs],
+      jobs: [...jobs],
+      schedules: [...schedules],
       queues: ['flows'],
       pollInterval: 50,
       logger: quietLogger(),
@@ -272,7 +323,7 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     config = await loadConfig(dir);
     process.env.FLOWS_TEST_REGION = 'eu-west';
     flows = await createFlows({ store, config: () => config, functions, logger: quietLogger() });
-    worker = await startWorker(flows.definitions);
+    worker = await startWorker(flows.definitions, flows.jobs, flows.schedules);
   });
   afterAll(async () => {
     await worker.stop({ deadline: 2000 });
@@ -345,6 +396,42 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     const { id } = await flows.start('approval');
     await client.signal(id, 'approve:gate', { approved: false, by: 'ada', reason: 'not today' });
     await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/denied by ada: not today/);
+  });
+
+  it('starts the workflows an emitted event matches, once, with the payload as their input', async () => {
+    const big = await flows.start('placer', { total: 150 });
+    const out = await client.result<{ steps: { placed: { started: { workflow: string; id: string }[] } } }>(
+      big.id,
+      {
+        timeout: '20s',
+      },
+    );
+    expect(out.steps.placed.started).toEqual([
+      { workflow: 'big_orders', id: expect.stringContaining(big.id) },
+    ]);
+    const child = await client.result<{ vars: { total: number } }>(out.steps.placed.started[0]!.id, {
+      timeout: '20s',
+    });
+    expect(child.vars.total).toBe(150);
+    const small = await flows.start('placer', { total: 50 });
+    const none = await client.result<{ steps: { placed: { started: unknown[] } } }>(small.id, {
+      timeout: '20s',
+    });
+    expect(none.steps.placed.started).toEqual([]);
+    expect(await flows.emit('order.placed', { total: 101 })).toEqual([
+      { workflow: 'big_orders', id: expect.any(String) },
+    ]);
+  });
+
+  it('starts a scheduled workflow on its cron, one run per fire', async () => {
+    await eventually(
+      async () => (await client.list({ name: 'ticker', kind: 'workflow' })).length >= 2,
+      10_000,
+      'two ticks',
+    );
+    const runs = await client.list({ name: 'ticker', kind: 'workflow' });
+    expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+    expect(runs.every((r) => r.id.startsWith('ticker:schedule:'))).toBe(true);
   });
 
   it('plans a run without running anything: known values rendered, the rest marked', async () => {

@@ -265,6 +265,20 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
     });
 
   cmd
+    .command('emit')
+    .description('emit an event: start every workflow whose event trigger names it and whose filter holds')
+    .argument('<event>', 'the event name')
+    .option('--data <json>', "the payload: the started runs' input")
+    .action(async (event: string, o: { data?: string }) => {
+      const data = parseJson(o.data, '--data') ?? {};
+      await withFlows(globals(), io, [], async ({ flows }) => {
+        const started = await flows.emit(event, data);
+        if (started.length === 0) io.err(`no workflow's trigger matched event '${event}'`);
+        for (const r of started) io.out(`${r.id}  ${r.workflow}`);
+      });
+    });
+
+  cmd
     .command('approve')
     .description('answer the approval a run waits for at a step (a `wait` step with `approval:`)')
     .argument('<run>', 'the run id')
@@ -313,6 +327,8 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
       await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
         const worker = new Worker(store, {
           workflows: [...flows.definitions, ...workflows],
+          jobs: [...flows.jobs],
+          schedules: [...flows.schedules],
           queues: ['flows'],
           concurrency,
           logger: makeLogger(globals()),

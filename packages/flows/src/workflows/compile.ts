@@ -2,7 +2,7 @@
 // static checks a schema cannot make (a `${steps.x}` that names no step or a later one, an unknown
 // name, `item` outside a foreach, a subflow cycle, an http host not allowed). Problems carry the key
 // path and the offset of the failing character, so that they are reported at file:line:col.
-import { nearest } from '@baton/core';
+import { defineJob, defineSchedule, nearest } from '@baton/core';
 import type { CompiledExpression } from '@baton/ta';
 import type { NestedStep, StepOrSteps, WorkflowsConfig } from '../config/kinds/workflows.js';
 import type { KindProblem } from '../config/kinds/index.js';
@@ -19,7 +19,7 @@ import {
   type Template,
 } from './template.js';
 import { SCOPE_NAMES } from './scope.js';
-import { inputSpecProblems } from './input.js';
+import { inputSpecProblems, inputSpecRequired } from './input.js';
 
 /** One YAML workflow as written (validated by the schema). */
 export type WorkflowSpec = NonNullable<WorkflowsConfig['workflows']>[string];
@@ -452,10 +452,62 @@ export function checkFlowReferences(view: ConfigView): KindProblem[] {
   return problems;
 }
 
+/** What a workflow name must be to run on the engine (its `checkName`). */
+const ENGINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,199}$/;
+
+/** Stands in for a schedule's job when a cron expression is checked. */
+const CRON_CHECK = defineJob('flows:cron-check', {}, () => null);
+
+/** Triggers: a cron that parses, an input a scheduled run can start with, a filter that compiles. */
+function checkTriggers(name: string, spec: WorkflowSpec): KindProblem[] {
+  const path = joinPath(workflowPath(name), 'trigger');
+  const t = spec.trigger;
+  const problems: KindProblem[] = [];
+  if (t?.type === 'schedule' && t.cron !== undefined) {
+    try {
+      defineSchedule(`flows:${name}`, { cron: t.cron, job: CRON_CHECK });
+    } catch (err) {
+      problems.push({ path: joinPath(path, 'cron'), message: (err as Error).message });
+    }
+    const required = inputSpecRequired(spec.input ?? {});
+    if (required.length) {
+      problems.push({
+        path: joinPath(path, 'type'),
+        message: `a scheduled run starts with no input, and the input spec requires ${required.join(', ')}: give them defaults`,
+      });
+    }
+  }
+  if (t?.type === 'event' && t.filter !== undefined) {
+    try {
+      const expr = compileCondition(t.filter);
+      for (const ref of referencesOf(expr.ast)) {
+        if (ref.root !== 'event' && ref.root !== 'data') {
+          problems.push({
+            path: joinPath(path, 'filter'),
+            message: `unknown name '${ref.root}': an event filter reads event (its name) and data (its payload)`,
+            offset: ref.start,
+          });
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      problems.push({ path: joinPath(path, 'filter'), message: err.message, offset: err.offset });
+    }
+  }
+  return problems;
+}
+
 /** The checks of the `workflows` kind, run when the configuration loads. */
 export function checkWorkflows(config: WorkflowsConfig): KindProblem[] {
   const problems: KindProblem[] = [];
   for (const [name, spec] of Object.entries(config.workflows ?? {})) {
+    if (!ENGINE_NAME.test(name)) {
+      problems.push({
+        path: workflowPath(name),
+        message: `workflow name '${name}': use letters, digits, _ . : - and /, starting with a letter or digit (at most 200)`,
+      });
+    }
+    problems.push(...checkTriggers(name, spec));
     for (const [field, message] of inputSpecProblems(spec.input ?? {})) {
       problems.push({ path: joinPath(joinPath(workflowPath(name), 'input'), field), message });
     }

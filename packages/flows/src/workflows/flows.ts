@@ -5,14 +5,20 @@ import {
   BatonError,
   Client,
   createLogger,
+  defineJob,
+  defineSchedule,
   defineWorkflow,
   nearest,
   newId,
+  type JobDefinition,
+  type ScheduleDefinition,
   type Logger,
   type Store,
   type WorkflowDefinition,
 } from '@baton/core';
+import type { CompiledExpression } from '@baton/ta';
 import type { Config } from '../config/config.js';
+import { compileCondition, test } from './template.js';
 import type { KindProblem } from '../config/kinds/index.js';
 import { formatLocation } from '../config/diagnostics.js';
 import { joinPath } from '../config/paths.js';
@@ -83,10 +89,21 @@ export interface FlowsOptions {
   readonly migrate?: boolean;
 }
 
+/** A run an event started. */
+export interface EmittedRun {
+  readonly workflow: string;
+  readonly id: string;
+}
+
 /** YAML workflows over one store. */
 export interface Flows {
   /** One durable workflow per YAML workflow of the configuration at creation: give them to a Worker. */
   readonly definitions: readonly WorkflowDefinition<FlowStartInput, FlowOutput>[];
+  /** The jobs and cron schedules of workflows with a `schedule` trigger: give them to the Worker too. */
+  readonly jobs: readonly JobDefinition[];
+  readonly schedules: readonly ScheduleDefinition[];
+  /** Emits an event: starts every workflow whose `event` trigger names it and whose filter holds. */
+  emit(event: string, data?: unknown): Promise<EmittedRun[]>;
   /** The YAML workflows' names, in the configuration in force. */
   names(): string[];
   /**
@@ -115,7 +132,7 @@ export interface Flows {
 }
 
 /** Step types the interpreter does not run yet (the configuration accepts them). */
-const NOT_YET = new Set(['assign', 'emit']);
+const NOT_YET = new Set(['assign']);
 
 export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const { store } = options;
@@ -162,6 +179,10 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   };
 
   const tables = new Tables(options.config, store, logger);
+  // Set once `start` exists: emit steps start the runs of event-triggered workflows.
+  const emitter: { emit: (event: string, data: unknown, idPrefix?: string) => Promise<EmittedRun[]> } = {
+    emit: () => Promise.reject(new Error('not ready')),
+  };
   const services = (def: () => Map<string, WorkflowDefinition>): FlowServices => ({
     function: (name) => functions.get(name),
     table: (s) => tables.run(s),
@@ -178,6 +199,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
         )),
     notify: options.notify ?? ((n) => sendNotification(options.config(), store.driver, logger, n)),
     workflow: (name) => def().get(name) ?? codeWorkflows.get(name),
+    emit: (event, data, idPrefix) => emitter.emit(event, data, idPrefix),
     childInput: (name, input) => (def().has(name) ? prepare(name, input) : Promise.resolve(input)),
   });
 
@@ -209,26 +231,68 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     );
   }
 
+  const start = async (
+    name: string,
+    input?: unknown,
+    startOptions: { id?: string } = {},
+  ): Promise<{ id: string; version: string }> => {
+    const def = byName.get(name);
+    if (!def) {
+      specOf(name);
+      throw new BatonError(
+        'E_UNKNOWN_WORKFLOW',
+        `YAML workflow '${name}' was added after this process started: restart it (the worker too) to run it`,
+      );
+    }
+    const wrapper = await prepare(name, input);
+    const { id } = await client.start(
+      def,
+      wrapper,
+      startOptions.id === undefined ? {} : { id: startOptions.id },
+    );
+    return { id, version: wrapper.version };
+  };
+
+  // Event triggers: an emitted event starts every workflow whose trigger names it and whose filter
+  // holds. With `idPrefix` (an emit step's idempotency key) the starts are idempotent.
+  const filters = new WeakMap<WorkflowSpec, CompiledExpression>();
+  const emit = async (event: string, data: unknown, idPrefix?: string): Promise<EmittedRun[]> => {
+    const started: EmittedRun[] = [];
+    for (const [name, spec] of Object.entries(specs())) {
+      const t = spec.trigger;
+      if (t?.type !== 'event' || t.event !== event) continue;
+      if (t.filter !== undefined) {
+        let f = filters.get(spec);
+        if (!f) filters.set(spec, (f = compileCondition(t.filter)));
+        if (!test(f, { event, data })) continue;
+      }
+      const { id } = await start(name, data, idPrefix === undefined ? {} : { id: `${idPrefix}:${name}` });
+      started.push({ workflow: name, id });
+    }
+    return started;
+  };
+  emitter.emit = emit;
+
+  // Schedule triggers: a job per workflow, fired once per cron tick by the engine's schedules; the
+  // run's id derives from the job's, so a retried job starts no second run.
+  const jobs: JobDefinition[] = [];
+  const schedules: ScheduleDefinition[] = [];
+  for (const [name, spec] of Object.entries(specs())) {
+    if (spec.trigger?.type !== 'schedule' || spec.trigger.cron === undefined) continue;
+    const job = defineJob(`flows:schedule:${name}`, { queue }, async (_input: unknown, ctx) => ({
+      run: (await start(name, {}, { id: `${name}:schedule:${ctx.id}` })).id,
+    }));
+    jobs.push(job);
+    schedules.push(defineSchedule(`flows:${name}`, { cron: spec.trigger.cron, job }));
+  }
+
   return {
     definitions: [...byName.values()],
+    jobs,
+    schedules,
     names: () => Object.keys(specs()),
-    async start(name, input, startOptions = {}) {
-      const def = byName.get(name);
-      if (!def) {
-        specOf(name);
-        throw new BatonError(
-          'E_UNKNOWN_WORKFLOW',
-          `YAML workflow '${name}' was added after this process started: restart it (the worker too) to run it`,
-        );
-      }
-      const wrapper = await prepare(name, input);
-      const { id } = await client.start(
-        def,
-        wrapper,
-        startOptions.id === undefined ? {} : { id: startOptions.id },
-      );
-      return { id, version: wrapper.version };
-    },
+    start,
+    emit: (event, data) => emit(event, data),
     close: () => tables.close(),
     plan: (name, input) => planRun(options.config(), name, input),
     async rerun(runId, from) {

@@ -52,6 +52,14 @@ export function inputSpecProblems(spec: Readonly<Record<string, unknown>>): [str
   });
 }
 
+/** The fields a run must be given: required, with no default. */
+export function inputSpecRequired(spec: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(spec).flatMap(([name, raw]) => {
+    const f = fieldOf(name, raw);
+    return typeof f !== 'string' && f.required && f.default === undefined ? [name] : [];
+  });
+}
+
 function typeOk(type: FieldType, v: unknown): boolean {
   switch (type) {
     case 'string':

@@ -55,6 +55,8 @@ export interface FlowServices {
   notify(n: FlowNotification): Promise<void>;
   /** The workflow a subflow step starts: a YAML workflow or a code workflow registered by a worker. */
   workflow(name: string): WorkflowDefinition | undefined;
+  /** Emits an event (an emit step): starts the event-triggered workflows it matches, idempotently. */
+  emit(event: string, data: unknown, idPrefix: string): Promise<readonly { workflow: string; id: string }[]>;
   /** The input a YAML subflow starts with (its version pinned now); the input as is for a code workflow. */
   childInput(name: string, input: unknown): Promise<unknown>;
 }
@@ -452,6 +454,13 @@ export class FlowRun {
         return Promise.all((step.branches ?? []).map((b) => this.list(b, scope)));
       case 'wait':
         return this.wait(step, scope);
+      case 'emit': {
+        const data = this.value(step, 'data', scope) ?? {};
+        return this.effect(step, { event: spec.event, data }, async (s) => ({
+          event: spec.event,
+          started: await this.services.emit(spec.event!, data, s.idempotencyKey),
+        }));
+      }
       case 'subflow':
         return this.subflow(step, scope);
       default:
