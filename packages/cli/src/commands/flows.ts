@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { BatonError, Client, Worker, type Logger, type Store, type WorkflowDefinition } from '@baton/core';
 import {
+  createArchitect,
   createFlows,
+  rulesFromConfig,
   createQueryService,
   isFlowFunction,
   planRun,
@@ -61,12 +63,17 @@ async function withFlows<T>(
     await store.migrate();
     if (config.value.queries) queries = await createQueryService(config, { store, logger });
     const q = queries;
+    // assign steps send tasks through the Architect (`baton architect` routes them) when it is configured.
+    const architect = config.value.routing_rules
+      ? await createArchitect({ store, rules: () => rulesFromConfig(config), logger })
+      : undefined;
     const flows = await createFlows({
       store,
       config: () => config,
       functions,
       workflows,
       logger,
+      ...(architect ? { architect } : {}),
       ...(q ? { query: (name, params) => q.run(name, params) } : {}),
     });
     try {

@@ -29,6 +29,11 @@ export interface TaskSpec {
   readonly env?: Readonly<Record<string, string>>;
   readonly git_branch?: string;
   readonly project?: string;
+  /**
+   * A workflow to tell when the task ends: it gets the signal `task:<task id>` with `{task, status,
+   * result, error, session, attempt}` (a YAML workflow's assign step waits for it).
+   */
+  readonly notify_workflow?: string;
 }
 
 /** A task waiting to be routed, with what routing needs to know about its past. */

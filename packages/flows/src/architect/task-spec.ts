@@ -24,6 +24,7 @@ const taskSpecSchema = z.strictObject({
     .optional(),
   git_branch: text.optional(),
   project: text.optional(),
+  notify_workflow: text.max(500).optional(),
 });
 
 /** The task, checked: E_INPUT_INVALID naming the field and what is wrong, for anything that is not a task. */

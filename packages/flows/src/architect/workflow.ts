@@ -72,6 +72,38 @@ interface Observation {
   readonly needsEnv?: boolean;
   /** How long to wait for a change before looking again. */
   readonly waitMs: number;
+  /** A final task whose sender asked to be told (`notify_workflow`), and what to tell it. */
+  readonly notify?: { readonly workflow: string; readonly outcome: TaskOutcome };
+}
+
+/** What a `notify_workflow` receives when its task ends (signal `task:<task id>`). */
+export interface TaskOutcome {
+  readonly task: string;
+  readonly status: TaskStatus;
+  readonly result: string | null;
+  readonly error: string | null;
+  readonly session: string | null;
+  readonly attempt: number;
+}
+
+/**
+ * Signals the workflow that asked to hear of the task's end. Idempotent (keyed by the task): a
+ * repeat after a crash stores nothing new. A workflow that is gone or done is not an error of the task.
+ */
+async function notifyWorkflow(
+  ctx: ArchitectContext,
+  n: { readonly workflow: string; readonly outcome: TaskOutcome },
+): Promise<void> {
+  try {
+    await ctx.client.signal(n.workflow, `task:${n.outcome.task}`, n.outcome, {
+      idempotencyKey: `task:${n.outcome.task}:end`,
+    });
+  } catch (err) {
+    ctx.log.warn(
+      { task: n.outcome.task, workflow: n.workflow, err: (err as Error).message },
+      'could not tell the workflow the task ended',
+    );
+  }
 }
 
 export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<TaskWorkflowInput> {
@@ -79,7 +111,10 @@ export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<Ta
     const id = input.task;
     for (let i = 0; i < ITERATIONS_PER_RUN; i++) {
       const seen = await wf.step(`observe-${i}`, () => observe(ctx, id));
-      if (seen.status === 'deleted' || isFinal(seen.status)) return { status: seen.status };
+      if (seen.status === 'deleted' || isFinal(seen.status)) {
+        if (seen.notify) await wf.step('notify', () => notifyWorkflow(ctx, seen.notify!));
+        return { status: seen.status };
+      }
       if (seen.needsEnv) {
         await wf.step(`create-env-${seen.attempt}`, () => createEnvironment(ctx, id, seen.attempt));
         continue;
@@ -136,7 +171,21 @@ async function observe(ctx: ArchitectContext, id: string): Promise<Observation> 
   if (isFinal(row.status)) {
     await finish(ctx, row);
     ctx.taskEnded.emit();
-    return { status: row.status, attempt: row.attempt, waitMs: 0 };
+    const workflow = row.spec.notify_workflow;
+    const outcome: TaskOutcome = {
+      task: row.id,
+      status: row.status,
+      result: row.result,
+      error: row.error,
+      session: row.assigned_session,
+      attempt: row.attempt,
+    };
+    return {
+      status: row.status,
+      attempt: row.attempt,
+      waitMs: 0,
+      ...(workflow ? { notify: { workflow, outcome } } : {}),
+    };
   }
   if (row.status === 'pending')
     return { status: 'pending', attempt: row.attempt, waitMs: lookAgainMs(row.timeout_ms) };

@@ -4,6 +4,7 @@
 import {
   BatonError,
   Client,
+  isBatonError,
   createLogger,
   defineJob,
   defineSchedule,
@@ -18,6 +19,8 @@ import {
 } from '@baton/core';
 import type { CompiledExpression } from '@baton/ta';
 import type { Config } from '../config/config.js';
+import type { Architect } from '../architect/architect.js';
+import { checkTaskSpec } from '../architect/task-spec.js';
 import { compileCondition, test } from './template.js';
 import type { KindProblem } from '../config/kinds/index.js';
 import { formatLocation } from '../config/diagnostics.js';
@@ -80,6 +83,8 @@ export interface FlowsOptions {
   readonly query?: FlowServices['query'];
   /** Sends notifications; default: on the SLA rules' channels (dashboard, log, webhook). */
   readonly notify?: (n: FlowNotification) => Promise<void>;
+  /** The Architect `assign` steps send tasks through (`baton architect` routes them). */
+  readonly architect?: Pick<Architect, 'tasks'>;
   /** Code workflows a `subflow` step may start by name (a worker must serve them too). */
   readonly workflows?: readonly WorkflowDefinition[];
   /** The queue runs go to (default `flows`). */
@@ -112,8 +117,8 @@ export interface Flows {
    */
   start(name: string, input?: unknown, options?: { id?: string }): Promise<{ id: string; version: string }>;
   /**
-   * What cannot run although the configuration loaded: functions no module registered, and step
-   * types not available yet. Each problem is one line with file:line:col.
+   * What cannot run although the configuration loaded: functions no module registered, subflows
+   * naming no workflow, reassign_task without its function. Each problem is one line with file:line:col.
    */
   check(): string[];
   /**
@@ -130,9 +135,6 @@ export interface Flows {
   /** Closes the connections `database` steps opened (the store stays open: it is the caller's). */
   close(): Promise<void>;
 }
-
-/** Step types the interpreter does not run yet (the configuration accepts them). */
-const NOT_YET = new Set(['assign']);
 
 export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const { store } = options;
@@ -200,6 +202,22 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     notify: options.notify ?? ((n) => sendNotification(options.config(), store.driver, logger, n)),
     workflow: (name) => def().get(name) ?? codeWorkflows.get(name),
     emit: (event, data, idPrefix) => emitter.emit(event, data, idPrefix),
+    assign: async (task, id) => {
+      const architect = options.architect;
+      if (!architect) {
+        throw new BatonError(
+          'E_CONFIG_INVALID',
+          'an assign step needs the Architect: createFlows({ architect }), as baton flows does when routing_rules exist',
+        );
+      }
+      // A repeat of the step after a crash finds the task it sent.
+      const existing = await architect.tasks.show(id, { history: false }).catch((err: unknown) => {
+        if (isBatonError(err) && err.code === 'E_NOT_FOUND') return undefined;
+        throw err;
+      });
+      const view = existing ?? (await architect.tasks.send(checkTaskSpec(task), { id }));
+      return { task: view.id, status: view.status };
+    },
     childInput: (name, input) => (def().has(name) ? prepare(name, input) : Promise.resolve(input)),
   });
 
@@ -386,7 +404,7 @@ export function planRun(
 
 /**
  * What cannot run although the configuration loaded: functions not registered, subflows that name no
- * workflow, and step types not available yet. One line each, with file:line:col.
+ * workflow, reassign_task without its function. One line each, with file:line:col.
  */
 export function unrunnableSteps(
   config: Config,
@@ -407,7 +425,6 @@ export function unrunnableSteps(
           `${at(joinPath(s.path, 'function'))}${s.path}: unknown function '${s.spec.function}'${hint ? ` (did you mean '${hint}'?)` : ''}; registered: ${[...functions].join(', ') || 'none (give modules with -m)'}`,
         );
       }
-      if (NOT_YET.has(s.type)) out.push(`${at(s.path)}${s.path}: '${s.type}' steps are not available yet`);
       if (s.type === 'subflow' && !specs[s.spec.workflow!] && !codeWorkflows.has(s.spec.workflow!)) {
         out.push(
           `${at(joinPath(s.path, 'workflow'))}${s.path}: no workflow '${s.spec.workflow}' (YAML, or code given with -m)`,

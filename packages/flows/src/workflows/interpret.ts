@@ -55,6 +55,11 @@ export interface FlowServices {
   notify(n: FlowNotification): Promise<void>;
   /** The workflow a subflow step starts: a YAML workflow or a code workflow registered by a worker. */
   workflow(name: string): WorkflowDefinition | undefined;
+  /**
+   * Sends a task through the Architect's router (an assign step), under the id `id` (a repeat after
+   * a crash finds the task already sent). The task signals `task:<id>` to the run when it ends.
+   */
+  assign(task: Record<string, unknown>, id: string): Promise<{ task: string; status: string }>;
   /** Emits an event (an emit step): starts the event-triggered workflows it matches, idempotently. */
   emit(event: string, data: unknown, idPrefix: string): Promise<readonly { workflow: string; id: string }[]>;
   /** The input a YAML subflow starts with (its version pinned now); the input as is for a code workflow. */
@@ -454,6 +459,8 @@ export class FlowRun {
         return Promise.all((step.branches ?? []).map((b) => this.list(b, scope)));
       case 'wait':
         return this.wait(step, scope);
+      case 'assign':
+        return this.assign(step, scope);
       case 'emit': {
         const data = this.value(step, 'data', scope) ?? {};
         return this.effect(step, { event: spec.event, data }, async (s) => ({
@@ -463,12 +470,6 @@ export class FlowRun {
       }
       case 'subflow':
         return this.subflow(step, scope);
-      default:
-        throw new FlowStepError(
-          `step '${step.name}': '${step.type}' steps are not available yet`,
-          'E_INVALID_OPTION',
-          step.name,
-        );
     }
   }
 
@@ -599,6 +600,44 @@ export class FlowRun {
       }
       return { approved: true, by, reason };
     }
+  }
+
+  /**
+   * Sends the task through the router, then waits (durably, no memory held) for the signal its
+   * workflow sends when it ends. A task that fails or is cancelled fails the step; no end within the
+   * step's timeout fails it with E_TIMEOUT.
+   */
+  private async assign(step: CompiledStep, scope: Scope): Promise<unknown> {
+    const task = this.value(step, 'task', scope);
+    if (task === null || typeof task !== 'object' || Array.isArray(task)) {
+      throw new FlowStepError(
+        `step '${step.name}': task gave ${kindOf(task)}, not an object`,
+        'E_INPUT_INVALID',
+        step.name,
+      );
+    }
+    const spec = { ...(task as Record<string, unknown>), notify_workflow: this.ctx.id };
+    const sent = await this.effect(step, spec, (s) => this.services.assign(spec, s.idempotencyKey));
+    const timeout = this.timeoutOf(step);
+    const outcome = await this.ctx.waitForSignal<{ status: string; error: string | null }>(
+      `task:${sent.task}`,
+      timeout === undefined ? {} : { timeout },
+    );
+    if (outcome === null) {
+      throw new FlowStepError(
+        `step '${step.name}': task ${sent.task} did not end within ${step.spec.timeout}`,
+        'E_TIMEOUT',
+        step.name,
+      );
+    }
+    if (outcome.status !== 'completed') {
+      throw new FlowStepError(
+        `step '${step.name}': task ${sent.task} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`,
+        outcome.status === 'cancelled' ? 'E_CANCELLED' : 'E_JOB_FAILED',
+        step.name,
+      );
+    }
+    return outcome;
   }
 
   private async subflow(step: CompiledStep, scope: Scope): Promise<unknown> {

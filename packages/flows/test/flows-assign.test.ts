@@ -1,0 +1,126 @@
+// The assign step: a YAML workflow sends a task through the Architect's router and waits, holding no
+// memory, until the task's own workflow tells it the task ended (signal `task:<id>`).
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, Worker } from '@baton/core';
+import { eventually, quietLogger } from '../../core/test/backends.js';
+import { loadConfig } from '../src/config/load.js';
+import { startControlPlane, type ControlPlane } from '../src/architect/control-plane.js';
+import { createFlows, type Flows } from '../src/workflows/index.js';
+import { architectBackends, openArchitect, type TestArchitect } from './architect-helpers.js';
+import { configDir } from './config-helpers.js';
+
+const WORKFLOWS = `workflows:
+  fix:
+    input: { bug: string }
+    steps:
+      - id: task
+        type: assign
+        task: { type: bug_fix, prompt: 'fix \${input.bug}', max_retries: 0 }
+        timeout: 1m
+      - { id: after, type: set, vars: { by: '\${steps.task.session}', said: '\${steps.task.result}' } }
+`;
+
+for (const backend of architectBackends()) {
+  describe(`assign steps (${backend})`, () => {
+    let t: TestArchitect | undefined;
+    let plane: ControlPlane | undefined;
+    let worker: Worker | undefined;
+    let flows: Flows | undefined;
+    afterEach(async () => {
+      await worker?.stop({ deadline: 2000 });
+      await flows?.close();
+      await plane?.stop();
+      await t?.close();
+      worker = plane = t = flows = undefined;
+    });
+
+    it('sends the task, and goes on with its outcome once the session completes it', async () => {
+      t = await openArchitect(backend, () => {}, { realClock: true });
+      plane = await startControlPlane(t.store, t.architect, { slaIntervalMs: 200, dispatchIntervalMs: 200 });
+      const config = await loadConfig(configDir({ 'base/workflows.yaml': WORKFLOWS }));
+      flows = await createFlows({
+        store: t.store,
+        config: () => config,
+        architect: t.architect,
+        logger: quietLogger(),
+      });
+      worker = new Worker(t.store, {
+        workflows: [...flows.definitions],
+        queues: ['flows'],
+        pollInterval: 50,
+        logger: quietLogger(),
+      });
+      await worker.start();
+      const lease = await t.architect.sessions.register({ name: 'dev_worker2', provider: 'claude' });
+      const { id } = await flows.start('fix', { bug: 'the login page' });
+      const client = new Client(t.store);
+      let taskId = '';
+      await eventually(
+        async () => {
+          const [task] = await t!.architect.tasks.list({ status: ['assigned', 'running'] });
+          taskId = task?.id ?? '';
+          return taskId !== '';
+        },
+        15_000,
+        'the task to be assigned',
+      );
+      const task = await t.architect.tasks.show(taskId);
+      expect(task).toMatchObject({
+        type: 'bug_fix',
+        prompt: 'fix the login page',
+        assigned_session: 'dev_worker2',
+      });
+      // The run waits for the task, suspended.
+      expect((await client.get(id)).status).toBe('waiting');
+      await t.architect.sessions.complete(lease, taskId, 'patched');
+      const out = await client.result<{
+        steps: { task: Record<string, unknown> };
+        vars: Record<string, unknown>;
+      }>(id, {
+        timeout: '20s',
+      });
+      expect(out.steps.task).toMatchObject({
+        task: taskId,
+        status: 'completed',
+        result: 'patched',
+        session: 'dev_worker2',
+      });
+      expect(out.vars).toEqual({ by: 'dev_worker2', said: 'patched' });
+    });
+
+    it('fails the step when the task fails', async () => {
+      t = await openArchitect(backend, () => {}, { realClock: true });
+      plane = await startControlPlane(t.store, t.architect, { slaIntervalMs: 200, dispatchIntervalMs: 200 });
+      const config = await loadConfig(configDir({ 'base/workflows.yaml': WORKFLOWS }));
+      flows = await createFlows({
+        store: t.store,
+        config: () => config,
+        architect: t.architect,
+        logger: quietLogger(),
+      });
+      worker = new Worker(t.store, {
+        workflows: [...flows.definitions],
+        queues: ['flows'],
+        pollInterval: 50,
+        logger: quietLogger(),
+      });
+      await worker.start();
+      const lease = await t.architect.sessions.register({ name: 'dev_worker2', provider: 'claude' });
+      const { id } = await flows.start('fix', { bug: 'the cache' });
+      let taskId = '';
+      await eventually(
+        async () => {
+          const [task] = await t!.architect.tasks.list({ status: ['assigned', 'running'] });
+          taskId = task?.id ?? '';
+          return taskId !== '';
+        },
+        15_000,
+        'the task to be assigned',
+      );
+      await t.architect.sessions.fail(lease, taskId, 'cannot reproduce');
+      await expect(new Client(t.store).result(id, { timeout: '20s' })).rejects.toThrow(
+        /failed: cannot reproduce/,
+      );
+    });
+  });
+}
