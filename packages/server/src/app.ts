@@ -17,8 +17,9 @@ import { meRoute } from './routes/me.js';
 import { queryRoutes } from './routes/queries.js';
 import { configRoutes } from './routes/config.js';
 import { architectRoutes } from './routes/architect.js';
+import { flowRoutes } from './routes/flows.js';
 import { uiRoute } from './routes/ui.js';
-import type { Architect } from '@baton/flows';
+import type { Architect, Flows } from '@baton/flows';
 import type { ServerConfig } from './config-state.js';
 import { dashboardDir, dashboardRoutes } from './dashboard.js';
 import type { EventHub } from './event-hub.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   config?: ServerConfig;
   /** The Architect whose tasks, sessions and SLA it serves; absent: those routes answer 404. */
   architect?: Architect;
+  /** The YAML workflows it starts runs of (and whose api triggers it serves); absent: 404. */
+  flows?: Flows;
   /** Whether the server listens on loopback only (then it answers only requests addressed to it). Default true. */
   loopback?: boolean;
   /** Origins whose pages may call the API (checked with checkOrigins); absent or empty: none. */
@@ -144,6 +147,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   queryRoutes(app, options.config);
   configRoutes(app, options.config);
   architectRoutes(app, options.architect);
+  flowRoutes(app, options.flows, options.config && (() => options.config!.current), client);
   uiRoute(app, options.config);
   dashboardRoutes(
     app,

@@ -45,6 +45,10 @@ export interface Caller {
   subject?: string;
 }
 
+/** Who made a call, as records name them: `key:<id>`, `sub:<JWT subject>`, or `local` (no credentials needed). */
+export const callerName = (c: Caller): string =>
+  c.keyId ? `key:${c.keyId}` : c.subject ? `sub:${c.subject}` : 'local';
+
 const KEY = /^bk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const KEY_ID = /^[0-9a-f]{16}$/;
 const NAME_MAX = 200;

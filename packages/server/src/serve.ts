@@ -9,7 +9,7 @@ import { dashboardDir } from './dashboard.js';
 import { isLoopback } from './loopback.js';
 import { checkOrigins } from './cors.js';
 import { ServerConfig } from './config-state.js';
-import { createArchitect, rulesFromConfig } from '@baton/flows';
+import { createArchitect, createFlows, rulesFromConfig } from '@baton/flows';
 import { createApp } from './app.js';
 import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
@@ -114,6 +114,17 @@ async function serveWith(options: ServeOptions, p: Prepared): Promise<RunningSer
       : undefined;
   // A reload may not take its rules away from the running Architect.
   if (architect) config!.require(rulesFromConfig);
+  // YAML workflows: runs started here (POST /api/flows/<name>/runs, api triggers) are served by a
+  // `baton flows worker`; their functions live in its modules, not in the server.
+  const flows = config?.current.value.workflows
+    ? await createFlows({
+        store: options.store,
+        config: () => config.current,
+        ...(architect ? { architect } : {}),
+        query: (name, params) => config.queries.run(name, params),
+        logger: options.logger,
+      })
+    : undefined;
   const events = new EventHub(serverChanges(options.store.driver, options.logger, architect !== undefined));
   const dashboard = dashboardDir();
   const app = createApp({
@@ -124,6 +135,7 @@ async function serveWith(options: ServeOptions, p: Prepared): Promise<RunningSer
     keepAliveMs: options.keepAliveMs,
     config,
     architect,
+    ...(flows ? { flows } : {}),
     store: options.store,
     keys,
     auth,
@@ -148,6 +160,7 @@ async function serveWith(options: ServeOptions, p: Prepared): Promise<RunningSer
         });
       } finally {
         await events.close();
+        await flows?.close();
         await config?.close();
       }
     },

@@ -477,6 +477,12 @@ function checkTriggers(name: string, spec: WorkflowSpec): KindProblem[] {
       });
     }
   }
+  if (t?.type === 'api' && t.endpoint !== undefined && !/^\/api\/[A-Za-z0-9_\-/.]+$/.test(t.endpoint)) {
+    problems.push({
+      path: joinPath(path, 'endpoint'),
+      message: `endpoint '${t.endpoint}': an api trigger's path is under /api/ (where every route needs a key), with letters, digits, _ - . and /`,
+    });
+  }
   if (t?.type === 'event' && t.filter !== undefined) {
     try {
       const expr = compileCondition(t.filter);

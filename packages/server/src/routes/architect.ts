@@ -6,7 +6,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { BatonError } from '@baton/core';
 import { TASK_STATUSES, checkTaskSpec, type Architect } from '@baton/flows';
 import type { ServerEnv } from '../auth.js';
-import type { Caller } from '../keys.js';
+import { callerName } from '../keys.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
 import { commaList } from '../schemas.js';
 
@@ -167,7 +167,6 @@ function noArchitect(): BatonError {
 }
 
 /** Who acknowledged: the key, the token's subject, or the local admin of a server without keys. */
-const callerName = (c: Caller) => (c.keyId ? `key:${c.keyId}` : c.subject ? `sub:${c.subject}` : 'local');
 
 /**
  * The services' views as replies. Their readonly interfaces are what the schemas above document,
