@@ -123,12 +123,13 @@ describe('baton query', () => {
 });
 
 describe('baton queries', () => {
-  it('list shows every fixture query', async () => {
+  it("list shows every fixture query, and the one the seed's workflows add", async () => {
     const r = await q(['queries', 'list', '--json']);
     expect(r.code).toBe(0);
     const names = JSON.parse(r.stdout).map((x: { name: string }) => x.name);
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(14);
     expect(names).toContain('prompts_active_assignments');
+    expect(names).toContain('tasks_by_id');
   });
 
   it('apply-indexes creates the declared indexes once, then reports them as existing', async () => {

@@ -34,7 +34,8 @@ for (const backend of architectBackends()) {
       worker = plane = t = flows = undefined;
     });
 
-    it('sends the task, and goes on with its outcome once the session completes it', async () => {
+    /** The Architect with its control plane, the flows and their worker, a session; a run started. */
+    async function startFix(bug: string) {
       t = await openArchitect(backend, () => {}, { realClock: true });
       plane = await startControlPlane(t.store, t.architect, { slaIntervalMs: 200, dispatchIntervalMs: 200 });
       const config = await loadConfig(configDir({ 'base/workflows.yaml': WORKFLOWS }));
@@ -51,20 +52,25 @@ for (const backend of architectBackends()) {
         logger: quietLogger(),
       });
       await worker.start();
-      const lease = await t.architect.sessions.register({ name: 'dev_worker2', provider: 'claude' });
-      const { id } = await flows.start('fix', { bug: 'the login page' });
-      const client = new Client(t.store);
+      const architect = t.architect;
+      const lease = await architect.sessions.register({ name: 'dev_worker2', provider: 'claude' });
+      const { id } = await flows.start('fix', { bug });
       let taskId = '';
       await eventually(
         async () => {
-          const [task] = await t!.architect.tasks.list({ status: ['assigned', 'running'] });
+          const [task] = await architect.tasks.list({ status: ['assigned', 'running'] });
           taskId = task?.id ?? '';
           return taskId !== '';
         },
         15_000,
         'the task to be assigned',
       );
-      const task = await t.architect.tasks.show(taskId);
+      return { architect, client: new Client(t.store), lease, id, taskId };
+    }
+
+    it('sends the task, and goes on with its outcome once the session completes it', async () => {
+      const { architect, client, lease, id, taskId } = await startFix('the login page');
+      const task = await architect.tasks.show(taskId);
       expect(task).toMatchObject({
         type: 'bug_fix',
         prompt: 'fix the login page',
@@ -72,13 +78,11 @@ for (const backend of architectBackends()) {
       });
       // The run waits for the task, suspended.
       expect((await client.get(id)).status).toBe('waiting');
-      await t.architect.sessions.complete(lease, taskId, 'patched');
+      await architect.sessions.complete(lease, taskId, 'patched');
       const out = await client.result<{
         steps: { task: Record<string, unknown> };
         vars: Record<string, unknown>;
-      }>(id, {
-        timeout: '20s',
-      });
+      }>(id, { timeout: '20s' });
       expect(out.steps.task).toMatchObject({
         task: taskId,
         status: 'completed',
@@ -89,38 +93,9 @@ for (const backend of architectBackends()) {
     });
 
     it('fails the step when the task fails', async () => {
-      t = await openArchitect(backend, () => {}, { realClock: true });
-      plane = await startControlPlane(t.store, t.architect, { slaIntervalMs: 200, dispatchIntervalMs: 200 });
-      const config = await loadConfig(configDir({ 'base/workflows.yaml': WORKFLOWS }));
-      flows = await createFlows({
-        store: t.store,
-        config: () => config,
-        architect: t.architect,
-        logger: quietLogger(),
-      });
-      worker = new Worker(t.store, {
-        workflows: [...flows.definitions],
-        queues: ['flows'],
-        pollInterval: 50,
-        logger: quietLogger(),
-      });
-      await worker.start();
-      const lease = await t.architect.sessions.register({ name: 'dev_worker2', provider: 'claude' });
-      const { id } = await flows.start('fix', { bug: 'the cache' });
-      let taskId = '';
-      await eventually(
-        async () => {
-          const [task] = await t!.architect.tasks.list({ status: ['assigned', 'running'] });
-          taskId = task?.id ?? '';
-          return taskId !== '';
-        },
-        15_000,
-        'the task to be assigned',
-      );
-      await t.architect.sessions.fail(lease, taskId, 'cannot reproduce');
-      await expect(new Client(t.store).result(id, { timeout: '20s' })).rejects.toThrow(
-        /failed: cannot reproduce/,
-      );
+      const { architect, client, lease, id, taskId } = await startFix('the cache');
+      await architect.sessions.fail(lease, taskId, 'cannot reproduce');
+      await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/failed: cannot reproduce/);
     });
   });
 }

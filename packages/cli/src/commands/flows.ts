@@ -87,6 +87,24 @@ async function withFlows<T>(
   }
 }
 
+/**
+ * With `--detach`, prints the run's id (a `baton flows worker` serves it); otherwise serves it in
+ * this process until it ends, and prints its output.
+ */
+async function detachOrServe(
+  opened: { flows: Flows; store: Store; workflows: WorkflowDefinition[] },
+  id: string,
+  detach: boolean,
+  io: Io,
+  logger: Logger,
+): Promise<void> {
+  if (detach) return io.out(id);
+  const { flows, store, workflows } = opened;
+  io.out(
+    JSON.stringify(await serveUntilDone(store, [...flows.definitions, ...workflows], id, logger), null, 2),
+  );
+}
+
 /** Runs a worker for the flows queue in this process until run `id` ends; its output. */
 async function serveUntilDone(
   store: Store,
@@ -177,14 +195,7 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
       await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
         const { id, version } = await flows.start(name, input, o.id === undefined ? {} : { id: o.id });
         io.err(`run ${id} of ${name} (version ${version.slice(0, 19)})`);
-        if (o.detach) return io.out(id);
-        io.out(
-          JSON.stringify(
-            await serveUntilDone(store, [...flows.definitions, ...workflows], id, makeLogger(globals())),
-            null,
-            2,
-          ),
-        );
+        await detachOrServe({ flows, store, workflows }, id, o.detach === true, io, makeLogger(globals()));
       });
     });
 
@@ -260,14 +271,7 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
         io.err(
           `run ${id} reruns ${run} from ${o.from} (version ${version.slice(0, 19)}, ${reused} recorded operations reused)`,
         );
-        if (o.detach) return io.out(id);
-        io.out(
-          JSON.stringify(
-            await serveUntilDone(store, [...flows.definitions, ...workflows], id, makeLogger(globals())),
-            null,
-            2,
-          ),
-        );
+        await detachOrServe({ flows, store, workflows }, id, o.detach === true, io, makeLogger(globals()));
       });
     });
 

@@ -59,14 +59,23 @@ export class Provenance {
     string,
     { loc: SourceLocation; keyLoc?: SourceLocation; text?: { value: string; lines: TextLines } }
   >();
-  readonly entries: ExplainEntry[] = [];
   /** Paths of values that came from the environment, with their origin. */
   readonly envPaths = new Map<string, EnvOrigin>();
   /** Paths of secrets read from the environment (masked in output). */
   readonly secretPaths = new Set<string>();
+  private explained: ExplainEntry[] | undefined;
 
-  constructor(trees: ReadonlyMap<string, MergedNode>) {
+  constructor(private readonly trees: ReadonlyMap<string, MergedNode>) {
     for (const [kind, tree] of trees) this.walk(tree, kind, false, undefined);
+  }
+
+  /** One entry per leaf and per overridden value, for `explain`: built on first use, not at every load. */
+  get entries(): readonly ExplainEntry[] {
+    if (!this.explained) {
+      this.explained = [];
+      for (const [kind, tree] of this.trees) this.explain(tree, kind, false, this.explained);
+    }
+    return this.explained;
   }
 
   private walk(node: MergedNode, path: string, inSecret: boolean, keyLoc: SourceLocation | undefined): void {
@@ -80,10 +89,19 @@ export class Provenance {
     const env = node.type === 'scalar' ? node.env : undefined;
     if (env) this.envPaths.set(path, env);
     if (env && inSecret) this.secretPaths.add(path);
+    if (node.type === 'map') {
+      for (const [k, e] of node.entries)
+        this.walk(e.node, joinPath(path, k), isSecretKey(k, inSecret), e.keyLoc);
+    } else if (node.type === 'seq')
+      node.items.forEach((n, i) => this.walk(n, joinPath(path, i), inSecret, undefined));
+  }
+
+  private explain(node: MergedNode, path: string, inSecret: boolean, out: ExplainEntry[]): void {
+    const env = node.type === 'scalar' ? node.env : undefined;
     const leaf =
       node.type === 'scalar' || (node.type === 'map' ? node.entries.size === 0 : node.items.length === 0);
     if (leaf || node.overrode.length > 0) {
-      this.entries.push({
+      out.push({
         path,
         value: leaf ? displayValue(node, inSecret) : undefined,
         setBy: node.loc,
@@ -93,9 +111,9 @@ export class Provenance {
     }
     if (node.type === 'map') {
       for (const [k, e] of node.entries)
-        this.walk(e.node, joinPath(path, k), isSecretKey(k, inSecret), e.keyLoc);
+        this.explain(e.node, joinPath(path, k), isSecretKey(k, inSecret), out);
     } else if (node.type === 'seq')
-      node.items.forEach((n, i) => this.walk(n, joinPath(path, i), inSecret, undefined));
+      node.items.forEach((n, i) => this.explain(n, joinPath(path, i), inSecret, out));
   }
 
   /** Where the value at `path` (or, with `key`, its key) was written; undefined if no file set it. */

@@ -106,6 +106,8 @@ export function durationMs(v: unknown, what: string): number {
 /** The error a step's failure is handled as. */
 function asStepError(err: unknown, step: CompiledStep): FlowStepError {
   if (err instanceof FlowStepError) return err;
+  // The definition no longer matches the history: no handler may carry on past that.
+  if (isBatonError(err) && err.code === 'E_NONDETERMINISM') throw err;
   if (err instanceof StepFailedError)
     return new FlowStepError(err.message, err.code ?? 'E_JOB_FAILED', step.name);
   if (err instanceof ChildFailedError) return new FlowStepError(err.message, 'E_JOB_FAILED', step.name);
