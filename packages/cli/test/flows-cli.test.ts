@@ -39,6 +39,10 @@ describe('baton flows', () => {
     const bad = await baton(['flows', 'validate', '--config-dir', dir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/base\/workflows\.yaml:4:52: error \[E_CONFIG_INVALID\] .*expected a value/);
+    // the line, and a caret under the failing character
+    expect(bad.stderr).toContain(
+      `  ${'      - { id: a, type: set, vars: { x: "${input.n +}" } }'}\n  ${' '.repeat(51)}^`,
+    );
     writeFileSync(
       join(dir, 'base/workflows.yaml'),
       'workflows:\n  w:\n    steps:\n      - { id: a, type: function, function: biuld }\n',
@@ -73,6 +77,9 @@ describe('baton flows', () => {
     expect((JSON.parse(list.stdout) as unknown[]).length).toBe(1);
     const runs = await baton(['flows', 'runs', 'release'], { cwd });
     expect(runs.stdout).toMatch(/^\S+ {2}completed {2}sha256:[0-9a-f]{12} {2}\d{4}-/m);
+    const shown = await baton(['flows', 'show', runs.stdout.split(' ')[0]!], { cwd });
+    expect(shown.stdout).toMatch(/^version: sha256:[0-9a-f]{64}\n/);
+    expect(shown.stdout).toMatch(/deploy_all\.0\.function/);
   });
 
   it('plan: shows what would run and the values known before running, and runs nothing', async () => {

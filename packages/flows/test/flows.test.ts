@@ -231,6 +231,29 @@ workflows:
       - { id: after, type: set, vars: { went_on: "\${steps.bad.error.code}" } }
     error_handling:
       - { on_error: E_FLOW_FAILED, action: continue }
+  waits:
+    steps:
+      - { id: pause, type: wait, duration: 300ms }
+      - { id: until, type: wait, until: 'now + 300' }
+      - id: quick_gate
+        type: wait
+        approval: { prompt: 'Quick?' }
+        timeout: 400ms
+    error_handling:
+      - { on_error: E_APPROVAL_DENIED, action: continue }
+  parent:
+    input: { items: any }
+    steps:
+      - { id: child, type: subflow, workflow: waits_child, input: { n: 20 } }
+      - { id: loose, type: subflow, workflow: waits_child, input: { n: 1 }, wait: false }
+      - id: each
+        type: foreach
+        items: input.items
+        steps: [ { type: set, vars: { seen: '\${item}' } } ]
+  waits_child:
+    input: { n: integer }
+    steps:
+      - { id: double, type: function, function: double, input: { n: '\${input.n}' } }
   approval:
     steps:
       - id: gate
@@ -396,6 +419,43 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     const { id } = await flows.start('approval');
     await client.signal(id, 'approve:gate', { approved: false, by: 'ada', reason: 'not today' });
     await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/denied by ada: not today/);
+  });
+
+  it('waits a duration and until a time durably, and an approval not given in time is a denial', async () => {
+    const { id } = await flows.start('waits');
+    const out = await client.result<{ steps: Record<string, Record<string, unknown>> }>(id, {
+      timeout: '20s',
+    });
+    expect(out.steps.quick_gate).toEqual({
+      error: {
+        code: 'E_APPROVAL_DENIED',
+        message: expect.stringMatching(/no approval within 400ms, so it is denied/),
+      },
+    });
+    const history = (await client.describe(id)).history;
+    const sleeps = history.filter((h) => h.kind === 'sleep');
+    expect(sleeps).toHaveLength(2);
+    for (const h of sleeps)
+      expect(h.finishedAt!.getTime() - h.startedAt.getTime()).toBeGreaterThanOrEqual(250);
+  });
+
+  it('runs a subflow and waits for its output, or starts one without waiting', async () => {
+    const { id } = await flows.start('parent', { items: [1, 2] });
+    const out = await client.result<{ steps: Record<string, any> }>(id, { timeout: '20s' }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(out.steps.child.steps.double).toEqual({ n: 40 });
+    const loose = await client.result<{ steps: Record<string, any> }>(out.steps.loose.id, { timeout: '20s' }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(loose.steps.double).toEqual({ n: 2 });
+    // Both children are in the parent's history, each after the step that pinned its version.
+    const kinds = (await client.describe(id)).history.map((h) => `${h.kind} ${h.name}`);
+    expect(kinds.filter((k) => k.startsWith('child'))).toHaveLength(2);
+    expect(kinds).toEqual(expect.arrayContaining(['step child.start', 'step loose.start']));
+  });
+
+  it('fails a foreach over a value that is not a list, naming the step', async () => {
+    const { id } = await flows.start('parent', { items: 'abc' });
+    await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(
+      /foreach 'each': items gave a string, not a list/,
+    );
   });
 
   it('starts the workflows an emitted event matches, once, with the payload as their input', async () => {

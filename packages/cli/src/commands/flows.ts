@@ -1,4 +1,5 @@
 // `baton flows`: the YAML workflows of workflows.yaml: validate, list, run, approve, and a worker.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { BatonError, Client, Worker, type Logger, type Store, type WorkflowDefinition } from '@baton/core';
 import {
@@ -6,7 +7,10 @@ import {
   createFlows,
   rulesFromConfig,
   createQueryService,
+  ConfigError,
+  formatDiagnostic,
   isFlowFunction,
+  loadConfig,
   planRun,
   unrunnableSteps,
   type Config,
@@ -16,7 +20,8 @@ import {
 } from '@baton/flows';
 import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { loadUserModules } from '../load-module.js';
-import { loadConfigFor } from './config.js';
+import { workflowDetail } from '../format.js';
+import { configDir, loadConfigFor } from './config.js';
 import { untilSignal } from './worker.js';
 import { ExitCode } from './ta.js';
 
@@ -37,6 +42,33 @@ async function modulesOf(paths: readonly string[]): Promise<{
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/**
+ * Loads the configuration; each error is printed with the line it is on and a caret under the
+ * failing character (a template's expression, a key), and the command exits 1.
+ */
+async function loadWithFrames(g: GlobalOptions, io: Io): Promise<Config> {
+  try {
+    return await loadConfig(configDir(g), {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const d of err.diagnostics) {
+      io.err(formatDiagnostic(d));
+      const line = lineOf(d.file, d.line);
+      if (line !== undefined) io.err(`  ${line}\n  ${' '.repeat(Math.max(0, d.col - 1))}^`);
+    }
+    throw new ExitCode(1);
+  }
+}
+
+/** Line `n` (from 1) of a file, or undefined when it cannot be read. */
+function lineOf(file: string, n: number): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').split('\n')[n - 1]?.replace(/\t/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
 
 function parseJson(text: string | undefined, what: string): unknown {
   if (text === undefined) return undefined;
@@ -142,7 +174,7 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
       [],
     )
     .action(async (o: { module: string[] }) => {
-      const config = await loadConfigFor(globals(), io);
+      const config = await loadWithFrames(globals(), io);
       const { functions, workflows } = await modulesOf(o.module);
       const names = Object.keys(config.value.workflows?.workflows ?? {});
       const problems = unrunnableSteps(
@@ -250,6 +282,24 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
         if (rows.length === 0) return io.err(`no runs of ${name}`);
         for (const r of rows)
           io.out(`${r.id}  ${r.status.padEnd(9)}  ${r.version}  ${new Date(r.created_at).toISOString()}`);
+      });
+    });
+
+  cmd
+    .command('show')
+    .description('one run: its version, then its history as a timeline (step ids as names)')
+    .argument('<run>', 'the run id')
+    .option('--json', 'print JSON (the execution with its history)')
+    .action(async (run: string, o: { json?: boolean }) => {
+      await withStore(globals(), async (store) => {
+        const e = await new Client(store).describe(run);
+        const start = e.input as { version?: unknown } | null;
+        if (e.kind !== 'workflow' || typeof start?.version !== 'string') {
+          throw new BatonError('E_INVALID_STATE', `execution ${run} is not a run of a YAML workflow`);
+        }
+        if (o.json) return io.out(JSON.stringify(e, null, 2));
+        io.out(`version: ${start.version}`);
+        io.out(workflowDetail(e));
       });
     });
 
