@@ -76,8 +76,8 @@ for (const backend of architectBackends()) {
         prompt: 'fix the login page',
         assigned_session: 'dev_worker2',
       });
-      // The run waits for the task, suspended.
-      expect((await client.get(id)).status).toBe('waiting');
+      // The run waits for the task, suspended (it may still be recording the send a moment longer).
+      await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, 'the run to wait');
       await architect.sessions.complete(lease, taskId, 'patched');
       const out = await client.result<{
         steps: { task: Record<string, unknown> };

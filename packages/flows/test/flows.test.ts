@@ -165,7 +165,16 @@ workflows:
 
 const BASE = `settings:
   env: [FLOWS_TEST_REGION]
+  queues: { narrow: { concurrency: 2 } }
 workflows:
+  narrowed:
+    steps:
+      - id: each
+        type: foreach
+        items: [1, 2, 3, 4, 5, 6]
+        concurrency: 4
+        steps:
+          - { type: function, function: crowd, queue: narrow, input: { n: '\${item}' } }
   everything:
     input:
       items: list
@@ -297,12 +306,21 @@ describe.each(architectBackends())('runs on %s', (backend) => {
   const calls: string[] = [];
   const counts = { explode: 0, a: 0 };
   let flakyBroken = true;
+  /** Activities of `crowd` running now, and the most at once. */
+  const crowd = { now: 0, max: 0 };
 
   const functions = [
     defineFlowFunction('double', (input) => ({ n: (input as { n: number }).n * 2 })),
     defineFlowFunction('record', (input) => {
       calls.push((input as { what: string }).what);
       return { ok: true };
+    }),
+    defineFlowFunction('crowd', async (input) => {
+      crowd.now++;
+      crowd.max = Math.max(crowd.max, crowd.now);
+      await new Promise((r) => setTimeout(r, 150));
+      crowd.now--;
+      return input;
     }),
     defineFlowFunction('count', (input) => {
       counts.a++;
@@ -327,7 +345,8 @@ describe.each(architectBackends())('runs on %s', (backend) => {
       workflows: [...defs],
       jobs: [...jobs],
       schedules: [...schedules],
-      queues: ['flows'],
+      queues: ['flows', 'narrow'],
+      concurrency: 10,
       pollInterval: 50,
       logger: quietLogger(),
     });
@@ -456,6 +475,16 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(
       /foreach 'each': items gave a string, not a list/,
     );
+  });
+
+  it("runs a foreach of activities under the queue's global limit, whatever its own concurrency", async () => {
+    const { id } = await flows.start('narrowed');
+    const out = await client.result<{ steps: { each: { n: number }[] } }>(id, { timeout: '30s' });
+    expect(out.steps.each.map((e) => e.n)).toEqual([1, 2, 3, 4, 5, 6]);
+    // foreach allows 4 at once; the narrow queue (settings.queues) allows 2, across all workers.
+    expect(crowd.max).toBe(2);
+    const children = (await client.describe(id)).history.filter((h) => h.kind === 'activity');
+    expect(children).toHaveLength(6);
   });
 
   it('starts the workflows an emitted event matches, once, with the payload as their input', async () => {

@@ -132,19 +132,24 @@ async function detachOrServe(
 ): Promise<void> {
   if (detach) return io.out(id);
   const { flows, store, workflows } = opened;
-  io.out(
-    JSON.stringify(await serveUntilDone(store, [...flows.definitions, ...workflows], id, logger), null, 2),
-  );
+  io.out(JSON.stringify(await serveUntilDone(store, flows, workflows, id, logger), null, 2));
 }
 
 /** Runs a worker for the flows queue in this process until run `id` ends; its output. */
 async function serveUntilDone(
   store: Store,
+  flows: Flows,
   workflows: WorkflowDefinition[],
   id: string,
   logger: Logger,
 ): Promise<unknown> {
-  const worker = new Worker(store, { workflows, queues: ['flows'], logger });
+  // The function steps' activities (jobs) run here too, on the queues the steps name.
+  const worker = new Worker(store, {
+    workflows: [...flows.definitions, ...workflows],
+    jobs: [...flows.jobs],
+    queues: flows.queues(),
+    logger,
+  });
   await worker.start();
   try {
     const stopped = untilSignal().then((sig) => {
@@ -390,7 +395,7 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
           workflows: [...flows.definitions, ...workflows],
           jobs: [...flows.jobs],
           schedules: [...flows.schedules],
-          queues: ['flows'],
+          queues: flows.queues(),
           concurrency,
           logger: makeLogger(globals()),
         });

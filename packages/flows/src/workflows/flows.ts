@@ -29,6 +29,7 @@ import { compileFlow, type CompiledFlow, type CompiledStep, type WorkflowSpec } 
 import {
   REASSIGN_FUNCTION,
   FlowRun,
+  type ActivityInput,
   durationMs,
   type FlowFunction,
   type FlowNotification,
@@ -104,8 +105,13 @@ export interface EmittedRun {
 export interface Flows {
   /** One durable workflow per YAML workflow of the configuration at creation: give them to a Worker. */
   readonly definitions: readonly WorkflowDefinition<FlowStartInput, FlowOutput>[];
-  /** The jobs and cron schedules of workflows with a `schedule` trigger: give them to the Worker too. */
+  /**
+   * The jobs to give the Worker too: the functions as activities (function steps with `queue:`) and
+   * the schedule triggers' jobs; with `schedules`, the cron schedules of those triggers.
+   */
   readonly jobs: readonly JobDefinition[];
+  /** The queues a worker of these flows serves: `flows` and every queue a function step names. */
+  queues(): string[];
   readonly schedules: readonly ScheduleDefinition[];
   /** Emits an event: starts every workflow whose `event` trigger names it and whose filter holds. */
   emit(event: string, data?: unknown): Promise<EmittedRun[]>;
@@ -144,6 +150,29 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const client = new Client(store);
   const queue = options.queue ?? 'flows';
   const functions = new Map((options.functions ?? []).map((f) => [f.name, f.fn]));
+  // Each function can also run as an activity (a function step with `queue:`): one job per function.
+  // Its retries are the step's (`retry:`), so the job itself tries once.
+  const functionJobs = new Map(
+    [...functions].map(([name, fn]) => [
+      name,
+      defineJob<ActivityInput, unknown>(
+        `flows.fn.${name}`,
+        { queue, retry: { maxAttempts: 1 } },
+        async (a, ctx) =>
+          fn(a.input, {
+            idempotencyKey: ctx.id,
+            attempt: ctx.attempt,
+            signal: ctx.signal,
+            workflowId: a.run,
+            step: a.step,
+          }),
+      ),
+    ]),
+  );
+  // The queue limits workflows.yaml declares (settings.queues), for every worker.
+  for (const [name, q] of Object.entries(options.config().value.workflows?.settings?.queues ?? {})) {
+    await client.configureQueue(name, { concurrency: q.concurrency });
+  }
   const codeWorkflows = new Map((options.workflows ?? []).map((w) => [w.name, w]));
   /** Compiled workflows and their `config` views, by stored version (immutable, so shared by runs). */
   const compiled = new Map<string, CompiledFlow>();
@@ -187,6 +216,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   };
   const services = (def: () => Map<string, WorkflowDefinition>): FlowServices => ({
     function: (name) => functions.get(name),
+    functionJob: (name) => functionJobs.get(name),
     table: (s) => tables.run(s),
     http: (req, signal) =>
       httpCall(req, options.config().value.workflows?.settings?.http_allowed_hosts ?? [], signal),
@@ -293,7 +323,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
 
   // Schedule triggers: a job per workflow, fired once per cron tick by the engine's schedules; the
   // run's id derives from the job's, so a retried job starts no second run.
-  const jobs: JobDefinition[] = [];
+  const jobs: JobDefinition[] = [...functionJobs.values()] as JobDefinition[];
   const schedules: ScheduleDefinition[] = [];
   for (const [name, spec] of Object.entries(specs())) {
     if (spec.trigger?.type !== 'schedule' || spec.trigger.cron === undefined) continue;
@@ -309,6 +339,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     jobs,
     schedules,
     names: () => Object.keys(specs()),
+    queues: () => flowQueues(options.config(), queue),
     start,
     emit: (event, data) => emit(event, data),
     close: () => tables.close(),
@@ -356,6 +387,23 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     },
     check: () => unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys())),
   };
+}
+
+/** `queue` and the queues function steps name (`queue:`) or settings.queues limits. */
+function flowQueues(config: Config, queue: string): string[] {
+  const out = new Set([queue, ...Object.keys(config.value.workflows?.settings?.queues ?? {})]);
+  for (const [name, spec] of Object.entries(config.value.workflows?.workflows ?? {})) {
+    const visit = (steps: readonly CompiledStep[]): void => {
+      for (const s of steps) {
+        if (s.type === 'function' && s.spec.queue !== undefined) out.add(s.spec.queue);
+        for (const child of childrenOf(s)) visit(child);
+      }
+    };
+    const { flow } = compileFlow(name, spec);
+    visit(flow.steps);
+    visit(flow.final);
+  }
+  return [...out];
 }
 
 /** The YAML workflow `name` of the configuration, or `E_UNKNOWN_WORKFLOW` with the nearest name. */

@@ -7,6 +7,7 @@ import {
   isBatonError,
   StepFailedError,
   ChildFailedError,
+  type JobDefinition,
   type Json,
   type WorkflowContext,
   type WorkflowDefinition,
@@ -31,6 +32,13 @@ export interface FlowFunctionContext {
 /** A TypeScript function a YAML `function` step calls by name. Its result must be JSON. */
 export type FlowFunction = (input: Json, ctx: FlowFunctionContext) => Promise<unknown> | unknown;
 
+/** What a function's activity receives: the step's input, and which run and step it serves. */
+export interface ActivityInput {
+  readonly input: Json;
+  readonly run: string;
+  readonly step: string;
+}
+
 /** A notification sent by a `notification` step. */
 export interface FlowNotification {
   readonly channel: string;
@@ -43,6 +51,8 @@ export interface FlowNotification {
 /** What the interpreter calls out to. */
 export interface FlowServices {
   function(name: string): FlowFunction | undefined;
+  /** The job that runs function `name` as an activity (a function step with `queue:`). */
+  functionJob(name: string): JobDefinition<ActivityInput, unknown> | undefined;
   /** Runs a `database` step's statement; rows are JSON. */
   table(s: TableStatement): Promise<Record<string, unknown>[]>;
   /** Sends an http step's request to an allowed host. */
@@ -388,6 +398,15 @@ export class FlowRun {
           );
         }
         const input = this.value(step, 'input', scope) ?? {};
+        if (spec.queue !== undefined) {
+          // An activity: its own execution on the queue, under the queue's limits; the run waits, suspended.
+          const job = this.services.functionJob(spec.function!)!;
+          return this.ctx.run(
+            job,
+            { input: input as Json, run: this.ctx.id, step: step.name },
+            { queue: spec.queue },
+          );
+        }
         return this.effect(step, input, async (s) => jsonResult(await fn(input as Json, s), step));
       }
       case 'query': {

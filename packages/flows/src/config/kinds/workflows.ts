@@ -84,6 +84,9 @@ const stepBaseShape = {
   where: freeMap.optional().describe('database: column values that select the rows'),
   // function
   function: name.optional().describe('function: name of a registered TypeScript function'),
+  queue: name
+    .optional()
+    .describe("function: run it as an activity on this queue (its own execution, under the queue's limits)"),
   input: freeMap.optional().describe('function, subflow: the input, templates allowed'),
   // conditional, loop
   condition: expression.optional().describe('conditional: the test; loop: repeat while true'),
@@ -137,7 +140,7 @@ const COMMON_KEYS = new Set(['id', 'type', 'description', 'if', 'retry', 'timeou
 /** The keys each step type requires and allows, beyond COMMON_KEYS. */
 const TYPE_KEYS: Record<StepType, { required: readonly string[]; optional: readonly string[] }> = {
   database: { required: ['action', 'table'], optional: ['datasource', 'data', 'where'] },
-  function: { required: ['function'], optional: ['input'] },
+  function: { required: ['function'], optional: ['input', 'queue'] },
   conditional: { required: ['condition', 'if_true'], optional: ['if_false'] },
   loop: { required: ['max_iterations', 'actions'], optional: ['condition', 'interval_seconds'] },
   query: { required: ['query'], optional: ['params'] },
@@ -411,6 +414,19 @@ export const workflowsSchema = z
           .array(z.string().min(1))
           .optional()
           .describe('Hosts http steps may call: api.example.com, or *.example.com'),
+        queues: z
+          .record(
+            name,
+            z.strictObject({
+              concurrency: positiveInt.describe(
+                'At most this many activities of the queue at once, across all workers',
+              ),
+            }),
+          )
+          .optional()
+          .describe(
+            'Limits of the queues function steps run on as activities (`queue:`), applied when the flows start',
+          ),
       })
       .optional()
       .describe('What the workflows of this file may reach'),
