@@ -18,6 +18,15 @@ const WORKFLOWS = `workflows:
         task: { type: bug_fix, prompt: 'fix \${input.bug}', max_retries: 0 }
         timeout: 1m
       - { id: after, type: set, vars: { by: '\${steps.task.session}', said: '\${steps.task.result}' } }
+  on_done:
+    trigger: { type: event, event: task.completed, filter: "data.type == 'bug_fix'" }
+    input: { task: string, type: string, status: string, result: any, error: any, session: any, attempt: integer }
+    steps:
+      - { id: note, type: set, vars: { done: '\${input.task}', by: '\${input.session}' } }
+  on_alert:
+    trigger: { type: event, event: sla.alert, filter: "data.severity == 'critical'" }
+    steps:
+      - { id: note, type: set, vars: { said: '\${input.message}' } }
 `;
 
 for (const backend of architectBackends()) {
@@ -90,12 +99,48 @@ for (const backend of architectBackends()) {
         session: 'dev_worker2',
       });
       expect(out.vars).toEqual({ by: 'dev_worker2', said: 'patched' });
+      // The task's end is the event task.completed: it started on_done, once.
+      let runs: { id: string }[] = [];
+      await eventually(
+        async () => (runs = await client.list({ name: 'on_done', kind: 'workflow' })).length > 0,
+        15_000,
+        'the event-triggered run',
+      );
+      const done = await client.result<{ vars: Record<string, unknown> }>(runs[0]!.id, { timeout: '20s' });
+      expect(done.vars).toEqual({ done: taskId, by: 'dev_worker2' });
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.id).toBe(`task:${taskId}:1:on_done`);
     });
 
     it('fails the step when the task fails', async () => {
       const { architect, client, lease, id, taskId } = await startFix('the cache');
       await architect.sessions.fail(lease, taskId, 'cannot reproduce');
       await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/failed: cannot reproduce/);
+    });
+
+    it('turns a critical SLA alert into the event sla.alert', async () => {
+      t = await openArchitect(backend); // the test's clock
+      const config = await loadConfig(configDir({ 'base/workflows.yaml': WORKFLOWS }));
+      flows = await createFlows({
+        store: t.store,
+        config: () => config,
+        architect: t.architect,
+        logger: quietLogger(),
+      });
+      const t0 = t.clock.t;
+      const shell = await t.architect.tasks.send({ type: 'shell', prompt: 'ls' }); // 5 min, warning 80%, critical 100%
+      t.clock.t = t0 + 4 * 60_000;
+      await t.architect.checkSla(); // the warning: filtered out
+      t.clock.t = t0 + 5 * 60_000;
+      const check = await t.architect.checkSla();
+      const alert = check.alerts.find((a) => a.severity === 'critical')!;
+      const client = new Client(t.store);
+      const runs = await client.list({ name: 'on_alert', kind: 'workflow' });
+      expect(runs.map((r) => r.id)).toEqual([`sla:${alert.id}:on_alert`]);
+      expect((runs[0]!.input as { input: unknown }).input).toMatchObject({
+        task_id: shell.id,
+        severity: 'critical',
+      });
     });
   });
 }

@@ -1,8 +1,8 @@
 // `baton architect`: runs the Architect's control plane until SIGINT/SIGTERM.
 import { Command } from 'commander';
 import { BatonError, toMs } from '@baton/core';
-import { startControlPlane } from '@baton/flows';
-import type { GlobalOptions, Io } from '../context.js';
+import { createFlows, startControlPlane } from '@baton/flows';
+import { makeLogger, type GlobalOptions, type Io } from '../context.js';
 import { withArchitect } from './architect-context.js';
 import { untilSignal } from './worker.js';
 
@@ -30,7 +30,11 @@ export function architectCommand(globals: () => GlobalOptions, io: Io): Command 
       await withArchitect(
         globals(),
         io,
-        async ({ architect, store }) => {
+        async ({ architect, store, config }) => {
+          // Task outcomes and SLA alerts start the YAML workflows whose event triggers name them.
+          const flows = config.value.workflows
+            ? await createFlows({ store, config: () => config, architect, logger: makeLogger(globals()) })
+            : undefined;
           const plane = await startControlPlane(store, architect, {
             concurrency,
             slaIntervalMs,
@@ -42,6 +46,7 @@ export function architectCommand(globals: () => GlobalOptions, io: Io): Command 
           const sig = await stopped;
           io.out(`${sig}: stopping`);
           await plane.stop();
+          await flows?.close();
         },
         { serve: true },
       );

@@ -49,6 +49,7 @@ export async function createArchitect(options: ArchitectOptions): Promise<Archit
     rules: options.rules,
     now: options.now ?? Date.now,
     log: options.logger ?? createLogger('warn'),
+    events: {},
   };
   const workflow = defineTaskWorkflow(context);
   const tasks = new TaskService(

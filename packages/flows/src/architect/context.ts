@@ -42,6 +42,15 @@ export class LocalEvent {
   }
 }
 
+/**
+ * Where the Architect publishes what happened: a task that ended (`task.completed`, `task.failed`,
+ * `task.cancelled`) and an SLA alert (`sla.alert`). YAML workflows' event triggers subscribe
+ * (createFlows sets `emit`); `key` makes a repeat of the same event start nothing new.
+ */
+export interface ArchitectEvents {
+  emit?: (event: string, data: unknown, key: string) => Promise<unknown>;
+}
+
 export interface ArchitectContext {
   /**
    * A task's workflow in this process saw its task end: a session has room again. The control
@@ -55,6 +64,7 @@ export interface ArchitectContext {
   /** ms since the epoch; tests pass a controllable clock. */
   readonly now: () => number;
   readonly log: Logger;
+  readonly events: ArchitectEvents;
 }
 
 /** Tells sessions waiting for work that `session` was given a task (delivered at commit). */

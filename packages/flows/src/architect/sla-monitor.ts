@@ -6,6 +6,7 @@ import { BatonError } from '@baton/core';
 import type { ArchitectContext } from './context.js';
 import { AlertTracker, type SlaAlert } from './sla/alerts.js';
 import { disabledChannels } from './sla/channels.js';
+import { publish } from './workflow.js';
 import { slaStatus, type SlaStatus } from './sla/evaluate.js';
 import {
   QueueDepthEma,
@@ -150,6 +151,8 @@ export async function checkSla(ctx: ArchitectContext): Promise<SlaCheck> {
     }
   }
   await deliver(ctx, alerts);
+  const emit = ctx.events.emit;
+  if (emit) for (const a of alerts) await publish(ctx, emit, 'sla.alert', a, `sla:${a.id}`);
   return { alerts, cleared, reassign };
 }
 

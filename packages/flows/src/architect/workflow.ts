@@ -74,16 +74,40 @@ interface Observation {
   readonly waitMs: number;
   /** A final task whose sender asked to be told (`notify_workflow`), and what to tell it. */
   readonly notify?: { readonly workflow: string; readonly outcome: TaskOutcome };
+  /** A final task's outcome, published as the event `task.<status>`. */
+  readonly outcome?: TaskOutcome;
 }
 
 /** What a `notify_workflow` receives when its task ends (signal `task:<task id>`). */
 export interface TaskOutcome {
   readonly task: string;
+  readonly type: string;
   readonly status: TaskStatus;
   readonly result: string | null;
   readonly error: string | null;
   readonly session: string | null;
   readonly attempt: number;
+}
+
+/**
+ * Publishes an event to the YAML workflows that subscribe. A failure is logged, never the task's:
+ * the task has ended whatever its subscribers do.
+ */
+export async function publish(
+  ctx: ArchitectContext,
+  emit: NonNullable<ArchitectContext['events']['emit']>,
+  event: string,
+  data: unknown,
+  key: string,
+): Promise<void> {
+  try {
+    await emit(event, data, key);
+  } catch (err) {
+    ctx.log.warn(
+      { event, key, err: (err as Error).message },
+      'could not start the workflows an Architect event triggers',
+    );
+  }
 }
 
 /**
@@ -113,6 +137,13 @@ export function defineTaskWorkflow(ctx: ArchitectContext): WorkflowDefinition<Ta
       const seen = await wf.step(`observe-${i}`, () => observe(ctx, id));
       if (seen.status === 'deleted' || isFinal(seen.status)) {
         if (seen.notify) await wf.step('notify', () => notifyWorkflow(ctx, seen.notify!));
+        const emit = ctx.events.emit;
+        if (seen.outcome && emit) {
+          const o = seen.outcome;
+          await wf.step('event', () =>
+            publish(ctx, emit, `task.${o.status}`, o, `task:${o.task}:${o.attempt}`),
+          );
+        }
         return { status: seen.status };
       }
       if (seen.needsEnv) {
@@ -174,6 +205,7 @@ async function observe(ctx: ArchitectContext, id: string): Promise<Observation> 
     const workflow = row.spec.notify_workflow;
     const outcome: TaskOutcome = {
       task: row.id,
+      type: row.type,
       status: row.status,
       result: row.result,
       error: row.error,
@@ -184,6 +216,7 @@ async function observe(ctx: ArchitectContext, id: string): Promise<Observation> 
       status: row.status,
       attempt: row.attempt,
       waitMs: 0,
+      outcome,
       ...(workflow ? { notify: { workflow, outcome } } : {}),
     };
   }

@@ -84,8 +84,12 @@ export interface FlowsOptions {
   readonly query?: FlowServices['query'];
   /** Sends notifications; default: on the SLA rules' channels (dashboard, log, webhook). */
   readonly notify?: (n: FlowNotification) => Promise<void>;
-  /** The Architect `assign` steps send tasks through (`baton architect` routes them). */
-  readonly architect?: Pick<Architect, 'tasks'>;
+  /**
+   * The Architect: `assign` steps send tasks through it (`baton architect` routes them), and its task
+   * outcomes (`task.completed|failed|cancelled`) and SLA alerts (`sla.alert`) become events that
+   * event triggers can name, where this process runs its task workflows and SLA monitor.
+   */
+  readonly architect?: Pick<Architect, 'tasks' | 'context'>;
   /** Code workflows a `subflow` step may start by name (a worker must serve them too). */
   readonly workflows?: readonly WorkflowDefinition[];
   /** The queue runs go to (default `flows`). */
@@ -320,6 +324,8 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     return started;
   };
   emitter.emit = emit;
+  // The Architect publishes task outcomes and SLA alerts here: event triggers can name them.
+  if (options.architect) options.architect.context.events.emit = emit;
 
   // Schedule triggers: a job per workflow, fired once per cron tick by the engine's schedules; the
   // run's id derives from the job's, so a retried job starts no second run.
