@@ -26,16 +26,9 @@ import type { KindProblem } from '../config/kinds/index.js';
 import { formatLocation } from '../config/diagnostics.js';
 import { joinPath } from '../config/paths.js';
 import { compileFlow, type CompiledFlow, type CompiledStep, type WorkflowSpec } from './compile.js';
-import {
-  REASSIGN_FUNCTION,
-  FlowRun,
-  type ActivityInput,
-  durationMs,
-  type FlowFunction,
-  type FlowNotification,
-  type FlowOutput,
-  type FlowServices,
-} from './interpret.js';
+import { REASSIGN_FUNCTION, FlowRun } from './interpret.js';
+import type { ActivityInput, FlowFunction, FlowNotification, FlowOutput, FlowServices } from './services.js';
+import { durationMs } from './step-error.js';
 import { checkInput } from './input.js';
 import { configView, newScope, type Snapshot } from './scope.js';
 import {

@@ -2,133 +2,20 @@
 // (the input, the configuration snapshot, recorded step outputs), so a replay takes the same path;
 // every effect (a function, a query, a notification, a wait, a subflow) is a durable operation
 // named after its step id, so `baton workflows show` reads like the YAML.
-import {
-  BatonError,
-  isBatonError,
-  StepFailedError,
-  ChildFailedError,
-  type JobDefinition,
-  type Json,
-  type WorkflowContext,
-  type WorkflowDefinition,
-} from '@baton/core';
+import { BatonError, type Json, type WorkflowContext } from '@baton/core';
 import type { CompiledFlow, CompiledStep } from './compile.js';
-import { render, test, RenderError } from './template.js';
+import { render, test } from './template.js';
 import { itemScope, type Scope } from './scope.js';
 import type { TableStatement } from './database.js';
-import type { HttpRequest, HttpResponse } from './http.js';
-
-/** What a registered function receives besides its input. */
-export interface FlowFunctionContext {
-  /** `<run id>:<position>`: the same on every attempt and replay; hand it to external systems. */
-  readonly idempotencyKey: string;
-  readonly attempt: number;
-  /** Fires when the run is cancelled or the step times out. */
-  readonly signal: AbortSignal;
-  readonly workflowId: string;
-  readonly step: string;
-}
-
-/** A TypeScript function a YAML `function` step calls by name. Its result must be JSON. */
-export type FlowFunction = (input: Json, ctx: FlowFunctionContext) => Promise<unknown> | unknown;
-
-/** What a function's activity receives: the step's input, and which run and step it serves. */
-export interface ActivityInput {
-  readonly input: Json;
-  readonly run: string;
-  readonly step: string;
-}
-
-/** A notification sent by a `notification` step. */
-export interface FlowNotification {
-  readonly channel: string;
-  readonly message: string;
-  readonly workflow: string;
-  readonly run: string;
-  readonly step: string;
-}
-
-/** What the interpreter calls out to. */
-export interface FlowServices {
-  function(name: string): FlowFunction | undefined;
-  /** The job that runs function `name` as an activity (a function step with `queue:`). */
-  functionJob(name: string): JobDefinition<ActivityInput, unknown> | undefined;
-  /** Runs a `database` step's statement; rows are JSON. */
-  table(s: TableStatement): Promise<Record<string, unknown>[]>;
-  /** Sends an http step's request to an allowed host. */
-  http(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
-  /** Runs a named query; rows are JSON. */
-  query(
-    name: string,
-    params: Readonly<Record<string, unknown>>,
-  ): Promise<{ results: readonly unknown[]; count: number }>;
-  notify(n: FlowNotification): Promise<void>;
-  /** The workflow a subflow step starts: a YAML workflow or a code workflow registered by a worker. */
-  workflow(name: string): WorkflowDefinition | undefined;
-  /**
-   * Sends a task through the Architect's router (an assign step), under the id `id` (a repeat after
-   * a crash finds the task already sent). The task signals `task:<id>` to the run when it ends.
-   */
-  assign(task: Record<string, unknown>, id: string): Promise<{ task: string; status: string }>;
-  /** Emits an event (an emit step): starts the event-triggered workflows it matches, idempotently. */
-  emit(event: string, data: unknown, idPrefix: string): Promise<readonly { workflow: string; id: string }[]>;
-  /** The input a YAML subflow starts with (its version pinned now); the input as is for a code workflow. */
-  childInput(name: string, input: unknown): Promise<unknown>;
-}
-
-/** A step failed: its code (a BatonError code, or a function's own), its message, and its name. */
-export class FlowStepError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly step: string,
-  ) {
-    super(message);
-    this.name = 'FlowStepError';
-  }
-}
-
-/** What a finished run returns: every step's output by id, and the variables. */
-export interface FlowOutput {
-  readonly steps: Record<string, unknown>;
-  readonly vars: Record<string, unknown>;
-}
+import type { HttpRequest } from './http.js';
+import type { FlowFunctionContext, FlowOutput, FlowServices } from './services.js';
+import { asStepError, durationMs, FlowStepError, jsonResult, kindOf } from './step-error.js';
 
 /** The function the `reassign_task` error handler calls. */
 export const REASSIGN_FUNCTION = 'reassign_task';
 
 /** An http step's time limit when it sets none. */
 const HTTP_TIMEOUT_MS = 30_000;
-
-/** A duration in YAML: a number of seconds, or `500ms`, `30s`, `5m`, `2h`, `7d`. */
-export function durationMs(v: unknown, what: string): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v * 1000;
-  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v) : null;
-  if (!m)
-    throw new BatonError(
-      'E_INPUT_INVALID',
-      `${what}: ${JSON.stringify(v)} is not a duration (a number of seconds, or 30s, 5m, 2h)`,
-    );
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
-  return Number(m[1]) * unit;
-}
-
-/** The error a step's failure is handled as. */
-function asStepError(err: unknown, step: CompiledStep): FlowStepError {
-  if (err instanceof FlowStepError) return err;
-  // The definition no longer matches the history: no handler may carry on past that.
-  if (isBatonError(err) && err.code === 'E_NONDETERMINISM') throw err;
-  if (err instanceof StepFailedError)
-    return new FlowStepError(err.message, err.code ?? 'E_JOB_FAILED', step.name);
-  if (err instanceof ChildFailedError) return new FlowStepError(err.message, 'E_JOB_FAILED', step.name);
-  if (err instanceof RenderError)
-    return new FlowStepError(`step '${step.name}': ${err.message}`, err.code, step.name);
-  if (isBatonError(err)) return new FlowStepError(`step '${step.name}': ${err.message}`, err.code, step.name);
-  throw err;
-}
-
-const kindOf = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 /** One run of a YAML workflow, from the top, against the workflow's history. */
 export class FlowRun {
@@ -691,14 +578,4 @@ export class FlowRun {
 /** A database insert with an id: rollback undoes it by default. */
 function isInsert(step: CompiledStep): boolean {
   return step.type === 'database' && step.spec.action === 'insert' && step.id !== undefined;
-}
-
-/** A step's result as it is recorded: JSON only, or the step fails saying so. */
-function jsonResult(v: unknown, step: CompiledStep): unknown {
-  if (v === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(v)) as unknown;
-  } catch (err) {
-    throw new FlowStepError(`its result is not JSON (${(err as Error).message})`, 'E_NOT_JSON', step.name);
-  }
 }

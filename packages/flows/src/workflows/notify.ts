@@ -5,7 +5,7 @@
 import { BatonError, type Driver, type Logger } from '@baton/core';
 import type { Config } from '../config/config.js';
 import { disabledChannels } from '../architect/sla/channels.js';
-import type { FlowNotification } from './interpret.js';
+import type { FlowNotification } from './services.js';
 import { FLOW_CHANNELS } from './compile.js';
 
 const LEVELS: Record<string, 'info' | 'warn' | 'error'> = {
