@@ -5,7 +5,7 @@
 import { BatonError } from '@baton/core';
 import type { ArchitectContext } from './context.js';
 import { AlertTracker, type SlaAlert } from './sla/alerts.js';
-import { disabledChannels } from './sla/channels.js';
+import { disabledChannels, logChannelLevel, postToWebhook } from './sla/channels.js';
 import { publish } from './workflow.js';
 import { slaStatus, type SlaStatus } from './sla/evaluate.js';
 import {
@@ -156,34 +156,23 @@ export async function checkSla(ctx: ArchitectContext): Promise<SlaCheck> {
   return { alerts, cleared, reassign };
 }
 
-const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARNING: 'warn',
-  WARN: 'warn',
-  ERROR: 'error',
-  CRITICAL: 'error',
-};
-
 /** Sends stored alerts on their channels: `log`, `webhook` (POST of the alert as JSON); `dashboard` reads the table. */
 async function deliver(ctx: ArchitectContext, alerts: readonly StoredAlert[]): Promise<void> {
-  const n = ctx.rules().sla.notifications ?? {};
-  const level = LOG_LEVELS[(n.log?.level ?? 'WARNING').toUpperCase()] ?? 'warn';
+  const rules = ctx.rules().sla;
+  const level = logChannelLevel(rules);
+  const url = rules.notifications?.webhook?.url;
   for (const alert of alerts) {
     if (alert.channels.includes('log')) ctx.log[level]({ alert }, `SLA ${alert.severity}: ${alert.message}`);
-    if (alert.channels.includes('webhook') && n.webhook?.url) {
+    if (alert.channels.includes('webhook') && url) {
       try {
-        const res = await fetch(n.webhook.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ alert }),
-          signal: AbortSignal.timeout(5000),
-        });
-        if (!res.ok)
-          ctx.log.warn({ status: res.status, task: alert.task_id }, 'SLA webhook answered with an error');
+        const status = await postToWebhook(url, { alert });
+        if (status < 200 || status > 299)
+          ctx.log.warn({ status, task: alert.task_id }, 'SLA webhook answered with an error');
       } catch (err) {
-        // the URL may carry a token: log the failure, not the URL
-        ctx.log.warn({ task: alert.task_id, error: (err as Error).name }, 'SLA webhook could not be reached');
+        ctx.log.warn(
+          { task: alert.task_id, error: (err as Error).message },
+          'SLA webhook could not be reached',
+        );
       }
     }
   }

@@ -4,10 +4,15 @@
 // path and the offset of the failing character, so that they are reported at file:line:col.
 import { defineJob, defineSchedule, nearest } from '@baton/core';
 import type { CompiledExpression } from '@baton/ta';
-import type { NestedStep, StepOrSteps, WorkflowsConfig } from '../config/kinds/workflows.js';
+import {
+  walkSteps,
+  type NestedStep,
+  type StepOrSteps,
+  type WorkflowsConfig,
+} from '../config/kinds/workflows.js';
 import type { KindProblem } from '../config/kinds/index.js';
 import type { ConfigView } from '../config/types.js';
-import { joinPath } from '../config/paths.js';
+import { formatPath, joinPath, parsePath } from '../config/paths.js';
 import {
   compileCondition,
   compileValue,
@@ -93,12 +98,9 @@ class Compiler {
     private readonly spec: WorkflowSpec,
     private readonly path: string,
   ) {
-    const note = (s: NestedStep, top: number): void => {
-      if (s.id !== undefined) this.order.set(s.id, top);
-      for (const child of nestedOf(s)) note(child, top);
-    };
-    spec.steps.forEach((s, i) => note(s, i));
-    for (const s of spec.finally ?? []) note(s, Infinity);
+    // Every id, nested ones too, with the index of the top-level step it is in (finally: Infinity).
+    walkSteps(spec.steps, [], (s, p) => s.id !== undefined && this.order.set(s.id, p[0] as number));
+    walkSteps(spec.finally ?? [], [], (s) => s.id !== undefined && this.order.set(s.id, Infinity));
   }
 
   compileFlow(name: string): CompiledFlow {
@@ -286,42 +288,13 @@ function subPathOf(path: string, sub: SubPath): string {
   return sub.reduce<string>((p, s) => joinPath(p, s), path);
 }
 
-/** The steps nested in a step (branches, actions, compensation…). */
-export function nestedOf(s: NestedStep): NestedStep[] {
-  const list = (v: StepOrSteps | undefined): NestedStep[] =>
-    v === undefined ? [] : Array.isArray(v) ? v : [v];
-  return [
-    ...list(s.if_true),
-    ...list(s.if_false),
-    ...(s.actions ?? []),
-    ...(s.steps ?? []),
-    ...(s.branches ?? []).flatMap(list),
-    ...Object.values(s.cases ?? {}).flatMap(list),
-    ...list(s.default),
-    ...list(s.compensate),
-  ];
-}
-
 /** Every step of a workflow, nested ones included, with its key path. */
-function allSteps(spec: WorkflowSpec, path: string): { step: NestedStep; path: string }[] {
+export function allSteps(spec: WorkflowSpec, path: string): { step: NestedStep; path: string }[] {
   const out: { step: NestedStep; path: string }[] = [];
-  const walk = (s: NestedStep, p: string): void => {
-    out.push({ step: s, path: p });
-    const at = (v: StepOrSteps | undefined, q: string): void => {
-      if (Array.isArray(v)) v.forEach((c, i) => walk(c, `${q}[${i}]`));
-      else if (v !== undefined) walk(v, q);
-    };
-    at(s.if_true, joinPath(p, 'if_true'));
-    at(s.if_false, joinPath(p, 'if_false'));
-    at(s.actions, joinPath(p, 'actions'));
-    at(s.steps, joinPath(p, 'steps'));
-    s.branches?.forEach((b, i) => at(b, `${joinPath(p, 'branches')}[${i}]`));
-    for (const [k, v] of Object.entries(s.cases ?? {})) at(v, joinPath(joinPath(p, 'cases'), k));
-    at(s.default, joinPath(p, 'default'));
-    at(s.compensate, joinPath(p, 'compensate'));
-  };
-  spec.steps.forEach((s, i) => walk(s, `${joinPath(path, 'steps')}[${i}]`));
-  (spec.finally ?? []).forEach((s, i) => walk(s, `${joinPath(path, 'finally')}[${i}]`));
+  const under = (key: string) => (step: NestedStep, p: (string | number)[]) =>
+    out.push({ step, path: formatPath([...parsePath(path), key, ...p]) });
+  walkSteps(spec.steps, [], under('steps'));
+  walkSteps(spec.finally ?? [], [], under('finally'));
   return out;
 }
 

@@ -139,6 +139,13 @@ export function statementSql(
     });
     return ` WHERE ${terms.join(' AND ')}`;
   };
+  // Updates and deletes must say which rows: without `where` they would touch the whole table.
+  if ((s.action === 'update' || s.action === 'delete') && Object.keys(s.where ?? {}).length === 0) {
+    throw new BatonError(
+      'E_INPUT_INVALID',
+      `a database ${s.action} of '${s.table}' needs where: without it every row would change`,
+    );
+  }
   const table = quoteIdent(s.table);
   const data = Object.entries(s.data ?? {});
   switch (s.action) {
@@ -155,22 +162,11 @@ export function statementSql(
           `a database update of '${s.table}' needs data: the columns to set`,
         );
       const set = data.map(([c, v]) => `${quoteIdent(c)} = ${bind(v)}`).join(', ');
-      return { sql: `UPDATE ${table} SET ${set}${needWhere(s)}${where()} RETURNING *`, params };
+      return { sql: `UPDATE ${table} SET ${set}${where()} RETURNING *`, params };
     }
     case 'delete':
-      return { sql: `DELETE FROM ${table}${needWhere(s)}${where()} RETURNING *`, params };
+      return { sql: `DELETE FROM ${table}${where()} RETURNING *`, params };
     case 'select':
       return { sql: `SELECT * FROM ${table}${where()} LIMIT ${SELECT_LIMIT}`, params };
   }
-}
-
-/** Updates and deletes must say which rows: without `where` they would touch the whole table. */
-function needWhere(s: TableStatement): string {
-  if (Object.keys(s.where ?? {}).length === 0) {
-    throw new BatonError(
-      'E_INPUT_INVALID',
-      `a database ${s.action} of '${s.table}' needs where: without it every row would change`,
-    );
-  }
-  return '';
 }

@@ -25,7 +25,7 @@ import { compileCondition, test } from './template.js';
 import type { KindProblem } from '../config/kinds/index.js';
 import { formatLocation } from '../config/diagnostics.js';
 import { joinPath } from '../config/paths.js';
-import { compileFlow, type CompiledFlow, type CompiledStep, type WorkflowSpec } from './compile.js';
+import { allSteps, compileFlow, workflowPath, type CompiledFlow, type WorkflowSpec } from './compile.js';
 import { REASSIGN_FUNCTION, FlowRun } from './interpret.js';
 import type { ActivityInput, FlowFunction, FlowNotification, FlowOutput, FlowServices } from './services.js';
 import { durationMs } from './step-error.js';
@@ -207,10 +207,6 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   };
 
   const tables = new Tables(options.config, store, logger);
-  // Set once `start` exists: emit steps start the runs of event-triggered workflows.
-  const emitter: { emit: (event: string, data: unknown, idPrefix?: string) => Promise<EmittedRun[]> } = {
-    emit: () => Promise.reject(new Error('not ready')),
-  };
   const services = (def: () => Map<string, WorkflowDefinition>): FlowServices => ({
     function: (name) => functions.get(name),
     functionJob: (name) => functionJobs.get(name),
@@ -228,7 +224,8 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
         )),
     notify: options.notify ?? ((n) => sendNotification(options.config(), store.driver, logger, n)),
     workflow: (name) => def().get(name) ?? codeWorkflows.get(name),
-    emit: (event, data, idPrefix) => emitter.emit(event, data, idPrefix),
+    // Called only when a run emits, by then `emit` (below) exists.
+    emit: (event, data, idPrefix) => emit(event, data, idPrefix),
     assign: async (task, id) => {
       const architect = options.architect;
       if (!architect) {
@@ -316,7 +313,6 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     }
     return started;
   };
-  emitter.emit = emit;
   // The Architect publishes task outcomes and SLA alerts here: event triggers can name them.
   if (options.architect) options.architect.context.events.emit = emit;
 
@@ -392,15 +388,9 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
 function flowQueues(config: Config, queue: string): string[] {
   const out = new Set([queue, ...Object.keys(config.value.workflows?.settings?.queues ?? {})]);
   for (const [name, spec] of Object.entries(config.value.workflows?.workflows ?? {})) {
-    const visit = (steps: readonly CompiledStep[]): void => {
-      for (const s of steps) {
-        if (s.type === 'function' && s.spec.queue !== undefined) out.add(s.spec.queue);
-        for (const child of childrenOf(s)) visit(child);
-      }
-    };
-    const { flow } = compileFlow(name, spec);
-    visit(flow.steps);
-    visit(flow.final);
+    for (const { step } of allSteps(spec, workflowPath(name))) {
+      if (step.type === 'function' && step.queue !== undefined) out.add(step.queue);
+    }
   }
   return [...out];
 }
@@ -464,29 +454,24 @@ export function unrunnableSteps(
     const loc = config.locate(path);
     return loc ? `${formatLocation(loc)}: ` : '';
   };
-  const visit = (steps: readonly CompiledStep[]): void => {
-    for (const s of steps) {
-      if (s.type === 'function' && !functions.has(s.spec.function!)) {
-        const hint = nearest(s.spec.function!, [...functions]);
-        out.push(
-          `${at(joinPath(s.path, 'function'))}${s.path}: unknown function '${s.spec.function}'${hint ? ` (did you mean '${hint}'?)` : ''}; registered: ${[...functions].join(', ') || 'none (give modules with -m)'}`,
-        );
-      }
-      if (s.type === 'subflow' && !specs[s.spec.workflow!] && !codeWorkflows.has(s.spec.workflow!)) {
-        out.push(
-          `${at(joinPath(s.path, 'workflow'))}${s.path}: no workflow '${s.spec.workflow}' (YAML, or code given with -m)`,
-        );
-      }
-      for (const child of childrenOf(s)) visit(child);
-    }
-  };
   for (const [name, spec] of Object.entries(specs)) {
-    const { flow } = compileFlow(name, spec);
-    visit(flow.steps);
-    visit(flow.final);
+    const flowPath = workflowPath(name);
+    for (const { step: s, path } of allSteps(spec, flowPath)) {
+      if (s.type === 'function' && !functions.has(s.function!)) {
+        const hint = nearest(s.function!, [...functions]);
+        out.push(
+          `${at(joinPath(path, 'function'))}${path}: unknown function '${s.function}'${hint ? ` (did you mean '${hint}'?)` : ''}; registered: ${[...functions].join(', ') || 'none (give modules with -m)'}`,
+        );
+      }
+      if (s.type === 'subflow' && !specs[s.workflow!] && !codeWorkflows.has(s.workflow!)) {
+        out.push(
+          `${at(joinPath(path, 'workflow'))}${path}: no workflow '${s.workflow}' (YAML, or code given with -m)`,
+        );
+      }
+    }
     (spec.error_handling ?? []).forEach((h, i) => {
       if (h.action === 'reassign_task' && !functions.has(REASSIGN_FUNCTION)) {
-        const path = joinPath(`${flow.path}.error_handling[${i}]`, 'action');
+        const path = joinPath(`${flowPath}.error_handling[${i}]`, 'action');
         out.push(
           `${at(path)}${path}: reassign_task calls the function '${REASSIGN_FUNCTION}', which no module registers`,
         );
@@ -494,19 +479,6 @@ export function unrunnableSteps(
     });
   }
   return out;
-}
-
-function childrenOf(s: CompiledStep): (readonly CompiledStep[])[] {
-  return [
-    s.ifTrue ?? [],
-    s.ifFalse ?? [],
-    s.actions ?? [],
-    s.steps ?? [],
-    ...(s.branches ?? []),
-    ...(s.cases?.values() ?? []),
-    s.otherwise ?? [],
-    s.compensate ?? [],
-  ];
 }
 
 /** A workflow whose templates no longer compile (the configuration changed under a running process). */

@@ -4,17 +4,9 @@
 // without a url, fails the step, so its retries and error_handling apply instead of a silent drop.
 import { BatonError, type Driver, type Logger } from '@baton/core';
 import type { Config } from '../config/config.js';
-import { disabledChannels } from '../architect/sla/channels.js';
+import { disabledChannels, logChannelLevel, postToWebhook } from '../architect/sla/channels.js';
 import type { FlowNotification } from './services.js';
 import { FLOW_CHANNELS } from './compile.js';
-
-const LEVELS: Record<string, 'info' | 'warn' | 'error'> = {
-  INFO: 'info',
-  WARNING: 'warn',
-  WARN: 'warn',
-  ERROR: 'error',
-  CRITICAL: 'error',
-};
 
 /** Sends one notification on its channel. */
 export async function sendNotification(
@@ -38,8 +30,7 @@ export async function sendNotification(
       );
       return;
     case 'log': {
-      const level = LEVELS[(rules?.notifications?.log?.level ?? 'WARNING').toUpperCase()] ?? 'warn';
-      logger[level]({ workflow: n.workflow, run: n.run, step: n.step }, n.message);
+      logger[logChannelLevel(rules)]({ workflow: n.workflow, run: n.run, step: n.step }, n.message);
       return;
     }
     case 'webhook': {
@@ -49,22 +40,14 @@ export async function sendNotification(
           'E_CONFIG_INVALID',
           'the webhook channel needs sla_rules.notifications.webhook.url',
         );
-      let res: Response;
+      let status: number;
       try {
-        res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ notification: n }),
-          signal: AbortSignal.timeout(5000),
-        });
+        status = await postToWebhook(url, { notification: n });
       } catch (err) {
-        // The URL may carry a token: the error names the failure, never the URL.
-        throw new BatonError(
-          'E_DATABASE_UNAVAILABLE',
-          `the notification webhook could not be reached (${(err as Error).name})`,
-        );
+        throw new BatonError('E_JOB_FAILED', `the notification ${(err as Error).message}`);
       }
-      if (!res.ok) throw new BatonError('E_JOB_FAILED', `the notification webhook answered ${res.status}`);
+      if (status < 200 || status > 299)
+        throw new BatonError('E_JOB_FAILED', `the notification webhook answered ${status}`);
       return;
     }
     default:

@@ -23,7 +23,7 @@ import {
   order,
   plainEquals,
 } from './ops.js';
-import { HelperArgError, scalarFunction } from './functions.js';
+import { HelperArgError, callHelper, scalarFunction } from './functions.js';
 import type { Plan, PlanNode } from './planner.js';
 import { seriesArith, seriesCompare, seriesIn, seriesLogic, seriesNeg, seriesNot } from './series-ops.js';
 
@@ -267,7 +267,7 @@ class Evaluator {
     if (bad !== undefined)
       return this.fail('E_TYPE', `'${fn.name}' works on plain values, got ${kindOf(bad)}`, node);
     try {
-      return this.plain(fn.apply(args), node);
+      return this.plain(callHelper(fn, args), node);
     } catch (e) {
       if (!(e instanceof HelperArgError)) throw e;
       const at = this.plan.nodes[node.args[e.argIndex] ?? -1] ?? node;

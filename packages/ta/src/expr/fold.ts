@@ -15,7 +15,7 @@ import {
   order,
   plainEquals,
 } from './ops.js';
-import { scalarFunction } from './functions.js';
+import { callHelper, scalarFunction } from './functions.js';
 
 /** The static type of a constant. */
 export function constType(v: ConstValue): ExprType {
@@ -78,7 +78,8 @@ export function constValueOf(node: IrNode): ConstValue | undefined {
       }
       // A constant call that would fail is left to evaluation, which reports it with its position.
       try {
-        const v = scalarFunction(node.name)?.apply(args);
+        const fn = scalarFunction(node.name);
+        const v = fn && callHelper(fn, args);
         if (typeof v === 'number') return finite(v);
         return v === undefined || isPlainObject(v) ? undefined : (v as ConstValue);
       } catch {

@@ -21,7 +21,10 @@ export interface ScalarFunction {
   readonly wants: readonly Want[];
   /** The result type, given the static types of the arguments. */
   result(types: readonly ExprType[]): ExprType;
-  /** Computes the value; throws {@link HelperArgError} on an argument of the wrong kind. */
+  /**
+   * Computes the value from arguments already checked against `wants` (call it through
+   * {@link callHelper}); throws {@link HelperArgError} for what `wants` cannot say.
+   */
   apply(args: readonly unknown[]): unknown;
 }
 
@@ -111,7 +114,7 @@ const HELPERS: readonly ScalarFunction[] = [
     maxArgs: 1,
     wants: ['number'],
     result: numeric,
-    apply: ([x]) => (check('abs', 'number', x, 0), Math.abs(x as number)),
+    apply: ([x]) => Math.abs(x as number),
   },
   {
     name: 'round',
@@ -121,8 +124,6 @@ const HELPERS: readonly ScalarFunction[] = [
     wants: ['number', 'number'],
     result: numeric,
     apply: ([x, d = 0]) => {
-      check('round', 'number', x, 0);
-      check('round', 'number', d, 1);
       if (!Number.isInteger(d) || (d as number) < 0 || (d as number) > 15) {
         throw new HelperArgError(`'round' takes a whole number of digits from 0 to 15, got ${String(d)}`, 1);
       }
@@ -155,7 +156,6 @@ const HELPERS: readonly ScalarFunction[] = [
     wants: ['sized'],
     result: () => 'scalar',
     apply: ([x]) => {
-      check('len', 'sized', x, 0);
       if (typeof x === 'string' || Array.isArray(x)) return x.length;
       return Object.keys(x as object).length;
     },
@@ -167,7 +167,7 @@ const HELPERS: readonly ScalarFunction[] = [
     maxArgs: 1,
     wants: ['string'],
     result: () => 'string',
-    apply: ([s]) => (check('lower', 'string', s, 0), (s as string).toLowerCase()),
+    apply: ([s]) => (s as string).toLowerCase(),
   },
   {
     name: 'upper',
@@ -176,7 +176,7 @@ const HELPERS: readonly ScalarFunction[] = [
     maxArgs: 1,
     wants: ['string'],
     result: () => 'string',
-    apply: ([s]) => (check('upper', 'string', s, 0), (s as string).toUpperCase()),
+    apply: ([s]) => (s as string).toUpperCase(),
   },
   {
     name: 'contains',
@@ -186,7 +186,6 @@ const HELPERS: readonly ScalarFunction[] = [
     wants: ['haystack', 'any'],
     result: () => 'bool',
     apply: ([h, x]) => {
-      check('contains', 'haystack', h, 0);
       if (typeof h === 'string') check('contains', 'string', x, 1);
       return listContains(h as string | readonly unknown[], x);
     },
@@ -198,11 +197,7 @@ const HELPERS: readonly ScalarFunction[] = [
     maxArgs: 2,
     wants: ['string', 'string'],
     result: () => 'bool',
-    apply: ([s, p]) => {
-      check('starts_with', 'string', s, 0);
-      check('starts_with', 'string', p, 1);
-      return (s as string).startsWith(p as string);
-    },
+    apply: ([s, p]) => (s as string).startsWith(p as string),
   },
   {
     name: 'coalesce',
@@ -223,6 +218,15 @@ const BY_NAME = new Map(HELPERS.map((h) => [h.name, h]));
 /** The helper called `name` (case-insensitive), if there is one. */
 export function scalarFunction(name: string): ScalarFunction | undefined {
   return BY_NAME.get(name.toLowerCase());
+}
+
+/**
+ * Calls a helper: each argument checked against what it `wants` (the last entry repeats), then the
+ * helper. Throws {@link HelperArgError} naming the argument at fault.
+ */
+export function callHelper(fn: ScalarFunction, args: readonly unknown[]): unknown {
+  args.forEach((a, i) => check(fn.name, fn.wants[Math.min(i, fn.wants.length - 1)]!, a, i));
+  return fn.apply(args);
 }
 
 /** The names of the helpers, for suggestions and docs. */

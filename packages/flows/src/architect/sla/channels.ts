@@ -40,3 +40,35 @@ export function disabledChannels(rules: SlaRules): readonly DroppedChannel[] {
   }
   return dropped;
 }
+
+const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARNING: 'warn',
+  WARN: 'warn',
+  ERROR: 'error',
+  CRITICAL: 'error',
+};
+
+/** The logger level of the `log` channel (`notifications.log.level`, WARNING by default). */
+export function logChannelLevel(rules: SlaRules | undefined): 'debug' | 'info' | 'warn' | 'error' {
+  return LOG_LEVELS[(rules?.notifications?.log?.level ?? 'WARNING').toUpperCase()] ?? 'warn';
+}
+
+/**
+ * POSTs `body` as JSON to the `webhook` channel's URL, within 5 s. Returns the status, or throws the
+ * fetch error's name only: the URL may carry a token, so it is never in a message.
+ */
+export async function postToWebhook(url: string, body: unknown): Promise<number> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    return res.status;
+  } catch (err) {
+    throw new Error(`the webhook could not be reached (${(err as Error).name})`);
+  }
+}

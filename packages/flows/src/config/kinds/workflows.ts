@@ -333,7 +333,11 @@ const errorHandler = z
 type Path = (string | number)[];
 
 /** Calls `visit` on every step of a list and on the steps nested in them, with their paths. */
-function walkSteps(list: readonly NestedStep[], path: Path, visit: (s: NestedStep, p: Path) => void): void {
+export function walkSteps(
+  list: readonly NestedStep[],
+  path: Path,
+  visit: (s: NestedStep, p: Path) => void,
+): void {
   list.forEach((s, i) => walkStep(s, [...path, i], visit));
 }
 
