@@ -72,7 +72,7 @@ export class Config implements ConfigView {
     const v = this.get(path);
     if (v !== undefined && v !== null) return v;
     const canonical = formatPath(parsePath(path));
-    const env = this.provenance.envPaths.get(canonical);
+    const env = this.provenance.envOf(canonical);
     const loc = this.locate(canonical);
     if (env?.unset.length) {
       throw new BatonError(
@@ -90,7 +90,7 @@ export class Config implements ConfigView {
 
   /** The environment variables that left the value at `path` null because they are unset. */
   unsetVariables(path: string): readonly string[] {
-    return this.provenance.envPaths.get(formatPath(parsePath(path)))?.unset ?? [];
+    return this.provenance.envOf(formatPath(parsePath(path)))?.unset ?? [];
   }
 
   /** Where the value at `path` was set (the last file that set it). */
@@ -125,7 +125,7 @@ export class Config implements ConfigView {
    */
   masked(path?: string): unknown {
     const walk = (v: unknown, p: string): unknown => {
-      if (v !== null && v !== undefined && this.provenance.secretPaths.has(p)) return MASK;
+      if (v !== null && v !== undefined && this.provenance.isSecret(p)) return MASK;
       if (Array.isArray(v)) return v.map((x, i) => walk(x, joinPath(p, i)));
       if (v && typeof v === 'object') {
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, joinPath(p, k))]));

@@ -71,7 +71,7 @@ export function loadYamlDocument<T>(
   const sources = {
     locate: (segs: readonly PathSegment[], key?: boolean) =>
       nearestLocation(segs, (p, exact) => provenance.locate(p, key && exact)) ?? root.loc,
-    envOf: (segs: readonly PathSegment[]) => provenance.envPaths.get(formatPath(segs)),
+    envOf: (segs: readonly PathSegment[]) => provenance.envOf(formatPath(segs)),
   };
   const value = validateKind('', schema, plain, sources, diags);
   if (diags.errors.length || value === undefined) throw new ConfigError(diags.list);

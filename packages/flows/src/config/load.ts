@@ -84,7 +84,7 @@ export function loadConfigSync(dir: string, options: LoadOptions = {}): Config {
     const sources = {
       locate: (segs: readonly PathSegment[], key?: boolean) =>
         nearestLocation([kind, ...segs], (path, exact) => provenance.locate(path, key && exact)) ?? tree.loc,
-      envOf: (segs: readonly PathSegment[]) => provenance.envPaths.get(formatPath([kind, ...segs])),
+      envOf: (segs: readonly PathSegment[]) => provenance.envOf(formatPath([kind, ...segs])),
     };
     const parsed = validateKind(kind, KIND_SCHEMAS[kind], toPlain(tree), sources, diags);
     if (parsed === undefined) continue;

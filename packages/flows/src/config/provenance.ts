@@ -53,20 +53,49 @@ export function displayValue(node: MergedNode, inSecret: boolean): unknown {
   }
 }
 
-/** The provenance index of the merged trees, keyed by path string (kind first). */
-export class Provenance {
-  private readonly byPath = new Map<
+/** Where the values of one kind were written, keyed by path string (kind first). */
+interface KindIndex {
+  readonly byPath: Map<
     string,
     { loc: SourceLocation; keyLoc?: SourceLocation; text?: { value: string; lines: TextLines } }
-  >();
-  /** Paths of values that came from the environment, with their origin. */
-  readonly envPaths = new Map<string, EnvOrigin>();
-  /** Paths of secrets read from the environment (masked in output). */
-  readonly secretPaths = new Set<string>();
+  >;
+  readonly envPaths: Map<string, EnvOrigin>;
+  readonly secretPaths: Set<string>;
+}
+
+/** The kind a path starts with (`queries` in `queries.queries.by_status`). */
+function kindOf(path: string): string {
+  return /^[^.[]*/.exec(path)![0];
+}
+
+/** The provenance index of the merged trees, keyed by path string (kind first). */
+export class Provenance {
+  // Each kind's index is built on first use: a load that finds no problem may never ask where a
+  // value of its largest kind is.
+  private readonly indexes = new Map<string, KindIndex>();
   private explained: ExplainEntry[] | undefined;
 
-  constructor(private readonly trees: ReadonlyMap<string, MergedNode>) {
-    for (const [kind, tree] of trees) this.walk(tree, kind, false, undefined);
+  constructor(private readonly trees: ReadonlyMap<string, MergedNode>) {}
+
+  private index(kind: string): KindIndex | undefined {
+    let index = this.indexes.get(kind);
+    const tree = this.trees.get(kind);
+    if (!index && tree) {
+      index = { byPath: new Map(), envPaths: new Map(), secretPaths: new Set() };
+      this.walk(index, tree, kind, false, undefined);
+      this.indexes.set(kind, index);
+    }
+    return index;
+  }
+
+  /** How the value at `path` was read through the environment, if it was. */
+  envOf(path: string): EnvOrigin | undefined {
+    return this.index(kindOf(path))?.envPaths.get(path);
+  }
+
+  /** True for a secret read from the environment (masked in output). */
+  isSecret(path: string): boolean {
+    return this.index(kindOf(path))?.secretPaths.has(path) ?? false;
   }
 
   /** One entry per leaf and per overridden value, for `explain`: built on first use, not at every load. */
@@ -78,22 +107,28 @@ export class Provenance {
     return this.explained;
   }
 
-  private walk(node: MergedNode, path: string, inSecret: boolean, keyLoc: SourceLocation | undefined): void {
+  private walk(
+    index: KindIndex,
+    node: MergedNode,
+    path: string,
+    inSecret: boolean,
+    keyLoc: SourceLocation | undefined,
+  ): void {
     // A mapping or list is located at its key (`tasks_by_status:`), where a reader looks for it.
     const loc = node.type !== 'scalar' && keyLoc ? keyLoc : node.loc;
     const text =
       node.type === 'scalar' && node.text && typeof node.value === 'string'
         ? { text: { value: node.value, lines: node.text } }
         : {};
-    this.byPath.set(path, { loc, ...(keyLoc ? { keyLoc } : {}), ...text });
+    index.byPath.set(path, { loc, ...(keyLoc ? { keyLoc } : {}), ...text });
     const env = node.type === 'scalar' ? node.env : undefined;
-    if (env) this.envPaths.set(path, env);
-    if (env && inSecret) this.secretPaths.add(path);
+    if (env) index.envPaths.set(path, env);
+    if (env && inSecret) index.secretPaths.add(path);
     if (node.type === 'map') {
       for (const [k, e] of node.entries)
-        this.walk(e.node, joinPath(path, k), isSecretKey(k, inSecret), e.keyLoc);
+        this.walk(index, e.node, joinPath(path, k), isSecretKey(k, inSecret), e.keyLoc);
     } else if (node.type === 'seq')
-      node.items.forEach((n, i) => this.walk(n, joinPath(path, i), inSecret, undefined));
+      node.items.forEach((n, i) => this.walk(index, n, joinPath(path, i), inSecret, undefined));
   }
 
   private explain(node: MergedNode, path: string, inSecret: boolean, out: ExplainEntry[]): void {
@@ -118,7 +153,7 @@ export class Provenance {
 
   /** Where the value at `path` (or, with `key`, its key) was written; undefined if no file set it. */
   locate(path: string, key = false): SourceLocation | undefined {
-    const p = this.byPath.get(path);
+    const p = this.index(kindOf(path))?.byPath.get(path);
     return p && (key ? (p.keyLoc ?? p.loc) : p.loc);
   }
 
@@ -127,7 +162,7 @@ export class Provenance {
    * value's own location when its characters cannot be mapped (a folded or escaped string).
    */
   locateChar(path: string, offset: number): SourceLocation | undefined {
-    const p = this.byPath.get(path);
+    const p = this.index(kindOf(path))?.byPath.get(path);
     if (!p) return undefined;
     return (p.text && locateInText(p.text.value, p.text.lines, offset)) ?? p.loc;
   }

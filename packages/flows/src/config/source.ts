@@ -1,16 +1,6 @@
 // Reads one YAML file into a tree that keeps, for every value, the file:line:col it came from, with
 // environment references expanded in scalar values (never in keys).
-import {
-  LineCounter,
-  parse as parseYaml,
-  parseDocument,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  Scalar,
-} from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { APPEND_TAG, readYaml, typePlain, type YamlTree } from './yaml-tree.js';
 import { expand, hasReference, EnvSyntaxError, type Env } from './env.js';
 import { joinPath } from './paths.js';
 import type { Diagnostics } from './diagnostics.js';
@@ -19,8 +9,7 @@ import type { SourceLocation } from './types.js';
 /** The most values one file may hold once its aliases are expanded. */
 const MAX_VALUES = 100_000;
 
-/** The tag that makes a list in a later file add to the earlier list instead of replacing it. */
-export const APPEND_TAG = '!append';
+export { APPEND_TAG };
 
 /** Where a scalar's value came from when it was read through environment variables. */
 export interface EnvOrigin {
@@ -84,48 +73,40 @@ export function readSource(
   rootPath: (firstKey: string) => string,
   literal: (path: string) => boolean = () => false,
 ): SourceNode | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    uniqueKeys: true,
-    prettyErrors: false,
-    merge: false,
-  });
-  const at = (offset: number): SourceLocation => {
-    const p = lines.linePos(offset);
-    return { file, line: p.line, col: p.col };
-  };
+  const read = readYaml(text);
+  const lineOf = lineLocator(text);
+  const at = (offset: number): SourceLocation => ({ file, ...lineOf(offset) });
   const before = diags.errors.length;
-  for (const e of doc.errors)
-    diags.error(at(e.pos[0]), '', yamlMessage(e.code, e.message, /^[^:\n]*/.exec(text.slice(e.pos[0]))![0]));
-  for (const w of doc.warnings) {
+  for (const e of read.errors)
+    diags.error(at(e.offset), '', yamlMessage(e.code, e.message, /^[^:\n]*/.exec(text.slice(e.offset))![0]));
+  for (const w of read.warnings) {
     if (w.code === 'TAG_RESOLVE_FAILED' && w.message.includes(APPEND_TAG)) continue;
-    diags.warning(at(w.pos[0]), '', w.message.split('\n')[0]!);
+    diags.warning(at(w.offset), '', w.message.split('\n')[0]!);
   }
-  if (diags.errors.length > before || doc.contents === null) return undefined;
+  if (diags.errors.length > before || read.tree === undefined) return undefined;
 
   // Aliases are expanded where they are used, so a few lines can stand for millions of values (a
   // "billion laughs" file): the count of values read is capped.
   let values = 0;
-  const convert = (node: YamlNode | null, path: string, depth: number): SourceNode => {
-    if (depth > 64 || ++values > MAX_VALUES) throw new NestingError(at(node?.range?.[0] ?? 0));
+  const convert = (node: YamlTree | null, path: string, depth: number): SourceNode => {
+    if (depth > 64 || ++values > MAX_VALUES) throw new NestingError(at(node?.start ?? 0));
     if (node === null) return { type: 'scalar', loc: at(0), value: null };
-    const loc = at(node.range?.[0] ?? 0);
-    if (isAlias(node)) return convert(node.resolve(doc as Document) ?? null, path, depth + 1);
-    if (node.tag === APPEND_TAG && !isSeq(node)) {
+    const loc = at(node.start);
+    if (node.kind === 'alias') return convert(node.target, path, depth + 1);
+    if (node.tag === APPEND_TAG && node.kind !== 'seq') {
       diags.error(loc, path, `${APPEND_TAG} applies to a list (it adds the items to the earlier list)`);
     }
-    if (isMap(node)) {
+    if (node.kind === 'map') {
       const entries = new Map<string, SourceEntry>();
-      for (const pair of node.items) {
-        const keyNode = pair.key as YamlNode | null;
-        const keyLoc = keyNode?.range ? at(keyNode.range[0]) : loc;
-        if (!isScalar(keyNode) || (keyNode.value !== null && typeof keyNode.value === 'object')) {
+      for (const pair of node.pairs) {
+        const keyNode = pair.key;
+        const keyLoc = keyNode ? at(keyNode.start) : loc;
+        if (keyNode?.kind !== 'scalar' || (keyNode.value !== null && typeof keyNode.value === 'object')) {
           diags.error(keyLoc, path, 'a key must be a plain value, not a list or a map');
           continue;
         }
         const key = String(keyNode.value);
-        if (key === '<<' && keyNode.type === Scalar.PLAIN) {
+        if (key === '<<' && keyNode.style === 'plain') {
           diags.error(
             keyLoc,
             path,
@@ -134,21 +115,19 @@ export function readSource(
           continue;
         }
         const childPath = depth === 0 ? rootPath(key) : joinPath(path, key);
-        entries.set(key, { keyLoc, node: convert(pair.value as YamlNode | null, childPath, depth + 1) });
+        entries.set(key, { keyLoc, node: convert(pair.value, childPath, depth + 1) });
       }
       return { type: 'map', loc, entries };
     }
-    if (isSeq(node)) {
-      const items = node.items.map((item, i) =>
-        convert(item as YamlNode | null, joinPath(path, i), depth + 1),
-      );
+    if (node.kind === 'seq') {
+      const items = node.items.map((item, i) => convert(item, joinPath(path, i), depth + 1));
       return { type: 'seq', loc, items, append: node.tag === APPEND_TAG };
     }
-    if (isScalar(node)) return scalar(node, loc, path);
-    return { type: 'scalar', loc, value: null };
+    return scalar(node, loc, path);
   };
 
-  const scalar = (node: Scalar, loc: SourceLocation, path: string): SourceNode => {
+  type ScalarTree = Extract<YamlTree, { kind: 'scalar' }>;
+  const scalar = (node: ScalarTree, loc: SourceLocation, path: string): SourceNode => {
     const raw = node.value;
     if (typeof raw === 'string' && literal(path)) {
       const lines = textLines(node, raw);
@@ -161,8 +140,7 @@ export function readSource(
       if (x.unset.length) diags.warning(loc, path, unsetMessage(raw, x.whole, x.vars, x.unset));
       // An unquoted value that is one reference takes the type YAML would give the text: ${PORT:-8080} is a
       // number. The text is kept, so validation can go back to it where the schema wants text.
-      const typed =
-        x.value !== null && x.whole && node.type === Scalar.PLAIN ? typedLikeYaml(x.value) : x.value;
+      const typed = x.value !== null && x.whole && node.style === 'plain' ? typedLikeYaml(x.value) : x.value;
       const origin: EnvOrigin = {
         raw,
         vars: x.vars,
@@ -172,24 +150,20 @@ export function readSource(
       return { type: 'scalar', loc, value: typed, env: origin };
     } catch (err) {
       if (!(err instanceof EnvSyntaxError)) throw err;
-      const single = node.type === Scalar.PLAIN && !raw.includes('\n');
+      const single = node.style === 'plain' && !raw.includes('\n');
       diags.error(single ? { ...loc, col: loc.col + err.offset } : loc, path, err.message);
       return { type: 'scalar', loc, value: null };
     }
   };
 
   // The first character of each line of `value` in the file, when the value is the file's text as is.
-  const textLines = (node: Scalar, value: string): TextLines | undefined => {
-    const [start, end] = node.range ?? [0, 0];
-    if (
-      node.type === Scalar.PLAIN ||
-      node.type === Scalar.QUOTE_SINGLE ||
-      node.type === Scalar.QUOTE_DOUBLE
-    ) {
-      const skip = node.type === Scalar.PLAIN ? 0 : 1;
+  const textLines = (node: ScalarTree, value: string): TextLines | undefined => {
+    const { start, end, style } = node;
+    if (style === 'plain' || style === 'single' || style === 'double') {
+      const skip = style === 'plain' ? 0 : 1;
       return text.slice(start + skip, end - skip) === value ? [at(start + skip)] : undefined;
     }
-    if (node.type !== Scalar.BLOCK_LITERAL) return undefined;
+    if (style !== 'literal') return undefined;
     // Each line of a literal block is a line of the file, after the block's indentation.
     const lines: SourceLocation[] = [];
     let pos = text.indexOf('\n', start) + 1;
@@ -203,7 +177,7 @@ export function readSource(
   };
 
   try {
-    return convert(doc.contents as YamlNode, '', 0);
+    return convert(read.tree, '', 0);
   } catch (err) {
     if (!(err instanceof NestingError)) throw err;
     diags.error(
@@ -240,12 +214,24 @@ function unsetMessage(
 /** A number, boolean or null when YAML would read `text` as one; the text itself otherwise. */
 function typedLikeYaml(text: string): unknown {
   if (text.trim() === '') return text;
-  try {
-    const v: unknown = parseYaml(text);
-    return v === null || typeof v === 'number' || typeof v === 'boolean' ? v : text;
-  } catch {
-    return text;
-  }
+  const v = typePlain(text.trim());
+  return v === null || typeof v === 'number' || typeof v === 'boolean' ? v : text;
+}
+
+/** The 1-based line and column of an offset in `text`. */
+function lineLocator(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - starts[lo]! + 1 };
+  };
 }
 
 function yamlMessage(code: string, message: string, snippet: string): string {
