@@ -6,20 +6,41 @@ import { defineFlowFunction } from '@baton/flows';
 
 interface RoutingInput {
   task_id: number;
-  routing_rules: { preferred_sessions?: string[]; priority?: number } | null;
   urgent?: boolean;
 }
 
 /**
- * Picks the session for a task from its type's routing rules: the first preferred session. The
- * Architect's own router (`baton tasks`, docs/architect.md) weighs load, health and capacity; this
- * example keeps to the rules the seed passes in.
+ * The router. Reads the task the workflow inserted (the named query tasks_by_id) and sends it through
+ * the Architect's router, which applies the same routing_rules.yaml the seed passes in (preferred
+ * sessions, providers, constraints) and weighs the live sessions' state, load and capacity
+ * (docs/architect.md). The task is sent once per step, however often the step runs. `session_id` is
+ * the session the router picked, or null while none can take the task: it then waits, queued, and
+ * `baton tasks explain <architect_task>` says why.
  */
-export const routeTaskToSession = defineFlowFunction('route_task_to_session', (input) => {
-  const { task_id, routing_rules, urgent } = input as unknown as RoutingInput;
-  const preferred = routing_rules?.preferred_sessions ?? [];
-  if (preferred.length === 0) throw new Error(`task ${task_id}: its routing rules name no preferred session`);
-  return { task_id, session_id: preferred[0], urgent: urgent === true, candidates: preferred };
+export const routeTaskToSession = defineFlowFunction('route_task_to_session', async (input, ctx) => {
+  const { task_id, urgent } = input as unknown as RoutingInput;
+  if (!ctx.tasks) {
+    throw new Error(
+      'route_task_to_session sends tasks through the Architect: the configuration needs routing_rules.yaml',
+    );
+  }
+  const [row] = (await ctx.query('tasks_by_id', { id: task_id })).results as {
+    type: string;
+    priority: number;
+  }[];
+  if (!row) throw new Error(`task ${task_id} is not in the tasks table`);
+  const sent = await ctx.tasks.send({
+    type: row.type,
+    prompt: `${row.type.replace(/_/g, ' ')}: task ${task_id} of workflow run ${ctx.workflowId}`,
+    priority: urgent === true ? 10 : Math.min(10, row.priority),
+  });
+  return {
+    task_id,
+    architect_task: sent.id,
+    session_id: sent.assigned_session,
+    status: sent.status,
+    urgent: urgent === true,
+  };
 });
 
 /** Leases the first port of the range for the session, then says what its setup hook would run. */
@@ -53,13 +74,27 @@ export const cleanupEnvironment = defineFlowFunction('cleanup_environment', (inp
 
 /**
  * What the `reassign_task` error handler calls (`to_session: dev_worker2` in feature_development):
- * records the move of the workflow's task to that session.
+ * moves the workflow's Architect task to that session, unless it has already ended or is already
+ * there (the step runs at least once, so a repeat must not move it twice).
  */
-export const reassignTask = defineFlowFunction('reassign_task', (input) => {
+export const reassignTask = defineFlowFunction('reassign_task', async (input, ctx) => {
   const { to_session, failed_step, steps } = input as {
     to_session: string | null;
     failed_step: string;
-    steps: { create_task?: { id?: number } };
+    steps: { create_task?: { id?: number }; assign_to_session?: { architect_task?: string } };
   };
-  return { task_id: steps.create_task?.id ?? null, to_session, after: failed_step };
+  const task_id = steps.create_task?.id ?? null;
+  const architectTask = steps.assign_to_session?.architect_task;
+  const record = { task_id, architect_task: architectTask ?? null, to_session, after: failed_step };
+  if (!ctx.tasks || !architectTask)
+    return { ...record, moved: false, why: 'the workflow sent no Architect task' };
+  const task = await ctx.tasks.show(architectTask);
+  if (['completed', 'failed', 'cancelled'].includes(task.status)) {
+    return { ...record, moved: false, why: `the task is already ${task.status}` };
+  }
+  if (to_session !== null && task.assigned_session === to_session) {
+    return { ...record, moved: false, why: `the task is already on ${to_session}` };
+  }
+  const moved = await ctx.tasks.reassign(architectTask, to_session ?? undefined);
+  return { ...record, moved: true, status: moved.status, session: moved.assigned_session };
 });

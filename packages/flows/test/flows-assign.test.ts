@@ -5,7 +5,7 @@ import { Client, Worker } from '@baton/core';
 import { eventually, quietLogger } from '../../core/test/backends.js';
 import { loadConfig } from '../src/config/load.js';
 import { startControlPlane, type ControlPlane } from '../src/architect/control-plane.js';
-import { createFlows, type Flows } from '../src/workflows/index.js';
+import { createFlows, defineFlowFunction, type Flows, type FlowsOptions } from '../src/workflows/index.js';
 import { architectBackends, openArchitect, type TestArchitect } from './architect-helpers.js';
 import { configDir } from './config-helpers.js';
 
@@ -43,27 +43,34 @@ for (const backend of architectBackends()) {
       worker = plane = t = flows = undefined;
     });
 
-    /** The Architect with its control plane, the flows and their worker, a session; a run started. */
-    async function startFix(bug: string) {
-      t = await openArchitect(backend, () => {}, { realClock: true });
-      plane = await startControlPlane(t.store, t.architect, { slaIntervalMs: 200, dispatchIntervalMs: 200 });
-      const config = await loadConfig(configDir({ 'base/workflows.yaml': WORKFLOWS }));
+    /** The flows of `workflows` on t's Architect, and a worker serving them. */
+    async function serve(workflows: string, extra: Partial<FlowsOptions> = {}): Promise<Flows> {
+      const config = await loadConfig(configDir({ 'base/workflows.yaml': workflows }));
       flows = await createFlows({
-        store: t.store,
+        store: t!.store,
         config: () => config,
-        architect: t.architect,
+        architect: t!.architect,
         logger: quietLogger(),
+        ...extra,
       });
-      worker = new Worker(t.store, {
+      worker = new Worker(t!.store, {
         workflows: [...flows.definitions],
         queues: ['flows'],
         pollInterval: 50,
         logger: quietLogger(),
       });
       await worker.start();
+      return flows;
+    }
+
+    /** The Architect with its control plane, the flows and their worker, a session; a run started. */
+    async function startFix(bug: string) {
+      t = await openArchitect(backend, () => {}, { realClock: true });
+      plane = await startControlPlane(t.store, t.architect, { slaIntervalMs: 200, dispatchIntervalMs: 200 });
+      const served = await serve(WORKFLOWS);
       const architect = t.architect;
       const lease = await architect.sessions.register({ name: 'dev_worker2', provider: 'claude' });
-      const { id } = await flows.start('fix', { bug });
+      const { id } = await served.start('fix', { bug });
       let taskId = '';
       await eventually(
         async () => {
@@ -116,6 +123,46 @@ for (const backend of architectBackends()) {
       const { architect, client, lease, id, taskId } = await startFix('the cache');
       await architect.sessions.fail(lease, taskId, 'cannot reproduce');
       await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(/failed: cannot reproduce/);
+    });
+
+    it("gives functions the Architect's tasks: a send is once per step and key, whatever the step's attempts", async () => {
+      t = await openArchitect(backend, () => {}, { realClock: true });
+      const calls: string[][] = [];
+      const tries: [string, number][] = [];
+      const router = defineFlowFunction('route', async (input, ctx) => {
+        const first = await ctx.tasks!.send({ type: 'bug_fix', prompt: 'one' });
+        const again = await ctx.tasks!.send({ type: 'bug_fix', prompt: 'one, repeated' });
+        const other = await ctx.tasks!.send({ type: 'bug_fix', prompt: 'two' }, { key: 'b' });
+        calls.push([first.id, again.id, other.id]);
+        tries.push([ctx.idempotencyKey, ctx.attempt]);
+        // The first attempt fails after sending: the retry must find the same tasks, not send more.
+        if (ctx.attempt === 1) throw new Error('lost the reply');
+        return { first: first.id, other: other.id, rows: (await ctx.query('q', {})).count };
+      });
+      const served = await serve(
+        `workflows:
+  route:
+    steps:
+      - { id: r, type: function, function: route, retry: { max_attempts: 2, backoff: { base_delay: 10ms } } }
+`,
+        { functions: [router], query: async () => ({ results: [{ n: 1 }], count: 1 }) },
+      );
+      const { id } = await served.start('route');
+      const out = await new Client(t.store).result<{ steps: { r: Record<string, unknown> } }>(id, {
+        timeout: '20s',
+      });
+      expect(tries).toEqual([
+        [`${id}:r`, 1],
+        [`${id}:r`, 2],
+      ]);
+      expect(calls).toHaveLength(2);
+      expect(calls[0]).toEqual(calls[1]);
+      const [first, again, other] = calls[0]!;
+      expect(again).toBe(first);
+      expect(other).not.toBe(first);
+      expect(out.steps.r).toEqual({ first, other, rows: 1 });
+      const sent = await t.architect.tasks.list({});
+      expect(sent.map((task) => task.prompt).sort()).toEqual(['one', 'two']);
     });
 
     it('turns a critical SLA alert into the event sla.alert', async () => {

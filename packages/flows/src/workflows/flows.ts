@@ -20,6 +20,7 @@ import {
 import type { CompiledExpression } from '@baton/ta';
 import type { Config } from '../config/config.js';
 import type { Architect } from '../architect/architect.js';
+import type { TaskView } from '../architect/store/view.js';
 import { checkTaskSpec } from '../architect/task-spec.js';
 import { compileCondition, test } from './template.js';
 import type { KindProblem } from '../config/kinds/index.js';
@@ -27,7 +28,14 @@ import { formatLocation } from '../config/diagnostics.js';
 import { joinPath } from '../config/paths.js';
 import { allSteps, compileFlow, workflowPath, type CompiledFlow, type WorkflowSpec } from './compile.js';
 import { REASSIGN_FUNCTION, FlowRun } from './interpret.js';
-import type { ActivityInput, FlowFunction, FlowNotification, FlowOutput, FlowServices } from './services.js';
+import {
+  functionContext,
+  type ActivityInput,
+  type FlowFunction,
+  type FlowNotification,
+  type FlowOutput,
+  type FlowServices,
+} from './services.js';
 import { durationMs } from './step-error.js';
 import { checkInput } from './input.js';
 import { configView, newScope, type Snapshot } from './scope.js';
@@ -65,6 +73,19 @@ export function defineFlowFunction(name: string, fn: FlowFunction): FlowFunction
 
 export function isFlowFunction(v: unknown): v is FlowFunctionDefinition {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'baton.flow-function';
+}
+
+/** Sends a task under `id`, once: a repeat (after a crash) finds the task already sent. */
+async function sendOnce(
+  architect: Pick<Architect, 'tasks'>,
+  task: Record<string, unknown>,
+  id: string,
+): Promise<TaskView> {
+  const existing = await architect.tasks.show(id, { history: false }).catch((err: unknown) => {
+    if (isBatonError(err) && err.code === 'E_NOT_FOUND') return undefined;
+    throw err;
+  });
+  return existing ?? (await architect.tasks.send(checkTaskSpec(task), { id }));
 }
 
 /** Options of {@link createFlows}. */
@@ -156,13 +177,16 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
         `flows.fn.${name}`,
         { queue, retry: { maxAttempts: 1 } },
         async (a, ctx) =>
-          fn(a.input, {
-            idempotencyKey: ctx.id,
-            attempt: ctx.attempt,
-            signal: ctx.signal,
-            workflowId: a.run,
-            step: a.step,
-          }),
+          fn(
+            a.input,
+            functionContext(runServices, {
+              idempotencyKey: `${a.run}:${a.step}`,
+              attempt: (a.attempt ?? 1) + ctx.attempt - 1,
+              signal: ctx.signal,
+              workflowId: a.run,
+              step: a.step,
+            }),
+          ),
       ),
     ]),
   );
@@ -234,13 +258,23 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
           'an assign step needs the Architect: createFlows({ architect }), as baton flows does when routing_rules exist',
         );
       }
-      // A repeat of the step after a crash finds the task it sent.
-      const existing = await architect.tasks.show(id, { history: false }).catch((err: unknown) => {
-        if (isBatonError(err) && err.code === 'E_NOT_FOUND') return undefined;
-        throw err;
-      });
-      const view = existing ?? (await architect.tasks.send(checkTaskSpec(task), { id }));
+      const view = await sendOnce(architect, task, id);
       return { task: view.id, status: view.status };
+    },
+    tasks: (site) => {
+      const architect = options.architect;
+      return (
+        architect && {
+          send: (task, o = {}) =>
+            sendOnce(
+              architect,
+              task,
+              o.key === undefined ? site.idempotencyKey : `${site.idempotencyKey}:${o.key}`,
+            ),
+          show: (id) => architect.tasks.show(id),
+          reassign: (id, to) => architect.tasks.reassign(id, to === undefined ? {} : { to }),
+        }
+      );
     },
     childInput: (name, input) => (def().has(name) ? prepare(name, input) : Promise.resolve(input)),
   });

@@ -9,7 +9,14 @@ export {
   type FlowsOptions,
   type FlowFunctionDefinition,
 } from './flows.js';
-export type { FlowFunction, FlowFunctionContext, FlowNotification, FlowOutput } from './services.js';
+export type {
+  FlowCallSite,
+  FlowFunction,
+  FlowFunctionContext,
+  FlowNotification,
+  FlowOutput,
+  FlowTasks,
+} from './services.js';
 export { migrateFlows, type FlowStartInput } from './versions.js';
 export { checkInput } from './input.js';
 export type { PlannedStep } from './plan.js';

@@ -8,7 +8,7 @@ import { render, test } from './template.js';
 import { itemScope, type Scope } from './scope.js';
 import type { TableStatement } from './database.js';
 import type { HttpRequest } from './http.js';
-import type { FlowFunctionContext, FlowOutput, FlowServices } from './services.js';
+import { functionContext, type FlowCallSite, type FlowOutput, type FlowServices } from './services.js';
 import { asStepError, durationMs, FlowStepError, jsonResult, kindOf } from './step-error.js';
 
 /** The function the `reassign_task` error handler calls. */
@@ -129,13 +129,23 @@ export class FlowRun {
       `${step.name}.reassign`,
       async (s) =>
         jsonResult(
-          await fn(input as Json, {
-            idempotencyKey: s.idempotencyKey,
-            attempt: s.attempt,
-            signal: s.signal,
-            workflowId: this.ctx.id,
-            step: step.name,
-          }),
+          await fn(
+            input as Json,
+            functionContext(
+              this.services,
+              this.callSite(
+                `${step.name}.reassign`,
+                {
+                  idempotencyKey: s.idempotencyKey,
+                  attempt: s.attempt,
+                  signal: s.signal,
+                  workflowId: this.ctx.id,
+                  step: step.name,
+                },
+                1,
+              ),
+            ),
+          ),
           step,
         ) as Json,
       { input: input as Json },
@@ -205,7 +215,7 @@ export class FlowRun {
     const attempts = retry?.max_attempts ?? 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.once(step, scope);
+        const out = await this.once(step, scope, attempt);
         if (step.compensate || isInsert(step)) this.completed.push(step);
         return this.record(step, scope, out);
       } catch (err) {
@@ -247,7 +257,7 @@ export class FlowRun {
   private effect<T>(
     step: CompiledStep,
     input: unknown,
-    fn: (s: FlowFunctionContext) => Promise<T>,
+    fn: (s: FlowCallSite) => Promise<T>,
     defaultTimeout?: number,
   ): Promise<T> {
     const timeout = this.timeoutOf(step) ?? defaultTimeout;
@@ -265,7 +275,16 @@ export class FlowRun {
     );
   }
 
-  private async once(step: CompiledStep, scope: Scope): Promise<unknown> {
+  /**
+   * Where a function is called: keyed by run and step name, so every try of the step (its `retry`
+   * attempts, a re-run after a crash) has the same key, and `attempt` counts those tries.
+   */
+  private callSite(name: string, s: FlowCallSite, attempt: number): FlowCallSite {
+    return { ...s, idempotencyKey: `${this.ctx.id}:${name}`, attempt: attempt + s.attempt - 1 };
+  }
+
+  /** One try (`attempt`, from 1) of a step. */
+  private async once(step: CompiledStep, scope: Scope, attempt: number): Promise<unknown> {
     const spec = step.spec;
     switch (step.type) {
       case 'set': {
@@ -290,11 +309,16 @@ export class FlowRun {
           const job = this.services.functionJob(spec.function!)!;
           return this.ctx.run(
             job,
-            { input: input as Json, run: this.ctx.id, step: step.name },
+            { input: input as Json, run: this.ctx.id, step: step.name, attempt },
             { queue: spec.queue },
           );
         }
-        return this.effect(step, input, async (s) => jsonResult(await fn(input as Json, s), step));
+        return this.effect(step, input, async (s) =>
+          jsonResult(
+            await fn(input as Json, functionContext(this.services, this.callSite(step.name, s, attempt))),
+            step,
+          ),
+        );
       }
       case 'query': {
         const params = (this.value(step, 'params', scope) ?? {}) as Record<string, unknown>;

@@ -3,16 +3,44 @@
 import type { JobDefinition, Json, WorkflowDefinition } from '@baton/core';
 import type { TableStatement } from './database.js';
 import type { HttpRequest, HttpResponse } from './http.js';
+import type { TaskView } from '../architect/store/view.js';
 
-/** What a registered function receives besides its input. */
-export interface FlowFunctionContext {
-  /** `<run id>:<position>`: the same on every attempt and replay; hand it to external systems. */
+/** Where a function's call sits: the same on every attempt of the step. */
+export interface FlowCallSite {
+  /**
+   * The same on every try of the step (its `retry` attempts, a re-run after a crash) and on replay;
+   * hand it to external systems. A function's is `<run id>:<step name>`.
+   */
   readonly idempotencyKey: string;
+  /** The step's try, from 1: its `retry` attempts and its re-runs after a crash. */
   readonly attempt: number;
   /** Fires when the run is cancelled or the step times out. */
   readonly signal: AbortSignal;
   readonly workflowId: string;
   readonly step: string;
+}
+
+/** What a registered function receives besides its input. */
+export interface FlowFunctionContext extends FlowCallSite {
+  /** Runs a named query of queries.yaml; rows are JSON. */
+  readonly query: FlowServices['query'];
+  /**
+   * The Architect's tasks, where this process has the Architect (`baton flows` and `baton architect`
+   * do when routing_rules.yaml exists); undefined otherwise.
+   */
+  readonly tasks: FlowTasks | undefined;
+}
+
+/** The Architect's tasks as a function step sees them. */
+export interface FlowTasks {
+  /**
+   * Sends a task through the router, once per step: a repeat of the step after a crash finds the
+   * task it sent instead of sending another. `key` tells apart several tasks one step sends.
+   */
+  send(task: Record<string, unknown>, options?: { key?: string }): Promise<TaskView>;
+  show(id: string): Promise<TaskView>;
+  /** Takes an open task from its session and routes it again, to `to` when given. */
+  reassign(id: string, to?: string): Promise<TaskView>;
 }
 
 /** A TypeScript function a YAML `function` step calls by name. Its result must be JSON. */
@@ -23,6 +51,8 @@ export interface ActivityInput {
   readonly input: Json;
   readonly run: string;
   readonly step: string;
+  /** The step's try (its `retry` attempts count from 1). */
+  readonly attempt?: number;
 }
 
 /** A notification sent by a `notification` step. */
@@ -56,6 +86,8 @@ export interface FlowServices {
    * a crash finds the task already sent). The task signals `task:<id>` to the run when it ends.
    */
   assign(task: Record<string, unknown>, id: string): Promise<{ task: string; status: string }>;
+  /** The Architect's tasks for a function called at `site`; undefined without the Architect. */
+  tasks(site: FlowCallSite): FlowTasks | undefined;
   /** Emits an event (an emit step): starts the event-triggered workflows it matches, idempotently. */
   emit(event: string, data: unknown, idPrefix: string): Promise<readonly { workflow: string; id: string }[]>;
   /** The input a YAML subflow starts with (its version pinned now); the input as is for a code workflow. */
@@ -66,4 +98,9 @@ export interface FlowServices {
 export interface FlowOutput {
   readonly steps: Record<string, unknown>;
   readonly vars: Record<string, unknown>;
+}
+
+/** The context a function called at `site` receives. */
+export function functionContext(services: FlowServices, site: FlowCallSite): FlowFunctionContext {
+  return { ...site, query: services.query, tasks: services.tasks(site) };
 }
