@@ -2,7 +2,7 @@
 // file that set it and the values it replaced. Rules (docs/config.md): maps merge deeply, a later
 // value replaces an earlier one, lists replace unless tagged `!append`, and `null` in a later file
 // removes the key.
-import type { EnvOrigin, SourceNode, TextLines } from './source.js';
+import type { SourceNode } from './source.js';
 import type { SourceLocation } from './types.js';
 
 /** A value that a later file replaced, kept whole so that showing it can mask its secrets. */
@@ -11,20 +11,16 @@ export interface Overridden {
   readonly node: MergedNode;
 }
 
-export type MergedNode = (
-  | { type: 'map'; entries: Map<string, MergedEntry> }
-  | { type: 'seq'; items: MergedNode[] }
-  | { type: 'scalar'; value: unknown; env?: EnvOrigin; text?: TextLines }
-) & { loc: SourceLocation; overrode: Overridden[] };
-
-export interface MergedEntry {
-  keyLoc: SourceLocation;
-  node: MergedNode;
-}
+/**
+ * A merged node is a source node that may carry the values it replaced. The first file to set a
+ * value gives its node as is (no copy: a source tree is read for one load and merged at once), and
+ * later files change it in place.
+ */
+export type MergedNode = SourceNode & { readonly overrode?: readonly Overridden[] };
 
 /** `over` laid on `base`: the merged node, or undefined when `over` removes it (a later `null`). */
 export function mergeNode(base: MergedNode | undefined, over: SourceNode): MergedNode | undefined {
-  if (base === undefined) return fromSource(over);
+  if (base === undefined) return over;
   if (over.type === 'scalar' && over.value === null && over.env === undefined) return undefined;
   if (over.type === 'map' && base.type === 'map') {
     for (const [key, entry] of over.entries) {
@@ -35,34 +31,10 @@ export function mergeNode(base: MergedNode | undefined, over: SourceNode): Merge
     return base;
   }
   if (over.type === 'seq' && over.append && base.type === 'seq') {
-    base.items.push(...over.items.map(fromSource));
+    base.items.push(...over.items);
     return base;
   }
-  const replaced = fromSource(over);
-  replaced.overrode = [...base.overrode, { loc: base.loc, node: base }];
-  return replaced;
-}
-
-/** A fresh merged node for a source node (first definition). */
-export function fromSource(node: SourceNode): MergedNode {
-  switch (node.type) {
-    case 'map': {
-      const entries = new Map<string, MergedEntry>();
-      for (const [k, e] of node.entries) entries.set(k, { keyLoc: e.keyLoc, node: fromSource(e.node) });
-      return { type: 'map', entries, loc: node.loc, overrode: [] };
-    }
-    case 'seq':
-      return { type: 'seq', items: node.items.map(fromSource), loc: node.loc, overrode: [] };
-    case 'scalar':
-      return {
-        type: 'scalar',
-        value: node.value,
-        ...(node.env ? { env: node.env } : {}),
-        ...(node.text ? { text: node.text } : {}),
-        loc: node.loc,
-        overrode: [],
-      };
-  }
+  return { ...over, overrode: [...(base.overrode ?? []), { loc: base.loc, node: base }] };
 }
 
 /** The plain JavaScript value of a merged node (what the schemas validate). */

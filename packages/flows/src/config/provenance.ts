@@ -135,13 +135,14 @@ export class Provenance {
     const env = node.type === 'scalar' ? node.env : undefined;
     const leaf =
       node.type === 'scalar' || (node.type === 'map' ? node.entries.size === 0 : node.items.length === 0);
-    if (leaf || node.overrode.length > 0) {
+    const overrode = node.overrode ?? [];
+    if (leaf || overrode.length > 0) {
       out.push({
         path,
         value: leaf ? displayValue(node, inSecret) : undefined,
         setBy: node.loc,
         ...(env ? { env: { raw: env.raw, vars: env.vars, unset: env.unset } } : {}),
-        overrode: node.overrode.map((o) => ({ value: displayValue(o.node, inSecret), setBy: o.loc })),
+        overrode: overrode.map((o) => ({ value: displayValue(o.node, inSecret), setBy: o.loc })),
       });
     }
     if (node.type === 'map') {
