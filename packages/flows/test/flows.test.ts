@@ -267,7 +267,7 @@ workflows:
     steps:
       - id: gate
         type: wait
-        approval: { prompt: "Ship it?", approvers: [ada] }
+        approval: { prompt: "Ship \${coalesce(input.what, 'it')}?", approvers: [ada] }
         timeout: 1h
       - { id: after, type: set, vars: { by: "\${steps.gate.by}" } }
   rerunnable:
@@ -426,8 +426,12 @@ describe.each(architectBackends())('runs on %s', (backend) => {
   });
 
   it('waits for an approval from an allowed approver, ignoring others', async () => {
-    const { id } = await flows.start('approval');
-    await client.getEvent(id, 'approval:gate', { timeout: '10s' });
+    const { id } = await flows.start('approval', { what: 'v1.2' });
+    // The prompt is a template, published rendered.
+    expect(await client.getEvent(id, 'approval:gate', { timeout: '10s' })).toEqual({
+      prompt: 'Ship v1.2?',
+      approvers: ['ada'],
+    });
     await client.signal(id, 'approve:gate', { approved: true, by: 'mallory' });
     await client.signal(id, 'approve:gate', { approved: true, by: 'ada', reason: 'looks good' });
     const out = await client.result<{ vars: Record<string, unknown> }>(id, { timeout: '20s' });

@@ -83,6 +83,7 @@ const TEMPLATE_KEYS = [
   'until',
   'value',
   'duration',
+  'approval',
 ] as const;
 
 /** Collects problems while compiling; a step with a problem is still compiled as far as it goes. */

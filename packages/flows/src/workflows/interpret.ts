@@ -487,15 +487,19 @@ export class FlowRun {
       }
       return payload;
     }
-    return this.approval(step, timeout);
+    return this.approval(step, scope, timeout);
   }
 
   /**
    * Waits for `approve:<step>`: `{ approved, by, reason }`. A signal from someone not among the
    * approvers is ignored (and the wait goes on); a denial, or no answer in time, fails the step.
    */
-  private async approval(step: CompiledStep, timeout: number | undefined): Promise<unknown> {
-    const { prompt, approvers } = step.spec.approval ?? {};
+  private async approval(step: CompiledStep, scope: Scope, timeout: number | undefined): Promise<unknown> {
+    // The prompt (and the approvers) are templates: `Ship ${input.version}?`.
+    const { prompt, approvers } = (this.value(step, 'approval', scope) ?? {}) as {
+      prompt?: string;
+      approvers?: string[];
+    };
     await this.ctx.setEvent(`approval:${step.name}`, {
       prompt: prompt ?? null,
       approvers: approvers ?? null,
