@@ -8,6 +8,7 @@ import { liveState, reconnectLive, subscribeLive } from './live';
 import { href, useLocation } from './router';
 import { Errors } from './views/Errors';
 import { Executions } from './views/Executions';
+import { Flows } from './views/Flows';
 import { Overview } from './views/Overview';
 import { Run } from './views/Run';
 import { SignIn } from './views/SignIn';
@@ -102,14 +103,23 @@ function App() {
     staleTime: 60_000,
     enabled: me.isSuccess,
   });
+  const flows = useQuery({
+    queryKey: ['flows-available'],
+    queryFn: () => api('/api/flows').then(() => true),
+    staleTime: 60_000,
+    enabled: me.isSuccess,
+  });
   const ui = useUiConfig();
-  // With a configuration directory: its queries for everyone, its settings for admins.
-  const more: [string, string][] = queries.data
-    ? [
-        ['/queries', 'Queries'],
-        ...(me.data?.role === 'admin' ? [['/config', 'Config'] as [string, string]] : []),
-      ]
-    : [];
+  // With a configuration directory: its YAML workflows and queries for everyone, its settings for admins.
+  const more: [string, string][] = [
+    ...(flows.data ? [['/flows', 'Flows'] as [string, string]] : []),
+    ...(queries.data
+      ? [
+          ['/queries', 'Queries'] as [string, string],
+          ...(me.data?.role === 'admin' ? [['/config', 'Config'] as [string, string]] : []),
+        ]
+      : []),
+  ];
   const nav = navigation(ui, architect.data === true, more);
   const needsKey = me.error instanceof ApiError && me.error.status === 401;
 
@@ -124,6 +134,7 @@ function App() {
   else if (location.path === '/tasks') view = <Tasks />;
   else if (location.path === '/sessions') view = <Sessions />;
   else if (location.path === '/queries') view = <Queries location={location} />;
+  else if (location.path === '/flows') view = <Flows location={location} />;
   else if (location.path === '/config') view = <ConfigView />;
   else
     view = (

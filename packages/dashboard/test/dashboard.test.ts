@@ -1,6 +1,7 @@
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a real
 // server and worker on an embedded store: the overview, filtering the executions list, a waiting
-// workflow signalled from its page and completing live, a running job cancelled, what a viewer sees,
+// workflow signalled from its page and completing live, a running job cancelled, a YAML workflow
+// planned, run and approved, what a viewer sees,
 // the keyboard, and a phone-sized screen. Screenshots of each view go to test-output/dashboard/.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, NonRetryableError, Store, Worker, defineJob, defineWorkflow } from '@baton/core';
 import { ApiKeys, startServer, type RunningServer } from '@baton/server';
-import { createArchitect, loadConfig, rulesFromConfig, type Architect } from '@baton/flows';
+import {
+  createArchitect,
+  createFlows,
+  loadConfig,
+  rulesFromConfig,
+  type Architect,
+  type Flows,
+} from '@baton/flows';
 import { quietLogger } from '../../core/test/backends.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +29,20 @@ const QUERIES = [
   '    sql: SELECT id, name FROM baton.executions WHERE status::text = :status ORDER BY id',
   '    params:',
   '      - { name: status, type: string, required: true }',
+  '',
+].join('\n');
+/** A YAML workflow for the Flows view: a set step, then an approval. */
+const WORKFLOWS = [
+  'workflows:',
+  '  ship:',
+  '    description: A release, approved before it ships',
+  '    input: { version: string }',
+  '    steps:',
+  "      - { id: note, type: set, vars: { v: '${input.version}' } }",
+  '      - id: gate',
+  '        type: wait',
+  "        approval: { prompt: 'Ship ${input.version}?' }",
+  '        timeout: 1h',
   '',
 ].join('\n');
 /** The colour ui_config.yaml gives to planned (pending) tasks. */
@@ -53,6 +75,8 @@ describe.skipIf(missing)('dashboard in chromium', () => {
   let configDir: string;
   /** The test's handle on the Architect's tables: registers sessions, runs the SLA monitor. */
   let architect: Architect;
+  let flows: Flows;
+  let flowsWorker: Worker;
   const client = () => new Client(store);
   const timings: Record<string, number> = {};
 
@@ -70,6 +94,7 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     // Named queries on the store itself.
     writeFileSync(join(configDir, 'base', 'datasources.yaml'), 'datasources:\n  own:\n    type: baton\n');
     writeFileSync(join(configDir, 'base', 'queries.yaml'), QUERIES);
+    writeFileSync(join(configDir, 'base', 'workflows.yaml'), WORKFLOWS);
     // The dashboard's layout: panels retitled and reordered, one status recoloured; the rest is the seed's.
     writeFileSync(
       join(configDir, 'base', 'ui_config.yaml'),
@@ -89,6 +114,15 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     server = await startServer({ store, logger: quietLogger(), port: 0, rateLimit: null, configDir });
     const config = await loadConfig(configDir);
     architect = await createArchitect({ store, rules: () => rulesFromConfig(config), logger: quietLogger() });
+    // The YAML workflows' runs, served as `baton flows worker` would.
+    flows = await createFlows({ store, config: () => config, logger: quietLogger() });
+    flowsWorker = new Worker(store, {
+      workflows: [...flows.definitions],
+      queues: ['flows'],
+      pollInterval: 50,
+      logger: quietLogger(),
+    });
+    await flowsWorker.start();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -113,6 +147,8 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await browser?.close();
     await server?.close();
     await worker?.stop({ deadline: '5s' });
+    await flowsWorker?.stop({ deadline: '5s' });
+    await flows?.close();
     await store?.close();
     rmSync(configDir, { recursive: true, force: true });
   });
@@ -268,6 +304,7 @@ describe.skipIf(missing)('dashboard in chromium', () => {
         'Sessions',
         'Failures',
         'Workers',
+        'Flows',
         'Queries',
         'Config',
       ]);
@@ -315,6 +352,44 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await p.getByLabel('status (required)').fill("failed' OR '1'='1");
     await p.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => p.getByRole('status').last().textContent()).toBe('0 rows');
+    await p.context().close();
+  });
+
+  it('lists the YAML workflows, plans one, runs it and approves it from the run page', async () => {
+    const p = await page();
+    await p.goto(`${server.url}/#/flows`);
+    const row = p.getByTestId('flow-row').filter({ hasText: 'ship' });
+    await expect.poll(() => row.textContent()).toContain('manual');
+    await shot(p, 'flows');
+    await row.getByRole('link', { name: 'ship' }).click();
+    await expect.poll(() => p.getByRole('heading', { level: 2 }).first().textContent()).toBe('ship');
+
+    // A dry run: what the input fixes is rendered; an input the spec refuses is said so.
+    const input = p.getByLabel('input (JSON)');
+    await input.fill('{"versio": "1.2"}');
+    await p.getByRole('button', { name: 'Plan' }).click();
+    await expect.poll(() => p.getByRole('alert').first().textContent()).toContain("unknown field 'versio'");
+    await input.fill('{"version": "1.2"}');
+    await p.getByRole('button', { name: 'Plan' }).click();
+    const steps = p.getByTestId('plan-step');
+    await expect.poll(() => steps.count()).toBe(2);
+    await expect(steps.first().textContent()).resolves.toContain('"v":"1.2"');
+    await shot(p, 'flows-plan');
+    expect(await client().list({ name: 'ship', kind: 'workflow' })).toHaveLength(0);
+
+    // A run, then its approval from the run's page; it completes live.
+    await p.getByRole('button', { name: 'Run' }).click();
+    const title = p.getByRole('heading', { level: 1 });
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toContain('waiting');
+    const approvalForm = p.getByRole('form', { name: 'approval' });
+    await expect.poll(() => approvalForm.textContent(), { timeout: 15_000 }).toContain('Ship 1.2?');
+    await shot(p, 'flows-approval');
+    await approvalForm.getByLabel('reason (optional)').fill('tested');
+    await approvalForm.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toContain('completed');
+    await expect(p.locator('details.json', { hasText: 'output' }).textContent()).resolves.toContain(
+      '"reason": "tested"',
+    );
     await p.context().close();
   });
 

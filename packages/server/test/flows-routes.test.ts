@@ -1,4 +1,4 @@
-// YAML workflows over HTTP (PGlite, and PostgreSQL when BATON_PG_URL is set): the list, a start by
+// YAML workflows over HTTP (PGlite, and PostgreSQL when BATON_PG_URL is set): the list, a plan, a start by
 // an operator (a viewer is refused), an api trigger from workflows.yaml as a route of its own, and an
 // approval answered over HTTP, checked against the step's approvers. A worker in this process runs
 // the runs, as `baton flows worker` would.
@@ -87,12 +87,30 @@ describe.each(BACKENDS)('YAML workflows over HTTP on $name', (backend) => {
         name: 'feature',
         description: 'A feature, approved before it ships',
         trigger: { type: 'api', endpoint: '/api/features', method: 'POST' },
+        input: { title: 'string' },
         steps: [
           { id: 'record', type: 'set' },
           { id: 'gate', type: 'wait' },
         ],
       },
     ]);
+  });
+
+  it('plans a run for a viewer, rendering what the input fixes, running nothing', async () => {
+    const client = new Client(store);
+    const before = (await client.list({ name: 'feature', kind: 'workflow' })).length;
+    const r = await call('POST', '/api/flows/feature/plan', viewer, { title: 'dark mode' });
+    expect(r.status).toBe(200);
+    expect(r.body.version).toMatch(/^sha256:/);
+    expect(r.body.steps).toEqual([
+      { name: 'record', type: 'set', depth: 0, runs: 'yes', values: { vars: { title: 'dark mode' } } },
+      expect.objectContaining({ name: 'gate', type: 'wait', runs: 'yes' }),
+    ]);
+    expect((await client.list({ name: 'feature', kind: 'workflow' })).length).toBe(before);
+    const bad = await call('POST', '/api/flows/feature/plan', viewer, { titel: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/unknown field 'titel'/);
+    expect((await call('POST', '/api/flows/nope/plan', viewer, {})).status).toBe(404);
   });
 
   it('starts runs for operators only, through the api trigger or by name, checking the input', async () => {

@@ -107,6 +107,52 @@ function SignalForm({ id }: { id: string }) {
   );
 }
 
+/** The approval a YAML workflow's run waits for: its step, and the prompt it published. */
+function pendingApproval(history: HistoryEntry[]): { step: string; prompt: string | null } | undefined {
+  const wait = history.find(
+    (h) => h.kind === 'signal' && h.status === 'waiting' && h.name.startsWith('approve:'),
+  );
+  if (!wait) return undefined;
+  const step = wait.name.slice('approve:'.length);
+  const event = history.find((h) => h.kind === 'event' && h.name === `approval:${step}`);
+  const published = (event?.output ?? event?.input) as { prompt?: unknown } | null | undefined;
+  return { step, prompt: typeof published?.prompt === 'string' ? published.prompt : null };
+}
+
+function ApprovalForm({ id, step, prompt }: { id: string; step: string; prompt: string | null }) {
+  const client = useQueryClient();
+  const [reason, setReason] = useState('');
+  const answer = useMutation({
+    mutationFn: (approved: boolean) =>
+      api(`/api/flows/runs/${encodeURIComponent(id)}/approvals/${encodeURIComponent(step)}`, {
+        method: 'POST',
+        body: { approved, ...(reason.trim() ? { reason: reason.trim() } : {}) },
+      }),
+    onSettled: () => client.invalidateQueries({ queryKey: ['run', id] }),
+  });
+  return (
+    <form className="signal" aria-label="approval" onSubmit={(e) => e.preventDefault()}>
+      <p>
+        Step <span className="mono">{step}</span> waits for an approval{prompt ? `: ${prompt}` : '.'}
+      </p>
+      <label>
+        reason (optional)
+        <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} />
+      </label>
+      <div className="toolbar">
+        <button type="button" disabled={answer.isPending} onClick={() => answer.mutate(true)}>
+          Approve
+        </button>
+        <button type="button" disabled={answer.isPending} onClick={() => answer.mutate(false)}>
+          Deny
+        </button>
+      </div>
+      {answer.error ? <Problem error={answer.error} /> : null}
+      {answer.isSuccess ? <p role="status">answer sent as you</p> : null}
+    </form>
+  );
+}
+
 export function Run({ id }: { id: string }) {
   const client = useQueryClient();
   const run = useQuery({
@@ -127,6 +173,7 @@ export function Run({ id }: { id: string }) {
   if (!run.data) return <p>Loading…</p>;
   const e = run.data.execution;
   const finished = FINISHED.includes(e.status);
+  const approval = pendingApproval(run.data.history);
   const earlier = e.errors.filter((x) => x.message !== e.error?.message || x.at !== e.error?.at);
 
   return (
@@ -195,6 +242,12 @@ export function Run({ id }: { id: string }) {
         <>
           <h2>Timeline</h2>
           <Timeline {...run.data} />
+          {!finished && approval ? (
+            <IfRole role="operator">
+              <h2>Approval</h2>
+              <ApprovalForm id={e.id} {...approval} />
+            </IfRole>
+          ) : null}
           {!finished ? (
             <IfRole role="operator">
               <h2>Signal</h2>

@@ -1,4 +1,4 @@
-// YAML workflows over HTTP: the list, starting a run (operators), answering an approval, and the
+// YAML workflows over HTTP: the list, a dry run (plan), starting a run (operators), answering an approval, and the
 // `api` triggers of workflows.yaml (`trigger: { type: api, endpoint: /api/features, method: POST }`),
 // each a route of its own that starts a run with the request's JSON body as its input. Every
 // endpoint is under /api/, so it needs a key as every other route does (the configuration refuses
@@ -15,11 +15,29 @@ const FlowInfo = z
     name: z.string(),
     description: z.string().nullable(),
     trigger: z.record(z.string(), z.unknown()).nullable(),
+    /** The input spec: field name to its type and constraints. */
+    input: z.record(z.string(), z.unknown()).nullable(),
     steps: z.array(z.object({ id: z.string(), type: z.string() })),
   })
   .openapi('YamlWorkflow');
 
 const Started = z.object({ id: z.string(), workflow: z.string(), version: z.string() }).openapi('FlowRun');
+
+const Plan = z
+  .object({
+    version: z.string(),
+    steps: z.array(
+      z.object({
+        name: z.string(),
+        type: z.string(),
+        depth: z.number().int(),
+        runs: z.enum(['yes', 'no', 'maybe']),
+        because: z.string().optional(),
+        values: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  })
+  .openapi('FlowPlan');
 
 const optionalJson = {
   required: false,
@@ -29,7 +47,7 @@ const optionalJson = {
 const list = apiRoute('viewer', {
   method: 'get',
   path: '/api/flows',
-  summary: 'The YAML workflows of workflows.yaml: name, description, trigger, steps',
+  summary: 'The YAML workflows of workflows.yaml: name, description, trigger, input spec, steps',
   responses: { 200: jsonReply(z.object({ items: z.array(FlowInfo) }), 'Every workflow') },
 });
 
@@ -39,6 +57,15 @@ const start = apiRoute('operator', {
   summary: "Start a run; the body is its input, checked against the workflow's input spec",
   request: { params: z.object({ name: z.string().min(1).max(200) }), body: optionalJson },
   responses: { 201: jsonReply(Started, 'The run, started') },
+});
+
+const plan = apiRoute('viewer', {
+  method: 'post',
+  path: '/api/flows/{name}/plan',
+  summary:
+    'A dry run: the steps a run with this input would take, and their templates rendered as far as they are known',
+  request: { params: z.object({ name: z.string().min(1).max(200) }), body: optionalJson },
+  responses: { 200: jsonReply(Plan, 'The plan; nothing ran') },
 });
 
 const approve = apiRoute('operator', {
@@ -89,6 +116,7 @@ export function flowRoutes(
       name,
       description: w.description ?? null,
       trigger: (w.trigger as Record<string, unknown> | undefined) ?? null,
+      input: (w.input as Record<string, unknown> | undefined) ?? null,
       steps: w.steps.map((s) => ({ id: s.id, type: s.type })),
     }));
     return c.json({ items }, 200);
@@ -99,6 +127,11 @@ export function flowRoutes(
     const name = c.req.valid('param').name;
     const { id, version } = await flows.start(name, await bodyOf(c));
     return c.json({ id, workflow: name, version }, 201);
+  });
+
+  app.openapi(plan, async (c) => {
+    if (!flows) throw noFlows();
+    return c.json(flows.plan(c.req.valid('param').name, await bodyOf(c)), 200);
   });
 
   app.openapi(approve, async (c) => {
