@@ -6,7 +6,7 @@
 //
 // - get: `GET /api/executions/:id` over 1,000 ids, 50 connections.
 // - list: `GET /api/executions` filtered pages (status and queue, status and name, a search), 50
-//   connections.
+//   connections; then the same pages with `view=summary`, as the dashboard asks for them.
 // - Baseline: the same single-execution read from a bare node:http server with pg and the same
 //   column list, in a child process too (bench/_api-baseline.ts): what hono, validation, auth,
 //   logging and metrics cost.
@@ -246,9 +246,12 @@ try {
   const baseline = await startChild(['--import', 'tsx', join(ROOT, 'bench/_api-baseline.ts')], {
     BENCH_API_DATABASE_URL: dbUrl,
   });
-  const runs: Record<'get' | 'list' | 'search' | 'baselineGet', Load[]> = {
+  // The same pages as the dashboard asks for them: summaries, without each execution's payloads.
+  const summaryPaths = listPaths.map((p) => `${p}&view=summary`);
+  const runs: Record<'get' | 'list' | 'listSummary' | 'search' | 'baselineGet', Load[]> = {
     get: [],
     list: [],
+    listSummary: [],
     search: [],
     baselineGet: [],
   };
@@ -258,6 +261,7 @@ try {
       runs.get.push(await timedLoad(server.url, getPaths));
       runs.baselineGet.push(await timedLoad(baseline.url, getPaths));
       runs.list.push(await timedLoad(server.url, listPaths));
+      runs.listSummary.push(await timedLoad(server.url, summaryPaths));
       runs.search.push(await timedLoad(server.url, searchPaths));
     }
     const bad = Object.values(runs)
@@ -279,6 +283,7 @@ try {
     console.log(row('GET /api/executions/:id (baton server)', runs.get));
     console.log(row('the same read, bare node:http + pg', runs.baselineGet));
     console.log(row('GET /api/executions, filtered page of 50', runs.list));
+    console.log(row('the same pages, view=summary (as the dashboard asks)', runs.listSummary));
     console.log(row('GET /api/executions?q=…, search page of 50', runs.search));
     console.log(
       `\nSSE fan-out: ${sse.length} of ${CLIENTS * EVENTS} deliveries; p50 ${percentile(sse, 50).toFixed(1)} ms, p99 ${percentile(sse, 99).toFixed(1)} ms, max ${Math.max(...sse).toFixed(1)} ms`,
@@ -294,6 +299,8 @@ try {
         bundle_gzip_kb: bundleGzipKb(),
         baseline_get_rps: Math.round(median(runs.baselineGet.map((l) => l.rps))),
         list_p99_ms: median(runs.list.map((l) => l.p99)),
+        list_summary_rps: Math.round(median(runs.listSummary.map((l) => l.rps))),
+        list_summary_p99_ms: median(runs.listSummary.map((l) => l.p99)),
         search_rps: Math.round(median(runs.search.map((l) => l.rps))),
         sse_deliveries: sse.length,
         sse_expected: CLIENTS * EVENTS,

@@ -22,8 +22,11 @@ import {
   EXECUTION_COLUMNS,
   EXECUTION_KINDS,
   EXECUTION_STATUSES,
+  SUMMARY_COLUMNS,
   toExecution,
+  toExecutionSummary,
   type Execution,
+  type ExecutionSummary,
   type ExecutionStatus,
   type ExecutionKind,
 } from './execution.js';
@@ -589,6 +592,18 @@ export class Client {
 
   /** Executions, newest first. */
   async list(filter: ListFilter = {}): Promise<Execution[]> {
+    return (await this.listRows(filter, EXECUTION_COLUMNS)).map(toExecution);
+  }
+
+  /**
+   * As {@link list}, without each execution's payloads (input, output, progress, every attempt's
+   * error) and keys: fewer bytes read and sent when many are listed. The last error stays.
+   */
+  async listSummaries(filter: ListFilter = {}): Promise<ExecutionSummary[]> {
+    return (await this.listRows(filter, SUMMARY_COLUMNS)).map(toExecutionSummary);
+  }
+
+  private async listRows(filter: ListFilter, columns: string): Promise<Record<string, unknown>[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, v: unknown) => {
@@ -629,11 +644,10 @@ export class Client {
         `list limit must be an integer from 1 to 1000, got ${String(limit)}`,
       );
     params.push(limit);
-    const sql = `SELECT ${EXECUTION_COLUMNS} FROM baton.executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${columns} FROM baton.executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY id DESC LIMIT $${params.length}`;
     // Prepared once per connection for each combination of filters (a dashboard repeats a few).
-    const rows = await this.store.driver.query(sql, params, statementName('baton_list', sql));
-    return rows.map(toExecution);
+    return this.store.driver.query(sql, params, statementName('baton_list', sql));
   }
 
   /**

@@ -90,7 +90,13 @@ export {
   type ScheduleOptions,
   type MissedPolicy,
 } from './schedule.js';
-export type { Execution, ExecutionStatus, ExecutionKind, StoredError } from './execution.js';
+export type {
+  Execution,
+  ExecutionSummary,
+  ExecutionStatus,
+  ExecutionKind,
+  StoredError,
+} from './execution.js';
 export {
   queueStates,
   workerStates,

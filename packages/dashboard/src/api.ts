@@ -35,6 +35,9 @@ export interface Execution {
   finishedAt: string | null;
 }
 
+/** What a list sends with `view=summary`: no payloads, no earlier errors, no keys. */
+export type ExecutionSummary = Omit<Execution, 'input' | 'output' | 'errors' | 'progress'>;
+
 export interface HistoryEntry {
   seq: number;
   kind: string;

@@ -1,6 +1,12 @@
 // The API's shapes, as zod schemas that also make the OpenAPI document.
 import { z } from '@hono/zod-openapi';
-import { EXECUTION_KINDS, EXECUTION_STATUSES, type Execution, type HistoryEntry } from '@baton/core';
+import {
+  EXECUTION_KINDS,
+  EXECUTION_STATUSES,
+  type Execution,
+  type ExecutionSummary,
+  type HistoryEntry,
+} from '@baton/core';
 
 export const ErrorSchema = z
   .object({
@@ -53,7 +59,7 @@ const StoredErrorSchema = z.object({
   at: z.string().optional(),
 });
 
-export const ExecutionSchema = z
+export const ExecutionSummarySchema = z
   .object({
     id: z.string(),
     kind: z.enum(EXECUTION_KINDS),
@@ -64,14 +70,7 @@ export const ExecutionSchema = z
     runAt: z.string(),
     attempts: z.number(),
     maxAttempts: z.number(),
-    input: json,
-    output: json,
     error: StoredErrorSchema.nullable(),
-    errors: z.array(StoredErrorSchema),
-    progress: json,
-    idempotencyKey: z.string().nullable(),
-    concurrencyKey: z.string().nullable(),
-    concurrencyLimit: z.number().nullable(),
     parentId: z.string().nullable(),
     workerId: z.string().nullable(),
     cancelRequested: z.boolean(),
@@ -81,7 +80,18 @@ export const ExecutionSchema = z
     deadlineAt: z.string().nullable(),
     runNumber: z.number(),
   })
-  .openapi('Execution');
+  .openapi('ExecutionSummary');
+export type ExecutionSummaryJson = z.infer<typeof ExecutionSummarySchema>;
+
+export const ExecutionSchema = ExecutionSummarySchema.extend({
+  input: json,
+  output: json,
+  errors: z.array(StoredErrorSchema),
+  progress: json,
+  idempotencyKey: z.string().nullable(),
+  concurrencyKey: z.string().nullable(),
+  concurrencyLimit: z.number().nullable(),
+}).openapi('Execution');
 export type ExecutionJson = z.infer<typeof ExecutionSchema>;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -94,20 +104,26 @@ function withoutStack<T>(error: T): T {
 }
 
 /**
- * An execution as the API sends it: times as ISO 8601 text. Stack traces only when `stacks`: they
- * name files and lines of the code, which a viewer's role does not cover.
+ * An execution (or its summary) as the API sends it: times as ISO 8601 text. Stack traces only when
+ * `stacks`: they name files and lines of the code, which a viewer's role does not cover.
  */
-export function executionJson(e: Execution, stacks: boolean): ExecutionJson {
+export function summaryJson(e: ExecutionSummary, stacks: boolean): ExecutionSummaryJson {
   return {
     ...e,
     error: stacks ? e.error : withoutStack(e.error),
-    errors: stacks ? e.errors : e.errors.map(withoutStack),
     runAt: e.runAt.toISOString(),
     createdAt: e.createdAt.toISOString(),
     startedAt: iso(e.startedAt),
     finishedAt: iso(e.finishedAt),
     deadlineAt: iso(e.deadlineAt),
   };
+}
+
+export function executionJson(e: Execution, stacks: boolean): ExecutionJson {
+  // summaryJson copies every field of `e`, payloads included; only the earlier errors need their stacks checked.
+  return Object.assign(summaryJson(e, stacks), {
+    errors: stacks ? e.errors : e.errors.map(withoutStack),
+  }) as ExecutionJson;
 }
 
 export const HistoryEntrySchema = z

@@ -197,6 +197,29 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     } while (cursor !== null && pages < 10);
     expect(pages).toBe(3);
     expect(seen).toEqual([...ids].reverse());
+    // Exactly one page: no next cursor (the page is read with one row more, which is not sent).
+    const whole = await call('GET', '/api/executions?queue=paging&limit=7');
+    expect(whole.body.items).toHaveLength(7);
+    expect(whole.body.nextCursor).toBeNull();
+
+    // Summaries: the same page, without payloads and keys.
+    const full = await call('GET', '/api/executions?queue=paging&limit=2');
+    const summary = await call('GET', '/api/executions?queue=paging&limit=2&view=summary');
+    expect(summary.status).toBe(200);
+    expect(summary.body.nextCursor).toBe(full.body.nextCursor);
+    const { input, output, errors, progress, idempotencyKey, concurrencyKey, concurrencyLimit, ...rest } =
+      full.body.items[0];
+    expect(input).toBe(6);
+    expect([output, errors, progress, idempotencyKey, concurrencyKey, concurrencyLimit]).toEqual([
+      null,
+      [],
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(summary.body.items[0]).toEqual(rest);
+    expect((await call('GET', '/api/executions?view=brief')).status).toBe(400);
 
     const search = await call('GET', `/api/executions?q=${ids[2]!.slice(-12)}`);
     expect(search.body.items.map((e: { id: string }) => e.id)).toEqual([ids[2]]);

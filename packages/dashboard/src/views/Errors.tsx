@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type Execution, type Page } from '../api';
+import { api, type ExecutionSummary, type Page } from '../api';
 import { Problem } from '../components';
 import { relativeTime } from '../format';
 import { refreshMs, useUiConfig } from '../ui-config';
@@ -19,7 +19,7 @@ export function Errors() {
   const ui = useUiConfig();
   const page = useQuery({
     queryKey: ['executions', 'failed-1000'],
-    queryFn: () => api<Page<Execution>>('/api/executions?status=failed&limit=1000'),
+    queryFn: () => api<Page<ExecutionSummary>>('/api/executions?status=failed&limit=1000&view=summary'),
     refetchInterval: refreshMs(ui, 'errors', 30_000),
   });
   const groups = new Map<string, Group>();

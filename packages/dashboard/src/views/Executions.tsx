@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, queryString, type Execution, type Page } from '../api';
+import { api, queryString, type ExecutionSummary, type Page } from '../api';
 import { IfRole, Problem, StatusBadge } from '../components';
 import { between, relativeTime } from '../format';
 import { href, navigate, type Location } from '../router';
@@ -16,8 +16,8 @@ interface BulkResult {
 export function Executions({ location }: { location: Location }) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, location.params.get(f) ?? undefined]));
   const cursor = location.params.get('cursor') ?? undefined;
-  const path = `/api/executions${queryString({ ...filters, cursor, limit: '50' })}`;
-  const page = useQuery({ queryKey: ['executions', path], queryFn: () => api<Page<Execution>>(path) });
+  const path = `/api/executions${queryString({ ...filters, cursor, limit: '50', view: 'summary' })}`;
+  const page = useQuery({ queryKey: ['executions', path], queryFn: () => api<Page<ExecutionSummary>>(path) });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [outcome, setOutcome] = useState<string>();
   const client = useQueryClient();

@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, queryString, type Execution, type Page } from '../api';
+import { api, queryString, type ExecutionSummary, type Page } from '../api';
 import { IfRole, Problem, StatusBadge } from '../components';
 import { relativeTime } from '../format';
 import { href, navigate, type Location } from '../router';
@@ -93,10 +93,10 @@ function PlanTable({ plan }: { plan: Plan }) {
 /** One workflow: its steps, a dry run or a run with an input, and its latest runs. */
 function FlowDetail({ flow }: { flow: FlowInfo }) {
   const [problem, setProblem] = useState<string>();
-  const runsPath = `/api/executions${queryString({ kind: 'workflow', name: flow.name, limit: '20' })}`;
+  const runsPath = `/api/executions${queryString({ kind: 'workflow', name: flow.name, limit: '20', view: 'summary' })}`;
   const runs = useQuery({
     queryKey: ['executions', runsPath],
-    queryFn: () => api<Page<Execution>>(runsPath),
+    queryFn: () => api<Page<ExecutionSummary>>(runsPath),
   });
   const plan = useMutation({
     mutationFn: (input: unknown) =>

@@ -1,6 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, queryString, type Execution, type HistoryEntry, type Page, type StoredError } from '../api';
+import {
+  api,
+  queryString,
+  type Execution,
+  type ExecutionSummary,
+  type HistoryEntry,
+  type Page,
+  type StoredError,
+} from '../api';
 import { ErrorBox, IfRole, JsonView, Problem, StatusBadge } from '../components';
 import { between, duration, relativeTime } from '../format';
 import { href } from '../router';
@@ -159,10 +167,10 @@ export function Run({ id }: { id: string }) {
     queryKey: ['run', id],
     queryFn: () => api<Described>(`/api/executions/${encodeURIComponent(id)}/history`),
   });
-  const childrenPath = `/api/executions${queryString({ parent: id, limit: '100' })}`;
+  const childrenPath = `/api/executions${queryString({ parent: id, limit: '100', view: 'summary' })}`;
   const children = useQuery({
     queryKey: ['executions', childrenPath],
-    queryFn: () => api<Page<Execution>>(childrenPath),
+    queryFn: () => api<Page<ExecutionSummary>>(childrenPath),
   });
   const act = useMutation({
     mutationFn: (action: 'cancel' | 'retry') =>

@@ -8,7 +8,6 @@ import {
   EXECUTION_STATUSES,
   isBatonError,
   type Client,
-  type Execution,
   type ExecutionStatus,
   type ListFilter,
 } from '@baton/core';
@@ -18,11 +17,13 @@ import { allows } from '../roles.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
 import {
   ExecutionSchema,
+  ExecutionSummarySchema,
   HistoryEntrySchema,
   IdParam,
   commaList,
   executionJson,
   historyJson,
+  summaryJson,
 } from '../schemas.js';
 
 /** Stack traces go to operators and admins: the people who act on failures. */
@@ -56,6 +57,10 @@ const ListQuery = z.object({
   status: statusList,
   cursor: z.string().min(1).max(1000).optional().openapi({ description: 'nextCursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(50),
+  view: z.enum(['full', 'summary']).default('full').openapi({
+    description:
+      'summary: each execution without its input, output, progress, earlier errors and keys (the last error stays)',
+  }),
 });
 
 const BulkFilter = z
@@ -135,8 +140,11 @@ const list = apiRoute('viewer', {
   request: { query: ListQuery },
   responses: {
     200: jsonReply(
-      z.object({ items: z.array(ExecutionSchema), nextCursor: z.string().nullable() }),
-      'A page of executions; nextCursor is null on the last page',
+      z.object({
+        items: z.array(z.union([ExecutionSchema, ExecutionSummarySchema])),
+        nextCursor: z.string().nullable(),
+      }),
+      'A page of executions (summaries with view=summary); nextCursor is null on the last page',
     ),
   },
 });
@@ -222,21 +230,20 @@ const bulkRetry = apiRoute('operator', {
 });
 
 /** One page of executions, and whether more match after it (looked up only for a full page). */
-async function pageOf(
-  client: Client,
+async function pageOf<T extends { id: string }>(
+  list: (filter: ListFilter) => Promise<T[]>,
   filter: ListFilter,
   limit: number,
-): Promise<{ items: Execution[]; more: boolean }> {
+): Promise<{ items: T[]; more: boolean }> {
   // One query: a row past the page says another page follows (the engine's largest page, which
   // cannot take one more row, asks with a second query).
   if (limit < PAGE_MAX) {
-    const rows = await client.list({ ...filter, limit: limit + 1 });
+    const rows = await list({ ...filter, limit: limit + 1 });
     return { items: rows.slice(0, limit), more: rows.length > limit };
   }
-  const items = await client.list({ ...filter, limit });
+  const items = await list({ ...filter, limit });
   const more =
-    items.length === limit &&
-    (await client.list({ ...filter, before: items.at(-1)!.id, limit: 1 })).length > 0;
+    items.length === limit && (await list({ ...filter, before: items.at(-1)!.id, limit: 1 })).length > 0;
   return { items, more };
 }
 
@@ -255,7 +262,7 @@ async function bulk(
     // otherwise fill the page with refusals.
     const statuses = f.status ? [f.status].flat().filter((s) => eligible.includes(s)) : [...eligible];
     if (statuses.length > 0) {
-      const page = await pageOf(client, { ...f, status: statuses }, PAGE_MAX);
+      const page = await pageOf((l) => client.listSummaries(l), { ...f, status: statuses }, PAGE_MAX);
       more = page.more;
       ids = page.items.map((e) => e.id);
     } else ids = [];
@@ -289,12 +296,19 @@ export function executionRoutes(app: OpenAPIHono<ServerEnv>, client: Client): vo
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const { items, more } = await pageOf(client, { ...listFilter(q), before: q.cursor }, q.limit);
+    const filter = { ...listFilter(q), before: q.cursor };
     const stacks = seesStacks(c.get('caller'));
-    return c.json(
-      { items: items.map((e) => executionJson(e, stacks)), nextCursor: more ? items.at(-1)!.id : null },
-      200,
-    );
+    const page =
+      q.view === 'summary'
+        ? await pageOf((l) => client.listSummaries(l), filter, q.limit).then((p) => ({
+            ...p,
+            items: p.items.map((e) => summaryJson(e, stacks)),
+          }))
+        : await pageOf((l) => client.list(l), filter, q.limit).then((p) => ({
+            ...p,
+            items: p.items.map((e) => executionJson(e, stacks)),
+          }));
+    return c.json({ items: page.items, nextCursor: page.more ? page.items.at(-1)!.id : null }, 200);
   });
 
   app.openapi(get, async (c) =>
