@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Driver, Queryable } from './types.js';
 import { BatonError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { PG_TYPES } from './timestamps.js';
 
 /** Errors that mean "the server or the connection went away": callers retry these. */
 export function isConnectionError(err: unknown): boolean {
@@ -82,7 +83,12 @@ export class PostgresDriver extends PgQueryable implements Driver {
     poolSize = 10,
   ) {
     parseDatabaseUrl(url);
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      connectionTimeoutMillis: 10_000,
+      types: PG_TYPES,
+    });
     // An idle client that loses its server emits here; without a handler the process would crash.
     pool.on('error', (err) => this.log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
     super(pool);
