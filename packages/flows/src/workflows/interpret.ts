@@ -10,6 +10,7 @@ import type { TableStatement } from './database.js';
 import type { HttpRequest } from './http.js';
 import { functionContext, type FlowCallSite, type FlowOutput, type FlowServices } from './services.js';
 import { asStepError, durationMs, FlowStepError, jsonResult, kindOf } from './step-error.js';
+import { awaitApproval, type ApprovalSpec } from './approval.js';
 
 /** The function the `reassign_task` error handler calls. */
 export const REASSIGN_FUNCTION = 'reassign_task';
@@ -131,20 +132,7 @@ export class FlowRun {
         jsonResult(
           await fn(
             input as Json,
-            functionContext(
-              this.services,
-              this.callSite(
-                `${step.name}.reassign`,
-                {
-                  idempotencyKey: s.idempotencyKey,
-                  attempt: s.attempt,
-                  signal: s.signal,
-                  workflowId: this.ctx.id,
-                  step: step.name,
-                },
-                1,
-              ),
-            ),
+            functionContext(this.services, this.callSite(step, `${step.name}.reassign`, s, 1)),
           ),
           step,
         ) as Json,
@@ -279,8 +267,19 @@ export class FlowRun {
    * Where a function is called: keyed by run and step name, so every try of the step (its `retry`
    * attempts, a re-run after a crash) has the same key, and `attempt` counts those tries.
    */
-  private callSite(name: string, s: FlowCallSite, attempt: number): FlowCallSite {
-    return { ...s, idempotencyKey: `${this.ctx.id}:${name}`, attempt: attempt + s.attempt - 1 };
+  private callSite(
+    step: CompiledStep,
+    key: string,
+    s: { attempt: number; signal: AbortSignal },
+    attempt: number,
+  ): FlowCallSite {
+    return {
+      idempotencyKey: `${this.ctx.id}:${key}`,
+      attempt: attempt + s.attempt - 1,
+      signal: s.signal,
+      workflowId: this.ctx.id,
+      step: step.name,
+    };
   }
 
   /** One try (`attempt`, from 1) of a step. */
@@ -315,7 +314,10 @@ export class FlowRun {
         }
         return this.effect(step, input, async (s) =>
           jsonResult(
-            await fn(input as Json, functionContext(this.services, this.callSite(step.name, s, attempt))),
+            await fn(
+              input as Json,
+              functionContext(this.services, this.callSite(step, step.name, s, attempt)),
+            ),
             step,
           ),
         );
@@ -487,55 +489,9 @@ export class FlowRun {
       }
       return payload;
     }
-    return this.approval(step, scope, timeout);
-  }
-
-  /**
-   * Waits for `approve:<step>`: `{ approved, by, reason }`. A signal from someone not among the
-   * approvers is ignored (and the wait goes on); a denial, or no answer in time, fails the step.
-   */
-  private async approval(step: CompiledStep, scope: Scope, timeout: number | undefined): Promise<unknown> {
     // The prompt (and the approvers) are templates: `Ship ${input.version}?`.
-    const { prompt, approvers } = (this.value(step, 'approval', scope) ?? {}) as {
-      prompt?: string;
-      approvers?: string[];
-    };
-    await this.ctx.setEvent(`approval:${step.name}`, {
-      prompt: prompt ?? null,
-      approvers: approvers ?? null,
-    });
-    const deadline = timeout === undefined ? undefined : this.ctx.now().getTime() + timeout;
-    for (;;) {
-      const left = deadline === undefined ? undefined : Math.max(1, deadline - this.ctx.now().getTime());
-      const answer = await this.ctx.waitForSignal<{ approved?: unknown; by?: unknown; reason?: unknown }>(
-        `approve:${step.name}`,
-        left === undefined ? {} : { timeout: left },
-      );
-      if (answer === null) {
-        throw new FlowStepError(
-          `step '${step.name}': no approval within ${step.spec.timeout}, so it is denied`,
-          'E_APPROVAL_DENIED',
-          step.name,
-        );
-      }
-      const by = typeof answer.by === 'string' ? answer.by : null;
-      if (approvers && (by === null || !approvers.includes(by))) {
-        this.ctx.log.warn(
-          { step: step.name, by },
-          `approval from ${by ?? 'someone unnamed'} ignored: not among ${approvers.join(', ')}`,
-        );
-        continue;
-      }
-      const reason = typeof answer.reason === 'string' ? answer.reason : null;
-      if (answer.approved !== true) {
-        throw new FlowStepError(
-          `step '${step.name}': denied by ${by ?? 'someone unnamed'}${reason ? `: ${reason}` : ''}`,
-          'E_APPROVAL_DENIED',
-          step.name,
-        );
-      }
-      return { approved: true, by, reason };
-    }
+    const approval = (this.value(step, 'approval', scope) ?? {}) as ApprovalSpec;
+    return awaitApproval(this.ctx, step.name, approval, timeout, step.spec.timeout);
   }
 
   /**
