@@ -9,8 +9,6 @@ import type { SourceLocation } from './types.js';
 /** The most values one file may hold once its aliases are expanded. */
 const MAX_VALUES = 100_000;
 
-export { APPEND_TAG };
-
 /** Where a scalar's value came from when it was read through environment variables. */
 export interface EnvOrigin {
   /** The text as written in the file (`${ANTHROPIC_API_KEY}`). */
