@@ -158,11 +158,7 @@ function FlowDetail({ flow }: { flow: FlowInfo }) {
             </button>
           </IfRole>
         </div>
-        {problem ? (
-          <p className="problem" role="alert">
-            {problem}
-          </p>
-        ) : null}
+        {problem ? <Problem error={problem} /> : null}
         {plan.error ? <Problem error={plan.error} /> : null}
         {start.error ? <Problem error={start.error} /> : null}
       </form>

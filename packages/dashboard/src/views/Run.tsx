@@ -104,11 +104,7 @@ function SignalForm({ id }: { id: string }) {
       <button type="submit" disabled={send.isPending}>
         Send signal
       </button>
-      {problem ? (
-        <p className="problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      {problem ? <Problem error={problem} /> : null}
       {send.error ? <Problem error={send.error} /> : null}
       {sent ? <p role="status">{sent}</p> : null}
     </form>
