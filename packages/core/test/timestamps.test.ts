@@ -4,6 +4,7 @@
 import pg from 'pg';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PGliteDriver } from '../src/driver/pglite.js';
 import { parseTimestamptz } from '../src/driver/timestamps.js';
 
 const pgParse = pg.types.getTypeParser(1184, 'text') as (text: string) => unknown;
@@ -20,6 +21,8 @@ describe('timestamptz parsing', () => {
       '1999-01-08 04:05:06.789-08',
       '2024-02-29 00:00:00.000001+00',
       '0999-01-01 00:00:00+00',
+      '0099-12-31 23:59:59.999+00',
+      '0001-01-01 00:00:00+00',
       '1883-11-18 12:00:00+00:53:28',
       '2001-01-01 00:00:00+00 BC',
       'infinity',
@@ -33,7 +36,7 @@ describe('timestamptz parsing', () => {
     fc.assert(
       fc.property(
         fc.date({
-          min: new Date('1000-01-01T00:00:00Z'),
+          min: new Date('0001-01-01T00:00:00Z'),
           max: new Date('9999-12-31T23:59:59Z'),
           noInvalidDate: true,
         }),
@@ -84,4 +87,18 @@ describe('timestamptz parsing', () => {
       }
     },
   );
+
+  it('reads what PGlite writes as the same instant, years before 100 included', async () => {
+    const db = await PGliteDriver.open(undefined);
+    try {
+      const rows = await db.query<{ t: Date; ms: string }>(
+        `SELECT t, floor(extract(epoch FROM t) * 1000)::bigint::text AS ms
+         FROM (VALUES (timestamptz '0099-12-31 23:59:59.999+00'), (timestamptz '0001-01-01 00:00:00+00'),
+                      (timestamptz '2026-12-04 23:07:48.123456+00'), (now())) v(t)`,
+      );
+      for (const r of rows) expect(r.t.getTime(), r.ms).toBe(Number(r.ms));
+    } finally {
+      await db.close();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { TIMESTAMPTZ, parseTimestamptz } from './timestamps.js';
 import type { Driver, Queryable } from './types.js';
 
 interface PGliteLike {
@@ -43,7 +44,10 @@ export class PGliteDriver extends PGliteQueryable implements Driver {
   ): Promise<PGliteDriver> {
     try {
       if (dataDir) mkdirSync(dataDir, { recursive: true });
-      return new PGliteDriver(await PGlite.create(dataDir), unlock);
+      // PGlite's own timestamptz parser hands the text to `new Date`, which reads years 0–99 as
+      // 1900–1999; Baton's parser reads every year as written, as the pg backend does.
+      const pglite = await PGlite.create(dataDir, { parsers: { [TIMESTAMPTZ]: parseTimestamptz } });
+      return new PGliteDriver(pglite, unlock);
     } catch (err) {
       unlock();
       throw err;

@@ -5,7 +5,8 @@
 // anything else (BC dates, infinity, an offset with seconds) still goes to pg's parser.
 import pg from 'pg';
 
-const TIMESTAMPTZ = 1184;
+/** The type oid of `timestamptz`. */
+export const TIMESTAMPTZ = 1184;
 const ISO_WITH_OFFSET = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d(?::\d\d)?$/;
 const pgParse = pg.types.getTypeParser(TIMESTAMPTZ, 'text') as (text: string) => unknown;
 
