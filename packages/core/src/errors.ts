@@ -37,6 +37,12 @@ export type BatonErrorCode =
   | 'E_FORBIDDEN'
   /** Too many calls from one caller (an HTTP API key or address); retry after the time it names. */
   | 'E_RATE_LIMITED'
+  /** An LLM call would pass a budget or cost cap (the message names the limit and the spend). */
+  | 'E_BUDGET_EXCEEDED'
+  /** No LLM provider could serve a call: each one failed, was skipped (and why), or none is configured. */
+  | 'E_LLM_UNAVAILABLE'
+  /** An LLM provider refused the request itself (a 4xx other than 429): no other provider is tried. */
+  | 'E_LLM_REQUEST'
   /** A failure of Baton itself, not of the call (an HTTP API reply hides its details; the log has them). */
   | 'E_INTERNAL';
 

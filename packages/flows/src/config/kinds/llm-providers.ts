@@ -33,6 +33,12 @@ const circuitBreaker = z
 const provider = z
   .strictObject({
     enabled: z.boolean().optional().describe('Whether the provider is used'),
+    type: z
+      .enum(['anthropic', 'openai', 'openai-responses', 'google', 'ollama', 'openai-compatible'])
+      .optional()
+      .describe(
+        'Wire protocol; inferred from the name when absent (claude → anthropic, gemini → google, ollama, openai, else openai-compatible)',
+      ),
     model: z.string().min(1).describe('Model id, e.g. claude-sonnet-4-5-20250929 (${VAR:-default} allowed)'),
     api_key: z
       .string()

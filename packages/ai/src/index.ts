@@ -1,0 +1,20 @@
+export * from './config.js';
+export * from './breaker.js';
+export { BreakerStore, type BreakerView } from './breaker-store.js';
+export { BudgetGuard, logAlerts, type AlertSink, type BudgetAlert } from './budget.js';
+export { classifyFailure, retryAfterMs, type Failure, type FailureClass } from './failure.js';
+export { FailoverModel, type CallReport, type CallSite, type ProviderAttempt } from './failover-model.js';
+export { buildModel } from './models.js';
+export { callCost, unitPrices, type Cost, type CostSource } from './prices.js';
+export { resolveRoute, useCaseForTask, type Route, type RouteRequest } from './routing.js';
+export { AI_MIGRATIONS, migrateAi } from './schema.js';
+export { UsageLedger, USAGE_GROUPS, type CallRecord, type UsageGroup, type UsageLine } from './usage.js';
+export { durableMiddleware, type StreamEvent } from './durable.js';
+export {
+  Ai,
+  DurableAi,
+  STREAM_CHANNEL,
+  type AiOptions,
+  type GenerateRequest,
+  type StreamRequest,
+} from './runtime.js';
