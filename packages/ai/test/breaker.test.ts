@@ -9,6 +9,7 @@ import {
   breakerLimits,
   closedBreaker,
   phaseAt,
+  type AiConfig,
   type BreakerState,
 } from '../src/index.js';
 import { startLlmServer } from './llm-servers.js';
@@ -75,7 +76,7 @@ describe('stored breakers', () => {
     const claude = await startLlmServer('anthropic', [{ status: 500 }]);
     const openai = await startLlmServer('openai', [{ text: 'openai' }]);
     try {
-      const change = (c: Parameters<Parameters<typeof openAi>[0]>[0]) => {
+      const change = (c: AiConfig) => {
         const p = c.llm_providers!.providers!;
         Object.assign(p.claude, {
           endpoint: claude.url,

@@ -89,7 +89,7 @@ function openaiReply(res: ServerResponse, reply: Reply, model: string, stream: b
 function anthropicReply(res: ServerResponse, reply: Reply, model: string, stream: boolean): void {
   const usage = 'usage' in reply && reply.usage ? reply.usage : { input: 10, output: 5 };
   const cached = 'cached' in usage ? (usage.cached ?? 0) : 0;
-  const content =
+  const content: { type: string; text?: string; id?: string; name?: string; input?: unknown }[] =
     'tool' in reply
       ? [{ type: 'tool_use', id: reply.tool.id, name: reply.tool.name, input: reply.tool.args }]
       : [{ type: 'text', text: 'text' in reply ? reply.text : '' }];

@@ -17,6 +17,7 @@ import { slaCommand } from './commands/sla.js';
 import { architectCommand } from './commands/architect.js';
 import { artifactsCommand, runsCommand } from './commands/artifacts.js';
 import { keysCommand, serverCommand } from './commands/server.js';
+import { aiCommand, usageCommand } from './commands/usage.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -67,6 +68,8 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(profileCommand(globals, io));
   program.addCommand(serverCommand(globals, io));
   program.addCommand(keysCommand(globals, io));
+  program.addCommand(usageCommand(globals, io));
+  program.addCommand(aiCommand(globals, io));
   return program;
 }
 
