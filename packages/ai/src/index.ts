@@ -18,3 +18,4 @@ export {
   type GenerateRequest,
   type StreamRequest,
 } from './runtime.js';
+export { ARGV_TOOLS, PATH_TOOLS, toolCallFromText } from './permissions.js';

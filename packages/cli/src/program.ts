@@ -18,6 +18,7 @@ import { architectCommand } from './commands/architect.js';
 import { artifactsCommand, runsCommand } from './commands/artifacts.js';
 import { keysCommand, serverCommand } from './commands/server.js';
 import { aiCommand, usageCommand } from './commands/usage.js';
+import { policyCommand } from './commands/policy.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -70,6 +71,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(keysCommand(globals, io));
   program.addCommand(usageCommand(globals, io));
   program.addCommand(aiCommand(globals, io));
+  program.addCommand(policyCommand(globals, io));
   return program;
 }
 

@@ -63,6 +63,15 @@ export {
   type PolicyRun,
 } from './policy/execution-policy.js';
 export {
+  PermissionPolicy,
+  parsePermissionRule,
+  parseToolCall,
+  type PermissionDecision,
+  type PermissionRuleLists,
+  type PermissionVerdict,
+  type ToolCallSubject,
+} from './policy/permission-rules.js';
+export {
   profileExecution,
   profilePercentiles,
   type ExecutionProfile,

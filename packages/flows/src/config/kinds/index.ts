@@ -10,6 +10,7 @@ import { uiConfigSchema } from './ui-config.js';
 import { llmProvidersSchema } from './llm-providers.js';
 import { llmFailoverPolicySchema } from './llm-failover-policy.js';
 import { agentsSchema } from './agents.js';
+import { agentPermissionsSchema } from './agent-permissions.js';
 import { checkSlaRules } from '../../architect/sla/rules.js';
 import { planQueries } from '../../queries/load.js';
 import { checkFlowReferences, checkWorkflows } from '../../workflows/compile.js';
@@ -25,6 +26,7 @@ export const KIND_SCHEMAS = {
   llm_providers: llmProvidersSchema,
   llm_failover_policy: llmFailoverPolicySchema,
   agents: agentsSchema,
+  agent_permissions: agentPermissionsSchema,
 } as const;
 
 /** A problem a schema cannot see, found in a kind's validated value; `path` starts with the kind. */
