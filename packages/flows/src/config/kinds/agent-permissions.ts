@@ -19,7 +19,9 @@ const ruleList = (list: PermissionDecision, what: string) =>
         }),
     )
     .optional()
-    .describe(`${what}: 'tool' or 'tool(pattern)', e.g. run_command(npm test *), read_file(**/.env), mcp:github:*`);
+    .describe(
+      `${what}: 'tool' or 'tool(pattern)', e.g. run_command(npm test *), read_file(**/.env), mcp:github:*`,
+    );
 
 /**
  * Schema of `agent_permissions.yaml`: permission rules for agents' tool calls. Deny is checked
