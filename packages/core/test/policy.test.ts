@@ -62,6 +62,16 @@ describe('execution policy', () => {
       /^E_POLICY_DENIED/,
     );
     expect(refusal(() => allowedPath(policy, join(root, '..')))).toMatch(/^E_POLICY_DENIED/);
+    // Paths that do not exist yet: a new file under a linked directory, and a dangling link, are
+    // where writing through them would land: outside.
+    expect(refusal(() => allowedPath(policy, join(root, 'escape', 'new', 'file.txt')))).toMatch(
+      /^E_POLICY_DENIED/,
+    );
+    symlinkSync(join(outside, 'not-yet'), join(root, 'dangling'));
+    expect(refusal(() => allowedPath(policy, join(root, 'dangling')))).toMatch(/^E_POLICY_DENIED/);
+    expect(allowedPath(policy, join(root, 'work', 'new', 'file.txt'))).toMatch(/work\/new\/file\.txt$/);
+    // A name that starts with two dots is not the parent directory.
+    expect(allowedPath(policy, join(root, '..hidden'))).toMatch(/\.\.hidden$/);
     await expect(runUnderPolicy(policy, node('1'), { cwd: outside })).rejects.toThrow(
       /outside the directories/,
     );

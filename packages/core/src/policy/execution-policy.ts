@@ -3,8 +3,8 @@
 // it is handed, the environment it inherits, how long it runs, how much output is kept, and the
 // network. docs/security.md says what each rule enforces on Linux and what it does not.
 import { spawn, spawnSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { BatonError } from '../errors.js';
 
 export interface ExecutionPolicy {
@@ -62,12 +62,27 @@ export function executionPolicy(options: Partial<ExecutionPolicy> = {}): Executi
   return { roots, envAllow: options.envAllow ?? DEFAULT_ENV_ALLOW, timeoutMs, maxOutputBytes, network };
 }
 
-function realOrResolved(path: string): string {
+/**
+ * Where `path` really is: links followed. For a path that does not exist (yet), the real path of its
+ * nearest existing directory plus the rest, and a dangling link is followed to where it points:
+ * writing through either would land there.
+ */
+function realOrResolved(path: string, depth = 0): string {
+  const abs = resolve(path);
   try {
-    return realpathSync(path);
+    return realpathSync(abs);
   } catch {
-    return resolve(path);
+    // not there, or a dangling link
   }
+  if (depth > 40) return abs; // a loop of links: nothing can be written through it
+  try {
+    if (lstatSync(abs).isSymbolicLink())
+      return realOrResolved(resolve(dirname(abs), readlinkSync(abs)), depth + 1);
+  } catch {
+    // nothing at this path
+  }
+  const parent = dirname(abs);
+  return parent === abs ? abs : join(realOrResolved(parent, depth + 1), basename(abs));
 }
 
 /**
@@ -78,7 +93,7 @@ export function allowedPath(policy: ExecutionPolicy, path: string): string {
   const real = realOrResolved(path);
   const inside = policy.roots.some((root) => {
     const rel = relative(root, real);
-    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
   });
   if (!inside) {
     throw new BatonError(
