@@ -19,3 +19,4 @@ export {
   type StreamRequest,
 } from './runtime.js';
 export { ARGV_TOOLS, PATH_TOOLS, toolCallFromText } from './permissions.js';
+export * from './tools/index.js';

@@ -66,6 +66,7 @@ export {
   PermissionPolicy,
   parsePermissionRule,
   parseToolCall,
+  pathGlob,
   type PermissionDecision,
   type PermissionRuleLists,
   type PermissionVerdict,

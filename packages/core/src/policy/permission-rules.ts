@@ -43,7 +43,7 @@ interface Rule {
 const RULE = /^([A-Za-z0-9_.:*?-]+)(?:\((.*)\))?$/s;
 const escape = (c: string) => c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 
-/** A glob over one string: `*` any run of characters but `/` when `slash` is false, `?` one. */
+/** A glob as regex source: in path mode `*` and `?` stay within a directory, else they match anything. */
 function globSource(glob: string, pathMode: boolean): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
@@ -72,6 +72,14 @@ function globSource(glob: string, pathMode: boolean): string {
     } else out += escape(c);
   }
   return out;
+}
+
+/**
+ * A path glob as a regular expression: `*` within one directory, `**` across directories (`**\/`
+ * none included), `?` one character, `{a,b}` alternatives. Throws on an unclosed `{`.
+ */
+export function pathGlob(glob: string): RegExp {
+  return new RegExp(`^${globSource(glob, true)}$`);
 }
 
 /** Parses one rule; throws E_CONFIG_INVALID saying what is wrong with it. */

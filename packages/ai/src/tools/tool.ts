@@ -1,0 +1,36 @@
+// What an agent tool is: a name, a description and an input schema for the model; how its calls
+// meet the permission rules; whether re-running an interrupted call is safe; and what it does.
+import type { ToolCallSubject } from '@baton/core';
+import type { z } from 'zod';
+import type { ToolSandbox } from './sandbox.js';
+
+export interface ToolContext {
+  sandbox: ToolSandbox;
+  /** Fires when the call times out or the agent is cancelled. */
+  signal: AbortSignal;
+}
+
+export interface AgentTool<I = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<I>;
+  /**
+   * Whether a call interrupted by a crash may simply run again. A call of a tool that is not
+   * idempotent is reported to the model as interrupted instead, and the model decides.
+   */
+  idempotent: boolean;
+  /** What the permission rules match for a call: its path, argv or text (nothing: by name only). */
+  subject(input: I, sandbox: ToolSandbox): Omit<ToolCallSubject, 'tool'>;
+  /** Runs the call; the text is what the model sees. Throws BatonError for a call that cannot be made. */
+  run(input: I, ctx: ToolContext): Promise<string>;
+}
+
+/** Defines a tool; its input type comes from the schema alone. */
+export function defineTool<I>(
+  tool: Omit<AgentTool<I>, 'subject' | 'run'> & {
+    subject(input: NoInfer<I>, sandbox: ToolSandbox): Omit<ToolCallSubject, 'tool'>;
+    run(input: NoInfer<I>, ctx: ToolContext): Promise<string>;
+  },
+): AgentTool<I> {
+  return tool;
+}
