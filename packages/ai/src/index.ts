@@ -20,3 +20,21 @@ export {
 } from './runtime.js';
 export { ARGV_TOOLS, PATH_TOOLS, toolCallFromText } from './permissions.js';
 export * from './tools/index.js';
+export {
+  defineAgent,
+  type AgentInput,
+  type AgentResult,
+  type AgentRuntime,
+  type AgentSpec,
+} from './agents/agent.js';
+export {
+  ApprovalStore,
+  approvalSignal,
+  type Approval,
+  type ApprovalAnswer,
+  type ApprovalStatus,
+  type Remember,
+} from './agents/approvals.js';
+export { AuditLog, type AuditEntry } from './agents/audit.js';
+export { AlwaysRules, exactRule } from './agents/always.js';
+export { maskSecrets } from './agents/mask.js';

@@ -49,8 +49,48 @@ CREATE TABLE baton.ai_budget_alerts (
 );
 `;
 
+const V2 = `
+-- Tool calls an agent asked a person about: one row per request, decided once.
+CREATE TABLE baton.ai_approvals (
+  id text PRIMARY KEY,
+  execution_id text NOT NULL,
+  tool_call_id text NOT NULL,
+  tool text NOT NULL,
+  arguments jsonb NOT NULL,
+  rule text,
+  status text NOT NULL,
+  requested_at double precision NOT NULL,
+  expires_at double precision,
+  decided_at double precision,
+  decided_by text,
+  reason text,
+  remember text
+);
+CREATE INDEX ai_approvals_pending ON baton.ai_approvals (requested_at) WHERE status = 'pending';
+
+-- Every permission decision on a tool call: the rule, the decision, who approved, when. Arguments
+-- are stored with secrets masked. The id is the call's and the stage's, so a repeated write is one row.
+CREATE TABLE baton.ai_audit (
+  id text PRIMARY KEY,
+  at double precision NOT NULL,
+  execution_id text NOT NULL,
+  tool_call_id text NOT NULL,
+  tool text NOT NULL,
+  arguments jsonb NOT NULL,
+  decision text NOT NULL,
+  rule text,
+  decided_by text,
+  reason text
+);
+CREATE INDEX ai_audit_execution ON baton.ai_audit (execution_id, at);
+CREATE INDEX ai_audit_at ON baton.ai_audit (at);
+`;
+
 /** @baton/ai's migrations, numbered from 1 within the `ai` component. */
-export const AI_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'ai', sql: V1 }];
+export const AI_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'ai', sql: V1 },
+  { version: 2, name: 'approvals_audit', sql: V2 },
+];
 
 /** Creates or upgrades @baton/ai's tables (after the engine's own migrations). */
 export function migrateAi(driver: Driver): Promise<number[]> {

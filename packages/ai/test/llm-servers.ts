@@ -7,11 +7,20 @@ import type { AddressInfo } from 'node:net';
 
 export type Reply =
   | { text: string; usage?: { input: number; output: number; cached?: number }; delayMs?: number }
-  | { tool: { id: string; name: string; args: unknown }; usage?: { input: number; output: number } }
+  | { tool: ToolCallReply; usage?: { input: number; output: number } }
+  | { tools: ToolCallReply[]; usage?: { input: number; output: number } }
   | { status: number; headers?: Record<string, string>; body?: string }
   | { hangMs: number }
   | { disconnectAfter: string }
   | { notJson: true };
+
+export interface ToolCallReply {
+  id: string;
+  name: string;
+  /** Arguments as an object, or as raw text (to send JSON that does not parse). */
+  args: unknown;
+  raw?: string;
+}
 
 export interface LoopbackServer {
   url: string;
@@ -44,17 +53,15 @@ function openaiReply(res: ServerResponse, reply: Reply, model: string, stream: b
     prompt_tokens_details: { cached_tokens: 'cached' in usage ? (usage.cached ?? 0) : 0 },
   };
   const base = { id: 'chatcmpl-1', created: 1_764_000_000, model };
-  const toolCalls =
-    'tool' in reply
-      ? [
-          {
-            index: 0,
-            id: reply.tool.id,
-            type: 'function',
-            function: { name: reply.tool.name, arguments: JSON.stringify(reply.tool.args) },
-          },
-        ]
-      : undefined;
+  const calls = 'tool' in reply ? [reply.tool] : 'tools' in reply ? reply.tools : [];
+  const toolCalls = calls.length
+    ? calls.map((c, index) => ({
+        index,
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.raw ?? JSON.stringify(c.args) },
+      }))
+    : undefined;
   const text = 'text' in reply ? reply.text : null;
   const finish = toolCalls ? 'tool_calls' : 'stop';
   if (!stream) {

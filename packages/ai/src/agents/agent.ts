@@ -1,0 +1,374 @@
+// An agent: the tool loop as a durable workflow. Each model turn is a durable LLM step; each tool
+// call goes through the permission rules (its decision recorded and audited), an approval when the
+// rules say ask (a durable wait: the workflow holds no memory meanwhile), and runs as a step named
+// by its toolCallId. A call that was running when its worker died runs again only if its tool is
+// idempotent; otherwise the model is told it was interrupted, and decides.
+import {
+  BatonError,
+  defineWorkflow,
+  isBatonError,
+  type PermissionPolicy,
+  type ToolCallSubject,
+  type WorkflowContext,
+  type WorkflowDefinition,
+} from '@baton/core';
+import { jsonSchema, type ModelMessage, type ToolResultPart, type ToolSet } from 'ai';
+import { z } from 'zod';
+import type { RouteRequest } from '../routing.js';
+import type { Ai } from '../runtime.js';
+import type { AgentTool } from '../tools/tool.js';
+import type { ToolSandbox } from '../tools/sandbox.js';
+import { exactRule, type AlwaysRules } from './always.js';
+import { approvalSignal, ApprovalStore, type ApprovalAnswer } from './approvals.js';
+import { AuditLog, type AuditEntry } from './audit.js';
+import { maskSecrets } from './mask.js';
+
+export interface AgentSpec {
+  name: string;
+  system: string;
+  tools: AgentTool<never>[];
+  /** Which providers answer: a use case, a task type, or a provider (and model). */
+  route?: RouteRequest;
+  /** Most model turns. Default 20. */
+  maxSteps?: number;
+  /** The run stops once its calls have cost this much (USD). */
+  budget?: { maxCostUsd: number };
+  queue?: string;
+}
+
+/** What an agent's run is given. */
+export interface AgentInput {
+  prompt: string;
+  /**
+   * How long an `ask` waits for a person (ms). Absent: ask is deny, so a run with no one to ask
+   * (headless, no TTY) never hangs.
+   */
+  approvalTimeoutMs?: number;
+}
+
+export interface AgentResult {
+  text: string;
+  turns: number;
+  costUsd: number;
+  toolCalls: number;
+  /** Why the loop ended: the model answered, or a limit stopped it. */
+  stoppedBy: 'answer' | 'max_steps' | 'budget';
+}
+
+/** What an agent's runs use: set up once per process (the Ai opens its store, the policy loads its rules). */
+export interface AgentRuntime {
+  ai: Ai;
+  sandbox: ToolSandbox;
+  policy: PermissionPolicy;
+  /** Where `--remember always` answers go (absent: they act for the session only). */
+  always?: AlwaysRules;
+}
+
+type Decision =
+  | { kind: 'error'; message: string }
+  | { kind: 'deny'; rule: string | null; reason: string }
+  | ({ kind: 'allow' } & Permitted)
+  | ({ kind: 'ask' } & Permitted);
+
+interface Permitted {
+  rule: string | null;
+  args: unknown;
+  subject: Omit<ToolCallSubject, 'tool'>;
+}
+
+type ToolOutcome = { text: string } | { error: string } | { interrupted: true };
+
+const errorPart = (call: Call, value: string): ToolResultPart => ({
+  type: 'tool-result',
+  toolCallId: call.toolCallId,
+  toolName: call.toolName,
+  output: { type: 'error-text', value },
+});
+
+interface Call {
+  toolCallId: string;
+  toolName: string;
+  input: unknown;
+}
+
+/** Defines an agent: a workflow named `agent.<name>` that takes an AgentInput. */
+export function defineAgent(
+  spec: AgentSpec,
+  runtime: AgentRuntime | (() => AgentRuntime),
+): WorkflowDefinition<AgentInput, AgentResult> {
+  const maxSteps = spec.maxSteps ?? 20;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    throw new BatonError('E_INVALID_OPTION', `agent '${spec.name}': maxSteps must be a positive integer`);
+  const tools = new Map(spec.tools.map((t) => [t.name, t]));
+  if (tools.size !== spec.tools.length)
+    throw new BatonError('E_INVALID_OPTION', `agent '${spec.name}' lists a tool twice`);
+  const modelTools: ToolSet = Object.fromEntries(
+    spec.tools.map((t) => [
+      t.name,
+      { description: t.description, inputSchema: jsonSchema(z.toJSONSchema(t.input) as never) },
+    ]),
+  );
+  const rt = typeof runtime === 'function' ? runtime : () => runtime;
+
+  return defineWorkflow<AgentInput, AgentResult>(
+    `agent.${spec.name}`,
+    { queue: spec.queue },
+    async (ctx, input) => {
+      const { ai } = rt();
+      const durable = ai.in(ctx);
+      const run = new ToolCalls(ctx, rt(), tools, input);
+      const messages: ModelMessage[] = [{ role: 'user', content: input.prompt }];
+      let cost = 0;
+      let calls = 0;
+      let text = '';
+      for (let turn = 1; turn <= maxSteps; turn++) {
+        const r = await durable.generate({ ...spec.route, system: spec.system, messages, tools: modelTools });
+        cost += (r.providerMetadata?.baton as { cost?: number } | undefined)?.cost ?? 0;
+        text = r.text;
+        messages.push(...r.response.messages);
+        if (r.toolCalls.length === 0)
+          return { text, turns: turn, costUsd: cost, toolCalls: calls, stoppedBy: 'answer' };
+        calls += r.toolCalls.length;
+        // The SDK answers calls it could not read (an unknown tool, arguments that are not JSON) itself.
+        const answered = answeredIds(r.response.messages);
+        const open = r.toolCalls.filter((c) => !answered.has(c.toolCallId));
+        // Parallel calls: each a step named by its toolCallId, started in the model's order.
+        const results = await Promise.all(open.map((c) => run.handle(c as Call)));
+        if (results.length) messages.push({ role: 'tool', content: results });
+        if (spec.budget && cost >= spec.budget.maxCostUsd)
+          return { text, turns: turn, costUsd: cost, toolCalls: calls, stoppedBy: 'budget' };
+      }
+      return { text, turns: maxSteps, costUsd: cost, toolCalls: calls, stoppedBy: 'max_steps' };
+    },
+  );
+}
+
+/** The tool calls of one run, with the approvals given "for the session". */
+class ToolCalls {
+  private readonly session = new Set<string>();
+  private readonly audit: AuditLog;
+  private readonly approvals: ApprovalStore;
+
+  constructor(
+    private readonly ctx: WorkflowContext,
+    private readonly rt: AgentRuntime,
+    private readonly tools: Map<string, AgentTool<never>>,
+    private readonly input: AgentInput,
+  ) {
+    this.audit = new AuditLog(rt.ai.store.driver);
+    this.approvals = new ApprovalStore(rt.ai.store.driver);
+  }
+
+  private entry(
+    call: Call,
+    stage: string,
+    e: Pick<AuditEntry, 'decision' | 'rule' | 'decidedBy' | 'reason'>,
+  ): AuditEntry {
+    return {
+      id: `${this.ctx.id}:${call.toolCallId}:${stage}`,
+      at: Date.now(),
+      executionId: this.ctx.id,
+      toolCallId: call.toolCallId,
+      tool: call.toolName,
+      arguments: maskSecrets(call.input ?? null),
+      ...e,
+    };
+  }
+
+  async handle(call: Call): Promise<ToolResultPart> {
+    const { ctx } = this;
+    const id = call.toolCallId;
+    // The step before the tool's own marks it started: if that step comes from history and the
+    // tool's does not, the tool was running when a worker died.
+    let fresh = false;
+    const decision = await ctx.step<Decision>(`tool.decide:${id}`, async () => {
+      fresh = true;
+      return this.decide(call);
+    });
+    if (decision.kind === 'error') return errorPart(call, decision.message);
+    if (decision.kind === 'deny')
+      return {
+        type: 'tool-result',
+        toolCallId: id,
+        toolName: call.toolName,
+        output: { type: 'execution-denied', reason: decision.reason },
+      };
+    if (decision.kind === 'ask') {
+      fresh = false;
+      const answer = await this.approve(call, decision);
+      fresh = answer.fresh;
+      if (!answer.approved)
+        return {
+          type: 'tool-result',
+          toolCallId: id,
+          toolName: call.toolName,
+          output: { type: 'execution-denied', reason: answer.reason },
+        };
+    }
+    const tool = this.tools.get(call.toolName)!;
+    const out = await ctx.step<ToolOutcome>(`tool:${call.toolName}:${id}`, async (s) => {
+      if (!fresh && !tool.idempotent) {
+        await this.audit.write(
+          this.entry(call, 'interrupted', {
+            decision: 'interrupted',
+            rule: null,
+            decidedBy: null,
+            reason: 'the worker stopped while the call ran',
+          }),
+        );
+        return { interrupted: true };
+      }
+      try {
+        return {
+          text: await tool.run(decision.args as never, { sandbox: this.rt.sandbox, signal: s.signal }),
+        };
+      } catch (err) {
+        return { error: isBatonError(err) ? `${err.code}: ${err.message}` : (err as Error).message };
+      }
+    });
+    if ('interrupted' in out)
+      return errorPart(
+        call,
+        `this call was interrupted: the worker running it stopped before it finished, and ${call.toolName} is not safe to repeat blindly. Check its effects (e.g. read the file) before calling it again.`,
+      );
+    if ('error' in out) return errorPart(call, out.error);
+    return {
+      type: 'tool-result',
+      toolCallId: id,
+      toolName: call.toolName,
+      output: { type: 'text', value: out.text },
+    };
+  }
+
+  /** The rules' decision on a call, audited. Runs once per call (its result is recorded). */
+  private async decide(call: Call): Promise<Decision> {
+    const tool = this.tools.get(call.toolName);
+    // The SDK answers a call of an unknown tool itself; this guards a tool set changed under a replay.
+    if (!tool)
+      return {
+        kind: 'error',
+        message: `there is no tool '${call.toolName}'; the tools are ${[...this.tools.keys()].join(', ')}`,
+      };
+    const parsed = tool.input.safeParse(call.input);
+    if (!parsed.success)
+      return {
+        kind: 'error',
+        message: `the arguments do not match ${tool.name}'s schema: ${z.prettifyError(parsed.error)}`,
+      };
+    let subject: Omit<ToolCallSubject, 'tool'>;
+    try {
+      subject = tool.subject(parsed.data, this.rt.sandbox);
+    } catch (err) {
+      // The sandbox refuses the path itself: no rule can allow it.
+      const reason = (err as Error).message;
+      await this.audit.write(
+        this.entry(call, 'decide', { decision: 'deny', rule: 'sandbox', decidedBy: null, reason }),
+      );
+      return { kind: 'deny', rule: 'sandbox', reason };
+    }
+    const verdict = this.rt.policy.decide({ tool: tool.name, ...subject });
+    let { decision, rule } = verdict;
+    if (decision === 'ask' && this.session.has(sessionKey(tool.name, subject))) {
+      decision = 'allow';
+      rule = 'session: approved earlier in this run';
+    }
+    if (decision !== 'ask')
+      await this.audit.write(
+        this.entry(call, 'decide', {
+          decision,
+          rule,
+          decidedBy: null,
+          reason: decision === 'deny' ? `denied by ${rule}` : null,
+        }),
+      );
+    if (decision === 'deny') return { kind: 'deny', rule, reason: `denied by ${rule}` };
+    return decision === 'allow'
+      ? { kind: 'allow', rule, args: parsed.data, subject }
+      : { kind: 'ask', rule, args: parsed.data, subject };
+  }
+
+  /** Asks a person (or, with no one to ask, denies): a durable wait on the approval's signal. */
+  private async approve(
+    call: Call,
+    d: Permitted,
+  ): Promise<{ approved: boolean; reason: string; fresh: boolean }> {
+    const { ctx } = this;
+    const approvalId = ctx.uuid();
+    const wait = this.input.approvalTimeoutMs;
+    let answer: ApprovalAnswer | null = null;
+    if (wait !== undefined) {
+      await ctx.step(`approval.request:${call.toolCallId}`, () =>
+        this.approvals.request({
+          id: approvalId,
+          executionId: ctx.id,
+          toolCallId: call.toolCallId,
+          tool: call.toolName,
+          arguments: maskSecrets(d.args),
+          rule: d.rule,
+          expiresAt: ctx.now().getTime() + wait,
+        }),
+      );
+      answer = await ctx.waitForSignal<ApprovalAnswer>(approvalSignal(approvalId), { timeout: wait });
+    }
+    let fresh = false;
+    const final = await ctx.step<ApprovalAnswer>(`approval.answer:${call.toolCallId}`, async () => {
+      fresh = true;
+      let a = answer;
+      if (wait === undefined)
+        a = {
+          approved: false,
+          by: 'headless',
+          reason: 'no one to ask (no terminal): ask is deny; give an approval timeout to wait for a person',
+          remember: 'once',
+        };
+      else if (a === null) {
+        const late = await this.approvals.expire(approvalId);
+        a =
+          late && late.status !== 'pending' && late.status !== 'expired'
+            ? {
+                approved: late.status === 'approved',
+                by: late.decidedBy ?? 'unknown',
+                reason: late.reason,
+                remember: late.remember ?? 'once',
+              }
+            : {
+                approved: false,
+                by: 'timeout',
+                reason: `no answer within ${wait / 1000} s: a timeout is a deny`,
+                remember: 'once',
+              };
+      }
+      await this.audit.write(
+        this.entry(call, 'answer', {
+          decision: a.approved ? 'approved' : a.by === 'timeout' ? 'expired' : 'denied',
+          rule: d.rule,
+          decidedBy: a.by,
+          reason: a.reason,
+        }),
+      );
+      if (a.approved && a.remember === 'always') {
+        const rule = exactRule({ tool: call.toolName, ...d.subject });
+        if (rule) this.rt.always?.add(rule);
+      }
+      return a;
+    });
+    if (final.approved && final.remember !== 'once') this.session.add(sessionKey(call.toolName, d.subject));
+    return {
+      approved: final.approved,
+      reason: final.approved ? '' : `denied by ${final.by}${final.reason ? `: ${final.reason}` : ''}`,
+      fresh,
+    };
+  }
+}
+
+/** Tool calls that already have a result among `messages`. */
+function answeredIds(messages: readonly ModelMessage[]): Set<string> {
+  const ids = new Set<string>();
+  for (const m of messages)
+    if (m.role === 'tool')
+      for (const part of m.content) if (part.type === 'tool-result') ids.add(part.toolCallId);
+  return ids;
+}
+
+const sessionKey = (tool: string, subject: Omit<ToolCallSubject, 'tool'>) =>
+  `${tool}\0${JSON.stringify(subject)}`;
