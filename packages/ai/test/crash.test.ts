@@ -2,6 +2,9 @@
 // when the workflow recovers (at least once, decision 0025); a recorded call is never made again.
 // The loopback server counts the requests each call received.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Store } from '@baton/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +19,7 @@ describe.skipIf(!PG_URL)('worker processes killed during LLM calls (PostgreSQL)'
   let store: Store;
   let client: Client;
   let server: LoopbackServer;
+  let root = tmpdir();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -33,7 +37,7 @@ describe.skipIf(!PG_URL)('worker processes killed during LLM calls (PostgreSQL)'
 
   function startWorker(): Promise<ChildProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-      env: { ...process.env, BATON_DATABASE_URL: url, LLM_URL: server.url },
+      env: { ...process.env, BATON_DATABASE_URL: url, LLM_URL: server.url, AGENT_ROOT: root },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
@@ -100,5 +104,43 @@ describe.skipIf(!PG_URL)('worker processes killed during LLM calls (PostgreSQL)'
     const out = await client.result<{ first: string; second: string }>(id, { timeout: '30s' });
     expect(out).toEqual({ first: 'first', second: 'second' });
     expect(server.requests.map((r) => r.stream === true)).toEqual([false, true, true]);
+  });
+
+  /** Runs the crash agent, whose model calls `tool`, and kills the worker while the tool runs. */
+  async function killDuringTool(tool: string) {
+    root = mkdtempSync(join(tmpdir(), 'baton-agent-crash-'));
+    server = await startLlmServer('openai', [
+      { tool: { id: 'call-1', name: tool, args: {} } },
+      { text: 'finished' },
+    ]);
+    const a = await startWorker();
+    const { id } = await client.start('agent.crash', { prompt: 'go' }, { queue: 'ai-crash' });
+    const effects = () => {
+      try {
+        return readFileSync(join(root, 'effects.log'), 'utf8').trim().split('\n');
+      } catch {
+        return [];
+      }
+    };
+    await eventually(async () => effects().length === 1, 20_000, 'the tool to start');
+    await kill(a);
+    await startWorker();
+    const out = await client.result<{ text: string }>(id, { timeout: '30s' });
+    expect(out.text).toBe('finished');
+    const second = server.requests[1].messages as { role: string; content: string }[];
+    return { effects: effects(), toolResult: second.find((m) => m.role === 'tool')!.content };
+  }
+
+  it('does not re-run a tool call with side effects that a crash cut off: the model is told it was interrupted', async () => {
+    const { effects, toolResult } = await killDuringTool('charge_card');
+    expect(effects).toEqual([expect.stringMatching(/^start charge_card \d+$/)]);
+    expect(toolResult).toMatch(/this call was interrupted/);
+  });
+
+  it('re-runs an idempotent tool call that a crash cut off', async () => {
+    const { effects, toolResult } = await killDuringTool('touch_cache');
+    expect(effects.filter((e) => e.startsWith('start'))).toHaveLength(2);
+    expect(effects.at(-1)).toMatch(/^end touch_cache/);
+    expect(toolResult).toBe('done');
   });
 });
