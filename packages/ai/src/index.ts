@@ -38,3 +38,4 @@ export {
 export { AuditLog, type AuditEntry } from './agents/audit.js';
 export { AlwaysRules, exactRule } from './agents/always.js';
 export { maskSecrets } from './agents/mask.js';
+export { CODER, agent, isAgentSpec } from './agents/specs.js';

@@ -19,6 +19,8 @@ import { artifactsCommand, runsCommand } from './commands/artifacts.js';
 import { keysCommand, serverCommand } from './commands/server.js';
 import { aiCommand, usageCommand } from './commands/usage.js';
 import { policyCommand } from './commands/policy.js';
+import { approvalsCommand, auditCommand } from './commands/approvals.js';
+import { agentsCommand } from './commands/agents.js';
 
 /** Builds the `baton` command tree. */
 export function buildProgram(io: Io = processIo): Command {
@@ -72,6 +74,9 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(usageCommand(globals, io));
   program.addCommand(aiCommand(globals, io));
   program.addCommand(policyCommand(globals, io));
+  program.addCommand(agentsCommand(globals, io));
+  program.addCommand(approvalsCommand(globals, io));
+  program.addCommand(auditCommand(globals, io));
   return program;
 }
 

@@ -1,9 +1,9 @@
 // `baton policy check '<tool>(<args>)'`: what agent_permissions.yaml decides for one tool call, and
 // the rule that decided it.
 import { Command } from 'commander';
-import { PermissionPolicy, type PermissionRuleLists } from '@baton/core';
 import { toolCallFromText } from '@baton/ai';
 import type { GlobalOptions, Io } from '../context.js';
+import { permissionPolicy } from './ai-context.js';
 import { loadConfigFor } from './config.js';
 
 export function policyCommand(globals: () => GlobalOptions, io: Io): Command {
@@ -22,8 +22,7 @@ export function policyCommand(globals: () => GlobalOptions, io: Io): Command {
     .action(async (text: string, o: { json?: boolean; env?: string }) => {
       const call = toolCallFromText(text);
       const config = await loadConfigFor(globals(), io, o.env);
-      const rules = (config.get('agent_permissions') ?? {}) as PermissionRuleLists;
-      const verdict = new PermissionPolicy(rules).decide(call);
+      const verdict = permissionPolicy(config, process.cwd()).decide(call);
       if (o.json) io.out(JSON.stringify(verdict));
       else io.out(`${verdict.decision}  ${verdict.rule ?? '(no rule matches: ask)'}`);
     });
