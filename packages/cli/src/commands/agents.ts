@@ -207,10 +207,7 @@ export async function transcript(store: Store, id: string): Promise<string> {
     throw new BatonError('E_INVALID_OPTION', `${id} is ${run.kind} '${run.name}', not an agent run`);
   const audit = new Map<string, string[]>();
   for (const e of await new AuditLog(store.driver).list({ executionId: id }))
-    audit.set(e.toolCallId, [
-      ...(audit.get(e.toolCallId) ?? []),
-      `${e.decision}${e.decidedBy ? ` by ${e.decidedBy}` : ''}${e.rule ? ` (${e.rule})` : ''}${e.reason && e.decision !== 'allow' ? `: ${e.reason}` : ''}`,
-    ]);
+    audit.set(e.toolCallId, [...(audit.get(e.toolCallId) ?? []), decisionText(e)]);
   const calls = await new UsageLedger(store.driver).callsOf(id);
   const cost = calls.reduce((s, c) => s + (c.cost ?? 0), 0);
   const tokens = calls.reduce((s, c) => s + (c.inputTokens ?? 0) + (c.outputTokens ?? 0), 0);
