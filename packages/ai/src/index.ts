@@ -39,3 +39,4 @@ export { AuditLog, type AuditEntry } from './agents/audit.js';
 export { AlwaysRules, exactRule } from './agents/always.js';
 export { maskSecrets } from './agents/mask.js';
 export { CODER, agent, isAgentSpec } from './agents/specs.js';
+export { McpServers, type McpOptions, type McpServerSettings } from './mcp.js';

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../core/test/backends.js';
 import { startLlmServer, type LoopbackServer } from '../../ai/test/llm-servers.js';
+import { createRequire } from 'node:module';
 import { BIN, baton } from './run-baton.js';
+
+const EVERYTHING = createRequire(import.meta.url).resolve(
+  '@modelcontextprotocol/server-everything/dist/index.js',
+);
 
 describe('baton agents, approvals and audit (embedded PGlite)', () => {
   let server: LoopbackServer;
@@ -168,5 +173,49 @@ describe('baton agents, approvals and audit (embedded PGlite)', () => {
     expect(empty.stderr).toMatch(/E_INPUT_INVALID.*give the agent something to do/);
     const bad = await baton([...g, 'approvals', 'approve', 'x', '--remember', 'forever']);
     expect(bad.stderr).toMatch(/--remember forever: use once, session or always/);
+  });
+
+  it("gives the agent the configured MCP servers' tools, under the same rules", async () => {
+    const mcpDir = join(dir, 'baton-mcp');
+    mkdirSync(join(mcpDir, 'base'), { recursive: true });
+    for (const f of ['llm_providers.yaml'])
+      writeFileSync(join(mcpDir, 'base', f), readFileSync(join(dir, 'baton', 'base', f)));
+    writeFileSync(join(mcpDir, 'base', 'agent_permissions.yaml'), 'allow:\n  - mcp:everything:echo\n');
+    writeFileSync(
+      join(mcpDir, 'base', 'mcp_servers.yaml'),
+      `everything:\n  command: ${process.execPath}\n  args: [${JSON.stringify(EVERYTHING)}, stdio]\n`,
+    );
+    server.script.splice(
+      0,
+      Infinity,
+      { tool: { id: 'e1', name: 'mcp_everything_echo', args: { message: 'over mcp' } } },
+      { text: 'echoed' },
+    );
+    server.requests.length = 0;
+    const r = await baton([
+      '--data-dir',
+      join(dir, 'db'),
+      '--config-dir',
+      mcpDir,
+      'agents',
+      'run',
+      'coder',
+      '--prompt',
+      'echo',
+      '--root',
+      root,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const { id } = JSON.parse(r.stdout);
+    const result = (server.requests[1].messages as { role: string; content: string }[]).find(
+      (m) => m.role === 'tool',
+    );
+    expect(result?.content).toMatch(/over mcp/);
+    const audit = JSON.parse((await baton([...g, 'audit', '--execution', id, '--json'])).stdout) as {
+      tool: string;
+      decision: string;
+    }[];
+    expect(audit).toEqual([expect.objectContaining({ tool: 'mcp:everything:echo', decision: 'allow' })]);
   });
 });

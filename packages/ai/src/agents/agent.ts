@@ -91,6 +91,9 @@ interface Call {
   input: unknown;
 }
 
+/** A tool's name as providers accept it. */
+export const modelToolName = (name: string) => name.replace(/[^A-Za-z0-9_-]/g, '_');
+
 /** Defines an agent: a workflow named `agent.<name>` that takes an AgentInput. */
 export function defineAgent(
   spec: AgentSpec,
@@ -99,12 +102,17 @@ export function defineAgent(
   const maxSteps = spec.maxSteps ?? 20;
   if (!Number.isInteger(maxSteps) || maxSteps < 1)
     throw new BatonError('E_INVALID_OPTION', `agent '${spec.name}': maxSteps must be a positive integer`);
-  const tools = new Map(spec.tools.map((t) => [t.name, t]));
+  // Providers accept only [A-Za-z0-9_-] in tool names: `mcp:github:create_issue` is offered to the
+  // model as `mcp_github_create_issue`; rules, approvals and the audit log use the real name.
+  const tools = new Map(spec.tools.map((t) => [modelToolName(t.name), t]));
   if (tools.size !== spec.tools.length)
-    throw new BatonError('E_INVALID_OPTION', `agent '${spec.name}' lists a tool twice`);
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `agent '${spec.name}' lists a tool twice (names compared as ${[...tools.keys()].join(', ')})`,
+    );
   const modelTools: ToolSet = Object.fromEntries(
     spec.tools.map((t) => [
-      t.name,
+      modelToolName(t.name),
       { description: t.description, inputSchema: jsonSchema(z.toJSONSchema(t.input) as never) },
     ]),
   );
@@ -159,6 +167,11 @@ class ToolCalls {
     this.approvals = new ApprovalStore(rt.ai.store.driver);
   }
 
+  /** The tool's own name (`mcp:github:create_issue`) for the model's name of it. */
+  private toolName(call: Call): string {
+    return this.tools.get(call.toolName)?.name ?? call.toolName;
+  }
+
   private entry(
     call: Call,
     stage: string,
@@ -169,7 +182,7 @@ class ToolCalls {
       at: Date.now(),
       executionId: this.ctx.id,
       toolCallId: call.toolCallId,
-      tool: call.toolName,
+      tool: this.toolName(call),
       arguments: maskSecrets(call.input ?? null),
       ...e,
     };
@@ -302,7 +315,7 @@ class ToolCalls {
           id: approvalId,
           executionId: ctx.id,
           toolCallId: call.toolCallId,
-          tool: call.toolName,
+          tool: this.toolName(call),
           arguments: maskSecrets(d.args),
           rule: d.rule,
           expiresAt: ctx.now().getTime() + wait,
@@ -347,12 +360,13 @@ class ToolCalls {
         }),
       );
       if (a.approved && a.remember === 'always') {
-        const rule = exactRule({ tool: call.toolName, ...d.subject });
+        const rule = exactRule({ tool: this.toolName(call), ...d.subject });
         if (rule) this.rt.always?.add(rule);
       }
       return a;
     });
-    if (final.approved && final.remember !== 'once') this.session.add(sessionKey(call.toolName, d.subject));
+    if (final.approved && final.remember !== 'once')
+      this.session.add(sessionKey(this.toolName(call), d.subject));
     return {
       approved: final.approved,
       reason: final.approved ? '' : `denied by ${final.by}${final.reason ? `: ${final.reason}` : ''}`,

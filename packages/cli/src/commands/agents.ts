@@ -18,6 +18,8 @@ import {
   ApprovalStore,
   AuditLog,
   CODER,
+  McpServers,
+  type McpServerSettings,
   type AuditEntry,
   UsageLedger,
   defineAgent,
@@ -144,10 +146,18 @@ function runCommand(globals: () => GlobalOptions, io: Io): Command {
         };
         const config = await loadConfigFor(globals(), io);
         const store = await openStore(globals(), makeLogger({ logLevel: 'error', ...globals() }));
+        let mcp: McpServers | undefined;
         try {
           await store.migrate();
           const runtime = await agentRuntime(store, config, o.root);
-          const workflow = defineAgent(spec, runtime);
+          // The configured MCP servers' tools join the agent's, under the same rules.
+          mcp = await McpServers.open(
+            (config.get('mcp_servers') ?? {}) as Record<string, McpServerSettings>,
+            {
+              cwd: runtime.sandbox.root,
+            },
+          );
+          const workflow = defineAgent({ ...spec, tools: [...spec.tools, ...mcp.tools] }, runtime);
           const worker = new Worker(store, {
             workflows: [workflow as WorkflowDefinition],
             queues: [workflow.queue],
@@ -178,6 +188,7 @@ function runCommand(globals: () => GlobalOptions, io: Io): Command {
             await worker.stop({ deadline: '5s' });
           }
         } finally {
+          await mcp?.close();
           await store.close();
         }
       },

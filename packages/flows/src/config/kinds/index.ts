@@ -11,6 +11,7 @@ import { llmProvidersSchema } from './llm-providers.js';
 import { llmFailoverPolicySchema } from './llm-failover-policy.js';
 import { agentsSchema } from './agents.js';
 import { agentPermissionsSchema } from './agent-permissions.js';
+import { mcpServersSchema } from './mcp-servers.js';
 import { checkSlaRules } from '../../architect/sla/rules.js';
 import { planQueries } from '../../queries/load.js';
 import { checkFlowReferences, checkWorkflows } from '../../workflows/compile.js';
@@ -27,6 +28,7 @@ export const KIND_SCHEMAS = {
   llm_failover_policy: llmFailoverPolicySchema,
   agents: agentsSchema,
   agent_permissions: agentPermissionsSchema,
+  mcp_servers: mcpServersSchema,
 } as const;
 
 /** A problem a schema cannot see, found in a kind's validated value; `path` starts with the kind. */
