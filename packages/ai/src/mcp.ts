@@ -124,7 +124,7 @@ class McpConnection {
           if (result.isError) throw new BatonError('E_INPUT_INVALID', `${t.name} failed: ${text}`);
           return text;
         },
-      }) as AgentTool<never>;
+      });
     });
   }
 

@@ -1,14 +1,21 @@
-// Loopback servers speaking providers' wire protocols (OpenAI chat completions, Anthropic
-// messages), each with and without SSE, answering from a script: text, tool calls, an HTTP error
-// (429 with Retry-After, 500, 400), a slow first byte, a disconnect mid-stream, or a body that is
-// not JSON. They count the requests they receive. No live provider is ever called.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// Loopback servers speaking providers' wire protocols: OpenAI chat completions and Anthropic
+// messages (SSE), Gemini generateContent / streamGenerateContent (SSE), Ollama /api/chat (NDJSON).
+// Each answers from a script: text, tool calls, an HTTP error (429 with Retry-After, 500, 400), a
+// slow first byte, a disconnect mid-stream, or a body that is not JSON, and counts the requests it
+// receives. No live provider is ever called.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+export interface Usage {
+  input: number;
+  output: number;
+  cached?: number;
+}
+
 export type Reply =
-  | { text: string; usage?: { input: number; output: number; cached?: number }; delayMs?: number }
-  | { tool: ToolCallReply; usage?: { input: number; output: number } }
-  | { tools: ToolCallReply[]; usage?: { input: number; output: number } }
+  | { text: string; usage?: Usage; delayMs?: number }
+  | { tool: ToolCallReply; usage?: Usage }
+  | { tools: ToolCallReply[]; usage?: Usage }
   | { status: number; headers?: Record<string, string>; body?: string }
   | { hangMs: number }
   | { disconnectAfter: string }
@@ -26,186 +33,300 @@ export interface LoopbackServer {
   url: string;
   /** Bodies of the requests received, in order. */
   requests: Record<string, unknown>[];
+  /** Paths of the requests received, in order. */
+  paths: string[];
   /** Replies given in turn; the last one repeats. */
   script: Reply[];
   close(): Promise<void>;
 }
 
-type Protocol = 'openai' | 'anthropic';
+export type Protocol = 'openai' | 'anthropic' | 'gemini' | 'ollama';
 
-const sse = (res: ServerResponse, data: unknown, event?: string) =>
-  res.write(
-    `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`,
-  );
-
-async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+/** What a model answer holds, whatever the protocol. */
+interface Answer {
+  text: string | null;
+  calls: ToolCallReply[];
+  usage: Usage;
 }
 
-function openaiReply(res: ServerResponse, reply: Reply, model: string, stream: boolean): void {
-  const usage = 'usage' in reply && reply.usage ? reply.usage : { input: 10, output: 5 };
-  const u = {
-    prompt_tokens: usage.input,
-    completion_tokens: usage.output,
-    total_tokens: usage.input + usage.output,
-    prompt_tokens_details: { cached_tokens: 'cached' in usage ? (usage.cached ?? 0) : 0 },
-  };
-  const base = { id: 'chatcmpl-1', created: 1_764_000_000, model };
-  const calls = 'tool' in reply ? [reply.tool] : 'tools' in reply ? reply.tools : [];
-  const toolCalls = calls.length
-    ? calls.map((c, index) => ({
+/** A protocol: the whole reply, and the frames of the streamed one (the last ones carry the finish). */
+interface Wire {
+  whole(a: Answer, model: string): unknown;
+  frames(a: Answer, model: string): string[];
+  streamType: string;
+}
+
+const sse = (data: unknown, event?: string) =>
+  `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+const words = (text: string | null) => (text ? text.split(/(?<= )/) : []);
+
+const openai: Wire = {
+  streamType: 'text/event-stream',
+  whole(a, model) {
+    return {
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      created: 1_764_000_000,
+      model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: a.text, tool_calls: toolCalls(a) },
+          finish_reason: a.calls.length ? 'tool_calls' : 'stop',
+        },
+      ],
+      usage: openaiUsage(a.usage),
+    };
+  },
+  frames(a, model) {
+    const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1_764_000_000, model };
+    const chunk = (delta: unknown, finish_reason: string | null) =>
+      sse({ ...base, choices: [{ index: 0, delta, finish_reason }] });
+    return [
+      ...words(a.text).map((w) => chunk({ content: w }, null)),
+      ...(a.calls.length ? [chunk({ tool_calls: toolCalls(a) }, null)] : []),
+      chunk({}, a.calls.length ? 'tool_calls' : 'stop'),
+      sse({ ...base, choices: [], usage: openaiUsage(a.usage) }),
+      sse('[DONE]'),
+    ];
+  },
+};
+function toolCalls(a: Answer) {
+  return a.calls.length
+    ? a.calls.map((c, index) => ({
         index,
         id: c.id,
         type: 'function',
         function: { name: c.name, arguments: c.raw ?? JSON.stringify(c.args) },
       }))
     : undefined;
-  const text = 'text' in reply ? reply.text : null;
-  const finish = toolCalls ? 'tool_calls' : 'stop';
-  if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        ...base,
-        object: 'chat.completion',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: text, tool_calls: toolCalls },
-            finish_reason: finish,
-          },
-        ],
-        usage: u,
-      }),
-    );
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  const chunk = (delta: unknown, finish_reason: string | null) =>
-    sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason }] });
-  if (text !== null) for (const word of text.split(/(?<= )/)) chunk({ content: word }, null);
-  if (toolCalls) chunk({ tool_calls: toolCalls }, null);
-  chunk({}, finish);
-  sse(res, { ...base, object: 'chat.completion.chunk', choices: [], usage: u });
-  sse(res, '[DONE]');
-  res.end();
+}
+function openaiUsage(u: Usage) {
+  return {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    total_tokens: u.input + u.output,
+    prompt_tokens_details: { cached_tokens: u.cached ?? 0 },
+  };
 }
 
-function anthropicReply(res: ServerResponse, reply: Reply, model: string, stream: boolean): void {
-  const usage = 'usage' in reply && reply.usage ? reply.usage : { input: 10, output: 5 };
-  const cached = 'cached' in usage ? (usage.cached ?? 0) : 0;
-  const content: { type: string; text?: string; id?: string; name?: string; input?: unknown }[] =
-    'tool' in reply
-      ? [{ type: 'tool_use', id: reply.tool.id, name: reply.tool.name, input: reply.tool.args }]
-      : [{ type: 'text', text: 'text' in reply ? reply.text : '' }];
-  const stop = 'tool' in reply ? 'tool_use' : 'end_turn';
-  const u = {
-    input_tokens: usage.input,
-    output_tokens: usage.output,
-    cache_read_input_tokens: cached,
+const anthropic: Wire = {
+  streamType: 'text/event-stream',
+  whole(a, model) {
+    return {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [
+        ...(a.text !== null ? [{ type: 'text', text: a.text }] : []),
+        ...a.calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: c.args })),
+      ],
+      stop_reason: a.calls.length ? 'tool_use' : 'end_turn',
+      stop_sequence: null,
+      usage: anthropicUsage(a.usage),
+    };
+  },
+  frames(a, model) {
+    const out = [
+      sse(
+        {
+          type: 'message_start',
+          message: {
+            id: 'msg_1',
+            type: 'message',
+            role: 'assistant',
+            model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { ...anthropicUsage(a.usage), output_tokens: 1 },
+          },
+        },
+        'message_start',
+      ),
+    ];
+    let index = 0;
+    if (a.text !== null) {
+      out.push(
+        sse(
+          { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },
+          'content_block_start',
+        ),
+      );
+      for (const w of words(a.text))
+        out.push(
+          sse(
+            { type: 'content_block_delta', index, delta: { type: 'text_delta', text: w } },
+            'content_block_delta',
+          ),
+        );
+      out.push(sse({ type: 'content_block_stop', index }, 'content_block_stop'));
+      index++;
+    }
+    for (const c of a.calls) {
+      out.push(
+        sse(
+          {
+            type: 'content_block_start',
+            index,
+            content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} },
+          },
+          'content_block_start',
+        ),
+      );
+      out.push(
+        sse(
+          {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json: c.raw ?? JSON.stringify(c.args) },
+          },
+          'content_block_delta',
+        ),
+      );
+      out.push(sse({ type: 'content_block_stop', index }, 'content_block_stop'));
+      index++;
+    }
+    out.push(
+      sse(
+        {
+          type: 'message_delta',
+          delta: { stop_reason: a.calls.length ? 'tool_use' : 'end_turn', stop_sequence: null },
+          usage: { output_tokens: a.usage.output },
+        },
+        'message_delta',
+      ),
+      sse({ type: 'message_stop' }, 'message_stop'),
+    );
+    return out;
+  },
+};
+function anthropicUsage(u: Usage) {
+  return {
+    input_tokens: u.input - (u.cached ?? 0),
+    output_tokens: u.output,
+    cache_read_input_tokens: u.cached ?? 0,
     cache_creation_input_tokens: 0,
   };
-  if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        id: 'msg_1',
-        type: 'message',
-        role: 'assistant',
-        model,
-        content,
-        stop_reason: stop,
-        stop_sequence: null,
-        usage: u,
-      }),
-    );
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  sse(
-    res,
-    {
-      type: 'message_start',
-      message: {
-        id: 'msg_1',
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...u, output_tokens: 1 },
-      },
-    },
-    'message_start',
-  );
-  const block = content[0];
-  if (block.type === 'text') {
-    sse(
-      res,
-      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-      'content_block_start',
-    );
-    for (const word of (block.text ?? '').split(/(?<= )/))
-      sse(
-        res,
-        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } },
-        'content_block_delta',
-      );
-  } else {
-    sse(
-      res,
-      {
-        type: 'content_block_start',
-        index: 0,
-        content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
-      },
-      'content_block_start',
-    );
-    sse(
-      res,
-      {
-        type: 'content_block_delta',
-        index: 0,
-        delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
-      },
-      'content_block_delta',
-    );
-  }
-  sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
-  sse(
-    res,
-    {
-      type: 'message_delta',
-      delta: { stop_reason: stop, stop_sequence: null },
-      usage: { output_tokens: usage.output },
-    },
-    'message_delta',
-  );
-  sse(res, { type: 'message_stop' }, 'message_stop');
-  res.end();
 }
+
+const gemini: Wire = {
+  streamType: 'text/event-stream',
+  whole(a) {
+    return geminiChunk(a.text, a.calls, 'STOP', a.usage);
+  },
+  frames(a) {
+    const parts = words(a.text);
+    const frames = parts.slice(0, -1).map((w) => sse(geminiChunk(w, [], null, null)));
+    frames.push(sse(geminiChunk(parts.at(-1) ?? null, a.calls, 'STOP', a.usage)));
+    return frames;
+  },
+};
+function geminiChunk(
+  text: string | null,
+  calls: ToolCallReply[],
+  finish: string | null,
+  usage: Usage | null,
+) {
+  return {
+    candidates: [
+      {
+        content: {
+          role: 'model',
+          parts: [
+            ...(text !== null ? [{ text }] : []),
+            ...calls.map((c) => ({ functionCall: { name: c.name, args: c.args } })),
+          ],
+        },
+        ...(finish ? { finishReason: finish } : {}),
+        index: 0,
+      },
+    ],
+    ...(usage
+      ? {
+          usageMetadata: {
+            promptTokenCount: usage.input,
+            candidatesTokenCount: usage.output,
+            totalTokenCount: usage.input + usage.output,
+            cachedContentTokenCount: usage.cached ?? 0,
+          },
+        }
+      : {}),
+    modelVersion: 'gemini-test',
+  };
+}
+
+const ollama: Wire = {
+  streamType: 'application/x-ndjson',
+  whole(a, model) {
+    return ollamaChunk(model, a.text ?? '', a.calls, a.usage);
+  },
+  frames(a, model) {
+    const line = (o: unknown) => `${JSON.stringify(o)}\n`;
+    return [
+      ...words(a.text).map((w) => line(ollamaChunk(model, w, [], null))),
+      line(ollamaChunk(model, '', a.calls, a.usage)),
+    ];
+  },
+};
+function ollamaChunk(model: string, content: string, calls: ToolCallReply[], usage: Usage | null) {
+  return {
+    model,
+    created_at: '2026-12-05T00:00:00Z',
+    message: {
+      role: 'assistant',
+      content,
+      ...(calls.length
+        ? { tool_calls: calls.map((c) => ({ function: { name: c.name, arguments: c.args } })) }
+        : {}),
+    },
+    done: usage !== null,
+    ...(usage
+      ? {
+          done_reason: 'stop',
+          prompt_eval_count: usage.input,
+          eval_count: usage.output,
+          total_duration: 1000,
+        }
+      : {}),
+  };
+}
+
+const WIRES: Record<Protocol, Wire> = { openai, anthropic, gemini, ollama };
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/** Whether the request asked for a stream: a flag in the body, or Gemini's streaming method. */
+const wantsStream = (protocol: Protocol, path: string, body: Record<string, unknown>) =>
+  protocol === 'gemini' ? path.includes(':streamGenerateContent') : body.stream === true;
 
 /** Starts a loopback server for `protocol`, answering from `script`. */
 export async function startLlmServer(
   protocol: Protocol,
   script: Reply[] = [{ text: 'hello' }],
 ): Promise<LoopbackServer> {
-  const requests: Record<string, unknown>[] = [];
-  const state: LoopbackServer = { url: '', requests, script, close: async () => undefined };
+  const wire = WIRES[protocol];
+  const state: LoopbackServer = { url: '', requests: [], paths: [], script, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const b = await body(req);
-      requests.push(b);
-      const reply = state.script[Math.min(requests.length - 1, state.script.length - 1)];
-      const stream = b.stream === true;
+      const b = await readBody(req);
+      state.requests.push(b);
+      state.paths.push(req.url ?? '');
+      const reply = state.script[Math.min(state.requests.length - 1, state.script.length - 1)];
+      const stream = wantsStream(protocol, req.url ?? '', b);
       const model = String(b.model ?? 'model');
       if ('status' in reply) {
         res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
         res.end(
-          reply.body ?? JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted' } }),
+          reply.body ??
+            JSON.stringify({
+              error: { message: `scripted ${reply.status}`, type: 'scripted', code: reply.status },
+            }),
         );
         return;
       }
@@ -219,60 +340,38 @@ export async function startLlmServer(
         res.end('<html>Bad gateway</html>');
         return;
       }
+      if ('delayMs' in reply && reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      const answer: Answer =
+        'disconnectAfter' in reply
+          ? { text: reply.disconnectAfter, calls: [], usage: { input: 1, output: 1 } }
+          : {
+              text: 'text' in reply ? reply.text : null,
+              calls: 'tool' in reply ? [reply.tool] : 'tools' in reply ? reply.tools : [],
+              usage: ('usage' in reply && reply.usage) || { input: 10, output: 5 },
+            };
+      if (!stream && !('disconnectAfter' in reply)) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(wire.whole(answer, model)));
+        return;
+      }
+      res.writeHead(200, { 'content-type': wire.streamType });
+      const frames = wire.frames(answer, model);
       if ('disconnectAfter' in reply) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        if (protocol === 'openai')
-          sse(res, {
-            id: 'c',
-            object: 'chat.completion.chunk',
-            created: 1,
-            model,
-            choices: [{ index: 0, delta: { content: reply.disconnectAfter }, finish_reason: null }],
-          });
-        else {
-          sse(
-            res,
-            {
-              type: 'message_start',
-              message: {
-                id: 'm',
-                type: 'message',
-                role: 'assistant',
-                model,
-                content: [],
-                stop_reason: null,
-                stop_sequence: null,
-                usage: { input_tokens: 1, output_tokens: 1 },
-              },
-            },
-            'message_start',
-          );
-          sse(
-            res,
-            { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-            'content_block_start',
-          );
-          sse(
-            res,
-            {
-              type: 'content_block_delta',
-              index: 0,
-              delta: { type: 'text_delta', text: reply.disconnectAfter },
-            },
-            'content_block_delta',
-          );
-        }
+        // The text's frames, then the connection drops before the finish.
+        const text = words(reply.disconnectAfter).length;
+        const start = protocol === 'anthropic' ? 2 : 0;
+        for (const f of frames.slice(0, start + text)) res.write(f);
         setTimeout(() => res.destroy(), 20);
         return;
       }
-      if ('delayMs' in reply && reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-      if (protocol === 'openai') openaiReply(res, reply, model, stream);
-      else anthropicReply(res, reply, model, stream);
+      for (const f of frames) res.write(f);
+      res.end();
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  state.url = protocol === 'openai' ? `http://127.0.0.1:${port}/v1` : `http://127.0.0.1:${port}`;
+  const root = `http://127.0.0.1:${port}`;
+  state.url = protocol === 'openai' ? `${root}/v1` : protocol === 'gemini' ? `${root}/v1beta` : root;
   state.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -9,8 +9,5 @@ export { readFile, listFilesTool, search, editFile, writeFile, runCommand };
 
 /** The built-in tools, by name. */
 export const BUILTIN_TOOLS: Readonly<Record<string, AgentTool<never>>> = Object.fromEntries(
-  [readFile, listFilesTool, search, editFile, writeFile, runCommand].map((t) => [
-    t.name,
-    t as AgentTool<never>,
-  ]),
+  [readFile, listFilesTool, search, editFile, writeFile, runCommand].map((t) => [t.name, t]),
 );

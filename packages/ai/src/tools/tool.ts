@@ -25,12 +25,15 @@ export interface AgentTool<I = unknown> {
   run(input: I, ctx: ToolContext): Promise<string>;
 }
 
-/** Defines a tool; its input type comes from the schema alone. */
+/**
+ * Defines a tool; its input type comes from the schema alone. The result is typed for a tool list
+ * (an agent validates each call's input against the schema before it runs the tool).
+ */
 export function defineTool<I>(
   tool: Omit<AgentTool<I>, 'subject' | 'run'> & {
     subject(input: NoInfer<I>, sandbox: ToolSandbox): Omit<ToolCallSubject, 'tool'>;
     run(input: NoInfer<I>, ctx: ToolContext): Promise<string>;
   },
-): AgentTool<I> {
-  return tool;
+): AgentTool<never> {
+  return tool as AgentTool<never>;
 }
