@@ -1,5 +1,5 @@
-// Loopback servers speaking providers' wire protocols: OpenAI chat completions and Anthropic
-// messages (SSE), Gemini generateContent / streamGenerateContent (SSE), Ollama /api/chat (NDJSON).
+// Loopback servers speaking providers' wire protocols: OpenAI chat completions, OpenAI Responses and
+// Anthropic messages (SSE), Gemini generateContent / streamGenerateContent (SSE), Ollama /api/chat (NDJSON).
 // Each answers from a script: text, tool calls, an HTTP error (429 with Retry-After, 500, 400), a
 // slow first byte, a disconnect mid-stream, or a body that is not JSON, and counts the requests it
 // receives. No live provider is ever called.
@@ -40,7 +40,7 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-export type Protocol = 'openai' | 'anthropic' | 'gemini' | 'ollama';
+export type Protocol = 'openai' | 'openai-responses' | 'anthropic' | 'gemini' | 'ollama';
 
 /** What a model answer holds, whatever the protocol. */
 interface Answer {
@@ -293,7 +293,109 @@ function ollamaChunk(model: string, content: string, calls: ToolCallReply[], usa
   };
 }
 
-const WIRES: Record<Protocol, Wire> = { openai, anthropic, gemini, ollama };
+const responses: Wire = {
+  streamType: 'text/event-stream',
+  whole(a, model) {
+    return {
+      id: 'resp_1',
+      object: 'response',
+      created_at: 1_764_000_000,
+      model,
+      status: 'completed',
+      output: [
+        ...(a.text !== null
+          ? [
+              {
+                type: 'message',
+                role: 'assistant',
+                id: 'msg_1',
+                status: 'completed',
+                content: [{ type: 'output_text', text: a.text, annotations: [] }],
+              },
+            ]
+          : []),
+        ...a.calls.map((c, i) => responsesCall(c, i)),
+      ],
+      usage: responsesUsage(a.usage),
+    };
+  },
+  frames(a, model) {
+    const ev = (data: { type: string }) => sse(data, data.type);
+    const out = [
+      ev({ type: 'response.created', response: { id: 'resp_1', created_at: 1_764_000_000, model } } as {
+        type: string;
+      }),
+    ];
+    let index = 0;
+    if (a.text !== null) {
+      out.push(
+        ev({
+          type: 'response.output_item.added',
+          output_index: index,
+          item: { type: 'message', id: 'msg_1' },
+        } as { type: string }),
+      );
+      for (const w of words(a.text))
+        out.push(ev({ type: 'response.output_text.delta', item_id: 'msg_1', delta: w } as { type: string }));
+      out.push(
+        ev({
+          type: 'response.output_item.done',
+          output_index: index,
+          item: { type: 'message', id: 'msg_1' },
+        } as { type: string }),
+      );
+      index++;
+    }
+    for (const c of a.calls) {
+      const item = responsesCall(c, index);
+      out.push(
+        ev({
+          type: 'response.output_item.added',
+          output_index: index,
+          item: { ...item, arguments: '', status: undefined },
+        } as { type: string }),
+      );
+      out.push(
+        ev({
+          type: 'response.function_call_arguments.delta',
+          item_id: item.id,
+          output_index: index,
+          delta: item.arguments,
+        } as { type: string }),
+      );
+      out.push(ev({ type: 'response.output_item.done', output_index: index, item } as { type: string }));
+      index++;
+    }
+    out.push(
+      ev({
+        type: 'response.completed',
+        response: { incomplete_details: null, usage: responsesUsage(a.usage) },
+      } as { type: string }),
+    );
+    return out;
+  },
+};
+function responsesCall(c: ToolCallReply, i: number) {
+  return {
+    type: 'function_call',
+    id: `fc_${i}`,
+    call_id: c.id,
+    name: c.name,
+    arguments: c.raw ?? JSON.stringify(c.args),
+    status: 'completed',
+  };
+}
+function responsesUsage(u: Usage) {
+  return {
+    input_tokens: u.input,
+    input_tokens_details: { cached_tokens: u.cached ?? 0 },
+    output_tokens: u.output,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: u.input + u.output,
+  };
+}
+
+const WIRES: Record<Protocol, Wire> = { openai, 'openai-responses': responses, anthropic, gemini, ollama };
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = '';
@@ -359,7 +461,7 @@ export async function startLlmServer(
       if ('disconnectAfter' in reply) {
         // The text's frames, then the connection drops before the finish.
         const text = words(reply.disconnectAfter).length;
-        const start = protocol === 'anthropic' ? 2 : 0;
+        const start = protocol === 'anthropic' || protocol === 'openai-responses' ? 2 : 0;
         for (const f of frames.slice(0, start + text)) res.write(f);
         setTimeout(() => res.destroy(), 20);
         return;
@@ -371,7 +473,12 @@ export async function startLlmServer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const root = `http://127.0.0.1:${port}`;
-  state.url = protocol === 'openai' ? `${root}/v1` : protocol === 'gemini' ? `${root}/v1beta` : root;
+  state.url =
+    protocol === 'openai' || protocol === 'openai-responses'
+      ? `${root}/v1`
+      : protocol === 'gemini'
+        ? `${root}/v1beta`
+        : root;
   state.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();
