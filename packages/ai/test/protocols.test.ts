@@ -80,6 +80,7 @@ describe.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'] as
       const r = await ai.generate({ prompt: 'hi' });
       expect(r.text).toBe('hello there');
       expect(primary.requests).toHaveLength(1);
+      expect(primary.paths[0]).toMatch(PATH[protocol]);
       expect(await usageOf(name)).toEqual([
         expect.objectContaining({ outcome: 'ok', input_tokens: 21, output_tokens: 4 }),
       ]);
