@@ -19,6 +19,7 @@ import { configRoutes } from './routes/config.js';
 import { architectRoutes } from './routes/architect.js';
 import { flowRoutes } from './routes/flows.js';
 import { uiRoute } from './routes/ui.js';
+import { aiRoutes } from './routes/ai.js';
 import type { Architect, Flows } from '@baton/flows';
 import type { ServerConfig } from './config-state.js';
 import { dashboardDir, dashboardRoutes } from './dashboard.js';
@@ -149,6 +150,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   architectRoutes(app, options.architect);
   flowRoutes(app, options.flows, options.config && (() => options.config!.current), client);
   uiRoute(app, options.config);
+  aiRoutes(app, store);
   dashboardRoutes(
     app,
     options.dashboardDir === undefined ? dashboardDir() : options.dashboardDir || undefined,

@@ -20,6 +20,10 @@ const STATUS: Partial<Record<BatonErrorCode, number>> = {
   E_DATABASE_UNAVAILABLE: 503,
   E_SCHEMA_TOO_NEW: 503,
   E_TIMEOUT: 504,
+  E_BUDGET_EXCEEDED: 402,
+  E_LLM_REQUEST: 400,
+  E_LLM_UNAVAILABLE: 503,
+  E_POLICY_DENIED: 403,
 };
 
 export interface ErrorBody {
