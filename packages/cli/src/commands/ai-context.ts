@@ -2,9 +2,9 @@
 // configuration directory (a missing key named by the variable to set), the permission rules of
 // agent_permissions.yaml plus the project's "always" answers, and a sandbox on the project root.
 import { join, resolve } from 'node:path';
-import { PermissionPolicy, type PermissionRuleLists, type Store } from '@baton/core';
-import { Ai, AlwaysRules, ToolSandbox, type AgentRuntime, type AiConfig } from '@baton/ai';
-import type { Config } from '@baton/flows';
+import { PermissionPolicy, type Logger, type PermissionRuleLists, type Store } from '@baton/core';
+import { Ai, AlwaysRules, ToolSandbox, type AgentRuntime, type AiConfig, type AlertSink } from '@baton/ai';
+import { logChannelLevel, postToWebhook, type Config, type SlaRules } from '@baton/flows';
 
 /** The AI configuration of a loaded configuration directory. */
 export function aiConfigOf(config: Config): AiConfig {
@@ -18,6 +18,33 @@ export function aiConfigOf(config: Config): AiConfig {
     llm_providers: providers,
     llm_failover_policy: config.get('llm_failover_policy') as AiConfig['llm_failover_policy'],
     apiKeyVariables,
+  };
+}
+
+/**
+ * Where budget alerts go: the SLA notifications' log channel (at its level), and a webhook:
+ * llm_providers.yaml's `budget.alert_webhook`, else the SLA notifications' webhook. A webhook that
+ * fails is logged, without its URL (it may carry a token).
+ */
+export function budgetAlerts(config: Config, logger: Logger): AlertSink {
+  const sla = config.get('sla_rules') as SlaRules | undefined;
+  const providers = config.get('llm_providers') as AiConfig['llm_providers'];
+  const level = logChannelLevel(sla);
+  const slaHook = sla?.notifications?.webhook;
+  const url =
+    providers?.budget?.alert_webhook ?? (slaHook?.enabled !== false ? slaHook?.url : undefined) ?? undefined;
+  return async (alert) => {
+    const share = Math.round((alert.spent / alert.limitValue) * 100);
+    logger[level](
+      { budget: alert },
+      `LLM budget: ${alert.limit} at ${share}% for ${alert.period} (${alert.spent} of ${alert.limitValue})`,
+    );
+    if (!url) return;
+    try {
+      await postToWebhook(url, { type: 'llm_budget', ...alert, share });
+    } catch (err) {
+      logger.warn(`LLM budget alert not delivered: ${(err as Error).message}`);
+    }
   };
 }
 
@@ -35,7 +62,7 @@ export function permissionPolicy(config: Config, root: string): PermissionPolicy
 export async function agentRuntime(store: Store, config: Config, rootDir: string): Promise<AgentRuntime> {
   const root = resolve(rootDir);
   return {
-    ai: await Ai.open(store, aiConfigOf(config)),
+    ai: await Ai.open(store, aiConfigOf(config), { alerts: budgetAlerts(config, store.logger) }),
     sandbox: new ToolSandbox({ root }),
     policy: permissionPolicy(config, root),
     always: new AlwaysRules(alwaysFile(root)),

@@ -13,6 +13,8 @@ export {
 export { checkSlaRules, SLA_CONDITION_VARIABLES, type SlaRuleProblem } from './rules.js';
 export {
   disabledChannels,
+  logChannelLevel,
+  postToWebhook,
   NOTIFICATION_CHANNELS,
   type DroppedChannel,
   type NotificationChannel,
