@@ -7,7 +7,7 @@ export { FailoverModel, type CallReport, type CallSite, type ProviderAttempt } f
 export { buildModel } from './models.js';
 export { callCost, unitPrices, type Cost, type CostSource } from './prices.js';
 export { resolveRoute, useCaseForTask, type Route, type RouteRequest } from './routing.js';
-export { AI_MIGRATIONS, migrateAi } from './schema.js';
+export { AI_MIGRATIONS, aiTablesExist, migrateAi } from './schema.js';
 export { UsageLedger, USAGE_GROUPS, type CallRecord, type UsageGroup, type UsageLine } from './usage.js';
 export { durableMiddleware, type StreamEvent } from './durable.js';
 export {

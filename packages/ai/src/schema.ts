@@ -96,3 +96,12 @@ export const AI_MIGRATIONS: readonly Migration[] = [
 export function migrateAi(driver: Driver): Promise<number[]> {
   return migrateComponent(driver, 'ai', AI_MIGRATIONS);
 }
+
+/**
+ * Whether @baton/ai's tables exist in this store (an Ai opened it at least once). Read-only
+ * commands and routes check this instead of migrating a store they only look at.
+ */
+export async function aiTablesExist(driver: Driver): Promise<boolean> {
+  const [row] = await driver.query<{ t: string | null }>("SELECT to_regclass('baton.ai_calls')::text AS t");
+  return row.t !== null;
+}

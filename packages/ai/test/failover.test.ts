@@ -1,24 +1,16 @@
 // Failover, retries, timeouts and the usage ledger, against loopback servers speaking OpenAI's and
 // Anthropic's protocols, with the real llm_providers.yaml.
-import { Store } from '@baton/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { quietLogger } from '../../core/test/backends.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startLlmServer, type LoopbackServer } from './llm-servers.js';
-import { openAi, type TestAi } from './ai-helpers.js';
+import { openAi, sharedStore, type TestAi } from './ai-helpers.js';
 import type { AiConfig } from '../src/index.js';
+
+const db = sharedStore();
 
 let servers: LoopbackServer[] = [];
 let t: TestAi | undefined;
-let store: Store;
-
-beforeAll(async () => {
-  store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
-  await store.migrate();
-});
-afterAll(() => store.close());
 
 afterEach(async () => {
-  await store.driver.query('TRUNCATE baton.ai_calls, baton.ai_breakers, baton.ai_budget_alerts');
   t = undefined;
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
@@ -52,7 +44,7 @@ describe('providers from llm_providers.yaml', () => {
       { text: 'hi from claude', usage: { input: 1200, output: 300 } },
     ]);
     const openai = await serve('openai', [{ text: 'hi from openai' }]);
-    t = await openAi(twoProviders(claude, openai), { store });
+    t = await openAi(twoProviders(claude, openai), { store: db.store });
     const r = await t.ai.generate({ prompt: 'say hi' });
     expect(r.text).toBe('hi from claude');
     expect(claude.requests).toHaveLength(1);
@@ -77,7 +69,7 @@ describe('providers from llm_providers.yaml', () => {
   it('fails over on 500 and on 429, retries on the same provider when Retry-After allows, and never on a 400', async () => {
     const claude = await serve('anthropic', [{ status: 500 }]);
     const openai = await serve('openai', [{ text: 'from openai' }]);
-    t = await openAi(twoProviders(claude, openai), { store });
+    t = await openAi(twoProviders(claude, openai), { store: db.store });
     const r = await t.ai.generate({ prompt: 'x' });
     expect(r.text).toBe('from openai');
     const report = r.providerMetadata?.baton as {
@@ -121,7 +113,7 @@ describe('providers from llm_providers.yaml', () => {
       twoProviders(claude, openai, (c) => {
         c.llm_providers!.providers!.claude.max_retries = 3;
       }),
-      { store },
+      { store: db.store },
     );
     const started = Date.now();
     expect((await t.ai.generate({ prompt: 'x' })).text).toBe('openai');
@@ -136,7 +128,7 @@ describe('providers from llm_providers.yaml', () => {
       twoProviders(claude, openai, (c) => {
         c.llm_providers!.providers!.claude.timeout = 1;
       }),
-      { store },
+      { store: db.store },
     );
     const r = await t.ai.generate({ prompt: 'x' });
     expect(r.text).toBe('openai');
@@ -170,7 +162,7 @@ describe('providers from llm_providers.yaml', () => {
         p.gemini.api_key = null;
         c.apiKeyVariables = { gemini: 'GEMINI_API_KEY' };
       }),
-      { store },
+      { store: db.store },
     );
     const err = await t.ai.generate({ prompt: 'x' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_LLM_UNAVAILABLE' });
@@ -186,7 +178,7 @@ describe('providers from llm_providers.yaml', () => {
   it('streams with failover before the first byte, and records the usage at the end of the stream', async () => {
     const claude = await serve('anthropic', [{ status: 500 }]);
     const openai = await serve('openai', [{ text: 'one two three', usage: { input: 7, output: 3 } }]);
-    t = await openAi(twoProviders(claude, openai), { store });
+    t = await openAi(twoProviders(claude, openai), { store: db.store });
     const r = t.ai.stream({ prompt: 'count' });
     const deltas: string[] = [];
     for await (const d of r.textStream) deltas.push(d);
@@ -204,7 +196,7 @@ describe('providers from llm_providers.yaml', () => {
   it('records a stream that breaks mid-way as a connection failure, once', async () => {
     const claude = await serve('anthropic', [{ disconnectAfter: 'partial ' }]);
     const openai = await serve('openai', [{ text: 'unused' }]);
-    t = await openAi(twoProviders(claude, openai), { store });
+    t = await openAi(twoProviders(claude, openai), { store: db.store });
     const r = t.ai.stream({ prompt: 'x', onError: () => undefined });
     let text = '';
     // The caller sees the text that came, then the error: a broken stream is not passed off as whole.

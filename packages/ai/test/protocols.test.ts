@@ -1,23 +1,15 @@
 // Every wire protocol Baton speaks (OpenAI chat completions and Responses, Anthropic, Gemini, Ollama), against a loopback server of that protocol: text, streams, tool
 // calls, usage, 429 with Retry-After, 500, a slow first byte and a disconnect mid-stream.
-import { Store } from '@baton/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { quietLogger } from '../../core/test/backends.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { jsonSchema } from 'ai';
-import { migrateAi, type AiConfig } from '../src/index.js';
-import { fixtureConfig, openAi } from './ai-helpers.js';
+import type { AiConfig } from '../src/index.js';
+import { fixtureConfig, openAi, sharedStore } from './ai-helpers.js';
 import { startLlmServer, type LoopbackServer, type Protocol, type Reply } from './llm-servers.js';
 
-let store: Store;
+const db = sharedStore();
+
 let servers: LoopbackServer[] = [];
-beforeAll(async () => {
-  store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
-  await store.migrate();
-  await migrateAi(store.driver);
-});
-afterAll(() => store.close());
 afterEach(async () => {
-  await store.driver.query('TRUNCATE baton.ai_calls, baton.ai_breakers, baton.ai_budget_alerts');
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
 });
@@ -55,12 +47,12 @@ async function setup(protocol: Protocol, script: Reply[]) {
   if (protocol === 'openai-responses') p[name].type = 'openai-responses';
   Object.assign(p[backupName], { endpoint: backup.url, max_retries: 0 });
   config.llm_providers!.failover_order = [name, backupName];
-  const t = await openAi(config, { store });
+  const t = await openAi(config, { store: db.store });
   return { ai: t.ai, primary, backup, name };
 }
 
 const usageOf = async (provider: string) =>
-  await store.driver.query<{
+  await db.store.driver.query<{
     outcome: string;
     input_tokens: number | null;
     output_tokens: number | null;

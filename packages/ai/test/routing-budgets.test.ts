@@ -1,22 +1,14 @@
 // Use-case routing from llm_failover_policy.yaml, cost caps, budgets and prices, against loopback
 // servers; unknown names with a did-you-mean.
-import { Store } from '@baton/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { quietLogger } from '../../core/test/backends.js';
-import { migrateAi, resolveRoute, type AiConfig, type BudgetAlert } from '../src/index.js';
-import { fixtureConfig, openAi } from './ai-helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveRoute, type AiConfig, type BudgetAlert } from '../src/index.js';
+import { fixtureConfig, openAi, sharedStore } from './ai-helpers.js';
 import { startLlmServer, type LoopbackServer } from './llm-servers.js';
 
-let store: Store;
+const db = sharedStore();
+
 let servers: LoopbackServer[] = [];
-beforeAll(async () => {
-  store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
-  await store.migrate();
-  await migrateAi(store.driver);
-});
-afterAll(() => store.close());
 afterEach(async () => {
-  await store.driver.query('TRUNCATE baton.ai_calls, baton.ai_breakers, baton.ai_budget_alerts');
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
 });
@@ -58,14 +50,14 @@ describe('routing', () => {
   it("sends a task type's call with its use case's settings, in its preferred order", async () => {
     const config = await fixtureConfig();
     const s = await allOnLoopback(config);
-    const t = await openAi(config, { store });
+    const t = await openAi(config, { store: db.store });
     const r = await t.ai.generate({ taskType: 'implement the cache', prompt: 'x' });
     expect(r.text).toBe('from claude');
     expect(s.claude.requests[0]).toMatchObject({ temperature: 0.7, max_tokens: 4096 });
     const analysis = await t.ai.generate({ taskType: 'review this diff', prompt: 'x' });
     expect(analysis.text).toBe('from ollama');
     expect(s.ollama.requests[0]).toMatchObject({ temperature: 0.3, max_tokens: 2048 });
-    const [row] = await store.driver.query<{ use_case: string; task_type: string }>(
+    const [row] = await db.store.driver.query<{ use_case: string; task_type: string }>(
       "SELECT use_case, task_type FROM baton.ai_calls WHERE provider = 'claude'",
     );
     expect(row.use_case).toBe('code_generation');
@@ -75,7 +67,7 @@ describe('routing', () => {
     const config = await fixtureConfig();
     const s = await allOnLoopback(config);
     s.ollama.script.splice(0, Infinity, { status: 500 });
-    const t = await openAi(config, { store });
+    const t = await openAi(config, { store: db.store });
     // web_automation: ollama, claude, openai; at most $0.02; 2,048 output tokens.
     const err = await t.ai.generate({ useCase: 'web_automation', prompt: 'x' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_LLM_UNAVAILABLE' });
@@ -105,7 +97,7 @@ describe('budgets and prices', () => {
     await allOnLoopback(config);
     config.llm_providers!.budget = { enabled: true, daily_request_limit: 2, alert_threshold: 0.5 };
     const alerts: BudgetAlert[] = [];
-    const t = await openAi(config, { store, alerts: (a) => void alerts.push(a) });
+    const t = await openAi(config, { store: db.store, alerts: (a) => void alerts.push(a) });
     await t.ai.generate({ prompt: 'x' });
     await t.ai.generate({ prompt: 'x' });
     const err = await t.ai.generate({ prompt: 'x' }).catch((e: unknown) => e);
@@ -126,7 +118,7 @@ describe('budgets and prices', () => {
     const s = await allOnLoopback(config);
     s.claude.script.splice(0, Infinity, { text: 'x', usage: { input: 1200, output: 300 } });
     config.llm_providers!.budget = { enabled: true, daily_cost_limit: 0.01 };
-    const t = await openAi(config, { store });
+    const t = await openAi(config, { store: db.store });
     await t.ai.generate({ prompt: 'x', maxOutputTokens: 10 });
     const err = await t.ai.generate({ prompt: 'x', maxOutputTokens: 200 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_BUDGET_EXCEEDED' });
@@ -141,7 +133,7 @@ describe('budgets and prices', () => {
     delete p.anythingllm.cost_per_1k_prompt;
     delete p.anythingllm.cost_per_1k_completion;
     s.anythingllm.script.splice(0, Infinity, { text: 'x', usage: { input: 100, output: 50 } });
-    const t = await openAi(config, { store });
+    const t = await openAi(config, { store: db.store });
     const free = await t.ai.generate({ provider: 'ollama', prompt: 'x' });
     expect(free.providerMetadata?.baton).toMatchObject({ cost: 0, costSource: 'config' });
     const unknown = await t.ai.generate({ provider: 'anythingllm', prompt: 'x' });

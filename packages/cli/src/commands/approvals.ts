@@ -2,18 +2,10 @@
 // permission decision on a tool call).
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { BatonError, toMs, type Store } from '@baton/core';
-import { ApprovalStore, AuditLog, type Approval, type Remember } from '@baton/ai';
+import { BatonError, toMs } from '@baton/core';
+import { ApprovalStore, AuditLog, aiTablesExist, type Approval, type Remember } from '@baton/ai';
 import { table } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-
-/** Whether an agent ever ran here (the tables exist once an Ai opened the store). */
-async function hasTable(store: Store, table: string): Promise<boolean> {
-  const [row] = await store.driver.query<{ t: string | null }>(
-    `SELECT to_regclass('baton.${table}')::text AS t`,
-  );
-  return row.t !== null;
-}
 
 const when = (ms: number | null) =>
   ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -49,7 +41,7 @@ export function approvalsCommand(globals: () => GlobalOptions, io: Io): Command 
     .option('--json', 'print JSON')
     .action(async (o: { all?: boolean; json?: boolean }) => {
       await withStore(globals(), async (store) => {
-        const list = (await hasTable(store, 'ai_approvals'))
+        const list = (await aiTablesExist(store.driver))
           ? await new ApprovalStore(store.driver).list(o.all ? 'all' : 'pending')
           : [];
         if (o.json) io.out(JSON.stringify(list, null, 2));
@@ -68,7 +60,7 @@ export function approvalsCommand(globals: () => GlobalOptions, io: Io): Command 
       if (o.remember !== undefined && !REMEMBER.includes(o.remember))
         throw new BatonError('E_INVALID_OPTION', `--remember ${o.remember}: use once, session or always`);
       await withStore(globals(), async (store) => {
-        if (!(await hasTable(store, 'ai_approvals')))
+        if (!(await aiTablesExist(store.driver)))
           throw new BatonError('E_NOT_FOUND', `no approval request '${id}': no agent has asked for one here`);
         const a = await new ApprovalStore(store.driver).decide(store, id, {
           approved,
@@ -115,7 +107,7 @@ export function auditCommand(globals: () => GlobalOptions, io: Io): Command {
       if (!Number.isInteger(limit) || limit < 1)
         throw new BatonError('E_INVALID_OPTION', `--limit ${o.limit}: give a positive integer`);
       await withStore(globals(), async (store) => {
-        const list = (await hasTable(store, 'ai_audit'))
+        const list = (await aiTablesExist(store.driver))
           ? await new AuditLog(store.driver).list({
               executionId: o.execution,
               since: o.execution ? 0 : since,

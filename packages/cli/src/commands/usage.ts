@@ -1,18 +1,17 @@
 // `baton usage`: what LLM calls cost, from the usage ledger (baton.ai_calls), grouped; and
 // `baton ai breakers`: the providers' circuit breakers, shared by every process on the store.
 import { Command } from 'commander';
-import { BatonError, toMs, type Store } from '@baton/core';
-import { BreakerStore, USAGE_GROUPS, UsageLedger, type UsageGroup, type UsageLine } from '@baton/ai';
+import { BatonError, toMs } from '@baton/core';
+import {
+  BreakerStore,
+  USAGE_GROUPS,
+  UsageLedger,
+  aiTablesExist,
+  type UsageGroup,
+  type UsageLine,
+} from '@baton/ai';
 import { table } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-
-/** Whether any LLM call was ever recorded here (the tables exist once an Ai opened the store). */
-async function hasAiTables(store: Store): Promise<boolean> {
-  const [row] = await store.driver.query<{ t: string | null }>(
-    "SELECT to_regclass('baton.ai_calls')::text AS t",
-  );
-  return row.t !== null;
-}
 
 const money = (usd: number) => `$${usd.toFixed(4)}`;
 
@@ -61,7 +60,9 @@ export function usageCommand(globals: () => GlobalOptions, io: Io): Command {
       const by = o.by as UsageGroup;
       const from = Date.now() - toMs(o.since, '--since');
       await withStore(globals(), async (store) => {
-        const lines = (await hasAiTables(store)) ? await new UsageLedger(store.driver).report(by, from) : [];
+        const lines = (await aiTablesExist(store.driver))
+          ? await new UsageLedger(store.driver).report(by, from)
+          : [];
         if (o.json) io.out(JSON.stringify({ by, since: new Date(from).toISOString(), lines }, null, 2));
         else if (lines.length === 0) io.out(`no LLM calls recorded in the last ${o.since}`);
         else io.out(usageTable(lines, by));
@@ -77,7 +78,7 @@ export function aiCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       await withStore(globals(), async (store) => {
-        const list = (await hasAiTables(store)) ? await new BreakerStore(store.driver).list() : [];
+        const list = (await aiTablesExist(store.driver)) ? await new BreakerStore(store.driver).list() : [];
         if (o.json) io.out(JSON.stringify(list, null, 2));
         else if (list.length === 0) io.out('every breaker is closed (no provider has failed)');
         else
@@ -101,7 +102,7 @@ export function aiCommand(globals: () => GlobalOptions, io: Io): Command {
     .argument('<provider>', 'provider name from llm_providers.yaml')
     .action(async (provider: string) => {
       await withStore(globals(), async (store) => {
-        if (await hasAiTables(store)) await new BreakerStore(store.driver).reset(provider);
+        if (await aiTablesExist(store.driver)) await new BreakerStore(store.driver).reset(provider);
         io.out(`the breaker of '${provider}' is closed`);
       });
     });

@@ -11,6 +11,7 @@ import {
   STREAM_CHANNEL,
   USAGE_GROUPS,
   UsageLedger,
+  aiTablesExist,
   type Remember,
 } from '@baton/ai';
 import type { ServerEnv } from '../auth.js';
@@ -135,28 +136,25 @@ const aiStream = apiRoute('viewer', {
   },
 });
 
-/** Whether the AI layer's tables exist (an Ai opened this store at least once). */
-async function hasAiTables(store: Store): Promise<boolean> {
-  const [row] = await store.driver.query<{ t: string | null }>(
-    "SELECT to_regclass('baton.ai_approvals')::text AS t",
-  );
-  return row.t !== null;
-}
-
 export function aiRoutes(app: OpenAPIHono<ServerEnv>, store: Store): void {
   const approvals = new ApprovalStore(store.driver);
   app.openapi(usage, async (c) => {
     const { by, since } = c.req.valid('query');
     const from = Date.now() - toMs(since, 'since');
-    const lines = (await hasAiTables(store)) ? await new UsageLedger(store.driver).report(by, from) : [];
+    const lines = (await aiTablesExist(store.driver))
+      ? await new UsageLedger(store.driver).report(by, from)
+      : [];
     return c.json({ by, since: new Date(from).toISOString(), lines }, 200);
   });
   app.openapi(breakers, async (c) =>
-    c.json({ items: (await hasAiTables(store)) ? await new BreakerStore(store.driver).list() : [] }, 200),
+    c.json(
+      { items: (await aiTablesExist(store.driver)) ? await new BreakerStore(store.driver).list() : [] },
+      200,
+    ),
   );
   app.openapi(listApprovals, async (c) =>
     c.json(
-      { items: (await hasAiTables(store)) ? await approvals.list(c.req.valid('query').status) : [] },
+      { items: (await aiTablesExist(store.driver)) ? await approvals.list(c.req.valid('query').status) : [] },
       200,
     ),
   );
@@ -183,7 +181,7 @@ export function aiRoutes(app: OpenAPIHono<ServerEnv>, store: Store): void {
   app.openapi(audit, async (c) => {
     const q = c.req.valid('query');
     const since = q.execution ? 0 : Date.now() - toMs(q.since, 'since');
-    const items = (await hasAiTables(store))
+    const items = (await aiTablesExist(store.driver))
       ? await new AuditLog(store.driver).list({ executionId: q.execution, since, limit: q.limit })
       : [];
     return c.json({ items }, 200);
