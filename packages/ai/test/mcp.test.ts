@@ -1,5 +1,7 @@
 // MCP over stdio against @modelcontextprotocol/server-everything and a server that dies mid-call:
 // tools named mcp:<server>:<tool>, calls under the permission rules and audit, clear errors.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,6 +124,41 @@ describe('MCP servers', () => {
       await worker?.stop({ deadline: 2000 });
       await server?.close();
       await store.close();
+    }
+  });
+
+  it('speaks Streamable HTTP to a server at a URL', async () => {
+    // A free port, then server-everything's HTTP transport on it.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes('listening')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`server-everything exited with ${code}: ${err}`)));
+      });
+      const http = await McpServers.open({
+        remote: { url: `http://127.0.0.1:${port}/mcp`, headers: { 'x-client': 'baton' } },
+      });
+      try {
+        const echo = http.tools.find((t) => t.name === 'mcp:remote:echo')!;
+        expect(await echo.run({ message: 'over http' } as never, { sandbox, signal })).toMatch(/over http/);
+      } finally {
+        await http.close();
+      }
+    } finally {
+      child.kill();
     }
   });
 });

@@ -11,8 +11,9 @@ export function aiConfigOf(config: Config): AiConfig {
   const providers = config.get('llm_providers') as AiConfig['llm_providers'];
   const apiKeyVariables: Record<string, string> = {};
   for (const name of Object.keys(providers?.providers ?? {})) {
-    const unset = config.unsetVariables(`llm_providers.providers.${name}.api_key`);
-    if (unset.length) apiKeyVariables[name] = unset.join(' or ');
+    // Any of the variables the key names would give it one (`${GEMINI_API_KEY:-${GOOGLE_API_KEY}}`).
+    const path = `llm_providers.providers.${name}.api_key`;
+    if (config.unsetVariables(path).length) apiKeyVariables[name] = config.variablesOf(path).join(' or ');
   }
   return {
     llm_providers: providers,

@@ -93,6 +93,11 @@ export class Config implements ConfigView {
     return this.provenance.envOf(formatPath(parsePath(path)))?.unset ?? [];
   }
 
+  /** Every environment variable the value at `path` names (`${A:-${B}}`: A and B), in order. */
+  variablesOf(path: string): readonly string[] {
+    return this.provenance.envOf(formatPath(parsePath(path)))?.vars ?? [];
+  }
+
   /** Where the value at `path` was set (the last file that set it). */
   locate(path: string): SourceLocation | undefined {
     return this.provenance.locate(formatPath(parsePath(path)));

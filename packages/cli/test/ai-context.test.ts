@@ -1,5 +1,6 @@
-// Budget alerts as the CLI wires them: the SLA notifications' log channel at its level, and the
-// budget's webhook (else the SLA notifications' one); a failing webhook is logged without its URL.
+// The AI layer as the CLI sets it up from a configuration directory: a provider's missing key named
+// by the variable to set; budget alerts on the SLA notifications' log channel at its level and on
+// the budget's webhook (else the SLA notifications' one), a failing webhook logged without its URL.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '@baton/flows';
 import { describe, expect, it } from 'vitest';
-import { budgetAlerts } from '../src/commands/ai-context.js';
+import { aiConfigOf, budgetAlerts } from '../src/commands/ai-context.js';
 
 const ALERT = {
   limit: 'daily_cost_limit' as const,
@@ -31,7 +32,7 @@ function capture() {
   return { logger, lines };
 }
 
-describe('budget alerts', () => {
+describe('the AI layer from a configuration directory', () => {
   it('log at the SLA log level and post to the budget webhook', async () => {
     const bodies: unknown[] = [];
     const server = createServer((req, res) => {
@@ -76,5 +77,17 @@ describe('budget alerts', () => {
       msg: expect.stringMatching(/LLM budget alert not delivered: the webhook could not be reached/),
     });
     expect(JSON.stringify(lines)).not.toContain('secret');
+  });
+
+  it('names the variable a missing API key comes from', async () => {
+    const dir = configDir({
+      'llm_providers.yaml':
+        'providers:\n  claude:\n    model: x\n    api_key: ${BATON_TEST_NO_SUCH_KEY}\n  gemini:\n    model: y\n    api_key: ${BATON_TEST_NO_GEMINI:-${BATON_TEST_NO_GOOGLE}}\n  openai:\n    model: z\n    api_key: set-here\n',
+    });
+    const ai = aiConfigOf(await loadConfig(dir, { env: {} }));
+    expect(ai.apiKeyVariables).toEqual({
+      claude: 'BATON_TEST_NO_SUCH_KEY',
+      gemini: 'BATON_TEST_NO_GEMINI or BATON_TEST_NO_GOOGLE',
+    });
   });
 });
