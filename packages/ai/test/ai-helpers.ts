@@ -4,8 +4,7 @@ import { Store } from '@baton/core';
 import { quietLogger } from '../../core/test/backends.js';
 import { loadConfig } from '../../flows/src/config/load.js';
 import { EXAMPLE_CONFIG, FIXTURE_ENV } from '../../flows/test/config-helpers.js';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { Ai, migrateAi, type AiConfig, type AlertSink } from '../src/index.js';
+import { Ai, type AiConfig, type AlertSink } from '../src/index.js';
 
 let fixture: AiConfig | undefined;
 
@@ -42,19 +41,4 @@ export async function openAi(
   if (!options.store) await store.migrate();
   const ai = await Ai.open(store, config, { alerts: options.alerts, logger: quietLogger() });
   return { ai, store, config, close: () => (options.store ? Promise.resolve() : store.close()) };
-}
-
-/** One in-memory store for a test file (engine and AI tables), its AI tables emptied after each test. */
-export function sharedStore(): { readonly store: Store } {
-  const ref = {} as { store: Store };
-  beforeAll(async () => {
-    ref.store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
-    await ref.store.migrate();
-    await migrateAi(ref.store.driver);
-  });
-  afterAll(() => ref.store.close());
-  afterEach(() =>
-    ref.store.driver.query('TRUNCATE baton.ai_calls, baton.ai_breakers, baton.ai_budget_alerts'),
-  );
-  return ref;
 }

@@ -2,7 +2,8 @@
 // Anthropic's protocols, with the real llm_providers.yaml.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLlmServer, type LoopbackServer } from './llm-servers.js';
-import { openAi, sharedStore, type TestAi } from './ai-helpers.js';
+import { openAi, type TestAi } from './ai-helpers.js';
+import { sharedStore } from './shared-store.js';
 import type { AiConfig } from '../src/index.js';
 
 const db = sharedStore();

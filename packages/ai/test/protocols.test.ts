@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonSchema } from 'ai';
 import type { AiConfig } from '../src/index.js';
-import { fixtureConfig, openAi, sharedStore } from './ai-helpers.js';
+import { fixtureConfig, openAi } from './ai-helpers.js';
+import { sharedStore } from './shared-store.js';
 import { startLlmServer, type LoopbackServer, type Protocol, type Reply } from './llm-servers.js';
 
 const db = sharedStore();

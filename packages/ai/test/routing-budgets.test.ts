@@ -2,7 +2,8 @@
 // servers; unknown names with a did-you-mean.
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveRoute, type AiConfig, type BudgetAlert } from '../src/index.js';
-import { fixtureConfig, openAi, sharedStore } from './ai-helpers.js';
+import { fixtureConfig, openAi } from './ai-helpers.js';
+import { sharedStore } from './shared-store.js';
 import { startLlmServer, type LoopbackServer } from './llm-servers.js';
 
 const db = sharedStore();

@@ -12,7 +12,7 @@ import {
   type WorkflowContext,
   type WorkflowDefinition,
 } from '@baton/core';
-import { jsonSchema, type ModelMessage, type ToolResultPart, type ToolSet } from 'ai';
+import { jsonSchema, stepCountIs, tool, type ToolSet } from 'ai';
 import { z } from 'zod';
 import type { RouteRequest } from '../routing.js';
 import type { Ai } from '../runtime.js';
@@ -78,17 +78,15 @@ interface Permitted {
 
 type ToolOutcome = { text: string } | { error: string } | { interrupted: true };
 
-const errorPart = (call: Call, value: string): ToolResultPart => ({
-  type: 'tool-result',
-  toolCallId: call.toolCallId,
-  toolName: call.toolName,
-  output: { type: 'error-text', value },
-});
-
 interface Call {
   toolCallId: string;
   toolName: string;
   input: unknown;
+}
+
+/** What a tool call that is refused, fails or was interrupted throws: the model sees its message. */
+class ToolCallError extends Error {
+  override name = 'ToolCallError';
 }
 
 /** A tool's name as providers accept it. */
@@ -110,43 +108,49 @@ export function defineAgent(
       'E_INVALID_OPTION',
       `agent '${spec.name}' lists a tool twice (names compared as ${[...tools.keys()].join(', ')})`,
     );
-  const modelTools: ToolSet = Object.fromEntries(
-    spec.tools.map((t) => [
-      modelToolName(t.name),
-      { description: t.description, inputSchema: jsonSchema(z.toJSONSchema(t.input) as never) },
-    ]),
-  );
   const rt = typeof runtime === 'function' ? runtime : () => runtime;
+  const stopped = (cost: number) => spec.budget !== undefined && cost >= spec.budget.maxCostUsd;
 
   return defineWorkflow<AgentInput, AgentResult>(
     `agent.${spec.name}`,
     { queue: spec.queue },
     async (ctx, input) => {
-      const { ai } = rt();
-      const durable = ai.in(ctx);
-      const run = new ToolCalls(ctx, rt(), tools, input);
-      const messages: ModelMessage[] = [{ role: 'user', content: input.prompt }];
+      const runtimeNow = rt();
+      const calls = new ToolCalls(ctx, runtimeNow, tools, input);
+      // One multi-step generation: the SDK keeps the conversation (a replay does not re-validate a
+      // growing history each turn), each model step is a durable step through the middleware, and
+      // each tool call runs through `calls.handle`, itself made of durable steps.
+      const modelTools: ToolSet = Object.fromEntries(
+        [...tools].map(([name, t]) => [
+          name,
+          tool({
+            description: t.description,
+            inputSchema: jsonSchema(z.toJSONSchema(t.input) as never),
+            execute: (args: unknown, { toolCallId }) =>
+              calls.handle({ toolCallId, toolName: name, input: args }),
+          }),
+        ]),
+      );
       let cost = 0;
-      let calls = 0;
-      let text = '';
-      for (let turn = 1; turn <= maxSteps; turn++) {
-        const r = await durable.generate({ ...spec.route, system: spec.system, messages, tools: modelTools });
-        cost += (r.providerMetadata?.baton as { cost?: number } | undefined)?.cost ?? 0;
-        text = r.text;
-        messages.push(...r.response.messages);
-        if (r.toolCalls.length === 0)
-          return { text, turns: turn, costUsd: cost, toolCalls: calls, stoppedBy: 'answer' };
-        calls += r.toolCalls.length;
-        // The SDK answers calls it could not read (an unknown tool, arguments that are not JSON) itself.
-        const answered = answeredIds(r.response.messages);
-        const open = r.toolCalls.filter((c) => !answered.has(c.toolCallId));
-        // Parallel calls: each a step named by its toolCallId, started in the model's order.
-        const results = await Promise.all(open.map((c) => run.handle(c as Call)));
-        if (results.length) messages.push({ role: 'tool', content: results });
-        if (spec.budget && cost >= spec.budget.maxCostUsd)
-          return { text, turns: turn, costUsd: cost, toolCalls: calls, stoppedBy: 'budget' };
-      }
-      return { text, turns: maxSteps, costUsd: cost, toolCalls: calls, stoppedBy: 'max_steps' };
+      const r = await runtimeNow.ai.in(ctx).generate({
+        ...spec.route,
+        system: spec.system,
+        prompt: input.prompt,
+        tools: modelTools,
+        stopWhen: [stepCountIs(maxSteps), () => stopped(cost)],
+        onStepFinish: (step) => {
+          cost += (step.providerMetadata?.baton as { cost?: number } | undefined)?.cost ?? 0;
+        },
+      });
+      const toolCalls = r.steps.reduce((n, step) => n + step.toolCalls.length, 0);
+      const answered = r.finishReason !== 'tool-calls';
+      return {
+        text: r.text,
+        turns: r.steps.length,
+        costUsd: cost,
+        toolCalls,
+        stoppedBy: answered ? 'answer' : stopped(cost) ? 'budget' : 'max_steps',
+      };
     },
   );
 }
@@ -188,7 +192,12 @@ class ToolCalls {
     };
   }
 
-  async handle(call: Call): Promise<ToolResultPart> {
+  /**
+   * One call: its decision, an approval when asked for, and the tool's run, each a durable step.
+   * Resolves to what the model sees; a refused, failed or interrupted call throws, and the model
+   * sees the error's message as the tool's error.
+   */
+  async handle(call: Call): Promise<string> {
     const { ctx } = this;
     const id = call.toolCallId;
     // The step before the tool's own marks it started: if that step comes from history and the
@@ -198,25 +207,12 @@ class ToolCalls {
       fresh = true;
       return this.decide(call);
     });
-    if (decision.kind === 'error') return errorPart(call, decision.message);
-    if (decision.kind === 'deny')
-      return {
-        type: 'tool-result',
-        toolCallId: id,
-        toolName: call.toolName,
-        output: { type: 'execution-denied', reason: decision.reason },
-      };
+    if (decision.kind === 'error') throw new ToolCallError(decision.message);
+    if (decision.kind === 'deny') throw new ToolCallError(`${decision.reason}; do not repeat this call`);
     if (decision.kind === 'ask') {
-      fresh = false;
       const answer = await this.approve(call, decision);
       fresh = answer.fresh;
-      if (!answer.approved)
-        return {
-          type: 'tool-result',
-          toolCallId: id,
-          toolName: call.toolName,
-          output: { type: 'execution-denied', reason: answer.reason },
-        };
+      if (!answer.approved) throw new ToolCallError(`${answer.reason}; do not repeat this call`);
     }
     const tool = this.tools.get(call.toolName)!;
     const out = await ctx.step<ToolOutcome>(`tool:${call.toolName}:${id}`, async (s) => {
@@ -240,17 +236,11 @@ class ToolCalls {
       }
     });
     if ('interrupted' in out)
-      return errorPart(
-        call,
-        `this call was interrupted: the worker running it stopped before it finished, and ${call.toolName} is not safe to repeat blindly. Check its effects (e.g. read the file) before calling it again.`,
+      throw new ToolCallError(
+        `this call was interrupted: the worker running it stopped before it finished, and ${tool.name} is not safe to repeat blindly. Check its effects (e.g. read the file) before calling it again.`,
       );
-    if ('error' in out) return errorPart(call, out.error);
-    return {
-      type: 'tool-result',
-      toolCallId: id,
-      toolName: call.toolName,
-      output: { type: 'text', value: out.text },
-    };
+    if ('error' in out) throw new ToolCallError(out.error);
+    return out.text;
   }
 
   /** The rules' decision on a call, audited. Runs once per call (its result is recorded). */
@@ -373,15 +363,6 @@ class ToolCalls {
       fresh,
     };
   }
-}
-
-/** Tool calls that already have a result among `messages`. */
-function answeredIds(messages: readonly ModelMessage[]): Set<string> {
-  const ids = new Set<string>();
-  for (const m of messages)
-    if (m.role === 'tool')
-      for (const part of m.content) if (part.type === 'tool-result') ids.add(part.toolCallId);
-  return ids;
 }
 
 const sessionKey = (tool: string, subject: Omit<ToolCallSubject, 'tool'>) =>
