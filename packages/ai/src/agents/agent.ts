@@ -23,12 +23,11 @@ import { approvalSignal, ApprovalStore, type ApprovalAnswer } from './approvals.
 import { AuditLog, type AuditEntry } from './audit.js';
 import { maskSecrets } from './mask.js';
 
-export interface AgentSpec {
+/** An agent. Which providers answer its turns: `useCase`, `taskType`, or `provider` (and `model`). */
+export interface AgentSpec extends RouteRequest {
   name: string;
   system: string;
   tools: AgentTool<never>[];
-  /** Which providers answer: a use case, a task type, or a provider (and model). */
-  route?: RouteRequest;
   /** Most model turns. Default 20. */
   maxSteps?: number;
   /** The run stops once its calls have cost this much (USD). */
@@ -100,6 +99,11 @@ export function defineAgent(
   const maxSteps = spec.maxSteps ?? 20;
   if (!Number.isInteger(maxSteps) || maxSteps < 1)
     throw new BatonError('E_INVALID_OPTION', `agent '${spec.name}': maxSteps must be a positive integer`);
+  if (spec.model !== undefined && spec.provider === undefined)
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `agent '${spec.name}': model '${spec.model}' needs a provider (the model is one of that provider's)`,
+    );
   // Providers accept only [A-Za-z0-9_-] in tool names: `mcp:github:create_issue` is offered to the
   // model as `mcp_github_create_issue`; rules, approvals and the audit log use the real name.
   const tools = new Map(spec.tools.map((t) => [modelToolName(t.name), t]));
@@ -133,7 +137,10 @@ export function defineAgent(
       );
       let cost = 0;
       const r = await runtimeNow.ai.in(ctx).generate({
-        ...spec.route,
+        useCase: spec.useCase,
+        taskType: spec.taskType,
+        provider: spec.provider,
+        model: spec.model,
         system: spec.system,
         prompt: input.prompt,
         tools: modelTools,

@@ -27,6 +27,6 @@ export const CODER: AgentSpec = agent({
     'Finish with a short summary of what you changed and what you checked.',
   ].join('\n'),
   tools: Object.values(BUILTIN_TOOLS),
-  route: { taskType: 'implement code' },
+  taskType: 'implement code',
   maxSteps: 30,
 });
