@@ -233,4 +233,18 @@ describe('agents', () => {
       code: 'E_INVALID_STATE',
     });
   });
+
+  it('refuses a definition it cannot run: a model without a provider, no turns, a tool twice', () => {
+    const rt = { ai, sandbox: new ToolSandbox({ root: tmpdir() }), policy: new PermissionPolicy() };
+    const tools = [BUILTIN_TOOLS.read_file];
+    expect(() => defineAgent({ name: 'a', system: '', tools, model: 'gpt-4' }, rt)).toThrow(
+      /model 'gpt-4' needs a provider/,
+    );
+    expect(() => defineAgent({ name: 'a', system: '', tools, maxSteps: 0 }, rt)).toThrow(
+      /maxSteps must be a positive integer/,
+    );
+    expect(() => defineAgent({ name: 'a', system: '', tools: [...tools, ...tools] }, rt)).toThrow(
+      /lists a tool twice/,
+    );
+  });
 });
