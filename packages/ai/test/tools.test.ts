@@ -68,6 +68,29 @@ describe('file tools', () => {
     expect(() => readFileSync(join(outside, 'planted.txt'))).toThrow();
   });
 
+  it("keeps Baton's own state out of reach: .baton and any protected directory, also through a link", async () => {
+    mkdirSync(join(root, '.baton'));
+    writeFileSync(join(root, '.baton', 'agent_permissions.json'), '{"allow":[]}');
+    expect(
+      await refusal('write_file', { path: '.baton/agent_permissions.json', content: '{"allow":["*"]}' }),
+    ).toMatch(/^E_POLICY_DENIED: .*Baton's own state/);
+    expect(await refusal('read_file', { path: './.baton/agent_permissions.json' })).toMatch(
+      /^E_POLICY_DENIED/,
+    );
+    symlinkSync(join(root, '.baton'), join(root, 'state'));
+    expect(await refusal('write_file', { path: 'state/agent_permissions.json', content: 'x' })).toMatch(
+      /^E_POLICY_DENIED/,
+    );
+    expect(
+      await refusal(
+        'edit_file',
+        { path: 'src/app.ts', old_string: 'a', new_string: 'b' },
+        { protectedDirs: [join(root, 'src')] },
+      ),
+    ).toMatch(/^E_POLICY_DENIED/);
+    expect(readFileSync(join(root, '.baton', 'agent_permissions.json'), 'utf8')).toBe('{"allow":[]}');
+  });
+
   it('the permission subject of a file call is its real path relative to the root', () => {
     const sandbox = new ToolSandbox({ root });
     symlinkSync(join(root, 'src', 'app.ts'), join(root, 'innocent.txt'));

@@ -1,8 +1,18 @@
 // Where tools may act: the project root (and other roots), the environment commands inherit, and
 // caps on time, output and file size. Paths go through @baton/core's execution policy: resolved
 // with links followed, so traversal, absolute paths and symlinks out of the roots are refused.
-import { allowedPath, executionPolicy, type ExecutionPolicy } from '@baton/core';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { BatonError, allowedPath, executionPolicy, type ExecutionPolicy } from '@baton/core';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+/** A directory's real path, or the path itself while it does not exist. */
+function resolveReal(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
+}
 
 export interface SandboxOptions {
   /** The project root: relative paths start here, and permission rules match paths relative to it. */
@@ -21,6 +31,12 @@ export interface SandboxOptions {
   network?: 'allow' | 'deny';
   /** Whether run_command may take a shell string (`sh -c`); otherwise only an argv. Default false. */
   shell?: boolean;
+  /**
+   * Directories no tool may touch, whatever the rules say: Baton's own state. Default: `<root>/.baton`
+   * (the store, the project's "always" answers). Add the configuration directory when it lies under
+   * the root, or an agent that may write files could rewrite its own permissions.
+   */
+  protectedDirs?: string[];
 }
 
 export class ToolSandbox {
@@ -29,6 +45,7 @@ export class ToolSandbox {
   readonly maxFileBytes: number;
   readonly maxOutputBytes: number;
   readonly shell: boolean;
+  private readonly protectedDirs: string[];
 
   constructor(options: SandboxOptions) {
     this.policy = executionPolicy({
@@ -42,6 +59,7 @@ export class ToolSandbox {
     this.maxFileBytes = options.maxFileBytes ?? 1 << 20;
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;
     this.shell = options.shell ?? false;
+    this.protectedDirs = (options.protectedDirs ?? [join(this.root, '.baton')]).map((d) => resolveReal(d));
   }
 
   /**
@@ -50,6 +68,12 @@ export class ToolSandbox {
    */
   resolve(path: string): { real: string; rel: string } {
     const real = allowedPath(this.policy, isAbsolute(path) ? path : resolve(this.root, path));
+    for (const dir of this.protectedDirs)
+      if (real === dir || real.startsWith(dir + sep))
+        throw new BatonError(
+          'E_POLICY_DENIED',
+          `${path} is Baton's own state (${dir}): no tool may read or change it`,
+        );
     const rel = relative(this.root, real).split(sep).join('/');
     return { real, rel: rel === '' ? '.' : rel };
   }

@@ -64,7 +64,8 @@ export async function agentRuntime(store: Store, config: Config, rootDir: string
   const root = resolve(rootDir);
   return {
     ai: await Ai.open(store, aiConfigOf(config), { alerts: budgetAlerts(config, store.logger) }),
-    sandbox: new ToolSandbox({ root }),
+    // Baton's state and the configuration (rules included) stay out of the tools' reach.
+    sandbox: new ToolSandbox({ root, protectedDirs: [join(root, '.baton'), config.dir] }),
     policy: permissionPolicy(config, root),
     always: new AlwaysRules(alwaysFile(root)),
   };
