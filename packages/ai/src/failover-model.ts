@@ -17,7 +17,7 @@ import type { BreakerStore } from './breaker-store.js';
 import type { BudgetGuard } from './budget.js';
 import { providerKind, type AiConfig, type ProviderSettings } from './config.js';
 import { DEFAULT_OUTPUT_ESTIMATE, estimateInputTokens } from './estimate.js';
-import { classifyFailure, isProviderFault, type Failure } from './failure.js';
+import { classifyFailure, isProviderFault, isRetryable, type Failure } from './failure.js';
 import { buildModel, missingKey } from './models.js';
 import { callCost, unitPrices, type Cost } from './prices.js';
 import type { Route } from './routing.js';
@@ -58,13 +58,17 @@ export interface FailoverParts {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    const onAbort = () => (clearTimeout(t), reject(signal?.reason));
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 const usd = (n: number) => `$${n.toFixed(4)}`;
 
-/** A timeout that also follows the caller's signal, and can be stopped once the first byte is in. */
+/**
+ * A timeout that also follows the caller's signal. `stopTimer` ends the timeout once a stream has
+ * started (the caller's cancel still reaches the request); `stop` ends both.
+ */
 function deadline(ms: number, caller: AbortSignal | undefined) {
   const controller = new AbortController();
   let timedOut = false;
@@ -77,12 +81,15 @@ function deadline(ms: number, caller: AbortSignal | undefined) {
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
+    stopTimer: () => clearTimeout(timer),
     stop() {
       clearTimeout(timer);
       caller?.removeEventListener('abort', onAbort);
     },
   };
 }
+
+type Deadline = ReturnType<typeof deadline>;
 
 interface Candidate {
   name: string;
@@ -125,7 +132,7 @@ export class FailoverModel implements LanguageModelV3 {
       options,
       async (model, opts, d) => {
         const result = await model.doStream(opts);
-        d.stop();
+        d.stopTimer();
         return { result, usage: null, finish: null };
       },
       (r) => (report = r),
@@ -160,8 +167,9 @@ export class FailoverModel implements LanguageModelV3 {
         if (part.type === 'error') await record.failure(part.error);
         controller.enqueue(part);
       },
-      cancel(reason) {
-        return reader.cancel(reason);
+      async cancel(reason) {
+        await reader.cancel(reason);
+        await record.cancel(reason);
       },
     });
     return { ...result, stream };
@@ -176,7 +184,7 @@ export class FailoverModel implements LanguageModelV3 {
     attempt: (
       model: LanguageModelV3,
       opts: LanguageModelV3CallOptions,
-      d: ReturnType<typeof deadline>,
+      d: Deadline,
     ) => Promise<{ result: R; usage: LanguageModelV3Usage | null; finish: string | null }>,
     onReport?: (r: CallReport) => void,
   ): Promise<{ result: R; report: CallReport; record: StreamRecorder }> {
@@ -253,25 +261,9 @@ export class FailoverModel implements LanguageModelV3 {
           provider: c.name,
           model: c.model,
         };
+        let out: Awaited<ReturnType<typeof attempt>>;
         try {
-          const out = await attempt(model, { ...opts, abortSignal: d.signal }, d);
-          const report: CallReport = {
-            provider: c.name,
-            model: c.model,
-            useCase: this.route.useCase,
-            route: this.route.reason,
-            attempts: [...attempts, { provider: c.name, outcome: 'served' }],
-            cost: null,
-            costSource: 'unknown',
-          };
-          const recorder = new StreamRecorder(this.parts, base, started, kind, c, limits, breaker);
-          if (out.usage) {
-            const cost = await recorder.success(out.usage, out.finish);
-            report.cost = cost.usd;
-            report.costSource = cost.source;
-          }
-          onReport?.(report);
-          return { result: out.result, report, record: recorder };
+          out = await attempt(model, { ...opts, abortSignal: d.signal }, d);
         } catch (err) {
           d.stop();
           const failure = classifyFailure(err, d.timedOut(), opts.abortSignal?.aborted === true);
@@ -291,13 +283,32 @@ export class FailoverModel implements LanguageModelV3 {
           }
           breaker = await breakers.record(c.name, limits, 'failure', breaker);
           const wait = retryDelay(failure, tryNo, advanced);
-          if (tryNo < maxRetries && breaker.phase !== 'open' && wait !== null) {
+          if (isRetryable(failure.class) && tryNo < maxRetries && breaker.phase !== 'open' && wait !== null) {
             await sleep(wait, opts.abortSignal);
             continue;
           }
           attempts.push({ provider: c.name, outcome: 'failed', reason: describe(failure) });
           break;
         }
+        // Served: the bookkeeping is outside the try, so that a failure to record (the database)
+        // is never taken for the provider's and the call is never sent again.
+        const report: CallReport = {
+          provider: c.name,
+          model: c.model,
+          useCase: this.route.useCase,
+          route: this.route.reason,
+          attempts: [...attempts, { provider: c.name, outcome: 'served' }],
+          cost: null,
+          costSource: 'unknown',
+        };
+        const recorder = new StreamRecorder(this.parts, base, started, kind, c, limits, breaker, d);
+        if (out.usage) {
+          const cost = await recorder.success(out.usage, out.finish);
+          report.cost = cost.usd;
+          report.costSource = cost.source;
+        }
+        onReport?.(report);
+        return { result: out.result, report, record: recorder };
       }
       if (lastRequestError) break;
     }
@@ -318,15 +329,22 @@ export class FailoverModel implements LanguageModelV3 {
 }
 
 function describe(f: Failure): string {
-  const what =
-    f.class === 'rate_limited'
-      ? `rate limited (429${f.retryAfterMs !== undefined ? `, Retry-After ${Math.round(f.retryAfterMs / 100) / 10} s` : ''})`
-      : f.class === 'server_error'
-        ? `server error (${f.status})`
-        : f.class === 'request_error'
-          ? `request refused (${f.status})`
-          : f.class.replace('_', ' ');
-  return `${what}: ${f.message}`;
+  return `${failureTitle(f)}: ${f.message}`;
+}
+
+function failureTitle(f: Failure): string {
+  switch (f.class) {
+    case 'rate_limited':
+      return `rate limited (429${f.retryAfterMs !== undefined ? `, Retry-After ${Math.round(f.retryAfterMs / 100) / 10} s` : ''})`;
+    case 'server_error':
+      return `server error (${f.status})`;
+    case 'account_error':
+      return `refused by the provider (${f.status}: key, account or model)`;
+    case 'request_error':
+      return f.status === undefined ? 'request not sent' : `request refused (${f.status})`;
+    default:
+      return f.class.replace('_', ' ');
+  }
 }
 
 /** How long to wait before retrying on the same provider, or null to fail over at once. */
@@ -359,12 +377,15 @@ class StreamRecorder {
     private readonly candidate: Candidate,
     private readonly limits: ReturnType<typeof breakerLimits>,
     private readonly breaker: BreakerState | undefined,
+    /** The request's deadline: the caller's cancel reaches a stream until it is recorded. */
+    private readonly deadline: Deadline,
   ) {}
 
   async success(usage: LanguageModelV3Usage, finish: string | null): Promise<Cost> {
     const cost = callCost(this.kind, this.candidate.settings, this.candidate.model, usage);
     if (this.settled) return cost;
     this.settled = true;
+    this.deadline.stop();
     await this.parts.ledger.record({
       ...this.base,
       outcome: 'ok',
@@ -382,10 +403,11 @@ class StreamRecorder {
     return cost;
   }
 
-  async failure(error: unknown): Promise<void> {
+  async failure(error: unknown, cancelled = false): Promise<void> {
     if (this.settled) return;
     this.settled = true;
-    const failure = classifyFailure(error, false, false);
+    this.deadline.stop();
+    const failure = classifyFailure(error, false, cancelled);
     await this.parts.ledger.record({
       ...this.base,
       outcome: failure.class,
@@ -396,6 +418,11 @@ class StreamRecorder {
     });
     if (isProviderFault(failure.class))
       await this.parts.breakers.record(this.candidate.name, this.limits, 'failure', this.breaker);
+  }
+
+  /** The consumer stopped reading: the request is aborted and recorded as cancelled. */
+  async cancel(reason: unknown): Promise<void> {
+    await this.failure(reason ?? new Error('the stream was cancelled'), true);
   }
 
   /** A stream that ended without a finish part broke off. */

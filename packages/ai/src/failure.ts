@@ -14,7 +14,12 @@ export type FailureClass =
   | 'connection'
   /** A reply that is not the protocol's JSON. */
   | 'bad_response'
-  /** 4xx other than 429: the request itself is wrong. */
+  /**
+   * 401, 402, 403, 404: this provider refuses us (a revoked key, an unpaid account, a model it does
+   * not have). Another provider may serve the call; retrying this one would not.
+   */
+  | 'account_error'
+  /** Any other 4xx, or an error raised before a request left (a prompt the SDK refuses): the call itself is wrong. */
   | 'request_error'
   /** The caller cancelled. */
   | 'cancelled';
@@ -26,9 +31,14 @@ export interface Failure {
   message: string;
 }
 
-/** Failures worth trying again, on this provider after a delay or on the next one. */
+/** Failures that are the provider's: worth the next provider, and counted by its breaker. */
 export function isProviderFault(c: FailureClass): boolean {
   return c !== 'request_error' && c !== 'cancelled';
+}
+
+/** Provider faults worth trying again on the same provider. */
+export function isRetryable(c: FailureClass): boolean {
+  return isProviderFault(c) && c !== 'account_error';
 }
 
 /** Classifies an error thrown by a provider call. `timedOut` says whether our own timeout fired. */
@@ -41,6 +51,8 @@ export function classifyFailure(err: unknown, timedOut: boolean, callerAborted: 
     if (status === 429)
       return { class: 'rate_limited', status, retryAfterMs: retryAfterMs(err.responseHeaders), message };
     if (status !== undefined && status >= 500) return { class: 'server_error', status, message };
+    if (status === 401 || status === 402 || status === 403 || status === 404)
+      return { class: 'account_error', status, message };
     if (status !== undefined && status >= 400) return { class: 'request_error', status, message };
     // A 2xx whose body broke off is a dropped connection; one that could not be read, a bad response.
     if (status !== undefined && !droppedConnection(err.cause))
@@ -51,7 +63,11 @@ export function classifyFailure(err: unknown, timedOut: boolean, callerAborted: 
     return { class: 'bad_response', message };
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'))
     return { class: 'timeout', message };
-  return { class: 'connection', message };
+  if (droppedConnection(err) || (err instanceof TypeError && /fetch failed/.test(err.message)))
+    return { class: 'connection', message };
+  // Anything else never reached a provider (a prompt the SDK refuses, a bug): not the provider's
+  // fault, so no failover, no retry and nothing against its breaker.
+  return { class: 'request_error', message };
 }
 
 /** `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, in milliseconds. */
@@ -79,7 +95,7 @@ const SOCKET_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
-/** Whether an error's cause chain is a socket that closed or failed. */
+/** Whether an error, or one in its cause chain, is a socket that closed or failed. */
 function droppedConnection(cause: unknown): boolean {
   for (let c = cause, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
     const code = (c as { code?: unknown }).code;

@@ -107,6 +107,28 @@ describe('providers from llm_providers.yaml', () => {
     expect(openai.requests).toHaveLength(0);
   });
 
+  it('fails over at once when a provider refuses the key, the account or the model (401, 402, 403, 404)', async () => {
+    const claude = await serve('anthropic', [{ status: 401 }]);
+    const openai = await serve('openai', [{ text: 'openai' }]);
+    t = await openAi(
+      twoProviders(claude, openai, (c) => {
+        c.llm_providers!.providers!.claude.max_retries = 3;
+      }),
+      { store: db.store },
+    );
+    for (const status of [401, 402, 403, 404]) {
+      claude.script.splice(0, Infinity, { status });
+      claude.requests.length = 0;
+      const r = await t.ai.generate({ prompt: 'x' });
+      expect(r.text).toBe('openai');
+      // Not retried on the provider that refused.
+      expect(claude.requests).toHaveLength(1);
+      expect((r.providerMetadata?.baton as { attempts: { reason?: string }[] }).attempts[0].reason).toMatch(
+        new RegExp(`refused by the provider \\(${status}: key, account or model\\)`),
+      );
+    }
+  });
+
   it('fails over when Retry-After is longer than retry_max_delay', async () => {
     const claude = await serve('anthropic', [{ status: 429, headers: { 'retry-after': '120' } }]);
     const openai = await serve('openai', [{ text: 'openai' }]);
