@@ -88,9 +88,19 @@ export function durableMiddleware(
       return fromJson<LanguageModelV3GenerateResult>(recorded);
     },
     async wrapStream({ params, model }) {
-      let live: ReadableStreamDefaultController<LanguageModelV3StreamPart> | undefined;
+      let controller: ReadableStreamDefaultController<LanguageModelV3StreamPart> | undefined;
       let ran = false;
-      const out = new ReadableStream<LanguageModelV3StreamPart>({ start: (c) => void (live = c) });
+      // A consumer that stops reading must not fail the step: parts for it are dropped from then on.
+      let cancelled = false;
+      const live = {
+        enqueue: (p: LanguageModelV3StreamPart) => void (cancelled || controller?.enqueue(p)),
+        close: () => void (cancelled || controller?.close()),
+        error: (e: unknown) => void (cancelled || controller?.error(e)),
+      };
+      const out = new ReadableStream<LanguageModelV3StreamPart>({
+        start: (c) => void (controller = c),
+        cancel: () => void (cancelled = true),
+      });
       let held: LanguageModelV3StreamPart | undefined;
       const recorded = ctx.step('ai.stream', async (s) => {
         ran = true;
@@ -105,15 +115,15 @@ export function durableMiddleware(
           options.publish?.({ executionId: ctx.id, step: site.step, part: value });
           // The finish part waits for the record: a caller that saw `finish` can rely on it.
           if (value.type === 'finish') held = value;
-          else live?.enqueue(value);
+          else live.enqueue(value);
         }
         return toJson(parts);
       });
       recorded.then(
         (parts) => {
           if (ran) {
-            if (held) live?.enqueue(held);
-            live?.close();
+            if (held) live.enqueue(held);
+            live.close();
             return;
           }
           // Replay: the recorded parts, at once.
@@ -125,12 +135,12 @@ export function durableMiddleware(
           void (async () => {
             for (;;) {
               const { done, value } = await replay.read();
-              if (done) return live?.close();
-              live?.enqueue(value);
+              if (done) return live.close();
+              live.enqueue(value);
             }
           })();
         },
-        (err: unknown) => live?.error(err),
+        (err: unknown) => live.error(err),
       );
       return { stream: out };
     },

@@ -115,7 +115,7 @@ class McpConnection {
           } catch (err) {
             const tail = this.stderr().trim().split('\n').slice(-2).join(' | ');
             throw new BatonError(
-              'E_LLM_UNAVAILABLE',
+              'E_TOOL_FAILED',
               `MCP server '${this.name}' failed during ${t.name}: ${(err as Error).message}${tail ? ` (its stderr: ${tail})` : ''}`,
               { cause: err },
             );

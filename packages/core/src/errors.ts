@@ -43,6 +43,8 @@ export type BatonErrorCode =
   | 'E_LLM_UNAVAILABLE'
   /** An LLM provider refused the request itself (a 4xx other than 429): no other provider is tried. */
   | 'E_LLM_REQUEST'
+  /** A tool an agent called failed outside the call itself (an MCP server that stopped, for one). */
+  | 'E_TOOL_FAILED'
   /** A failure of Baton itself, not of the call (an HTTP API reply hides its details; the log has them). */
   | 'E_INTERNAL';
 

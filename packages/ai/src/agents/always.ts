@@ -4,7 +4,7 @@
 // rule of the configuration still comes first: one precedence for every rule.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ToolCallSubject } from '@baton/core';
+import { parsePermissionRule, type ToolCallSubject } from '@baton/core';
 
 const GLOB = /[*?{}\s()]/;
 
@@ -13,13 +13,20 @@ const GLOB = /[*?{}\s()]/;
  * matches nothing else (an argument holding a glob character or a space).
  */
 export function exactRule(call: ToolCallSubject): string | null {
+  let rule: string | null;
   if (call.argv)
-    return call.argv.some((a) => GLOB.test(a) || a === '') ? null : `${call.tool}(${call.argv.join(' ')})`;
-  if (call.path !== undefined) return GLOB.test(call.path) ? null : `${call.tool}(${call.path})`;
-  if (call.text !== undefined) return null;
-  return call.tool;
+    rule = call.argv.some((a) => GLOB.test(a) || a === '') ? null : `${call.tool}(${call.argv.join(' ')})`;
+  else if (call.path !== undefined) rule = GLOB.test(call.path) ? null : `${call.tool}(${call.path})`;
+  else rule = call.text !== undefined || /[*?]/.test(call.tool) ? null : call.tool;
+  if (rule === null) return null;
+  // A tool name a rule cannot spell (an MCP server's) is remembered for the session only.
+  try {
+    parsePermissionRule(rule, 'allow');
+    return rule;
+  } catch {
+    return null;
+  }
 }
-
 export class AlwaysRules {
   constructor(readonly file: string) {}
 

@@ -70,10 +70,13 @@ export class ApprovalStore {
     return row;
   }
 
-  list(status: ApprovalStatus | 'all' = 'pending', limit = 100): Promise<Approval[]> {
+  /** Requests newest first, by status, and of one execution when given. */
+  list(status: ApprovalStatus | 'all' = 'pending', limit = 100, executionId?: string): Promise<Approval[]> {
     return this.driver.query<Approval>(
-      `SELECT ${COLUMNS} FROM baton.ai_approvals WHERE ($1 = 'all' OR status = $1) ORDER BY requested_at DESC LIMIT $2`,
-      [status, limit],
+      `SELECT ${COLUMNS} FROM baton.ai_approvals
+       WHERE ($1 = 'all' OR status = $1) AND ($3::text IS NULL OR execution_id = $3)
+       ORDER BY requested_at DESC LIMIT $2`,
+      [status, limit, executionId ?? null],
     );
   }
 

@@ -61,8 +61,8 @@ async function askAtTerminal(
   });
   try {
     while (!finished) {
-      const pending = (await approvals.list('pending')).filter(
-        (a: Approval) => a.executionId === executionId && !seen.has(a.id),
+      const pending = (await approvals.list('pending', 1000, executionId)).filter(
+        (a: Approval) => !seen.has(a.id),
       );
       for (const a of pending) {
         seen.add(a.id);
