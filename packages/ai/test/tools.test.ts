@@ -30,14 +30,24 @@ beforeEach(() => {
   symlinkSync(outside, join(root, 'escape'));
 });
 
-async function call(name: string, input: unknown, options: Partial<SandboxOptions> = {}): Promise<string> {
+async function call(
+  name: string,
+  input: unknown,
+  options: Partial<SandboxOptions> = {},
+  canRead?: (rel: string) => boolean,
+): Promise<string> {
   const sandbox = new ToolSandbox({ root, ...options });
   const tool = BUILTIN_TOOLS[name];
-  return tool.run(tool.input.parse(input) as never, { sandbox, signal });
+  return tool.run(tool.input.parse(input) as never, { sandbox, signal, canRead });
 }
 
-async function refusal(name: string, input: unknown, options: Partial<SandboxOptions> = {}): Promise<string> {
-  const err = await call(name, input, options).then(
+async function refusal(
+  name: string,
+  input: unknown,
+  options: Partial<SandboxOptions> = {},
+  canRead?: (rel: string) => boolean,
+): Promise<string> {
+  const err = await call(name, input, options, canRead).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -123,6 +133,20 @@ describe('file tools', () => {
     expect(await call('search', { pattern: 'no such thing' })).toBe('no matches');
     expect(await refusal('search', { pattern: '(' })).toMatch(
       /^E_INPUT_INVALID: pattern is not a valid regular expression/,
+    );
+  });
+
+  it('search skips files the rules deny reading, and refuses one named outright', async () => {
+    writeFileSync(join(root, '.env'), 'SECRET=1\n');
+    writeFileSync(join(root, 'src', 'config.ts'), 'const SECRET = process.env.SECRET;\n');
+    const noEnv = (rel: string) => !rel.endsWith('.env');
+    const found = await call('search', { pattern: 'SECRET', path: '.' }, {}, noEnv);
+    expect(found).toMatch(/^src\/config\.ts:1:/m);
+    expect(found).not.toMatch(/^\.env:/m);
+    // Without the rules it would have been found.
+    expect(await call('search', { pattern: 'SECRET', path: '.' })).toMatch(/^\.env:1:SECRET=1$/m);
+    expect(await refusal('search', { pattern: 'SECRET', path: '.env' }, {}, noEnv)).toMatch(
+      /^E_POLICY_DENIED: \.env may not be read/,
     );
   });
 

@@ -236,7 +236,11 @@ class ToolCalls {
       }
       try {
         return {
-          text: await tool.run(decision.args as never, { sandbox: this.rt.sandbox, signal: s.signal }),
+          text: await tool.run(decision.args as never, {
+            sandbox: this.rt.sandbox,
+            signal: s.signal,
+            canRead: (rel) => this.rt.policy.decide({ tool: 'read_file', path: rel }).decision !== 'deny',
+          }),
         };
       } catch (err) {
         return { error: isBatonError(err) ? `${err.code}: ${err.message}` : (err as Error).message };

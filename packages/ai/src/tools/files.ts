@@ -91,7 +91,7 @@ export const search = defineTool({
   }),
   idempotent: true,
   subject: pathSubject,
-  async run(input, { sandbox }) {
+  async run(input, { sandbox, canRead = () => true }) {
     const max = input.max_results ?? 200;
     const { real, rel } = sandbox.resolve(input.path ?? '.');
     let regex: RegExp;
@@ -103,37 +103,35 @@ export const search = defineTool({
         `pattern is not a valid regular expression: ${(err as Error).message}`,
       );
     }
-    let hits: string[];
+    const isDir = statSync(real).isDirectory();
+    if (!isDir && !canRead(rel))
+      throw new BatonError('E_POLICY_DENIED', `${rel} may not be read (the rules deny read_file on it)`);
+    const hits: string[] = [];
     if (hasRg()) {
+      // --null: a NUL after each path, so that a path with a colon cannot pass for another.
       const run = await runUnderPolicy(
         sandbox.policy,
-        [
-          'rg',
-          '--line-number',
-          '--no-heading',
-          '--color',
-          'never',
-          '--max-count',
-          String(max),
-          '-e',
-          input.pattern,
-          '--',
-          rel,
-        ],
+        ['rg', '--null', '--line-number', '--no-heading', '--color', 'never', '-e', input.pattern, '--', rel],
         { cwd: sandbox.root },
       );
       if (run.code !== 0 && run.code !== 1)
         throw new BatonError('E_INPUT_INVALID', `search failed: ${run.stderr.trim()}`);
-      hits = run.stdout.split('\n').filter(Boolean);
+      for (const line of run.stdout.split('\n')) {
+        const nul = line.indexOf('\0');
+        if (nul < 0) continue;
+        const file = line.slice(0, nul).replace(/^\.\//, '');
+        if (canRead(file)) hits.push(`${file}:${line.slice(nul + 1)}`);
+        if (hits.length >= max) break;
+      }
     } else {
-      hits = [];
-      const files = statSync(real).isDirectory() ? listFiles(sandbox.root, rel, 100_000).files : [rel];
+      const files = isDir ? listFiles(sandbox.root, rel, 100_000).files : [rel];
       for (const f of files) {
+        if (!canRead(f)) continue;
         let text: string;
         try {
           text = readText(sandbox, f).text;
         } catch {
-          continue; // binary or too big: as ripgrep skips them
+          continue; // binary, too big, or Baton's own: as ripgrep skips binaries
         }
         text.split('\n').forEach((line, i) => {
           if (hits.length < max && regex.test(line)) hits.push(`${f}:${i + 1}:${line}`);
@@ -141,8 +139,7 @@ export const search = defineTool({
         if (hits.length >= max) break;
       }
     }
-    const shown = hits.slice(0, max);
-    return sandbox.cap(shown.length ? shown.join('\n') : 'no matches');
+    return sandbox.cap(hits.length ? hits.join('\n') : 'no matches');
   },
 });
 

@@ -8,6 +8,11 @@ export interface ToolContext {
   sandbox: ToolSandbox;
   /** Fires when the call times out or the agent is cancelled. */
   signal: AbortSignal;
+  /**
+   * Whether the rules let the agent read a file (a path relative to the root): tools that read
+   * files other than the one they were called on (search) skip those it may not. Default: all.
+   */
+  canRead?: (rel: string) => boolean;
 }
 
 export interface AgentTool<I = unknown> {
