@@ -1,7 +1,7 @@
 // Agents against a loopback OpenAI server that scripts the model's tool calls: tools run under
 // the permission rules, asks become durable approvals (or denials with no one to ask), every
 // decision is audited, and a finished run replays without a request.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -134,6 +134,30 @@ describe('agents', () => {
     expect(() => readFileSync(join(root, 'out.txt'))).toThrow();
     const [entry] = await new AuditLog(store.driver).list({ executionId: id });
     expect(entry).toMatchObject({ decision: 'denied', decidedBy: 'headless' });
+  });
+
+  it('asks about an allowed command that runs outside the project root (the rules match the argv only)', async () => {
+    const { agent } = await agentWith(
+      [
+        {
+          tools: [
+            { id: 'x1', name: 'run_command', args: { argv: ['echo', 'root'] } },
+            { id: 'x2', name: 'run_command', args: { argv: ['echo', 'sub'], cwd: 'sub' } },
+          ],
+        },
+        { text: 'ok' },
+      ],
+      { allow: ['run_command(echo *)'] },
+    );
+    mkdirSync(join(root, 'sub'));
+    const { id } = await client.start(agent, { prompt: 'go' } satisfies AgentInput);
+    await client.result<AgentResult>(id, { timeout: '30s' });
+    const audit = await new AuditLog(store.driver).list({ executionId: id });
+    expect(audit.map((a) => [a.toolCallId, a.decision, a.decidedBy])).toEqual([
+      ['x1', 'allow', null],
+      ['x2', 'denied', 'headless'],
+    ]);
+    expect(audit[1].rule).toBe('allow: run_command(echo *) (asked: it runs in sub, not the project root)');
   });
 
   it('waits for an approval, remembers it for the session, and writes "always" answers to the project file', async () => {

@@ -73,6 +73,10 @@ interface Permitted {
   rule: string | null;
   args: unknown;
   subject: Omit<ToolCallSubject, 'tool'>;
+  /** What a session approval of this call covers. */
+  key: string;
+  /** Whether a rule can say all the call does (else an "always" answer acts for the session only). */
+  exact: boolean;
 }
 
 type ToolOutcome = { text: string } | { error: string } | { interrupted: true };
@@ -270,8 +274,10 @@ class ToolCalls {
         message: `the arguments do not match ${tool.name}'s schema: ${z.prettifyError(parsed.error)}`,
       };
     let subject: Omit<ToolCallSubject, 'tool'>;
+    let unseen: string | null;
     try {
       subject = tool.subject(parsed.data, this.rt.sandbox);
+      unseen = tool.askAnyway?.(parsed.data, this.rt.sandbox) ?? null;
     } catch (err) {
       // The sandbox refuses the path itself: no rule can allow it.
       const reason = (err as Error).message;
@@ -280,9 +286,14 @@ class ToolCalls {
       );
       return { kind: 'deny', rule: 'sandbox', reason };
     }
-    const verdict = this.rt.policy.decide({ tool: tool.name, ...subject });
-    let { decision, rule } = verdict;
-    if (decision === 'ask' && this.session.has(sessionKey(tool.name, subject))) {
+    let { decision, rule } = this.rt.policy.decide({ tool: tool.name, ...subject });
+    if (decision === 'allow' && unseen !== null) {
+      decision = 'ask';
+      rule = `${rule} (asked: ${unseen})`;
+    }
+    // What a session approval covers: the same tool, subject and circumstances.
+    const key = JSON.stringify([tool.name, subject, unseen]);
+    if (decision === 'ask' && this.session.has(key)) {
       decision = 'allow';
       rule = 'session: approved earlier in this run';
     }
@@ -296,9 +307,8 @@ class ToolCalls {
         }),
       );
     if (decision === 'deny') return { kind: 'deny', rule, reason: `denied by ${rule}` };
-    return decision === 'allow'
-      ? { kind: 'allow', rule, args: parsed.data, subject }
-      : { kind: 'ask', rule, args: parsed.data, subject };
+    const permitted = { rule, args: parsed.data, subject, key, exact: unseen === null };
+    return decision === 'allow' ? { kind: 'allow', ...permitted } : { kind: 'ask', ...permitted };
   }
 
   /** Asks a person (or, with no one to ask, denies): a durable wait on the approval's signal. */
@@ -360,14 +370,13 @@ class ToolCalls {
           reason: a.reason,
         }),
       );
-      if (a.approved && a.remember === 'always') {
+      if (a.approved && a.remember === 'always' && d.exact) {
         const rule = exactRule({ tool: this.toolName(call), ...d.subject });
         if (rule) this.rt.always?.add(rule);
       }
       return a;
     });
-    if (final.approved && final.remember !== 'once')
-      this.session.add(sessionKey(this.toolName(call), d.subject));
+    if (final.approved && final.remember !== 'once') this.session.add(d.key);
     return {
       approved: final.approved,
       reason: final.approved ? '' : `denied by ${final.by}${final.reason ? `: ${final.reason}` : ''}`,
@@ -375,6 +384,3 @@ class ToolCalls {
     };
   }
 }
-
-const sessionKey = (tool: string, subject: Omit<ToolCallSubject, 'tool'>) =>
-  `${tool}\0${JSON.stringify(subject)}`;

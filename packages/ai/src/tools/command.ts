@@ -30,6 +30,12 @@ export const runCommand = defineTool({
   input,
   idempotent: false,
   subject: (i) => ({ argv: i.argv ?? ['sh', '-c', i.command!] }),
+  // Rules match the argv only; the same argv in another directory (with a package.json the agent
+  // wrote there) is another command.
+  askAnyway: (i, sandbox) => {
+    const cwd = i.cwd === undefined ? '.' : sandbox.resolve(i.cwd).rel;
+    return cwd === '.' ? null : `it runs in ${cwd}, not the project root`;
+  },
   async run(i, { sandbox }) {
     if (i.command !== undefined && !sandbox.shell)
       throw new BatonError(

@@ -26,6 +26,11 @@ export interface AgentTool<I = unknown> {
   idempotent: boolean;
   /** What the permission rules match for a call: its path, argv or text (nothing: by name only). */
   subject(input: I, sandbox: ToolSandbox): Omit<ToolCallSubject, 'tool'>;
+  /**
+   * Why a call the rules allow must still be asked about (its subject does not show all it does),
+   * or null. run_command: a working directory other than the project root.
+   */
+  askAnyway?(input: I, sandbox: ToolSandbox): string | null;
   /** Runs the call; the text is what the model sees. Throws BatonError for a call that cannot be made. */
   run(input: I, ctx: ToolContext): Promise<string>;
 }
@@ -35,8 +40,9 @@ export interface AgentTool<I = unknown> {
  * (an agent validates each call's input against the schema before it runs the tool).
  */
 export function defineTool<I>(
-  tool: Omit<AgentTool<I>, 'subject' | 'run'> & {
+  tool: Omit<AgentTool<I>, 'subject' | 'run' | 'askAnyway'> & {
     subject(input: NoInfer<I>, sandbox: ToolSandbox): Omit<ToolCallSubject, 'tool'>;
+    askAnyway?(input: NoInfer<I>, sandbox: ToolSandbox): string | null;
     run(input: NoInfer<I>, ctx: ToolContext): Promise<string>;
   },
 ): AgentTool<never> {
