@@ -149,3 +149,28 @@ describe('the AI layer over HTTP', () => {
     }
   });
 });
+
+describe('the AI routes on a store no agent has used', () => {
+  it('answer empty lists, and 404 for an approval, never a 500', async () => {
+    const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
+    await store.migrate();
+    const server = await startServer({ store, logger: quietLogger(), port: 0 });
+    try {
+      const get = async (path: string) => (await fetch(`${server.url}${path}`)).json();
+      expect(await get('/api/approvals')).toEqual({ items: [] });
+      expect(await get('/api/audit')).toEqual({ items: [] });
+      expect(await get('/api/ai/breakers')).toEqual({ items: [] });
+      expect((await get('/api/ai/usage')).lines).toEqual([]);
+      const res = await fetch(`${server.url}/api/approvals/abc/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(res.status).toBe(404);
+      expect((await res.json()).error.message).toMatch(/no agent has asked for one here/);
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@
 // calls, and an agent's or workflow's LLM stream parts as server-sent events while they arrive.
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { toMs, type Store } from '@baton/core';
+import { BatonError, toMs, type Store } from '@baton/core';
 import {
   ApprovalStore,
   AuditLog,
@@ -159,13 +159,16 @@ export function aiRoutes(app: OpenAPIHono<ServerEnv>, store: Store): void {
     ),
   );
   const decide =
-    (approved: boolean) => async (id: string, body: { remember?: Remember; reason?: string }, by: string) =>
-      approvals.decide(store, id, {
+    (approved: boolean) => async (id: string, body: { remember?: Remember; reason?: string }, by: string) => {
+      if (!(await aiTablesExist(store.driver)))
+        throw new BatonError('E_NOT_FOUND', `no approval request '${id}': no agent has asked for one here`);
+      return approvals.decide(store, id, {
         approved,
         by,
         reason: body.reason ?? null,
         remember: body.remember ?? 'once',
       });
+    };
   app.openapi(approve, async (c) =>
     c.json(
       await decide(true)(c.req.valid('param').id, c.req.valid('json'), callerName(c.get('caller'))),
