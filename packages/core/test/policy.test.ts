@@ -81,6 +81,17 @@ describe('execution policy', () => {
     expect(run.stdout).toMatch(/work$/);
   });
 
+  it('stops the whole process group when the caller aborts', async () => {
+    const policy = executionPolicy({ roots: [root] });
+    const abort = new AbortController();
+    const started = Date.now();
+    setTimeout(() => abort.abort(), 200);
+    const run = await runUnderPolicy(policy, ['sh', '-c', 'sleep 30 & sleep 30'], { signal: abort.signal });
+    expect(run.signal).toBe('SIGTERM');
+    expect(run.timedOut).toBe(false);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('stops the whole process group at the timeout', async () => {
     const policy = executionPolicy({ roots: [root], timeoutMs: 300 });
     // a shell that starts a grandchild and waits: both must go

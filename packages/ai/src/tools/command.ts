@@ -36,7 +36,7 @@ export const runCommand = defineTool({
     const cwd = i.cwd === undefined ? '.' : sandbox.resolve(i.cwd).rel;
     return cwd === '.' ? null : `it runs in ${cwd}, not the project root`;
   },
-  async run(i, { sandbox }) {
+  async run(i, { sandbox, signal }) {
     if (i.command !== undefined && !sandbox.shell)
       throw new BatonError(
         'E_POLICY_DENIED',
@@ -44,7 +44,9 @@ export const runCommand = defineTool({
       );
     const argv = i.argv ?? ['sh', '-c', i.command!];
     const cwd = sandbox.resolve(i.cwd ?? '.').real;
-    const run = await runUnderPolicy(sandbox.policy, argv, { cwd });
+    const run = await runUnderPolicy(sandbox.policy, argv, { cwd, signal });
+    if (signal.aborted)
+      throw new BatonError('E_CANCELLED', `${argv[0]} was stopped: the agent's run was cancelled`);
     const status = run.timedOut
       ? `timed out after ${sandbox.policy.timeoutMs / 1000} s`
       : run.code === null

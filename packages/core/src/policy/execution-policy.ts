@@ -162,7 +162,13 @@ export interface PolicyRun {
 export async function runUnderPolicy(
   policy: ExecutionPolicy,
   argv: readonly string[],
-  options: { cwd?: string; env?: Readonly<Record<string, string>>; input?: string } = {},
+  options: {
+    cwd?: string;
+    env?: Readonly<Record<string, string>>;
+    input?: string;
+    /** Stops the run (its whole process group, as at the timeout) when it fires. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<PolicyRun> {
   if (argv.length === 0) throw new BatonError('E_INVALID_OPTION', 'nothing to run: the command is empty');
   const cwd = allowedPath(policy, options.cwd ?? policy.roots[0]!);
@@ -200,13 +206,21 @@ export async function runUnderPolicy(
       }
     };
     let hard: NodeJS.Timeout | undefined;
+    const stop = () => {
+      killGroup('SIGTERM');
+      hard ??= setTimeout(() => killGroup('SIGKILL'), 2000);
+    };
     const timer = setTimeout(() => {
       out.timedOut = true;
-      killGroup('SIGTERM');
-      hard = setTimeout(() => killGroup('SIGKILL'), 2000);
+      stop();
     }, policy.timeoutMs);
+    // A cancelled caller (an agent's run) takes its command with it: the group is detached, so
+    // nothing else would.
+    if (options.signal?.aborted) stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
     child.on('error', (err) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
       resolvePromise({
         code: null,
         signal: null,
@@ -216,6 +230,7 @@ export async function runUnderPolicy(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
       if (hard) clearTimeout(hard);
       killGroup('SIGKILL'); // what it left running in its group goes with it
       resolvePromise({ code, signal, ...out });
