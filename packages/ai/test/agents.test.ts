@@ -271,4 +271,49 @@ describe('agents', () => {
       /lists a tool twice/,
     );
   });
+
+  it('stops at its budget, and after a call whose price is unknown', async () => {
+    const turns: Reply[] = [
+      {
+        tool: { id: 'b1', name: 'read_file', args: { path: 'notes.txt' } },
+        usage: { input: 1000, output: 100 },
+      },
+      { tool: { id: 'b2', name: 'read_file', args: { path: 'notes.txt' } } },
+      { text: 'never reached' },
+    ];
+    await agentWith(turns, {});
+    const priced = defineAgent(
+      { name: 'budgeted', system: 'x', tools: [BUILTIN_TOOLS.read_file], budget: { maxCostUsd: 0.001 } },
+      { ai, sandbox: new ToolSandbox({ root }), policy: new PermissionPolicy({ allow: ['read_file'] }) },
+    );
+    // gpt-4-turbo: 1,000 input and 100 output tokens cost $0.013, past the $0.001 budget.
+    const local = await Ai.open(store, {
+      llm_providers: {
+        failover_order: ['local'],
+        providers: { local: { type: 'openai-compatible', model: 'house-model', endpoint: server.url } },
+      },
+    });
+    const unpriced = defineAgent(
+      { name: 'unpriced', system: 'x', tools: [BUILTIN_TOOLS.read_file], budget: { maxCostUsd: 100 } },
+      {
+        ai: local,
+        sandbox: new ToolSandbox({ root }),
+        policy: new PermissionPolicy({ allow: ['read_file'] }),
+      },
+    );
+    const w = new Worker(store, { workflows: [priced, unpriced] as WorkflowDefinition[], pollInterval: 20 });
+    await w.start();
+    try {
+      for (const agent of [priced, unpriced]) {
+        server.script.splice(0, Infinity, ...turns);
+        server.requests.length = 0;
+        const { id } = await client.start(agent, { prompt: 'read' });
+        const out = await client.result<AgentResult>(id, { timeout: '30s' });
+        expect(out, agent.name).toMatchObject({ stoppedBy: 'budget', turns: 1, toolCalls: 1 });
+        expect(server.requests).toHaveLength(1);
+      }
+    } finally {
+      await w.stop({ deadline: 2000 });
+    }
+  });
 });

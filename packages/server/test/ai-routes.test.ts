@@ -156,7 +156,8 @@ describe('the AI routes on a store no agent has used', () => {
     await store.migrate();
     const server = await startServer({ store, logger: quietLogger(), port: 0 });
     try {
-      const get = async (path: string) => (await fetch(`${server.url}${path}`)).json();
+      const get = async (path: string) =>
+        (await (await fetch(`${server.url}${path}`)).json()) as Record<string, unknown>;
       expect(await get('/api/approvals')).toEqual({ items: [] });
       expect(await get('/api/audit')).toEqual({ items: [] });
       expect(await get('/api/ai/breakers')).toEqual({ items: [] });
@@ -167,7 +168,9 @@ describe('the AI routes on a store no agent has used', () => {
         body: '{}',
       });
       expect(res.status).toBe(404);
-      expect((await res.json()).error.message).toMatch(/no agent has asked for one here/);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+        /no agent has asked for one here/,
+      );
     } finally {
       await server.close();
       await store.close();

@@ -30,7 +30,7 @@ export interface AgentSpec extends RouteRequest {
   tools: AgentTool<never>[];
   /** Most model turns. Default 20. */
   maxSteps?: number;
-  /** The run stops once its calls have cost this much (USD). */
+  /** The run stops once its calls have cost this much (USD), or after a call whose price is unknown. */
   budget?: { maxCostUsd: number };
   queue?: string;
 }
@@ -117,7 +117,9 @@ export function defineAgent(
       `agent '${spec.name}' lists a tool twice (names compared as ${[...tools.keys()].join(', ')})`,
     );
   const rt = typeof runtime === 'function' ? runtime : () => runtime;
-  const stopped = (cost: number) => spec.budget !== undefined && cost >= spec.budget.maxCostUsd;
+  // A budget is kept only as far as prices are known: a call of unknown price stops the run.
+  const stopped = (cost: number, unpriced: boolean) =>
+    spec.budget !== undefined && (unpriced || cost >= spec.budget.maxCostUsd);
 
   return defineWorkflow<AgentInput, AgentResult>(
     `agent.${spec.name}`,
@@ -140,6 +142,7 @@ export function defineAgent(
         ]),
       );
       let cost = 0;
+      let unpriced = false;
       const r = await runtimeNow.ai.in(ctx).generate({
         useCase: spec.useCase,
         taskType: spec.taskType,
@@ -148,9 +151,11 @@ export function defineAgent(
         system: spec.system,
         prompt: input.prompt,
         tools: modelTools,
-        stopWhen: [stepCountIs(maxSteps), () => stopped(cost)],
+        stopWhen: [stepCountIs(maxSteps), () => stopped(cost, unpriced)],
         onStepFinish: (step) => {
-          cost += (step.providerMetadata?.baton as { cost?: number } | undefined)?.cost ?? 0;
+          const c = (step.providerMetadata?.baton as { cost?: number | null } | undefined)?.cost;
+          if (typeof c === 'number') cost += c;
+          else unpriced = true;
         },
       });
       const toolCalls = r.steps.reduce((n, step) => n + step.toolCalls.length, 0);
@@ -160,7 +165,7 @@ export function defineAgent(
         turns: r.steps.length,
         costUsd: cost,
         toolCalls,
-        stoppedBy: answered ? 'answer' : stopped(cost) ? 'budget' : 'max_steps',
+        stoppedBy: answered ? 'answer' : stopped(cost, unpriced) ? 'budget' : 'max_steps',
       };
     },
   );
