@@ -144,8 +144,8 @@ export class FailoverModel implements LanguageModelV3 {
         try {
           next = await reader.read();
         } catch (err) {
-          // A connection dropped mid-stream: recorded, then passed on.
-          await record.failure(err);
+          // A connection dropped mid-stream, or the caller cancelled: recorded, then passed on.
+          await record.failure(err, options.abortSignal?.aborted === true);
           controller.error(err);
           return;
         }
