@@ -96,7 +96,9 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
 
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) {
-      const type = i % 2 ? 'feature_development' : 'bug_fix';
+      // Task 10 is a feature too: dev_worker1 (its preferred session) has a task to be running when
+      // the test waits for one, even when it finished the earlier ones while the sends were slow.
+      const type = i % 2 || i === 10 ? 'feature_development' : 'bug_fix';
       const r = await baton(['tasks', 'send', `task ${i}`, '--type', type, '--timeout', '2m', '--json'], {
         env: env(),
       });
