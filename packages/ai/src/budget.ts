@@ -50,10 +50,7 @@ export class BudgetGuard {
     const b = this.settings;
     if (!b?.enabled) return;
     const p = periodStarts(now);
-    const [today, month] = await Promise.all([
-      this.ledger.spentSince(p.day),
-      this.ledger.spentSince(p.month),
-    ]);
+    const { today, month } = await this.ledger.spent(p.day, p.month);
     const refuse = (limit: string, message: string, details: Record<string, unknown>) => {
       throw new BatonError(
         'E_BUDGET_EXCEEDED',
@@ -96,10 +93,7 @@ export class BudgetGuard {
     if (!b?.enabled) return;
     const threshold = b.alert_threshold ?? 0.8;
     const p = periodStarts(now);
-    const [today, month] = await Promise.all([
-      this.ledger.spentSince(p.day),
-      this.ledger.spentSince(p.month),
-    ]);
+    const { today, month } = await this.ledger.spent(p.day, p.month);
     const candidates: BudgetAlert[] = [];
     const consider = (
       limit: BudgetAlert['limit'],

@@ -41,6 +41,19 @@ function split<T extends RouteRequest>(req: T): { route: RouteRequest; rest: Omi
   return { route, rest: rest as Omit<T, keyof RouteRequest> };
 }
 
+/**
+ * The SDK's options for a request: the model of its route, the SDK's own retries off (retries and
+ * failover are Baton's), and `signal` unless the request brings its own.
+ */
+function sdkArgs<T extends RouteRequest & { abortSignal?: AbortSignal }>(
+  req: T,
+  model: (route: RouteRequest) => LanguageModelV3,
+  signal?: AbortSignal,
+) {
+  const { route, rest } = split(req);
+  return { ...rest, model: model(route), maxRetries: 0, abortSignal: req.abortSignal ?? signal };
+}
+
 export class Ai {
   readonly usage: UsageLedger;
   readonly breakers: BreakerStore;
@@ -71,15 +84,13 @@ export class Ai {
     );
   }
 
-  /** One generation, not durable (scripts, tests); retries and failover are Baton's, not the SDK's. */
+  /** One generation, not durable (scripts, tests). */
   generate(req: GenerateRequest): ReturnType<typeof generateText> {
-    const { route, rest } = split(req);
-    return generateText({ ...rest, model: this.model(route), maxRetries: 0 } as GenerateArgs);
+    return generateText(sdkArgs(req, (r) => this.model(r)) as GenerateArgs);
   }
 
   stream(req: StreamRequest): ReturnType<typeof streamText> {
-    const { route, rest } = split(req);
-    return streamText({ ...rest, model: this.model(route), maxRetries: 0 } as StreamArgs);
+    return streamText(sdkArgs(req, (r) => this.model(r)) as StreamArgs);
   }
 
   /** The same calls as durable steps of a workflow. */
@@ -120,22 +131,10 @@ export class DurableAi {
   }
 
   generate(req: GenerateRequest): ReturnType<typeof generateText> {
-    const { route, rest } = split(req);
-    return generateText({
-      ...rest,
-      model: this.model(route),
-      maxRetries: 0,
-      abortSignal: rest.abortSignal ?? this.ctx.signal,
-    } as GenerateArgs);
+    return generateText(sdkArgs(req, (r) => this.model(r), this.ctx.signal) as GenerateArgs);
   }
 
   stream(req: StreamRequest): ReturnType<typeof streamText> {
-    const { route, rest } = split(req);
-    return streamText({
-      ...rest,
-      model: this.model(route),
-      maxRetries: 0,
-      abortSignal: rest.abortSignal ?? this.ctx.signal,
-    } as StreamArgs);
+    return streamText(sdkArgs(req, (r) => this.model(r), this.ctx.signal) as StreamArgs);
   }
 }

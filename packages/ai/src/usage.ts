@@ -28,6 +28,12 @@ export interface CallRecord {
 export const USAGE_GROUPS = ['provider', 'model', 'day', 'workflow', 'task', 'use_case'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
+/** Requests and USD spent in a period. */
+export interface Spend {
+  requests: number;
+  cost: number;
+}
+
 /** One line of a usage report. */
 export interface UsageLine {
   key: string | null;
@@ -86,14 +92,18 @@ export class UsageLedger {
     return id;
   }
 
-  /** Successful requests and their known cost since `from` (epoch ms): what budgets count. */
-  async spentSince(from: number): Promise<{ requests: number; cost: number }> {
-    const [row] = await this.driver.query<{ requests: number; cost: number }>(
-      `SELECT count(*)::int AS requests, coalesce(sum(cost), 0)::float8 AS cost
-       FROM baton.ai_calls WHERE at >= $1 AND outcome = 'ok'`,
-      [from],
+  /**
+   * Successful requests and their known cost since the start of the day and of the month (epoch
+   * ms), in one query: what budgets count.
+   */
+  async spent(day: number, month: number): Promise<{ today: Spend; month: Spend }> {
+    const [r] = await this.driver.query<{ dr: number; dc: number; mr: number; mc: number }>(
+      `SELECT count(*) FILTER (WHERE at >= $1)::int AS dr, coalesce(sum(cost) FILTER (WHERE at >= $1), 0)::float8 AS dc,
+         count(*)::int AS mr, coalesce(sum(cost), 0)::float8 AS mc
+       FROM baton.ai_calls WHERE at >= $2 AND outcome = 'ok'`,
+      [day, month],
     );
-    return row;
+    return { today: { requests: r.dr, cost: r.dc }, month: { requests: r.mr, cost: r.mc } };
   }
 
   /** Usage since `from`, grouped. */
