@@ -45,7 +45,7 @@ export {
   type StartOptions,
   type RetryFilter,
 } from './client.js';
-export { Worker, type WorkerOptions } from './worker/worker.js';
+export { Worker, type WorkerOptions, type Servable } from './worker/worker.js';
 export {
   WorkerMetrics,
   registerQueueDepth,

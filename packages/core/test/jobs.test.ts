@@ -1,6 +1,14 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends, eventually, sleep } from './backends.js';
-import { Client, NonRetryableError, Worker, defineJob, isBatonError, type Store } from '../src/index.js';
+import {
+  Client,
+  NonRetryableError,
+  Worker,
+  defineJob,
+  defineWorkflow,
+  isBatonError,
+  type Store,
+} from '../src/index.js';
 
 for (const b of backends()) {
   describe(`jobs (${b.name})`, () => {
@@ -317,6 +325,38 @@ for (const b of backends()) {
       await expect(client.enqueue(job, { to: 5 } as never)).rejects.toThrow(/to must be a string/);
       await withWorker({ jobs: [job] }, async () => {
         expect(await client.result((await client.enqueue(job, { to: 'a@b.c' })).id)).toBe('a@b.c');
+      });
+    });
+
+    it('serves definitions added while it runs: their waiting executions run, on a queue it did not serve', async () => {
+      const first = defineJob('serve-first', { queue: 'serve-a' }, (n: number) => n + 1);
+      const later = defineJob('serve-later', { queue: 'serve-b' }, (n: number) => n * 10);
+      const flow = defineWorkflow('serve-flow', { queue: 'serve-b' }, async (ctx, n: number) =>
+        ctx.step('double', () => n * 2),
+      );
+      await withWorker({ jobs: [first] }, async (w) => {
+        const waiting = await client.enqueue(later, 4);
+        const started = await client.start(flow, 5);
+        expect(await client.result((await client.enqueue(first, 1)).id)).toBe(2);
+        await sleep(150); // a few polls: the worker does not take what it does not serve
+        expect((await client.get(waiting.id)).status).toBe('queued');
+
+        // A second definition under a served name is refused, and changes nothing.
+        const impostor = defineJob('serve-first', { queue: 'serve-b' }, () => 0);
+        await expect(w.serve({ jobs: [impostor, later] })).rejects.toMatchObject({
+          code: 'E_DUPLICATE_DEFINITION',
+        });
+        expect((await client.get(waiting.id)).status).toBe('queued');
+
+        await w.serve({ jobs: [first, later], workflows: [flow] });
+        expect(await client.result(waiting.id)).toBe(40);
+        expect(await client.result(started.id)).toBe(10);
+        const [row] = await store.driver.query<{ queues: string[]; names: string[] }>(
+          'SELECT queues, names FROM baton.workers WHERE id = $1',
+          [w.id],
+        );
+        expect(row!.queues.sort()).toEqual(['serve-a', 'serve-b']);
+        expect(row!.names.sort()).toEqual(['serve-first', 'serve-flow', 'serve-later']);
       });
     });
 

@@ -78,13 +78,22 @@ for (const b of backends()) {
       function claimerFor(workerId: string, queue: string, names: string[], host: Partial<ClaimerHost> = {}) {
         const dispatched: number[] = [];
         const life = running();
-        const claimer: Claimer = new Claimer(store.driver, workerId, [queue], names, 4, 4, life, log, {
-          running: () => 0,
-          isRunning: () => false,
-          heldIds: () => [],
-          dispatch: () => dispatched.push(claimer.buffered),
-          ...host,
-        });
+        const claimer: Claimer = new Claimer(
+          store.driver,
+          workerId,
+          { queues: [queue], names },
+          4,
+          4,
+          life,
+          log,
+          {
+            running: () => 0,
+            isRunning: () => false,
+            heldIds: () => [],
+            dispatch: () => dispatched.push(claimer.buffered),
+            ...host,
+          },
+        );
         return { claimer, dispatched, life };
       }
 
@@ -252,8 +261,7 @@ for (const b of backends()) {
           const claimer: Claimer = new Claimer(
             own.driver,
             'w-again',
-            ['claimer-again'],
-            ['claimer-again'],
+            { queues: ['claimer-again'], names: ['claimer-again'] },
             4,
             4,
             running(),
@@ -410,7 +418,7 @@ for (const b of backends()) {
         const running_: string[] = [];
         const heartbeat = new Heartbeat(
           store.driver,
-          { id: 'w-beat', queues: ['heartbeat-job'], names: ['heartbeat-job'], leaseMs: 30_000 },
+          { id: 'w-beat', served: { queues: ['heartbeat-job'], names: ['heartbeat-job'] }, leaseMs: 30_000 },
           running(),
           log,
           {
@@ -454,7 +462,7 @@ for (const b of backends()) {
         // Yearly, made due by hand below: its next fire is months away, so the second run must find
         // nothing due (an every-second cron fired again whenever the runs straddled a second).
         const tick = defineSchedule('maintained-tick', { cron: '0 0 0 1 1 *', job: j });
-        const schedules = new ScheduleFirer(store.driver, [tick]);
+        const schedules = new ScheduleFirer(store.driver, { schedules: [tick] });
         await schedules.register();
         await store.driver.query(
           `UPDATE baton.schedules SET next_fire_at = date_trunc('second', now()) WHERE name = 'maintained-tick'`,

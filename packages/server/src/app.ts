@@ -148,7 +148,7 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   queryRoutes(app, options.config);
   configRoutes(app, options.config);
   architectRoutes(app, options.architect);
-  flowRoutes(app, options.flows, options.config && (() => options.config!.current), client);
+  const triggers = flowRoutes(app, options.flows, options.config && (() => options.config!.current), client);
   uiRoute(app, options.config);
   aiRoutes(app, store);
   dashboardRoutes(
@@ -172,7 +172,9 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
     security: [{ apiKey: [] }],
   });
 
-  app.notFound(() => {
+  app.notFound(async (c) => {
+    const started = await triggers?.(c);
+    if (started) return started;
     throw new BatonError('E_NOT_FOUND', 'no such route; GET /openapi.json lists them');
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Store, Worker } from '@baton/core';
-import { createFlows, loadConfig, type Flows } from '@baton/flows';
+import { createFlows, loadConfig, type Config, type Flows } from '@baton/flows';
 import { eventually, quietLogger } from '../../core/test/backends.js';
 import { BACKENDS } from './stores.js';
 import { ApiKeys, migrateServer, startServer, type RunningServer } from '../src/index.js';
@@ -34,6 +34,10 @@ describe.each(BACKENDS)('YAML workflows over HTTP on $name', (backend) => {
   let viewer: string;
   let operator: string;
   let approver: string;
+  let admin: string;
+  let approverId: string;
+  /** The configuration the flows in this process (and so the worker's definitions) are on. */
+  let config: Config;
 
   const call = async (method: string, path: string, key: string, body?: unknown) => {
     const res = await fetch(`${server.url}${path}`, {
@@ -54,13 +58,15 @@ describe.each(BACKENDS)('YAML workflows over HTTP on $name', (backend) => {
     const keys = new ApiKeys(store.driver);
     viewer = (await keys.create('viewer')).key;
     operator = (await keys.create('operator')).key;
+    admin = (await keys.create('admin')).key;
     const a = await keys.create('operator', 'approver');
     approver = a.key;
+    approverId = a.info.id;
     dir = mkdtempSync(join(tmpdir(), 'baton-server-flows-'));
     mkdirSync(join(dir, 'base'));
     writeFileSync(join(dir, 'base', 'workflows.yaml'), WORKFLOWS.replace('APPROVER', a.info.id));
     server = await startServer({ store, logger: quietLogger(), port: 0, configDir: dir });
-    const config = await loadConfig(dir);
+    config = await loadConfig(dir);
     flows = await createFlows({ store, config: () => config, logger: quietLogger() });
     worker = new Worker(store, {
       workflows: [...flows.definitions],
@@ -153,5 +159,42 @@ describe.each(BACKENDS)('YAML workflows over HTTP on $name', (backend) => {
       reason: 'ship it',
       by: expect.stringMatching(/^key:/),
     });
+  });
+
+  it('answers the api triggers of a reloaded configuration: added ones start their workflow, removed ones are gone', async () => {
+    // `feature` loses its trigger; `bugfix` is added with one.
+    const edited = WORKFLOWS.replace('APPROVER', approverId).replace(
+      '    trigger: { type: api, endpoint: /api/features, method: POST }\n',
+      '',
+    ).concat(`  bugfix:
+    trigger: { type: api, endpoint: /api/bugs, method: PUT }
+    input: { title: string }
+    steps:
+      - { id: record, type: set, vars: { title: '\${input.title}' } }
+`);
+    writeFileSync(join(dir, 'base', 'workflows.yaml'), edited);
+    expect((await call('POST', '/api/config/reload', admin)).status).toBe(200);
+    // The worker of this process learns the new workflow as `baton flows worker` does on a reload.
+    config = await loadConfig(dir);
+    await worker.serve({ workflows: [...flows.definitions] });
+
+    expect((await call('PUT', '/api/bugs', viewer, { title: 'x' })).status).toBe(403);
+    const bad = await call('PUT', '/api/bugs', operator, { titel: 'x' });
+    expect(bad.status).toBe(400);
+    const started = await call('PUT', '/api/bugs', operator, { title: 'crash on save' });
+    expect(started.status).toBe(201);
+    expect(started.body.workflow).toBe('bugfix');
+    const out = await new Client(store).result<{ vars: Record<string, unknown> }>(started.body.id, {
+      timeout: '20s',
+    });
+    expect(out.vars).toEqual({ title: 'crash on save' });
+
+    const gone = await call('POST', '/api/features', operator, { title: 'x' });
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.message).toMatch(/no YAML workflow has the api trigger POST \/api\/features/);
+    // Other unknown routes are still plain 404s, whatever the caller's role.
+    const unknown = await call('PUT', '/api/nothing-here', viewer, {});
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toMatch(/no such route/);
   });
 });

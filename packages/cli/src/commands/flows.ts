@@ -79,14 +79,27 @@ function parseJson(text: string | undefined, what: string): unknown {
   }
 }
 
+/** What {@link withFlows} opened. */
+interface OpenedFlows {
+  flows: Flows;
+  store: Store;
+  config: Config;
+  workflows: WorkflowDefinition[];
+  /**
+   * Watches the configuration directory: each valid edit becomes the configuration in force (for the
+   * flows, their queries and the Architect's rules), then `onReload` runs. Returns the stop.
+   */
+  watch(onReload: (config: Config) => Promise<void>): () => void;
+}
+
 /** Opens the configuration, the store, the query service (when queries are configured) and the flows. */
 async function withFlows<T>(
   g: GlobalOptions,
   io: Io,
   modules: readonly string[],
-  fn: (x: { flows: Flows; store: Store; config: Config; workflows: WorkflowDefinition[] }) => Promise<T>,
+  fn: (x: OpenedFlows) => Promise<T>,
 ): Promise<T> {
-  const config = await loadConfigFor(g, io);
+  let config = await loadConfigFor(g, io);
   const logger = makeLogger(g);
   const { functions, workflows } = await modulesOf(modules);
   const store = await openStore(g, logger, false);
@@ -101,6 +114,7 @@ async function withFlows<T>(
       : undefined;
     const flows = await createFlows({
       store,
+      // Read at every start: after a reload (watch, below) runs start on the new definitions.
       config: () => config,
       functions,
       workflows,
@@ -108,8 +122,32 @@ async function withFlows<T>(
       ...(architect ? { architect } : {}),
       ...(q ? { query: (name, params) => q.run(name, params) } : {}),
     });
+    // One reload at a time, in the order the edits came.
+    let reloads = Promise.resolve();
+    const watch = (onReload: (c: Config) => Promise<void>): (() => void) => {
+      const watcher = config.watch(
+        ({ config: next }) => {
+          reloads = reloads.then(async () => {
+            try {
+              // The Architect keeps running on rules: a configuration without them is refused.
+              if (architect) rulesFromConfig(next);
+              await q?.reload(next);
+              config = next;
+              await onReload(next);
+            } catch (err) {
+              logger.error(
+                { err: (err as Error).message },
+                'configuration change not applied; the last one stays in force',
+              );
+            }
+          });
+        },
+        { logger },
+      );
+      return () => watcher.close();
+    };
     try {
-      return await fn({ flows, store, config, workflows });
+      return await fn({ flows, store, config, workflows, watch });
     } finally {
       await flows.close();
     }
@@ -390,18 +428,23 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
         );
       }
       const stopped = untilSignal();
-      await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
-        const worker = new Worker(store, {
+      await withFlows(globals(), io, o.module, async ({ flows, store, workflows, watch }) => {
+        const served = () => ({
           workflows: [...flows.definitions, ...workflows],
           jobs: [...flows.jobs],
           schedules: [...flows.schedules],
           queues: flows.queues(),
-          concurrency,
-          logger: makeLogger(globals()),
         });
+        const worker = new Worker(store, { ...served(), concurrency, logger: makeLogger(globals()) });
         await worker.start();
         io.err(`serving ${flows.names().length} YAML workflows on ${store.location}; stop with Ctrl+C`);
+        // An edit of the configuration that adds workflows, triggers or queues is served at once.
+        const unwatch = watch(async () => {
+          await worker.serve(served());
+          io.err(`configuration reloaded: serving ${flows.names().length} YAML workflows`);
+        });
         const sig = await stopped;
+        unwatch();
         io.err(`${sig}: stopping`);
         await worker.stop({ deadline: 10_000 });
       });

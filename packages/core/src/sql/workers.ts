@@ -15,7 +15,7 @@ export interface WorkerRegistration {
 export async function registerWorker(db: Queryable, w: WorkerRegistration): Promise<void> {
   await db.query(
     `INSERT INTO baton.workers (id, hostname, pid, queues, names, lease_ms) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+     ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, names = excluded.names`,
     [w.id, w.hostname, w.pid, w.queues, w.names, w.leaseMs],
   );
 }

@@ -8,6 +8,7 @@ import { parseWakeup } from '../wakeup.js';
 import type { Driver } from '../driver/types.js';
 import type { Logger } from '../logger.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { Served } from './served.js';
 
 /** Claims a worker keeps on their way at once. */
 const MAX_CLAIMS_IN_FLIGHT = 2;
@@ -56,8 +57,7 @@ export class Claimer {
   constructor(
     private readonly db: Driver,
     private readonly workerId: string,
-    private readonly queues: readonly string[],
-    private readonly names: readonly string[],
+    private readonly served: Pick<Served, 'queues' | 'names'>,
     private readonly concurrency: number,
     private readonly prefetch: number,
     private readonly life: Lifecycle,
@@ -96,17 +96,17 @@ export class Claimer {
   async refreshQueueLimits(): Promise<void> {
     const rows = await this.db.query<{ name: string }>(
       `SELECT name FROM baton.queues WHERE name = ANY($1::text[]) AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)`,
-      [this.queues],
+      [this.served.queues],
     );
     const limited = new Set(rows.map((r) => r.name));
-    this.limitedQueues = this.queues.filter((q) => limited.has(q));
-    this.unlimitedQueues = this.queues.filter((q) => !limited.has(q));
+    this.limitedQueues = this.served.queues.filter((q) => limited.has(q));
+    this.unlimitedQueues = this.served.queues.filter((q) => !limited.has(q));
   }
 
   /** A NOTIFY on the wake-up channel. */
   onWakeup(payload: string): void {
     const w = parseWakeup(payload);
-    if (!w || !this.queues.includes(w.queue)) return;
+    if (!w || !this.served.queues.includes(w.queue)) return;
     if (w.keyed) this.keyedWork = true;
     const wait = w.dueAtMs === undefined ? 0 : w.dueAtMs - Date.now();
     if (wait > 1) this.wakeIn(wait);
@@ -274,7 +274,7 @@ export class Claimer {
   private async claim(want: number): Promise<number> {
     let rows: ClaimedRow[] = [];
     if (this.unlimitedQueues.length > 0) {
-      rows = await claimUnlimited(this.db, this.workerId, this.unlimitedQueues, this.names, want);
+      rows = await claimUnlimited(this.db, this.workerId, this.unlimitedQueues, this.served.names, want);
     }
     // The limited path costs a transaction: run it only when it can find something.
     if (rows.length < want && (this.limitedQueues.length > 0 || this.keyedWork)) {
@@ -284,7 +284,7 @@ export class Claimer {
         this.workerId,
         this.limitedQueues,
         this.unlimitedQueues,
-        this.names,
+        this.served.names,
         asked,
       );
       if (limited.rows.length < asked && this.limitedQueues.length === 0) this.keyedWork = false;

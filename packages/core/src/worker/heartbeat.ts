@@ -5,6 +5,7 @@ import { heartbeat, registerWorker, saveProgress, unregisterWorker } from '../sq
 import type { Driver } from '../driver/types.js';
 import type { Logger } from '../logger.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { Served } from './served.js';
 
 /** What the heartbeat needs from the rest of its worker. */
 export interface HeartbeatHost {
@@ -24,8 +25,7 @@ export class Heartbeat {
     private readonly db: Driver,
     private readonly registration: {
       id: string;
-      queues: readonly string[];
-      names: readonly string[];
+      served: Pick<Served, 'queues' | 'names'>;
       leaseMs: number;
     },
     private readonly life: Lifecycle,
@@ -41,15 +41,15 @@ export class Heartbeat {
     this.progress.delete(id);
   }
 
-  /** Registers (or registers again, after being declared dead) this worker. */
+  /** Registers (or registers again: after being declared dead, or with more to serve) this worker. */
   register(): Promise<void> {
     const r = this.registration;
     return registerWorker(this.db, {
       id: r.id,
       hostname: hostname(),
       pid: process.pid,
-      queues: r.queues,
-      names: r.names,
+      queues: r.served.queues,
+      names: r.served.names,
       leaseMs: r.leaseMs,
     });
   }

@@ -4,21 +4,12 @@ import { BatonError } from '../errors.js';
 import { toMs, type Duration } from '../duration.js';
 import { checkInt } from '../check.js';
 import { newId } from '../ids.js';
-import { checkName, type JobDefinition } from '../job.js';
-import { isWorkflowDefinition, type WorkflowDefinition } from '../workflow/definition.js';
-import type { ScheduleDefinition } from '../schedule.js';
+import { Served, type Servable } from './served.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store.js';
 
-export interface WorkerOptions {
-  /** The jobs this worker runs. It claims only these names (and those of `workflows`). */
-  jobs?: readonly JobDefinition[];
-  /** The workflows this worker runs. */
-  workflows?: readonly WorkflowDefinition[];
-  /** Cron schedules this worker helps fire. */
-  schedules?: readonly ScheduleDefinition[];
-  /** Queues to serve. Default: every queue named by `jobs`. */
-  queues?: readonly string[];
+/** A worker's options: what it serves (`jobs`, `workflows`, `schedules`, `queues`), then how. */
+export interface WorkerOptions extends Servable {
   /** Handlers running at once. Default 10. */
   concurrency?: number;
   /**
@@ -47,12 +38,8 @@ export interface WorkerOptions {
 export interface WorkerSettings {
   readonly id: string;
   readonly log: Logger;
-  readonly jobs: ReadonlyMap<string, JobDefinition>;
-  readonly workflows: ReadonlyMap<string, WorkflowDefinition>;
-  /** Every name it claims: its jobs' and its workflows'. */
-  readonly names: readonly string[];
-  readonly queues: readonly string[];
-  readonly schedules: readonly ScheduleDefinition[];
+  /** Its definitions, schedules, queues and names; `Worker.serve` adds to them. */
+  readonly served: Served;
   readonly concurrency: number;
   readonly prefetch: number;
   readonly completionDelayMs: number;
@@ -73,36 +60,19 @@ export function workerSettings(store: Store, options: WorkerOptions): WorkerSett
       'a worker needs at least one definition in `jobs` or `workflows`',
     );
   }
-  const jobs = new Map<string, JobDefinition>();
-  const workflows = new Map<string, WorkflowDefinition>();
-  for (const d of [...jobList, ...workflowList]) {
-    if (jobs.has(d.name) || workflows.has(d.name)) {
-      throw new BatonError('E_DUPLICATE_DEFINITION', `'${d.name}' is given to the worker twice`);
-    }
-    if (isWorkflowDefinition(d)) workflows.set(d.name, d);
-    else jobs.set(d.name, d);
-  }
-  const schedules = options.schedules ?? [];
-  for (const s of schedules) {
-    if (!jobs.has(s.job.name)) {
-      throw new BatonError(
-        'E_INVALID_OPTION',
-        `schedule '${s.name}' runs job '${s.job.name}', which this worker does not have in \`jobs\``,
-      );
-    }
-  }
+  const served = new Served();
+  served.add({
+    jobs: jobList,
+    workflows: workflowList,
+    schedules: options.schedules ?? [],
+    ...(options.queues ? { queues: options.queues } : {}),
+  });
   const concurrency = checkInt(options.concurrency, 'worker concurrency', 1, 100_000, 10);
   const id = options.id ?? `${hostname()}-${process.pid}-${newId().slice(-12)}`;
   return {
     id,
     log: (options.logger ?? store.logger).child({ worker: id }),
-    jobs,
-    workflows,
-    names: [...jobs.keys(), ...workflows.keys()],
-    queues: [...new Set(options.queues ?? [...jobs.values(), ...workflows.values()].map((d) => d.queue))].map(
-      (q) => checkName(q, 'queue'),
-    ),
-    schedules,
+    served,
     concurrency,
     prefetch: checkInt(options.prefetch, 'worker prefetch', 0, 100_000, concurrency),
     completionDelayMs: toMs(options.completionBatchDelay ?? 0, 'completionBatchDelay'),

@@ -16,8 +16,12 @@ import { Maintenance } from './maintenance.js';
 import { ScheduleFirer } from './schedules.js';
 import { listenReachesUs } from './listen-check.js';
 import { shutDown } from './shutdown.js';
+import type { Servable } from './served.js';
+import type { JobDefinition } from '../job.js';
+import type { WorkflowDefinition } from '../workflow/definition.js';
 
 export type { WorkerOptions } from './settings.js';
+export type { Servable } from './served.js';
 
 /**
  * Runs jobs and workflows. Many workers, in one process or on many machines, share one database
@@ -52,7 +56,7 @@ export class Worker implements LocalRunner {
     const db = store.driver;
     const life = (this.life = new Lifecycle(s.log));
     this.outcomes = new OutcomeWriter(store, s.id, life, s.log, s.completionDelayMs);
-    this.claimer = new Claimer(db, s.id, s.queues, s.names, s.concurrency, s.prefetch, life, s.log, {
+    this.claimer = new Claimer(db, s.id, s.served, s.concurrency, s.prefetch, life, s.log, {
       running: () => this.dispatcher.size,
       isRunning: (id) => this.dispatcher.has(id),
       heldIds: () => [...this.dispatcher.ids(), ...this.outcomes.ids()],
@@ -64,7 +68,8 @@ export class Worker implements LocalRunner {
       cancelRequested: (id) => this.dispatcher.cancel(id),
     });
     const claimer = this.claimer;
-    this.dispatcher = new Dispatcher(s, claimer, life, {
+    const { jobs, workflows } = s.served;
+    this.dispatcher = new Dispatcher({ jobs, workflows, concurrency: s.concurrency }, claimer, life, {
       workerId: s.id,
       store,
       life,
@@ -80,7 +85,7 @@ export class Worker implements LocalRunner {
         if (row.holds_slot) claimer.slotFreed();
       },
     });
-    this.schedules = new ScheduleFirer(db, s.schedules);
+    this.schedules = new ScheduleFirer(db, s.served);
     this.maintenance = new Maintenance(store, s.leaseMs, s.retention, this.schedules, life, s.log, {
       wake: () => claimer.wake(),
       suspectLostClaims: () => claimer.suspectLostClaims(),
@@ -99,15 +104,7 @@ export class Worker implements LocalRunner {
     const s = this.settings;
     await this.store.checkSchema();
     await this.heartbeat.register();
-    await registerDefinitions(db, [
-      ...[...s.jobs.values()].map((d) => ({ kind: 'job' as const, name: d.name, queue: d.queue })),
-      ...[...s.workflows.values()].map((d) => ({
-        kind: 'workflow' as const,
-        name: d.name,
-        queue: d.queue,
-        timeoutMs: d.timeoutMs,
-      })),
-    ]);
+    await registerDefinitions(db, definitionRows(s.served.jobs.values(), s.served.workflows.values()));
     await this.schedules.register();
     await this.claimer.refreshQueueLimits();
 
@@ -126,8 +123,37 @@ export class Worker implements LocalRunner {
     this.maintenance.start();
     this.life.every(s.pollMs, 'poll', async () => this.claimer.poll());
     this.detachRunner = this.store.attachRunner(this);
-    this.log.info({ queues: s.queues, jobs: s.names, concurrency: s.concurrency }, 'worker started');
+    this.log.info(
+      { queues: s.served.queues, jobs: s.served.names, concurrency: s.concurrency },
+      'worker started',
+    );
     void this.maintenance.run().catch(() => undefined);
+    this.claimer.wake();
+  }
+
+  /**
+   * Serves more definitions from now on: a configuration reload that adds YAML workflows gives them
+   * to a running worker this way. Names already served by the same definition are skipped; a
+   * schedule with a served schedule's name replaces it; queues default to the new definitions'.
+   * Nothing is ever removed: executions started on a definition must still find it.
+   */
+  async serve(more: Servable): Promise<void> {
+    const change = this.settings.served.add(more);
+    if (this.life.phase !== 'running') return;
+    const db = this.store.driver;
+    if (change.jobs.length + change.workflows.length > 0) {
+      await registerDefinitions(db, definitionRows(change.jobs, change.workflows));
+    }
+    if (change.schedulesChanged) await this.schedules.register();
+    if (change.queuesChanged) await this.claimer.refreshQueueLimits();
+    await this.heartbeat.register();
+    this.log.info(
+      {
+        added: [...change.jobs, ...change.workflows].map((d) => d.name),
+        queues: this.settings.served.queues,
+      },
+      'worker serves more',
+    );
     this.claimer.wake();
   }
 
@@ -174,7 +200,7 @@ export class Worker implements LocalRunner {
   hasRoomFor(workflow: string, queue: string): boolean {
     return (
       this.life.running &&
-      this.settings.workflows.has(workflow) &&
+      this.settings.served.workflows.has(workflow) &&
       this.claimer.servesUnlimited(queue) &&
       this.dispatcher.size + this.claimer.buffered < this.settings.concurrency
     );
@@ -212,4 +238,17 @@ export class Worker implements LocalRunner {
         ),
     );
   }
+}
+
+/** The rows of baton.definitions for these jobs and workflows (clients enqueue and start by name). */
+function definitionRows(jobs: Iterable<JobDefinition>, workflows: Iterable<WorkflowDefinition>) {
+  return [
+    ...[...jobs].map((d) => ({ kind: 'job' as const, name: d.name, queue: d.queue })),
+    ...[...workflows].map((d) => ({
+      kind: 'workflow' as const,
+      name: d.name,
+      queue: d.queue,
+      timeoutMs: d.timeoutMs,
+    })),
+  ];
 }

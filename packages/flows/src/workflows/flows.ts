@@ -121,11 +121,16 @@ export interface EmittedRun {
 
 /** YAML workflows over one store. */
 export interface Flows {
-  /** One durable workflow per YAML workflow of the configuration at creation: give them to a Worker. */
+  /**
+   * One durable workflow per YAML workflow: give them to a Worker. Read after a reload, it also has
+   * the workflows the reload added (`worker.serve` takes them); it keeps those a reload removed,
+   * whose runs may still be going.
+   */
   readonly definitions: readonly WorkflowDefinition<FlowStartInput, FlowOutput>[];
   /**
    * The jobs to give the Worker too: the functions as activities (function steps with `queue:`) and
-   * the schedule triggers' jobs; with `schedules`, the cron schedules of those triggers.
+   * the schedule triggers' jobs; with `schedules`, the cron schedules of those triggers (a trigger
+   * a reload removed fires no run).
    */
   readonly jobs: readonly JobDefinition[];
   /** The queues a worker of these flows serves: `flows` and every queue a function step names. */
@@ -279,47 +284,48 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     childInput: (name, input) => (def().has(name) ? prepare(name, input) : Promise.resolve(input)),
   });
 
+  // The engine's definition of each YAML workflow, made the first time the configuration in force
+  // has it (at creation, or after a reload that adds it) and kept: runs started on it may still run
+  // after a reload removes the workflow. A run reads its pinned version, never the current file.
   const byName = new Map<string, WorkflowDefinition<FlowStartInput, FlowOutput>>();
   const runServices = services(() => byName as Map<string, WorkflowDefinition>);
-  for (const [name, spec] of Object.entries(specs())) {
-    byName.set(
+  const definitionOf = (name: string, spec: WorkflowSpec) => {
+    let def = byName.get(name);
+    if (def) return def;
+    def = defineWorkflow<FlowStartInput, FlowOutput>(
       name,
-      defineWorkflow<FlowStartInput, FlowOutput>(
-        name,
-        {
-          queue,
-          ...(spec.timeout === undefined ? {} : { timeout: durationMs(spec.timeout, `${name}: timeout`) }),
-        },
-        async (ctx, start) => {
-          // A stored version never changes, so reading it outside a durable step replays the same.
-          const v = await versions.get(start.snapshot);
-          let flow = compiled.get(v.digest);
-          if (!flow) {
-            flow = compileFlow(v.name, v.definition).flow;
-            compiled.set(v.digest, flow);
-          }
-          let view = views.get(v.digest);
-          if (!view) views.set(v.digest, (view = configView(v.config)));
-          const scope = newScope(start.input, view, v.env, ctx.now().getTime());
-          return new FlowRun(ctx, flow, scope, runServices).run();
-        },
-      ),
+      {
+        queue,
+        ...(spec.timeout === undefined ? {} : { timeout: durationMs(spec.timeout, `${name}: timeout`) }),
+      },
+      async (ctx, start) => {
+        // A stored version never changes, so reading it outside a durable step replays the same.
+        const v = await versions.get(start.snapshot);
+        let flow = compiled.get(v.digest);
+        if (!flow) {
+          flow = compileFlow(v.name, v.definition).flow;
+          compiled.set(v.digest, flow);
+        }
+        let view = views.get(v.digest);
+        if (!view) views.set(v.digest, (view = configView(v.config)));
+        const scope = newScope(start.input, view, v.env, ctx.now().getTime());
+        return new FlowRun(ctx, flow, scope, runServices).run();
+      },
     );
-  }
+    byName.set(name, def);
+    return def;
+  };
+  const definitions = () => {
+    for (const [name, spec] of Object.entries(specs())) definitionOf(name, spec);
+    return [...byName.values()];
+  };
 
   const start = async (
     name: string,
     input?: unknown,
     startOptions: { id?: string } = {},
   ): Promise<{ id: string; version: string }> => {
-    const def = byName.get(name);
-    if (!def) {
-      specOf(name);
-      throw new BatonError(
-        'E_UNKNOWN_WORKFLOW',
-        `YAML workflow '${name}' was added after this process started: restart it (the worker too) to run it`,
-      );
-    }
+    const def = definitionOf(name, specOf(name));
     const wrapper = await prepare(name, input);
     const { id } = await client.start(
       def,
@@ -351,22 +357,41 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   if (options.architect) options.architect.context.events.emit = emit;
 
   // Schedule triggers: a job per workflow, fired once per cron tick by the engine's schedules; the
-  // run's id derives from the job's, so a retried job starts no second run.
-  const jobs: JobDefinition[] = [...functionJobs.values()] as JobDefinition[];
-  const schedules: ScheduleDefinition[] = [];
-  for (const [name, spec] of Object.entries(specs())) {
-    if (spec.trigger?.type !== 'schedule' || spec.trigger.cron === undefined) continue;
-    const job = defineJob(`flows:schedule:${name}`, { queue }, async (_input: unknown, ctx) => ({
-      run: (await start(name, {}, { id: `${name}:schedule:${ctx.id}` })).id,
-    }));
-    jobs.push(job);
-    schedules.push(defineSchedule(`flows:${name}`, { cron: spec.trigger.cron, job }));
-  }
+  // run's id derives from the job's, so a retried job starts no second run. Made when the
+  // configuration in force first has the trigger, and a new schedule when its cron changes.
+  const scheduleJobs = new Map<string, JobDefinition>();
+  const scheduleDefs = new Map<string, { cron: string; schedule: ScheduleDefinition }>();
+  const scheduled = (): ScheduleDefinition[] => {
+    for (const [name, spec] of Object.entries(specs())) {
+      const cron = spec.trigger?.type === 'schedule' ? spec.trigger.cron : undefined;
+      if (cron === undefined || scheduleDefs.get(name)?.cron === cron) continue;
+      let job = scheduleJobs.get(name);
+      if (!job) {
+        job = defineJob(`flows:schedule:${name}`, { queue }, async (_input: unknown, ctx) => {
+          // A worker fires the schedules it was given; a reload may have taken this trigger away since.
+          if (specs()[name]?.trigger?.type !== 'schedule') {
+            return { skipped: `'${name}' has no schedule trigger in the configuration in force` };
+          }
+          return { run: (await start(name, {}, { id: `${name}:schedule:${ctx.id}` })).id };
+        });
+        scheduleJobs.set(name, job);
+      }
+      scheduleDefs.set(name, { cron, schedule: defineSchedule(`flows:${name}`, { cron, job }) });
+    }
+    return [...scheduleDefs.values()].map((d) => d.schedule);
+  };
 
   return {
-    definitions: [...byName.values()],
-    jobs,
-    schedules,
+    get definitions() {
+      return definitions();
+    },
+    get jobs() {
+      scheduled();
+      return [...functionJobs.values(), ...scheduleJobs.values()] as JobDefinition[];
+    },
+    get schedules() {
+      return scheduled();
+    },
     names: () => Object.keys(specs()),
     queues: () => flowQueues(options.config(), queue),
     start,
@@ -376,6 +401,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     async rerun(runId, from) {
       const old = await client.describe(runId);
       const start = old.input as Partial<FlowStartInput> | null;
+      definitions();
       if (old.kind !== 'workflow' || !start || typeof start.snapshot !== 'string' || !byName.has(old.name)) {
         throw new BatonError(
           'E_INVALID_STATE',

@@ -1,14 +1,20 @@
 // YAML workflows over HTTP: the list, a dry run (plan), starting a run (operators), answering an approval, and the
 // `api` triggers of workflows.yaml (`trigger: { type: api, endpoint: /api/features, method: POST }`),
-// each a route of its own that starts a run with the request's JSON body as its input. Every
+// each a route that starts a run with the request's JSON body as its input (a reload that adds one
+// is answered too). Every
 // endpoint is under /api/, so it needs a key as every other route does (the configuration refuses
 // one elsewhere).
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { BatonError, Client } from '@baton/core';
 import type { Config, Flows } from '@baton/flows';
 import type { ServerEnv } from '../auth.js';
 import { apiRoute, jsonReply } from '../route.js';
 import { callerName } from '../keys.js';
+import { requireRole } from '../auth.js';
+
+/** Answers a request no route matched when it is an api trigger; undefined otherwise. */
+export type TriggerFallback = (c: Context<ServerEnv>) => Promise<Response | undefined>;
 
 const FlowInfo = z
   .object({
@@ -109,7 +115,7 @@ export function flowRoutes(
   flows: Flows | undefined,
   config: (() => Config) | undefined,
   client: Client,
-): void {
+): TriggerFallback | undefined {
   app.openapi(list, (c) => {
     if (!flows || !config) throw noFlows();
     const items = Object.entries(config().value.workflows?.workflows ?? {}).map(([name, w]) => ({
@@ -145,21 +151,57 @@ export function flowRoutes(
     return c.json({ sent: true as const }, 200);
   });
 
-  // The api triggers of the configuration the server started with (a reload that adds one needs a restart).
-  if (!flows || !config) return;
+  if (!flows || !config) return undefined;
+  // An api trigger answers with the configuration in force: a route of the configuration the
+  // server started with starts whichever workflow now declares it, and one a reload added is found
+  // by the fallback below. The OpenAPI document lists the first kind.
+  const startTriggered = async (c: Context<ServerEnv>, method: string, path: string) => {
+    const name = triggerOwner(config(), method, path);
+    if (name === undefined) {
+      throw new BatonError(
+        'E_NOT_FOUND',
+        `no YAML workflow has the api trigger ${method} ${path} any more (the configuration was reloaded)`,
+      );
+    }
+    const { id, version } = await flows.start(name, await bodyOf(c));
+    return c.json({ id, workflow: name, version }, 201);
+  };
   for (const [name, w] of Object.entries(config().value.workflows?.workflows ?? {})) {
     const t = w.trigger;
     if (t?.type !== 'api' || t.endpoint === undefined) continue;
+    const method = t.method ?? 'POST';
+    const endpoint = t.endpoint;
     const route = apiRoute('operator', {
-      method: (t.method ?? 'POST').toLowerCase() as 'post',
-      path: t.endpoint,
+      method: method.toLowerCase() as 'post',
+      path: endpoint,
       summary: `Start a run of the YAML workflow '${name}' (its api trigger); the body is its input`,
       request: { body: optionalJson },
       responses: { 201: jsonReply(Started, 'The run, started') },
     });
-    app.openapi(route, async (c) => {
-      const { id, version } = await flows.start(name, await bodyOf(c));
-      return c.json({ id, workflow: name, version }, 201);
-    });
+    app.openapi(route, (c) => startTriggered(c, method, endpoint));
   }
+  // Called for a request no route matched (after authentication): an api trigger a reload added.
+  return async (c) => {
+    if (triggerOwner(config(), c.req.method, c.req.path) === undefined) return undefined;
+    await requireRole('operator')(c, () => Promise.resolve());
+    return startTriggered(c, c.req.method, c.req.path);
+  };
+}
+
+/** Api triggers by `METHOD path`, per loaded configuration (a reload is a new Config). */
+const triggerIndex = new WeakMap<Config, Map<string, string>>();
+
+/** The YAML workflow whose api trigger is `method path` in `config`. */
+function triggerOwner(config: Config, method: string, path: string): string | undefined {
+  let index = triggerIndex.get(config);
+  if (!index) {
+    index = new Map();
+    for (const [name, w] of Object.entries(config.value.workflows?.workflows ?? {})) {
+      const t = w.trigger;
+      if (t?.type === 'api' && t.endpoint !== undefined)
+        index.set(`${t.method ?? 'POST'} ${t.endpoint}`, name);
+    }
+    triggerIndex.set(config, index);
+  }
+  return index.get(`${method.toUpperCase()} ${path}`);
 }
