@@ -43,20 +43,51 @@ export const routeTaskToSession = defineFlowFunction('route_task_to_session', as
   };
 });
 
-/** Leases the first port of the range for the session, then says what its setup hook would run. */
-export const createTestEnvironment = defineFlowFunction('create_test_environment', (input, ctx) => {
-  const { port_range, session_id } = input as { port_range: [number, number]; session_id: string };
-  const [low, high] = port_range;
-  if (!(Number.isInteger(low) && Number.isInteger(high) && low <= high)) {
-    throw new Error(`port_range must be [low, high], got ${JSON.stringify(port_range)}`);
+/** How long create_test_environment waits for the create_env hook's record. */
+const HOOK_WAIT_MS = 30_000;
+
+/**
+ * The test environment of the task route_task_to_session sent (step assign_to_session). The Architect
+ * leased its port from the same port_range when it assigned the task (unique across tasks and
+ * processes, freed when the task ends, crash or not) and ran the create_env hook of routing_rules.yaml
+ * before the session could start; this reports both. While no session has the task, it has no port:
+ * the step fails, and its retry (or the workflow's error handling) decides what follows.
+ */
+export const createTestEnvironment = defineFlowFunction('create_test_environment', async (input, ctx) => {
+  const { port_range, session_id } = input as { port_range: [number, number]; session_id: string | null };
+  if (!ctx.tasks) {
+    throw new Error(
+      'create_test_environment reads the port the Architect leased: the configuration needs routing_rules.yaml',
+    );
   }
-  const env_id = `env-${ctx.idempotencyKey.replace(/[^A-Za-z0-9]/g, '').slice(-12)}`;
+  let task = await ctx.tasks.sentBy('assign_to_session');
+  if (!task) throw new Error(`run ${ctx.workflowId} sent no task from step assign_to_session`);
+  if (task.port === null) {
+    throw new Error(
+      `task ${task.id} has no port yet (${task.waiting_because ?? task.status}); the Architect leases one from ${JSON.stringify(port_range)} when it assigns the task`,
+    );
+  }
+  // The hook runs right after the assignment, in the task's own workflow: wait for its record.
+  const hookOf = (t: typeof task) => t?.history?.filter((h) => h.event === 'hook').at(-1);
+  for (let waited = 0; !hookOf(task) && task?.status === 'assigned' && waited < HOOK_WAIT_MS; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+    ctx.signal.throwIfAborted();
+    task = await ctx.tasks.sentBy('assign_to_session');
+  }
+  if (!task) throw new Error(`run ${ctx.workflowId}: its task is gone`);
+  // A session starts a task only once its environment is ready: past `assigned` with no hook
+  // record, none is configured (routing_rules.yaml: environment_settings.hooks.create_env).
+  const hook =
+    hookOf(task)?.reason ??
+    (task.status === 'assigned'
+      ? 'the create_env hook has not finished'
+      : 'no create_env hook is configured');
   return {
-    env_id,
-    port: low,
-    session_id,
-    branch_name: `feature/${session_id}-${low}`,
-    hook: `setup ${env_id} on port ${low}`,
+    env_id: `env-${task.id}`,
+    port: task.port,
+    session_id: session_id ?? task.assigned_session,
+    branch_name: `feature/${task.assigned_session}-${task.port}`,
+    hook,
   };
 });
 

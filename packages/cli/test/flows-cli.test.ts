@@ -52,6 +52,13 @@ describe('baton flows', () => {
     expect(unknown.stderr).toMatch(
       /workflows\.yaml:4:44: .*unknown function 'biuld' \(did you mean 'build'\?\)/,
     );
+    // Run here, it is refused before it starts: nothing is stored, nothing runs.
+    const cwd = tempDir();
+    const run = await baton(['flows', 'run', 'w', '--config-dir', dir, '-m', FUNCTIONS], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/workflows\.yaml:4:44: .*unknown function 'biuld'/);
+    const stored = await baton(['workflows', 'list', '--json'], { cwd });
+    expect(JSON.parse(stored.stdout)).toEqual([]);
   });
 
   it('run: runs the example to its end in this process and prints its output; a bad input starts nothing', async () => {

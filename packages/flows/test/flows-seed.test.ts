@@ -189,7 +189,12 @@ describe("the seed's workflows, against command sessions", () => {
     const out = await client.result<Output>(id, { timeout: '30s' });
     const routed = out.steps.assign_to_session!;
     expect(routed).toMatchObject({ task_id: taskId, session_id: 'dev_worker1', status: 'assigned' });
-    expect(out.steps.create_environment).toMatchObject({ port: 6001, session_id: 'dev_worker1' });
+    // The port the Architect leased for the task when it assigned it; the example configures no hook.
+    expect(out.steps.create_environment).toMatchObject({
+      port: 6001,
+      session_id: 'dev_worker1',
+      hook: 'no create_env hook is configured',
+    });
     // The loop's condition reads create_task's recorded status (pending), so it runs until its
     // max_iterations and fails with E_TIMEOUT: the handler moves the task, still being done by the
     // slow dev_worker1, to dev_worker2.

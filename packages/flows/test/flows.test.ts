@@ -85,7 +85,7 @@ workflows:
       expect.arrayContaining([
         expect.stringMatching(/^5:29 input field 'm': unknown type 'bogus'/),
         expect.stringMatching(/^7:43 'item' exists only inside the steps of a foreach/),
-        expect.stringMatching(/subflow cycle: a → b → a/),
+        expect.stringMatching(/^12:43 subflow cycle: a → b → a/),
         expect.stringMatching(/^9:35 host 'evil.example.org' is not allowed/),
       ]),
     );
@@ -136,7 +136,7 @@ workflows:
     [
       'a loop without max_iterations',
       '      - { id: l, type: loop, actions: [ { type: set, vars: {} } ] }\n',
-      /a loop step needs 'max_iterations', so that every loop is bounded/,
+      /^4:9 a loop step needs 'max_iterations', so that every loop is bounded/,
     ],
   ])('refuses %s, as the schema sees it', async (_what, steps, want) => {
     const p = await problems(flow(steps));
@@ -212,6 +212,35 @@ workflows:
       - id: region
         type: set
         vars: { region: "\${coalesce(env.FLOWS_TEST_REGION, 'none')}", target: "\${config.sla_rules['deploy'].target_minutes}" }
+      - { id: copy, type: set, vars: { items: '\${input.items}', first: '\${input.items[0]}', said: 'items: \${input.items}' } }
+  guarded:
+    input: { go: boolean }
+    steps:
+      - { id: maybe, type: function, function: record, input: { what: guarded }, if: '\${input.go}' }
+      - { id: after, type: set, vars: { ran: '\${steps.maybe.ok}' } }
+  slow_step:
+    steps:
+      - { id: slow, type: function, function: sleepy, timeout: 200ms }
+      - { id: after, type: set, vars: { timed_out: '\${steps.slow.error.code}' } }
+    error_handling:
+      - { on_error: timeout, action: continue }
+  retried_by_handler:
+    steps:
+      - { id: once_broken, type: function, function: fails_once }
+    error_handling:
+      - { on_error: any, action: retry }
+  failed_by_handler:
+    steps:
+      - { id: boom, type: fail, message: stop here }
+      - { id: never, type: function, function: record, input: { what: never } }
+    error_handling:
+      - { on_error: any, action: fail }
+    finally:
+      - { id: cleanup, type: function, function: record, input: { what: "cleanup after \${error.step}" } }
+  calls_missing:
+    steps:
+      - { id: first, type: function, function: record, input: { what: before the missing one } }
+      - { id: second, type: function, function: nowhere_registered }
   saga:
     steps:
       - id: reserve
@@ -304,7 +333,7 @@ describe.each(architectBackends())('runs on %s', (backend) => {
   let flows: Flows;
   let worker: Worker;
   const calls: string[] = [];
-  const counts = { explode: 0, a: 0 };
+  const counts = { explode: 0, a: 0, failsOnce: 0 };
   let flakyBroken = true;
   /** Activities of `crowd` running now, and the most at once. */
   const crowd = { now: 0, max: 0 };
@@ -329,6 +358,14 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     defineFlowFunction('flaky', () => {
       if (flakyBroken) throw new Error('b is broken');
       return { ok: true };
+    }),
+    defineFlowFunction('sleepy', async (_input, ctx) => {
+      await new Promise((r) => setTimeout(r, 2000));
+      return { woke: !ctx.signal.aborted };
+    }),
+    defineFlowFunction('fails_once', () => {
+      if (++counts.failsOnce === 1) throw new Error('first try fails');
+      return { tries: counts.failsOnce };
     }),
     defineFlowFunction('explode', () => {
       counts.explode++;
@@ -388,14 +425,68 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     });
     expect(out.steps.both).toEqual([{ n: 200 }, { n: 400 }]);
     expect(out.steps.count).toMatchObject({ iterations: 3 });
+    // A value that is exactly one ${} keeps its type; text with a ${} part is text.
+    expect(out.vars).toMatchObject({ items: [1, 2, 3], first: 1, said: 'items: [1,2,3]' });
     // Steps are named after their ids in the history: `baton workflows show` reads like the YAML.
     const names = (await client.describe(id)).history.map((h) => h.name);
     expect(names).toEqual(expect.arrayContaining(['doubled.twice', 'both[0].function', 'both[1].function']));
   });
 
-  it('refuses an input that fails the spec, before anything starts', async () => {
+  it("takes a switch's default when no case matches", async () => {
+    const { id } = await flows.start('everything', { items: [], kind: 'feature' });
+    const out = await client.result<{ vars: Record<string, unknown> }>(id, { timeout: '20s' });
+    expect(out.vars.lane).toBe('normal');
+  });
+
+  it("runs a step only when its if holds; a skipped step's fields read null", async () => {
+    calls.length = 0;
+    const skipped = await flows.start('guarded', { go: false });
+    const a = await client.result<{ vars: Record<string, unknown> }>(skipped.id, { timeout: '20s' });
+    expect(a.vars.ran).toBeNull();
+    expect(calls).toEqual([]);
+    const ran = await flows.start('guarded', { go: true });
+    const b = await client.result<{ vars: Record<string, unknown> }>(ran.id, { timeout: '20s' });
+    expect(b.vars.ran).toBe(true);
+    expect(calls).toEqual(['guarded']);
+  });
+
+  it('times a step out at its timeout, and an on_error: timeout handler takes it', async () => {
+    const started = Date.now();
+    const { id } = await flows.start('slow_step');
+    const out = await client.result<{ vars: Record<string, unknown> }>(id, { timeout: '20s' });
+    expect(out.vars.timed_out).toBe('E_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1900); // the function sleeps 2 s; its step gave up first
+  });
+
+  it('retries a failed step when a handler says retry, and fails the run when one says fail (finally still runs)', async () => {
+    counts.failsOnce = 0;
+    const retried = await flows.start('retried_by_handler');
+    const out = await client.result<{ steps: Record<string, unknown> }>(retried.id, { timeout: '20s' });
+    expect(out.steps.once_broken).toEqual({ tries: 2 });
+
+    calls.length = 0;
+    const failed = await flows.start('failed_by_handler');
+    await expect(client.result(failed.id, { timeout: '20s' })).rejects.toThrow(/stop here/);
+    expect(calls).toEqual(['cleanup after boom']);
+  });
+
+  it('fails a run that calls a function this worker does not have before any step runs', async () => {
+    calls.length = 0;
+    const { id } = await flows.start('calls_missing');
+    await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(
+      /calls 'nowhere_registered', which no module of this worker registers .*no step ran/,
+    );
+    expect(calls).toEqual([]);
+    expect((await client.describe(id)).history).toEqual([]);
+    expect(flows.check('calls_missing')).toEqual([
+      expect.stringMatching(/workflows\.yaml:\d+:\d+: .*unknown function 'nowhere_registered'/),
+    ]);
+    expect(flows.check('saga')).toEqual([]);
+  });
+
+  it('refuses an input that fails the spec, before anything starts, pointing at the spec', async () => {
     await expect(flows.start('everything', { items: 'nope' })).rejects.toThrow(
-      /input of workflow 'everything': field 'items' must be a list/,
+      /input of workflow 'everything': field 'items' must be a list, got "nope" \(the input spec at \S+workflows\.yaml:\d+:\d+\)/,
     );
     await expect(flows.start('everything', { items: [], kind: 'chore' })).rejects.toThrow(
       /must be one of "bug", "feature"/,
@@ -555,6 +646,22 @@ describe.each(architectBackends())('runs on %s', (backend) => {
     expect(out.vars.done).toBe(true);
     expect(counts.a).toBe(1);
     expect((await client.describe(again.id)).history.map((h) => h.name)).toEqual(['a', 'b']);
+    // From a step that records nothing (a set): everything the completed run recorded is reused.
+    const fromSet = await flows.rerun(again.id, 'c');
+    expect(fromSet.reused).toBe(2);
+    expect(await client.result(fromSet.id, { timeout: '20s' })).toMatchObject({ vars: { done: true } });
+    expect(counts.a).toBe(1);
+  });
+
+  it('reruns after an approval from the step after it, reusing the answer', async () => {
+    const { id } = await flows.start('approval', { what: 'v2' });
+    await eventually(async () => (await client.get(id)).status === 'waiting', 10_000, 'the run to wait');
+    await client.signal(id, 'approve:gate', { approved: true, by: 'ada' });
+    const out = await client.result<{ vars: Record<string, unknown> }>(id, { timeout: '20s' });
+    expect(out.vars.by).toBe('ada');
+    const again = await flows.rerun(id, 'after');
+    const rerun = await client.result<{ vars: Record<string, unknown> }>(again.id, { timeout: '20s' });
+    expect(rerun.vars.by).toBe('ada');
   });
 
   it('keeps a run on the definition it started with across a reload', async () => {

@@ -268,6 +268,10 @@ export function flowsCommand(globals: () => GlobalOptions, io: Io): Command {
     .action(async (name: string, o: { input?: string; id?: string; module: string[]; detach?: boolean }) => {
       const input = parseJson(o.input, '--input');
       await withFlows(globals(), io, o.module, async ({ flows, store, workflows }) => {
+        // Served here: a function no module gives would fail its step after the earlier ones ran.
+        const problems = o.detach ? [] : flows.check(name);
+        for (const p of problems) io.err(p);
+        if (problems.length) throw new ExitCode(1);
         const { id, version } = await flows.start(name, input, o.id === undefined ? {} : { id: o.id });
         io.err(`run ${id} of ${name} (version ${version.slice(0, 19)})`);
         await detachOrServe({ flows, store, workflows }, id, o.detach === true, io, makeLogger(globals()));

@@ -53,6 +53,9 @@ export interface CompiledStep {
   readonly compensate?: readonly CompiledStep[];
 }
 
+/** The function the `reassign_task` error handler calls. */
+export const REASSIGN_FUNCTION = 'reassign_task';
+
 /** A compiled workflow. */
 export interface CompiledFlow {
   readonly name: string;
@@ -62,6 +65,8 @@ export interface CompiledFlow {
   readonly final: readonly CompiledStep[];
   /** The configuration kinds its templates read (snapshotted at start); `*` when one reads `config` whole. */
   readonly configKinds: readonly string[];
+  /** The registered functions it may call: its function steps', and reassign_task's when a handler names it. */
+  readonly functions: readonly string[];
 }
 
 /** The channels a notification step may name: the SLA rules' channels. */
@@ -90,6 +95,7 @@ const TEMPLATE_KEYS = [
 class Compiler {
   readonly problems: KindProblem[] = [];
   readonly configKinds = new Set<string>();
+  readonly functions = new Set<string>();
   /** Step ids of the workflow, with the index of the top-level step they belong to (finally: Infinity). */
   private readonly order = new Map<string, number>();
   private top = 0;
@@ -113,7 +119,17 @@ class Compiler {
     const final = (this.spec.finally ?? []).map((s, i) =>
       this.step(s, joinPath(this.path, 'finally') + `[${i}]`, s.id!),
     );
-    return { name, spec: this.spec, path: this.path, steps, final, configKinds: [...this.configKinds] };
+    if (this.spec.error_handling?.some((h) => h.action === 'reassign_task'))
+      this.functions.add(REASSIGN_FUNCTION);
+    return {
+      name,
+      spec: this.spec,
+      path: this.path,
+      steps,
+      final,
+      configKinds: [...this.configKinds],
+      functions: [...this.functions],
+    };
   }
 
   private problem(path: string, message: string, offset?: number): void {
@@ -186,6 +202,7 @@ class Compiler {
   }
 
   private step(s: NestedStep, path: string, name: string): CompiledStep {
+    if (s.type === 'function' && s.function !== undefined) this.functions.add(s.function);
     const values: Record<string, Template> = {};
     for (const key of TEMPLATE_KEYS) {
       const raw = (s as unknown as Record<string, unknown>)[key];

@@ -25,9 +25,17 @@ import { checkTaskSpec } from '../architect/task-spec.js';
 import { compileCondition, test } from './template.js';
 import type { KindProblem } from '../config/kinds/index.js';
 import { formatLocation } from '../config/diagnostics.js';
+import { walkSteps } from '../config/kinds/workflows.js';
 import { joinPath } from '../config/paths.js';
-import { allSteps, compileFlow, workflowPath, type CompiledFlow, type WorkflowSpec } from './compile.js';
-import { REASSIGN_FUNCTION, FlowRun } from './interpret.js';
+import {
+  allSteps,
+  compileFlow,
+  REASSIGN_FUNCTION,
+  workflowPath,
+  type CompiledFlow,
+  type WorkflowSpec,
+} from './compile.js';
+import { FlowRun } from './interpret.js';
 import {
   functionContext,
   type ActivityInput,
@@ -81,11 +89,22 @@ async function sendOnce(
   task: Record<string, unknown>,
   id: string,
 ): Promise<TaskView> {
-  const existing = await architect.tasks.show(id, { history: false }).catch((err: unknown) => {
+  return (
+    (await shownIfSent(architect, id, { history: false })) ??
+    (await architect.tasks.send(checkTaskSpec(task), { id }))
+  );
+}
+
+/** The task `id`, or undefined when none was sent under it. */
+function shownIfSent(
+  architect: Pick<Architect, 'tasks'>,
+  id: string,
+  options: { history?: boolean } = {},
+): Promise<TaskView | undefined> {
+  return architect.tasks.show(id, options).catch((err: unknown) => {
     if (isBatonError(err) && err.code === 'E_NOT_FOUND') return undefined;
     throw err;
   });
-  return existing ?? (await architect.tasks.send(checkTaskSpec(task), { id }));
 }
 
 /** Options of {@link createFlows}. */
@@ -148,8 +167,9 @@ export interface Flows {
   /**
    * What cannot run although the configuration loaded: functions no module registered, subflows
    * naming no workflow, reassign_task without its function. Each problem is one line with file:line:col.
+   * With `name`, only that workflow's.
    */
-  check(): string[];
+  check(name?: string): string[];
   /**
    * A dry run: the steps a run of `name` with `input` would take, and their templates' values where
    * the input, the configuration and earlier `set` steps make them known. Nothing runs or is stored.
@@ -230,7 +250,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
   const prepare = async (name: string, input: unknown): Promise<FlowStartInput> => {
     const config = options.config();
     const spec = workflowSpec(config, name);
-    const checked = checkInput(name, spec.input, input);
+    const checked = checkInput(name, spec.input, input, inputDeclared(config, name));
     const v = await versionFor(config, name, spec);
     return { input: checked, version: v.version, snapshot: v.digest };
   };
@@ -268,14 +288,12 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     },
     tasks: (site) => {
       const architect = options.architect;
+      // A task sent by a step has the id of the step's call site: `<run>:<step>[:<key>]`.
+      const sentId = (key: string, o: { key?: string }) => (o.key === undefined ? key : `${key}:${o.key}`);
       return (
         architect && {
-          send: (task, o = {}) =>
-            sendOnce(
-              architect,
-              task,
-              o.key === undefined ? site.idempotencyKey : `${site.idempotencyKey}:${o.key}`,
-            ),
+          send: (task, o = {}) => sendOnce(architect, task, sentId(site.idempotencyKey, o)),
+          sentBy: (step, o = {}) => shownIfSent(architect, sentId(`${site.workflowId}:${step}`, o)),
           show: (id) => architect.tasks.show(id),
           reassign: (id, to) => architect.tasks.reassign(id, to === undefined ? {} : { to }),
         }
@@ -305,6 +323,14 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
         if (!flow) {
           flow = compileFlow(v.name, v.definition).flow;
           compiled.set(v.digest, flow);
+        }
+        // A function this process does not have would fail its step after the earlier ones ran.
+        const missing = flow.functions.filter((f) => !functions.has(f));
+        if (missing.length) {
+          throw new BatonError(
+            'E_UNKNOWN_FUNCTION',
+            `workflow '${v.name}' calls ${missing.map((f) => `'${f}'`).join(', ')}, which no module of this worker registers (registered: ${[...functions.keys()].join(', ') || 'none'}); no step ran. Give the worker the module with -m, then retry the run`,
+          );
         }
         let view = views.get(v.digest);
         if (!view) views.set(v.digest, (view = configView(v.config)));
@@ -417,14 +443,21 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
           `workflow '${old.name}' has no top-level step '${from}'${hint ? ` (did you mean '${hint}'?)` : ''}; its steps: ${ids.join(', ')}`,
         );
       }
-      const firstOf = (name: string) =>
-        name === from || name.startsWith(`${from}.`) || name.startsWith(`${from}[`);
-      const cut = old.history.findIndex((h) => firstOf(h.name));
-      if (cut < 0)
+      const fromIndex = ids.indexOf(from);
+      const owner = historyOwner(spec);
+      // Entries in order; one whose name tells no step (a subflow's own) belongs to the step before it.
+      let current = -1;
+      const found = old.history.findIndex((h) => {
+        current = owner(h.name) ?? current;
+        return current >= fromIndex;
+      });
+      // With nothing recorded from `from` on, only a run that completed is known to have got there.
+      if (found < 0 && old.status !== 'completed')
         throw new BatonError(
           'E_INVALID_STATE',
-          `run ${runId} never reached step '${from}': nothing to rerun from`,
+          `run ${runId} (${old.status}) never reached step '${from}': nothing to rerun from`,
         );
+      const cut = found < 0 ? old.history.length : found;
       const wrapper = await prepare(old.name, start.input);
       const id = newId();
       const seqs = old.history.slice(0, cut).map((h) => h.seq);
@@ -440,7 +473,28 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
       });
       return { id, version: wrapper.version, reused: seqs.length };
     },
-    check: () => unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys())),
+    check: (name) =>
+      unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys()), name),
+  };
+}
+
+/**
+ * The top-level step (its index; `finally`: Infinity) a history entry of a run of `spec` belongs to,
+ * by the entry's name: a step's own (`id`, `id.…`, `id[…]`), its approval's event and signal
+ * (`approval:<step>`, `approve:<step>`), or the signal a `wait` step names. Undefined for any other.
+ */
+function historyOwner(spec: WorkflowSpec): (name: string) => number | undefined {
+  const owners = new Map<string, number>();
+  spec.steps.forEach((s, i) => owners.set(s.id!, i));
+  for (const s of spec.finally ?? []) owners.set(s.id!, Infinity);
+  const signals = new Map<string, number>();
+  walkSteps(spec.steps, [], (s, p) => {
+    if (s.type === 'wait' && typeof s.signal === 'string') signals.set(s.signal, p[0] as number);
+  });
+  return (name) => {
+    const bare = name.replace(/^approv(?:al|e):/, '');
+    const id = /^[^.[]*/.exec(bare)![0];
+    return owners.get(id) ?? signals.get(name);
   };
 }
 
@@ -492,7 +546,7 @@ export function planRun(
   const spec = workflowSpec(config, name);
   const { flow, problems } = compileFlow(name, spec);
   if (problems.length) throw invalid(config, problems);
-  const checked = checkInput(name, spec.input, input);
+  const checked = checkInput(name, spec.input, input, inputDeclared(config, name));
   return {
     version: definitionVersion(spec),
     steps: planFlow(flow, checked, snapshotOf(config, flow), Date.now()),
@@ -507,6 +561,7 @@ export function unrunnableSteps(
   config: Config,
   functions: ReadonlySet<string>,
   codeWorkflows: ReadonlySet<string> = new Set(),
+  only?: string,
 ): string[] {
   const specs = config.value.workflows?.workflows ?? {};
   const out: string[] = [];
@@ -515,6 +570,7 @@ export function unrunnableSteps(
     return loc ? `${formatLocation(loc)}: ` : '';
   };
   for (const [name, spec] of Object.entries(specs)) {
+    if (only !== undefined && name !== only) continue;
     const flowPath = workflowPath(name);
     for (const { step: s, path } of allSteps(spec, flowPath)) {
       if (s.type === 'function' && !functions.has(s.function!)) {
@@ -539,6 +595,15 @@ export function unrunnableSteps(
     });
   }
   return out;
+}
+
+/** Where workflow `name`'s input spec, or one field of it, is written: `file:line:col`. */
+function inputDeclared(config: Config, name: string): (field?: string) => string | undefined {
+  return (field) => {
+    const spec = joinPath(workflowPath(name), 'input');
+    const loc = config.locate(field === undefined ? spec : joinPath(spec, field));
+    return loc && formatLocation(loc);
+  };
 }
 
 /** A workflow whose templates no longer compile (the configuration changed under a running process). */

@@ -80,17 +80,25 @@ function typeOk(type: FieldType, v: unknown): boolean {
 }
 
 /**
- * Checks `input` against the spec and fills in defaults (in place on a copy, returned).
- * @throws BatonError `E_INPUT_INVALID` naming the workflow, the field and what was wrong.
+ * Checks `input` against the spec and fills in defaults (in place on a copy, returned). `declared`
+ * says where the spec (or one of its fields) is written, as `file:line:col`, for the error.
+ * @throws BatonError `E_INPUT_INVALID` naming the workflow, the field, what was wrong and where the
+ * spec says so.
  */
 export function checkInput(
   workflow: string,
   spec: Readonly<Record<string, unknown>> | undefined,
   input: unknown,
+  declared: (field?: string) => string | undefined = () => undefined,
 ): unknown {
   if (spec === undefined) return input ?? {};
-  const fail = (msg: string): never => {
-    throw new BatonError('E_INPUT_INVALID', `input of workflow '${workflow}': ${msg}`);
+  const fail = (msg: string, field?: string): never => {
+    const at = (field === undefined ? undefined : declared(field)) ?? declared();
+    throw new BatonError(
+      'E_INPUT_INVALID',
+      `input of workflow '${workflow}': ${msg}${at ? ` (the input spec at ${at})` : ''}`,
+      at ? { details: { declared: at } } : {},
+    );
   };
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     fail('give an object of fields');
@@ -106,21 +114,23 @@ export function checkInput(
   }
   for (const [name, raw] of Object.entries(spec)) {
     const f = fieldOf(name, raw);
-    if (typeof f === 'string') fail(f);
+    if (typeof f === 'string') fail(f, name);
     const field = f as Field;
     if (given[name] === undefined) {
       if (field.default !== undefined) given[name] = field.default;
-      else if (field.required) fail(`field '${name}' (${field.type}) is required`);
+      else if (field.required) fail(`field '${name}' (${field.type}) is required`, name);
       continue;
     }
     const v = given[name];
     if (!typeOk(field.type, v))
       fail(
         `field '${name}' must be ${field.type === 'integer' ? 'an' : 'a'} ${field.type}, got ${JSON.stringify(v)}`,
+        name,
       );
     if (field.enum && !field.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) {
       fail(
         `field '${name}' must be one of ${field.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`,
+        name,
       );
     }
   }

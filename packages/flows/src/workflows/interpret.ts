@@ -3,7 +3,7 @@
 // every effect (a function, a query, a notification, a wait, a subflow) is a durable operation
 // named after its step id, so `baton workflows show` reads like the YAML.
 import { BatonError, type Json, type WorkflowContext } from '@baton/core';
-import type { CompiledFlow, CompiledStep } from './compile.js';
+import { REASSIGN_FUNCTION, type CompiledFlow, type CompiledStep } from './compile.js';
 import { render, test } from './template.js';
 import { itemScope, type Scope } from './scope.js';
 import type { TableStatement } from './database.js';
@@ -11,9 +11,6 @@ import type { HttpRequest } from './http.js';
 import { functionContext, type FlowCallSite, type FlowOutput, type FlowServices } from './services.js';
 import { asStepError, durationMs, FlowStepError, jsonResult, kindOf } from './step-error.js';
 import { awaitApproval, type ApprovalSpec } from './approval.js';
-
-/** The function the `reassign_task` error handler calls. */
-export const REASSIGN_FUNCTION = 'reassign_task';
 
 /** An http step's time limit when it sets none. */
 const HTTP_TIMEOUT_MS = 30_000;

@@ -39,6 +39,8 @@ export interface FlowTasks {
    */
   send(task: Record<string, unknown>, options?: { key?: string }): Promise<TaskView>;
   show(id: string): Promise<TaskView>;
+  /** The task step `step` of this run sent with `send` (and `key`), or undefined when it sent none. */
+  sentBy(step: string, options?: { key?: string }): Promise<TaskView | undefined>;
   /** Takes an open task from its session and routes it again, to `to` when given. */
   reassign(id: string, to?: string): Promise<TaskView>;
 }
