@@ -142,6 +142,14 @@ describe('baton config', () => {
     const schema = JSON.parse(r.stdout);
     expect(schema.properties.environment_routing).toBeDefined();
     expect(schema.properties.kind).toEqual(expect.objectContaining({ const: 'routing_rules' }));
+    // workflows.yaml's, for editors: a workflow's steps and each step's type.
+    const flows = JSON.parse((await baton(['config', 'schema', '--kind', 'workflows'])).stdout);
+    const workflow = flows.properties.workflows.additionalProperties;
+    expect(workflow.required).toContain('steps');
+    expect(workflow.properties.trigger.properties.type.enum).toEqual(['api', 'schedule', 'manual', 'event']);
+    expect(JSON.stringify(workflow.properties.steps)).toMatch(
+      /"enum":\["database","function","conditional","loop"/,
+    );
     const overlay = JSON.parse((await baton(['config', 'schema'])).stdout);
     expect(Object.keys(overlay.properties)).toContain('llm_failover_policy');
     const bad = await baton(['config', 'schema', '--kind', 'routing']);
