@@ -42,3 +42,8 @@ export async function estimateInputTokens(prompt: LanguageModelV3Prompt): Promis
   for (const text of promptText(prompt)) tokens += enc.encode(text).length;
   return tokens;
 }
+
+/** The tokens of `text` under the o200k tokenizer. */
+export async function countTokens(text: string): Promise<number> {
+  return (await loadEncoder()).encode(text).length;
+}

@@ -40,3 +40,4 @@ export { AlwaysRules, exactRule } from './agents/always.js';
 export { maskSecrets } from './agents/mask.js';
 export { CODER, agent, isAgentSpec } from './agents/specs.js';
 export { McpServers, type McpOptions, type McpServerSettings } from './mcp.js';
+export * from './context/index.js';

@@ -86,10 +86,26 @@ CREATE INDEX ai_audit_execution ON baton.ai_audit (execution_id, at);
 CREATE INDEX ai_audit_at ON baton.ai_audit (at);
 `;
 
+const V3 = `
+-- The project context index: what the last scan of a project directory read from each file, and
+-- the size and mtime it read it at, so the next scan reads only what changed. facts is null for a
+-- file that was skipped (skipped says why: binary, over the size cap, unreadable).
+CREATE TABLE baton.ai_context_files (
+  root text NOT NULL,
+  path text NOT NULL,
+  mtime_ms double precision NOT NULL,
+  size bigint NOT NULL,
+  facts jsonb,
+  skipped text,
+  PRIMARY KEY (root, path)
+);
+`;
+
 /** @baton/ai's migrations, numbered from 1 within the `ai` component. */
 export const AI_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ai', sql: V1 },
   { version: 2, name: 'approvals_audit', sql: V2 },
+  { version: 3, name: 'context_files', sql: V3 },
 ];
 
 /** Creates or upgrades @baton/ai's tables (after the engine's own migrations). */

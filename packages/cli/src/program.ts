@@ -18,6 +18,7 @@ import { architectCommand } from './commands/architect.js';
 import { artifactsCommand, runsCommand } from './commands/artifacts.js';
 import { keysCommand, serverCommand } from './commands/server.js';
 import { aiCommand, usageCommand } from './commands/usage.js';
+import { contextCommand } from './commands/context.js';
 import { policyCommand } from './commands/policy.js';
 import { approvalsCommand, auditCommand } from './commands/approvals.js';
 import { agentsCommand } from './commands/agents.js';
@@ -77,6 +78,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(agentsCommand(globals, io));
   program.addCommand(approvalsCommand(globals, io));
   program.addCommand(auditCommand(globals, io));
+  program.addCommand(contextCommand(globals, io));
   return program;
 }
 
