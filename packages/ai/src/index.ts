@@ -41,3 +41,13 @@ export { maskSecrets } from './agents/mask.js';
 export { CODER, agent, isAgentSpec } from './agents/specs.js';
 export { McpServers, type McpOptions, type McpServerSettings } from './mcp.js';
 export * from './context/index.js';
+export {
+  CHAT_MESSAGE,
+  STATE_EVENT,
+  checkMessage,
+  defineChatSession,
+  turnEvent,
+  type ChatInput,
+  type ChatMessage,
+  type TurnEvent,
+} from './chat/session.js';

@@ -1,5 +1,8 @@
 import { Store, createLogger, type Logger } from '@baton/core';
 
+/** Where the embedded store lives unless --data-dir says otherwise. */
+export const DEFAULT_DATA_DIR = '.baton/db';
+
 /** Options every command accepts. */
 export interface GlobalOptions {
   database?: string;

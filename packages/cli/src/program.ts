@@ -2,7 +2,7 @@ import { backtestCommand } from './commands/backtest.js';
 import { profileCommand } from './commands/profile.js';
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '@baton/core';
-import { withStore, processIo, type GlobalOptions, type Io } from './context.js';
+import { DEFAULT_DATA_DIR, withStore, processIo, type GlobalOptions, type Io } from './context.js';
 import { enqueueCommand, jobsCommand } from './commands/jobs.js';
 import { workerCommand } from './commands/worker.js';
 import { devCommand } from './commands/dev.js';
@@ -19,6 +19,7 @@ import { artifactsCommand, runsCommand } from './commands/artifacts.js';
 import { keysCommand, serverCommand } from './commands/server.js';
 import { aiCommand, usageCommand } from './commands/usage.js';
 import { contextCommand } from './commands/context.js';
+import { chatCommand } from './commands/chat.js';
 import { policyCommand } from './commands/policy.js';
 import { approvalsCommand, auditCommand } from './commands/approvals.js';
 import { agentsCommand } from './commands/agents.js';
@@ -28,7 +29,7 @@ export function buildProgram(io: Io = processIo): Command {
   const program = new Command('baton')
     .description('Baton: durable jobs, workflows and agents on PostgreSQL or embedded PGlite')
     .option('-d, --database <url>', 'PostgreSQL URL (default: $BATON_DATABASE_URL, else embedded PGlite)')
-    .option('--data-dir <dir>', 'PGlite data directory for the embedded store', '.baton/db')
+    .option('--data-dir <dir>', 'PGlite data directory for the embedded store', DEFAULT_DATA_DIR)
     .option('--log-level <level>', 'pino log level: fatal, error, warn, info, debug, trace, silent')
     .option('-v, --verbose', 'print stack traces and debug logs')
     .option('--config-dir <dir>', 'YAML configuration directory (default: $BATON_CONFIG_DIR, else ./baton)')
@@ -79,6 +80,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(approvalsCommand(globals, io));
   program.addCommand(auditCommand(globals, io));
   program.addCommand(contextCommand(globals, io));
+  program.addCommand(chatCommand(globals, io));
   return program;
 }
 

@@ -12,7 +12,7 @@ import {
   type WorkflowContext,
   type WorkflowDefinition,
 } from '@baton/core';
-import { jsonSchema, stepCountIs, tool, type ToolSet } from 'ai';
+import { jsonSchema, stepCountIs, tool, type ModelMessage, type ToolSet } from 'ai';
 import { z } from 'zod';
 import type { RouteRequest } from '../routing.js';
 import type { Ai } from '../runtime.js';
@@ -95,11 +95,15 @@ class ToolCallError extends Error {
 /** A tool's name as providers accept it. */
 export const modelToolName = (name: string) => name.replace(/[^A-Za-z0-9_-]/g, '_');
 
-/** Defines an agent: a workflow named `agent.<name>` that takes an AgentInput. */
-export function defineAgent(
-  spec: AgentSpec,
-  runtime: AgentRuntime | (() => AgentRuntime),
-): WorkflowDefinition<AgentInput, AgentResult> {
+/** An agent spec, checked, with its tools under the names the model sees. */
+export interface PreparedAgent {
+  readonly spec: AgentSpec;
+  readonly maxSteps: number;
+  readonly tools: ReadonlyMap<string, AgentTool<never>>;
+}
+
+/** Checks an agent spec (E_INVALID_OPTION naming what is wrong). */
+export function prepareAgent(spec: AgentSpec): PreparedAgent {
   const maxSteps = spec.maxSteps ?? 20;
   if (!Number.isInteger(maxSteps) || maxSteps < 1)
     throw new BatonError('E_INVALID_OPTION', `agent '${spec.name}': maxSteps must be a positive integer`);
@@ -116,63 +120,100 @@ export function defineAgent(
       'E_INVALID_OPTION',
       `agent '${spec.name}' lists a tool twice (names compared as ${[...tools.keys()].join(', ')})`,
     );
-  const rt = typeof runtime === 'function' ? runtime : () => runtime;
-  // A budget is kept only as far as prices are known: a call of unknown price stops the run.
-  const stopped = (cost: number, unpriced: boolean) =>
-    spec.budget !== undefined && (unpriced || cost >= spec.budget.maxCostUsd);
+  return { spec, maxSteps, tools };
+}
 
+/** What one turn said and did, and the messages it added to the conversation. */
+export interface TurnOutcome {
+  readonly result: AgentResult;
+  /** The assistant's and the tools' messages of the turn, in order (JSON). */
+  readonly messages: ModelMessage[];
+  readonly usage: { inputTokens: number; outputTokens: number };
+}
+
+/**
+ * One turn of an agent inside a workflow: one multi-step generation over the conversation, each
+ * model step a durable LLM step and each tool call handled by `calls` (its own durable steps). The
+ * turn stops when the model answers, after `maxSteps` model steps, or at the budget.
+ */
+export async function runTurn(
+  ctx: WorkflowContext,
+  agent: PreparedAgent,
+  rt: AgentRuntime,
+  calls: ToolCalls,
+  conversation: { prompt: string } | { messages: ModelMessage[] },
+): Promise<TurnOutcome> {
+  const { spec } = agent;
+  // A budget is kept only as far as prices are known: a call of unknown price stops the run.
+  let cost = 0;
+  let unpriced = false;
+  const stopped = () => spec.budget !== undefined && (unpriced || cost >= spec.budget.maxCostUsd);
+  const modelTools: ToolSet = Object.fromEntries(
+    [...agent.tools].map(([name, t]) => [
+      name,
+      tool({
+        description: t.description,
+        inputSchema: jsonSchema(z.toJSONSchema(t.input) as never),
+        execute: (args: unknown, { toolCallId }) => calls.handle({ toolCallId, toolName: name, input: args }),
+      }),
+    ]),
+  );
+  // The SDK keeps the conversation within the turn (a replay does not re-validate a growing
+  // history each step); each model step is a durable step through the middleware.
+  const r = await rt.ai.in(ctx).generate({
+    useCase: spec.useCase,
+    taskType: spec.taskType,
+    provider: spec.provider,
+    model: spec.model,
+    system: spec.system,
+    ...conversation,
+    tools: modelTools,
+    stopWhen: [stepCountIs(agent.maxSteps), stopped],
+    onStepFinish: (step) => {
+      const c = (step.providerMetadata?.baton as { cost?: number | null } | undefined)?.cost;
+      if (typeof c === 'number') cost += c;
+      else unpriced = true;
+    },
+  });
+  const toolCalls = r.steps.reduce((n, step) => n + step.toolCalls.length, 0);
+  const answered = r.finishReason !== 'tool-calls';
+  return {
+    result: {
+      text: r.text,
+      turns: r.steps.length,
+      costUsd: cost,
+      toolCalls,
+      stoppedBy: answered ? 'answer' : stopped() ? 'budget' : 'max_steps',
+    },
+    // As JSON (the SDK leaves undefined fields): what a continue-as-new or a replay carries is the same.
+    messages: JSON.parse(JSON.stringify(r.response.messages)) as ModelMessage[],
+    usage: { inputTokens: r.totalUsage.inputTokens ?? 0, outputTokens: r.totalUsage.outputTokens ?? 0 },
+  };
+}
+
+/** Defines an agent: a workflow named `agent.<name>` that takes an AgentInput. */
+export function defineAgent(
+  spec: AgentSpec,
+  runtime: AgentRuntime | (() => AgentRuntime),
+): WorkflowDefinition<AgentInput, AgentResult> {
+  const agent = prepareAgent(spec);
+  const rt = typeof runtime === 'function' ? runtime : () => runtime;
   return defineWorkflow<AgentInput, AgentResult>(
     `agent.${spec.name}`,
     { queue: spec.queue },
     async (ctx, input) => {
       const runtimeNow = rt();
-      const calls = new ToolCalls(ctx, runtimeNow, tools, input);
-      // One multi-step generation: the SDK keeps the conversation (a replay does not re-validate a
-      // growing history each turn), each model step is a durable step through the middleware, and
-      // each tool call runs through `calls.handle`, itself made of durable steps.
-      const modelTools: ToolSet = Object.fromEntries(
-        [...tools].map(([name, t]) => [
-          name,
-          tool({
-            description: t.description,
-            inputSchema: jsonSchema(z.toJSONSchema(t.input) as never),
-            execute: (args: unknown, { toolCallId }) =>
-              calls.handle({ toolCallId, toolName: name, input: args }),
-          }),
-        ]),
-      );
-      let cost = 0;
-      let unpriced = false;
-      const r = await runtimeNow.ai.in(ctx).generate({
-        useCase: spec.useCase,
-        taskType: spec.taskType,
-        provider: spec.provider,
-        model: spec.model,
-        system: spec.system,
-        prompt: input.prompt,
-        tools: modelTools,
-        stopWhen: [stepCountIs(maxSteps), () => stopped(cost, unpriced)],
-        onStepFinish: (step) => {
-          const c = (step.providerMetadata?.baton as { cost?: number | null } | undefined)?.cost;
-          if (typeof c === 'number') cost += c;
-          else unpriced = true;
-        },
-      });
-      const toolCalls = r.steps.reduce((n, step) => n + step.toolCalls.length, 0);
-      const answered = r.finishReason !== 'tool-calls';
-      return {
-        text: r.text,
-        turns: r.steps.length,
-        costUsd: cost,
-        toolCalls,
-        stoppedBy: answered ? 'answer' : stopped(cost, unpriced) ? 'budget' : 'max_steps',
-      };
+      const calls = new ToolCalls(ctx, runtimeNow, agent.tools, () => input.approvalTimeoutMs);
+      return (await runTurn(ctx, agent, runtimeNow, calls, { prompt: input.prompt })).result;
     },
   );
 }
 
-/** The tool calls of one run, with the approvals given "for the session". */
-class ToolCalls {
+/**
+ * The tool calls of one run, with the approvals given "for the session" (which last the run: a
+ * chat session's turns share them).
+ */
+export class ToolCalls {
   private readonly session = new Set<string>();
   private readonly audit: AuditLog;
   private readonly approvals: ApprovalStore;
@@ -180,8 +221,9 @@ class ToolCalls {
   constructor(
     private readonly ctx: WorkflowContext,
     private readonly rt: AgentRuntime,
-    private readonly tools: Map<string, AgentTool<never>>,
-    private readonly input: AgentInput,
+    private readonly tools: ReadonlyMap<string, AgentTool<never>>,
+    /** How long an ask waits for a person now (ms); undefined: ask is deny. */
+    private readonly approvalTimeoutMs: () => number | undefined,
   ) {
     this.audit = new AuditLog(rt.ai.store.driver);
     this.approvals = new ApprovalStore(rt.ai.store.driver);
@@ -323,7 +365,7 @@ class ToolCalls {
   ): Promise<{ approved: boolean; reason: string; fresh: boolean }> {
     const { ctx } = this;
     const approvalId = ctx.uuid();
-    const wait = this.input.approvalTimeoutMs;
+    const wait = this.approvalTimeoutMs();
     let answer: ApprovalAnswer | null = null;
     if (wait !== undefined) {
       await ctx.step(`approval.request:${call.toolCallId}`, () =>

@@ -1,8 +1,6 @@
 // `baton agents run <name>`: one agent run as a durable workflow in this process, approvals asked
 // at the terminal (without one, ask is deny unless --approval-timeout says to wait); and
 // `baton agents show <run>`: its transcript with tool calls, decisions and cost.
-import { createInterface } from 'node:readline/promises';
-import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import {
   BatonError,
@@ -15,7 +13,6 @@ import {
   type WorkflowDefinition,
 } from '@baton/core';
 import {
-  ApprovalStore,
   AuditLog,
   CODER,
   McpServers,
@@ -27,14 +24,13 @@ import {
   type AgentInput,
   type AgentResult,
   type AgentSpec,
-  type Approval,
-  type Remember,
 } from '@baton/ai';
 import { loadUserModules } from '../load-module.js';
 import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { agentRuntime } from './ai-context.js';
 import { loadConfigFor } from './config.js';
 import { parseJsonOption } from './options.js';
+import { askAtTerminal } from './approval-prompt.js';
 
 /** Baton's coder, then every agent spec the modules export. */
 async function agentSpecs(modules: string[]): Promise<Map<string, AgentSpec>> {
@@ -42,50 +38,6 @@ async function agentSpecs(modules: string[]): Promise<Map<string, AgentSpec>> {
   const mod = await loadUserModules(modules);
   for (const value of Object.values(mod.exports)) if (isAgentSpec(value)) specs.set(value.name, value);
   return specs;
-}
-
-/** Asks at the terminal for each request of `executionId` until `done` settles. */
-async function askAtTerminal(
-  store: Store,
-  executionId: string,
-  done: Promise<unknown>,
-  io: Io,
-): Promise<void> {
-  const approvals = new ApprovalStore(store.driver);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const seen = new Set<string>();
-  let finished = false;
-  void done.finally(() => {
-    finished = true;
-    rl.close();
-  });
-  try {
-    while (!finished) {
-      const pending = (await approvals.list('pending', 1000, executionId)).filter(
-        (a: Approval) => !seen.has(a.id),
-      );
-      for (const a of pending) {
-        seen.add(a.id);
-        const answer = (
-          await rl.question(
-            `\nallow ${a.tool} ${JSON.stringify(a.arguments)}? (${a.rule ?? 'no rule matches'})\n[y] once  [s] this session  [a] always  [n] deny: `,
-          )
-        )
-          .trim()
-          .toLowerCase();
-        const remember: Remember = answer === 's' ? 'session' : answer === 'a' ? 'always' : 'once';
-        const approved = ['y', 'yes', 's', 'a'].includes(answer);
-        const reason = approved ? null : (await rl.question('reason (the agent sees it): ')).trim() || null;
-        await approvals
-          .decide(store, a.id, { approved, by: userInfo().username, reason, remember })
-          .catch((err: unknown) => io.err(`could not answer: ${(err as Error).message}`));
-      }
-      await Promise.race([done, new Promise((r) => setTimeout(r, 200))]);
-    }
-  } catch (err) {
-    // The prompt closes when the run ends.
-    if (!finished) throw err;
-  }
 }
 
 function runCommand(globals: () => GlobalOptions, io: Io): Command {

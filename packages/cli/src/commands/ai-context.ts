@@ -52,21 +52,33 @@ export function budgetAlerts(config: Config, logger: Logger): AlertSink {
 /** Where a project's "always" answers are kept. */
 export const alwaysFile = (root: string) => join(root, '.baton', 'agent_permissions.json');
 
-/** The permission rules of the configuration, with the project's "always" answers allowed after them. */
-export function permissionPolicy(config: Config, root: string): PermissionPolicy {
+/**
+ * The permission rules of the configuration, with the project's "always" answers and `extraAllow`
+ * (a command's `--allow`) allowed after them: deny and ask rules still come first.
+ */
+export function permissionPolicy(
+  config: Config,
+  root: string,
+  extraAllow: readonly string[] = [],
+): PermissionPolicy {
   const rules = (config.get('agent_permissions') ?? {}) as PermissionRuleLists;
   const always = new AlwaysRules(alwaysFile(root)).read();
-  return new PermissionPolicy({ ...rules, allow: [...(rules.allow ?? []), ...always] });
+  return new PermissionPolicy({ ...rules, allow: [...(rules.allow ?? []), ...always, ...extraAllow] });
 }
 
 /** Everything an agent's run uses, for a project root. */
-export async function agentRuntime(store: Store, config: Config, rootDir: string): Promise<AgentRuntime> {
+export async function agentRuntime(
+  store: Store,
+  config: Config,
+  rootDir: string,
+  extraAllow: readonly string[] = [],
+): Promise<AgentRuntime> {
   const root = resolve(rootDir);
   return {
     ai: await Ai.open(store, aiConfigOf(config), { alerts: budgetAlerts(config, store.logger) }),
     // Baton's state and the configuration (rules included) stay out of the tools' reach.
     sandbox: new ToolSandbox({ root, protectedDirs: [join(root, '.baton'), config.dir] }),
-    policy: permissionPolicy(config, root),
+    policy: permissionPolicy(config, root, extraAllow),
     always: new AlwaysRules(alwaysFile(root)),
   };
 }

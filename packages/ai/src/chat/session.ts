@@ -1,0 +1,115 @@
+// A chat session: one durable workflow per conversation. It takes a message (its first prompt, then
+// each `chat.message` signal), runs an agent turn over the whole conversation (LLM calls, tool
+// calls and approvals are steps of the workflow), publishes the turn's outcome as the event
+// `turn:<n>`, and waits for the next message holding no memory. A killed process loses nothing: the
+// next claim replays the recorded turns and goes on. Every so many turns the session continues as
+// new with the conversation as its input, so a long session's history stays short.
+import { BatonError, defineWorkflow, type WorkflowDefinition } from '@baton/core';
+import type { ModelMessage } from 'ai';
+import {
+  prepareAgent,
+  runTurn,
+  ToolCalls,
+  type AgentResult,
+  type AgentRuntime,
+  type AgentSpec,
+} from '../agents/agent.js';
+
+/** The signal that brings a session its next message. */
+export const CHAT_MESSAGE = 'chat.message';
+/** Turns per run of the session's workflow before it continues as new (default). */
+const TURNS_PER_RUN = 20;
+/** The longest message a session takes. */
+const MAX_MESSAGE_CHARS = 200_000;
+
+/** What a session starts with (and carries over when it continues as new). */
+export interface ChatInput {
+  /** The project directory the session's tools work in: `-c` finds the latest session by it. */
+  readonly project: string;
+  /** Its first message. */
+  readonly prompt: string;
+  /** How long an ask waits for a person during the first turn (ms); absent: ask is deny. */
+  readonly approvalTimeoutMs?: number;
+  /** Set when the session continues as new: the conversation so far, and the next turn's number. */
+  readonly messages?: ModelMessage[];
+  readonly turn?: number;
+}
+
+/** A message sent to a waiting session. */
+export interface ChatMessage {
+  readonly text: string;
+  /** How long an ask waits for a person during this turn (ms); absent: ask is deny. */
+  readonly approvalTimeoutMs?: number;
+}
+
+/** What a turn published (`turn:<n>`). */
+export interface TurnEvent extends AgentResult {
+  readonly turn: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/** The event a session publishes when it waits for a message: `{ next: <that message's turn> }`. */
+export const STATE_EVENT = 'state';
+
+/** The event key of turn `n`'s outcome. */
+export const turnEvent = (n: number) => `turn:${n}`;
+
+/** Checks a message before it reaches a session (E_INPUT_INVALID). */
+export function checkMessage(text: unknown): string {
+  if (typeof text !== 'string' || text.trim() === '')
+    throw new BatonError('E_INPUT_INVALID', 'the message is empty: say what you want done');
+  if (text.length > MAX_MESSAGE_CHARS)
+    throw new BatonError(
+      'E_INPUT_INVALID',
+      `the message has ${text.length} characters; at most ${MAX_MESSAGE_CHARS} (put long text in a file and name it)`,
+    );
+  return text;
+}
+
+/** Defines the chat session workflow, `chat.<agent name>`, for an agent spec. */
+export function defineChatSession(
+  spec: AgentSpec,
+  runtime: AgentRuntime | (() => AgentRuntime),
+  options: { turnsPerRun?: number } = {},
+): WorkflowDefinition<ChatInput, never> {
+  const turnsPerRun = options.turnsPerRun ?? TURNS_PER_RUN;
+  const agent = prepareAgent(spec);
+  const rt = typeof runtime === 'function' ? runtime : () => runtime;
+  return defineWorkflow<ChatInput, never>(`chat.${spec.name}`, { queue: spec.queue }, async (ctx, input) => {
+    const runtimeNow = rt();
+    let approvalTimeoutMs = input.approvalTimeoutMs;
+    const calls = new ToolCalls(ctx, runtimeNow, agent.tools, () => approvalTimeoutMs);
+    const messages: ModelMessage[] = [...(input.messages ?? [])];
+    const first = input.turn ?? 1;
+    let next: string | undefined = input.messages === undefined ? input.prompt : undefined;
+    for (let turn = first; ; turn++) {
+      if (next === undefined) {
+        // Says the session is idle, and which turn the next message will be.
+        await ctx.setEvent(STATE_EVENT, { next: turn });
+        const m = await ctx.waitForSignal<ChatMessage>(CHAT_MESSAGE);
+        next = m?.text ?? '';
+        approvalTimeoutMs = m?.approvalTimeoutMs;
+      }
+      messages.push({ role: 'user', content: next });
+      next = undefined;
+      const out = await runTurn(ctx, agent, runtimeNow, calls, { messages });
+      messages.push(...out.messages);
+      const event: TurnEvent = {
+        ...out.result,
+        turn,
+        inputTokens: out.usage.inputTokens,
+        outputTokens: out.usage.outputTokens,
+      };
+      await ctx.setEvent(turnEvent(turn), event as never);
+      if (turn - first + 1 >= turnsPerRun) {
+        await ctx.continueAsNew<ChatInput>({
+          project: input.project,
+          prompt: input.prompt,
+          messages,
+          turn: turn + 1,
+        });
+      }
+    }
+  });
+}

@@ -1,0 +1,193 @@
+// `baton chat` headless (-p), the real binary against a loopback OpenAI server, sessions in the
+// project's .baton/: every output format, -c carrying the conversation, -r by id and the list, a
+// denied ask (exit 2), a SIGKILL mid-turn then -c (nothing lost, nothing run twice), and bad input.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../core/test/backends.js';
+import { startLlmServer, type LoopbackServer } from '../../ai/test/llm-servers.js';
+import { BIN, baton } from './run-baton.js';
+
+describe('baton chat, headless (embedded PGlite in the project)', () => {
+  let server: LoopbackServer;
+  let dir: string;
+  let root: string;
+  let config: string;
+  /** The model's next replies, in turn (the server picks a reply by its request count). */
+  const script = (...replies: LoopbackServer['script']) => {
+    server.script.splice(0, Infinity, ...replies);
+    server.requests.length = 0;
+  };
+  const chat = (...args: string[]) => baton(['--config-dir', config, 'chat', '--root', root, ...args]);
+  /** The user messages of the last request the model received. */
+  const sentMessages = () =>
+    (server.requests.at(-1)!.messages as { role: string; content: unknown }[])
+      .filter((m) => m.role === 'user')
+      .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)));
+
+  beforeAll(async () => {
+    server = await startLlmServer('openai', []);
+    dir = mkdtempSync(join(tmpdir(), 'baton-chat-cli-'));
+    root = join(dir, 'project');
+    config = join(dir, 'baton');
+    mkdirSync(join(config, 'base'), { recursive: true });
+    mkdirSync(root);
+    writeFileSync(join(root, 'notes.txt'), 'remember the milk\n');
+    writeFileSync(
+      join(config, 'base', 'llm_providers.yaml'),
+      `failover_order: [openai]\nproviders:\n  openai:\n    model: gpt-4-turbo\n    api_key: test-key\n    endpoint: ${server.url}\n    max_retries: 0\n`,
+    );
+    writeFileSync(join(config, 'base', 'agent_permissions.yaml'), 'allow:\n  - read_file\n');
+  });
+  afterAll(() => server.close());
+
+  it('answers -p as text, keeps the session in the project, and -c carries the conversation on', async () => {
+    script({ text: 'Hello! How can I help?', usage: { input: 12, output: 6 } });
+    const first = await chat('-p', 'hello there');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe('Hello! How can I help?\n');
+    expect(first.stderr).toMatch(
+      /^turn 1: 1 model steps, 0 tool calls, 12 in \/ 6 out, \$\d+\.\d{4} {2}\(session \S+\)/m,
+    );
+    expect(existsSync(join(root, '.baton', 'db'))).toBe(true);
+
+    script({ text: 'You said hello.' });
+    const second = await chat('-c', '-p', 'what did I say first?');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toBe('You said hello.\n');
+    expect(second.stderr).toMatch(/^turn 2: /m);
+    // The model saw the whole conversation: both messages, and its own first answer.
+    expect(sentMessages()).toEqual(['hello there', 'what did I say first?']);
+    expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('Hello! How can I help?');
+  });
+
+  it('prints json and stream-json, and -r goes back to a session by id', async () => {
+    script({ text: 'Forty-two.', usage: { input: 20, output: 3 } });
+    const j = await chat('-p', 'the answer?', '--output-format', 'json');
+    expect(j.code, j.stderr).toBe(0);
+    const out = JSON.parse(j.stdout);
+    expect(out).toMatchObject({
+      session: expect.any(String),
+      result: 'Forty-two.',
+      usage: { input_tokens: 20, output_tokens: 3 },
+      cost: expect.any(Number),
+      turns: 1,
+      tool_calls: 0,
+      stopped_by: 'answer',
+    });
+
+    script({ text: 'Still forty-two.' });
+    const s = await chat('-r', out.session, '-p', 'sure?', '--output-format', 'stream-json');
+    expect(s.code, s.stderr).toBe(0);
+    const events = s.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => e.type)).toEqual(['session', 'turn', 'result']);
+    expect(events[0]).toEqual({ type: 'session', session: out.session, resumed: true });
+    expect(events[1]).toMatchObject({ turn: 2, text: 'Still forty-two.', interrupted: false });
+    expect(events[2]).toMatchObject({ session: out.session, result: 'Still forty-two.' });
+
+    const list = await chat('-r');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(out.session);
+    expect(list.stdout).toMatch(/the answer\?/);
+  });
+
+  it('runs allowed tools, denies an ask with no one to ask, and exits 2', async () => {
+    script(
+      {
+        tools: [
+          { id: 'c1', name: 'read_file', args: { path: 'notes.txt' } },
+          { id: 'c2', name: 'write_file', args: { path: 'todo.txt', content: 'milk' } },
+        ],
+      },
+      { text: 'The notes say milk; I was not allowed to write todo.txt.' },
+    );
+    const r = await chat('-p', 'make a todo from the notes', '--output-format', 'json');
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ tool_calls: 2, refused_calls: 1, turns: 2 });
+    expect(existsSync(join(root, 'todo.txt'))).toBe(false);
+    // --allow lets it through for this run
+    script(
+      { tool: { id: 'c3', name: 'write_file', args: { path: 'todo.txt', content: 'milk' } } },
+      { text: 'Written.' },
+    );
+    const allowed = await chat('-c', '-p', 'write it', '--allow', 'write_file(todo.txt)');
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(existsSync(join(root, 'todo.txt')), allowed.stdout + allowed.stderr).toBe(true);
+    expect(readFileSync(join(root, 'todo.txt'), 'utf8')).toBe('milk');
+  });
+
+  it('survives a SIGKILL mid-turn: -c finishes the turn, shows it as interrupted, and runs nothing twice', async () => {
+    script(
+      { tool: { id: 'k1', name: 'read_file', args: { path: 'notes.txt' } } },
+      // the answer the killed process waits for, never received
+      { text: 'This answer is lost with the process.', delayMs: 4000 },
+      // the resumed turn asks again
+      { text: 'The notes say: remember the milk.' },
+      { text: 'And now the next answer.' },
+    );
+    const before = 0;
+    const child = spawn(
+      process.execPath,
+      [BIN, '--config-dir', config, 'chat', '--root', root, '-p', 'read my notes'],
+      {
+        env: { ...process.env, BATON_DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let said = '';
+    child.stdout.on('data', (d: Buffer) => (said += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (said += d.toString()));
+    // Killed while the model's second answer is slow: the tool call is recorded, the turn is not.
+    await eventually(
+      async () => server.requests.length >= before + 2,
+      20_000,
+      `the second model request; the chat said: ${said}`,
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+
+    const r = await chat('-c', '-p', 'and then?');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /\(turn \d+ was interrupted, and has now finished\)\nThe notes say: remember the milk\./,
+    );
+    expect(r.stdout).toBe('And now the next answer.\n');
+    // Nothing ran twice: the model's first step (the tool call) and the call's decision came from
+    // the history; the only new requests are the resumed step and the next message's.
+    expect(server.requests.length).toBe(4);
+    expect(JSON.stringify(server.requests[2]!.messages)).toContain('remember the milk');
+    const session = /\(session (\S+)\)/.exec(r.stderr)![1]!;
+    const audit = JSON.parse(
+      (await baton(['--data-dir', join(root, '.baton', 'db'), 'audit', '--execution', session, '--json']))
+        .stdout,
+    ) as { toolCallId: string; decision: string }[];
+    expect(audit.filter((a) => a.toolCallId === 'k1').map((a) => a.decision)).toEqual(['allow']);
+    expect(sentMessages().slice(-2)).toEqual(['read my notes', 'and then?']);
+  }, 90_000);
+
+  it('refuses bad input with what to do', async () => {
+    const unknown = await chat('-r', 'no-such-session', '-p', 'x');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no chat session 'no-such-session' here; the recent ones:\n {2}\S+/);
+    const format = await chat('-p', 'x', '--output-format', 'yaml');
+    expect(format.code).toBe(1);
+    expect(format.stderr).toMatch(/--output-format yaml: one of text, json, stream-json/);
+    const empty = await chat('-p', '   ');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/the message is empty/);
+    const noTty = await chat();
+    expect(noTty.code).toBe(1);
+    expect(noTty.stderr).toMatch(/no terminal to talk at: give the message with -p/);
+    const badRule = await chat('-p', 'x', '--allow', 'write_file(');
+    expect(badRule.code).toBe(1);
+    const noProvider = await baton(['--config-dir', join(dir, 'empty'), 'chat', '--root', root, '-p', 'x']);
+    expect(noProvider.code).toBe(1);
+    expect(noProvider.stderr).toMatch(/no LLM provider is configured: add llm_providers\.yaml/);
+  });
+});
