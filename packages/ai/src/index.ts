@@ -51,3 +51,9 @@ export {
   type ChatMessage,
   type TurnEvent,
 } from './chat/session.js';
+export {
+  Checkpoints,
+  DEFAULT_CHECKPOINT_QUOTA_BYTES,
+  type CheckpointSite,
+  type Undone,
+} from './chat/checkpoints.js';

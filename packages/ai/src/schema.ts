@@ -101,11 +101,35 @@ CREATE TABLE baton.ai_context_files (
 );
 `;
 
+const V4 = `
+-- Checkpoints: a file's content before an agent's tool call changed it, for undo. Contents are
+-- stored once per sha256 (ai_checkpoint_blobs); a checkpoint with a null blob means the file did
+-- not exist (undo removes it). id is the call's and the path's, so a re-run call keeps the first.
+CREATE TABLE baton.ai_checkpoint_blobs (
+  sha256 text PRIMARY KEY,
+  bytes bytea NOT NULL,
+  size bigint NOT NULL
+);
+CREATE TABLE baton.ai_checkpoints (
+  id text PRIMARY KEY,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  project text NOT NULL,
+  session text NOT NULL,
+  turn integer NOT NULL,
+  path text NOT NULL,
+  blob text,
+  at double precision NOT NULL
+);
+CREATE INDEX ai_checkpoints_session ON baton.ai_checkpoints (session, turn);
+CREATE INDEX ai_checkpoints_project ON baton.ai_checkpoints (project, seq);
+`;
+
 /** @baton/ai's migrations, numbered from 1 within the `ai` component. */
 export const AI_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ai', sql: V1 },
   { version: 2, name: 'approvals_audit', sql: V2 },
   { version: 3, name: 'context_files', sql: V3 },
+  { version: 4, name: 'checkpoints', sql: V4 },
 ];
 
 /** Creates or upgrades @baton/ai's tables (after the engine's own migrations). */

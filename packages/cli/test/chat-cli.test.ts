@@ -171,6 +171,49 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
     expect(sentMessages().slice(-2)).toEqual(['read my notes', 'and then?']);
   }, 90_000);
 
+  it('undoes the files a turn changed, without git, and bounds what checkpoints hold', async () => {
+    writeFileSync(join(root, 'plan.txt'), 'v1\n');
+    script(
+      {
+        tools: [
+          { id: 'u1', name: 'write_file', args: { path: 'plan.txt', content: 'v2\n' } },
+          { id: 'u2', name: 'write_file', args: { path: 'new/created.txt', content: 'hello\n' } },
+        ],
+      },
+      { text: 'Updated the plan and created a file.' },
+    );
+    const r = await chat('-p', 'update the plan', '--allow', 'write_file', '--output-format', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const session = JSON.parse(r.stdout).session as string;
+    expect(readFileSync(join(root, 'plan.txt'), 'utf8')).toBe('v2\n');
+    expect(existsSync(join(root, 'new/created.txt'))).toBe(true);
+
+    const undo = await chat('undo', '--session', session);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(undo.stdout).toMatch(
+      /^undid turn 1:\n {2}(removed new\/created\.txt\n {2}restored plan\.txt|restored plan\.txt\n {2}removed new\/created\.txt)\n$/,
+    );
+    expect(readFileSync(join(root, 'plan.txt'), 'utf8')).toBe('v1\n');
+    expect(existsSync(join(root, 'new/created.txt'))).toBe(false);
+    const again = await chat('undo', '--session', session);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/has no changes to undo/);
+
+    // gc drops the oldest checkpoints past the bound: then there is nothing left to undo.
+    script(
+      { tool: { id: 'u3', name: 'write_file', args: { path: 'plan.txt', content: 'v3\n' } } },
+      { text: 'v3.' },
+    );
+    expect((await chat('-r', session, '-p', 'plan v3', '--allow', 'write_file')).code).toBe(0);
+    const gc = await chat('gc', '--max-bytes', '0');
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(gc.stdout).toMatch(
+      /^dropped [1-9]\d* checkpoints \([1-9]\d* bytes\); \d+ left, holding 0 bytes$/m,
+    );
+    expect((await chat('undo', '--session', session)).stderr).toMatch(/has no changes to undo/);
+    expect(readFileSync(join(root, 'plan.txt'), 'utf8')).toBe('v3\n');
+  });
+
   it('refuses bad input with what to do', async () => {
     const unknown = await chat('-r', 'no-such-session', '-p', 'x');
     expect(unknown.code).toBe(1);

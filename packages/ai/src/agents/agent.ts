@@ -203,10 +203,20 @@ export function defineAgent(
     { queue: spec.queue },
     async (ctx, input) => {
       const runtimeNow = rt();
-      const calls = new ToolCalls(ctx, runtimeNow, agent.tools, () => input.approvalTimeoutMs);
+      const calls = new ToolCalls(ctx, runtimeNow, agent.tools, {
+        approvalTimeoutMs: () => input.approvalTimeoutMs,
+      });
       return (await runTurn(ctx, agent, runtimeNow, calls, { prompt: input.prompt })).result;
     },
   );
+}
+
+/** What the tool calls of a run are given. */
+export interface ToolCallOptions {
+  /** How long an ask waits for a person now (ms); undefined: ask is deny. */
+  approvalTimeoutMs: () => number | undefined;
+  /** Keeps a file's content before a tool call changes it (for undo); absent: no checkpoints. */
+  checkpoint?: (rel: string, toolCallId: string) => Promise<void>;
 }
 
 /**
@@ -222,8 +232,7 @@ export class ToolCalls {
     private readonly ctx: WorkflowContext,
     private readonly rt: AgentRuntime,
     private readonly tools: ReadonlyMap<string, AgentTool<never>>,
-    /** How long an ask waits for a person now (ms); undefined: ask is deny. */
-    private readonly approvalTimeoutMs: () => number | undefined,
+    private readonly options: ToolCallOptions,
   ) {
     this.audit = new AuditLog(rt.ai.store.driver);
     this.approvals = new ApprovalStore(rt.ai.store.driver);
@@ -291,6 +300,9 @@ export class ToolCalls {
             sandbox: this.rt.sandbox,
             signal: s.signal,
             canRead: (rel) => this.rt.policy.decide({ tool: 'read_file', path: rel }).decision !== 'deny',
+            ...(this.options.checkpoint
+              ? { checkpoint: (rel: string) => this.options.checkpoint!(rel, call.toolCallId) }
+              : {}),
           }),
         };
       } catch (err) {
@@ -365,7 +377,7 @@ export class ToolCalls {
   ): Promise<{ approved: boolean; reason: string; fresh: boolean }> {
     const { ctx } = this;
     const approvalId = ctx.uuid();
-    const wait = this.approvalTimeoutMs();
+    const wait = this.options.approvalTimeoutMs();
     let answer: ApprovalAnswer | null = null;
     if (wait !== undefined) {
       await ctx.step(`approval.request:${call.toolCallId}`, () =>

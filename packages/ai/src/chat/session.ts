@@ -6,6 +6,7 @@
 // new with the conversation as its input, so a long session's history stays short.
 import { BatonError, defineWorkflow, type WorkflowDefinition } from '@baton/core';
 import type { ModelMessage } from 'ai';
+import { Checkpoints } from './checkpoints.js';
 import {
   prepareAgent,
   runTurn,
@@ -71,7 +72,7 @@ export function checkMessage(text: unknown): string {
 export function defineChatSession(
   spec: AgentSpec,
   runtime: AgentRuntime | (() => AgentRuntime),
-  options: { turnsPerRun?: number } = {},
+  options: { turnsPerRun?: number; checkpointQuotaBytes?: number } = {},
 ): WorkflowDefinition<ChatInput, never> {
   const turnsPerRun = options.turnsPerRun ?? TURNS_PER_RUN;
   const agent = prepareAgent(spec);
@@ -79,11 +80,19 @@ export function defineChatSession(
   return defineWorkflow<ChatInput, never>(`chat.${spec.name}`, { queue: spec.queue }, async (ctx, input) => {
     const runtimeNow = rt();
     let approvalTimeoutMs = input.approvalTimeoutMs;
-    const calls = new ToolCalls(ctx, runtimeNow, agent.tools, () => approvalTimeoutMs);
+    const checkpoints = new Checkpoints(runtimeNow.ai.store.driver, options.checkpointQuotaBytes);
+    let turn = input.turn ?? 1;
+    // Every file a tool changes is kept first, under this turn, for undo.
+    const calls = new ToolCalls(ctx, runtimeNow, agent.tools, {
+      approvalTimeoutMs: () => approvalTimeoutMs,
+      checkpoint: async (path, toolCallId) => {
+        await checkpoints.keep({ project: runtimeNow.sandbox.root, session: ctx.id, turn, toolCallId, path });
+      },
+    });
     const messages: ModelMessage[] = [...(input.messages ?? [])];
-    const first = input.turn ?? 1;
+    const first = turn;
     let next: string | undefined = input.messages === undefined ? input.prompt : undefined;
-    for (let turn = first; ; turn++) {
+    for (; ; turn++) {
       if (next === undefined) {
         // Says the session is idle, and which turn the next message will be.
         await ctx.setEvent(STATE_EVENT, { next: turn });

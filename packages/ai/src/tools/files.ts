@@ -156,7 +156,7 @@ export const editFile = defineTool({
   // Run twice, an edit fails (its old string is gone) or changes twice: never re-run blindly.
   idempotent: false,
   subject: pathSubject,
-  async run(input, { sandbox }) {
+  async run(input, { sandbox, checkpoint }) {
     const { real, rel, text } = readText(sandbox, input.path);
     const count = text.split(input.old_string).length - 1;
     if (count === 0)
@@ -177,6 +177,7 @@ export const editFile = defineTool({
         'E_INPUT_INVALID',
         `the edited ${rel} would be over the ${sandbox.maxFileBytes}-byte cap for a file`,
       );
+    await checkpoint?.(rel);
     writeFileSync(real, after);
     return sandbox.cap(unifiedDiff(rel, text, after));
   },
@@ -190,7 +191,7 @@ export const writeFile = defineTool({
   // Writing the same content again leaves the same file.
   idempotent: true,
   subject: pathSubject,
-  async run(input, { sandbox }) {
+  async run(input, { sandbox, checkpoint }) {
     const { real, rel } = sandbox.resolve(input.path);
     if (Buffer.byteLength(input.content) > sandbox.maxFileBytes)
       throw new BatonError(
@@ -203,6 +204,7 @@ export const writeFile = defineTool({
     } catch (err) {
       if ((err as BatonError).code !== 'E_NOT_FOUND') throw err;
     }
+    await checkpoint?.(rel);
     mkdirSync(dirname(real), { recursive: true });
     writeFileSync(real, input.content);
     return sandbox.cap(unifiedDiff(rel, before, input.content) || `${rel} unchanged`);

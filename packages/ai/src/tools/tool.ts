@@ -13,6 +13,11 @@ export interface ToolContext {
    * files other than the one they were called on (search) skip those it may not. Default: all.
    */
   canRead?: (rel: string) => boolean;
+  /**
+   * Called with a file's path (relative to the root) before the tool changes it: the caller keeps
+   * the file's content as it is, for undo. Absent: no checkpoints.
+   */
+  checkpoint?: (rel: string) => Promise<void>;
 }
 
 export interface AgentTool<I = unknown> {

@@ -24,6 +24,10 @@ import {
 import {
   AuditLog,
   CHAT_MESSAGE,
+  Checkpoints,
+  DEFAULT_CHECKPOINT_QUOTA_BYTES,
+  migrateAi,
+  type Undone,
   CODER,
   STATE_EVENT,
   checkMessage,
@@ -138,7 +142,8 @@ async function idle(client: Client, id: string, onResumed: (t: TurnEvent) => voi
 }
 
 export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
-  return new Command('chat')
+  const chat = new Command('chat');
+  chat
     .description("a conversation with Baton's coder on this project, kept as a durable workflow")
     .option('-p, --print <prompt>', 'headless: send this message, print the answer, exit')
     .option('-c, --continue', 'continue the latest session of this project')
@@ -156,9 +161,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--root <dir>', 'the project directory', '.')
     .option('--global', "keep sessions in ~/.baton instead of the project's .baton/")
     .action(async (o: ChatOptions) => {
-      const root = resolve(o.root);
-      if (!existsSync(root) || !statSync(root).isDirectory())
-        throw new BatonError('E_INVALID_OPTION', `--root ${o.root}: no such directory (${root})`);
+      const root = projectRoot(o.root);
       if (!(FORMATS as readonly string[]).includes(o.outputFormat))
         throw new BatonError(
           'E_INVALID_OPTION',
@@ -189,14 +192,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
       if (!existsSync(configDir)) throw noProvider();
       const config = await reportingConfigErrors(io, () => loadConfig(configDir, {}));
       if (config.get('llm_providers') === undefined) throw noProvider();
-      // Sessions live with the project (or in ~/.baton) unless --database or --data-dir says otherwise.
-      const dataDir =
-        g.database || (g.dataDir !== undefined && g.dataDir !== DEFAULT_DATA_DIR)
-          ? g.dataDir
-          : join(o.global ? homedir() : root, '.baton', 'db');
-      const store = await openStore({ ...g, dataDir }, makeLogger({ logLevel: 'error', ...g }));
-      try {
-        await store.migrate();
+      await withChatStore(g, root, o.global === true, async (store) => {
         const runtime = await agentRuntime(store, config, root, o.allow ?? []);
         const workflow = defineChatSession({ ...CODER, ...(maxSteps ? { maxSteps } : {}) }, runtime);
         const worker = new Worker(store, {
@@ -212,9 +208,116 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
         } finally {
           await worker.stop({ deadline: '5s' });
         }
-      } finally {
-        await store.close();
-      }
+      });
+    });
+  // `baton chat --root X undo` and `baton chat undo --root X` both name the project.
+  const parent = () => chat.opts<{ root: string; global?: boolean }>();
+  chat.addCommand(undoCommand(globals, io, parent));
+  chat.addCommand(gcCommand(globals, io, parent));
+  return chat;
+}
+
+/** `--root`, checked: an existing directory; absolute. */
+function projectRoot(dir: string): string {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new BatonError('E_INVALID_OPTION', `--root ${dir}: no such directory (${root})`);
+  return root;
+}
+
+/**
+ * Opens the store sessions live in: the project's .baton/ (or ~/.baton/ with --global) unless
+ * --database or --data-dir says otherwise; migrated, closed afterwards.
+ */
+async function withChatStore<T>(
+  g: GlobalOptions,
+  root: string,
+  global: boolean,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const dataDir =
+    g.database || (g.dataDir !== undefined && g.dataDir !== DEFAULT_DATA_DIR)
+      ? g.dataDir
+      : join(global ? homedir() : root, '.baton', 'db');
+  const store = await openStore({ ...g, dataDir }, makeLogger({ logLevel: 'error', ...g }));
+  try {
+    await store.migrate();
+    await migrateAi(store.driver);
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The session `-s` names, else the project's latest. */
+async function sessionFor(client: Client, root: string, id: string | undefined): Promise<string> {
+  if (id !== undefined) {
+    const e = await client.get(id).catch((err: unknown) => {
+      if (isBatonError(err, 'E_NOT_FOUND')) return undefined;
+      throw err;
+    });
+    if (e?.name === SESSION) return e.id;
+    throw new BatonError(
+      'E_NOT_FOUND',
+      `no chat session '${id}' here; the recent ones:\n${sessionLines(await sessionsOf(client, root))}`,
+    );
+  }
+  const latest = (await sessionsOf(client, root))[0];
+  if (!latest) throw new BatonError('E_NOT_FOUND', `no session of ${root} yet`);
+  return latest.id;
+}
+
+/** The lines `undo` prints. */
+function undoneLines(undone: Undone): string[] {
+  const turns = undone.turns.length === 1 ? `turn ${undone.turns[0]}` : `turns ${undone.turns.join(', ')}`;
+  return [`undid ${turns}:`, ...undone.files.map((f) => `  ${f.action} ${f.path}`)];
+}
+
+/** The options `undo` and `gc` may take from `baton chat` itself. */
+type Parent = () => { root: string; global?: boolean };
+
+function undoCommand(globals: () => GlobalOptions, io: Io, parent: Parent): Command {
+  return new Command('undo')
+    .description("put back the files a session's last turns changed (default: the last turn)")
+    .argument('[turns]', 'how many turns back', '1')
+    .option('-s, --session <id>', 'the session (default: the latest of the project)')
+    .option('--root <dir>', 'the project directory (default: .)')
+    .option('--global', 'sessions kept in ~/.baton')
+    .action(async (turns: string, o: { session?: string; root?: string; global?: boolean }) => {
+      const root = projectRoot(o.root ?? parent().root);
+      const global = o.global === true || parent().global === true;
+      const n = Number(turns);
+      if (!Number.isInteger(n) || n < 1)
+        throw new BatonError('E_INVALID_OPTION', `turns must be a positive integer, got '${turns}'`);
+      await withChatStore(globals(), root, global, async (store) => {
+        const id = await sessionFor(new Client(store), root, o.session);
+        const undone = await new Checkpoints(store.driver).undo(id, root, n);
+        for (const line of undoneLines(undone)) io.out(line);
+      });
+    });
+}
+
+function gcCommand(globals: () => GlobalOptions, io: Io, parent: Parent): Command {
+  return new Command('gc')
+    .description("drop a project's oldest checkpoints until they hold at most --max-bytes")
+    .option('--max-bytes <n>', 'the bound', String(DEFAULT_CHECKPOINT_QUOTA_BYTES))
+    .option('--root <dir>', 'the project directory (default: .)')
+    .option('--global', 'sessions kept in ~/.baton')
+    .action(async (o: { maxBytes: string; root?: string; global?: boolean }) => {
+      const root = projectRoot(o.root ?? parent().root);
+      const global = o.global === true || parent().global === true;
+      const max = Number(o.maxBytes);
+      if (!Number.isInteger(max) || max < 0)
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `--max-bytes must be a whole number of bytes, got '${o.maxBytes}'`,
+        );
+      await withChatStore(globals(), root, global, async (store) => {
+        const checkpoints = new Checkpoints(store.driver);
+        const { dropped, freed } = await checkpoints.bound(root, max);
+        const { checkpoints: left, bytes } = await checkpoints.usage(root);
+        io.out(`dropped ${dropped} checkpoints (${freed} bytes); ${left} left, holding ${bytes} bytes`);
+      });
     });
 }
 
@@ -330,7 +433,22 @@ async function converse(
       for (;;) {
         const line = (await rl.question('> ').catch(() => '/exit')).trim();
         if (line === '/exit') return;
-        if (line) await turn(line);
+        const undo = /^\/undo(?:\s+(\d+))?$/.exec(line);
+        if (line === '/help') io.err('/undo [n]  put back the files of the last n turns\n/exit      leave');
+        else if (undo) {
+          if (id === undefined) io.err('nothing to undo yet');
+          else {
+            const undone = await new Checkpoints(store.driver)
+              .undo(id, c.root, Number(undo[1] ?? 1))
+              .catch((err: unknown) => {
+                if (!isBatonError(err)) throw err;
+                io.err(err.message);
+                return undefined;
+              });
+            if (undone) for (const l of undoneLines(undone)) io.err(l);
+          }
+        } else if (line.startsWith('/')) io.err(`unknown command ${line}; /help lists them`);
+        else if (line) await turn(line);
       }
     } finally {
       rl.close();
