@@ -57,3 +57,4 @@ export {
   type CheckpointSite,
   type Undone,
 } from './chat/checkpoints.js';
+export { MEMORY_FILES, projectMemory, withProjectMemory, type MemoryFile } from './chat/memory.js';

@@ -63,10 +63,17 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
     expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('Hello! How can I help?');
   });
 
-  it('prints json and stream-json, and -r goes back to a session by id', async () => {
+  it('prints json and stream-json, -r goes back to a session by id, and AGENTS.md is read', async () => {
+    writeFileSync(join(root, 'AGENTS.md'), 'Answer in one short sentence.\n');
     script({ text: 'Forty-two.', usage: { input: 20, output: 3 } });
     const j = await chat('-p', 'the answer?', '--output-format', 'json');
     expect(j.code, j.stderr).toBe(0);
+    // The project's AGENTS.md reaches the model as instructions.
+    const system = (server.requests[0]!.messages as { role: string; content: string }[])[0]!;
+    expect(system.role).toBe('system');
+    expect(system.content).toContain(
+      '<instructions file="AGENTS.md">\nAnswer in one short sentence.\n</instructions>',
+    );
     const out = JSON.parse(j.stdout);
     expect(out).toMatchObject({
       session: expect.any(String),

@@ -27,6 +27,8 @@ import {
   Checkpoints,
   DEFAULT_CHECKPOINT_QUOTA_BYTES,
   migrateAi,
+  projectMemory,
+  withProjectMemory,
   type Undone,
   CODER,
   STATE_EVENT,
@@ -194,7 +196,9 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
       if (config.get('llm_providers') === undefined) throw noProvider();
       await withChatStore(g, root, o.global === true, async (store) => {
         const runtime = await agentRuntime(store, config, root, o.allow ?? []);
-        const workflow = defineChatSession({ ...CODER, ...(maxSteps ? { maxSteps } : {}) }, runtime);
+        // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
+        const system = withProjectMemory(CODER.system, projectMemory(root));
+        const workflow = defineChatSession({ ...CODER, system, ...(maxSteps ? { maxSteps } : {}) }, runtime);
         const worker = new Worker(store, {
           workflows: [workflow as WorkflowDefinition],
           queues: [workflow.queue],
