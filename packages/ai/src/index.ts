@@ -49,6 +49,7 @@ export {
   turnEvent,
   type ChatInput,
   type ChatMessage,
+  type ChatSessionOptions,
   type TurnEvent,
 } from './chat/session.js';
 export {

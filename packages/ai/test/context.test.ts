@@ -14,6 +14,7 @@ import {
   parseGitLog,
   personalizedPageRank,
   rankFiles,
+  repoMap,
   scanProject,
   stem,
   terms,
@@ -307,6 +308,30 @@ describe('the index in the store', () => {
     expect([...(await store.load(root)).keys()]).toEqual(['b.ts']);
     // another root is another index
     expect((await store.load(`${root}-other`)).size).toBe(0);
+  });
+});
+
+describe('the repository map sent with a message', () => {
+  it('lists the best files with the names they declare, within the budget', async () => {
+    const many = Array.from({ length: 15 }, (_, i) => `export const name${i} = ${i};`).join('\n');
+    const index = indexOf({
+      'src/budget.ts': 'export class BudgetGuard {}',
+      'src/names.ts': many,
+      'README.md': 'x',
+    });
+    const ranked = ['src/budget.ts', 'src/names.ts', 'README.md'].map((path) => ({
+      path,
+      score: 1,
+      signals: { lexical: 1, graph: 0, cochange: 0, recency: 0 },
+    }));
+    const map = await repoMap(index, ranked, 1000);
+    expect(map.split('\n')).toEqual([
+      'src/budget.ts: BudgetGuard',
+      `src/names.ts: ${Array.from({ length: 12 }, (_, i) => `name${i}`).join(', ')}, … (3 more)`,
+      'README.md',
+    ]);
+    expect(await repoMap(index, ranked, 8)).toBe('src/budget.ts: BudgetGuard');
+    expect(await repoMap(index, ranked, 2)).toBe('');
   });
 });
 

@@ -21,11 +21,12 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
     server.requests.length = 0;
   };
   const chat = (...args: string[]) => baton(['--config-dir', config, 'chat', '--root', root, ...args]);
-  /** The user messages of the last request the model received. */
+  /** The user messages of the last request the model received, without their project context. */
   const sentMessages = () =>
     (server.requests.at(-1)!.messages as { role: string; content: unknown }[])
       .filter((m) => m.role === 'user')
-      .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)));
+      .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+      .map((text) => text.replace(/\n\n<project-context>\n[\s\S]*<\/project-context>$/, ''));
 
   beforeAll(async () => {
     server = await startLlmServer('openai', []);
@@ -115,9 +116,21 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
     );
     const r = await chat('-p', 'make a todo from the notes', '--output-format', 'json');
     expect(r.code, r.stdout + r.stderr).toBe(2);
+    // The message went with a map of the project's files that rank best for it.
+    const asked = (server.requests[0]!.messages as { role: string; content: string }[]).at(-1)!;
+    expect(asked.content).toMatch(
+      /^make a todo from the notes\n\n<project-context>\n(.*\n)*notes\.txt\n?(.*\n)*<\/project-context>$/,
+    );
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ tool_calls: 2, refused_calls: 1, turns: 2 });
     expect(existsSync(join(root, 'todo.txt'))).toBe(false);
+    // --context-budget 0: the message goes alone.
+    script({ text: 'No context this time.' });
+    const none = await chat('-p', 'make a todo from the notes', '--context-budget', '0');
+    expect(none.code, none.stderr).toBe(0);
+    expect((server.requests[0]!.messages as { content: string }[]).at(-1)!.content).toBe(
+      'make a todo from the notes',
+    );
     // --allow lets it through for this run
     script(
       { tool: { id: 'c3', name: 'write_file', args: { path: 'todo.txt', content: 'milk' } } },

@@ -68,11 +68,23 @@ export function checkMessage(text: unknown): string {
   return text;
 }
 
+export interface ChatSessionOptions {
+  /** Turns per run before the session continues as new (default 20). */
+  turnsPerRun?: number;
+  /** Per-project bound of what checkpoints hold (default 200 MiB). */
+  checkpointQuotaBytes?: number;
+  /**
+   * The project context a message comes with (a repository map: the files that rank best for it),
+   * or null. Its result is recorded, so a replay sends the same conversation.
+   */
+  context?: (project: string, text: string) => Promise<string | null>;
+}
+
 /** Defines the chat session workflow, `chat.<agent name>`, for an agent spec. */
 export function defineChatSession(
   spec: AgentSpec,
   runtime: AgentRuntime | (() => AgentRuntime),
-  options: { turnsPerRun?: number; checkpointQuotaBytes?: number } = {},
+  options: ChatSessionOptions = {},
 ): WorkflowDefinition<ChatInput, never> {
   const turnsPerRun = options.turnsPerRun ?? TURNS_PER_RUN;
   const agent = prepareAgent(spec);
@@ -100,8 +112,17 @@ export function defineChatSession(
         next = m?.text ?? '';
         approvalTimeoutMs = m?.approvalTimeoutMs;
       }
-      messages.push({ role: 'user', content: next });
+      const text = next;
       next = undefined;
+      // Always a step, null without a context function: which process serves a turn must not
+      // change the session's history.
+      const context = await ctx.step(`context:${turn}`, () =>
+        options.context ? options.context(input.project, text) : Promise.resolve(null),
+      );
+      messages.push({
+        role: 'user',
+        content: context ? `${text}\n\n<project-context>\n${context}\n</project-context>` : text,
+      });
       const out = await runTurn(ctx, agent, runtimeNow, calls, { messages });
       messages.push(...out.messages);
       const event: TurnEvent = {

@@ -21,3 +21,4 @@ export {
 export { stem, terms } from './terms.js';
 export { ContextStore } from './context-store.js';
 export { assembleContext, type AssembledFile, type Assembly } from './assemble.js';
+export { repoMap } from './repo-map.js';

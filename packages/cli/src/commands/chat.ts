@@ -27,6 +27,11 @@ import {
   Checkpoints,
   DEFAULT_CHECKPOINT_QUOTA_BYTES,
   migrateAi,
+  ContextStore,
+  GitHistory,
+  rankFiles,
+  readGitLog,
+  repoMap,
   projectMemory,
   withProjectMemory,
   type Undone,
@@ -59,6 +64,7 @@ interface ChatOptions {
   resume?: string | true;
   outputFormat: string;
   maxTurns?: string;
+  contextBudget: string;
   allow?: string[];
   approvalTimeout?: string;
   root: string;
@@ -153,6 +159,11 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--output-format <format>', `with -p: ${FORMATS.join(', ')}`, 'text')
     .option('--max-turns <n>', 'most model steps in one turn (default 30)')
     .option(
+      '--context-budget <tokens>',
+      'tokens of project context (the files that rank best for the message) sent with each message; 0: none',
+      '1000',
+    )
+    .option(
       '--allow <rule...>',
       "also allow tool calls these rules match, in this run (the configuration's deny and ask rules still come first)",
     )
@@ -170,6 +181,12 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
           `--output-format ${o.outputFormat}: one of ${FORMATS.join(', ')}`,
         );
       const format = o.outputFormat as Format;
+      const contextBudget = Number(o.contextBudget);
+      if (!Number.isInteger(contextBudget) || contextBudget < 0)
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `--context-budget must be a whole number of tokens (0: none), got '${o.contextBudget}'`,
+        );
       const maxSteps = o.maxTurns === undefined ? undefined : Number(o.maxTurns);
       if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1))
         throw new BatonError(
@@ -198,7 +215,20 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
         const runtime = await agentRuntime(store, config, root, o.allow ?? []);
         // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
         const system = withProjectMemory(CODER.system, projectMemory(root));
-        const workflow = defineChatSession({ ...CODER, system, ...(maxSteps ? { maxSteps } : {}) }, runtime);
+        // Each message comes with a map of the files that rank best for it (docs/context.md).
+        const context =
+          contextBudget === 0
+            ? undefined
+            : async (project: string, text: string) => {
+                const scan = await new ContextStore(store.driver).scan(project);
+                const ranked = rankFiles(scan.index, new GitHistory(readGitLog(project)), text, { top: 25 });
+                return (await repoMap(scan.index, ranked, contextBudget)) || null;
+              };
+        const workflow = defineChatSession(
+          { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
+          runtime,
+          context ? { context } : {},
+        );
         const worker = new Worker(store, {
           workflows: [workflow as WorkflowDefinition],
           queues: [workflow.queue],
