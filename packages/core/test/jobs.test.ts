@@ -246,7 +246,9 @@ for (const b of backends()) {
           return 'done';
         },
       );
-      await withWorker({ jobs: [job], lease: 300 }, async () => {
+      // The worker's lease (beats every 300 ms) outlasts the job's heartbeat timeout, so the stalled
+      // attempt fails by its own timeout, not by a lease a busy machine let lapse.
+      await withWorker({ jobs: [job], lease: 900 }, async () => {
         const ok = await client.enqueue(job, { stallAt: 0 });
         expect(await client.result(ok.id)).toBe('done');
         const stalled = await client.waitFor((await client.enqueue(job, { stallAt: 3 })).id);
