@@ -7,8 +7,8 @@
 // without -p, each line typed is a message (the full-screen UI is to come).
 import { createInterface } from 'node:readline/promises';
 import { homedir } from 'node:os';
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import {
   BatonError,
@@ -49,6 +49,7 @@ import { DEFAULT_DATA_DIR, makeLogger, openStore, type GlobalOptions, type Io } 
 import { agentRuntime } from './ai-context.js';
 import { reportingConfigErrors } from './config.js';
 import { askAtTerminal } from './approval-prompt.js';
+import { directoryOption } from './options.js';
 import { ExitCode } from './ta.js';
 
 const FORMATS = ['text', 'json', 'stream-json'] as const;
@@ -174,7 +175,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--root <dir>', 'the project directory', '.')
     .option('--global', "keep sessions in ~/.baton instead of the project's .baton/")
     .action(async (o: ChatOptions) => {
-      const root = projectRoot(o.root);
+      const root = directoryOption(o.root);
       if (!(FORMATS as readonly string[]).includes(o.outputFormat))
         throw new BatonError(
           'E_INVALID_OPTION',
@@ -251,14 +252,6 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
   return chat;
 }
 
-/** `--root`, checked: an existing directory; absolute. */
-function projectRoot(dir: string): string {
-  const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory())
-    throw new BatonError('E_INVALID_OPTION', `--root ${dir}: no such directory (${root})`);
-  return root;
-}
-
 /**
  * Opens the store sessions live in: the project's .baton/ (or ~/.baton/ with --global) unless
  * --database or --data-dir says otherwise; migrated, closed afterwards.
@@ -318,7 +311,7 @@ function undoCommand(globals: () => GlobalOptions, io: Io, parent: Parent): Comm
     .option('--root <dir>', 'the project directory (default: .)')
     .option('--global', 'sessions kept in ~/.baton')
     .action(async (turns: string, o: { session?: string; root?: string; global?: boolean }) => {
-      const root = projectRoot(o.root ?? parent().root);
+      const root = directoryOption(o.root ?? parent().root);
       const global = o.global === true || parent().global === true;
       const n = Number(turns);
       if (!Number.isInteger(n) || n < 1)
@@ -338,7 +331,7 @@ function gcCommand(globals: () => GlobalOptions, io: Io, parent: Parent): Comman
     .option('--root <dir>', 'the project directory (default: .)')
     .option('--global', 'sessions kept in ~/.baton')
     .action(async (o: { maxBytes: string; root?: string; global?: boolean }) => {
-      const root = projectRoot(o.root ?? parent().root);
+      const root = directoryOption(o.root ?? parent().root);
       const global = o.global === true || parent().global === true;
       const max = Number(o.maxBytes);
       if (!Number.isInteger(max) || max < 0)

@@ -1,8 +1,6 @@
 // `baton context`: the project context `baton chat` assembles, on its own. `scan` indexes a project
 // (incrementally: only files whose size or mtime changed are read again; the index lives in the
 // store); `rank` ranks its files for a query and says why each scored what it did.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { BatonError } from '@baton/core';
 import {
@@ -17,15 +15,7 @@ import {
 } from '@baton/ai';
 import { table } from '../format.js';
 import { withStore, type GlobalOptions, type Io } from '../context.js';
-
-/** `--root`, checked: an existing directory. */
-function rootOf(dir: string | undefined): string {
-  const root = resolve(dir ?? '.');
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new BatonError('E_INVALID_OPTION', `--root ${dir ?? '.'}: no such directory (${root})`);
-  }
-  return root;
-}
+import { directoryOption } from './options.js';
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
@@ -73,7 +63,7 @@ export function contextCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--root <dir>', 'the project directory', '.')
     .option('--json', 'print JSON')
     .action(async (o: { root: string; json?: boolean }) => {
-      const root = rootOf(o.root);
+      const root = directoryOption(o.root);
       await scanned(globals(), root, async (scan) => {
         const report = {
           root,
@@ -112,7 +102,7 @@ export function contextCommand(globals: () => GlobalOptions, io: Io): Command {
           json?: boolean;
         },
       ) => {
-        const root = rootOf(o.root);
+        const root = directoryOption(o.root);
         const top = positiveInt(o.top, '--top');
         const budget = o.budget === undefined ? undefined : positiveInt(o.budget, '--budget');
         if (!query.trim())

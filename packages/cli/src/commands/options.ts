@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BatonError, EXECUTION_STATUSES, type ExecutionStatus } from '@baton/core';
 
 /** Option parsing shared by the commands: each bad value gets one clear line naming the flag. */
@@ -56,4 +58,12 @@ export function parseWhen(o: { runAt?: string; delay?: string }): { runAt?: Date
 /** Commander's accumulator for an option given more than once. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** `--root` (or another directory option), checked: an existing directory; returned absolute. */
+export function directoryOption(dir: string, flag = '--root'): string {
+  const abs = resolve(dir);
+  if (!existsSync(abs) || !statSync(abs).isDirectory())
+    throw new BatonError('E_INVALID_OPTION', `${flag} ${dir}: no such directory (${abs})`);
+  return abs;
 }
