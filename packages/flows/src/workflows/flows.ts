@@ -25,7 +25,6 @@ import { checkTaskSpec } from '../architect/task-spec.js';
 import { compileCondition, test } from './template.js';
 import type { KindProblem } from '../config/kinds/index.js';
 import { formatLocation } from '../config/diagnostics.js';
-import { walkSteps } from '../config/kinds/workflows.js';
 import { joinPath } from '../config/paths.js';
 import {
   allSteps,
@@ -36,6 +35,7 @@ import {
   type WorkflowSpec,
 } from './compile.js';
 import { FlowRun } from './interpret.js';
+import { rerunCut } from './rerun.js';
 import {
   functionContext,
   type ActivityInput,
@@ -427,42 +427,17 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     async rerun(runId, from) {
       const old = await client.describe(runId);
       const start = old.input as Partial<FlowStartInput> | null;
-      definitions();
-      if (old.kind !== 'workflow' || !start || typeof start.snapshot !== 'string' || !byName.has(old.name)) {
-        throw new BatonError(
-          'E_INVALID_STATE',
-          `execution ${runId} is not a run of a YAML workflow served here`,
-        );
+      if (old.kind !== 'workflow' || !start || typeof start.snapshot !== 'string') {
+        throw new BatonError('E_INVALID_STATE', `execution ${runId} is not a run of a YAML workflow`);
       }
       const spec = specOf(old.name);
-      const ids = spec.steps.map((s) => s.id);
-      if (!ids.includes(from)) {
-        const hint = nearest(from, ids);
-        throw new BatonError(
-          'E_INPUT_INVALID',
-          `workflow '${old.name}' has no top-level step '${from}'${hint ? ` (did you mean '${hint}'?)` : ''}; its steps: ${ids.join(', ')}`,
-        );
-      }
-      const fromIndex = ids.indexOf(from);
-      const owner = historyOwner(spec);
-      // Entries in order; one whose name tells no step (a subflow's own) belongs to the step before it.
-      let current = -1;
-      const found = old.history.findIndex((h) => {
-        current = owner(h.name) ?? current;
-        return current >= fromIndex;
-      });
-      // With nothing recorded from `from` on, only a run that completed is known to have got there.
-      if (found < 0 && old.status !== 'completed')
-        throw new BatonError(
-          'E_INVALID_STATE',
-          `run ${runId} (${old.status}) never reached step '${from}': nothing to rerun from`,
-        );
-      const cut = found < 0 ? old.history.length : found;
+      const def = definitionOf(old.name, spec);
+      const cut = rerunCut(old.name, spec, old.history, old.status, from);
       const wrapper = await prepare(old.name, start.input);
       const id = newId();
       const seqs = old.history.slice(0, cut).map((h) => h.seq);
       await store.driver.transaction(async (tx) => {
-        await client.startMany(byName.get(old.name)!, [{ id, input: wrapper }], { db: tx });
+        await client.startMany(def, [{ id, input: wrapper }], { db: tx });
         // The new run's history starts as the old one's before `from`: a replay, not a re-execution.
         await tx.query(
           `INSERT INTO baton.history (execution_id, seq, kind, name, status, attempts, input, output, error, started_at, finished_at, settled)
@@ -475,26 +450,6 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     },
     check: (name) =>
       unrunnableSteps(options.config(), new Set(functions.keys()), new Set(codeWorkflows.keys()), name),
-  };
-}
-
-/**
- * The top-level step (its index; `finally`: Infinity) a history entry of a run of `spec` belongs to,
- * by the entry's name: a step's own (`id`, `id.…`, `id[…]`), its approval's event and signal
- * (`approval:<step>`, `approve:<step>`), or the signal a `wait` step names. Undefined for any other.
- */
-function historyOwner(spec: WorkflowSpec): (name: string) => number | undefined {
-  const owners = new Map<string, number>();
-  spec.steps.forEach((s, i) => owners.set(s.id!, i));
-  for (const s of spec.finally ?? []) owners.set(s.id!, Infinity);
-  const signals = new Map<string, number>();
-  walkSteps(spec.steps, [], (s, p) => {
-    if (s.type === 'wait' && typeof s.signal === 'string') signals.set(s.signal, p[0] as number);
-  });
-  return (name) => {
-    const bare = name.replace(/^approv(?:al|e):/, '');
-    const id = /^[^.[]*/.exec(bare)![0];
-    return owners.get(id) ?? signals.get(name);
   };
 }
 
