@@ -1,17 +1,15 @@
 // YAML workflows over HTTP: the list, a dry run (plan), starting a run (operators), answering an approval, and the
 // `api` triggers of workflows.yaml (`trigger: { type: api, endpoint: /api/features, method: POST }`),
-// each a route that starts a run with the request's JSON body as its input (a reload that adds one
-// is answered too). Every
-// endpoint is under /api/, so it needs a key as every other route does (the configuration refuses
-// one elsewhere).
+// each a route that starts a run with the request's JSON body as its input (one a reload adds is
+// answered too). Every endpoint is under /api/, so it needs a key as every other route does (the
+// configuration refuses one elsewhere).
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { BatonError, Client } from '@baton/core';
 import type { Config, Flows } from '@baton/flows';
-import type { ServerEnv } from '../auth.js';
+import { requireRole, type ServerEnv } from '../auth.js';
 import { apiRoute, jsonReply } from '../route.js';
 import { callerName } from '../keys.js';
-import { requireRole } from '../auth.js';
 
 /** Answers a request no route matched when it is an api trigger; undefined otherwise. */
 export type TriggerFallback = (c: Context<ServerEnv>) => Promise<Response | undefined>;
@@ -156,7 +154,7 @@ export function flowRoutes(
   // server started with starts whichever workflow now declares it, and one a reload added is found
   // by the fallback below. The OpenAPI document lists the first kind.
   const startTriggered = async (c: Context<ServerEnv>, method: string, path: string) => {
-    const name = triggerOwner(config(), method, path);
+    const name = apiTriggers(config()).get(triggerKey(method, path))?.name;
     if (name === undefined) {
       throw new BatonError(
         'E_NOT_FOUND',
@@ -166,11 +164,7 @@ export function flowRoutes(
     const { id, version } = await flows.start(name, await bodyOf(c));
     return c.json({ id, workflow: name, version }, 201);
   };
-  for (const [name, w] of Object.entries(config().value.workflows?.workflows ?? {})) {
-    const t = w.trigger;
-    if (t?.type !== 'api' || t.endpoint === undefined) continue;
-    const method = t.method ?? 'POST';
-    const endpoint = t.endpoint;
+  for (const { name, method, endpoint } of apiTriggers(config()).values()) {
     const route = apiRoute('operator', {
       method: method.toLowerCase() as 'post',
       path: endpoint,
@@ -182,26 +176,35 @@ export function flowRoutes(
   }
   // Called for a request no route matched (after authentication): an api trigger a reload added.
   return async (c) => {
-    if (triggerOwner(config(), c.req.method, c.req.path) === undefined) return undefined;
+    if (!apiTriggers(config()).has(triggerKey(c.req.method, c.req.path))) return undefined;
     await requireRole('operator')(c, () => Promise.resolve());
     return startTriggered(c, c.req.method, c.req.path);
   };
 }
 
-/** Api triggers by `METHOD path`, per loaded configuration (a reload is a new Config). */
-const triggerIndex = new WeakMap<Config, Map<string, string>>();
+interface ApiTrigger {
+  readonly name: string;
+  readonly method: string;
+  readonly endpoint: string;
+}
 
-/** The YAML workflow whose api trigger is `method path` in `config`. */
-function triggerOwner(config: Config, method: string, path: string): string | undefined {
+const triggerKey = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
+
+/** Api triggers by `METHOD path`, per loaded configuration (a reload is a new Config). */
+const triggerIndex = new WeakMap<Config, Map<string, ApiTrigger>>();
+
+/** The api triggers of `config`'s YAML workflows, by `METHOD path`. */
+function apiTriggers(config: Config): ReadonlyMap<string, ApiTrigger> {
   let index = triggerIndex.get(config);
   if (!index) {
     index = new Map();
     for (const [name, w] of Object.entries(config.value.workflows?.workflows ?? {})) {
       const t = w.trigger;
-      if (t?.type === 'api' && t.endpoint !== undefined)
-        index.set(`${t.method ?? 'POST'} ${t.endpoint}`, name);
+      if (t?.type !== 'api' || t.endpoint === undefined) continue;
+      const method = t.method ?? 'POST';
+      index.set(triggerKey(method, t.endpoint), { name, method, endpoint: t.endpoint });
     }
     triggerIndex.set(config, index);
   }
-  return index.get(`${method.toUpperCase()} ${path}`);
+  return index;
 }
