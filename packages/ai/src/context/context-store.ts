@@ -16,6 +16,9 @@ interface Row {
 const BATCH = 500;
 
 export class ContextStore {
+  /** What this object's last scan of each root read: a later scan starts from it, not the table. */
+  private readonly last = new Map<string, Map<string, ScanEntry>>();
+
   constructor(private readonly driver: Driver) {}
 
   /** The entries the last scan of `root` kept (empty for a root never scanned). */
@@ -39,8 +42,10 @@ export class ContextStore {
 
   /** Scans `root` from what the last scan kept, and keeps what this one read. */
   async scan(root: string, options: Omit<ScanOptions, 'previous'> = {}): Promise<ScanResult> {
-    const result = scanProject(root, { ...options, previous: await this.load(root) });
+    const previous = this.last.get(root) ?? (await this.load(root));
+    const result = scanProject(root, { ...options, previous });
     await this.save(root, result);
+    this.last.set(root, result.entries);
     return result;
   }
 

@@ -217,11 +217,12 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
         // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
         const system = withProjectMemory(CODER.system, projectMemory(root));
         // Each message comes with a map of the files that rank best for it (docs/context.md).
+        const index = new ContextStore(store.driver);
         const context =
           contextBudget === 0
             ? undefined
             : async (project: string, text: string) => {
-                const scan = await new ContextStore(store.driver).scan(project);
+                const scan = await index.scan(project);
                 const ranked = rankFiles(scan.index, new GitHistory(readGitLog(project)), text, { top: 25 });
                 return (await repoMap(scan.index, ranked, contextBudget)) || null;
               };
