@@ -253,6 +253,7 @@ await runSuite(dbs, log, async () => {
     code_latency_p50_ms: round(median(p50.code)),
     repeats: REPEAT,
     load: machine,
+    load_200_cold_ms: round(load200.cold, 1),
   };
   log(JSON.stringify(summary));
   rmSync(configDir, { recursive: true, force: true });
@@ -262,7 +263,6 @@ await runSuite(dbs, log, async () => {
       yaml_vs_code_throughput: tput.code.length ? round(median(tput.yaml) / median(tput.code)) : null,
       yaml_vs_code_latency_p50: p50.code.length ? round(median(p50.yaml) / median(p50.code)) : null,
       load_200_ms: round(load200.warm, 1),
-      load_200_cold_ms: round(load200.cold, 1),
     }),
   );
 });
