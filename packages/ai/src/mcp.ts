@@ -2,9 +2,9 @@
 // agent tools named `mcp:<server>:<tool>`, under the same permission rules, approvals and audit as
 // the built-in ones. A stdio server gets the sandbox's scrubbed environment plus what its entry sets.
 import { BatonError, childEnvironment, executionPolicy } from '@baton/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';
 import { defineTool, type AgentTool } from './tools/tool.js';
 
@@ -62,6 +62,13 @@ class McpConnection {
   ) {}
 
   static async open(name: string, settings: McpServerSettings, options: McpOptions): Promise<McpConnection> {
+    // The SDK (and its JSON Schema validator) loads with the first server: ~0.15 s off every
+    // process that connects none.
+    const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/stdio.js'),
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ]);
     const client = new Client({ name: 'baton', version: '0.1.0' });
     let errText = '';
     let transport: StdioClientTransport | StreamableHTTPClientTransport;

@@ -181,5 +181,5 @@ describe.skipIf(!PG)('Architect crash recovery (PostgreSQL, separate processes)'
       'SELECT name, state FROM baton.architect_sessions ORDER BY name',
     );
     expect(sessions.rows.find((s) => s.name === 'dev_worker1')?.state).toBe('stale');
-  });
+  }, 180_000); // 24 sends through the CLI, then up to 90 s for every task, then the lease check
 });

@@ -1,12 +1,6 @@
 export { createApp, type AppOptions } from './app.js';
-export {
-  startServer,
-  isLoopback,
-  DEFAULT_PORT,
-  DEFAULT_RATE_LIMIT,
-  type ServeOptions,
-  type RunningServer,
-} from './serve.js';
+export { startServer, isLoopback, type ServeOptions, type RunningServer } from './serve.js';
+export { DEFAULT_PORT, DEFAULT_RATE_LIMIT } from './defaults.js';
 export { TokenBuckets, type RateLimit } from './rate-limit.js';
 export { ApiKeys, migrateServer, type ApiKeyInfo, type Caller } from './keys.js';
 export { ROLES, allows, isRole, type Role } from './roles.js';

@@ -15,8 +15,7 @@ import type { AuthMode } from './auth.js';
 import { ApiKeys, migrateServer } from './keys.js';
 import type { RateLimit } from './rate-limit.js';
 import { JwtVerifier, type JwtOptions } from './jwt.js';
-
-export const DEFAULT_PORT = 8154;
+import { DEFAULT_PORT, DEFAULT_RATE_LIMIT } from './defaults.js';
 
 export interface ServeOptions {
   store: Store;
@@ -40,12 +39,6 @@ export interface ServeOptions {
   /** Calls per second per caller (default DEFAULT_RATE_LIMIT); null: no limit. */
   rateLimit?: RateLimit | null;
 }
-
-/**
- * High enough that no person or dashboard meets it, low enough that a client stuck in a loop does
- * not take the database with it.
- */
-export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 500, burst: 1000 };
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */

@@ -2,8 +2,14 @@
 // terms. TypeScript and JavaScript are read with the TypeScript compiler's parser (top-level
 // declarations and class members, static imports and re-exports); Python with a line reader
 // (def, class, import, from … import); anything else by its words alone (decision 0026).
-import ts from 'typescript';
+import { createRequire } from 'node:module';
+import type ts from 'typescript';
 import { termCounts } from './terms.js';
+
+// The compiler is 9 MB of CommonJS: required on the first parse, so a process that never reads a
+// script (every `baton` command but context and chat) does not pay ~0.4 s to load it.
+let compiler: typeof ts | undefined;
+const typescript = (): typeof ts => (compiler ??= createRequire(import.meta.url)('typescript') as typeof ts);
 
 export type Language = 'typescript' | 'javascript' | 'python' | 'markdown' | 'yaml' | 'json' | 'other';
 
@@ -94,6 +100,7 @@ function nameOfPackage(text: string): string | undefined {
 }
 
 function scriptFacts(path: string, text: string): { symbols: string[]; imports: string[] } {
+  const ts = typescript();
   const kind = /\.[mc]?tsx?$/.test(path)
     ? path.endsWith('x')
       ? ts.ScriptKind.TSX

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Client } from '@baton/core';
-import { DEFAULT_PORT, startServer } from '@baton/server';
+import { DEFAULT_PORT } from '@baton/server/defaults';
 import { loadUserModules } from '../load-module.js';
 import { executionTable } from '../format.js';
 import { openStore, makeLogger, type GlobalOptions, type Io } from '../context.js';
@@ -64,7 +64,9 @@ export function devCommand(globals: () => GlobalOptions, io: Io): Command {
       if (o.keep || demos.length === 0) {
         // The process holding the store serves everyone: the dashboard, and other `baton` commands.
         const server = o.server
-          ? await startServer({ store, logger: makeLogger({ logLevel: 'error', ...globals() }), port })
+          ? await (
+              await import('@baton/server')
+            ).startServer({ store, logger: makeLogger({ logLevel: 'error', ...globals() }), port })
           : undefined;
         if (server)
           io.out(

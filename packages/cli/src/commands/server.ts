@@ -2,14 +2,9 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { BatonError } from '@baton/core';
-import {
-  ApiKeys,
-  DEFAULT_PORT,
-  DEFAULT_RATE_LIMIT,
-  migrateServer,
-  startServer,
-  type JwtOptions,
-} from '@baton/server';
+// The server is loaded by the commands that run it: every other `baton` command starts faster.
+import type { ApiKeys, JwtOptions } from '@baton/server';
+import { DEFAULT_PORT, DEFAULT_RATE_LIMIT } from '@baton/server/defaults';
 import { table } from '../format.js';
 import { makeLogger, openStore, withStore, type GlobalOptions, type Io } from '../context.js';
 import { parseIntOption } from './options.js';
@@ -103,6 +98,7 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
       const g = globals();
       // Request logs are info lines: shown unless --log-level says otherwise.
       const logger = makeLogger({ logLevel: 'info', ...g });
+      const { startServer } = await import('@baton/server');
       const store = await openStore(g, logger);
       try {
         // An invalid configuration prints every error, one per line, as `baton config validate` does.
@@ -138,6 +134,7 @@ export function serverCommand(globals: () => GlobalOptions, io: Io): Command {
 export function keysCommand(globals: () => GlobalOptions, io: Io): Command {
   const withKeys = <T>(fn: (keys: ApiKeys) => Promise<T>) =>
     withStore(globals(), async (store) => {
+      const { ApiKeys, migrateServer } = await import('@baton/server');
       await migrateServer(store.driver);
       return fn(new ApiKeys(store.driver));
     });
