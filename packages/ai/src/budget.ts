@@ -87,10 +87,10 @@ export class BudgetGuard {
       );
   }
 
-  /** After a call: raises each limit's alert once per period when its threshold is crossed. */
-  async afterCall(now = Date.now()): Promise<void> {
+  /** The limits whose alert threshold is crossed now. */
+  private async crossed(now: number): Promise<BudgetAlert[]> {
     const b = this.settings;
-    if (!b?.enabled) return;
+    if (!b?.enabled) return [];
     const threshold = b.alert_threshold ?? 0.8;
     const p = periodStarts(now);
     const { today, month } = await this.ledger.spent(p.day, p.month);
@@ -108,6 +108,19 @@ export class BudgetGuard {
     consider('daily_cost_limit', p.dayKey, today.cost, b.daily_cost_limit);
     consider('monthly_request_limit', p.monthKey, month.requests, b.monthly_request_limit);
     consider('monthly_cost_limit', p.monthKey, month.cost, b.monthly_cost_limit);
+    return candidates;
+  }
+
+  /** A line naming the limits past their alert threshold (the chat's status line), or null. */
+  async warning(now = Date.now()): Promise<string | null> {
+    const crossed = await this.crossed(now);
+    if (crossed.length === 0) return null;
+    return `budget: ${crossed.map((a) => `${a.limit} at ${Math.round((a.spent / a.limitValue) * 100)}%`).join(', ')}`;
+  }
+
+  /** After a call: raises each limit's alert once per period when its threshold is crossed. */
+  async afterCall(now = Date.now()): Promise<void> {
+    const candidates = await this.crossed(now);
     for (const a of candidates) {
       const fresh = await this.driver.query(
         `INSERT INTO baton.ai_budget_alerts (limit_name, period, at) VALUES ($1, $2, $3)

@@ -10,7 +10,7 @@ import type {
   LanguageModelV3Middleware,
   LanguageModelV3StreamPart,
 } from '@ai-sdk/provider';
-import type { WorkflowContext } from '@baton/core';
+import { BatonError, type WorkflowContext } from '@baton/core';
 import { simulateReadableStream } from 'ai';
 import type { CallSite } from './failover-model.js';
 
@@ -67,20 +67,52 @@ const withSite = (params: LanguageModelV3CallOptions, site: CallSite): LanguageM
   providerOptions: { ...params.providerOptions, baton: site as never },
 });
 
+export interface DurableOptions {
+  taskType?: string;
+  publish?: (e: StreamEvent) => void;
+  /**
+   * A person's cancel (Ctrl+C in `baton chat`). A call it stops, or one made after it, fails its
+   * step with E_CANCELLED, recorded: a replay fails at the same call, so the run goes on as it did.
+   * (The SDK never sees this signal: it would skip calls, and a replay without it would make them.)
+   */
+  cancel?: AbortSignal;
+}
+
+/** The step's signal, and the person's cancel if there is one (already cancelled: E_CANCELLED now). */
+function callSignal(step: AbortSignal, cancel: AbortSignal | undefined): AbortSignal {
+  if (!cancel) return step;
+  if (cancel.aborted) throw cancelledCall();
+  return AbortSignal.any([step, cancel]);
+}
+
+const cancelledCall = () => new BatonError('E_CANCELLED', 'cancelled by the user');
+
+/** A failure of a call the person cancelled is that cancel, whatever the transport made of it. */
+async function cancellable<T>(cancel: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw cancel?.aborted ? cancelledCall() : err;
+  }
+}
+
 /** The middleware that makes a model's calls steps of `ctx`. */
 export function durableMiddleware(
   ctx: WorkflowContext,
-  options: { taskType?: string; publish?: (e: StreamEvent) => void } = {},
+  options: DurableOptions = {},
 ): LanguageModelV3Middleware {
+  const { cancel } = options;
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ params, model }) {
-      const recorded = await ctx.step('ai.generate', async (s) =>
-        recordOf(
-          await model.doGenerate(
-            withSite(
-              { ...params, abortSignal: s.signal },
-              { executionId: ctx.id, step: s.idempotencyKey, taskType: options.taskType },
+      const recorded = await ctx.step('ai.generate', (s) =>
+        cancellable(cancel, async () =>
+          recordOf(
+            await model.doGenerate(
+              withSite(
+                { ...params, abortSignal: callSignal(s.signal, cancel) },
+                { executionId: ctx.id, step: s.idempotencyKey, taskType: options.taskType },
+              ),
             ),
           ),
         ),
@@ -102,23 +134,29 @@ export function durableMiddleware(
         cancel: () => void (cancelled = true),
       });
       let held: LanguageModelV3StreamPart | undefined;
-      const recorded = ctx.step('ai.stream', async (s) => {
-        ran = true;
-        const site = { executionId: ctx.id, step: s.idempotencyKey, taskType: options.taskType };
-        const { stream } = await model.doStream(withSite({ ...params, abortSignal: s.signal }, site));
-        const parts: LanguageModelV3StreamPart[] = [];
-        const reader = stream.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          parts.push(value);
-          options.publish?.({ executionId: ctx.id, step: site.step, part: value });
-          // The finish part waits for the record: a caller that saw `finish` can rely on it.
-          if (value.type === 'finish') held = value;
-          else live.enqueue(value);
-        }
-        return toJson(parts);
-      });
+      const recorded = ctx.step('ai.stream', (s) =>
+        cancellable(cancel, async () => {
+          ran = true;
+          const site = { executionId: ctx.id, step: s.idempotencyKey, taskType: options.taskType };
+          const { stream } = await model.doStream(
+            withSite({ ...params, abortSignal: callSignal(s.signal, cancel) }, site),
+          );
+          const parts: LanguageModelV3StreamPart[] = [];
+          const reader = stream.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            // A provider that ignores the signal mid-stream is stopped here.
+            if (cancel?.aborted) throw cancelledCall();
+            parts.push(value);
+            options.publish?.({ executionId: ctx.id, step: site.step, part: value });
+            // The finish part waits for the record: a caller that saw `finish` can rely on it.
+            if (value.type === 'finish') held = value;
+            else live.enqueue(value);
+          }
+          return toJson(parts);
+        }),
+      );
       recorded.then(
         (parts) => {
           if (ran) {

@@ -5,7 +5,7 @@ export { BudgetGuard, logAlerts, type AlertSink, type BudgetAlert } from './budg
 export { classifyFailure, retryAfterMs, type Failure, type FailureClass } from './failure.js';
 export { FailoverModel, type CallReport, type CallSite, type ProviderAttempt } from './failover-model.js';
 export { buildModel } from './models.js';
-export { callCost, unitPrices, type Cost, type CostSource } from './prices.js';
+export { callCost, contextWindow, unitPrices, type Cost, type CostSource } from './prices.js';
 export { resolveRoute, useCaseForTask, type Route, type RouteRequest } from './routing.js';
 export { AI_MIGRATIONS, aiTablesExist, migrateAi } from './schema.js';
 export { UsageLedger, USAGE_GROUPS, type CallRecord, type UsageGroup, type UsageLine } from './usage.js';
@@ -26,6 +26,10 @@ export {
   type AgentResult,
   type AgentRuntime,
   type AgentSpec,
+  TOOL_MODES,
+  type ToolMode,
+  type TurnLive,
+  type TurnPart,
 } from './agents/agent.js';
 export {
   ApprovalStore,
@@ -50,6 +54,7 @@ export {
   type ChatInput,
   type ChatMessage,
   type ChatSessionOptions,
+  type ChatLive,
   type TurnEvent,
 } from './chat/session.js';
 export {

@@ -111,6 +111,8 @@ class McpConnection {
         input: inputSchema(t.inputSchema),
         // A read-only or idempotent tool may run again after a crash; anything else is reported as interrupted.
         idempotent: t.annotations?.readOnlyHint === true || t.annotations?.idempotentHint === true,
+        // A server's word that a tool only reads lets plan mode offer it.
+        ...(t.annotations?.readOnlyHint === true ? { effect: 'read' as const } : {}),
         subject: () => ({}),
         run: async (args, { signal }) => {
           let result: { content?: unknown; isError?: boolean };

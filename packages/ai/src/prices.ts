@@ -39,6 +39,19 @@ function tableCost(kind: ProviderKind, model: string, usage: Record<string, numb
   }
 }
 
+/** How many tokens a model's context window holds, when the price table knows the model; else null. */
+export function contextWindow(kind: ProviderKind, model: string): number | null {
+  const providerId = PRICE_PROVIDER[kind];
+  if (!providerId) return null;
+  try {
+    return (
+      calcPrice({ input_tokens: 0, output_tokens: 0 }, model, { providerId })?.model.context_window ?? null
+    );
+  } catch {
+    return null;
+  }
+}
+
 /** The unit prices of a provider's model, or null when neither the table nor the file has them. */
 export function unitPrices(
   kind: ProviderKind,

@@ -93,9 +93,14 @@ export class Ai {
     return streamText(sdkArgs(req, (r) => this.model(r)) as StreamArgs);
   }
 
-  /** The same calls as durable steps of a workflow. */
-  in(ctx: WorkflowContext): DurableAi {
-    return new DurableAi(this, ctx);
+  /** A line naming the budget limits past their alert threshold, or null. */
+  budgetWarning(): Promise<string | null> {
+    return this.budget.warning();
+  }
+
+  /** The same calls as durable steps of a workflow (`cancel`: a person's cancel, see DurableOptions). */
+  in(ctx: WorkflowContext, options: { cancel?: AbortSignal } = {}): DurableAi {
+    return new DurableAi(this, ctx, options.cancel);
   }
 
   /** Publishes one live stream part (text and tool-call parts only: what followers render). */
@@ -121,12 +126,17 @@ export class DurableAi {
   constructor(
     private readonly ai: Ai,
     private readonly ctx: WorkflowContext,
+    private readonly cancel?: AbortSignal,
   ) {}
 
   model(route: RouteRequest = {}): LanguageModelV3 {
     return wrapLanguageModel({
       model: this.ai.model(route) as never,
-      middleware: durableMiddleware(this.ctx, { taskType: route.taskType, publish: this.ai.publish }),
+      middleware: durableMiddleware(this.ctx, {
+        taskType: route.taskType,
+        publish: this.ai.publish,
+        cancel: this.cancel,
+      }),
     }) as LanguageModelV3;
   }
 

@@ -1,7 +1,8 @@
 // A chat session as a durable workflow, against a loopback OpenAI server: the first prompt, then
 // messages by signal, each turn's outcome published, the whole conversation sent each turn, the
-// idle state between turns, and continue-as-new that keeps the conversation.
-import { mkdtempSync } from 'node:fs';
+// idle state between turns, and continue-as-new that keeps the conversation; the live view of a
+// turn's parts, a person's cancel (recorded, so a replay stops where the turn did), and the modes.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, PermissionPolicy, Store, Worker, type WorkflowDefinition } from '@baton/core';
@@ -16,7 +17,9 @@ import {
   checkMessage,
   defineChatSession,
   turnEvent,
+  type ChatLive,
   type TurnEvent,
+  type TurnPart,
 } from '../src/index.js';
 import { fixtureConfig } from './ai-helpers.js';
 import { startLlmServer, type LoopbackServer } from './llm-servers.js';
@@ -25,9 +28,18 @@ let store: Store;
 let server: LoopbackServer;
 let worker: Worker;
 let client: Client;
+let root = '';
+// What this process sees of the turns, and the cancel it holds for one.
+const parts: { session: string; turn: number; part: TurnPart }[] = [];
+let cancel: AbortController | undefined;
+const live: ChatLive = {
+  onPart: (session, turn, part) => parts.push({ session, turn, part }),
+  cancel: () => cancel?.signal,
+};
 const session = () =>
   defineChatSession({ name: 'helper', system: 'You help.', tools: Object.values(BUILTIN_TOOLS) }, runtime, {
     turnsPerRun: 2,
+    live,
   });
 let runtime: Parameters<typeof defineChatSession>[1];
 
@@ -39,7 +51,7 @@ beforeAll(async () => {
   Object.assign(config.llm_providers!.providers!.openai, { endpoint: server.url, max_retries: 0 });
   config.llm_providers!.failover_order = ['openai'];
   const ai = await Ai.open(store, config, { logger: quietLogger() });
-  const root = mkdtempSync(join(tmpdir(), 'baton-chat-'));
+  root = mkdtempSync(join(tmpdir(), 'baton-chat-'));
   runtime = { ai, sandbox: new ToolSandbox({ root }), policy: new PermissionPolicy({}) };
   worker = new Worker(store, { workflows: [session() as WorkflowDefinition], pollInterval: 20 });
   await worker.start();
@@ -78,6 +90,90 @@ describe('a chat session', () => {
       'user: third',
     ]);
     expect(server.requests).toHaveLength(3);
+  });
+
+  it('shows each part of a turn as it streams: tool calls, their results, text, usage', async () => {
+    server.requests.length = 0;
+    server.script = [
+      { tool: { id: 'w1', name: 'write_file', args: { path: 'notes.md', content: 'hi\n' } } },
+      { text: 'wrote the notes' },
+    ];
+    parts.length = 0;
+    // accept-edits: the edit the rules would ask about (and, headless, deny) runs.
+    const { id } = await client.start(session(), {
+      project: root,
+      prompt: 'write notes',
+      mode: 'accept-edits',
+    });
+    const t = (await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!;
+    expect(t).toMatchObject({ text: 'wrote the notes', toolCalls: 1, stoppedBy: 'answer' });
+    expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('hi\n');
+    const mine = parts.filter((p) => p.session === id && p.turn === 1).map((p) => p.part);
+    const types = mine.map((p) => p.type);
+    expect(types.indexOf('tool-call')).toBeLessThan(types.indexOf('tool-result'));
+    expect(types.indexOf('tool-result')).toBeLessThan(types.indexOf('text'));
+    expect(mine.find((p) => p.type === 'tool-call')).toMatchObject({ tool: 'write_file', id: 'w1' });
+    expect(mine.find((p) => p.type === 'tool-result')).toMatchObject({ tool: 'write_file', error: false });
+    expect(
+      mine
+        .filter((p) => p.type === 'text')
+        .map((p) => (p as { delta: string }).delta)
+        .join(''),
+    ).toBe('wrote the notes');
+    expect(mine.filter((p) => p.type === 'step')).toHaveLength(2);
+  });
+
+  it('plan mode lets only read-only tools run: an edit is refused and the model is told why', async () => {
+    server.requests.length = 0;
+    server.script = [
+      { tool: { id: 'p1', name: 'write_file', args: { path: 'plan.md', content: 'x' } } },
+      { text: 'I would write plan.md' },
+    ];
+    parts.length = 0;
+    const { id } = await client.start(session(), { project: root, prompt: 'plan it', mode: 'plan' });
+    expect((await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!.text).toBe(
+      'I would write plan.md',
+    );
+    expect(existsSync(join(root, 'plan.md'))).toBe(false);
+    const result = parts.find((p) => p.session === id && p.part.type === 'tool-result')!.part;
+    expect(result).toMatchObject({ error: true, output: expect.stringMatching(/plan mode/) });
+  });
+
+  it('a cancel stops the turn where it is, is kept in the conversation, and the session goes on', async () => {
+    server.requests.length = 0;
+    const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    server.script = [{ text: long, frameDelayMs: 50 }, { text: 'after the cancel' }];
+    parts.length = 0;
+    cancel = new AbortController();
+    const { id } = await client.start(session(), { project: root, prompt: 'talk a lot' });
+    await eventually(
+      async () => parts.some((p) => p.session === id && p.part.type === 'text'),
+      10_000,
+      'text',
+    );
+    cancel.abort();
+    const t = (await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!;
+    expect(t.stoppedBy).toBe('cancelled');
+    const shown = parts.filter((p) => p.session === id && p.part.type === 'text').length;
+    expect(shown).toBeLessThan(40);
+    cancel = undefined;
+    // The cancelled call is recorded as such: a replay fails at the same step, and makes no request.
+    const history = (await client.describe(id)).history.filter((h) => h.name === 'ai.stream');
+    expect(history[0]).toMatchObject({ status: 'failed' });
+    expect(history[0]!.error?.code).toBe('E_CANCELLED');
+    await eventually(async () => (await client.getEvent(id, STATE_EVENT)) !== undefined, 10_000, 'idle');
+    await client.signal(id, CHAT_MESSAGE, { text: 'go on' });
+    expect((await client.getEvent<TurnEvent>(id, turnEvent(2), { timeout: '10s' }))!.text).toBe(
+      'after the cancel',
+    );
+    // The next request carries the cancelled turn as the conversation has it.
+    expect(users(1)).toEqual([
+      'user: talk a lot',
+      'assistant: [the user cancelled this turn before it finished]',
+      'user: go on',
+    ]);
+    // The second message replayed the first turn from its record: no request but the two turns'.
+    expect(server.requests).toHaveLength(2);
   });
 
   it('refuses an empty or oversized message before it reaches a session', () => {

@@ -1,6 +1,6 @@
 // Loopback servers speaking providers' wire protocols: OpenAI chat completions, OpenAI Responses and
 // Anthropic messages (SSE), Gemini generateContent / streamGenerateContent (SSE), Ollama /api/chat (NDJSON).
-// Each answers from a script: text, tool calls, an HTTP error (429 with Retry-After, 500, 400), a
+// Each answers from a script: text (streamed at once, or a word every `frameDelayMs`), tool calls, an HTTP error (429 with Retry-After, 500, 400), a
 // slow first byte, a disconnect mid-stream, or a body that is not JSON, and counts the requests it
 // receives. No live provider is ever called.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -13,7 +13,7 @@ export interface Usage {
 }
 
 export type Reply =
-  | { text: string; usage?: Usage; delayMs?: number }
+  | { text: string; usage?: Usage; delayMs?: number; frameDelayMs?: number }
   | { tool: ToolCallReply; usage?: Usage }
   | { tools: ToolCallReply[]; usage?: Usage }
   | { status: number; headers?: Record<string, string>; body?: string }
@@ -466,7 +466,13 @@ export async function startLlmServer(
         setTimeout(() => res.destroy(), 20);
         return;
       }
-      for (const f of frames) res.write(f);
+      const gap = 'frameDelayMs' in reply ? reply.frameDelayMs : undefined;
+      for (const f of frames) {
+        if (res.destroyed) return;
+        res.write(f);
+        // A slow stream: each word on its own, `frameDelayMs` apart.
+        if (gap) await new Promise((r) => setTimeout(r, gap));
+      }
       res.end();
     })();
   });

@@ -50,8 +50,8 @@ export interface AgentResult {
   turns: number;
   costUsd: number;
   toolCalls: number;
-  /** Why the loop ended: the model answered, or a limit stopped it. */
-  stoppedBy: 'answer' | 'max_steps' | 'budget';
+  /** Why the loop ended: the model answered, a limit stopped it, or a person cancelled it. */
+  stoppedBy: 'answer' | 'max_steps' | 'budget' | 'cancelled';
 }
 
 /** What an agent's runs use: set up once per process (the Ai opens its store, the policy loads its rules). */
@@ -131,10 +131,34 @@ export interface TurnOutcome {
   readonly usage: { inputTokens: number; outputTokens: number };
 }
 
+/** What a turn shows as it runs (`baton chat`, stream-json): its parts, live and on replay alike. */
+export type TurnPart =
+  | { type: 'text'; delta: string }
+  | { type: 'reasoning'; delta: string }
+  | { type: 'tool-call'; id: string; tool: string; input: unknown }
+  | { type: 'tool-result'; id: string; tool: string; output: string; error: boolean }
+  | { type: 'step'; inputTokens: number; outputTokens: number; costUsd: number | null };
+
+/** A turn that streams: who sees its parts, and a person's cancel (see DurableOptions.cancel). */
+export interface TurnLive {
+  onPart?: (part: TurnPart) => void;
+  cancel?: AbortSignal;
+}
+
+/** What the conversation keeps of a turn a person cancelled (the same on a replay). */
+const CANCELLED_NOTE = '[the user cancelled this turn before it finished]';
+
+const isCancel = (err: unknown): boolean => {
+  const e = err as { code?: string; cause?: { code?: string } } | null;
+  return e?.code === 'E_CANCELLED' || e?.cause?.code === 'E_CANCELLED';
+};
+
 /**
  * One turn of an agent inside a workflow: one multi-step generation over the conversation, each
  * model step a durable LLM step and each tool call handled by `calls` (its own durable steps). The
- * turn stops when the model answers, after `maxSteps` model steps, or at the budget.
+ * turn stops when the model answers, after `maxSteps` model steps, at the budget, or (with `live`)
+ * at a person's cancel. With `live` the turn streams; a workflow must always or never pass it, since
+ * a stream and a generation are different steps in its history.
  */
 export async function runTurn(
   ctx: WorkflowContext,
@@ -142,6 +166,7 @@ export async function runTurn(
   rt: AgentRuntime,
   calls: ToolCalls,
   conversation: { prompt: string } | { messages: ModelMessage[] },
+  live?: TurnLive,
 ): Promise<TurnOutcome> {
   const { spec } = agent;
   // A budget is kept only as far as prices are known: a call of unknown price stops the run.
@@ -158,9 +183,11 @@ export async function runTurn(
       }),
     ]),
   );
+  // The messages of the steps done so far: what a cancelled turn keeps.
+  let done: ModelMessage[] = [];
   // The SDK keeps the conversation within the turn (a replay does not re-validate a growing
   // history each step); each model step is a durable step through the middleware.
-  const r = await rt.ai.in(ctx).generate({
+  const request = {
     useCase: spec.useCase,
     taskType: spec.taskType,
     provider: spec.provider,
@@ -169,12 +196,73 @@ export async function runTurn(
     ...conversation,
     tools: modelTools,
     stopWhen: [stepCountIs(agent.maxSteps), stopped],
-    onStepFinish: (step) => {
+    onStepFinish: (step: {
+      providerMetadata?: Record<string, unknown>;
+      response: { messages: ModelMessage[] };
+    }) => {
       const c = (step.providerMetadata?.baton as { cost?: number | null } | undefined)?.cost;
       if (typeof c === 'number') cost += c;
       else unpriced = true;
+      done = step.response.messages;
     },
-  });
+  };
+  const durable = rt.ai.in(ctx, { cancel: live?.cancel });
+  let r: {
+    text: string;
+    steps: { toolCalls: unknown[] }[];
+    finishReason: string;
+    messages: ModelMessage[];
+    usage: { inputTokens?: number; outputTokens?: number };
+  };
+  if (!live) {
+    const g = await durable.generate(request);
+    r = {
+      text: g.text,
+      steps: g.steps,
+      finishReason: g.finishReason,
+      messages: g.response.messages,
+      usage: g.totalUsage,
+    };
+  } else {
+    const s = durable.stream({ ...request, onError: () => undefined });
+    let failure: unknown;
+    // A failed call comes as an error part, or (a failure the SDK does not catch) as the stream's own.
+    try {
+      for await (const part of s.fullStream) {
+        const shown = turnPart(part);
+        if (shown) live.onPart?.(shown);
+        if (part.type === 'error') failure = part.error;
+      }
+    } catch (err) {
+      failure = err;
+    }
+    if (failure !== undefined && !isCancel(failure)) throw failure;
+    if (failure !== undefined) {
+      const said = done.filter((m) => m.role === 'assistant');
+      const toolCalls = said.reduce(
+        (n, m) => n + (Array.isArray(m.content) ? m.content.filter((c) => c.type === 'tool-call').length : 0),
+        0,
+      );
+      return {
+        result: {
+          text: CANCELLED_NOTE,
+          turns: said.length,
+          costUsd: cost,
+          toolCalls,
+          stoppedBy: 'cancelled',
+        },
+        messages: [...json(done), { role: 'assistant', content: CANCELLED_NOTE }],
+        usage: { inputTokens: 0, outputTokens: 0 },
+      };
+    }
+    r = {
+      text: await s.text,
+      steps: await s.steps,
+      finishReason: await s.finishReason,
+      messages: (await s.response).messages,
+      usage: await s.totalUsage,
+    };
+  }
   const toolCalls = r.steps.reduce((n, step) => n + step.toolCalls.length, 0);
   const answered = r.finishReason !== 'tool-calls';
   return {
@@ -185,10 +273,56 @@ export async function runTurn(
       toolCalls,
       stoppedBy: answered ? 'answer' : stopped() ? 'budget' : 'max_steps',
     },
-    // As JSON (the SDK leaves undefined fields): what a continue-as-new or a replay carries is the same.
-    messages: JSON.parse(JSON.stringify(r.response.messages)) as ModelMessage[],
-    usage: { inputTokens: r.totalUsage.inputTokens ?? 0, outputTokens: r.totalUsage.outputTokens ?? 0 },
+    messages: json(r.messages),
+    usage: { inputTokens: r.usage.inputTokens ?? 0, outputTokens: r.usage.outputTokens ?? 0 },
   };
+}
+
+// As JSON (the SDK leaves undefined fields): what a continue-as-new or a replay carries is the same.
+const json = (messages: ModelMessage[]) => JSON.parse(JSON.stringify(messages)) as ModelMessage[];
+
+/** The part of the SDK's stream a person sees, if any. */
+function turnPart(part: { type: string } & Record<string, unknown>): TurnPart | null {
+  switch (part.type) {
+    case 'text-delta':
+      return { type: 'text', delta: part.text as string };
+    case 'reasoning-delta':
+      return { type: 'reasoning', delta: part.text as string };
+    case 'tool-call':
+      return {
+        type: 'tool-call',
+        id: part.toolCallId as string,
+        tool: part.toolName as string,
+        input: part.input,
+      };
+    case 'tool-result':
+    case 'tool-error': {
+      const error = part.type === 'tool-error';
+      const out = error ? part.error : part.output;
+      return {
+        type: 'tool-result',
+        id: part.toolCallId as string,
+        tool: part.toolName as string,
+        output: typeof out === 'string' ? out : out instanceof Error ? out.message : JSON.stringify(out),
+        error,
+      };
+    }
+    case 'finish-step': {
+      const usage = part.usage as { inputTokens?: number; outputTokens?: number };
+      const c = (
+        (part.providerMetadata as Record<string, unknown> | undefined)?.baton as
+          { cost?: number | null } | undefined
+      )?.cost;
+      return {
+        type: 'step',
+        inputTokens: usage.inputTokens ?? 0,
+        outputTokens: usage.outputTokens ?? 0,
+        costUsd: typeof c === 'number' ? c : null,
+      };
+    }
+    default:
+      return null;
+  }
 }
 
 /** Defines an agent: a workflow named `agent.<name>` that takes an AgentInput. */
@@ -211,12 +345,23 @@ export function defineAgent(
   );
 }
 
+/**
+ * What a person lets the tools of a turn do beyond the rules: `plan` denies every tool that is not
+ * read-only; `accept-edits` allows the edits the rules would ask about. Deny rules always win.
+ */
+export type ToolMode = 'default' | 'plan' | 'accept-edits';
+export const TOOL_MODES: readonly ToolMode[] = ['default', 'plan', 'accept-edits'];
+
 /** What the tool calls of a run are given. */
 export interface ToolCallOptions {
+  /** The mode of the turn under way (default: `default`). */
+  mode?: () => ToolMode;
   /** How long an ask waits for a person now (ms); undefined: ask is deny. */
   approvalTimeoutMs: () => number | undefined;
   /** Keeps a file's content before a tool call changes it (for undo); absent: no checkpoints. */
   checkpoint?: (rel: string, toolCallId: string) => Promise<void>;
+  /** A person's cancel of the turn under way: a call it stops, or one after it, fails (recorded). */
+  cancel?: () => AbortSignal | undefined;
 }
 
 /**
@@ -294,11 +439,13 @@ export class ToolCalls {
         );
         return { interrupted: true };
       }
+      const cancel = this.options.cancel?.();
+      if (cancel?.aborted) return { error: 'cancelled by the user' };
       try {
         return {
           text: await tool.run(decision.args as never, {
             sandbox: this.rt.sandbox,
-            signal: s.signal,
+            signal: cancel ? AbortSignal.any([s.signal, cancel]) : s.signal,
             canRead: (rel) => this.rt.policy.decide({ tool: 'read_file', path: rel }).decision !== 'deny',
             ...(this.options.checkpoint
               ? { checkpoint: (rel: string) => this.options.checkpoint!(rel, call.toolCallId) }
@@ -306,6 +453,7 @@ export class ToolCalls {
           }),
         };
       } catch (err) {
+        if (cancel?.aborted) return { error: 'cancelled by the user' };
         return { error: isBatonError(err) ? `${err.code}: ${err.message}` : (err as Error).message };
       }
     });
@@ -349,6 +497,14 @@ export class ToolCalls {
     if (decision === 'allow' && unseen !== null) {
       decision = 'ask';
       rule = `${rule} (asked: ${unseen})`;
+    }
+    const mode = this.options.mode?.() ?? 'default';
+    if (mode === 'plan' && tool.effect !== 'read' && decision !== 'deny') {
+      decision = 'deny';
+      rule = 'plan mode (read-only tools only: describe the change instead of making it)';
+    } else if (mode === 'accept-edits' && tool.effect === 'edit' && decision === 'ask' && unseen === null) {
+      decision = 'allow';
+      rule = 'accept-edits mode';
     }
     // What a session approval covers: the same tool, subject and circumstances.
     const key = JSON.stringify([tool.name, subject, unseen]);

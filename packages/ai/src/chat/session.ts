@@ -14,6 +14,8 @@ import {
   type AgentResult,
   type AgentRuntime,
   type AgentSpec,
+  type ToolMode,
+  type TurnPart,
 } from '../agents/agent.js';
 
 /** The signal that brings a session its next message. */
@@ -31,6 +33,8 @@ export interface ChatInput {
   readonly prompt: string;
   /** How long an ask waits for a person during the first turn (ms); absent: ask is deny. */
   readonly approvalTimeoutMs?: number;
+  /** The first turn's mode. */
+  readonly mode?: ToolMode;
   /** Set when the session continues as new: the conversation so far, and the next turn's number. */
   readonly messages?: ModelMessage[];
   readonly turn?: number;
@@ -41,6 +45,8 @@ export interface ChatMessage {
   readonly text: string;
   /** How long an ask waits for a person during this turn (ms); absent: ask is deny. */
   readonly approvalTimeoutMs?: number;
+  /** What the tools of this turn may do beyond the rules (default: `default`). */
+  readonly mode?: ToolMode;
 }
 
 /** What a turn published (`turn:<n>`). */
@@ -78,6 +84,16 @@ export interface ChatSessionOptions {
    * or null. Its result is recorded, so a replay sends the same conversation.
    */
   context?: (project: string, text: string) => Promise<string | null>;
+  /** What this process shows of the turns it runs (the TUI; it is not part of the history). */
+  live?: ChatLive;
+}
+
+/** A process's view of the sessions its worker runs: their parts as they stream, and cancels. */
+export interface ChatLive {
+  /** Each part of turn `turn` of `session` (on a replay too: the recorded parts, at once). */
+  onPart?: (session: string, turn: number, part: TurnPart) => void;
+  /** A person's cancel of the turn under way, if this process has one for it. */
+  cancel?: (session: string, turn: number) => AbortSignal | undefined;
 }
 
 /** Defines the chat session workflow, `chat.<agent name>`, for an agent spec. */
@@ -92,11 +108,15 @@ export function defineChatSession(
   return defineWorkflow<ChatInput, never>(`chat.${spec.name}`, { queue: spec.queue }, async (ctx, input) => {
     const runtimeNow = rt();
     let approvalTimeoutMs = input.approvalTimeoutMs;
+    let mode = input.mode;
     const checkpoints = new Checkpoints(runtimeNow.ai.store.driver, options.checkpointQuotaBytes);
     let turn = input.turn ?? 1;
+    let cancel: AbortSignal | undefined;
     // Every file a tool changes is kept first, under this turn, for undo.
     const calls = new ToolCalls(ctx, runtimeNow, agent.tools, {
       approvalTimeoutMs: () => approvalTimeoutMs,
+      cancel: () => cancel,
+      mode: () => mode ?? 'default',
       checkpoint: async (path, toolCallId) => {
         await checkpoints.keep({ project: runtimeNow.sandbox.root, session: ctx.id, turn, toolCallId, path });
       },
@@ -111,6 +131,7 @@ export function defineChatSession(
         const m = await ctx.waitForSignal<ChatMessage>(CHAT_MESSAGE);
         next = m?.text ?? '';
         approvalTimeoutMs = m?.approvalTimeoutMs;
+        mode = m?.mode;
       }
       const text = next;
       next = undefined;
@@ -123,7 +144,20 @@ export function defineChatSession(
         role: 'user',
         content: context ? `${text}\n\n<project-context>\n${context}\n</project-context>` : text,
       });
-      const out = await runTurn(ctx, agent, runtimeNow, calls, { messages });
+      const n = turn;
+      cancel = options.live?.cancel?.(ctx.id, n);
+      // Always streamed: a session's history must not depend on whether anyone is watching.
+      const out = await runTurn(
+        ctx,
+        agent,
+        runtimeNow,
+        calls,
+        { messages },
+        {
+          cancel,
+          onPart: (part) => options.live?.onPart?.(ctx.id, n, part),
+        },
+      );
       messages.push(...out.messages);
       const event: TurnEvent = {
         ...out.result,

@@ -46,6 +46,7 @@ export const readFile = defineTool({
     limit: z.number().int().min(1).optional(),
   }),
   idempotent: true,
+  effect: 'read',
   subject: pathSubject,
   async run(input, { sandbox }) {
     const { text } = readText(sandbox, input.path);
@@ -67,6 +68,7 @@ export const listFilesTool = defineTool({
     limit: z.number().int().min(1).max(10_000).optional(),
   }),
   idempotent: true,
+  effect: 'read',
   subject: pathSubject,
   async run(input, { sandbox }) {
     const { rel } = sandbox.resolve(input.path ?? '.');
@@ -90,6 +92,7 @@ export const search = defineTool({
     max_results: z.number().int().min(1).max(5000).optional(),
   }),
   idempotent: true,
+  effect: 'read',
   subject: pathSubject,
   async run(input, { sandbox, canRead = () => true }) {
     const max = input.max_results ?? 200;
@@ -155,6 +158,7 @@ export const editFile = defineTool({
   }),
   // Run twice, an edit fails (its old string is gone) or changes twice: never re-run blindly.
   idempotent: false,
+  effect: 'edit',
   subject: pathSubject,
   async run(input, { sandbox, checkpoint }) {
     const { real, rel, text } = readText(sandbox, input.path);
@@ -190,6 +194,7 @@ export const writeFile = defineTool({
   input: z.strictObject({ path: z.string().min(1), content: z.string() }),
   // Writing the same content again leaves the same file.
   idempotent: true,
+  effect: 'edit',
   subject: pathSubject,
   async run(input, { sandbox, checkpoint }) {
     const { real, rel } = sandbox.resolve(input.path);

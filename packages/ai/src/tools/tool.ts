@@ -29,6 +29,11 @@ export interface AgentTool<I = unknown> {
    * idempotent is reported to the model as interrupted instead, and the model decides.
    */
   idempotent: boolean;
+  /**
+   * What a call may change: `read` (nothing: plan mode allows it), `edit` (files of the project:
+   * auto-accept-edits mode allows it). Absent: anything (a command, an MCP tool's own effects).
+   */
+  effect?: 'read' | 'edit';
   /** What the permission rules match for a call: its path, argv or text (nothing: by name only). */
   subject(input: I, sandbox: ToolSandbox): Omit<ToolCallSubject, 'tool'>;
   /**
