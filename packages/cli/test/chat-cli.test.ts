@@ -93,10 +93,21 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(events.map((e) => e.type)).toEqual(['session', 'turn', 'result']);
+    // The session, the turn's parts as they streamed (text, then the model step's usage), the turn, the result.
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('session');
+    expect(types.slice(-3)).toEqual(['step', 'turn', 'result']);
+    expect(new Set(types.slice(1, -3))).toEqual(new Set(['text']));
+    expect(
+      events
+        .filter((e) => e.type === 'text')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('Still forty-two.');
     expect(events[0]).toEqual({ type: 'session', session: out.session, resumed: true });
-    expect(events[1]).toMatchObject({ turn: 2, text: 'Still forty-two.', interrupted: false });
-    expect(events[2]).toMatchObject({ session: out.session, result: 'Still forty-two.' });
+    expect(events.at(-3)).toMatchObject({ inputTokens: 10, outputTokens: 5 });
+    expect(events.at(-2)).toMatchObject({ turn: 2, text: 'Still forty-two.', interrupted: false });
+    expect(events.at(-1)).toMatchObject({ session: out.session, result: 'Still forty-two.' });
 
     const list = await chat('-r');
     expect(list.code).toBe(0);

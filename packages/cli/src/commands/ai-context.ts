@@ -56,14 +56,23 @@ export const alwaysFile = (root: string) => join(root, '.baton', 'agent_permissi
  * The permission rules of the configuration, with the project's "always" answers and `extraAllow`
  * (a command's `--allow`) allowed after them: deny and ask rules still come first.
  */
+export function permissionRules(
+  config: Config,
+  root: string,
+  extraAllow: readonly string[] = [],
+): PermissionRuleLists {
+  const rules = (config.get('agent_permissions') ?? {}) as PermissionRuleLists;
+  const always = new AlwaysRules(alwaysFile(root)).read();
+  return { ...rules, allow: [...(rules.allow ?? []), ...always, ...extraAllow] };
+}
+
+/** The policy of `permissionRules`. */
 export function permissionPolicy(
   config: Config,
   root: string,
   extraAllow: readonly string[] = [],
 ): PermissionPolicy {
-  const rules = (config.get('agent_permissions') ?? {}) as PermissionRuleLists;
-  const always = new AlwaysRules(alwaysFile(root)).read();
-  return new PermissionPolicy({ ...rules, allow: [...(rules.allow ?? []), ...always, ...extraAllow] });
+  return new PermissionPolicy(permissionRules(config, root, extraAllow));
 }
 
 /** Everything an agent's run uses, for a project root. */

@@ -2,10 +2,8 @@
 // store (the project's .baton/ by default, ~/.baton with --global). This process serves the session
 // while it talks to it; between turns the session waits in the store, holding no memory, so a kill
 // loses nothing and `-c` or `-r <id>` goes on where it stopped (an interrupted turn is finished
-// first, and shown as such). `-p` is headless: one message, its answer printed as text, JSON or
-// NDJSON events, and an exit code (0 done, 1 error, 2 refused by policy or budget). At a terminal
-// without -p, each line typed is a message (the full-screen UI is to come).
-import { createInterface } from 'node:readline/promises';
+// first, and shown as such). At a terminal it is a full-screen conversation (chat-ui/); `-p` is
+// headless (chat-headless.ts).
 import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,16 +12,13 @@ import {
   BatonError,
   Client,
   Worker,
-  isBatonError,
   parsePermissionRule,
   toMs,
-  type Execution,
+  isBatonError,
   type Store,
   type WorkflowDefinition,
 } from '@baton/core';
 import {
-  AuditLog,
-  CHAT_MESSAGE,
   Checkpoints,
   DEFAULT_CHECKPOINT_QUOTA_BYTES,
   migrateAi,
@@ -34,30 +29,19 @@ import {
   repoMap,
   projectMemory,
   withProjectMemory,
-  type Undone,
   CODER,
-  STATE_EVENT,
   checkMessage,
   defineChatSession,
-  turnEvent,
-  type ChatInput,
-  type ChatMessage,
-  type TurnEvent,
 } from '@baton/ai';
-import { loadConfig } from '@baton/flows';
+import { loadConfig, type Config } from '@baton/flows';
 import { DEFAULT_DATA_DIR, makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
-import { agentRuntime } from './ai-context.js';
+import { agentRuntime, aiConfigOf, permissionRules } from './ai-context.js';
 import { reportingConfigErrors } from './config.js';
-import { askAtTerminal } from './approval-prompt.js';
 import { directoryOption } from './options.js';
 import { ExitCode } from './ta.js';
-
-const FORMATS = ['text', 'json', 'stream-json'] as const;
-type Format = (typeof FORMATS)[number];
-/** The session workflow's name (Baton's coder). */
-const SESSION = `chat.${CODER.name}`;
-/** Decisions that refused a tool call. */
-const REFUSED = new Set(['deny', 'denied', 'expired']);
+import { LiveTurns, SessionController, routeInfo } from './chat-controller.js';
+import { FORMATS, headlessTurn, type Format } from './chat-headless.js';
+import { pickItems, sessionFor, sessionLines, sessionsOf, undoneLines } from './chat-sessions.js';
 
 interface ChatOptions {
   print?: string;
@@ -72,82 +56,53 @@ interface ChatOptions {
   global?: boolean;
 }
 
-/** A turn's outcome as `--output-format json` prints it. */
-function resultJson(session: string, t: TurnEvent, refused: number) {
-  return {
-    session,
-    result: t.text,
-    usage: { input_tokens: t.inputTokens, output_tokens: t.outputTokens },
-    cost: t.costUsd,
-    turns: t.turns,
-    tool_calls: t.toolCalls,
-    stopped_by: t.stoppedBy,
-    refused_calls: refused,
-  };
+/** The options, checked (E_INVALID_OPTION naming the one that is wrong). */
+function checked(o: ChatOptions) {
+  if (!(FORMATS as readonly string[]).includes(o.outputFormat))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `--output-format ${o.outputFormat}: one of ${FORMATS.join(', ')}`,
+    );
+  const contextBudget = Number(o.contextBudget);
+  if (!Number.isInteger(contextBudget) || contextBudget < 0)
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `--context-budget must be a whole number of tokens (0: none), got '${o.contextBudget}'`,
+    );
+  const maxSteps = o.maxTurns === undefined ? undefined : Number(o.maxTurns);
+  if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1))
+    throw new BatonError('E_INVALID_OPTION', `--max-turns must be a positive integer, got '${o.maxTurns}'`);
+  for (const rule of o.allow ?? []) parsePermissionRule(rule, 'allow');
+  if (o.print !== undefined) checkMessage(o.print);
+  return { format: o.outputFormat as Format, contextBudget, maxSteps };
 }
 
-/** The sessions of `project`, newest first. */
-async function sessionsOf(client: Client, project: string): Promise<Execution[]> {
-  const all = await client.list({ kind: 'workflow', name: SESSION, limit: 200 });
-  return all.filter((e) => (e.input as Partial<ChatInput> | null)?.project === project);
+/** The configuration, refused without an LLM provider (saying how to add one). */
+async function chatConfig(io: Io, configDir: string): Promise<Config> {
+  const noProvider = () =>
+    new BatonError(
+      'E_CONFIG_INVALID',
+      `no LLM provider is configured: add llm_providers.yaml to ${configDir} (docs/ai.md shows one), or point --config-dir at a configuration that has one`,
+    );
+  if (!existsSync(configDir)) throw noProvider();
+  const config = await reportingConfigErrors(io, () => loadConfig(configDir, {}));
+  if (config.get('llm_providers') === undefined) throw noProvider();
+  return config;
 }
 
-/** One line per session: id, age, status and first prompt (for `-r` without an id, and errors). */
-function sessionLines(sessions: readonly Execution[]): string {
-  if (sessions.length === 0) return '  (none yet: start one with baton chat -p "…")';
-  return sessions
-    .slice(0, 10)
-    .map((e) => {
-      const minutes = Math.round((Date.now() - e.createdAt.getTime()) / 60_000);
-      const age =
-        minutes < 60
-          ? `${minutes}m`
-          : minutes < 2880
-            ? `${Math.round(minutes / 60)}h`
-            : `${Math.round(minutes / 1440)}d`;
-      const prompt = ((e.input as Partial<ChatInput> | null)?.prompt ?? '').replace(/\s+/g, ' ');
-      return `  ${e.id}  ${age.padStart(4)} ago  ${e.status.padEnd(9)}  ${prompt.length > 60 ? `${prompt.slice(0, 59)}…` : prompt}`;
-    })
-    .join('\n');
-}
-
-/** Waits for turn `n`'s event, or for the session to end (an error). */
-async function turnOf(client: Client, id: string, n: number): Promise<TurnEvent> {
-  for (let delay = 10; ; delay = Math.min(200, delay * 2)) {
-    const t = await client.getEvent<TurnEvent>(id, turnEvent(n));
-    if (t) return t;
-    const e = await client.get(id);
-    if (e.status === 'failed' || e.status === 'cancelled' || e.status === 'completed')
-      throw new BatonError(
-        e.error?.code === 'E_BUDGET_EXCEEDED' ? 'E_BUDGET_EXCEEDED' : 'E_INVALID_STATE',
-        `session ${id} ${e.status}${e.error ? `: ${e.error.message}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
-
-/**
- * Waits until the session waits for a message, finishing an interrupted turn first (`onResumed`
- * gets it); the number the next message's turn will have.
- */
-async function idle(client: Client, id: string, onResumed: (t: TurnEvent) => void): Promise<number> {
-  for (;;) {
-    const e = await client.describe(id);
-    if (e.status === 'failed' || e.status === 'cancelled' || e.status === 'completed')
-      throw new BatonError(
-        'E_INVALID_STATE',
-        `session ${id} ${e.status}: start a new one (baton chat -p "…")`,
-      );
-    // Before each wait for a message the session publishes which turn that message will be.
-    const state = await client.getEvent<{ next: number }>(id, STATE_EVENT);
-    const last = e.history.at(-1);
-    const waiting = last?.kind === 'signal' && last.name === CHAT_MESSAGE && last.status === 'waiting';
-    if (e.status === 'waiting' && waiting && state) return state.next;
-    // A turn is under way: one a killed process left, which this process's worker takes over.
-    const n = state?.next ?? 1;
-    if (!(await client.getEvent(id, turnEvent(n)))) onResumed(await turnOf(client, id, n));
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The session `-c` or `-r <id>` names, if any (E_NOT_FOUND, with the recent ones, if none). */
+async function sessionToResume(client: Client, root: string, o: ChatOptions): Promise<string | undefined> {
+  if (typeof o.resume === 'string') return sessionFor(client, root, o.resume);
+  if (!o.continue) return undefined;
+  const latest = (await sessionsOf(client, root)).find(
+    (e) => e.status === 'waiting' || e.status === 'running' || e.status === 'queued',
+  );
+  if (!latest)
+    throw new BatonError(
+      'E_NOT_FOUND',
+      `no session of ${root} to continue: start one with baton chat -p "…"`,
+    );
+  return latest.id;
 }
 
 export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
@@ -156,7 +111,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     .description("a conversation with Baton's coder on this project, kept as a durable workflow")
     .option('-p, --print <prompt>', 'headless: send this message, print the answer, exit')
     .option('-c, --continue', 'continue the latest session of this project')
-    .option('-r, --resume [id]', 'resume a session by id (without one: list the recent sessions)')
+    .option('-r, --resume [id]', 'resume a session by id (without one: pick one of the recent sessions)')
     .option('--output-format <format>', `with -p: ${FORMATS.join(', ')}`, 'text')
     .option('--max-turns <n>', 'most model steps in one turn (default 30)')
     .option(
@@ -176,73 +131,117 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--global', "keep sessions in ~/.baton instead of the project's .baton/")
     .action(async (o: ChatOptions) => {
       const root = directoryOption(o.root);
-      if (!(FORMATS as readonly string[]).includes(o.outputFormat))
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `--output-format ${o.outputFormat}: one of ${FORMATS.join(', ')}`,
-        );
-      const format = o.outputFormat as Format;
-      const contextBudget = Number(o.contextBudget);
-      if (!Number.isInteger(contextBudget) || contextBudget < 0)
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `--context-budget must be a whole number of tokens (0: none), got '${o.contextBudget}'`,
-        );
-      const maxSteps = o.maxTurns === undefined ? undefined : Number(o.maxTurns);
-      if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1))
-        throw new BatonError(
-          'E_INVALID_OPTION',
-          `--max-turns must be a positive integer, got '${o.maxTurns}'`,
-        );
-      for (const rule of o.allow ?? []) parsePermissionRule(rule, 'allow');
-      const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
-      if (o.print === undefined && !interactive && o.resume !== true)
+      const { format, contextBudget, maxSteps } = checked(o);
+      // The screen needs a terminal to read keys from and draw on; -p asks (with a timeout) on stderr.
+      const atTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+      const canAsk = process.stdin.isTTY === true && process.stderr.isTTY === true;
+      if (o.print === undefined && !atTerminal && o.resume !== true)
         throw new BatonError('E_INPUT_INVALID', 'no terminal to talk at: give the message with -p "…"');
-      if (o.print !== undefined) checkMessage(o.print);
-      const timeout = o.approvalTimeout ?? (interactive && o.print === undefined ? '10m' : undefined);
+      const screen = atTerminal && o.print === undefined;
+      const timeout = o.approvalTimeout ?? (screen ? '10m' : undefined);
       const approvalTimeoutMs = timeout === undefined ? undefined : toMs(timeout, '--approval-timeout');
-
       const g = globals();
-      const configDir = g.configDir ?? process.env.BATON_CONFIG_DIR ?? join(root, 'baton');
-      const noProvider = () =>
-        new BatonError(
-          'E_CONFIG_INVALID',
-          `no LLM provider is configured: add llm_providers.yaml to ${configDir} (docs/ai.md shows one), or point --config-dir at a configuration that has one`,
-        );
-      if (!existsSync(configDir)) throw noProvider();
-      const config = await reportingConfigErrors(io, () => loadConfig(configDir, {}));
-      if (config.get('llm_providers') === undefined) throw noProvider();
-      await withChatStore(g, root, o.global === true, async (store) => {
-        const runtime = await agentRuntime(store, config, root, o.allow ?? []);
-        // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
-        const system = withProjectMemory(CODER.system, projectMemory(root));
-        // Each message comes with a map of the files that rank best for it (docs/context.md).
-        const index = new ContextStore(store.driver);
-        const context =
-          contextBudget === 0
-            ? undefined
-            : async (project: string, text: string) => {
-                const scan = await index.scan(project);
-                const ranked = rankFiles(scan.index, new GitHistory(readGitLog(project)), text, { top: 25 });
-                return (await repoMap(scan.index, ranked, contextBudget)) || null;
-              };
-        const workflow = defineChatSession(
-          { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
-          runtime,
-          context ? { context } : {},
-        );
-        const worker = new Worker(store, {
-          workflows: [workflow as WorkflowDefinition],
-          queues: [workflow.queue],
-          pollInterval: 200,
-          // A session a killed chat left is taken over by the next one once this lease has run out.
-          lease: '3s',
+      const config = await chatConfig(io, g.configDir ?? process.env.BATON_CONFIG_DIR ?? join(root, 'baton'));
+
+      /** Opens the store, serves sessions from it, and runs `fn` with a controller. */
+      const serving = async (fn: (controller: SessionController, store: Store) => Promise<void>) =>
+        withChatStore(g, root, o.global === true, async (store) => {
+          const runtime = await agentRuntime(store, config, root, o.allow ?? []);
+          const live = new LiveTurns();
+          // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
+          const system = withProjectMemory(CODER.system, projectMemory(root));
+          const workflow = defineChatSession(
+            { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
+            runtime,
+            {
+              live,
+              ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
+            },
+          );
+          const worker = new Worker(store, {
+            workflows: [workflow as WorkflowDefinition],
+            queues: [workflow.queue],
+            pollInterval: 200,
+            // A session a killed chat left is taken over by the next one once this lease has run out.
+            lease: '3s',
+          });
+          await worker.start();
+          try {
+            const client = new Client(store);
+            let session = await sessionToResume(client, root, o);
+            if (o.resume === true) {
+              const items = await pickItems(client, runtime.ai.usage, root);
+              if (!screen || items.length === 0) {
+                io.out(`recent sessions of ${root}:\n${sessionLines(await sessionsOf(client, root))}`);
+                io.err('resume one with baton chat -r <id>');
+                return;
+              }
+              const { pickSession } = await import('../chat-ui/run.js');
+              session = (await pickSession(items)) ?? undefined;
+              if (session === undefined) return;
+            }
+            const controller = new SessionController({
+              store,
+              workflow,
+              runtime,
+              live,
+              root,
+              approvalTimeoutMs,
+              rules: permissionRules(config, root, o.allow ?? []),
+              session,
+            });
+            await fn(controller, store);
+          } finally {
+            await worker.stop({ deadline: '5s' });
+          }
         });
-        await worker.start();
+
+      if (screen && o.resume !== true) {
+        // The screen is up before the store opens; the session is ready a moment later.
+        const { runChatScreen } = await import('../chat-ui/run.js');
+        let ready!: (c: SessionController) => void;
+        let leave!: () => void;
+        const left = new Promise<void>((resolve) => (leave = resolve));
+        const opened = serving(async (controller) => {
+          ready(controller);
+          await left;
+        });
+        const controllerReady = new Promise<SessionController>((resolve, reject) => {
+          ready = resolve;
+          opened.catch(reject);
+        });
         try {
-          await converse(store, workflow, { o, root, format, interactive, approvalTimeoutMs }, io);
+          await runChatScreen(routeInfo(aiConfigOf(config)), controllerReady);
         } finally {
-          await worker.stop({ deadline: '5s' });
+          leave();
+          await opened.catch(() => undefined);
+        }
+        await opened;
+        return;
+      }
+      if (screen) {
+        // -r with no id at a terminal: the picker, then the screen.
+        const { runChatScreen } = await import('../chat-ui/run.js');
+        await serving((controller) =>
+          runChatScreen(routeInfo(aiConfigOf(config)), Promise.resolve(controller)),
+        );
+        return;
+      }
+      await serving(async (controller, store) => {
+        try {
+          const code = await headlessTurn(
+            controller,
+            o.print!,
+            { store, format, askHere: canAsk && approvalTimeoutMs !== undefined },
+            io,
+          );
+          if (code !== 0) throw new ExitCode(code);
+        } catch (err) {
+          if (isBatonError(err, 'E_BUDGET_EXCEEDED')) {
+            io.err(`error [E_BUDGET_EXCEEDED]: ${err.message}`);
+            throw new ExitCode(2);
+          }
+          throw err;
         }
       });
     });
@@ -251,6 +250,16 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
   chat.addCommand(undoCommand(globals, io, parent));
   chat.addCommand(gcCommand(globals, io, parent));
   return chat;
+}
+
+/** Each message comes with a map of the files that rank best for it (docs/context.md). */
+function projectContext(store: Store, budget: number) {
+  const index = new ContextStore(store.driver);
+  return async (project: string, text: string) => {
+    const scan = await index.scan(project);
+    const ranked = rankFiles(scan.index, new GitHistory(readGitLog(project)), text, { top: 25 });
+    return (await repoMap(scan.index, ranked, budget)) || null;
+  };
 }
 
 /**
@@ -275,30 +284,6 @@ async function withChatStore<T>(
   } finally {
     await store.close();
   }
-}
-
-/** The session `-s` names, else the project's latest. */
-async function sessionFor(client: Client, root: string, id: string | undefined): Promise<string> {
-  if (id !== undefined) {
-    const e = await client.get(id).catch((err: unknown) => {
-      if (isBatonError(err, 'E_NOT_FOUND')) return undefined;
-      throw err;
-    });
-    if (e?.name === SESSION) return e.id;
-    throw new BatonError(
-      'E_NOT_FOUND',
-      `no chat session '${id}' here; the recent ones:\n${sessionLines(await sessionsOf(client, root))}`,
-    );
-  }
-  const latest = (await sessionsOf(client, root))[0];
-  if (!latest) throw new BatonError('E_NOT_FOUND', `no session of ${root} yet`);
-  return latest.id;
-}
-
-/** The lines `undo` prints. */
-function undoneLines(undone: Undone): string[] {
-  const turns = undone.turns.length === 1 ? `turn ${undone.turns[0]}` : `turns ${undone.turns.join(', ')}`;
-  return [`undid ${turns}:`, ...undone.files.map((f) => `  ${f.action} ${f.path}`)];
 }
 
 /** The options `undo` and `gc` may take from `baton chat` itself. */
@@ -347,145 +332,4 @@ function gcCommand(globals: () => GlobalOptions, io: Io, parent: Parent): Comman
         io.out(`dropped ${dropped} checkpoints (${freed} bytes); ${left} left, holding ${bytes} bytes`);
       });
     });
-}
-
-interface Conversation {
-  o: ChatOptions;
-  root: string;
-  format: Format;
-  interactive: boolean;
-  approvalTimeoutMs: number | undefined;
-}
-
-async function converse(
-  store: Store,
-  workflow: WorkflowDefinition<ChatInput, never>,
-  c: Conversation,
-  io: Io,
-): Promise<void> {
-  const client = new Client(store);
-  const emit = (event: Record<string, unknown>) =>
-    c.format === 'stream-json' && io.out(JSON.stringify(event));
-  let id: string | undefined;
-  if (c.o.resume === true) {
-    io.out(`recent sessions of ${c.root}:\n${sessionLines(await sessionsOf(client, c.root))}`);
-    io.err('resume one with baton chat -r <id>');
-    return;
-  }
-  if (typeof c.o.resume === 'string') {
-    const wanted = c.o.resume;
-    const found = await client.get(wanted).catch((err: unknown) => {
-      if (isBatonError(err, 'E_NOT_FOUND')) return undefined;
-      throw err;
-    });
-    if (!found || found.name !== SESSION)
-      throw new BatonError(
-        'E_NOT_FOUND',
-        `no chat session '${wanted}' here; the recent ones:\n${sessionLines(await sessionsOf(client, c.root))}`,
-      );
-    id = found.id;
-  } else if (c.o.continue) {
-    const latest = (await sessionsOf(client, c.root)).find(
-      (e) => e.status === 'waiting' || e.status === 'running' || e.status === 'queued',
-    );
-    if (!latest)
-      throw new BatonError(
-        'E_NOT_FOUND',
-        `no session of ${c.root} to continue: start one with baton chat -p "…"`,
-      );
-    id = latest.id;
-  }
-
-  /** Sends `text` (a new session for the first) and prints its turn; the exit code it calls for. */
-  const turn = async (text: string): Promise<number> => {
-    const since = Date.now();
-    let n: number;
-    if (id === undefined) {
-      id = (
-        await client.start(workflow, {
-          project: c.root,
-          prompt: text,
-          ...(c.approvalTimeoutMs === undefined ? {} : { approvalTimeoutMs: c.approvalTimeoutMs }),
-        })
-      ).id;
-      emit({ type: 'session', session: id, resumed: false });
-      n = 1;
-    } else {
-      const session = id;
-      emit({ type: 'session', session, resumed: true });
-      n = await idle(client, session, (t) => {
-        emit({ type: 'turn', interrupted: true, ...t });
-        if (c.format === 'text')
-          io.err(`(turn ${t.turn} was interrupted, and has now finished)\n${t.text}\n`);
-      });
-      const message: ChatMessage = {
-        text,
-        ...(c.approvalTimeoutMs === undefined ? {} : { approvalTimeoutMs: c.approvalTimeoutMs }),
-      };
-      await client.signal(session, CHAT_MESSAGE, message);
-    }
-    const session = id;
-    const pending = turnOf(client, session, n);
-    if (c.interactive && c.approvalTimeoutMs !== undefined)
-      await askAtTerminal(
-        store,
-        session,
-        pending.catch(() => undefined),
-        io,
-      );
-    const t = await pending;
-    const refused = (await new AuditLog(store.driver).list({ executionId: session, since })).filter((a) =>
-      REFUSED.has(a.decision),
-    ).length;
-    emit({ type: 'turn', interrupted: false, ...t });
-    if (c.format === 'json') io.out(JSON.stringify(resultJson(session, t, refused), null, 2));
-    else if (c.format === 'stream-json') emit({ type: 'result', ...resultJson(session, t, refused) });
-    else {
-      io.out(t.text);
-      io.err(
-        `turn ${t.turn}: ${t.turns} model steps, ${t.toolCalls} tool calls${refused ? ` (${refused} refused)` : ''}, ${t.inputTokens} in / ${t.outputTokens} out, $${t.costUsd.toFixed(4)}${t.stoppedBy === 'answer' ? '' : `; stopped by ${t.stoppedBy}`}  (session ${session})`,
-      );
-    }
-    return refused > 0 || t.stoppedBy === 'budget' ? 2 : 0;
-  };
-
-  try {
-    if (c.o.print !== undefined) {
-      const code = await turn(c.o.print);
-      if (code !== 0) throw new ExitCode(code);
-      return;
-    }
-    // At a terminal: each line is a message, until /exit or end of input.
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      for (;;) {
-        const line = (await rl.question('> ').catch(() => '/exit')).trim();
-        if (line === '/exit') return;
-        const undo = /^\/undo(?:\s+(\d+))?$/.exec(line);
-        if (line === '/help') io.err('/undo [n]  put back the files of the last n turns\n/exit      leave');
-        else if (undo) {
-          if (id === undefined) io.err('nothing to undo yet');
-          else {
-            const undone = await new Checkpoints(store.driver)
-              .undo(id, c.root, Number(undo[1] ?? 1))
-              .catch((err: unknown) => {
-                if (!isBatonError(err)) throw err;
-                io.err(err.message);
-                return undefined;
-              });
-            if (undone) for (const l of undoneLines(undone)) io.err(l);
-          }
-        } else if (line.startsWith('/')) io.err(`unknown command ${line}; /help lists them`);
-        else if (line) await turn(line);
-      }
-    } finally {
-      rl.close();
-    }
-  } catch (err) {
-    if (isBatonError(err, 'E_BUDGET_EXCEEDED')) {
-      io.err(`error [E_BUDGET_EXCEEDED]: ${err.message}`);
-      throw new ExitCode(2);
-    }
-    throw err;
-  }
 }

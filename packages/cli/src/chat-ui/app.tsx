@@ -1,0 +1,243 @@
+// The `baton chat` screen. Finished entries go to <Static> (written once, never redrawn: no flicker
+// however long the conversation); only the turn under way, the input and the status line are
+// redrawn, at most once per frame however fast tokens come. Ctrl+C cancels the turn under way (a
+// second one, or one at an empty input, exits); Shift+Tab cycles the modes; an ask rule's approval
+// is put here; slash commands are answered here or by the controller.
+import { useEffect, useRef, useState } from 'react';
+import { Box, Static, useApp, useInput } from 'ink';
+import { TOOL_MODES, type Approval, type ToolMode, type TurnPart } from '@baton/ai';
+import { EntryView } from './entries.js';
+import { Input } from './input.js';
+import { StatusLine, dollars, modeLabel, tokens, type StatusInfo } from './status.js';
+import { Transcript, type NewEntry, type Usage } from './transcript.js';
+import { ApprovalPrompt, type ApprovalChoice } from './approval.js';
+
+/** A frame: the least time between two redraws of the turn under way. */
+export const FRAME_MS = 16;
+
+/** What the screen needs from the session it shows (commands/chat.ts gives the real one). */
+export interface ChatController {
+  readonly info: StatusInfo;
+  /** The session's earlier turns, and their usage (a resumed session). */
+  history(): Promise<{ entries: NewEntry[]; usage: Usage; sent: string[] }>;
+  /** Sends a message; its parts stream to `onPart`; resolves when its turn ends. */
+  send(text: string, mode: ToolMode, onPart: (part: TurnPart) => void): Promise<{ stoppedBy: string }>;
+  /** Cancels the turn under way. */
+  cancel(): void;
+  /** Approvals the turn under way waits on. */
+  approvals(): Promise<Approval[]>;
+  answer(id: string, choice: ApprovalChoice): Promise<void>;
+  /** A slash command the screen does not answer itself: the lines to show. `/clear` starts anew. */
+  command(name: string, args: string): Promise<string[]>;
+  /** A budget near or over its limit, or null. */
+  budgetWarning(): Promise<string | null>;
+}
+
+const HELP = [
+  'Enter sends · a line ending in \\ (or Alt+Enter) goes on · Up/Down: earlier messages',
+  'Ctrl+C cancels the turn (twice, or at an empty input: exit) · Shift+Tab: mode',
+  '/help      this',
+  '/cost      tokens and cost of this session',
+  '/tools     the tools and what the rules say of them',
+  '/model     the provider and model answering',
+  '/context   what the project index holds, what it skipped, and the space checkpoints use',
+  '/permissions  the rules in force',
+  '/sessions  the recent sessions of this project',
+  '/resume <id>  switch to another session',
+  '/undo [n]  put back the files the last n turns changed',
+  '/clear     start a new session',
+  '/exit      leave (the session stays: baton chat -c)',
+];
+
+export interface AppProps {
+  controller: ChatController;
+  /** Terminal width: under 40 columns the layout is plain. */
+  columns: number;
+  /** Called on every render (the test that counts renders per token). */
+  onRender?: () => void;
+}
+
+export function App({ controller, columns, onRender }: AppProps) {
+  onRender?.();
+  const { exit } = useApp();
+  const transcript = useRef(new Transcript()).current;
+  const [, setFrame] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [mode, setMode] = useState<ToolMode>('default');
+  const [approval, setApproval] = useState<Approval | null>(null);
+  const [warning, setWarning] = useState<string | null>(null);
+  const [sent, setSent] = useState<string[]>([]);
+  const lastCtrlC = useRef(0);
+  const narrow = columns < 40;
+
+  // Redraws at most once a frame: the first change after a quiet frame at once (no added delay
+  // for a token that comes alone), later ones at the frame's end.
+  const timer = useRef<NodeJS.Timeout | null>(null);
+  const lastDraw = useRef(0);
+  const redraw = () => {
+    if (timer.current) return;
+    const wait = Math.max(0, FRAME_MS - (performance.now() - lastDraw.current));
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      lastDraw.current = performance.now();
+      setFrame((f) => f + 1);
+    }, wait);
+  };
+  const note = (text: string, tone: 'info' | 'warn' | 'error' = 'info') => {
+    transcript.add({ kind: 'note', text, tone });
+    redraw();
+  };
+
+  useEffect(() => {
+    void controller.history().then(
+      (h) => {
+        for (const e of h.entries) transcript.add(e);
+        transcript.usage = h.usage;
+        setSent(h.sent);
+        redraw();
+      },
+      (err: unknown) => note(`could not read the session: ${(err as Error).message}`, 'error'),
+    );
+    void controller.budgetWarning().then(setWarning, () => undefined);
+    return () => {
+      if (timer.current) clearTimeout(timer.current);
+    };
+  }, []);
+
+  // While a turn runs, approvals it waits on are put here, one at a time.
+  useEffect(() => {
+    if (!busy || approval) return;
+    const poll = setInterval(() => {
+      void controller.approvals().then((list) => {
+        if (list[0]) setApproval(list[0]);
+      });
+    }, 200);
+    return () => clearInterval(poll);
+  }, [busy, approval]);
+
+  const send = (text: string) => {
+    transcript.add({ kind: 'user', text });
+    setSent((s) => [...s, text]);
+    setBusy(true);
+    redraw();
+    controller
+      .send(text, mode, (part) => {
+        transcript.apply(part);
+        redraw();
+      })
+      .then(
+        (t) => {
+          transcript.endTurn();
+          if (t.stoppedBy === 'cancelled') note('(turn cancelled)', 'warn');
+          else if (t.stoppedBy !== 'answer') note(`(stopped by ${t.stoppedBy.replace('_', ' ')})`, 'warn');
+        },
+        (err: unknown) => {
+          transcript.endTurn();
+          note(`error: ${(err as Error).message}`, 'error');
+        },
+      )
+      .finally(() => {
+        setBusy(false);
+        void controller.budgetWarning().then(setWarning, () => undefined);
+        redraw();
+      });
+  };
+
+  const slash = (line: string) => {
+    const [name = '', ...rest] = line.slice(1).split(/\s+/);
+    const args = rest.join(' ');
+    const u = transcript.usage;
+    if (name === 'exit' || name === 'quit') return exit();
+    if (name === 'help') return note(HELP.join('\n'));
+    if (name === 'cost')
+      return note(
+        `this session: ${tokens(u.inputTokens)} tokens in, ${tokens(u.outputTokens)} out, ${dollars(u)}${u.unpriced ? ' (a call had no known price)' : ''}`,
+      );
+    if (name === 'model')
+      return note(
+        `${controller.info.provider}/${controller.info.model}${controller.info.contextWindow ? `, a context window of ${tokens(controller.info.contextWindow)} tokens` : ''} (set in llm_providers.yaml)`,
+      );
+    void controller.command(name, args).then(
+      (lines) => {
+        if (name === 'clear' || name === 'resume') {
+          // Another session: what is on screen stays (the terminal's scrollback), counting starts anew.
+          transcript.usage = {
+            ...transcript.usage,
+            inputTokens: 0,
+            outputTokens: 0,
+            costUsd: 0,
+            lastInputTokens: 0,
+          };
+        }
+        note(lines.join('\n'));
+      },
+      (err: unknown) => note((err as Error).message, 'error'),
+    );
+  };
+
+  useInput((input, key) => {
+    // An approval on screen takes the keys.
+    if (approval) return;
+    if (key.ctrl && input === 'c') {
+      const now = Date.now();
+      if (busy && now - lastCtrlC.current > 2000) {
+        lastCtrlC.current = now;
+        controller.cancel();
+        note('cancelling the turn… (Ctrl+C again to exit)', 'warn');
+        return;
+      }
+      if (!busy && now - lastCtrlC.current > 2000) {
+        lastCtrlC.current = now;
+        note('Ctrl+C again to exit (the session stays: baton chat -c)', 'warn');
+        return;
+      }
+      exit();
+      return;
+    }
+    if (key.tab && key.shift) {
+      const next = TOOL_MODES[(TOOL_MODES.indexOf(mode) + 1) % TOOL_MODES.length]!;
+      setMode(next);
+      note(`mode: ${modeLabel(next)}${busy ? ' (from the next message)' : ''}`);
+    }
+  });
+
+  return (
+    <Box flexDirection="column">
+      <Static items={[...transcript.done]}>{(e) => <EntryView key={e.id} entry={e} plain={narrow} />}</Static>
+      {transcript.live.map((e) => (
+        <EntryView key={e.id} entry={e} plain={narrow} />
+      ))}
+      {approval ? (
+        <ApprovalPrompt
+          approval={approval}
+          onAnswer={(choice) => {
+            void controller.answer(approval.id, choice).then(
+              () => setApproval(null),
+              (err: unknown) => {
+                note(`could not answer: ${(err as Error).message}`, 'error');
+                setApproval(null);
+              },
+            );
+          }}
+        />
+      ) : (
+        <Box marginTop={1}>
+          <Input
+            prompt={busy ? '· ' : '> '}
+            history={sent}
+            active={!busy}
+            onSubmit={(text) => (text.trim().startsWith('/') ? slash(text.trim()) : send(text))}
+          />
+        </Box>
+      )}
+      <StatusLine
+        info={controller.info}
+        usage={transcript.usage}
+        mode={mode}
+        busy={busy}
+        warning={warning}
+        narrow={narrow}
+      />
+    </Box>
+  );
+}

@@ -1,0 +1,82 @@
+// Puts the chat screen up at once, before the store is open (the input takes keys while the session
+// gets ready), and the session picker of `baton chat -r`.
+import { useState } from 'react';
+import { Box, Text, render, useApp, useInput } from 'ink';
+import { App, type ChatController } from './app.js';
+import type { StatusInfo } from './status.js';
+
+/** A controller whose calls wait until the real one is ready. */
+class ControllerWhenReady implements ChatController {
+  constructor(
+    readonly info: StatusInfo,
+    private readonly ready: Promise<ChatController>,
+  ) {}
+  history: ChatController['history'] = () => this.ready.then((c) => c.history());
+  send: ChatController['send'] = (text, mode, onPart) => this.ready.then((c) => c.send(text, mode, onPart));
+  cancel = () => void this.ready.then((c) => c.cancel());
+  approvals: ChatController['approvals'] = () => this.ready.then((c) => c.approvals());
+  answer: ChatController['answer'] = (id, choice) => this.ready.then((c) => c.answer(id, choice));
+  command: ChatController['command'] = (name, args) => this.ready.then((c) => c.command(name, args));
+  budgetWarning: ChatController['budgetWarning'] = () => this.ready.then((c) => c.budgetWarning());
+}
+
+const columns = () => process.stdout.columns || 80;
+
+/**
+ * Runs the screen until the person leaves. `ready` opens the session; if it fails, the screen
+ * closes and its error is thrown (a resume id that does not exist, a store that will not open).
+ */
+export async function runChatScreen(info: StatusInfo, ready: Promise<ChatController>): Promise<void> {
+  const app = render(<App controller={new ControllerWhenReady(info, ready)} columns={columns()} />, {
+    exitOnCtrlC: false,
+    maxFps: 60,
+    incrementalRendering: true,
+  });
+  let failure: unknown;
+  ready.catch((err: unknown) => {
+    failure = err;
+    app.unmount();
+  });
+  await app.waitUntilExit();
+  if (failure !== undefined) throw failure;
+}
+
+export interface PickItem {
+  id: string;
+  line: string;
+}
+
+function Picker({ items, onPick }: { items: PickItem[]; onPick: (id: string | null) => void }) {
+  const [at, setAt] = useState(0);
+  const { exit } = useApp();
+  useInput((input, key) => {
+    if (key.upArrow) setAt((i) => Math.max(0, i - 1));
+    else if (key.downArrow) setAt((i) => Math.min(items.length - 1, i + 1));
+    else if (key.return) {
+      onPick(items[at]!.id);
+      exit();
+    } else if (key.escape || (key.ctrl && input === 'c')) {
+      onPick(null);
+      exit();
+    }
+  });
+  return (
+    <Box flexDirection="column">
+      <Text bold>Resume which session? (Up/Down, Enter; Esc: none)</Text>
+      {items.map((it, i) => (
+        <Text key={it.id} inverse={i === at}>
+          {it.line}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+/** Asks which session to resume; null when the person picks none. */
+export async function pickSession(items: PickItem[]): Promise<string | null> {
+  let picked: string | null = null;
+  const app = render(<Picker items={items} onPick={(id) => (picked = id)} />, { exitOnCtrlC: false });
+  await app.waitUntilExit();
+  app.unmount();
+  return picked;
+}

@@ -1,0 +1,268 @@
+// What `baton chat`'s screen (and -p's stream-json) is given of a session served by this process:
+// its turns' parts as they stream (LiveTurns: keyed by session and turn, since a message replays the
+// session's earlier turns too), sending a message, a cancel, the approvals it waits on, and the
+// slash commands that read or change the store.
+import { userInfo } from 'node:os';
+import { BatonError, Client, newId, type Store, type WorkflowDefinition } from '@baton/core';
+import {
+  ApprovalStore,
+  CHAT_MESSAGE,
+  CODER,
+  Checkpoints,
+  ContextStore,
+  contextWindow,
+  resolveRoute,
+  type AgentRuntime,
+  type AiConfig,
+  type Approval,
+  type ChatInput,
+  type ChatLive,
+  type ChatMessage,
+  type ProviderKind,
+  type ToolMode,
+  type TurnEvent,
+  type TurnPart,
+} from '@baton/ai';
+import type { PermissionRuleLists } from '@baton/core';
+import type { ChatController } from '../chat-ui/app.js';
+import type { ApprovalChoice } from '../chat-ui/approval.js';
+import type { StatusInfo } from '../chat-ui/status.js';
+import { NO_USAGE, type NewEntry, type Usage } from '../chat-ui/transcript.js';
+import { storedSession } from './chat-history.js';
+import { idle, sessionFor, sessionLines, sessionsOf, turnOf, undoneLines } from './chat-sessions.js';
+
+/** The turns this process watches: one per session, the turn its message will be. */
+export class LiveTurns implements ChatLive {
+  private readonly watched = new Map<
+    string,
+    { turn: number; onPart: (p: TurnPart) => void; cancel: AbortController }
+  >();
+
+  onPart = (session: string, turn: number, part: TurnPart): void => {
+    const w = this.watched.get(session);
+    if (w?.turn === turn) w.onPart(part);
+  };
+
+  cancel = (session: string, turn: number): AbortSignal | undefined => {
+    const w = this.watched.get(session);
+    return w?.turn === turn ? w.cancel.signal : undefined;
+  };
+
+  /** Watches turn `turn` of `session`; the controller that cancels it. */
+  watch(session: string, turn: number, onPart: (p: TurnPart) => void): AbortController {
+    const cancel = new AbortController();
+    this.watched.set(session, { turn, onPart, cancel });
+    return cancel;
+  }
+
+  unwatch(session: string): void {
+    this.watched.delete(session);
+  }
+}
+
+/** The provider and model that answer the coder first, and its context window when known. */
+export function routeInfo(config: AiConfig): StatusInfo {
+  const route = resolveRoute(config, CODER);
+  const provider = route.order[0] ?? '(none)';
+  const settings = config.llm_providers?.providers?.[provider];
+  const model = route.model ?? settings?.model ?? '(unknown)';
+  const kind = (settings?.type ?? provider) as ProviderKind;
+  return { provider, model, contextWindow: contextWindow(kind, model) };
+}
+
+export interface SessionDeps {
+  store: Store;
+  workflow: WorkflowDefinition<ChatInput, never>;
+  runtime: AgentRuntime;
+  live: LiveTurns;
+  root: string;
+  /** How long an ask waits for a person (ms); undefined: ask is deny (headless). */
+  approvalTimeoutMs: number | undefined;
+  /** The rules in force (for /permissions). */
+  rules: PermissionRuleLists;
+  /** A session to go on with (-c, -r). */
+  session?: string;
+}
+
+export class SessionController implements ChatController {
+  readonly info: StatusInfo;
+  private readonly client: Client;
+  private readonly approvalStore: ApprovalStore;
+  private readonly checkpoints: Checkpoints;
+  private id: string | undefined;
+  private running: AbortController | undefined;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.info = routeInfo(deps.runtime.ai.config);
+    this.client = new Client(deps.store);
+    this.approvalStore = new ApprovalStore(deps.store.driver);
+    this.checkpoints = new Checkpoints(deps.store.driver);
+    this.id = deps.session;
+  }
+
+  get session(): string | undefined {
+    return this.id;
+  }
+
+  async history(): Promise<{ entries: NewEntry[]; usage: Usage; sent: string[] }> {
+    if (this.id === undefined) return { entries: [], usage: { ...NO_USAGE }, sent: [] };
+    const stored = await storedSession(this.client, this.id);
+    const entries = [
+      { kind: 'note', text: `session ${this.id}`, tone: 'info' } as NewEntry,
+      ...stored.entries,
+    ];
+    if (stored.interrupted !== null)
+      entries.push({
+        kind: 'note',
+        text: `(turn ${stored.interrupted} was interrupted: it finishes before your next message)`,
+        tone: 'warn',
+      });
+    return { entries, usage: await this.usage(), sent: stored.sent };
+  }
+
+  /** What the session's calls cost, from the usage ledger (all its runs). */
+  private async usage(): Promise<Usage> {
+    if (this.id === undefined) return { ...NO_USAGE };
+    const calls = await this.deps.runtime.ai.usage.callsOf(this.id);
+    const u = { ...NO_USAGE };
+    for (const c of calls) {
+      u.inputTokens += c.inputTokens ?? 0;
+      u.outputTokens += c.outputTokens ?? 0;
+      if (c.outcome === 'ok' && c.cost === null) u.unpriced = true;
+      u.costUsd += c.cost ?? 0;
+      if (c.outcome === 'ok') u.lastInputTokens = c.inputTokens ?? 0;
+    }
+    return u;
+  }
+
+  /**
+   * Sends `text` (the first message starts the session); parts of its turn go to `onPart`.
+   * `hooks.onStart` hears the session's id before the message goes; `hooks.onInterrupted`
+   * an interrupted turn finished before this one.
+   */
+  async send(
+    text: string,
+    mode: ToolMode,
+    onPart: (part: TurnPart) => void,
+    hooks: { onStart?: (id: string, resumed: boolean) => void; onInterrupted?: (t: TurnEvent) => void } = {},
+  ): Promise<TurnEvent> {
+    const { client, deps } = this;
+    let n: number;
+    if (this.id === undefined) {
+      // The id is chosen here (time-ordered, as the engine's are: the latest session sorts first),
+      // so the turn is watched before any worker can start it.
+      const id = newId();
+      this.running = deps.live.watch(id, 1, onPart);
+      hooks.onStart?.(id, false);
+      await client.start(
+        deps.workflow,
+        { project: deps.root, prompt: text, ...this.turnOptions(mode) },
+        { id },
+      );
+      this.id = id;
+      n = 1;
+    } else {
+      const id = this.id;
+      hooks.onStart?.(id, true);
+      n = await idle(client, id, hooks.onInterrupted ?? (() => undefined));
+      this.running = deps.live.watch(id, n, onPart);
+      const message: ChatMessage = { text, ...this.turnOptions(mode) };
+      await client.signal(id, CHAT_MESSAGE, message);
+    }
+    try {
+      return await turnOf(client, this.id, n);
+    } finally {
+      deps.live.unwatch(this.id);
+      this.running = undefined;
+    }
+  }
+
+  /** What a message carries besides its text (an absent timeout: ask is deny). */
+  private turnOptions(mode: ToolMode): { mode: ToolMode; approvalTimeoutMs?: number } {
+    const ms = this.deps.approvalTimeoutMs;
+    return ms === undefined ? { mode } : { mode, approvalTimeoutMs: ms };
+  }
+
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  approvals(): Promise<Approval[]> {
+    return this.id === undefined ? Promise.resolve([]) : this.approvalStore.list('pending', 100, this.id);
+  }
+
+  async answer(id: string, choice: ApprovalChoice): Promise<void> {
+    await this.approvalStore.decide(this.deps.store, id, {
+      approved: choice.approved,
+      by: userInfo().username,
+      reason: choice.approved ? null : choice.reason,
+      remember: choice.approved ? choice.remember : 'once',
+    });
+  }
+
+  budgetWarning(): Promise<string | null> {
+    return this.deps.runtime.ai.budgetWarning();
+  }
+
+  async command(name: string, args: string): Promise<string[]> {
+    const { deps } = this;
+    switch (name) {
+      case 'clear': {
+        const was = this.id;
+        this.id = undefined;
+        return [
+          `a new session starts with your next message${was ? ` (the last one stays: baton chat -r ${was})` : ''}`,
+        ];
+      }
+      case 'sessions':
+        return [`recent sessions of ${deps.root}:`, sessionLines(await sessionsOf(this.client, deps.root))];
+      case 'resume': {
+        if (!args) return ['/resume <id>: one of', sessionLines(await sessionsOf(this.client, deps.root))];
+        this.id = await sessionFor(this.client, deps.root, args);
+        const stored = await storedSession(this.client, this.id);
+        const last = stored.entries.filter((e) => e.kind === 'assistant').at(-1) as
+          { text: string } | undefined;
+        return [
+          `resumed ${this.id}: ${stored.sent.length} messages${last ? `; its last answer:\n${last.text}` : ''}`,
+        ];
+      }
+      case 'undo': {
+        if (this.id === undefined) return ['nothing to undo yet'];
+        const n = args ? Number(args) : 1;
+        if (!Number.isInteger(n) || n < 1)
+          throw new BatonError('E_INVALID_OPTION', `/undo takes a number of turns, got '${args}'`);
+        return undoneLines(await this.checkpoints.undo(this.id, deps.root, n));
+      }
+      case 'tools':
+        return CODER.tools.map((t) => {
+          const v = deps.runtime.policy.decide({ tool: t.name });
+          const effect =
+            t.effect === 'read' ? 'reads' : t.effect === 'edit' ? 'edits files' : 'runs programs';
+          return `${t.name.padEnd(12)} ${effect.padEnd(13)} ${v.decision}${v.rule ? ` (${v.rule})` : ' (no rule matches)'}`;
+        });
+      case 'permissions': {
+        const lines: string[] = [];
+        for (const list of ['deny', 'ask', 'allow'] as const)
+          lines.push(`${list}:`, ...(deps.rules[list] ?? []).map((r) => `  ${r}`));
+        lines.push('unmatched calls are asked; Shift+Tab changes the mode');
+        return lines;
+      }
+      case 'context': {
+        const scan = await new ContextStore(deps.store.driver).scan(deps.root);
+        const space = await this.checkpoints.usage(deps.root);
+        return [
+          `project index: ${scan.index.size} files (${scan.changed.length} changed since the last scan)`,
+          scan.skipped.length
+            ? `skipped ${scan.skipped.length}:\n${scan.skipped
+                .slice(0, 20)
+                .map((s) => `  ${s.path}: ${s.reason}`)
+                .join('\n')}`
+            : 'skipped: none',
+          `checkpoints: ${space.checkpoints}, holding ${space.bytes} bytes (baton chat gc bounds them)`,
+        ];
+      }
+      default:
+        throw new BatonError('E_INVALID_OPTION', `unknown command /${name}; /help lists them`);
+    }
+  }
+}
