@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, quietLogger } from '../../core/test/backends.js';
 import {
   Ai,
+  ApprovalStore,
   BUILTIN_TOOLS,
   CHAT_MESSAGE,
   STATE_EVENT,
@@ -30,10 +31,10 @@ let worker: Worker;
 let client: Client;
 let root = '';
 // What this process sees of the turns, and the cancel it holds for one.
-const parts: { session: string; turn: number; part: TurnPart }[] = [];
+const parts: { session: string; turn: number; part: TurnPart; index: number }[] = [];
 let cancel: AbortController | undefined;
 const live: ChatLive = {
-  onPart: (session, turn, part) => parts.push({ session, turn, part }),
+  onPart: (session, turn, part, index) => parts.push({ session, turn, part, index }),
   cancel: () => cancel?.signal,
 };
 const session = () =>
@@ -121,6 +122,39 @@ describe('a chat session', () => {
         .join(''),
     ).toBe('wrote the notes');
     expect(mine.filter((p) => p.type === 'step')).toHaveLength(2);
+  });
+
+  it('a turn replayed after an approval gives its parts again from place 0, each place the same part', async () => {
+    server.requests.length = 0;
+    server.script = [
+      { tool: { id: 'a1', name: 'write_file', args: { path: 'asked.md', content: 'ok' } } },
+      { text: 'done' },
+    ];
+    parts.length = 0;
+    const { id } = await client.start(session(), {
+      project: root,
+      prompt: 'ask first',
+      approvalTimeoutMs: 10_000,
+    });
+    const approvals = new ApprovalStore(store.driver);
+    await eventually(
+      async () => (await approvals.list('pending', 10, id)).length === 1,
+      10_000,
+      'the approval',
+    );
+    const [asked] = await approvals.list('pending', 10, id);
+    await approvals.decide(store, asked!.id, { approved: true, by: 'me', reason: null, remember: 'once' });
+    expect((await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!.text).toBe('done');
+    const mine = parts.filter((p) => p.session === id);
+    // The wait for the answer left the turn; the answer replayed it: the call's place came twice.
+    const calls = mine.filter((p) => p.part.type === 'tool-call');
+    expect(calls.length).toBe(2);
+    expect(calls[0]!.index).toBe(calls[1]!.index);
+    // Shown once per place, the turn reads as it ran.
+    const shown = new Map(mine.map((p) => [p.index, p.part.type]));
+    expect([...shown.keys()]).toEqual([...shown.keys()].sort((a, b) => a - b));
+    expect([...shown.values()].filter((t) => t === 'tool-call')).toHaveLength(1);
+    expect([...shown.values()].filter((t) => t === 'tool-result')).toHaveLength(1);
   });
 
   it('plan mode lets only read-only tools run: an edit is refused and the model is told why', async () => {

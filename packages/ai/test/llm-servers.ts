@@ -37,6 +37,8 @@ export interface LoopbackServer {
   paths: string[];
   /** Replies given in turn; the last one repeats. */
   script: Reply[];
+  /** Called as each frame of a streamed reply is written (a test that times what it shows). */
+  onFrame?: (frame: string) => void;
   close(): Promise<void>;
 }
 
@@ -470,6 +472,7 @@ export async function startLlmServer(
       for (const f of frames) {
         if (res.destroyed) return;
         res.write(f);
+        state.onFrame?.(f);
         // A slow stream: each word on its own, `frameDelayMs` apart.
         if (gap) await new Promise((r) => setTimeout(r, gap));
       }

@@ -150,14 +150,21 @@ describe('the chat screen', () => {
     expect(s.frame()).toMatch(/1\. allow once/);
     expect(s.frame()).toMatch(/3\. always/);
     expect(s.frame()).toMatch(/4\. deny, with a reason/);
+    // ink draws a component before it subscribes it to keys: a person never types that fast.
+    await new Promise((r) => setTimeout(r, 100));
     await s.type('2');
+    await eventually(async () => c.answers.length === 1, 3000, 'the answer');
     expect(c.answers).toEqual([{ id: 'ap1', choice: { approved: true, remember: 'session' } }]);
+    await eventually(async () => !/allow once/.test(s.frame()), 3000, 'the prompt to close');
 
     c.pending = [approval('ap2')];
     await eventually(async () => /allow once/.test(s.frame()), 3000, 'the second prompt');
+    await new Promise((r) => setTimeout(r, 100));
     await s.type('n');
+    await eventually(async () => /reason \(the agent sees it\)/.test(s.frame()), 3000, 'the reason prompt');
     await s.type('not now');
     await s.type(ENTER);
+    await eventually(async () => c.answers.length === 2, 3000, 'the deny');
     expect(c.answers[1]).toEqual({ id: 'ap2', choice: { approved: false, reason: 'not now' } });
     c.finish();
   });
@@ -192,6 +199,21 @@ describe('the chat screen', () => {
     await s.type('typed after exit');
     expect(s.frame()).not.toMatch(/typed after exit/);
     expect(c.cancelled).toBe(1);
+  });
+
+  it('queues a message typed while a turn runs, and sends it when the turn ends', async () => {
+    const c = new Scripted();
+    const s = screen(c);
+    await s.type('first');
+    await s.type(ENTER);
+    await s.type('second');
+    await s.type(ENTER);
+    expect(s.frame()).toMatch(/queued: sent when this turn ends/);
+    expect(c.sent.map((m) => m.text)).toEqual(['first']);
+    c.finish();
+    await eventually(async () => c.sent.length === 2, 2000, 'the queued message');
+    expect(c.sent.map((m) => m.text)).toEqual(['first', 'second']);
+    c.finish();
   });
 
   it('walks earlier messages with Up, and a line ending in a backslash goes on to the next', async () => {

@@ -90,8 +90,11 @@ export interface ChatSessionOptions {
 
 /** A process's view of the sessions its worker runs: their parts as they stream, and cancels. */
 export interface ChatLive {
-  /** Each part of turn `turn` of `session` (on a replay too: the recorded parts, at once). */
-  onPart?: (session: string, turn: number, part: TurnPart) => void;
+  /**
+   * Each part of turn `turn` of `session`, with its place in the turn. A replay (after a durable
+   * wait in the turn: an approval) gives the recorded parts again from 0: show each place once.
+   */
+  onPart?: (session: string, turn: number, part: TurnPart, index: number) => void;
   /** A person's cancel of the turn under way, if this process has one for it. */
   cancel?: (session: string, turn: number) => AbortSignal | undefined;
 }
@@ -145,6 +148,7 @@ export function defineChatSession(
         content: context ? `${text}\n\n<project-context>\n${context}\n</project-context>` : text,
       });
       const n = turn;
+      let index = 0;
       cancel = options.live?.cancel?.(ctx.id, n);
       // Always streamed: a session's history must not depend on whether anyone is watching.
       const out = await runTurn(
@@ -155,7 +159,7 @@ export function defineChatSession(
         { messages },
         {
           cancel,
-          onPart: (part) => options.live?.onPart?.(ctx.id, n, part),
+          onPart: (part) => options.live?.onPart?.(ctx.id, n, part, index++),
         },
       );
       messages.push(...out.messages);

@@ -115,7 +115,16 @@ export function App({ controller, columns, onRender }: AppProps) {
     return () => clearInterval(poll);
   }, [busy, approval]);
 
+  // Messages typed while a turn runs: sent, in order, as each turn ends.
+  const queued = useRef<string[]>([]);
+  const busyNow = useRef(false);
   const send = (text: string) => {
+    if (busyNow.current) {
+      queued.current.push(text);
+      note(`(queued: sent when this turn ends) ${text}`);
+      return;
+    }
+    busyNow.current = true;
     transcript.add({ kind: 'user', text });
     setSent((s) => [...s, text]);
     setBusy(true);
@@ -137,7 +146,10 @@ export function App({ controller, columns, onRender }: AppProps) {
         },
       )
       .finally(() => {
+        busyNow.current = false;
         setBusy(false);
+        const next = queued.current.shift();
+        if (next !== undefined) send(next);
         void controller.budgetWarning().then(setWarning, () => undefined);
         redraw();
       });
@@ -225,7 +237,6 @@ export function App({ controller, columns, onRender }: AppProps) {
           <Input
             prompt={busy ? '· ' : '> '}
             history={sent}
-            active={!busy}
             onSubmit={(text) => (text.trim().startsWith('/') ? slash(text.trim()) : send(text))}
           />
         </Box>

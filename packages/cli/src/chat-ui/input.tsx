@@ -1,7 +1,7 @@
 // The message input: Enter sends; a line ending in `\`, or Alt+Enter, goes on to a new line; Up and
 // Down walk the messages sent before (this process's, then the session's). Keys the screen itself
 // handles (Ctrl+C, Shift+Tab) are left to it.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 
 export interface InputProps {
@@ -9,47 +9,55 @@ export interface InputProps {
   prompt: string;
   /** Messages sent before, oldest first. */
   history: readonly string[];
-  /** Whether keys reach the input (not while an approval is asked). */
-  active: boolean;
   onSubmit: (text: string) => void;
 }
 
-export function Input({ prompt, history, active, onSubmit }: InputProps) {
-  const [value, setValue] = useState('');
+export function Input({ prompt, history, onSubmit }: InputProps) {
+  // The text typed so far: a ref, as keys can come faster than renders; the state redraws it.
+  const typed = useRef('');
+  const [value, setShown] = useState('');
+  const setValue = (next: string | ((v: string) => string)) => {
+    typed.current = typeof next === 'function' ? next(typed.current) : next;
+    setShown(typed.current);
+  };
   // Where Up/Down is in the history: history.length is the line being typed.
   const [back, setBack] = useState<number | null>(null);
-  useInput(
-    (input, key) => {
-      if (key.ctrl || (key.tab && key.shift) || key.escape) return;
-      if (key.return) {
-        if (key.meta || value.endsWith('\\')) {
-          setValue((v) => `${v.endsWith('\\') ? v.slice(0, -1) : v}\n`);
-          return;
-        }
-        const text = value;
-        setValue('');
-        setBack(null);
-        if (text.trim()) onSubmit(text);
+  useInput((input, key) => {
+    if (key.ctrl || (key.tab && key.shift) || key.escape) return;
+    if (key.return) {
+      if (key.meta || typed.current.endsWith('\\')) {
+        setValue((v) => `${v.endsWith('\\') ? v.slice(0, -1) : v}\n`);
         return;
       }
-      if (key.upArrow || key.downArrow) {
-        if (history.length === 0) return;
-        const at = back ?? history.length;
-        const next = Math.max(0, Math.min(history.length, at + (key.upArrow ? -1 : 1)));
-        setBack(next === history.length ? null : next);
-        setValue(next === history.length ? '' : history[next]!);
-        return;
-      }
-      if (key.backspace || key.delete) {
-        setValue((v) => v.slice(0, -1));
-        return;
-      }
-      if (key.tab || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown) return;
-      // A paste arrives as one input, its newlines as carriage returns.
-      setValue((v) => v + input.replace(/\r\n?/g, '\n'));
-    },
-    { isActive: active },
-  );
+      const text = typed.current;
+      setValue('');
+      setBack(null);
+      if (text.trim()) onSubmit(text);
+      return;
+    }
+    if (key.upArrow || key.downArrow) {
+      if (history.length === 0) return;
+      const at = back ?? history.length;
+      const next = Math.max(0, Math.min(history.length, at + (key.upArrow ? -1 : 1)));
+      setBack(next === history.length ? null : next);
+      setValue(next === history.length ? '' : history[next]!);
+      return;
+    }
+    if (key.backspace || key.delete) {
+      setValue((v) => v.slice(0, -1));
+      return;
+    }
+    if (key.tab || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown) return;
+    // Keys typed fast arrive as one chunk ("hi\r"): a carriage return at its end is Enter. Inside a
+    // chunk (a paste), carriage returns are new lines.
+    const enter = input.length > 1 && input.endsWith('\r');
+    const text = (enter ? input.slice(0, -1) : input).replace(/\r\n?/g, '\n');
+    if (!enter) return setValue((v) => v + text);
+    const message = typed.current + text;
+    setValue('');
+    setBack(null);
+    if (message.trim()) onSubmit(message);
+  });
   const lines = value.split('\n');
   return (
     <Box flexDirection="column">
@@ -59,7 +67,7 @@ export function Input({ prompt, history, active, onSubmit }: InputProps) {
             {i === 0 ? prompt : '… '}
           </Text>
           {l}
-          {i === lines.length - 1 && active ? <Text inverse> </Text> : null}
+          {i === lines.length - 1 ? <Text inverse> </Text> : null}
         </Text>
       ))}
     </Box>

@@ -30,7 +30,6 @@ export async function runChatScreen(info: StatusInfo, ready: Promise<ChatControl
   const app = render(<App controller={new ControllerWhenReady(info, ready)} columns={columns()} />, {
     exitOnCtrlC: false,
     maxFps: 60,
-    incrementalRendering: true,
   });
   let failure: unknown;
   ready.catch((err: unknown) => {

@@ -35,12 +35,15 @@ import { idle, sessionFor, sessionLines, sessionsOf, turnOf, undoneLines } from 
 export class LiveTurns implements ChatLive {
   private readonly watched = new Map<
     string,
-    { turn: number; onPart: (p: TurnPart) => void; cancel: AbortController }
+    { turn: number; onPart: (p: TurnPart) => void; cancel: AbortController; shown: number }
   >();
 
-  onPart = (session: string, turn: number, part: TurnPart): void => {
+  onPart = (session: string, turn: number, part: TurnPart, index: number): void => {
     const w = this.watched.get(session);
-    if (w?.turn === turn) w.onPart(part);
+    // A replay of the turn gives its parts again: each is shown once.
+    if (w?.turn !== turn || index < w.shown) return;
+    w.shown = index + 1;
+    w.onPart(part);
   };
 
   cancel = (session: string, turn: number): AbortSignal | undefined => {
@@ -51,7 +54,7 @@ export class LiveTurns implements ChatLive {
   /** Watches turn `turn` of `session`; the controller that cancels it. */
   watch(session: string, turn: number, onPart: (p: TurnPart) => void): AbortController {
     const cancel = new AbortController();
-    this.watched.set(session, { turn, onPart, cancel });
+    this.watched.set(session, { turn, onPart, cancel, shown: 0 });
     return cancel;
   }
 

@@ -90,7 +90,11 @@ export async function storedSession(client: Client, id: string): Promise<StoredS
       turn = t.turn + 1;
     }
     if (h.kind === 'signal' && h.name === CHAT_MESSAGE && h.status === 'completed') {
-      entries.push({ kind: 'user', text: (h.output as ChatMessage | null)?.text ?? '' });
+      // A signal's entry holds what it brought as its payload.
+      entries.push({
+        kind: 'user',
+        text: (h.output as { payload?: ChatMessage } | null)?.payload?.text ?? '',
+      });
       answered = false;
     }
   }

@@ -121,10 +121,11 @@ export async function pickItems(
       const last = history
         .filter((h) => h.kind === 'signal' && h.name === CHAT_MESSAGE && h.status === 'completed')
         .at(-1);
-      const title = ((last?.output as { text?: string } | null)?.text ?? input?.prompt ?? '').replace(
-        /\s+/g,
-        ' ',
-      );
+      const title = (
+        (last?.output as { payload?: { text?: string } } | null)?.payload?.text ??
+        input?.prompt ??
+        ''
+      ).replace(/\s+/g, ' ');
       const first = (input?.prompt ?? '').replace(/\s+/g, ' ');
       const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
       return {

@@ -1,0 +1,154 @@
+// `baton chat` on its screen in a real terminal (tmux), against a loopback OpenAI server: an answer
+// streams; a tool call that needs approval is approved at the prompt; /cost; the process is
+// SIGKILLed, and `baton chat -c` shows the conversation; /undo puts the file back. It also measures
+// (and prints, without asserting) the time to the input prompt and the delay from a token leaving
+// the server to its appearance on screen.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../core/test/backends.js';
+import { startLlmServer, type LoopbackServer } from '../../ai/test/llm-servers.js';
+import { tmuxInstalled } from '../../flows/test/tmux-helpers.js';
+import { BIN } from './run-baton.js';
+
+const socket = `baton-chat-tty-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+const pane = (name: string) => tmux('capture-pane', '-p', '-J', '-S', '-300', '-t', name);
+/** The pane without blocking this process (it serves the model's stream meanwhile). */
+const paneLater = async (name: string) =>
+  (await promisify(execFile)('tmux', ['-L', socket, 'capture-pane', '-p', '-J', '-S', '-300', '-t', name]))
+    .stdout;
+const keys = (name: string, ...k: string[]) => tmux('send-keys', '-t', name, ...k);
+const TOKENS = 40;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
+  let server: LoopbackServer;
+  let dir: string;
+  let root: string;
+
+  /** Starts `baton chat …args` in a new tmux session; ink draws live frames only outside CI. */
+  const start = (name: string, ...args: string[]) => {
+    const command = [
+      'env -u CI BATON_DATABASE_URL=',
+      process.execPath,
+      BIN,
+      '--config-dir',
+      join(dir, 'baton'),
+      'chat',
+      '--root',
+      root,
+      ...args,
+      '; echo EXIT=$?; sleep 120',
+    ].join(' ');
+    const at = performance.now();
+    tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '50', command);
+    return at;
+  };
+
+  beforeAll(async () => {
+    server = await startLlmServer('openai', []);
+    dir = mkdtempSync(join(tmpdir(), 'baton-chat-tty-'));
+    root = join(dir, 'project');
+    mkdirSync(join(dir, 'baton', 'base'), { recursive: true });
+    mkdirSync(root);
+    writeFileSync(
+      join(dir, 'baton', 'base', 'llm_providers.yaml'),
+      `failover_order: [openai]\nproviders:\n  openai:\n    model: gpt-4o\n    api_key: k\n    endpoint: ${server.url}\n    max_retries: 0\n`,
+    );
+  });
+  afterAll(async () => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    await server.close();
+  });
+
+  it('streams, asks, costs, survives a SIGKILL and undoes', async () => {
+    const words = Array.from({ length: TOKENS }, (_, i) => `tok${i}`);
+    server.script.splice(
+      0,
+      Infinity,
+      { text: words.join(' '), frameDelayMs: 40 },
+      { tool: { id: 'w1', name: 'write_file', args: { path: 'a.txt', content: 'one\n' } } },
+      { text: 'I wrote **a.txt**.' },
+    );
+    // When each token left the server, and when it was first on screen.
+    const sentAt = new Map<number, number>();
+    server.onFrame = (frame) => {
+      const m = /tok(\d+)/.exec(frame);
+      if (m) sentAt.set(Number(m[1]), performance.now());
+    };
+
+    const launched = start('chat');
+    await eventually(async () => /openai\/gpt-4o/.test(pane('chat')), 20_000, 'the screen');
+    const startupMs = performance.now() - launched;
+
+    keys('chat', '-l', 'tell me a story');
+    keys('chat', 'Enter');
+    const seenAt = new Map<number, number>();
+    const deadline = Date.now() + 30_000;
+    while (seenAt.size < TOKENS && Date.now() < deadline) {
+      const text = await paneLater('chat');
+      const now = performance.now();
+      for (const m of text.matchAll(/tok(\d+)/g))
+        if (!seenAt.has(Number(m[1]))) seenAt.set(Number(m[1]), now);
+    }
+    // Every token reached the screen, in order, while the answer was still streaming.
+    expect(seenAt.size).toBe(TOKENS);
+    expect(seenAt.get(0)!).toBeLessThan(seenAt.get(TOKENS - 1)! - 500);
+    const delays = [...seenAt].filter(([i]) => sentAt.has(i)).map(([i, at]) => at - sentAt.get(i)!);
+    console.log(
+      `chat screen: startup to the input prompt ${startupMs.toFixed(0)} ms; token to screen p50 ${median(delays).toFixed(1)} ms, max ${Math.max(...delays).toFixed(1)} ms (${delays.length} tokens, capture-pane polling included)`,
+    );
+    await eventually(
+      async () => /0\.0k|in · \d+ out/.test(pane('chat')) && !/●/.test(pane('chat')),
+      10_000,
+      'the turn to end',
+    );
+
+    // A tool call the rules ask about: the prompt, approved once.
+    keys('chat', '-l', 'write a.txt');
+    keys('chat', 'Enter');
+    await eventually(async () => /allow for this session/.test(pane('chat')), 20_000, 'the approval prompt');
+    expect(pane('chat')).toMatch(/write_file \{"path":"a.txt","content":"one\\n"\}/);
+    await new Promise((r) => setTimeout(r, 200)); // as a person would: the prompt takes keys once drawn
+    keys('chat', '1');
+    await eventually(async () => /I wrote a\.txt\./.test(pane('chat')), 20_000, 'the answer after the tool');
+    expect(pane('chat')).toMatch(/✓ write_file a\.txt {2}\+1 −0/);
+    expect(existsSync(join(root, 'a.txt'))).toBe(true);
+
+    keys('chat', '-l', '/cost');
+    keys('chat', 'Enter');
+    await eventually(
+      async () => /this session: \d+ tokens in, \d+ out, \$/.test(pane('chat')),
+      10_000,
+      '/cost',
+    );
+
+    // SIGKILL (the pane's shell runs baton as its child), then -c: the conversation is back.
+    const shell = tmux('display-message', '-p', '-t', 'chat', '#{pane_pid}').trim();
+    execFileSync('pkill', ['-KILL', '-P', shell]);
+    await eventually(async () => /EXIT=137/.test(pane('chat')), 10_000, 'the kill');
+    start('again', '-c');
+    await eventually(async () => /I wrote a\.txt\./.test(pane('again')), 20_000, 'the history');
+    const history = pane('again');
+    expect(history).toMatch(/> tell me a story/);
+    expect(history).toMatch(/tok0 tok1 tok2/);
+    expect(history).toMatch(/> write a\.txt/);
+    expect(history).toMatch(/✓ write_file a\.txt/);
+
+    keys('again', '-l', '/undo');
+    keys('again', 'Enter');
+    await eventually(async () => /undid turn 2/.test(pane('again')), 20_000, '/undo');
+    expect(existsSync(join(root, 'a.txt'))).toBe(false);
+    keys('again', '-l', '/exit');
+    keys('again', 'Enter');
+  }, 120_000);
+});
