@@ -26,11 +26,10 @@ export {
   type AgentResult,
   type AgentRuntime,
   type AgentSpec,
-  TOOL_MODES,
-  type ToolMode,
   type TurnLive,
   type TurnPart,
 } from './agents/agent.js';
+export { TOOL_MODES, type ToolMode } from './agents/modes.js';
 export {
   ApprovalStore,
   approvalSignal,

@@ -87,8 +87,16 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
     };
 
     const launched = start('chat');
-    await eventually(async () => /openai\/gpt-4o/.test(pane('chat')), 20_000, 'the screen');
+    // The input prompt and the status line are up before the session's store is open…
+    await eventually(
+      async () => /^> /m.test(pane('chat')) && /ask before edits/.test(pane('chat')),
+      20_000,
+      'the screen',
+    );
     const startupMs = performance.now() - launched;
+    // …which the status line shows once it is.
+    await eventually(async () => /openai\/gpt-4o/.test(pane('chat')), 20_000, 'the session');
+    const readyMs = performance.now() - launched;
 
     keys('chat', '-l', 'tell me a story');
     keys('chat', 'Enter');
@@ -105,7 +113,7 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
     expect(seenAt.get(0)!).toBeLessThan(seenAt.get(TOKENS - 1)! - 500);
     const delays = [...seenAt].filter(([i]) => sentAt.has(i)).map(([i, at]) => at - sentAt.get(i)!);
     console.log(
-      `chat screen: startup to the input prompt ${startupMs.toFixed(0)} ms; token to screen p50 ${median(delays).toFixed(1)} ms, max ${Math.max(...delays).toFixed(1)} ms (${delays.length} tokens, capture-pane polling included)`,
+      `chat screen: startup to the input prompt ${startupMs.toFixed(0)} ms, session ready ${readyMs.toFixed(0)} ms; token to screen p50 ${median(delays).toFixed(1)} ms, max ${Math.max(...delays).toFixed(1)} ms (${delays.length} tokens, capture-pane polling included)`,
     );
     await eventually(
       async () => /0\.0k|in · \d+ out/.test(pane('chat')) && !/●/.test(pane('chat')),

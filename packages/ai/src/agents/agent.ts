@@ -22,6 +22,7 @@ import { exactRule, type AlwaysRules } from './always.js';
 import { approvalSignal, ApprovalStore, type ApprovalAnswer } from './approvals.js';
 import { AuditLog, type AuditEntry } from './audit.js';
 import { maskSecrets } from './mask.js';
+import type { ToolMode } from './modes.js';
 
 /** An agent. Which providers answer its turns: `useCase`, `taskType`, or `provider` (and `model`). */
 export interface AgentSpec extends RouteRequest {
@@ -344,13 +345,6 @@ export function defineAgent(
     },
   );
 }
-
-/**
- * What a person lets the tools of a turn do beyond the rules: `plan` denies every tool that is not
- * read-only; `accept-edits` allows the edits the rules would ask about. Deny rules always win.
- */
-export type ToolMode = 'default' | 'plan' | 'accept-edits';
-export const TOOL_MODES: readonly ToolMode[] = ['default', 'plan', 'accept-edits'];
 
 /** What the tool calls of a run are given. */
 export interface ToolCallOptions {

@@ -14,9 +14,9 @@ import {
   type AgentResult,
   type AgentRuntime,
   type AgentSpec,
-  type ToolMode,
   type TurnPart,
 } from '../agents/agent.js';
+import type { ToolMode } from '../agents/modes.js';
 
 /** The signal that brings a session its next message. */
 export const CHAT_MESSAGE = 'chat.message';

@@ -5,7 +5,8 @@
 // is put here; slash commands are answered here or by the controller.
 import { useEffect, useRef, useState } from 'react';
 import { Box, Static, useApp, useInput } from 'ink';
-import { TOOL_MODES, type Approval, type ToolMode, type TurnPart } from '@baton/ai';
+import { TOOL_MODES, type ToolMode } from '@baton/ai/modes';
+import type { Approval, TurnPart } from '@baton/ai';
 import { EntryView } from './entries.js';
 import { Input } from './input.js';
 import { StatusLine, dollars, modeLabel, tokens, type StatusInfo } from './status.js';

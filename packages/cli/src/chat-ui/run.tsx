@@ -1,16 +1,22 @@
 // Puts the chat screen up at once, before the store is open (the input takes keys while the session
 // gets ready), and the session picker of `baton chat -r`.
 import { useState } from 'react';
-import { Box, Text, render, useApp, useInput } from 'ink';
+import { Box, Text, render, useApp, useInput, type Instance } from 'ink';
 import { App, type ChatController } from './app.js';
 import type { StatusInfo } from './status.js';
 
-/** A controller whose calls wait until the real one is ready. */
+/** A controller whose calls wait until the real one is ready; its status shows "starting" till then. */
 class ControllerWhenReady implements ChatController {
-  constructor(
-    readonly info: StatusInfo,
-    private readonly ready: Promise<ChatController>,
-  ) {}
+  info: StatusInfo = { provider: 'starting', model: '…', contextWindow: null };
+  private readonly ready: Promise<ChatController>;
+  connect!: (controller: Promise<ChatController>) => void;
+
+  constructor() {
+    this.ready = new Promise((resolve, reject) => {
+      this.connect = (c) => void c.then(resolve, reject);
+    });
+    this.ready.catch(() => undefined);
+  }
   history: ChatController['history'] = () => this.ready.then((c) => c.history());
   send: ChatController['send'] = (text, mode, onPart) => this.ready.then((c) => c.send(text, mode, onPart));
   cancel = () => void this.ready.then((c) => c.cancel());
@@ -22,21 +28,47 @@ class ControllerWhenReady implements ChatController {
 
 const columns = () => process.stdout.columns || 80;
 
+/** The screen, drawn; the session behind it is connected later. */
+interface Screen {
+  app: Instance;
+  controller: ControllerWhenReady;
+}
+
+function openScreen(): Screen {
+  const controller = new ControllerWhenReady();
+  const app = render(<App controller={controller} columns={columns()} />, { exitOnCtrlC: false, maxFps: 60 });
+  return { app, controller };
+}
+
+/** A screen bin.ts drew before loading the CLI, for `runChatScreen` to adopt. */
+let early: Screen | undefined;
+
+/** Draws the screen at once (bin.ts, when the command line is a chat at a terminal). */
+export function openEarlyScreen(): void {
+  early = openScreen();
+}
+
+/** Takes the early screen down if nothing adopted it (the command failed before its session). */
+export function closeEarlyScreen(): void {
+  early?.app.unmount();
+  early = undefined;
+}
+
 /**
  * Runs the screen until the person leaves. `ready` opens the session; if it fails, the screen
  * closes and its error is thrown (a resume id that does not exist, a store that will not open).
  */
 export async function runChatScreen(info: StatusInfo, ready: Promise<ChatController>): Promise<void> {
-  const app = render(<App controller={new ControllerWhenReady(info, ready)} columns={columns()} />, {
-    exitOnCtrlC: false,
-    maxFps: 60,
-  });
+  const screen = early ?? openScreen();
+  early = undefined;
+  screen.controller.info = info;
+  screen.controller.connect(ready);
   let failure: unknown;
   ready.catch((err: unknown) => {
     failure = err;
-    app.unmount();
+    screen.app.unmount();
   });
-  await app.waitUntilExit();
+  await screen.app.waitUntilExit();
   if (failure !== undefined) throw failure;
 }
 

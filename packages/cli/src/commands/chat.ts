@@ -39,6 +39,7 @@ import { agentRuntime, aiConfigOf, permissionRules } from './ai-context.js';
 import { reportingConfigErrors } from './config.js';
 import { directoryOption } from './options.js';
 import { ExitCode } from './ta.js';
+import { chatScreenModule } from '../chat-ui/load.js';
 import { LiveTurns, SessionController, routeInfo } from './chat-controller.js';
 import { FORMATS, headlessTurn, type Format } from './chat-headless.js';
 import { pickItems, sessionFor, sessionLines, sessionsOf, undoneLines } from './chat-sessions.js';
@@ -130,120 +131,129 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     .option('--root <dir>', 'the project directory', '.')
     .option('--global', "keep sessions in ~/.baton instead of the project's .baton/")
     .action(async (o: ChatOptions) => {
-      const root = directoryOption(o.root);
-      const { format, contextBudget, maxSteps } = checked(o);
-      // The screen needs a terminal to read keys from and draw on; -p asks (with a timeout) on stderr.
-      const atTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
-      const canAsk = process.stdin.isTTY === true && process.stderr.isTTY === true;
-      if (o.print === undefined && !atTerminal && o.resume !== true)
-        throw new BatonError('E_INPUT_INVALID', 'no terminal to talk at: give the message with -p "…"');
-      const screen = atTerminal && o.print === undefined;
-      const timeout = o.approvalTimeout ?? (screen ? '10m' : undefined);
-      const approvalTimeoutMs = timeout === undefined ? undefined : toMs(timeout, '--approval-timeout');
-      const g = globals();
-      const config = await chatConfig(io, g.configDir ?? process.env.BATON_CONFIG_DIR ?? join(root, 'baton'));
-
-      /** Opens the store, serves sessions from it, and runs `fn` with a controller. */
-      const serving = async (fn: (controller: SessionController, store: Store) => Promise<void>) =>
-        withChatStore(g, root, o.global === true, async (store) => {
-          const runtime = await agentRuntime(store, config, root, o.allow ?? []);
-          const live = new LiveTurns();
-          // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
-          const system = withProjectMemory(CODER.system, projectMemory(root));
-          const workflow = defineChatSession(
-            { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
-            runtime,
-            {
-              live,
-              ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
-            },
-          );
-          const worker = new Worker(store, {
-            workflows: [workflow as WorkflowDefinition],
-            queues: [workflow.queue],
-            pollInterval: 200,
-            // A session a killed chat left is taken over by the next one once this lease has run out.
-            lease: '3s',
-          });
-          await worker.start();
-          try {
-            const client = new Client(store);
-            let session = await sessionToResume(client, root, o);
-            if (o.resume === true) {
-              const items = await pickItems(client, runtime.ai.usage, root);
-              if (!screen || items.length === 0) {
-                io.out(`recent sessions of ${root}:\n${sessionLines(await sessionsOf(client, root))}`);
-                io.err('resume one with baton chat -r <id>');
-                return;
-              }
-              const { pickSession } = await import('../chat-ui/run.js');
-              session = (await pickSession(items)) ?? undefined;
-              if (session === undefined) return;
-            }
-            const controller = new SessionController({
-              store,
-              workflow,
-              runtime,
-              live,
-              root,
-              approvalTimeoutMs,
-              rules: permissionRules(config, root, o.allow ?? []),
-              session,
-            });
-            await fn(controller, store);
-          } finally {
-            await worker.stop({ deadline: '5s' });
-          }
-        });
-
-      if (screen && o.resume !== true) {
-        // The screen is up before the store opens; the session is ready a moment later.
-        const { runChatScreen } = await import('../chat-ui/run.js');
-        let ready!: (c: SessionController) => void;
-        let leave!: () => void;
-        const left = new Promise<void>((resolve) => (leave = resolve));
-        const opened = serving(async (controller) => {
-          ready(controller);
-          await left;
-        });
-        const controllerReady = new Promise<SessionController>((resolve, reject) => {
-          ready = resolve;
-          opened.catch(reject);
-        });
-        try {
-          await runChatScreen(routeInfo(aiConfigOf(config)), controllerReady);
-        } finally {
-          leave();
-          await opened.catch(() => undefined);
-        }
-        await opened;
-        return;
-      }
-      if (screen) {
-        // -r with no id at a terminal: the picker, then the screen.
-        const { runChatScreen } = await import('../chat-ui/run.js');
-        await serving((controller) =>
-          runChatScreen(routeInfo(aiConfigOf(config)), Promise.resolve(controller)),
+      try {
+        const root = directoryOption(o.root);
+        const { format, contextBudget, maxSteps } = checked(o);
+        // The screen needs a terminal to read keys from and draw on; -p asks (with a timeout) on stderr.
+        const atTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+        const canAsk = process.stdin.isTTY === true && process.stderr.isTTY === true;
+        if (o.print === undefined && !atTerminal && o.resume !== true)
+          throw new BatonError('E_INPUT_INVALID', 'no terminal to talk at: give the message with -p "…"');
+        const screen = atTerminal && o.print === undefined;
+        const timeout = o.approvalTimeout ?? (screen ? '10m' : undefined);
+        const approvalTimeoutMs = timeout === undefined ? undefined : toMs(timeout, '--approval-timeout');
+        const g = globals();
+        const config = await chatConfig(
+          io,
+          g.configDir ?? process.env.BATON_CONFIG_DIR ?? join(root, 'baton'),
         );
-        return;
-      }
-      await serving(async (controller, store) => {
-        try {
-          const code = await headlessTurn(
-            controller,
-            o.print!,
-            { store, format, askHere: canAsk && approvalTimeoutMs !== undefined },
-            io,
-          );
-          if (code !== 0) throw new ExitCode(code);
-        } catch (err) {
-          if (isBatonError(err, 'E_BUDGET_EXCEEDED')) {
-            io.err(`error [E_BUDGET_EXCEEDED]: ${err.message}`);
-            throw new ExitCode(2);
+
+        /** Opens the store, serves sessions from it, and runs `fn` with a controller. */
+        const serving = async (fn: (controller: SessionController, store: Store) => Promise<void>) =>
+          withChatStore(g, root, o.global === true, async (store) => {
+            const runtime = await agentRuntime(store, config, root, o.allow ?? []);
+            const live = new LiveTurns();
+            // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
+            const system = withProjectMemory(CODER.system, projectMemory(root));
+            const workflow = defineChatSession(
+              { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
+              runtime,
+              {
+                live,
+                ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
+              },
+            );
+            const worker = new Worker(store, {
+              workflows: [workflow as WorkflowDefinition],
+              queues: [workflow.queue],
+              pollInterval: 200,
+              // A session a killed chat left is taken over by the next one once this lease has run out.
+              lease: '3s',
+            });
+            await worker.start();
+            try {
+              const client = new Client(store);
+              let session = await sessionToResume(client, root, o);
+              if (o.resume === true) {
+                const items = await pickItems(client, runtime.ai.usage, root);
+                if (!screen || items.length === 0) {
+                  io.out(`recent sessions of ${root}:\n${sessionLines(await sessionsOf(client, root))}`);
+                  io.err('resume one with baton chat -r <id>');
+                  return;
+                }
+                const { pickSession } = await chatScreenModule();
+                session = (await pickSession(items)) ?? undefined;
+                if (session === undefined) return;
+              }
+              const controller = new SessionController({
+                store,
+                workflow,
+                runtime,
+                live,
+                root,
+                approvalTimeoutMs,
+                rules: permissionRules(config, root, o.allow ?? []),
+                session,
+              });
+              await fn(controller, store);
+            } finally {
+              await worker.stop({ deadline: '5s' });
+            }
+          });
+
+        if (screen && o.resume !== true) {
+          // The screen is up before the store opens; the session is ready a moment later.
+          const { runChatScreen } = await chatScreenModule();
+          let ready!: (c: SessionController) => void;
+          let leave!: () => void;
+          const left = new Promise<void>((resolve) => (leave = resolve));
+          const opened = serving(async (controller) => {
+            ready(controller);
+            await left;
+          });
+          const controllerReady = new Promise<SessionController>((resolve, reject) => {
+            ready = resolve;
+            opened.catch(reject);
+          });
+          try {
+            await runChatScreen(routeInfo(aiConfigOf(config)), controllerReady);
+          } finally {
+            leave();
+            await opened.catch(() => undefined);
           }
-          throw err;
+          await opened;
+          return;
         }
-      });
+        if (screen) {
+          // -r with no id at a terminal: the picker, then the screen.
+          const { runChatScreen } = await chatScreenModule();
+          await serving((controller) =>
+            runChatScreen(routeInfo(aiConfigOf(config)), Promise.resolve(controller)),
+          );
+          return;
+        }
+        await serving(async (controller, store) => {
+          try {
+            const code = await headlessTurn(
+              controller,
+              o.print!,
+              { store, format, askHere: canAsk && approvalTimeoutMs !== undefined },
+              io,
+            );
+            if (code !== 0) throw new ExitCode(code);
+          } catch (err) {
+            if (isBatonError(err, 'E_BUDGET_EXCEEDED')) {
+              io.err(`error [E_BUDGET_EXCEEDED]: ${err.message}`);
+              throw new ExitCode(2);
+            }
+            throw err;
+          }
+        });
+      } catch (err) {
+        // A screen bin.ts drew early goes before the error is printed.
+        (await chatScreenModule()).closeEarlyScreen();
+        throw err;
+      }
     });
   // `baton chat --root X undo` and `baton chat undo --root X` both name the project.
   const parent = () => chat.opts<{ root: string; global?: boolean }>();
