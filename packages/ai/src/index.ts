@@ -46,6 +46,7 @@ export { McpServers, type McpOptions, type McpServerSettings } from './mcp.js';
 export * from './context/index.js';
 export {
   CHAT_MESSAGE,
+  LEDGER_EVENT,
   STATE_EVENT,
   checkMessage,
   defineChatSession,
@@ -56,6 +57,7 @@ export {
   type ChatLive,
   type TurnEvent,
 } from './chat/session.js';
+export { pinnedFrom, withLedger } from './chat/compaction.js';
 export {
   Checkpoints,
   DEFAULT_CHECKPOINT_QUOTA_BYTES,

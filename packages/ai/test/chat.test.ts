@@ -13,10 +13,13 @@ import {
   ApprovalStore,
   BUILTIN_TOOLS,
   CHAT_MESSAGE,
+  LEDGER_EVENT,
   STATE_EVENT,
   ToolSandbox,
   checkMessage,
   defineChatSession,
+  pinnedFrom,
+  withLedger,
   turnEvent,
   type ChatLive,
   type TurnEvent,
@@ -43,6 +46,9 @@ const session = () =>
     live,
   });
 let runtime: Parameters<typeof defineChatSession>[1];
+// A session that compacts once a model call was sent 40 tokens or more.
+const small = () =>
+  defineChatSession({ name: 'small', system: 'You help.', tools: [] }, runtime, { compactAtTokens: 40 });
 
 beforeAll(async () => {
   store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
@@ -54,7 +60,10 @@ beforeAll(async () => {
   const ai = await Ai.open(store, config, { logger: quietLogger() });
   root = mkdtempSync(join(tmpdir(), 'baton-chat-'));
   runtime = { ai, sandbox: new ToolSandbox({ root }), policy: new PermissionPolicy({}) };
-  worker = new Worker(store, { workflows: [session() as WorkflowDefinition], pollInterval: 20 });
+  worker = new Worker(store, {
+    workflows: [session() as WorkflowDefinition, small() as WorkflowDefinition],
+    pollInterval: 20,
+  });
   await worker.start();
   client = new Client(store);
 });
@@ -208,6 +217,75 @@ describe('a chat session', () => {
     ]);
     // The second message replayed the first turn from its record: no request but the two turns'.
     expect(server.requests).toHaveLength(2);
+  });
+
+  it("keeps the user's instructions in a ledger sent with every turn; /compact summarises the rest and keeps what it replaced", async () => {
+    server.requests.length = 0;
+    server.script = [
+      { text: 'looking' },
+      { text: 'SUMMARY: the login bug is in auth.ts' },
+      { text: 'going on' },
+    ];
+    const system = (n: number) => (server.requests[n]!.messages as { role: string; content: string }[])[0]!;
+    const { id } = await client.start(session(), {
+      project: root,
+      prompt: 'Fix the login bug. Always run the tests before you answer.',
+    });
+    await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' });
+    expect(system(0).content).toContain('<user-instructions');
+    expect(system(0).content).toContain('- Always run the tests before you answer.');
+    expect(await client.getEvent(id, LEDGER_EVENT)).toEqual(['Always run the tests before you answer.']);
+    // A task is not a standing instruction.
+    expect(system(0).content).not.toContain('- Fix the login bug.');
+
+    await eventually(async () => (await client.getEvent(id, STATE_EVENT)) !== undefined, 10_000, 'idle');
+    await client.signal(id, CHAT_MESSAGE, { text: 'the bug', compact: true });
+    const c = (await client.getEvent<TurnEvent>(id, turnEvent(2), { timeout: '10s' }))!;
+    expect(c).toMatchObject({ compacted: true, text: 'SUMMARY: the login bug is in auth.ts', turns: 0 });
+    // The summary call reads the conversation as text, with the focus given.
+    const asked = JSON.stringify(server.requests[1]!.messages);
+    expect(asked).toContain('Focus the summary on: the bug');
+    expect(asked).toContain('user: Fix the login bug.');
+    expect(asked).toContain('assistant: looking');
+    // What was replaced is kept: the compact step's input is the transcript before it.
+    const step = (await client.describe(id)).history.find((h) => h.name === 'compact:2')!;
+    expect(String(step.input)).toContain('user: Fix the login bug. Always run the tests before you answer.');
+
+    await eventually(
+      async () => (await client.getEvent<{ next: number }>(id, STATE_EVENT))?.next === 3,
+      10_000,
+      'idle',
+    );
+    await client.signal(id, CHAT_MESSAGE, { text: 'go on' });
+    expect((await client.getEvent<TurnEvent>(id, turnEvent(3), { timeout: '10s' }))!.text).toBe('going on');
+    // The next turn goes on from the summary; the ledger is still whole.
+    expect(system(2).content).toContain('- Always run the tests before you answer.');
+    expect(users(2)).toEqual([
+      'user: <summary-of-earlier-conversation turn="2">\nSUMMARY: the login bug is in auth.ts\n</summary-of-earlier-conversation>',
+      'assistant: Understood: I will go on from this summary.',
+      'user: go on',
+    ]);
+  });
+
+  it('compacts by itself once a turn was sent near the limit', async () => {
+    server.requests.length = 0;
+    server.script = [{ text: 'big answer', usage: { input: 50, output: 5 } }, { text: 'short summary' }];
+    const { id } = await client.start(small(), { project: root, prompt: 'a long question' });
+    const t = (await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!;
+    expect(t).toMatchObject({ text: 'big answer', compacted: true });
+    expect(server.requests).toHaveLength(2);
+    expect((await client.describe(id)).history.some((h) => h.name === 'compact:1')).toBe(true);
+  });
+
+  it('pins the sentences that direct, verbatim', () => {
+    expect(
+      pinnedFrom('Fix the bug in auth.ts. Never touch the migrations! Use pnpm, not npm.\nThanks.'),
+    ).toEqual(['Never touch the migrations!', 'Use pnpm, not npm.']);
+    expect(pinnedFrom("From now on, answer in French. Don't add comments.")).toEqual([
+      'From now on, answer in French.',
+      "Don't add comments.",
+    ]);
+    expect(withLedger('S', [])).toBe('S');
   });
 
   it('refuses an empty or oversized message before it reaches a session', () => {

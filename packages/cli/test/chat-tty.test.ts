@@ -1,5 +1,6 @@
 // `baton chat` on its screen in a real terminal (tmux), against a loopback OpenAI server: an answer
-// streams; a tool call that needs approval is approved at the prompt; /cost; the process is
+// streams; a tool call that needs approval is approved at the prompt; /cost; /compact and the
+// pinned instruction /context shows; the process is
 // SIGKILLed, and `baton chat -c` shows the conversation; /undo puts the file back. It also measures
 // (and prints, without asserting) the time to the input prompt and the delay from a token leaving
 // the server to its appearance on screen.
@@ -78,6 +79,7 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
       { text: words.join(' '), frameDelayMs: 40 },
       { tool: { id: 'w1', name: 'write_file', args: { path: 'a.txt', content: 'one\n' } } },
       { text: 'I wrote **a.txt**.' },
+      { text: 'SUMMARY: a story was told; a.txt was written.' },
     );
     // When each token left the server, and when it was first on screen.
     const sentAt = new Map<number, number>();
@@ -122,7 +124,7 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
     );
 
     // A tool call the rules ask about: the prompt, approved once.
-    keys('chat', '-l', 'write a.txt');
+    keys('chat', '-l', 'write a.txt. Always keep a trailing newline.');
     keys('chat', 'Enter');
     await eventually(async () => /allow for this session/.test(pane('chat')), 20_000, 'the approval prompt');
     expect(pane('chat')).toMatch(/write_file \{"path":"a.txt","content":"one\\n"\}/);
@@ -140,16 +142,33 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
       '/cost',
     );
 
+    // /compact: the conversation goes on from a summary; the instruction stays pinned.
+    keys('chat', '-l', '/compact the file');
+    keys('chat', 'Enter');
+    await eventually(async () => /SUMMARY: a story was told/.test(pane('chat')), 20_000, '/compact');
+    expect(JSON.stringify(server.requests.at(-1))).toContain('Focus the summary on: the file');
+    keys('chat', '-l', '/context');
+    keys('chat', 'Enter');
+    await eventually(async () => /- Always keep a trailing newline\./.test(pane('chat')), 20_000, '/context');
+    expect(pane('chat')).toMatch(/checkpoints: 1, holding \d+ bytes/);
+
     // SIGKILL (the pane's shell runs baton as its child), then -c: the conversation is back.
     const shell = tmux('display-message', '-p', '-t', 'chat', '#{pane_pid}').trim();
     execFileSync('pkill', ['-KILL', '-P', shell]);
     await eventually(async () => /EXIT=137/.test(pane('chat')), 10_000, 'the kill');
     start('again', '-c');
-    await eventually(async () => /I wrote a\.txt\./.test(pane('again')), 20_000, 'the history');
+    await eventually(async () => /\(compacted: SUMMARY/.test(pane('again')), 20_000, 'the history').catch(
+      (e) => {
+        console.log(pane('again'));
+        throw e;
+      },
+    );
     const history = pane('again');
     expect(history).toMatch(/> tell me a story/);
     expect(history).toMatch(/tok0 tok1 tok2/);
-    expect(history).toMatch(/> write a\.txt/);
+    expect(history).toMatch(/> write a\.txt\. Always keep a trailing newline\./);
+    expect(history).toMatch(/> \/compact the file/);
+    expect(history).toMatch(/\(compacted: SUMMARY: a story was told/);
     expect(history).toMatch(/✓ write_file a\.txt/);
 
     keys('again', '-l', '/undo');

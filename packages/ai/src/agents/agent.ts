@@ -129,7 +129,8 @@ export interface TurnOutcome {
   readonly result: AgentResult;
   /** The assistant's and the tools' messages of the turn, in order (JSON). */
   readonly messages: ModelMessage[];
-  readonly usage: { inputTokens: number; outputTokens: number };
+  /** Tokens of the turn; `lastInputTokens`: what its last model call was sent (how full the window is). */
+  readonly usage: { inputTokens: number; outputTokens: number; lastInputTokens: number };
 }
 
 /** What a turn shows as it runs (`baton chat`, stream-json): its parts, live and on replay alike. */
@@ -166,7 +167,7 @@ export async function runTurn(
   agent: PreparedAgent,
   rt: AgentRuntime,
   calls: ToolCalls,
-  conversation: { prompt: string } | { messages: ModelMessage[] },
+  conversation: ({ prompt: string } | { messages: ModelMessage[] }) & { system?: string },
   live?: TurnLive,
 ): Promise<TurnOutcome> {
   const { spec } = agent;
@@ -193,8 +194,8 @@ export async function runTurn(
     taskType: spec.taskType,
     provider: spec.provider,
     model: spec.model,
-    system: spec.system,
     ...conversation,
+    system: conversation.system ?? spec.system,
     tools: modelTools,
     stopWhen: [stepCountIs(agent.maxSteps), stopped],
     onStepFinish: (step: {
@@ -210,7 +211,7 @@ export async function runTurn(
   const durable = rt.ai.in(ctx, { cancel: live?.cancel });
   let r: {
     text: string;
-    steps: { toolCalls: unknown[] }[];
+    steps: { toolCalls: unknown[]; usage: { inputTokens?: number } }[];
     finishReason: string;
     messages: ModelMessage[];
     usage: { inputTokens?: number; outputTokens?: number };
@@ -253,7 +254,7 @@ export async function runTurn(
           stoppedBy: 'cancelled',
         },
         messages: [...json(done), { role: 'assistant', content: CANCELLED_NOTE }],
-        usage: { inputTokens: 0, outputTokens: 0 },
+        usage: { inputTokens: 0, outputTokens: 0, lastInputTokens: 0 },
       };
     }
     r = {
@@ -275,7 +276,11 @@ export async function runTurn(
       stoppedBy: answered ? 'answer' : stopped() ? 'budget' : 'max_steps',
     },
     messages: json(r.messages),
-    usage: { inputTokens: r.usage.inputTokens ?? 0, outputTokens: r.usage.outputTokens ?? 0 },
+    usage: {
+      inputTokens: r.usage.inputTokens ?? 0,
+      outputTokens: r.usage.outputTokens ?? 0,
+      lastInputTokens: r.steps.at(-1)?.usage.inputTokens ?? 0,
+    },
   };
 }
 

@@ -7,6 +7,7 @@
 import { BatonError, defineWorkflow, type WorkflowDefinition } from '@baton/core';
 import type { ModelMessage } from 'ai';
 import { Checkpoints } from './checkpoints.js';
+import { compact, pinnedFrom, withLedger } from './compaction.js';
 import {
   prepareAgent,
   runTurn,
@@ -38,6 +39,8 @@ export interface ChatInput {
   /** Set when the session continues as new: the conversation so far, and the next turn's number. */
   readonly messages?: ModelMessage[];
   readonly turn?: number;
+  /** Set when the session continues as new: the pinned ledger (see compaction.ts). */
+  readonly pinned?: string[];
 }
 
 /** A message sent to a waiting session. */
@@ -47,6 +50,8 @@ export interface ChatMessage {
   readonly approvalTimeoutMs?: number;
   /** What the tools of this turn may do beyond the rules (default: `default`). */
   readonly mode?: ToolMode;
+  /** Compact the conversation now instead of taking a turn (`text`: what to focus the summary on). */
+  readonly compact?: boolean;
 }
 
 /** What a turn published (`turn:<n>`). */
@@ -54,10 +59,15 @@ export interface TurnEvent extends AgentResult {
   readonly turn: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** The conversation was compacted: on `/compact` (the text is the summary), or after the turn. */
+  readonly compacted?: boolean;
 }
 
 /** The event a session publishes when it waits for a message: `{ next: <that message's turn> }`. */
 export const STATE_EVENT = 'state';
+
+/** The event that holds the pinned ledger (see compaction.ts) when it grows. */
+export const LEDGER_EVENT = 'ledger';
 
 /** The event key of turn `n`'s outcome. */
 export const turnEvent = (n: number) => `turn:${n}`;
@@ -86,6 +96,11 @@ export interface ChatSessionOptions {
   context?: (project: string, text: string) => Promise<string | null>;
   /** What this process shows of the turns it runs (the TUI; it is not part of the history). */
   live?: ChatLive;
+  /**
+   * Compact the conversation after a turn whose last model call was sent this many tokens or more
+   * (near the context window). Absent: only on request.
+   */
+  compactAtTokens?: number;
 }
 
 /** A process's view of the sessions its worker runs: their parts as they stream, and cancels. */
@@ -125,6 +140,12 @@ export function defineChatSession(
       },
     });
     const messages: ModelMessage[] = [...(input.messages ?? [])];
+    const pinned = [...(input.pinned ?? [])];
+    const compactNow = async (n: number, focus: string) => {
+      const c = await compact(ctx, runtimeNow, spec, messages, n, focus);
+      messages.splice(0, messages.length, ...c.messages);
+      return c;
+    };
     const first = turn;
     let next: string | undefined = input.messages === undefined ? input.prompt : undefined;
     for (; ; turn++) {
@@ -132,12 +153,33 @@ export function defineChatSession(
         // Says the session is idle, and which turn the next message will be.
         await ctx.setEvent(STATE_EVENT, { next: turn });
         const m = await ctx.waitForSignal<ChatMessage>(CHAT_MESSAGE);
+        if (m?.compact) {
+          const c = await compactNow(turn, m.text);
+          const event: TurnEvent = {
+            text: c.summary,
+            turns: 0,
+            costUsd: c.costUsd,
+            toolCalls: 0,
+            stoppedBy: 'answer',
+            turn,
+            inputTokens: 0,
+            outputTokens: 0,
+            compacted: true,
+          };
+          await ctx.setEvent(turnEvent(turn), event as never);
+          continue;
+        }
         next = m?.text ?? '';
         approvalTimeoutMs = m?.approvalTimeoutMs;
         mode = m?.mode;
       }
       const text = next;
       next = undefined;
+      const pins = pinnedFrom(text);
+      if (pins.length) {
+        pinned.push(...pins);
+        await ctx.setEvent(LEDGER_EVENT, pinned);
+      }
       // Always a step, null without a context function: which process serves a turn must not
       // change the session's history.
       const context = await ctx.step(`context:${turn}`, () =>
@@ -156,18 +198,23 @@ export function defineChatSession(
         agent,
         runtimeNow,
         calls,
-        { messages },
+        { messages, system: withLedger(spec.system, pinned) },
         {
           cancel,
           onPart: (part) => options.live?.onPart?.(ctx.id, n, part, index++),
         },
       );
       messages.push(...out.messages);
+      // Near the context window: the next turn starts from a summary (the ledger stays whole).
+      const full =
+        options.compactAtTokens !== undefined && out.usage.lastInputTokens >= options.compactAtTokens;
+      if (full) await compactNow(turn, '');
       const event: TurnEvent = {
         ...out.result,
         turn,
         inputTokens: out.usage.inputTokens,
         outputTokens: out.usage.outputTokens,
+        ...(full ? { compacted: true } : {}),
       };
       await ctx.setEvent(turnEvent(turn), event as never);
       if (turn - first + 1 >= turnsPerRun) {
@@ -176,6 +223,7 @@ export function defineChatSession(
           prompt: input.prompt,
           messages,
           turn: turn + 1,
+          pinned,
         });
       }
     }

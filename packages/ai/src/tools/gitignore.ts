@@ -59,7 +59,8 @@ export function listFiles(root: string, dir: string, limit: number): { files: st
     const entries = readdirSync(abs, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1));
     for (const e of entries) {
       if (truncated) return;
-      if (e.name === '.git') continue;
+      // Git's store and Baton's own (the session store, checkpoints, remembered rules) are not the project.
+      if (e.name === '.git' || e.name === '.baton') continue;
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       const isDir = e.isDirectory();
       if (ignored(patterns, childRel, e.name, isDir)) continue;

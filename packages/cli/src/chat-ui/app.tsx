@@ -22,7 +22,11 @@ export interface ChatController {
   /** The session's earlier turns, and their usage (a resumed session). */
   history(): Promise<{ entries: NewEntry[]; usage: Usage; sent: string[] }>;
   /** Sends a message; its parts stream to `onPart`; resolves when its turn ends. */
-  send(text: string, mode: ToolMode, onPart: (part: TurnPart) => void): Promise<{ stoppedBy: string }>;
+  send(
+    text: string,
+    mode: ToolMode,
+    onPart: (part: TurnPart) => void,
+  ): Promise<{ stoppedBy: string; compacted?: boolean }>;
   /** Cancels the turn under way. */
   cancel(): void;
   /** Approvals the turn under way waits on. */
@@ -41,7 +45,8 @@ const HELP = [
   '/cost      tokens and cost of this session',
   '/tools     the tools and what the rules say of them',
   '/model     the provider and model answering',
-  '/context   what the project index holds, what it skipped, and the space checkpoints use',
+  '/context   what stays pinned, what the project index holds and skipped, the space checkpoints use',
+  '/compact [focus]  summarise the conversation so far (the pinned instructions stay whole)',
   '/permissions  the rules in force',
   '/sessions  the recent sessions of this project',
   '/resume <id>  switch to another session',
@@ -138,6 +143,10 @@ export function App({ controller, columns, onRender }: AppProps) {
       .then(
         (t) => {
           transcript.endTurn();
+          if (t.compacted)
+            note(
+              '(the conversation was near the context window: compacted; /context shows what stays pinned)',
+            );
           if (t.stoppedBy === 'cancelled') note('(turn cancelled)', 'warn');
           else if (t.stoppedBy !== 'answer') note(`(stopped by ${t.stoppedBy.replace('_', ' ')})`, 'warn');
         },

@@ -8,6 +8,7 @@ import {
   ApprovalStore,
   CHAT_MESSAGE,
   CODER,
+  LEDGER_EVENT,
   Checkpoints,
   ContextStore,
   contextWindow,
@@ -250,10 +251,23 @@ export class SessionController implements ChatController {
         lines.push('unmatched calls are asked; Shift+Tab changes the mode');
         return lines;
       }
+      case 'compact': {
+        if (this.id === undefined) return ['nothing to compact yet'];
+        const id = this.id;
+        const n = await idle(this.client, id, () => undefined);
+        await this.client.signal(id, CHAT_MESSAGE, { text: args, compact: true } satisfies ChatMessage);
+        const t = await turnOf(this.client, id, n);
+        return [`compacted the conversation; it goes on from this summary:`, t.text];
+      }
       case 'context': {
         const scan = await new ContextStore(deps.store.driver).scan(deps.root);
         const space = await this.checkpoints.usage(deps.root);
+        const pinned =
+          this.id === undefined ? [] : ((await this.client.getEvent<string[]>(this.id, LEDGER_EVENT)) ?? []);
         return [
+          pinned.length
+            ? `pinned (sent with every turn, never compacted):\n${pinned.map((p) => `  - ${p}`).join('\n')}`
+            : 'pinned: nothing yet (instructions such as "always …", "never …", "use …" are kept here)',
           `project index: ${scan.index.size} files (${scan.changed.length} changed since the last scan)`,
           scan.skipped.length
             ? `skipped ${scan.skipped.length}:\n${scan.skipped

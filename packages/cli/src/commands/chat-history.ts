@@ -83,7 +83,16 @@ export async function storedSession(client: Client, id: string): Promise<StoredS
     if (tool) entries.push(tool);
     if (h.kind === 'event' && /^turn:\d+$/.test(h.name)) {
       const t = h.output as TurnEvent;
-      entries.push({ kind: 'assistant', text: t.text });
+      // A /compact's event holds the summary the conversation went on from.
+      if (t.compacted && t.turns === 0)
+        entries.push({ kind: 'note', text: `(compacted: ${t.text})`, tone: 'info' });
+      else entries.push({ kind: 'assistant', text: t.text });
+      if (t.compacted && t.turns > 0)
+        entries.push({
+          kind: 'note',
+          text: '(the conversation was compacted after this turn)',
+          tone: 'info',
+        });
       if (t.stoppedBy !== 'answer')
         entries.push({ kind: 'note', text: `(turn ${t.turn} stopped by ${t.stoppedBy})`, tone: 'warn' });
       answered = true;
@@ -91,10 +100,8 @@ export async function storedSession(client: Client, id: string): Promise<StoredS
     }
     if (h.kind === 'signal' && h.name === CHAT_MESSAGE && h.status === 'completed') {
       // A signal's entry holds what it brought as its payload.
-      entries.push({
-        kind: 'user',
-        text: (h.output as { payload?: ChatMessage } | null)?.payload?.text ?? '',
-      });
+      const m = (h.output as { payload?: ChatMessage } | null)?.payload;
+      entries.push({ kind: 'user', text: m?.compact ? `/compact ${m.text}`.trim() : (m?.text ?? '') });
       answered = false;
     }
   }

@@ -32,6 +32,7 @@ import {
   CODER,
   checkMessage,
   defineChatSession,
+  type AiConfig,
 } from '@baton/ai';
 import { loadConfig, type Config } from '@baton/flows';
 import { DEFAULT_DATA_DIR, makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
@@ -55,6 +56,7 @@ interface ChatOptions {
   approvalTimeout?: string;
   root: string;
   global?: boolean;
+  compactAt?: string;
 }
 
 /** The options, checked (E_INVALID_OPTION naming the one that is wrong). */
@@ -75,7 +77,13 @@ function checked(o: ChatOptions) {
     throw new BatonError('E_INVALID_OPTION', `--max-turns must be a positive integer, got '${o.maxTurns}'`);
   for (const rule of o.allow ?? []) parsePermissionRule(rule, 'allow');
   if (o.print !== undefined) checkMessage(o.print);
-  return { format: o.outputFormat as Format, contextBudget, maxSteps };
+  const compactAt = o.compactAt === undefined ? undefined : Number(o.compactAt);
+  if (compactAt !== undefined && (!Number.isInteger(compactAt) || compactAt < 1000))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `--compact-at must be a whole number of tokens, 1000 or more, got '${o.compactAt}'`,
+    );
+  return { format: o.outputFormat as Format, contextBudget, maxSteps, compactAt };
 }
 
 /** The configuration, refused without an LLM provider (saying how to add one). */
@@ -130,10 +138,14 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
     )
     .option('--root <dir>', 'the project directory', '.')
     .option('--global', "keep sessions in ~/.baton instead of the project's .baton/")
+    .option(
+      '--compact-at <tokens>',
+      "compact the conversation once a model call is sent this many tokens (default: 80% of the model's context window, else 100000)",
+    )
     .action(async (o: ChatOptions) => {
       try {
         const root = directoryOption(o.root);
-        const { format, contextBudget, maxSteps } = checked(o);
+        const { format, contextBudget, maxSteps, compactAt } = checked(o);
         // The screen needs a terminal to read keys from and draw on; -p asks (with a timeout) on stderr.
         const atTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
         const canAsk = process.stdin.isTTY === true && process.stderr.isTTY === true;
@@ -160,6 +172,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
               runtime,
               {
                 live,
+                compactAtTokens: compactAt ?? compactionPoint(aiConfigOf(config)),
                 ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
               },
             );
@@ -260,6 +273,12 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
   chat.addCommand(undoCommand(globals, io, parent));
   chat.addCommand(gcCommand(globals, io, parent));
   return chat;
+}
+
+/** Where a conversation is compacted by default: 80% of the model's context window, if known. */
+function compactionPoint(config: AiConfig): number {
+  const window = routeInfo(config).contextWindow;
+  return window ? Math.floor(window * 0.8) : 100_000;
 }
 
 /** Each message comes with a map of the files that rank best for it (docs/context.md). */
