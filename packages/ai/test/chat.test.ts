@@ -166,6 +166,18 @@ describe('a chat session', () => {
     expect([...shown.values()].filter((t) => t === 'tool-result')).toHaveLength(1);
   });
 
+  it('a message that asks for a provider and model is answered by them', async () => {
+    server.requests.length = 0;
+    server.script = [{ text: 'default' }, { text: 'switched' }];
+    const { id } = await client.start(session(), { project: root, prompt: 'hi' });
+    await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' });
+    await eventually(async () => (await client.getEvent(id, STATE_EVENT)) !== undefined, 10_000, 'idle');
+    await client.signal(id, CHAT_MESSAGE, { text: 'again', provider: 'openai', model: 'gpt-4o-mini' });
+    expect((await client.getEvent<TurnEvent>(id, turnEvent(2), { timeout: '10s' }))!.text).toBe('switched');
+    expect(server.requests[0]!.model).not.toBe('gpt-4o-mini');
+    expect(server.requests[1]!.model).toBe('gpt-4o-mini');
+  });
+
   it('plan mode lets only read-only tools run: an edit is refused and the model is told why', async () => {
     server.requests.length = 0;
     server.script = [

@@ -151,6 +151,18 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
     keys('chat', 'Enter');
     await eventually(async () => /- Always keep a trailing newline\./.test(pane('chat')), 20_000, '/context');
     expect(pane('chat')).toMatch(/checkpoints: 1, holding \d+ bytes/);
+    keys('chat', '-l', '/model openai gpt-4o-mini');
+    keys('chat', 'Enter');
+    await eventually(
+      async () => /from the next message: openai\/gpt-4o-mini/.test(pane('chat')),
+      10_000,
+      '/model',
+    );
+    await eventually(
+      async () => /openai\/gpt-4o-mini · ask before edits/.test(pane('chat')),
+      5_000,
+      'the status line',
+    );
 
     // SIGKILL (the pane's shell runs baton as its child), then -c: the conversation is back.
     const shell = tmux('display-message', '-p', '-t', 'chat', '#{pane_pid}').trim();

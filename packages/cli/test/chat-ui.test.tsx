@@ -6,6 +6,7 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval, ToolMode, TurnPart } from '@baton/ai';
 import { App, type ChatController } from '../src/chat-ui/app.js';
+import { Picker } from '../src/chat-ui/run.js';
 import type { ApprovalChoice } from '../src/chat-ui/approval.js';
 import { blocks } from '../src/chat-ui/markdown.js';
 import { NO_USAGE, Transcript } from '../src/chat-ui/transcript.js';
@@ -16,6 +17,7 @@ const ENTER = '\r';
 const SHIFT_TAB = '\u001B[Z';
 const CTRL_C = '\u0003';
 const UP = '\u001B[A';
+const DOWN = '\u001B[B';
 
 /** A controller whose turns are scripted: `turn` gets the parts callback and settles the turn. */
 class Scripted implements ChatController {
@@ -264,6 +266,26 @@ describe('the chat screen', () => {
     expect(s.frame()).not.toMatch(/[╭╮╰╯]/);
     expect(s.frame()).not.toMatch(/openai\/gpt-4o/);
     expect(s.frame()).toMatch(/\$0\.0000/);
+  });
+});
+
+describe('the session picker (-r)', () => {
+  it('shows each session on a line, moves with the arrows, and resumes the one chosen', async () => {
+    let picked: string | null | undefined;
+    const items = [
+      { id: 's1', line: 'fix the login bug      5m ago  $0.0123  fix the login bug' },
+      { id: 's2', line: 'add a test             2h ago  $0.0040  write tests for auth' },
+    ];
+    const r = render(<Picker items={items} onPick={(id) => (picked = id)} />);
+    unmount = r.unmount;
+    await new Promise((res) => setTimeout(res, 50));
+    expect(r.lastFrame()).toMatch(/Resume which session\?/);
+    expect(r.lastFrame()).toMatch(/fix the login bug {6}5m ago {2}\$0\.0123/);
+    r.stdin.write(DOWN);
+    await new Promise((res) => setTimeout(res, 20));
+    r.stdin.write(ENTER);
+    await eventually(async () => picked !== undefined, 2000, 'the pick');
+    expect(picked).toBe('s2');
   });
 });
 

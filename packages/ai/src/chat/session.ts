@@ -36,6 +36,9 @@ export interface ChatInput {
   readonly approvalTimeoutMs?: number;
   /** The first turn's mode. */
   readonly mode?: ToolMode;
+  /** The provider (and model) the first turn asks for; absent: the agent's route. */
+  readonly provider?: string;
+  readonly model?: string;
   /** Set when the session continues as new: the conversation so far, and the next turn's number. */
   readonly messages?: ModelMessage[];
   readonly turn?: number;
@@ -52,6 +55,9 @@ export interface ChatMessage {
   readonly mode?: ToolMode;
   /** Compact the conversation now instead of taking a turn (`text`: what to focus the summary on). */
   readonly compact?: boolean;
+  /** The provider (and model) this turn asks for (`/model`); absent: the agent's route. */
+  readonly provider?: string;
+  readonly model?: string;
 }
 
 /** What a turn published (`turn:<n>`). */
@@ -127,6 +133,7 @@ export function defineChatSession(
     const runtimeNow = rt();
     let approvalTimeoutMs = input.approvalTimeoutMs;
     let mode = input.mode;
+    let chosen: { provider?: string; model?: string } = { provider: input.provider, model: input.model };
     const checkpoints = new Checkpoints(runtimeNow.ai.store.driver, options.checkpointQuotaBytes);
     let turn = input.turn ?? 1;
     let cancel: AbortSignal | undefined;
@@ -172,6 +179,7 @@ export function defineChatSession(
         next = m?.text ?? '';
         approvalTimeoutMs = m?.approvalTimeoutMs;
         mode = m?.mode;
+        chosen = { provider: m?.provider, model: m?.model };
       }
       const text = next;
       next = undefined;
@@ -193,9 +201,14 @@ export function defineChatSession(
       let index = 0;
       cancel = options.live?.cancel?.(ctx.id, n);
       // Always streamed: a session's history must not depend on whether anyone is watching.
+      // A turn that asks for a provider goes to it (and its model, or the one named).
+      const turnAgent =
+        chosen.provider === undefined
+          ? agent
+          : prepareAgent({ ...spec, provider: chosen.provider, model: chosen.model });
       const out = await runTurn(
         ctx,
-        agent,
+        turnAgent,
         runtimeNow,
         calls,
         { messages, system: withLedger(spec.system, pinned) },

@@ -44,7 +44,7 @@ const HELP = [
   '/help      this',
   '/cost      tokens and cost of this session',
   '/tools     the tools and what the rules say of them',
-  '/model     the provider and model answering',
+  '/model [provider [model]]  the provider and model answering; switch from the next message',
   '/context   what stays pinned, what the project index holds and skipped, the space checkpoints use',
   '/compact [focus]  summarise the conversation so far (the pinned instructions stay whole)',
   '/permissions  the rules in force',
@@ -174,10 +174,6 @@ export function App({ controller, columns, onRender }: AppProps) {
     if (name === 'cost')
       return note(
         `this session: ${tokens(u.inputTokens)} tokens in, ${tokens(u.outputTokens)} out, ${dollars(u)}${u.unpriced ? ' (a call had no known price)' : ''}`,
-      );
-    if (name === 'model')
-      return note(
-        `${controller.info.provider}/${controller.info.model}${controller.info.contextWindow ? `, a context window of ${tokens(controller.info.contextWindow)} tokens` : ''} (set in llm_providers.yaml)`,
       );
     void controller.command(name, args).then(
       (lines) => {

@@ -7,7 +7,8 @@ import type { StatusInfo } from './status.js';
 
 /** A controller whose calls wait until the real one is ready; its status shows "starting" till then. */
 class ControllerWhenReady implements ChatController {
-  info: StatusInfo = { provider: 'starting', model: '…', contextWindow: null };
+  private shown: StatusInfo = { provider: 'starting', model: '…', contextWindow: null };
+  private real: ChatController | undefined;
   private readonly ready: Promise<ChatController>;
   connect!: (controller: Promise<ChatController>) => void;
 
@@ -15,7 +16,17 @@ class ControllerWhenReady implements ChatController {
     this.ready = new Promise((resolve, reject) => {
       this.connect = (c) => void c.then(resolve, reject);
     });
-    this.ready.catch(() => undefined);
+    this.ready.then(
+      (c) => (this.real = c),
+      () => undefined,
+    );
+  }
+  /** What the status line shows: the session's own once it is ready (`/model` changes it). */
+  get info(): StatusInfo {
+    return this.real?.info ?? this.shown;
+  }
+  set info(info: StatusInfo) {
+    this.shown = info;
   }
   history: ChatController['history'] = () => this.ready.then((c) => c.history());
   send: ChatController['send'] = (text, mode, onPart) => this.ready.then((c) => c.send(text, mode, onPart));
@@ -77,7 +88,7 @@ export interface PickItem {
   line: string;
 }
 
-function Picker({ items, onPick }: { items: PickItem[]; onPick: (id: string | null) => void }) {
+export function Picker({ items, onPick }: { items: PickItem[]; onPick: (id: string | null) => void }) {
   const [at, setAt] = useState(0);
   const { exit } = useApp();
   useInput((input, key) => {

@@ -65,8 +65,8 @@ export class LiveTurns implements ChatLive {
 }
 
 /** The provider and model that answer the coder first, and its context window when known. */
-export function routeInfo(config: AiConfig): StatusInfo {
-  const route = resolveRoute(config, CODER);
+export function routeInfo(config: AiConfig, chosen: { provider?: string; model?: string } = {}): StatusInfo {
+  const route = resolveRoute(config, chosen.provider === undefined ? CODER : chosen);
   const provider = route.order[0] ?? '(none)';
   const settings = config.llm_providers?.providers?.[provider];
   const model = route.model ?? settings?.model ?? '(unknown)';
@@ -89,7 +89,9 @@ export interface SessionDeps {
 }
 
 export class SessionController implements ChatController {
-  readonly info: StatusInfo;
+  info: StatusInfo;
+  /** The provider and model `/model` chose (each message carries them); empty: the coder's route. */
+  private chosen: { provider?: string; model?: string } = {};
   private readonly client: Client;
   private readonly approvalStore: ApprovalStore;
   private readonly checkpoints: Checkpoints;
@@ -182,9 +184,19 @@ export class SessionController implements ChatController {
   }
 
   /** What a message carries besides its text (an absent timeout: ask is deny). */
-  private turnOptions(mode: ToolMode): { mode: ToolMode; approvalTimeoutMs?: number } {
+  private turnOptions(mode: ToolMode): {
+    mode: ToolMode;
+    approvalTimeoutMs?: number;
+    provider?: string;
+    model?: string;
+  } {
     const ms = this.deps.approvalTimeoutMs;
-    return ms === undefined ? { mode } : { mode, approvalTimeoutMs: ms };
+    return {
+      mode,
+      ...(ms === undefined ? {} : { approvalTimeoutMs: ms }),
+      ...(this.chosen.provider === undefined ? {} : { provider: this.chosen.provider }),
+      ...(this.chosen.model === undefined ? {} : { model: this.chosen.model }),
+    };
   }
 
   cancel(): void {
@@ -236,6 +248,25 @@ export class SessionController implements ChatController {
         if (!Number.isInteger(n) || n < 1)
           throw new BatonError('E_INVALID_OPTION', `/undo takes a number of turns, got '${args}'`);
         return undoneLines(await this.checkpoints.undo(this.id, deps.root, n));
+      }
+      case 'model': {
+        const config = deps.runtime.ai.config;
+        const [provider, model] = args.split(/\s+/).filter(Boolean);
+        if (provider === undefined) {
+          const all = Object.entries(config.llm_providers?.providers ?? {}).map(
+            ([n, p]) => `  ${n}: ${p.model}`,
+          );
+          return [
+            `answering: ${this.info.provider}/${this.info.model}`,
+            'configured (llm_providers.yaml):',
+            ...all,
+            '/model <provider> [model] switches, from the next message',
+          ];
+        }
+        // Refuses a provider the configuration does not have, naming those it has.
+        this.info = routeInfo(config, { provider, model });
+        this.chosen = { provider, model };
+        return [`from the next message: ${this.info.provider}/${this.info.model}`];
       }
       case 'tools':
         return CODER.tools.map((t) => {
