@@ -190,4 +190,41 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
     keys('again', '-l', '/exit');
     keys('again', 'Enter');
   }, 120_000);
+
+  it('shows a turn a SIGKILL interrupted as interrupted, then its answer once it has finished', async () => {
+    const words = Array.from({ length: 30 }, (_, i) => `slow${i}`);
+    server.requests.length = 0;
+    server.script.splice(
+      0,
+      Infinity,
+      { text: words.join(' '), frameDelayMs: 150 },
+      { text: 'finished after the crash' },
+    );
+    start('mid');
+    await eventually(async () => /openai\/gpt-4o/.test(pane('mid')), 20_000, 'the session');
+    keys('mid', '-l', 'a long answer please');
+    keys('mid', 'Enter');
+    await eventually(async () => /slow3\b/.test(pane('mid')), 20_000, 'the stream to start');
+    const shell = tmux('display-message', '-p', '-t', 'mid', '#{pane_pid}').trim();
+    execFileSync('pkill', ['-KILL', '-P', shell]);
+    await eventually(async () => /EXIT=137/.test(pane('mid')), 10_000, 'the kill');
+
+    start('after', '-c');
+    await eventually(
+      async () => /turn 1 was interrupted/.test(pane('after')),
+      20_000,
+      'the interrupted note',
+    );
+    expect(pane('after')).toMatch(/> a long answer please/);
+    // Once the dead process's lease runs out, this one's worker finishes the turn.
+    await eventually(
+      async () => /turn 1, interrupted, has now finished/.test(pane('after')),
+      30_000,
+      'the turn',
+    );
+    expect(pane('after')).toMatch(/finished after the crash/);
+    expect(server.requests).toHaveLength(2);
+    keys('after', '-l', '/exit');
+    keys('after', 'Enter');
+  }, 90_000);
 });

@@ -16,11 +16,20 @@ import { ApprovalPrompt, type ApprovalChoice } from './approval.js';
 /** A frame: the least time between two redraws of the turn under way. */
 export const FRAME_MS = 16;
 
+/** A resumed session's earlier turns, and the answer of one that was interrupted, when it comes. */
+export interface SessionHistory {
+  entries: NewEntry[];
+  usage: Usage;
+  /** The messages typed before (the input's Up arrow). */
+  sent: string[];
+  finished?: Promise<NewEntry[]>;
+}
+
 /** What the screen needs from the session it shows (commands/chat.ts gives the real one). */
 export interface ChatController {
   readonly info: StatusInfo;
   /** The session's earlier turns, and their usage (a resumed session). */
-  history(): Promise<{ entries: NewEntry[]; usage: Usage; sent: string[] }>;
+  history(): Promise<SessionHistory>;
   /** Sends a message; its parts stream to `onPart`; resolves when its turn ends. */
   send(
     text: string,
@@ -101,6 +110,13 @@ export function App({ controller, columns, onRender }: AppProps) {
         transcript.usage = h.usage;
         setSent(h.sent);
         redraw();
+        void h.finished?.then(
+          (late) => {
+            for (const e of late) transcript.add(e);
+            redraw();
+          },
+          (err: unknown) => note(`the interrupted turn did not finish: ${(err as Error).message}`, 'error'),
+        );
       },
       (err: unknown) => note(`could not read the session: ${(err as Error).message}`, 'error'),
     );

@@ -25,7 +25,7 @@ import {
   type TurnPart,
 } from '@baton/ai';
 import type { PermissionRuleLists } from '@baton/core';
-import type { ChatController } from '../chat-ui/app.js';
+import type { ChatController, SessionHistory } from '../chat-ui/app.js';
 import type { ApprovalChoice } from '../chat-ui/approval.js';
 import type { StatusInfo } from '../chat-ui/status.js';
 import { NO_USAGE, type NewEntry, type Usage } from '../chat-ui/transcript.js';
@@ -110,20 +110,24 @@ export class SessionController implements ChatController {
     return this.id;
   }
 
-  async history(): Promise<{ entries: NewEntry[]; usage: Usage; sent: string[] }> {
+  async history(): Promise<SessionHistory> {
     if (this.id === undefined) return { entries: [], usage: { ...NO_USAGE }, sent: [] };
-    const stored = await storedSession(this.client, this.id);
-    const entries = [
-      { kind: 'note', text: `session ${this.id}`, tone: 'info' } as NewEntry,
-      ...stored.entries,
-    ];
-    if (stored.interrupted !== null)
-      entries.push({
-        kind: 'note',
-        text: `(turn ${stored.interrupted} was interrupted: it finishes before your next message)`,
-        tone: 'warn',
-      });
-    return { entries, usage: await this.usage(), sent: stored.sent };
+    const id = this.id;
+    const stored = await storedSession(this.client, id);
+    const entries = [{ kind: 'note', text: `session ${id}`, tone: 'info' } as NewEntry, ...stored.entries];
+    const n = stored.interrupted;
+    if (n === null) return { entries, usage: await this.usage(), sent: stored.sent };
+    entries.push({
+      kind: 'note',
+      text: `(turn ${n} was interrupted: it is finishing, once the process that ran it has let go of it)`,
+      tone: 'warn',
+    });
+    // This process's worker takes the session over and finishes the turn: its answer, when it comes.
+    const finished = turnOf(this.client, id, n).then((t): NewEntry[] => [
+      { kind: 'assistant', text: t.text },
+      { kind: 'note', text: `(turn ${n}, interrupted, has now finished)`, tone: 'info' },
+    ]);
+    return { entries, usage: await this.usage(), sent: stored.sent, finished };
   }
 
   /** What the session's calls cost, from the usage ledger (all its runs). */
