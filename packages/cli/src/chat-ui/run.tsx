@@ -61,6 +61,8 @@ export function openEarlyScreen(): void {
 
 /** Takes the early screen down if nothing adopted it (the command failed before its session). */
 export function closeEarlyScreen(): void {
+  // Erased first: what is printed next (the error) is all the person should see.
+  early?.app.clear();
   early?.app.unmount();
   early = undefined;
 }
@@ -77,6 +79,7 @@ export async function runChatScreen(info: StatusInfo, ready: Promise<ChatControl
   let failure: unknown;
   ready.catch((err: unknown) => {
     failure = err;
+    screen.app.clear();
     screen.app.unmount();
   });
   await screen.app.waitUntilExit();

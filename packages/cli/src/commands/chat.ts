@@ -109,7 +109,7 @@ async function sessionToResume(client: Client, root: string, o: ChatOptions): Pr
   if (!latest)
     throw new BatonError(
       'E_NOT_FOUND',
-      `no session of ${root} to continue: start one with baton chat -p "…"`,
+      `no session of ${root} to continue: start one with baton chat (or baton chat -p "…")`,
     );
   return latest.id;
 }
