@@ -191,6 +191,24 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
     keys('again', 'Enter');
   }, 120_000);
 
+  it('at a terminal without a provider, erases its screen and says what to add', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'baton-chat-noprovider-'));
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'none',
+      '-x',
+      '120',
+      '-y',
+      '20',
+      `env -u CI -u BATON_CONFIG_DIR BATON_DATABASE_URL= ${process.execPath} ${BIN} chat --root ${empty}; echo EXIT=$?; sleep 60`,
+    );
+    await eventually(async () => /EXIT=1/.test(pane('none')), 20_000, 'the exit');
+    expect(pane('none')).toMatch(/no LLM provider is configured: add llm_providers\.yaml/);
+    expect(pane('none')).not.toMatch(/ask before edits/);
+  });
+
   it('shows a turn a SIGKILL interrupted as interrupted, then its answer once it has finished', async () => {
     const words = Array.from({ length: 30 }, (_, i) => `slow${i}`);
     server.requests.length = 0;
