@@ -147,7 +147,10 @@ export function durableMiddleware(
             const { done, value } = await reader.read();
             if (done) break;
             // A provider that ignores the signal mid-stream is stopped here.
-            if (cancel?.aborted) throw cancelledCall();
+            if (cancel?.aborted) {
+              await reader.cancel().catch(() => undefined);
+              throw cancelledCall();
+            }
             parts.push(value);
             options.publish?.({ executionId: ctx.id, step: site.step, part: value });
             // The finish part waits for the record: a caller that saw `finish` can rely on it.

@@ -57,7 +57,7 @@ export {
   type ChatLive,
   type TurnEvent,
 } from './chat/session.js';
-export { pinnedFrom, withLedger } from './chat/compaction.js';
+export { addPins, compactionArtifact, pinnedFrom, withLedger } from './chat/compaction.js';
 export {
   Checkpoints,
   DEFAULT_CHECKPOINT_QUOTA_BYTES,

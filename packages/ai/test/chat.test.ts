@@ -20,6 +20,8 @@ import {
   defineChatSession,
   pinnedFrom,
   withLedger,
+  addPins,
+  compactionArtifact,
   turnEvent,
   type ChatLive,
   type TurnEvent,
@@ -46,9 +48,8 @@ const session = () =>
     live,
   });
 let runtime: Parameters<typeof defineChatSession>[1];
-// A session that compacts once a model call was sent 40 tokens or more.
-const small = () =>
-  defineChatSession({ name: 'small', system: 'You help.', tools: [] }, runtime, { compactAtTokens: 40 });
+// A session without tools (its messages say when to compact).
+const small = () => defineChatSession({ name: 'small', system: 'You help.', tools: [] }, runtime);
 
 beforeAll(async () => {
   store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
@@ -259,9 +260,9 @@ describe('a chat session', () => {
     expect(asked).toContain('Focus the summary on: the bug');
     expect(asked).toContain('user: Fix the login bug.');
     expect(asked).toContain('assistant: looking');
-    // What was replaced is kept: the compact step's input is the transcript before it.
-    const step = (await client.describe(id)).history.find((h) => h.name === 'compact:2')!;
-    expect(String(step.input)).toContain('user: Fix the login bug. Always run the tests before you answer.');
+    // What was replaced is kept, as the session's artifact (a continue-as-new does not drop it).
+    const kept = await client.artifacts.get({ execution: id, name: compactionArtifact(2) });
+    expect(kept.text()).toContain('user: Fix the login bug. Always run the tests before you answer.');
 
     await eventually(
       async () => (await client.getEvent<{ next: number }>(id, STATE_EVENT))?.next === 3,
@@ -282,11 +283,36 @@ describe('a chat session', () => {
   it('compacts by itself once a turn was sent near the limit', async () => {
     server.requests.length = 0;
     server.script = [{ text: 'big answer', usage: { input: 50, output: 5 } }, { text: 'short summary' }];
-    const { id } = await client.start(small(), { project: root, prompt: 'a long question' });
+    const { id } = await client.start(small(), {
+      project: root,
+      prompt: 'a long question',
+      compactAtTokens: 40,
+    });
     const t = (await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!;
     expect(t).toMatchObject({ text: 'big answer', compacted: true });
     expect(server.requests).toHaveLength(2);
     expect((await client.describe(id)).history.some((h) => h.name === 'compact:1')).toBe(true);
+  });
+
+  it('a compaction that fails leaves the conversation whole, and the answer stands', async () => {
+    server.requests.length = 0;
+    server.script = [
+      { text: 'big answer', usage: { input: 50, output: 5 } },
+      { status: 400 },
+      { text: 'next' },
+    ];
+    const { id } = await client.start(small(), {
+      project: root,
+      prompt: 'a long question',
+      compactAtTokens: 40,
+    });
+    const t = (await client.getEvent<TurnEvent>(id, turnEvent(1), { timeout: '10s' }))!;
+    expect(t).toMatchObject({ text: 'big answer', compacted: false });
+    await eventually(async () => (await client.getEvent(id, STATE_EVENT)) !== undefined, 10_000, 'idle');
+    await client.signal(id, CHAT_MESSAGE, { text: 'go on' });
+    expect((await client.getEvent<TurnEvent>(id, turnEvent(2), { timeout: '10s' }))!.text).toBe('next');
+    // The replay of turn 1 met the same failure and went the same way; the conversation is whole.
+    expect(users(2)).toEqual(['user: a long question', 'assistant: big answer', 'user: go on']);
   });
 
   it('pins the sentences that direct, verbatim', () => {
@@ -298,6 +324,13 @@ describe('a chat session', () => {
       "Don't add comments.",
     ]);
     expect(withLedger('S', [])).toBe('S');
+    // A question directs nothing; a sentence already pinned is not pinned twice.
+    expect(pinnedFrom('Why did the build stop? Only touch src/.')).toEqual(['Only touch src/.']);
+    expect(addPins(['Never push.'], ['Never push.', 'Use tabs.', 'Use tabs.'])).toEqual([
+      'Never push.',
+      'Use tabs.',
+    ]);
+    expect(addPins(['Never push.'], ['Never push.'])).toBeNull();
   });
 
   it('refuses an empty or oversized message before it reaches a session', () => {

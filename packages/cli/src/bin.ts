@@ -20,11 +20,25 @@ const chatScreen =
   commandOf(argv) === 'chat' &&
   process.stdin.isTTY === true &&
   process.stdout.isTTY === true &&
-  !argv.some((a) => /^(-p|--print|-h|--help|-r|--resume|undo|gc)(=|$)/.test(a));
+  !argv.some((a) =>
+    // -p, -r or -h alone or in a cluster (-cp, -phello); their long forms; the subcommands.
+    a.startsWith('--') ? /^--(print|resume|help)(=|$)/.test(a) : /^(-[a-zA-Z]*[prh]|undo$|gc$)/.test(a),
+  );
 
 // The screen's bundle (scripts/bundle-screen.mjs): one module instead of ~550.
 const early = chatScreen ? await chatScreenModule() : undefined;
 early?.openEarlyScreen();
 const { main } = await import('./program.js');
-process.exitCode = await main(argv);
+const { processIo } = await import('./context.js');
+// Anything printed on stderr before the chat adopts the screen (an error) takes its place.
+const io = early
+  ? {
+      ...processIo,
+      err: (line: string) => {
+        early.closeEarlyScreen();
+        processIo.err(line);
+      },
+    }
+  : processIo;
+process.exitCode = await main(argv, io);
 early?.closeEarlyScreen();

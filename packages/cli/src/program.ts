@@ -87,9 +87,14 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the CLI; returns the exit code. Errors print one line (a stack only with --verbose). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const program = buildProgram(io);
-  program.exitOverride();
-  program.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Every command, subcommands too, exits through here and writes through `io` (commander gives a
+  // command added with addCommand neither setting).
+  const each = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    cmd.commands.forEach(each);
+  };
+  each(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -218,6 +218,27 @@ describe('the chat screen', () => {
     c.finish();
   });
 
+  it('a queued message goes in the mode it was typed in; session commands wait for the turn', async () => {
+    const c = new Scripted();
+    const s = screen(c);
+    await s.type('first');
+    await s.type(ENTER);
+    await s.type(SHIFT_TAB); // plan, while the first turn runs
+    await s.type('second');
+    await s.type(ENTER);
+    await s.type('/compact');
+    await s.type(ENTER);
+    expect(s.frame()).toMatch(/\/compact waits until the turn ends/);
+    expect(c.commands).toEqual([]);
+    c.finish();
+    await eventually(async () => c.sent.length === 2, 2000, 'the queued message');
+    expect(c.sent).toEqual([
+      { text: 'first', mode: 'default' },
+      { text: 'second', mode: 'plan' },
+    ]);
+    c.finish();
+  });
+
   it('walks earlier messages with Up, and a line ending in a backslash goes on to the next', async () => {
     const c = new Scripted(['first question']);
     const s = screen(c);

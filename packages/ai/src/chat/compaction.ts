@@ -7,8 +7,8 @@
 // a summary cannot drop what it never sees.
 //
 // Compaction: the conversation so far, as text, is summarised by the model (a durable LLM step);
-// the conversation then goes on from that summary. The step `compact:<turn>` records the
-// transcript it replaced as its input, so a compaction can be inspected (`baton workflows show`).
+// the conversation then goes on from that summary. The transcript it replaced is kept as the
+// session's artifact `compaction-<turn>.txt` (`baton artifacts get <session> compaction-<turn>.txt`).
 import type { WorkflowContext } from '@baton/core';
 import type { ModelMessage } from 'ai';
 import type { AgentRuntime, AgentSpec } from '../agents/agent.js';
@@ -22,16 +22,24 @@ const ORDER = /^(use|prefer|keep|answer|reply)\b/i;
 
 /** The longest pinned sentence kept whole; longer ones are kept up to here. */
 const PIN_CHARS = 500;
+/** The most instructions the ledger holds; past that the oldest go (said in docs/chat.md). */
+const MAX_PINS = 100;
 /** What one message or tool result may add to the transcript a summary reads. */
 const TRANSCRIPT_PART_CHARS = 2000;
 
-/** The directive sentences of a typed message, verbatim. */
+/** The directive sentences of a typed message, verbatim (a question directs nothing). */
 export function pinnedFrom(text: string): string[] {
   return text
     .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim())
-    .filter((s) => s.length > 0 && (DIRECTIVE.test(s) || ORDER.test(s)))
+    .filter((s) => s.length > 0 && !s.endsWith('?') && (DIRECTIVE.test(s) || ORDER.test(s)))
     .map((s) => (s.length > PIN_CHARS ? `${s.slice(0, PIN_CHARS)}…` : s));
+}
+
+/** The ledger with `found` added (once each, at most MAX_PINS, the oldest dropped), or null if unchanged. */
+export function addPins(ledger: readonly string[], found: readonly string[]): string[] | null {
+  const fresh = found.filter((p, i) => !ledger.includes(p) && found.indexOf(p) === i);
+  return fresh.length ? [...ledger, ...fresh].slice(-MAX_PINS) : null;
 }
 
 /** The agent's instructions with the ledger after them. */
@@ -72,6 +80,9 @@ const SUMMARY_SYSTEM = [
   'Write plain text, at most 400 words.',
 ].join('\n');
 
+/** The artifact that keeps the transcript compaction `turn` replaced. */
+export const compactionArtifact = (turn: number) => `compaction-${turn}.txt`;
+
 export interface Compacted {
   /** The conversation that replaces the one compacted. */
   messages: ModelMessage[];
@@ -88,8 +99,13 @@ export async function compact(
   turn: number,
   focus: string,
 ): Promise<Compacted> {
-  // The record of what was replaced: the step's input is the transcript before compaction.
-  const text = await ctx.step(`compact:${turn}`, (s) => s.input, { input: transcript(messages) });
+  // What was replaced is kept as the session's artifact `compaction-<turn>.txt`: a continue-as-new
+  // drops old history, not artifacts.
+  const text = transcript(messages);
+  await ctx.step(`compact:${turn}`, async (s) => {
+    const kept = await s.artifacts.put(compactionArtifact(turn), text, { mediaType: 'text/plain' });
+    return kept.digest;
+  });
   let cost = 0;
   const r = await runtime.ai.in(ctx).generate({
     useCase: spec.useCase,

@@ -7,7 +7,7 @@
 import { BatonError, defineWorkflow, type WorkflowDefinition } from '@baton/core';
 import type { ModelMessage } from 'ai';
 import { Checkpoints } from './checkpoints.js';
-import { compact, pinnedFrom, withLedger } from './compaction.js';
+import { addPins, compact, pinnedFrom, withLedger } from './compaction.js';
 import {
   prepareAgent,
   runTurn,
@@ -39,6 +39,8 @@ export interface ChatInput {
   /** The provider (and model) the first turn asks for; absent: the agent's route. */
   readonly provider?: string;
   readonly model?: string;
+  /** Compact after the first turn if its last model call was sent this many tokens or more. */
+  readonly compactAtTokens?: number;
   /** Set when the session continues as new: the conversation so far, and the next turn's number. */
   readonly messages?: ModelMessage[];
   readonly turn?: number;
@@ -58,6 +60,11 @@ export interface ChatMessage {
   /** The provider (and model) this turn asks for (`/model`); absent: the agent's route. */
   readonly provider?: string;
   readonly model?: string;
+  /**
+   * Compact after this turn if its last model call was sent this many tokens or more (near the
+   * model's context window); absent: only on request. Carried by the message, so recorded.
+   */
+  readonly compactAtTokens?: number;
 }
 
 /** What a turn published (`turn:<n>`). */
@@ -102,18 +109,14 @@ export interface ChatSessionOptions {
   context?: (project: string, text: string) => Promise<string | null>;
   /** What this process shows of the turns it runs (the TUI; it is not part of the history). */
   live?: ChatLive;
-  /**
-   * Compact the conversation after a turn whose last model call was sent this many tokens or more
-   * (near the context window). Absent: only on request.
-   */
-  compactAtTokens?: number;
 }
 
 /** A process's view of the sessions its worker runs: their parts as they stream, and cancels. */
 export interface ChatLive {
   /**
-   * Each part of turn `turn` of `session`, with its place in the turn. A replay (after a durable
-   * wait in the turn: an approval) gives the recorded parts again from 0: show each place once.
+   * Each part of turn `turn` of `session`, with its place in the turn. A replay (every message
+   * replays the turns before it; an approval replays its own turn) gives the recorded parts again
+   * from place 0: show each place once.
    */
   onPart?: (session: string, turn: number, part: TurnPart, index: number) => void;
   /** A person's cancel of the turn under way, if this process has one for it. */
@@ -134,6 +137,7 @@ export function defineChatSession(
     let approvalTimeoutMs = input.approvalTimeoutMs;
     let mode = input.mode;
     let chosen: { provider?: string; model?: string } = { provider: input.provider, model: input.model };
+    let compactAt = input.compactAtTokens;
     const checkpoints = new Checkpoints(runtimeNow.ai.store.driver, options.checkpointQuotaBytes);
     let turn = input.turn ?? 1;
     let cancel: AbortSignal | undefined;
@@ -148,18 +152,33 @@ export function defineChatSession(
     });
     const messages: ModelMessage[] = [...(input.messages ?? [])];
     const pinned = [...(input.pinned ?? [])];
+    // The summary is written by the model the turn asked for.
+    const routed = () =>
+      chosen.provider === undefined
+        ? agent
+        : prepareAgent({ ...spec, provider: chosen.provider, model: chosen.model });
     const compactNow = async (n: number, focus: string) => {
-      const c = await compact(ctx, runtimeNow, spec, messages, n, focus);
+      const c = await compact(ctx, runtimeNow, routed().spec, messages, n, focus);
       messages.splice(0, messages.length, ...c.messages);
       return c;
     };
     const first = turn;
+    const runIsFull = () => turn - first + 1 >= turnsPerRun;
+    const goOnAsNew = () =>
+      ctx.continueAsNew<ChatInput>({
+        project: input.project,
+        prompt: input.prompt,
+        messages,
+        turn: turn + 1,
+        pinned,
+      });
     let next: string | undefined = input.messages === undefined ? input.prompt : undefined;
     for (; ; turn++) {
       if (next === undefined) {
         // Says the session is idle, and which turn the next message will be.
         await ctx.setEvent(STATE_EVENT, { next: turn });
         const m = await ctx.waitForSignal<ChatMessage>(CHAT_MESSAGE);
+        chosen = { provider: m?.provider, model: m?.model };
         if (m?.compact) {
           const c = await compactNow(turn, m.text);
           const event: TurnEvent = {
@@ -174,18 +193,21 @@ export function defineChatSession(
             compacted: true,
           };
           await ctx.setEvent(turnEvent(turn), event as never);
+          if (runIsFull()) await goOnAsNew();
           continue;
         }
         next = m?.text ?? '';
         approvalTimeoutMs = m?.approvalTimeoutMs;
         mode = m?.mode;
-        chosen = { provider: m?.provider, model: m?.model };
+        compactAt = m?.compactAtTokens;
       }
       const text = next;
       next = undefined;
-      const pins = pinnedFrom(text);
-      if (pins.length) {
-        pinned.push(...pins);
+      // What the ledger gains is recorded: a later version's reading of the message must not change
+      // a running session's history.
+      const ledger = await ctx.step(`pins:${turn}`, () => addPins(pinned, pinnedFrom(text)));
+      if (ledger) {
+        pinned.splice(0, pinned.length, ...ledger);
         await ctx.setEvent(LEDGER_EVENT, pinned);
       }
       // Always a step, null without a context function: which process serves a turn must not
@@ -202,13 +224,9 @@ export function defineChatSession(
       cancel = options.live?.cancel?.(ctx.id, n);
       // Always streamed: a session's history must not depend on whether anyone is watching.
       // A turn that asks for a provider goes to it (and its model, or the one named).
-      const turnAgent =
-        chosen.provider === undefined
-          ? agent
-          : prepareAgent({ ...spec, provider: chosen.provider, model: chosen.model });
       const out = await runTurn(
         ctx,
-        turnAgent,
+        routed(),
         runtimeNow,
         calls,
         { messages, system: withLedger(spec.system, pinned) },
@@ -218,27 +236,26 @@ export function defineChatSession(
         },
       );
       messages.push(...out.messages);
-      // Near the context window: the next turn starts from a summary (the ledger stays whole).
-      const full =
-        options.compactAtTokens !== undefined && out.usage.lastInputTokens >= options.compactAtTokens;
-      if (full) await compactNow(turn, '');
+      // Near the context window: the next turn starts from a summary (the ledger stays whole). A
+      // compaction that fails leaves the conversation whole, and the turn's answer stands.
+      let compacted: boolean | undefined;
+      if (compactAt !== undefined && out.usage.lastInputTokens >= compactAt)
+        compacted = await compactNow(turn, '').then(
+          () => true,
+          (err: unknown) => {
+            ctx.log.warn({ err }, 'the conversation could not be compacted; it goes on whole');
+            return false;
+          },
+        );
       const event: TurnEvent = {
         ...out.result,
         turn,
         inputTokens: out.usage.inputTokens,
         outputTokens: out.usage.outputTokens,
-        ...(full ? { compacted: true } : {}),
+        ...(compacted === undefined ? {} : { compacted }),
       };
       await ctx.setEvent(turnEvent(turn), event as never);
-      if (turn - first + 1 >= turnsPerRun) {
-        await ctx.continueAsNew<ChatInput>({
-          project: input.project,
-          prompt: input.prompt,
-          messages,
-          turn: turn + 1,
-          pinned,
-        });
-      }
+      if (runIsFull()) await goOnAsNew();
     }
   });
 }

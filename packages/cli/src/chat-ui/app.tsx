@@ -78,7 +78,13 @@ export function App({ controller, columns, onRender }: AppProps) {
   const transcript = useRef(new Transcript()).current;
   const [, setFrame] = useState(0);
   const [busy, setBusy] = useState(false);
-  const [mode, setMode] = useState<ToolMode>('default');
+  const [mode, setShownMode] = useState<ToolMode>('default');
+  // The mode a message is sent in: a ref, so a queued message goes in the mode of its sending.
+  const modeNow = useRef<ToolMode>('default');
+  const setMode = (m: ToolMode) => {
+    modeNow.current = m;
+    setShownMode(m);
+  };
   const [approval, setApproval] = useState<Approval | null>(null);
   const [warning, setWarning] = useState<string | null>(null);
   const [sent, setSent] = useState<string[]>([]);
@@ -129,12 +135,26 @@ export function App({ controller, columns, onRender }: AppProps) {
   // While a turn runs, approvals it waits on are put here, one at a time.
   useEffect(() => {
     if (!busy || approval) return;
+    let alive = true;
+    let asking = false;
     const poll = setInterval(() => {
-      void controller.approvals().then((list) => {
-        if (list[0]) setApproval(list[0]);
-      });
+      if (asking) return;
+      asking = true;
+      controller
+        .approvals()
+        .then(
+          (list) => {
+            // A look that ends after the prompt went (or the turn ended) shows nothing.
+            if (alive && list[0]) setApproval(list[0]);
+          },
+          () => undefined, // the next look tries again
+        )
+        .finally(() => (asking = false));
     }, 200);
-    return () => clearInterval(poll);
+    return () => {
+      alive = false;
+      clearInterval(poll);
+    };
   }, [busy, approval]);
 
   // Messages typed while a turn runs: sent, in order, as each turn ends.
@@ -152,7 +172,7 @@ export function App({ controller, columns, onRender }: AppProps) {
     setBusy(true);
     redraw();
     controller
-      .send(text, mode, (part) => {
+      .send(text, modeNow.current, (part) => {
         transcript.apply(part);
         redraw();
       })
@@ -191,6 +211,9 @@ export function App({ controller, columns, onRender }: AppProps) {
       return note(
         `this session: ${tokens(u.inputTokens)} tokens in, ${tokens(u.outputTokens)} out, ${dollars(u)}${u.unpriced ? ' (a call had no known price)' : ''}`,
       );
+    // These change the session a turn is running in: they wait for it.
+    if (busyNow.current && ['compact', 'clear', 'resume', 'undo'].includes(name))
+      return note(`/${name} waits until the turn ends (Ctrl+C cancels it)`, 'warn');
     void controller.command(name, args).then(
       (lines) => {
         if (name === 'clear' || name === 'resume') {

@@ -29,8 +29,18 @@ class ControllerWhenReady implements ChatController {
     this.shown = info;
   }
   history: ChatController['history'] = () => this.ready.then((c) => c.history());
-  send: ChatController['send'] = (text, mode, onPart) => this.ready.then((c) => c.send(text, mode, onPart));
-  cancel = () => void this.ready.then((c) => c.cancel());
+  send: ChatController['send'] = (text, mode, onPart) =>
+    this.ready.then((c) => {
+      if (this.closed) throw new Error('the screen was closed before the session was ready: not sent');
+      return c.send(text, mode, onPart);
+    });
+  cancel = () =>
+    void this.ready.then(
+      (c) => c.cancel(),
+      () => undefined, // no session, nothing to cancel
+    );
+  /** Set once the screen is gone: a message typed before the session was ready is not sent. */
+  closed = false;
   approvals: ChatController['approvals'] = () => this.ready.then((c) => c.approvals());
   answer: ChatController['answer'] = (id, choice) => this.ready.then((c) => c.answer(id, choice));
   command: ChatController['command'] = (name, args) => this.ready.then((c) => c.command(name, args));
@@ -83,6 +93,7 @@ export async function runChatScreen(info: StatusInfo, ready: Promise<ChatControl
     screen.app.unmount();
   });
   await screen.app.waitUntilExit();
+  screen.controller.closed = true;
   if (failure !== undefined) throw failure;
 }
 

@@ -56,7 +56,8 @@ export function StatusLine(props: {
       </Text>
       {warning || (share !== null && share >= 80) ? (
         <Text color="yellow">
-          {warning ?? `the context window is ${share}% full: /clear starts a new session`}
+          {warning ??
+            `the context window is ${share}% full: /compact summarises the conversation, /clear starts anew`}
         </Text>
       ) : null}
     </Box>

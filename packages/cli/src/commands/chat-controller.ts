@@ -86,7 +86,13 @@ export interface SessionDeps {
   rules: PermissionRuleLists;
   /** A session to go on with (-c, -r). */
   session?: string;
+  /** `--compact-at`: compact after a turn sent this many tokens (default: 80% of the window). */
+  compactAt?: number;
 }
+
+/** Where a conversation is compacted when `--compact-at` does not say: 80% of the model's window. */
+const compactionPoint = (info: StatusInfo) =>
+  info.contextWindow ? Math.floor(info.contextWindow * 0.8) : 100_000;
 
 export class SessionController implements ChatController {
   info: StatusInfo;
@@ -115,8 +121,9 @@ export class SessionController implements ChatController {
     const id = this.id;
     const stored = await storedSession(this.client, id);
     const entries = [{ kind: 'note', text: `session ${id}`, tone: 'info' } as NewEntry, ...stored.entries];
+    const usage = await this.usage();
     const n = stored.interrupted;
-    if (n === null) return { entries, usage: await this.usage(), sent: stored.sent };
+    if (n === null) return { entries, usage, sent: stored.sent };
     entries.push({
       kind: 'note',
       text: `(turn ${n} was interrupted: it is finishing, once the process that ran it has let go of it)`,
@@ -127,7 +134,7 @@ export class SessionController implements ChatController {
       { kind: 'assistant', text: t.text },
       { kind: 'note', text: `(turn ${n}, interrupted, has now finished)`, tone: 'info' },
     ]);
-    return { entries, usage: await this.usage(), sent: stored.sent, finished };
+    return { entries, usage, sent: stored.sent, finished };
   }
 
   /** What the session's calls cost, from the usage ledger (all its runs). */
@@ -157,32 +164,28 @@ export class SessionController implements ChatController {
     hooks: { onStart?: (id: string, resumed: boolean) => void; onInterrupted?: (t: TurnEvent) => void } = {},
   ): Promise<TurnEvent> {
     const { client, deps } = this;
-    let n: number;
-    if (this.id === undefined) {
-      // The id is chosen here (time-ordered, as the engine's are: the latest session sorts first),
-      // so the turn is watched before any worker can start it.
-      const id = newId();
-      this.running = deps.live.watch(id, 1, onPart);
-      hooks.onStart?.(id, false);
-      await client.start(
-        deps.workflow,
-        { project: deps.root, prompt: text, ...this.turnOptions(mode) },
-        { id },
-      );
-      this.id = id;
-      n = 1;
-    } else {
-      const id = this.id;
-      hooks.onStart?.(id, true);
-      n = await idle(client, id, hooks.onInterrupted ?? (() => undefined));
-      this.running = deps.live.watch(id, n, onPart);
-      const message: ChatMessage = { text, ...this.turnOptions(mode) };
-      await client.signal(id, CHAT_MESSAGE, message);
-    }
+    const resumed = this.id !== undefined;
+    // The id is chosen here for a new session (time-ordered, as the engine's are: the latest
+    // session sorts first), so its first turn is watched before any worker can start it.
+    const id = this.id ?? newId();
+    hooks.onStart?.(id, resumed);
+    const n = resumed ? await idle(client, id, hooks.onInterrupted ?? (() => undefined)) : 1;
+    this.running = deps.live.watch(id, n, onPart);
     try {
-      return await turnOf(client, this.id, n);
+      if (!resumed) {
+        await client.start(
+          deps.workflow,
+          { project: deps.root, prompt: text, ...this.turnOptions(mode) },
+          { id },
+        );
+        this.id = id;
+      } else {
+        const message: ChatMessage = { text, ...this.turnOptions(mode) };
+        await client.signal(id, CHAT_MESSAGE, message);
+      }
+      return await turnOf(client, id, n);
     } finally {
-      deps.live.unwatch(this.id);
+      deps.live.unwatch(id);
       this.running = undefined;
     }
   }
@@ -193,10 +196,12 @@ export class SessionController implements ChatController {
     approvalTimeoutMs?: number;
     provider?: string;
     model?: string;
+    compactAtTokens: number;
   } {
     const ms = this.deps.approvalTimeoutMs;
     return {
       mode,
+      compactAtTokens: this.deps.compactAt ?? compactionPoint(this.info),
       ...(ms === undefined ? {} : { approvalTimeoutMs: ms }),
       ...(this.chosen.provider === undefined ? {} : { provider: this.chosen.provider }),
       ...(this.chosen.model === undefined ? {} : { model: this.chosen.model }),
@@ -290,7 +295,8 @@ export class SessionController implements ChatController {
         if (this.id === undefined) return ['nothing to compact yet'];
         const id = this.id;
         const n = await idle(this.client, id, () => undefined);
-        await this.client.signal(id, CHAT_MESSAGE, { text: args, compact: true } satisfies ChatMessage);
+        const message: ChatMessage = { text: args, compact: true, ...this.turnOptions('default') };
+        await this.client.signal(id, CHAT_MESSAGE, message);
         const t = await turnOf(this.client, id, n);
         return [`compacted the conversation; it goes on from this summary:`, t.text];
       }

@@ -32,7 +32,6 @@ import {
   CODER,
   checkMessage,
   defineChatSession,
-  type AiConfig,
 } from '@baton/ai';
 import { loadConfig, type Config } from '@baton/flows';
 import { DEFAULT_DATA_DIR, makeLogger, openStore, type GlobalOptions, type Io } from '../context.js';
@@ -143,142 +142,126 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
       "compact the conversation once a model call is sent this many tokens (default: 80% of the model's context window, else 100000)",
     )
     .action(async (o: ChatOptions) => {
-      try {
-        const root = directoryOption(o.root);
-        const { format, contextBudget, maxSteps, compactAt } = checked(o);
-        // The screen needs a terminal to read keys from and draw on; -p asks (with a timeout) on stderr.
-        const atTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
-        const canAsk = process.stdin.isTTY === true && process.stderr.isTTY === true;
-        if (o.print === undefined && !atTerminal && o.resume !== true)
-          throw new BatonError('E_INPUT_INVALID', 'no terminal to talk at: give the message with -p "…"');
-        const screen = atTerminal && o.print === undefined;
-        const timeout = o.approvalTimeout ?? (screen ? '10m' : undefined);
-        const approvalTimeoutMs = timeout === undefined ? undefined : toMs(timeout, '--approval-timeout');
-        const g = globals();
-        const config = await chatConfig(
-          io,
-          g.configDir ?? process.env.BATON_CONFIG_DIR ?? join(root, 'baton'),
-        );
+      const root = directoryOption(o.root);
+      const { format, contextBudget, maxSteps, compactAt } = checked(o);
+      // The screen needs a terminal to read keys from and draw on; -p asks (with a timeout) on stderr.
+      const atTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+      const canAsk = process.stdin.isTTY === true && process.stderr.isTTY === true;
+      if (o.print === undefined && !atTerminal && o.resume !== true)
+        throw new BatonError('E_INPUT_INVALID', 'no terminal to talk at: give the message with -p "…"');
+      const screen = atTerminal && o.print === undefined;
+      const timeout = o.approvalTimeout ?? (screen ? '10m' : undefined);
+      const approvalTimeoutMs = timeout === undefined ? undefined : toMs(timeout, '--approval-timeout');
+      const g = globals();
+      const config = await chatConfig(io, g.configDir ?? process.env.BATON_CONFIG_DIR ?? join(root, 'baton'));
 
-        /** Opens the store, serves sessions from it, and runs `fn` with a controller. */
-        const serving = async (fn: (controller: SessionController, store: Store) => Promise<void>) =>
-          withChatStore(g, root, o.global === true, async (store) => {
-            const runtime = await agentRuntime(store, config, root, o.allow ?? []);
-            const live = new LiveTurns();
-            // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
-            const system = withProjectMemory(CODER.system, projectMemory(root));
-            const workflow = defineChatSession(
-              { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
-              runtime,
-              {
-                live,
-                compactAtTokens: compactAt ?? compactionPoint(aiConfigOf(config)),
-                ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
-              },
-            );
-            const worker = new Worker(store, {
-              workflows: [workflow as WorkflowDefinition],
-              queues: [workflow.queue],
-              pollInterval: 200,
-              // A session a killed chat left is taken over by the next one once this lease has run out.
-              lease: '3s',
-            });
-            await worker.start();
-            try {
-              const client = new Client(store);
-              let session = await sessionToResume(client, root, o);
-              if (o.resume === true) {
-                const items = await pickItems(client, runtime.ai.usage, root);
-                if (!screen || items.length === 0) {
-                  io.out(`recent sessions of ${root}:\n${sessionLines(await sessionsOf(client, root))}`);
-                  io.err('resume one with baton chat -r <id>');
-                  return;
-                }
-                const { pickSession } = await chatScreenModule();
-                session = (await pickSession(items)) ?? undefined;
-                if (session === undefined) return;
-              }
-              const controller = new SessionController({
-                store,
-                workflow,
-                runtime,
-                live,
-                root,
-                approvalTimeoutMs,
-                rules: permissionRules(config, root, o.allow ?? []),
-                session,
-              });
-              await fn(controller, store);
-            } finally {
-              await worker.stop({ deadline: '5s' });
-            }
-          });
-
-        if (screen && o.resume !== true) {
-          // The screen is up before the store opens; the session is ready a moment later.
-          const { runChatScreen } = await chatScreenModule();
-          let ready!: (c: SessionController) => void;
-          let leave!: () => void;
-          const left = new Promise<void>((resolve) => (leave = resolve));
-          const opened = serving(async (controller) => {
-            ready(controller);
-            await left;
-          });
-          const controllerReady = new Promise<SessionController>((resolve, reject) => {
-            ready = resolve;
-            opened.catch(reject);
-          });
-          try {
-            await runChatScreen(routeInfo(aiConfigOf(config)), controllerReady);
-          } finally {
-            leave();
-            await opened.catch(() => undefined);
-          }
-          await opened;
-          return;
-        }
-        if (screen) {
-          // -r with no id at a terminal: the picker, then the screen.
-          const { runChatScreen } = await chatScreenModule();
-          await serving((controller) =>
-            runChatScreen(routeInfo(aiConfigOf(config)), Promise.resolve(controller)),
+      /** Opens the store, serves sessions from it, and runs `fn` with a controller. */
+      const serving = async (fn: (controller: SessionController, store: Store) => Promise<void>) =>
+        withChatStore(g, root, o.global === true, async (store) => {
+          const runtime = await agentRuntime(store, config, root, o.allow ?? []);
+          const live = new LiveTurns();
+          // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
+          const system = withProjectMemory(CODER.system, projectMemory(root));
+          const workflow = defineChatSession(
+            { ...CODER, system, ...(maxSteps ? { maxSteps } : {}) },
+            runtime,
+            {
+              live,
+              ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
+            },
           );
-          return;
-        }
-        await serving(async (controller, store) => {
+          const worker = new Worker(store, {
+            workflows: [workflow as WorkflowDefinition],
+            queues: [workflow.queue],
+            pollInterval: 200,
+            // A session a killed chat left is taken over by the next one once this lease has run out.
+            lease: '3s',
+          });
+          await worker.start();
           try {
-            const code = await headlessTurn(
-              controller,
-              o.print!,
-              { store, format, askHere: canAsk && approvalTimeoutMs !== undefined },
-              io,
-            );
-            if (code !== 0) throw new ExitCode(code);
-          } catch (err) {
-            if (isBatonError(err, 'E_BUDGET_EXCEEDED')) {
-              io.err(`error [E_BUDGET_EXCEEDED]: ${err.message}`);
-              throw new ExitCode(2);
+            const client = new Client(store);
+            let session = await sessionToResume(client, root, o);
+            if (o.resume === true) {
+              const items = await pickItems(client, runtime.ai.usage, root);
+              if (!screen || items.length === 0) {
+                io.out(`recent sessions of ${root}:\n${sessionLines(await sessionsOf(client, root))}`);
+                io.err('resume one with baton chat -r <id>');
+                return;
+              }
+              const { pickSession } = await chatScreenModule();
+              session = (await pickSession(items)) ?? undefined;
+              if (session === undefined) return;
             }
-            throw err;
+            const controller = new SessionController({
+              store,
+              workflow,
+              runtime,
+              live,
+              root,
+              approvalTimeoutMs,
+              rules: permissionRules(config, root, o.allow ?? []),
+              session,
+            });
+            await fn(controller, store);
+          } finally {
+            await worker.stop({ deadline: '5s' });
           }
         });
-      } catch (err) {
-        // A screen bin.ts drew early goes before the error is printed.
-        (await chatScreenModule()).closeEarlyScreen();
-        throw err;
+
+      if (screen && o.resume !== true) {
+        // The screen is up before the store opens; the session is ready a moment later.
+        const { runChatScreen } = await chatScreenModule();
+        let ready!: (c: SessionController) => void;
+        let leave!: () => void;
+        const left = new Promise<void>((resolve) => (leave = resolve));
+        const opened = serving(async (controller) => {
+          ready(controller);
+          await left;
+        });
+        const controllerReady = new Promise<SessionController>((resolve, reject) => {
+          ready = resolve;
+          opened.catch(reject);
+        });
+        try {
+          await runChatScreen(routeInfo(aiConfigOf(config)), controllerReady);
+        } finally {
+          leave();
+          await opened.catch(() => undefined);
+        }
+        await opened;
+        return;
       }
+      if (screen) {
+        // -r with no id at a terminal: the picker, then the screen.
+        const { runChatScreen } = await chatScreenModule();
+        await serving((controller) =>
+          runChatScreen(routeInfo(aiConfigOf(config)), Promise.resolve(controller)),
+        );
+        return;
+      }
+      await serving(async (controller, store) => {
+        try {
+          const code = await headlessTurn(
+            controller,
+            o.print!,
+            { store, format, askHere: canAsk && approvalTimeoutMs !== undefined },
+            io,
+          );
+          if (code !== 0) throw new ExitCode(code);
+        } catch (err) {
+          if (isBatonError(err, 'E_BUDGET_EXCEEDED')) {
+            io.err(`error [E_BUDGET_EXCEEDED]: ${err.message}`);
+            throw new ExitCode(2);
+          }
+          throw err;
+        }
+      });
     });
   // `baton chat --root X undo` and `baton chat undo --root X` both name the project.
   const parent = () => chat.opts<{ root: string; global?: boolean }>();
   chat.addCommand(undoCommand(globals, io, parent));
   chat.addCommand(gcCommand(globals, io, parent));
   return chat;
-}
-
-/** Where a conversation is compacted by default: 80% of the model's context window, if known. */
-function compactionPoint(config: AiConfig): number {
-  const window = routeInfo(config).contextWindow;
-  return window ? Math.floor(window * 0.8) : 100_000;
 }
 
 /** Each message comes with a map of the files that rank best for it (docs/context.md). */
