@@ -245,6 +245,28 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
     expect(readFileSync(join(root, 'plan.txt'), 'utf8')).toBe('v3\n');
   });
 
+  it('compacts by itself once a turn was sent past --compact-at', async () => {
+    script({ text: 'a long answer', usage: { input: 1500, output: 5 } }, { text: 'SUMMARY of it' });
+    const r = await chat(
+      '-p',
+      'tell me everything',
+      '--compact-at',
+      '1000',
+      '--output-format',
+      'stream-json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const turn = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'turn');
+    expect(turn).toMatchObject({ text: 'a long answer', compacted: true });
+    // The second request was the summary's.
+    expect(server.requests).toHaveLength(2);
+    expect(JSON.stringify(server.requests[1])).toContain('user: tell me everything');
+  });
+
   it('refuses bad input with what to do', async () => {
     const unknown = await chat('-r', 'no-such-session', '-p', 'x');
     expect(unknown.code).toBe(1);
@@ -252,6 +274,9 @@ describe('baton chat, headless (embedded PGlite in the project)', () => {
     const format = await chat('-p', 'x', '--output-format', 'yaml');
     expect(format.code).toBe(1);
     expect(format.stderr).toMatch(/--output-format yaml: one of text, json, stream-json/);
+    const compactAt = await chat('-p', 'x', '--compact-at', '5');
+    expect(compactAt.code).toBe(1);
+    expect(compactAt.stderr).toMatch(/--compact-at must be a whole number of tokens, 1000 or more, got '5'/);
     const empty = await chat('-p', '   ');
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/the message is empty/);

@@ -86,8 +86,8 @@ export interface SessionDeps {
   rules: PermissionRuleLists;
   /** A session to go on with (-c, -r). */
   session?: string;
-  /** `--compact-at`: compact after a turn sent this many tokens (default: 80% of the window). */
-  compactAt?: number;
+  /** `--compact-at`: compact after a turn sent this many tokens (undefined: 80% of the window). */
+  compactAt: number | undefined;
 }
 
 /** Where a conversation is compacted when `--compact-at` does not say: 80% of the model's window. */

@@ -201,6 +201,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
               approvalTimeoutMs,
               rules: permissionRules(config, root, o.allow ?? []),
               session,
+              compactAt,
             });
             await fn(controller, store);
           } finally {
