@@ -10,8 +10,8 @@ import {
   CODER,
   LEDGER_EVENT,
   Checkpoints,
-  ContextStore,
   contextWindow,
+  type ContextStore,
   resolveRoute,
   type AgentRuntime,
   type AiConfig,
@@ -82,6 +82,8 @@ export interface SessionDeps {
   root: string;
   /** How long an ask waits for a person (ms); undefined: ask is deny (headless). */
   approvalTimeoutMs: number | undefined;
+  /** The project index, shared with the context each message carries (one scan in memory). */
+  index: ContextStore;
   /** The rules in force (for /permissions). */
   rules: PermissionRuleLists;
   /** A session to go on with (-c, -r). */
@@ -301,7 +303,7 @@ export class SessionController implements ChatController {
         return [`compacted the conversation; it goes on from this summary:`, t.text];
       }
       case 'context': {
-        const scan = await new ContextStore(deps.store.driver).scan(deps.root);
+        const scan = await deps.index.scan(deps.root);
         const space = await this.checkpoints.usage(deps.root);
         const pinned =
           this.id === undefined ? [] : ((await this.client.getEvent<string[]>(this.id, LEDGER_EVENT)) ?? []);

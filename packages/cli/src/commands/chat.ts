@@ -160,6 +160,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
         withChatStore(g, root, o.global === true, async (store) => {
           const runtime = await agentRuntime(store, config, root, o.allow ?? []);
           const live = new LiveTurns();
+          const index = new ContextStore(store.driver);
           // AGENTS.md (CLAUDE.md, GEMINI.md) here and above are the project's instructions.
           const system = withProjectMemory(CODER.system, projectMemory(root));
           const workflow = defineChatSession(
@@ -167,7 +168,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
             runtime,
             {
               live,
-              ...(contextBudget === 0 ? {} : { context: projectContext(store, contextBudget) }),
+              ...(contextBudget === 0 ? {} : { context: projectContext(index, contextBudget) }),
             },
           );
           const worker = new Worker(store, {
@@ -200,6 +201,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
               root,
               approvalTimeoutMs,
               rules: permissionRules(config, root, o.allow ?? []),
+              index,
               session,
               compactAt,
             });
@@ -266,8 +268,7 @@ export function chatCommand(globals: () => GlobalOptions, io: Io): Command {
 }
 
 /** Each message comes with a map of the files that rank best for it (docs/context.md). */
-function projectContext(store: Store, budget: number) {
-  const index = new ContextStore(store.driver);
+function projectContext(index: ContextStore, budget: number) {
   return async (project: string, text: string) => {
     const scan = await index.scan(project);
     const ranked = rankFiles(scan.index, new GitHistory(readGitLog(project)), text, { top: 25 });
