@@ -189,6 +189,11 @@ describe('file tools', () => {
     ).toMatch(/over the 1000-byte cap/);
     writeFileSync(join(root, 'bin.dat'), Buffer.from([1, 0, 2]));
     expect(await refusal('read_file', { path: 'bin.dat' })).toMatch(/binary file/);
+    // A file over the cap is refused to read too, saying its size.
+    writeFileSync(join(root, 'huge.txt'), 'y'.repeat(3000));
+    expect(await refusal('read_file', { path: 'huge.txt' }, { maxFileBytes: 1000 })).toMatch(
+      /huge\.txt is 3000 bytes, over the 1000-byte cap for a file/,
+    );
   });
 
   it('unifiedDiff gives nothing for equal texts and one hunk for a change', () => {
