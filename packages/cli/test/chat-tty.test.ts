@@ -142,7 +142,9 @@ describe.skipIf(!tmuxInstalled())('baton chat at a terminal (tmux)', () => {
       '/cost',
     );
 
-    // /compact: the conversation goes on from a summary; the instruction stays pinned.
+    // /compact: the conversation goes on from a summary; the instruction stays pinned. It waits
+    // for the turn to end (the status line's ● goes), as the screen asks.
+    await eventually(async () => !/●/.test(pane('chat')), 20_000, 'the turn to end');
     keys('chat', '-l', '/compact the file');
     keys('chat', 'Enter');
     await eventually(async () => /SUMMARY: a story was told/.test(pane('chat')), 20_000, '/compact');
