@@ -2,7 +2,7 @@
 // silent): panel titles, order and refresh intervals, colours, and the task table's columns.
 import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
-import { relativeTime } from './format';
+import { duration, relativeTime } from './format';
 
 export interface Panel {
   id: string;
@@ -95,6 +95,9 @@ export function formatCell(value: unknown, format = 'text'): string {
       return new Date(String(value)).toLocaleDateString();
     case 'time':
       return new Date(String(value)).toLocaleTimeString();
+    case 'duration':
+      // A number of milliseconds, as the API gives durations.
+      return Number.isFinite(Number(value)) ? duration(Number(value)) : String(value);
     case 'percent':
       return `${Number(value).toFixed(0)}%`;
     case 'number':

@@ -66,6 +66,8 @@ const charge = defineJob('dash.charge', {}, async () => {
   throw err;
 });
 const echo = defineJob('dash.echo', {}, async (input) => input);
+/** Many of these make more than one page of the list. */
+const paged = defineJob('dash.paged', {}, async (input) => input);
 
 describe.skipIf(missing)('dashboard in chromium', () => {
   let store: Store;
@@ -84,7 +86,11 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     mkdirSync(OUT, { recursive: true });
     store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
     await store.migrate();
-    worker = new Worker(store, { jobs: [slow, charge, echo], workflows: [approval], pollInterval: 50 });
+    worker = new Worker(store, {
+      jobs: [slow, charge, echo, paged],
+      workflows: [approval],
+      pollInterval: 50,
+    });
     await worker.start();
     // The seed's routing and SLA rules: the server runs the Architect, the dashboard its views.
     configDir = mkdtempSync(join(tmpdir(), 'baton-dashboard-config-'));
@@ -204,6 +210,91 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await expect.poll(() => group.count()).toBe(1);
     await expect(group.textContent()).resolves.toMatch(/^2E_DECLINEDcard declined/);
     await shot(p, 'errors');
+    await p.context().close();
+  });
+
+  it('searches and pages the executions list, and cancels and retries in bulk, by ticked rows and by filter', async () => {
+    const c = client();
+    // 55 of a name of their own: more than one page of 50.
+    await c.enqueueMany(
+      paged,
+      Array.from({ length: 55 }, (_, i) => ({ input: { i } })),
+    );
+    await expect
+      .poll(async () => (await c.list({ name: 'dash.paged', status: 'completed', limit: 100 })).length)
+      .toBe(55);
+    // A queue no worker serves: what is sent there stays queued until someone acts on it.
+    const parked = [];
+    for (let i = 0; i < 5; i++) parked.push((await c.enqueue(echo, { parked: i }, { queue: 'parked' })).id);
+
+    const p = await page();
+    await p.goto(`${server.url}/#/executions`);
+    await p.getByLabel('search').fill('paged');
+    await p.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => p.url()).toContain('q=paged');
+    const rows = p.getByTestId('execution-row');
+    await expect.poll(() => rows.count()).toBe(50);
+    const first = await rows.first().textContent();
+    await p.getByRole('link', { name: 'Next page' }).click();
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(await rows.first().textContent()).not.toBe(first);
+    for (const row of await rows.all()) await expect(row.textContent()).resolves.toContain('dash.paged');
+    await expect(p.getByRole('link', { name: 'Next page' }).count()).resolves.toBe(0);
+    await p.getByRole('link', { name: 'First page' }).click();
+    await expect.poll(() => rows.count()).toBe(50);
+    // A time range: nothing was created in 2099.
+    await p.getByLabel('created from').fill('2099-01-01T00:00');
+    await p.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => p.url()).toContain('since=2099-01-01T');
+    await expect.poll(() => p.getByText('No execution matches.').count()).toBe(1);
+    expect(await rows.count()).toBe(0);
+
+    // Two ticked rows, cancelled.
+    await p.goto(`${server.url}/#/executions?queue=parked`);
+    await expect.poll(() => rows.count()).toBe(5);
+    await p.getByLabel(`select ${parked[0]}`).check();
+    await p.getByLabel(`select ${parked[1]}`).check();
+    await p.getByRole('button', { name: 'Cancel selected' }).click();
+    const outcome = p.getByLabel('bulk actions').getByRole('status');
+    await expect.poll(() => outcome.textContent()).toBe('cancel: 2 done');
+    expect((await c.get(parked[0]!)).status).toBe('cancelled');
+    expect((await c.get(parked[2]!)).status).toBe('queued');
+
+    // Everything the filters match, once confirmed: the three still queued.
+    await p.getByLabel('status').selectOption('queued');
+    await p.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => rows.count()).toBe(3);
+    await p.getByRole('button', { name: 'Cancel all matching…' }).click();
+    const confirm = p.getByRole('group', { name: 'confirm' });
+    await expect(confirm.textContent()).resolves.toContain('(status queued, queue parked)');
+    await confirm.getByRole('button', { name: 'Yes, cancel all' }).click();
+    await expect.poll(() => outcome.textContent()).toBe('cancel: 3 done');
+    await expect.poll(() => rows.count()).toBe(0);
+    for (const id of parked) expect((await c.get(id)).status).toBe('cancelled');
+    await shot(p, 'executions-bulk');
+
+    // And back: the five cancelled ones retried by filter, then cancelled again to leave the queue empty.
+    await p.goto(`${server.url}/#/executions?queue=parked&status=cancelled`);
+    await expect.poll(() => rows.count()).toBe(5);
+    await p.getByRole('button', { name: 'Retry all matching…' }).click();
+    await p.getByRole('group', { name: 'confirm' }).getByRole('button', { name: 'Yes, retry all' }).click();
+    await expect.poll(() => outcome.textContent()).toBe('retry: 5 done');
+    for (const id of parked) expect((await c.get(id)).status).toBe('queued');
+    for (const id of parked) await c.cancel(id);
+    await p.context().close();
+  });
+
+  it('shows the workers with their heartbeats and queues', async () => {
+    const p = await page();
+    await p.goto(`${server.url}/#/workers`);
+    const rows = p.getByTestId('worker-row');
+    // The test's two workers: the engine's and the YAML workflows'.
+    await expect.poll(() => rows.count()).toBe(2);
+    await expect(rows.filter({ hasText: 'flows' }).textContent()).resolves.toContain('live');
+    await expect(rows.filter({ hasText: 'default' }).textContent()).resolves.toMatch(
+      /live [\d.]+ (ms|s) ago/,
+    );
+    await shot(p, 'workers');
     await p.context().close();
   });
 
@@ -330,6 +421,26 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await alert.getByRole('button', { name: 'Acknowledge' }).click({ timeout: 15_000 });
     await expect.poll(() => alert.textContent()).toContain('acknowledged by local');
     await shot(p, 'tasks-critical');
+
+    // ui_config.yaml's enable_filters: a column with few values filters by one of them.
+    await fetch(`${server.url}/api/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'documentation', prompt: 'document the panes' }),
+    });
+    const rows = p.getByTestId('task-row');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+    const byType = p.getByLabel('filter Type');
+    await expect(byType.locator('option').allTextContents()).resolves.toEqual([
+      'any',
+      'documentation',
+      'tmux',
+    ]);
+    await byType.selectOption('tmux');
+    await expect.poll(() => rows.count()).toBe(1);
+    await expect(rows.first().textContent()).resolves.toContain(task.id);
+    await byType.selectOption('');
+    await expect.poll(() => rows.count()).toBe(2);
 
     await p.getByRole('link', { name: 'Sessions' }).click();
     const session = p.getByTestId('session-row').filter({ hasText: 'claude-1' });

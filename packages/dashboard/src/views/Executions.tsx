@@ -5,12 +5,40 @@ import { IfRole, Problem, StatusBadge } from '../components';
 import { between, relativeTime } from '../format';
 import { href, navigate, type Location } from '../router';
 
-const FILTERS = ['status', 'kind', 'name', 'queue', 'q', 'parent'] as const;
+const FILTERS = ['status', 'kind', 'name', 'queue', 'q', 'parent', 'since', 'until'] as const;
+/** The time-range fields: the page shows local time, the URL and the API carry ISO 8601. */
+const TIMES = new Set<string>(['since', 'until']);
 const STATUSES = ['', 'queued', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
 
 interface BulkResult {
   done: string[];
   failed: { id: string; code: string; message: string }[];
+  /** More executions matched the filter than one call acts on. */
+  more?: boolean;
+}
+
+/** What a bulk action covers: the ticked rows, or every execution the list's filters match. */
+type BulkTarget = { action: 'cancel' | 'retry'; by: 'selection' | 'filter' };
+
+const setFilters = (filters: Record<string, string | undefined>) =>
+  Object.entries(filters).filter((e): e is [string, string] => !!e[1]);
+
+/** The filters that are set, as the bulk routes take them (a list of statuses; no cursor). */
+function bulkFilter(filters: Record<string, string | undefined>): Record<string, unknown> {
+  return Object.fromEntries(setFilters(filters).map(([k, v]) => [k, k === 'status' ? [v] : v]));
+}
+
+function describeFilters(filters: Record<string, string | undefined>): string {
+  const set = setFilters(filters);
+  return set.length ? ` (${set.map(([k, v]) => `${k} ${v}`).join(', ')})` : ' (no filter: all of them)';
+}
+
+/** A datetime-local field's value for an ISO time, in the browser's zone. */
+function localInput(iso: string | undefined): string | undefined {
+  if (!iso) return undefined;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return undefined;
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
 export function Executions({ location }: { location: Location }) {
@@ -20,18 +48,25 @@ export function Executions({ location }: { location: Location }) {
   const page = useQuery({ queryKey: ['executions', path], queryFn: () => api<Page<ExecutionSummary>>(path) });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [outcome, setOutcome] = useState<string>();
+  // An action on everything a filter matches is asked about once more before it is sent.
+  const [confirming, setConfirming] = useState<BulkTarget['action']>();
   const client = useQueryClient();
   const bulk = useMutation({
-    mutationFn: (action: 'cancel' | 'retry') =>
-      api<BulkResult>(`/api/executions/bulk/${action}`, { method: 'POST', body: { ids: [...selected] } }),
-    onSuccess: (r, action) => {
+    mutationFn: ({ action, by }: BulkTarget) =>
+      api<BulkResult>(`/api/executions/bulk/${action}`, {
+        method: 'POST',
+        body: by === 'selection' ? { ids: [...selected] } : { filter: bulkFilter(filters) },
+      }),
+    onSuccess: (r, { action }) => {
       setOutcome(
         `${action}: ${r.done.length} done` +
           (r.failed.length
             ? `, ${r.failed.length} not (${r.failed.map((f) => `${f.id}: ${f.code}`).join('; ')})`
-            : ''),
+            : '') +
+          (r.more ? '; more match: run it again for the next ones' : ''),
       );
       setSelected(new Set());
+      setConfirming(undefined);
       void client.invalidateQueries({ queryKey: ['executions'] });
     },
   });
@@ -41,7 +76,12 @@ export function Executions({ location }: { location: Location }) {
     const data = new FormData(e.currentTarget);
     navigate(
       '/executions',
-      Object.fromEntries(FILTERS.map((f) => [f, String(data.get(f) ?? '') || undefined])),
+      Object.fromEntries(
+        FILTERS.map((f) => {
+          const v = String(data.get(f) ?? '');
+          return [f, v ? (TIMES.has(f) ? new Date(v).toISOString() : v) : undefined];
+        }),
+      ),
     );
   };
   const items = page.data?.items ?? [];
@@ -89,6 +129,14 @@ export function Executions({ location }: { location: Location }) {
           search
           <input name="q" type="search" placeholder="id or name contains" defaultValue={filters.q} />
         </label>
+        <label>
+          created from
+          <input name="since" type="datetime-local" defaultValue={localInput(filters.since)} />
+        </label>
+        <label>
+          created before
+          <input name="until" type="datetime-local" defaultValue={localInput(filters.until)} />
+        </label>
         <input type="hidden" name="parent" value={filters.parent ?? ''} />
         <button type="submit">Apply</button>
       </form>
@@ -98,17 +146,42 @@ export function Executions({ location }: { location: Location }) {
           <button
             type="button"
             disabled={!selected.size || bulk.isPending}
-            onClick={() => bulk.mutate('cancel')}
+            onClick={() => bulk.mutate({ action: 'cancel', by: 'selection' })}
           >
             Cancel selected
           </button>
           <button
             type="button"
             disabled={!selected.size || bulk.isPending}
-            onClick={() => bulk.mutate('retry')}
+            onClick={() => bulk.mutate({ action: 'retry', by: 'selection' })}
           >
             Retry selected
           </button>
+          {confirming ? (
+            <span role="group" aria-label="confirm">
+              {confirming === 'cancel' ? 'Cancel' : 'Retry'} every execution these filters match
+              {describeFilters(filters)}?{' '}
+              <button
+                type="button"
+                disabled={bulk.isPending}
+                onClick={() => bulk.mutate({ action: confirming, by: 'filter' })}
+              >
+                Yes, {confirming} all
+              </button>
+              <button type="button" onClick={() => setConfirming(undefined)}>
+                No
+              </button>
+            </span>
+          ) : (
+            <>
+              <button type="button" disabled={bulk.isPending} onClick={() => setConfirming('cancel')}>
+                Cancel all matching…
+              </button>
+              <button type="button" disabled={bulk.isPending} onClick={() => setConfirming('retry')}>
+                Retry all matching…
+              </button>
+            </>
+          )}
           {outcome ? <span role="status">{outcome}</span> : null}
           {bulk.error ? <Problem error={bulk.error} /> : null}
         </div>

@@ -82,6 +82,26 @@ function compare(a: unknown, b: unknown): number {
   return String(a ?? '').localeCompare(String(b ?? ''));
 }
 
+/** A column filters by value when its open tasks have few distinct values (a type, a status, a priority). */
+const MAX_CHOICES = 20;
+/** Columns no one filters by a picked value: unique ids and times. */
+const UNFILTERED_FORMATS = new Set(['relative_time', 'datetime', 'date', 'time', 'duration']);
+
+/** Each filterable column's values, as their cells show them. */
+function filterChoices(tasks: readonly Task[], columns: readonly Column[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of columns) {
+    if (c.field === 'id' || UNFILTERED_FORMATS.has(c.format ?? 'text')) continue;
+    const values = new Set(tasks.map((t) => formatCell(field(t, c.field), c.format)));
+    if (values.size > 0 && values.size <= MAX_CHOICES)
+      out.set(
+        c.field,
+        [...values].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })),
+      );
+  }
+  return out;
+}
+
 export function Tasks() {
   const client = useQueryClient();
   const ui = useUiConfig();
@@ -101,15 +121,25 @@ export function Tasks() {
   const sort =
     chosenSort ?? (table.default_sort ? { order: 'asc' as const, ...table.default_sort } : undefined);
   const [search, setSearch] = useState('');
+  // enable_filters: a chosen value per column (as the cell shows it).
+  const [chosen, setChosen] = useState<Record<string, string>>({});
   const [page, setPage] = useState(0);
   const toggleSort = (name: string) =>
     setSort({ field: name, order: sort?.field === name && sort.order === 'desc' ? 'asc' : 'desc' });
   const needle = search.trim().toLowerCase();
-  const rows = (tasks.data?.items ?? [])
+  const open = tasks.data?.items ?? [];
+  const choices = table.enable_filters ? filterChoices(open, table.columns) : new Map<string, string[]>();
+  const rows = open
     .filter(
       (t) =>
-        !needle ||
-        table.columns.some((c) => formatCell(field(t, c.field), c.format).toLowerCase().includes(needle)),
+        table.columns.every(
+          // A value no open task has any more is dropped from the choices, and from the filter.
+          (c) =>
+            !choices.get(c.field)?.includes(chosen[c.field] ?? '') ||
+            formatCell(field(t, c.field), c.format) === chosen[c.field],
+        ) &&
+        (!needle ||
+          table.columns.some((c) => formatCell(field(t, c.field), c.format).toLowerCase().includes(needle))),
     )
     .sort((a, b) => {
       if (!sort) return 0;
@@ -178,6 +208,31 @@ export function Tasks() {
               <th scope="col">session</th>
               <th scope="col">SLA</th>
             </tr>
+            {choices.size ? (
+              <tr className="column-filters">
+                {table.columns.map((c) => (
+                  <td key={c.field}>
+                    {choices.has(c.field) ? (
+                      <select
+                        aria-label={`filter ${c.header ?? c.field}`}
+                        value={choices.get(c.field)!.includes(chosen[c.field] ?? '') ? chosen[c.field] : ''}
+                        onChange={(e) => {
+                          setChosen({ ...chosen, [c.field]: e.target.value });
+                          setPage(0);
+                        }}
+                      >
+                        <option value="">any</option>
+                        {choices.get(c.field)!.map((v) => (
+                          <option key={v}>{v}</option>
+                        ))}
+                      </select>
+                    ) : null}
+                  </td>
+                ))}
+                <td />
+                <td />
+              </tr>
+            ) : null}
           </thead>
           <tbody>
             {shown.map((t) => {

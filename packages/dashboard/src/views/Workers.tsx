@@ -32,7 +32,7 @@ export function Workers() {
           </thead>
           <tbody>
             {(workers.data?.items ?? []).map((w) => (
-              <tr key={w.id}>
+              <tr key={w.id} data-testid="worker-row">
                 <td className="mono">{w.id}</td>
                 <td>
                   {w.hostname} (pid {w.pid})
