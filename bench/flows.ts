@@ -17,8 +17,8 @@
 //     (reported apart as the cold load), measured before the workflow runs.
 //
 // Every run's result is checked (input + 3). R repeats alternate the order of the two systems;
-// the JSON gives the medians. Last line:
-// {"suite":"flows","yaml_vs_code_throughput":N,"yaml_vs_code_latency_p50":N,"load_200_ms":N,"load_200_cold_ms":N}
+// the JSON gives the medians (the cold load is in the summary on stderr). Last line:
+// {"suite":"flows","yaml_vs_code_throughput":N,"yaml_vs_code_latency_p50":N,"load_200_ms":N}
 import { performance } from 'node:perf_hooks';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -61,6 +61,20 @@ describe('baton flows', () => {
     expect(JSON.parse(stored.stdout)).toEqual([]);
   });
 
+  it('validate: a notification channel no workflow can send on (sms) is refused at file:line:col, naming those that can', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'base'));
+    writeFileSync(
+      join(dir, 'base/workflows.yaml'),
+      'workflows:\n  w:\n    steps:\n      - { id: a, type: notification, channel: sms, message: hi }\n',
+    );
+    const bad = await baton(['flows', 'validate', '--config-dir', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /base\/workflows\.yaml:4:47: error \[E_CONFIG_INVALID\] \S+channel: channel 'sms' cannot send from a workflow: use dashboard, log, webhook/,
+    );
+  });
+
   it('run: runs the example to its end in this process and prints its output; a bad input starts nothing', async () => {
     const cwd = tempDir();
     const input = JSON.stringify({ service: 'api', hosts: ['a', 'b', 'c'] });

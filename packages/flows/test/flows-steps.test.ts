@@ -1,11 +1,13 @@
-// YAML workflows' steps that reach other systems: `database` on a real SQLite file, `http` against a
-// real server on loopback, and the checks that refuse them at load.
+// YAML workflows' steps that reach other systems: `database` on a real SQLite file, `http` and the
+// `webhook` notification channel against a real server on loopback, and the checks that refuse
+// them at load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, Store, Worker } from '@baton/core';
 import { quietLogger } from '../../core/test/backends.js';
+import { recordingLogger } from './queries-helpers.js';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/diagnostics.js';
 import { openSqlite } from '../src/queries/sqlite-driver.js';
@@ -37,6 +39,14 @@ workflows:
         action: select
         table: tickets
         where: { status: [closed, archived] }
+  purge:
+    input: { title: string }
+    steps:
+      - id: drop
+        type: database
+        action: delete
+        table: tickets
+        where: { title: '\${input.title}' }
   calls:
     steps:
       - id: ok
@@ -54,6 +64,28 @@ workflows:
     error_handling:
       - { on_error: E_HTTP, action: continue }
       - { on_error: E_POLICY_DENIED, action: continue }
+  slow_call:
+    steps:
+      - { id: slow, type: http, url: 'http://127.0.0.1:${port}/slow', timeout: 300ms }
+    error_handling:
+      - { on_error: timeout, action: continue }
+  notify:
+    input: { n: integer }
+    steps:
+      - { id: logged, type: notification, channel: log, message: 'run \${input.n} logged' }
+      - { id: hooked, type: notification, channel: webhook, message: 'run \${input.n} posted' }
+      - { id: refused, type: notification, channel: webhook, message: 'refuse me' }
+      - { id: off, type: notification, channel: dashboard, message: 'nobody sees this' }
+    error_handling:
+      - { on_error: E_JOB_FAILED, action: continue }
+      - { on_error: E_CONFIG_INVALID, action: continue }
+`;
+
+// The notification channels: log at INFO, the webhook on the loopback server, the dashboard off.
+const SLA_RULES = (port: number) => `notifications:
+  log: { level: INFO }
+  webhook: { url: 'http://127.0.0.1:${port}/hook' }
+  dashboard: { enabled: false }
 `;
 
 describe('database and http steps', () => {
@@ -63,6 +95,7 @@ describe('database and http steps', () => {
   let worker: Worker;
   let dir: string;
   const seen: { method: string; url: string; auth: string | undefined; body: string }[] = [];
+  const logged = recordingLogger();
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -70,7 +103,9 @@ describe('database and http steps', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
-        if (req.url === '/broken') {
+        // Never answered: the step's timeout ends the request.
+        if (req.url === '/slow') return;
+        if (req.url === '/broken' || body.includes('refuse me')) {
           res.writeHead(500).end('down');
           return;
         }
@@ -81,7 +116,11 @@ describe('database and http steps', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    dir = configDir({ 'base/workflows.yaml': WORKFLOWS(port), 'base/datasources.yaml': DATASOURCES(true) });
+    dir = configDir({
+      'base/workflows.yaml': WORKFLOWS(port),
+      'base/datasources.yaml': DATASOURCES(true),
+      'base/sla_rules.yaml': SLA_RULES(port),
+    });
     const db = openSqlite(join(dir, 'app.db'));
     db.exec(
       'CREATE TABLE tickets (id INTEGER PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, tags TEXT)',
@@ -90,7 +129,7 @@ describe('database and http steps', () => {
     const config = await loadConfig(dir);
     store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });
     await store.migrate();
-    flows = await createFlows({ store, config: () => config, logger: quietLogger() });
+    flows = await createFlows({ store, config: () => config, logger: logged.logger });
     worker = new Worker(store, {
       workflows: [...flows.definitions],
       queues: ['flows'],
@@ -103,6 +142,7 @@ describe('database and http steps', () => {
     await worker.stop({ deadline: 2000 });
     await flows.close();
     await store.close();
+    server.closeAllConnections();
     server.close();
   });
 
@@ -117,6 +157,22 @@ describe('database and http steps', () => {
     const db = openSqlite(join(dir, 'app.db'), { readonly: true });
     expect(db.prepare('SELECT status FROM tickets').all()).toEqual([{ status: 'closed' }]);
     db.close();
+  });
+
+  it('deletes the rows its where selects and gives them; other rows stay', async () => {
+    const db = openSqlite(join(dir, 'app.db'));
+    db.exec("INSERT INTO tickets (title, status) VALUES ('stale', 'open'), ('keep', 'open')");
+    db.close();
+    const { id } = await flows.start('purge', { title: 'stale' });
+    const out = await new Client(store).result<{ steps: Record<string, Record<string, unknown>> }>(id, {
+      timeout: '20s',
+    });
+    expect(out.steps.drop).toMatchObject({ title: 'stale', status: 'open', count: 1 });
+    const after = openSqlite(join(dir, 'app.db'), { readonly: true });
+    expect(after.prepare("SELECT title FROM tickets WHERE title IN ('stale', 'keep')").all()).toEqual([
+      { title: 'keep' },
+    ]);
+    after.close();
   });
 
   it('sends requests to allowed hosts only, records responses but not headers, and fails on a bad status', async () => {
@@ -138,6 +194,89 @@ describe('database and http steps', () => {
     expect(seen[0]!.auth).toBe('Bearer secret-token');
     const history = JSON.stringify((await client.describe(id)).history);
     expect(history).not.toContain('secret-token');
+  });
+
+  it("ends a request at the step's timeout when the server does not answer, as E_TIMEOUT", async () => {
+    seen.length = 0;
+    const { id } = await flows.start('slow_call');
+    const out = await new Client(store).result<{ steps: Record<string, unknown> }>(id, { timeout: '20s' });
+    expect(out.steps.slow).toEqual({
+      error: {
+        code: 'E_TIMEOUT',
+        message: expect.stringMatching(/step 'slow' \(\S+:\d+:\d+\) failed: .*timed out/),
+      },
+    });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /slow']);
+  });
+
+  it('notifies on the log and webhook channels, and fails a step whose channel does not send', async () => {
+    seen.length = 0;
+    const { id } = await flows.start('notify', { n: 3 });
+    const out = await new Client(store).result<{ steps: Record<string, unknown> }>(id, { timeout: '20s' });
+    expect(out.steps.logged).toEqual({ channel: 'log', message: 'run 3 logged' });
+    // At the level sla_rules.notifications.log.level sets (INFO: pino's 30).
+    expect(logged.lines).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        msg: 'run 3 logged',
+        workflow: 'notify',
+        run: id,
+        step: 'logged',
+      }),
+    );
+    expect(out.steps.hooked).toEqual({ channel: 'webhook', message: 'run 3 posted' });
+    const posted = seen.filter((s) => s.url === '/hook');
+    expect(posted.map((s) => JSON.parse(s.body) as unknown)).toEqual([
+      {
+        notification: {
+          channel: 'webhook',
+          message: 'run 3 posted',
+          workflow: 'notify',
+          run: id,
+          step: 'hooked',
+        },
+      },
+      {
+        notification: {
+          channel: 'webhook',
+          message: 'refuse me',
+          workflow: 'notify',
+          run: id,
+          step: 'refused',
+        },
+      },
+    ]);
+    expect(out.steps.refused).toEqual({
+      error: {
+        code: 'E_JOB_FAILED',
+        message: expect.stringMatching(/the notification webhook answered 500/),
+      },
+    });
+    expect(out.steps.off).toEqual({
+      error: {
+        code: 'E_CONFIG_INVALID',
+        message: expect.stringMatching(
+          /channel 'dashboard' does not send \(enabled: false at sla_rules\.notifications\.dashboard\.enabled\)/,
+        ),
+      },
+    });
+    const stored = await store.driver.query('SELECT 1 FROM baton.flow_notifications WHERE run_id = $1', [id]);
+    expect(stored).toEqual([]);
+  });
+
+  it('refuses at load a database step naming a datasource that is not declared, at its line and column', async () => {
+    const bad = configDir({
+      'base/datasources.yaml': DATASOURCES(true),
+      'base/workflows.yaml': `workflows:
+  w:
+    steps:
+      - { id: a, type: database, datasource: ap, action: select, table: t }
+`,
+    });
+    const err = await loadConfig(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = (err as ConfigError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`);
+    expect(lines).toEqual([expect.stringMatching(/^4:46 no datasource 'ap' \(declared: app\)/)]);
   });
 
   it('refuses at load a write to a datasource that is not writable, an update without where and an unknown query', async () => {

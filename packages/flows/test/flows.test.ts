@@ -568,7 +568,7 @@ describe.each(architectBackends())('runs on %s', (backend) => {
   it('fails a foreach over a value that is not a list, naming the step', async () => {
     const { id } = await flows.start('parent', { items: 'abc' });
     await expect(client.result(id, { timeout: '20s' })).rejects.toThrow(
-      /foreach 'each': items gave a string, not a list/,
+      /step 'each' \(\S+workflows\.yaml:\d+:\d+\): foreach items gave a string, not a list/,
     );
   });
 

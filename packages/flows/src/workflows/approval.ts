@@ -10,10 +10,14 @@ export interface ApprovalSpec {
   readonly approvers?: string[];
 }
 
-/** Waits for the approval of step `step`; `timeout` in ms (`written`: the step's own words for it). */
+/**
+ * Waits for the approval of step `step` (`label`: the step as errors name it); `timeout` in ms
+ * (`written`: the step's own words for it).
+ */
 export async function awaitApproval(
   ctx: WorkflowContext,
   step: string,
+  label: string,
   { prompt, approvers }: ApprovalSpec,
   timeout: number | undefined,
   written: string | number | undefined,
@@ -28,7 +32,7 @@ export async function awaitApproval(
     );
     if (answer === null) {
       throw new FlowStepError(
-        `step '${step}': no approval within ${written}, so it is denied`,
+        `${label}: no approval within ${written}, so it is denied`,
         'E_APPROVAL_DENIED',
         step,
       );
@@ -44,7 +48,7 @@ export async function awaitApproval(
     const reason = typeof answer.reason === 'string' ? answer.reason : null;
     if (answer.approved !== true) {
       throw new FlowStepError(
-        `step '${step}': denied by ${by ?? 'someone unnamed'}${reason ? `: ${reason}` : ''}`,
+        `${label}: denied by ${by ?? 'someone unnamed'}${reason ? `: ${reason}` : ''}`,
         'E_APPROVAL_DENIED',
         step,
       );

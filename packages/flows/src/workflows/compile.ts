@@ -39,6 +39,8 @@ export interface CompiledStep {
   readonly path: string;
   /** Its name in the workflow's history: the id, or the parent's name and the type. */
   readonly name: string;
+  /** Where it is written (`file:line:col`), when compiled with the configuration; run-time errors say it. */
+  readonly at?: string;
   readonly when?: CompiledExpression;
   readonly condition?: CompiledExpression;
   /** Compiled values by key: input, data, where, params, message, url, headers, body, vars, items, task, until, value. */
@@ -69,8 +71,11 @@ export interface CompiledFlow {
   readonly functions: readonly string[];
 }
 
-/** The channels a notification step may name: the SLA rules' channels. */
-export const FLOW_CHANNELS = ['dashboard', 'log', 'webhook', 'sms'] as const;
+/**
+ * The channels a notification step may name: the SLA rules' channels that send (`sms` is one the
+ * SLA rules know but nothing sends on, so a workflow naming it is refused at load).
+ */
+export const FLOW_CHANNELS = ['dashboard', 'log', 'webhook'] as const;
 
 /** Keys whose values are templates (rendered when the step runs). */
 const TEMPLATE_KEYS = [
@@ -104,6 +109,7 @@ class Compiler {
   constructor(
     private readonly spec: WorkflowSpec,
     private readonly path: string,
+    private readonly locate?: StepLocator,
   ) {
     // Every id, nested ones too, with the index of the top-level step it is in (finally: Infinity).
     walkSteps(spec.steps, [], (s, p) => s.id !== undefined && this.order.set(s.id, p[0] as number));
@@ -228,7 +234,7 @@ class Compiler {
       const hint = nearest(s.channel, [...FLOW_CHANNELS]);
       this.problem(
         joinPath(path, 'channel'),
-        `unknown channel '${s.channel}'${hint ? ` (did you mean '${hint}'?)` : ''}: use ${FLOW_CHANNELS.join(', ')}`,
+        `channel '${s.channel}' cannot send from a workflow${hint ? ` (did you mean '${hint}'?)` : ''}: use ${FLOW_CHANNELS.join(', ')}`,
       );
     }
     if (s.type === 'database' && (s.action === 'update' || s.action === 'delete') && s.where === undefined) {
@@ -245,6 +251,7 @@ class Compiler {
       this.step(c, `${joinPath(path, 'steps')}[${i}]`, `${name}.${c.id ?? `${i}.${c.type}`}`),
     );
     if (s.type === 'foreach') this.foreachDepth--;
+    const at = this.locate?.(path);
     const cases = s.cases
       ? new Map(
           Object.entries(s.cases).map(([k, v]) => [
@@ -259,6 +266,7 @@ class Compiler {
       spec: s,
       path,
       name,
+      ...(at === undefined ? {} : { at }),
       values,
       ...(when ? { when } : {}),
       ...(condition ? { condition } : {}),
@@ -321,12 +329,19 @@ export function workflowPath(name: string): string {
   return joinPath(joinPath('workflows', 'workflows'), name);
 }
 
-/** Compiles one workflow; problems (with paths and offsets) are returned beside it. */
+/** Where the value at a key path is written (`file:line:col`), or undefined. */
+export type StepLocator = (path: string) => string | undefined;
+
+/**
+ * Compiles one workflow; problems (with paths and offsets) are returned beside it. With `locate`,
+ * each step knows where it is written.
+ */
 export function compileFlow(
   name: string,
   spec: WorkflowSpec,
+  locate?: StepLocator,
 ): { flow: CompiledFlow; problems: KindProblem[] } {
-  const c = new Compiler(spec, workflowPath(name));
+  const c = new Compiler(spec, workflowPath(name), locate);
   const flow = c.compileFlow(name);
   return { flow, problems: c.problems };
 }

@@ -32,6 +32,7 @@ import {
   REASSIGN_FUNCTION,
   workflowPath,
   type CompiledFlow,
+  type StepLocator,
   type WorkflowSpec,
 } from './compile.js';
 import { FlowRun } from './interpret.js';
@@ -235,7 +236,7 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
     if (!byName) pinned.set(config, (byName = new Map()));
     let v = byName.get(name);
     if (!v) {
-      const { flow, problems } = compileFlow(name, spec);
+      const { flow, problems } = compileFlow(name, spec, locator(config));
       if (problems.length) throw invalid(config, problems);
       v = versions.put(name, spec, snapshotOf(config, flow)).then((row) => {
         compiled.set(row.digest, flow);
@@ -321,7 +322,12 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
         const v = await versions.get(start.snapshot);
         let flow = compiled.get(v.digest);
         if (!flow) {
-          flow = compileFlow(v.name, v.definition).flow;
+          // Started by another process (or before a restart): its steps are located in this
+          // process's file when that holds the same definition, and not located otherwise.
+          const config = options.config();
+          const current = config.value.workflows?.workflows?.[v.name];
+          const same = current !== undefined && definitionVersion(current) === v.version;
+          flow = compileFlow(v.name, v.definition, same ? locator(config) : undefined).flow;
           compiled.set(v.digest, flow);
         }
         // A function this process does not have would fail its step after the earlier ones ran.
@@ -520,9 +526,10 @@ export function unrunnableSteps(
 ): string[] {
   const specs = config.value.workflows?.workflows ?? {};
   const out: string[] = [];
+  const locate = locator(config);
   const at = (path: string): string => {
-    const loc = config.locate(path);
-    return loc ? `${formatLocation(loc)}: ` : '';
+    const loc = locate(path);
+    return loc ? `${loc}: ` : '';
   };
   for (const [name, spec] of Object.entries(specs)) {
     if (only !== undefined && name !== only) continue;
@@ -552,13 +559,18 @@ export function unrunnableSteps(
   return out;
 }
 
-/** Where workflow `name`'s input spec, or one field of it, is written: `file:line:col`. */
-function inputDeclared(config: Config, name: string): (field?: string) => string | undefined {
-  return (field) => {
-    const spec = joinPath(workflowPath(name), 'input');
-    const loc = config.locate(field === undefined ? spec : joinPath(spec, field));
+/** Where a key path of `config` is written: `file:line:col`. */
+function locator(config: Config): StepLocator {
+  return (path) => {
+    const loc = config.locate(path);
     return loc && formatLocation(loc);
   };
+}
+
+/** Where workflow `name`'s input spec, or one field of it, is written: `file:line:col`. */
+function inputDeclared(config: Config, name: string): (field?: string) => string | undefined {
+  const spec = joinPath(workflowPath(name), 'input');
+  return (field) => locator(config)(field === undefined ? spec : joinPath(spec, field));
 }
 
 /** A workflow whose templates no longer compile (the configuration changed under a running process). */

@@ -9,7 +9,7 @@ import { itemScope, type Scope } from './scope.js';
 import type { TableStatement } from './database.js';
 import type { HttpRequest } from './http.js';
 import { functionContext, type FlowCallSite, type FlowOutput, type FlowServices } from './services.js';
-import { asStepError, durationMs, FlowStepError, jsonResult, kindOf } from './step-error.js';
+import { asStepError, durationMs, FlowStepError, jsonResult, kindOf, stepLabel } from './step-error.js';
 import { awaitApproval, type ApprovalSpec } from './approval.js';
 
 /** An http step's time limit when it sets none. */
@@ -294,7 +294,7 @@ export class FlowRun {
         const fn = this.services.function(spec.function!);
         if (!fn) {
           throw new FlowStepError(
-            `step '${step.name}': no function '${spec.function}' is registered`,
+            `${stepLabel(step)}: no function '${spec.function}' is registered`,
             'E_UNKNOWN_FUNCTION',
             step.name,
           );
@@ -423,7 +423,7 @@ export class FlowRun {
       if (step.condition !== undefined && !test(step.condition, scope)) return { iterations: i, last };
       if (i >= max) {
         throw new FlowStepError(
-          `step '${step.name}': its condition still held after max_iterations (${max})`,
+          `${stepLabel(step)}: its condition still held after max_iterations (${max})`,
           'E_TIMEOUT',
           step.name,
         );
@@ -437,7 +437,7 @@ export class FlowRun {
     const items = this.value(step, 'items', scope);
     if (!Array.isArray(items)) {
       throw new FlowStepError(
-        `foreach '${step.name}': items gave ${kindOf(items)}, not a list`,
+        `${stepLabel(step)}: foreach items gave ${kindOf(items)}, not a list`,
         'E_INPUT_INVALID',
         step.name,
       );
@@ -466,7 +466,7 @@ export class FlowRun {
       const at = typeof v === 'number' ? new Date(v) : typeof v === 'string' ? new Date(v) : undefined;
       if (!at || Number.isNaN(at.getTime())) {
         throw new FlowStepError(
-          `step '${step.name}': until gave ${JSON.stringify(v)}, not a time (ISO text or ms since the epoch)`,
+          `${stepLabel(step)}: until gave ${JSON.stringify(v)}, not a time (ISO text or ms since the epoch)`,
           'E_INPUT_INVALID',
           step.name,
         );
@@ -479,7 +479,7 @@ export class FlowRun {
       const payload = await this.ctx.waitForSignal(spec.signal, timeout === undefined ? {} : { timeout });
       if (payload === null) {
         throw new FlowStepError(
-          `step '${step.name}': no signal '${spec.signal}' came within ${spec.timeout}`,
+          `${stepLabel(step)}: no signal '${spec.signal}' came within ${spec.timeout}`,
           'E_TIMEOUT',
           step.name,
         );
@@ -488,7 +488,7 @@ export class FlowRun {
     }
     // The prompt (and the approvers) are templates: `Ship ${input.version}?`.
     const approval = (this.value(step, 'approval', scope) ?? {}) as ApprovalSpec;
-    return awaitApproval(this.ctx, step.name, approval, timeout, step.spec.timeout);
+    return awaitApproval(this.ctx, step.name, stepLabel(step), approval, timeout, step.spec.timeout);
   }
 
   /**
@@ -500,7 +500,7 @@ export class FlowRun {
     const task = this.value(step, 'task', scope);
     if (task === null || typeof task !== 'object' || Array.isArray(task)) {
       throw new FlowStepError(
-        `step '${step.name}': task gave ${kindOf(task)}, not an object`,
+        `${stepLabel(step)}: task gave ${kindOf(task)}, not an object`,
         'E_INPUT_INVALID',
         step.name,
       );
@@ -514,14 +514,14 @@ export class FlowRun {
     );
     if (outcome === null) {
       throw new FlowStepError(
-        `step '${step.name}': task ${sent.task} did not end within ${step.spec.timeout}`,
+        `${stepLabel(step)}: task ${sent.task} did not end within ${step.spec.timeout}`,
         'E_TIMEOUT',
         step.name,
       );
     }
     if (outcome.status !== 'completed') {
       throw new FlowStepError(
-        `step '${step.name}': task ${sent.task} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`,
+        `${stepLabel(step)}: task ${sent.task} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`,
         outcome.status === 'cancelled' ? 'E_CANCELLED' : 'E_JOB_FAILED',
         step.name,
       );
@@ -534,7 +534,7 @@ export class FlowRun {
     const def = this.services.workflow(name);
     if (!def) {
       throw new FlowStepError(
-        `step '${step.name}': no workflow '${name}' (YAML or code) is known here`,
+        `${stepLabel(step)}: no workflow '${name}' (YAML or code) is known here`,
         'E_UNKNOWN_WORKFLOW',
         step.name,
       );

@@ -51,9 +51,10 @@ export async function sendNotification(
       return;
     }
     default:
+      // Refused at load (compile.ts); a run pinned to a definition stored before that may still name one.
       throw new BatonError(
         'E_CONFIG_INVALID',
-        `channel '${n.channel}' cannot send from a workflow (use ${FLOW_CHANNELS.filter((c) => c !== 'sms').join(', ')})`,
+        `channel '${n.channel}' cannot send from a workflow (use ${FLOW_CHANNELS.join(', ')})`,
       );
   }
 }

@@ -29,17 +29,31 @@ export function durationMs(v: unknown, what: string): number {
   return Number(m[1]) * unit;
 }
 
+/**
+ * A step as run-time errors name it: `step 'deploy' (baton/base/workflows.yaml:12:9)`. `name` is the
+ * engine's name of one of its operations (`child.start`) when that is what failed.
+ */
+export function stepLabel(step: CompiledStep, name = step.name): string {
+  return `step '${name}'${step.at === undefined ? '' : ` (${step.at})`}`;
+}
+
 /** The error a step's failure is handled as. */
 export function asStepError(err: unknown, step: CompiledStep): FlowStepError {
   if (err instanceof FlowStepError) return err;
   // The definition no longer matches the history: no handler may carry on past that.
   if (isBatonError(err) && err.code === 'E_NONDETERMINISM') throw err;
-  if (err instanceof StepFailedError)
-    return new FlowStepError(err.message, err.code ?? 'E_JOB_FAILED', step.name);
-  if (err instanceof ChildFailedError) return new FlowStepError(err.message, 'E_JOB_FAILED', step.name);
-  if (err instanceof RenderError)
-    return new FlowStepError(`step '${step.name}': ${err.message}`, err.code, step.name);
-  if (isBatonError(err)) return new FlowStepError(`step '${step.name}': ${err.message}`, err.code, step.name);
+  if (err instanceof StepFailedError) {
+    const reason = (err.failure as { message?: unknown } | null)?.message ?? 'unknown error';
+    return new FlowStepError(
+      `${stepLabel(step, err.step)} failed: ${String(reason)}`,
+      err.code ?? 'E_JOB_FAILED',
+      step.name,
+    );
+  }
+  if (err instanceof ChildFailedError || err instanceof RenderError || isBatonError(err)) {
+    const code = err instanceof ChildFailedError ? 'E_JOB_FAILED' : err.code;
+    return new FlowStepError(`${stepLabel(step)}: ${err.message}`, code, step.name);
+  }
   throw err;
 }
 

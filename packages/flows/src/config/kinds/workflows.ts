@@ -262,7 +262,12 @@ const workflowStep: z.ZodType<WorkflowStep> = z.lazy(() =>
 
 const trigger = z
   .strictObject({
-    type: z.enum(['api', 'schedule', 'manual', 'event']).describe('What starts the workflow'),
+    // `cron` is the workflow issue's name for a schedule trigger: read as `schedule`, so that every
+    // consumer (the worker's schedules, the checks, the dashboard) has one kind to handle.
+    type: z
+      .enum(['api', 'schedule', 'cron', 'manual', 'event'])
+      .overwrite((t) => (t === 'cron' ? 'schedule' : t))
+      .describe('What starts the workflow (cron is another name for schedule)'),
     endpoint: z
       .string()
       .regex(/^\/\S*$/, "an endpoint is a path such as '/api/features'")
@@ -276,7 +281,7 @@ const trigger = z
         "a cron expression of 5 or 6 fields ('0 * * * *') or @hourly, @daily, …",
       )
       .optional()
-      .describe('schedule: cron expression'),
+      .describe('schedule (or cron): cron expression'),
     event: name.optional().describe('event: name of the event'),
     filter: expression.optional().describe('event: start only for events where this expression is true'),
   })
@@ -399,9 +404,9 @@ const workflow = z
 
 /**
  * Schema of `workflows.yaml`: workflows defined in YAML, which Baton compiles onto its durable
- * engine. Each workflow, by name, has an optional trigger (api, schedule, manual, event), an input
- * spec, a list of steps (database, function, conditional, loop, query, notification, switch,
- * parallel, foreach, wait, http, subflow, assign, set, fail, emit) with ids unique in the
+ * engine. Each workflow, by name, has an optional trigger (api, schedule or cron, manual, event),
+ * an input spec, a list of steps (database, function, conditional, loop, query, notification,
+ * switch, parallel, foreach, wait, http, subflow, assign, set, fail, emit) with ids unique in the
  * workflow, retries, timeouts and compensations, error handlers (rollback, reassign_task, …), and
  * `finally` steps. This schema checks the format; template and reference checks come later.
  */
