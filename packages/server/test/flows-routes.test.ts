@@ -117,6 +117,9 @@ describe.each(BACKENDS)('YAML workflows over HTTP on $name', (backend) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/unknown field 'titel'/);
     expect((await call('POST', '/api/flows/nope/plan', viewer, {})).status).toBe(404);
+    // A name every object inherits is not a workflow either (found by the fuzz test as a 500).
+    for (const name of ['constructor', 'toString', '__proto__'])
+      expect((await call('POST', `/api/flows/${name}/plan`, viewer, {})).status).toBe(404);
   });
 
   it('starts runs for operators only, through the api trigger or by name, checking the input', async () => {
@@ -133,6 +136,7 @@ describe.each(BACKENDS)('YAML workflows over HTTP on $name', (backend) => {
     const byName = await call('POST', '/api/flows/feature/runs', operator, { title: 'light mode' });
     expect(byName.status).toBe(201);
     expect((await call('POST', '/api/flows/nope/runs', operator, {})).status).toBe(404);
+    expect((await call('POST', '/api/flows/constructor/runs', operator, {})).status).toBe(404);
   });
 
   it('takes an approval from an allowed approver only, and the run goes on', async () => {

@@ -325,7 +325,8 @@ export async function createFlows(options: FlowsOptions): Promise<Flows> {
           // Started by another process (or before a restart): its steps are located in this
           // process's file when that holds the same definition, and not located otherwise.
           const config = options.config();
-          const current = config.value.workflows?.workflows?.[v.name];
+          const specs = config.value.workflows?.workflows ?? {};
+          const current = Object.hasOwn(specs, v.name) ? specs[v.name] : undefined;
           const same = current !== undefined && definitionVersion(current) === v.version;
           flow = compileFlow(v.name, v.definition, same ? locator(config) : undefined).flow;
           compiled.set(v.digest, flow);
@@ -473,8 +474,8 @@ function flowQueues(config: Config, queue: string): string[] {
 /** The YAML workflow `name` of the configuration, or `E_UNKNOWN_WORKFLOW` with the nearest name. */
 function workflowSpec(config: Config, name: string): WorkflowSpec {
   const specs = config.value.workflows?.workflows ?? {};
-  const spec = specs[name];
-  if (spec) return spec;
+  // Own keys only: a name such as `constructor` is not a workflow because every object inherits it.
+  if (Object.hasOwn(specs, name)) return specs[name]!;
   const hint = nearest(name, Object.keys(specs));
   throw new BatonError(
     'E_UNKNOWN_WORKFLOW',
@@ -541,7 +542,7 @@ export function unrunnableSteps(
           `${at(joinPath(path, 'function'))}${path}: unknown function '${s.function}'${hint ? ` (did you mean '${hint}'?)` : ''}; registered: ${[...functions].join(', ') || 'none (give modules with -m)'}`,
         );
       }
-      if (s.type === 'subflow' && !specs[s.workflow!] && !codeWorkflows.has(s.workflow!)) {
+      if (s.type === 'subflow' && !Object.hasOwn(specs, s.workflow!) && !codeWorkflows.has(s.workflow!)) {
         out.push(
           `${at(joinPath(path, 'workflow'))}${path}: no workflow '${s.workflow}' (YAML, or code given with -m)`,
         );
