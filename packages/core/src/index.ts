@@ -3,6 +3,7 @@ export { type Json, toJsonText } from './json.js';
 export { type Duration, toMs } from './duration.js';
 export { newId } from './ids.js';
 export { nearest } from './suggest.js';
+export { textProblem } from './text.js';
 export { createLogger, type Logger } from './logger.js';
 export { Store, type StoreOptions } from './store.js';
 export {
@@ -109,9 +110,13 @@ export type {
 } from './execution.js';
 export {
   queueStates,
+  executionCounts,
   workerStates,
   scheduleStates,
+  RECENT_WINDOW_MS,
   type QueueState,
+  type RecentQueueStats,
+  type Percentiles,
   type WorkerState,
   type ScheduleState,
 } from './inspect.js';

@@ -94,7 +94,11 @@ export function createApp(options: AppOptions): OpenAPIHono<ServerEnv> {
     },
   });
 
-  const metrics = new HttpMetrics(store.driver);
+  const { architect, config } = options;
+  const metrics = new HttpMetrics(
+    store.driver,
+    architect && config?.current.get('sla_rules') !== undefined ? () => architect.slaReport() : undefined,
+  );
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 
   // A request id (the caller's X-Request-Id when it is sane), one log line and the metrics of each

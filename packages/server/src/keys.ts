@@ -2,7 +2,7 @@
 // A key is `bk_<id>_<secret>`: the id finds the row, the secret (32 random bytes) is compared by
 // hash in constant time. The secret is random, so a plain hash is enough: there is nothing to guess.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { BatonError, migrateComponent, type Driver } from '@baton/core';
+import { BatonError, migrateComponent, textProblem, type Driver } from '@baton/core';
 import { isRole, ROLES, type Role } from './roles.js';
 
 const MIGRATIONS = [
@@ -92,6 +92,8 @@ export class ApiKeys {
       throw new BatonError('E_INVALID_OPTION', `'${role}' is not a role; use one of ${ROLES.join(', ')}`);
     if (typeof name !== 'string' || name.length > NAME_MAX)
       throw new BatonError('E_INVALID_OPTION', `a key's name is text of at most ${NAME_MAX} characters`);
+    const problem = textProblem(name);
+    if (problem) throw new BatonError('E_INVALID_OPTION', `a key's name ${problem}`);
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const [row] = await this.db.query<KeyRow>(

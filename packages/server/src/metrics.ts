@@ -1,8 +1,11 @@
 // The server's Prometheus metrics at GET /metrics: requests by route and status, their latency, and
-// the engine's queue depth read when scraped. Routes are labelled by pattern (`/api/executions/:id`),
-// never by URL, so that the number of series stays bounded.
+// the engine's state read when scraped (queue depth, executions by status, each queue's recent
+// throughput and latency, and the Architect's SLA states when it has SLA rules). Routes are labelled
+// by pattern (`/api/executions/:id`), never by URL, so that the number of series stays bounded.
 import { Counter, Histogram, Registry } from 'prom-client';
 import { DURATION_BUCKETS, registerQueueDepth, type Driver } from '@baton/core';
+import type { SlaReport } from '@baton/flows';
+import { registerEngineGauges, registerSlaGauge } from './engine-gauges.js';
 
 export class HttpMetrics {
   readonly registry = new Registry();
@@ -20,8 +23,11 @@ export class HttpMetrics {
     registers: [this.registry],
   });
 
-  constructor(driver: Driver) {
+  /** `slaReport`: the Architect's, when the server runs one with SLA rules. */
+  constructor(driver: Driver, slaReport?: () => Promise<SlaReport>) {
     registerQueueDepth(this.registry, driver);
+    registerEngineGauges(this.registry, driver);
+    if (slaReport) registerSlaGauge(this.registry, slaReport);
   }
 
   /** Records one answered request (app.ts calls it from the middleware that logs requests). */

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import {
   EXECUTION_KINDS,
   EXECUTION_STATUSES,
+  textProblem,
   type Execution,
   type ExecutionSummary,
   type HistoryEntry,
@@ -45,6 +46,21 @@ export function commaList<const V extends string>(
           return z.NEVER;
         }
       return list.length ? (list as V[]) : undefined;
+    });
+}
+
+/**
+ * Text of `min` to `max` characters that PostgreSQL can store (no NUL, no lone surrogate): for values
+ * a route hands to a service that writes or looks them up as text without checking them itself.
+ */
+export function storableText(min: number, max: number) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 }
 

@@ -1,13 +1,13 @@
 // The HTTP API against a real server on loopback and a real store (PGlite, and PostgreSQL when
 // BATON_PG_URL is set), with a real worker running the jobs and workflows it starts.
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, defineSchedule, defineWorkflow, NonRetryableError, Store, Worker } from '@baton/core';
-import { quietLogger } from '../../core/test/backends.js';
+import { freshDatabase, quietLogger } from '../../core/test/backends.js';
 import { BACKENDS } from './stores.js';
 import { ApiKeys, startServer, type RunningServer } from '../src/index.js';
 import { openSse } from './sse.js';
@@ -287,6 +287,14 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
       waiting: 0,
       concurrencyLimit: null,
       rateLimit: null,
+      recent: {
+        windowMs: 300_000,
+        completed: 0,
+        failed: 0,
+        throughputPerSecond: 0,
+        latencyMs: null,
+        runMs: null,
+      },
     });
     const set = await call('PUT', '/api/queues/paging/limits', {
       body: { concurrency: 3, rateLimit: { limit: 10, intervalMs: 1000 } },
@@ -542,6 +550,101 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
   });
 });
 
+describe.each(BACKENDS)('readiness on $name', (backend) => {
+  it('answers 503 with the code while the schema is behind or ahead of this Baton, 200 once it is current', async () => {
+    const store = await openStore(backend);
+    const server = await startServer({ store, logger: quietLogger(), port: 0 });
+    const ready = async () => {
+      const res = await fetch(`${server.url}/ready`);
+      return { status: res.status, body: await res.json() };
+    };
+    try {
+      expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } });
+      const [last] = await store.driver.query<{ version: number; name: string }>(
+        'DELETE FROM baton.migrations WHERE version = (SELECT max(version) FROM baton.migrations) RETURNING version, name',
+      );
+      // The code only: the message would name the database's location.
+      expect(await ready()).toEqual({
+        status: 503,
+        body: { status: 'not ready', problem: 'E_INVALID_STATE' },
+      });
+      await store.driver.query('INSERT INTO baton.migrations (version, name) VALUES ($1, $2)', [
+        last!.version,
+        last!.name,
+      ]);
+      expect((await ready()).status).toBe(200);
+      await store.driver.query(`INSERT INTO baton.migrations (version, name) VALUES ($1, 'a newer Baton')`, [
+        last!.version + 1,
+      ]);
+      expect(await ready()).toEqual({
+        status: 503,
+        body: { status: 'not ready', problem: 'E_SCHEMA_TOO_NEW' },
+      });
+      // Health is the process's: it stays up.
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+});
+
+describe('readiness while PostgreSQL is unreachable', () => {
+  it.skipIf(!process.env.BATON_PG_URL)(
+    'answers 503 while the database cannot be reached, and 200 again once it can',
+    async () => {
+      const target = new URL(await freshDatabase());
+      // The server reaches PostgreSQL through a TCP relay on loopback that the test cuts and restores.
+      const sockets = new Set<Socket>();
+      const relay = createNetServer((downstream) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const [a, b] of [
+          [downstream, upstream],
+          [upstream, downstream],
+        ] as const) {
+          sockets.add(a);
+          a.pipe(b);
+          a.on('error', () => b.destroy());
+          a.on('close', () => {
+            sockets.delete(a);
+            b.destroy();
+          });
+        }
+      });
+      const listen = () => new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+      let port = 0;
+      await listen();
+      port = (relay.address() as AddressInfo).port;
+      const viaRelay = new URL(target);
+      viaRelay.host = `127.0.0.1:${port}`;
+      const store = await Store.open({ databaseUrl: viaRelay.toString(), logger: quietLogger() });
+      await store.migrate();
+      const server = await startServer({ store, logger: quietLogger(), port: 0 });
+      const ready = async () => {
+        const res = await fetch(`${server.url}/ready`);
+        return { status: res.status, body: await res.json() };
+      };
+      try {
+        expect((await ready()).status).toBe(200);
+        await new Promise<void>((r) => {
+          relay.close(() => r());
+          for (const s of sockets) s.destroy();
+        });
+        expect(await ready()).toEqual({
+          status: 503,
+          body: { status: 'not ready', problem: 'E_DATABASE_UNAVAILABLE' },
+        });
+        await listen();
+        expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } });
+      } finally {
+        await server.close();
+        await store.close();
+        relay.close();
+      }
+    },
+  );
+});
+
 describe('rate limits', () => {
   it("answer 429 with Retry-After past a caller's burst, per address without keys and per key with them", async () => {
     const store = await openStore(BACKENDS[0]!);
@@ -657,21 +760,24 @@ describe('bearer JWTs', () => {
     }
   });
 
+  /** An identity provider on loopback publishing `keys` as its JWKS; the test closes it. */
+  async function serveJwks(keys: JWK[]): Promise<{ url: string; close(): void }> {
+    const idp = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })),
+    );
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json`,
+      close: () => idp.close(),
+    };
+  }
+
   it("ES256 with the provider's JWKS; a token of a key not in it is refused", async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const other = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    const idp = createServer((_req, res) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
-    );
-    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const idp = await serveJwks([{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }]);
     const store = await openStore(BACKENDS[0]!);
-    const server = await startServer({
-      store,
-      logger: quietLogger(),
-      port: 0,
-      jwt: { jwksUrl: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json` },
-    });
+    const server = await startServer({ store, logger: quietLogger(), port: 0, jwt: { jwksUrl: idp.url } });
     try {
       const get = async (token: string) =>
         (await fetch(`${server.url}/api/executions`, { headers: { authorization: `Bearer ${token}` } }))
@@ -680,6 +786,52 @@ describe('bearer JWTs', () => {
       expect(await get(await sign({ role: 'viewer' }, other.privateKey, 'ES256'))).toBe(401);
       // An HS256 token is refused by a JWKS server, whatever its secret.
       expect(await get(await sign({ role: 'admin' }, hs))).toBe(401);
+    } finally {
+      await server.close();
+      await store.close();
+      idp.close();
+    }
+  });
+
+  it('RS256 with the JWKS, the role from the configured claim (--jwt-role-claim) and nowhere else', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const other = await generateKeyPair('RS256');
+    const idp = await serveJwks([{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }]);
+    const CLAIM = 'https://baton.example/role';
+    const store = await openStore(BACKENDS[0]!);
+    const server = await startServer({
+      store,
+      logger: quietLogger(),
+      port: 0,
+      jwt: { jwksUrl: idp.url, roleClaim: CLAIM, issuer: 'https://idp.example' },
+    });
+    const call = async (token: string, method = 'GET', path = '/api/me') => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    try {
+      const operator = await sign({ [CLAIM]: 'operator', sub: 'ops-bot' }, privateKey, 'RS256');
+      expect(await call(operator)).toEqual({
+        status: 200,
+        body: { role: 'operator', keyId: null, subject: 'ops-bot' },
+      });
+      // An operator may act: the cancel gets as far as the missing execution.
+      expect((await call(operator, 'POST', '/api/executions/x/cancel')).status).toBe(404);
+      const viewer = await sign({ [CLAIM]: 'viewer', role: 'admin' }, privateKey, 'RS256');
+      expect((await call(viewer)).body.role).toBe('viewer');
+      expect((await call(viewer, 'POST', '/api/executions/x/cancel')).status).toBe(403);
+      // `role` is not the claim this server reads.
+      const unread = await call(await sign({ role: 'admin' }, privateKey, 'RS256'));
+      expect(unread.status).toBe(401);
+      expect(unread.body.error.message).toContain(`'${CLAIM}' claim must be one of viewer, operator, admin`);
+      const forged = await call(await sign({ [CLAIM]: 'admin' }, other.privateKey, 'RS256'));
+      expect(forged.status).toBe(401);
+      expect(forged.body.error.message).toContain('its signature does not verify');
+      const admin = await sign({ [CLAIM]: 'admin' }, privateKey, 'RS256');
+      expect((await call(admin, 'GET', '/api/keys')).status).toBe(200);
     } finally {
       await server.close();
       await store.close();

@@ -174,6 +174,37 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     expect((await call('POST', '/api/alerts/999999/acknowledge')).status).toBe(404);
     expect((await call('POST', '/api/alerts/x/acknowledge')).status).toBe(400);
   });
+
+  it("reassigns an assigned task to another session, and the task's history says who moved it where", async () => {
+    for (const name of ['dev_worker1', 'dev_worker2'])
+      await sessions.sessions.register({ name, provider: 'claude', adapter: 'client', capacity: 5 });
+    const sent = await call('POST', '/api/tasks', {
+      type: 'infrastructure',
+      prompt: 'rotate the certificates',
+      target_session: 'dev_worker1',
+    });
+    const id = sent.body.id as string;
+    expect((await call('GET', `/api/tasks/${id}`)).body).toMatchObject({
+      status: 'assigned',
+      assigned_session: 'dev_worker1',
+    });
+
+    const moved = await call('POST', `/api/tasks/${id}/reassign`, { to: 'dev_worker2' });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ id, reassignments: 1 });
+    const shown = (await call('GET', `/api/tasks/${id}`)).body;
+    expect(shown).toMatchObject({ status: 'assigned', assigned_session: 'dev_worker2', reassignments: 1 });
+    expect(shown.history.map((h: { event: string }) => h.event)).toEqual([
+      'queued',
+      'assigned',
+      'reassigned',
+      'assigned',
+    ]);
+    expect(shown.history.find((h: { event: string }) => h.event === 'reassigned').reason).toBe(
+      'reassigned by the user from dev_worker1 to dev_worker2',
+    );
+    for (const name of ['dev_worker1', 'dev_worker2']) await call('POST', `/api/sessions/${name}/drain`);
+  });
 });
 
 describe('a server whose configuration has no routing rules', () => {

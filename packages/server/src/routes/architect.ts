@@ -8,7 +8,7 @@ import { TASK_STATUSES, checkTaskSpec, type Architect } from '@baton/flows';
 import type { ServerEnv } from '../auth.js';
 import { callerName } from '../keys.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
-import { commaList } from '../schemas.js';
+import { commaList, storableText } from '../schemas.js';
 
 const TaskSchema = z
   .looseObject({
@@ -47,8 +47,10 @@ const AlertSchema = z
   })
   .openapi('Alert');
 
-const TaskId = z.object({ id: z.string().min(1).max(200) });
-const SessionName = z.object({ name: z.string().min(1).max(200) });
+// The Architect's services look names up and store reasons as given: the schemas refuse what
+// PostgreSQL cannot store.
+const TaskId = z.object({ id: storableText(1, 200) });
+const SessionName = z.object({ name: storableText(1, 200) });
 
 const listTasks = apiRoute('viewer', {
   method: 'get',
@@ -57,8 +59,8 @@ const listTasks = apiRoute('viewer', {
   request: {
     query: z.object({
       status: commaList(TASK_STATUSES, 'task statuses', 'pending,running'),
-      type: z.string().min(1).max(200).optional(),
-      session: z.string().min(1).max(200).optional(),
+      type: storableText(1, 200).optional(),
+      session: storableText(1, 200).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
   },
@@ -107,7 +109,7 @@ const actOnTask = apiRoute('operator', {
       content: {
         'application/json': {
           schema: z
-            .object({ to: z.string().min(1).max(200).optional(), reason: z.string().max(1000).optional() })
+            .object({ to: storableText(1, 200).optional(), reason: storableText(0, 1000).optional() })
             .strict(),
         },
       },

@@ -1,9 +1,17 @@
-// The engine's state: queues (executions by status, limits; an operator may set the limits),
+// The engine's state: queues (executions by status, limits, recent throughput and latency; an
+// operator may set the limits),
 // workers (heartbeat age, liveness, what they run) and cron schedules (next and last fire).
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { Client, queueStates, scheduleStates, workerStates, type Store } from '@baton/core';
+import { Client, RECENT_WINDOW_MS, queueStates, scheduleStates, workerStates, type Store } from '@baton/core';
 import type { ServerEnv } from '../auth.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
+
+/** The window of a queue's recent figures, in words. */
+const WINDOW = `the last ${RECENT_WINDOW_MS / 60_000} minutes`;
+
+const Percentiles = z
+  .object({ p50: z.number(), p95: z.number(), p99: z.number() })
+  .openapi('Percentiles', { description: 'Milliseconds' });
 
 const QueueSchema = z
   .object({
@@ -14,6 +22,24 @@ const QueueSchema = z
     waiting: z.number(),
     concurrencyLimit: z.number().nullable(),
     rateLimit: z.object({ limit: z.number(), intervalMs: z.number() }).nullable(),
+    recent: z
+      .object({
+        windowMs: z.number().openapi({ description: `The window: ${WINDOW} (${RECENT_WINDOW_MS})` }),
+        completed: z.number().openapi({ description: 'Executions completed in the window' }),
+        failed: z.number().openapi({ description: 'Executions failed (for good) in the window' }),
+        throughputPerSecond: z.number().openapi({ description: '(completed + failed) / window seconds' }),
+        latencyMs: Percentiles.nullable().openapi({
+          description:
+            'Creation to finish of the executions counted: what a caller waits, delays, retries and workflow waits included; null when none finished',
+        }),
+        runMs: Percentiles.nullable().openapi({
+          description:
+            "Last claim to finish: the final attempt's run time (a workflow's last resumption); null when none finished",
+        }),
+      })
+      .openapi({
+        description: `What the queue finished in ${WINDOW} (cancelled executions are not counted); percentiles are values some execution took (percentile_disc)`,
+      }),
   })
   .openapi('Queue');
 
@@ -59,7 +85,7 @@ const schedules = apiRoute('viewer', {
 const queues = apiRoute('viewer', {
   method: 'get',
   path: '/api/queues',
-  summary: 'Queues: executions ready, scheduled, running and waiting; limits',
+  summary: `Queues: executions ready, scheduled, running and waiting; limits; throughput and latency percentiles over ${WINDOW}`,
   responses: { 200: jsonReply(z.object({ items: z.array(QueueSchema) }), 'Every queue with work or limits') },
 });
 

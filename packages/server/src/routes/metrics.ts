@@ -7,7 +7,8 @@ import { apiRoute } from '../route.js';
 const metrics = apiRoute('viewer', {
   method: 'get',
   path: '/metrics',
-  summary: 'Prometheus metrics: requests, their latency, queue depth',
+  summary:
+    "Prometheus metrics: requests, their latency, queue depth, executions by status, queues' recent throughput and latency, SLA states",
   responses: {
     200: {
       description: 'The Prometheus text format',
