@@ -59,6 +59,15 @@ export interface Queue {
   waiting: number;
   concurrencyLimit: number | null;
   rateLimit: { limit: number; intervalMs: number } | null;
+  /** What it finished in the server's recent window (5 minutes). */
+  recent: {
+    windowMs: number;
+    completed: number;
+    failed: number;
+    throughputPerSecond: number;
+    /** Creation to finish, ms. */
+    latencyMs: { p50: number; p95: number; p99: number } | null;
+  };
 }
 
 export interface WorkerInfo {

@@ -182,6 +182,10 @@ describe.skipIf(missing)('dashboard in chromium', () => {
     await expect.poll(() => p.getByTestId('live-state').textContent()).toBe('● live');
     await expect(p.getByRole('link', { name: 'default' }).count()).resolves.toBe(1);
     await expect(p.locator('.chart canvas').count()).resolves.toBe(2);
+    // The queue's latency over the server's window: the echo jobs finished, so it has three figures.
+    await expect
+      .poll(() => p.getByTestId('latency-default').textContent())
+      .toMatch(/^[\d.]+ m?s, [\d.]+ m?s, [\d.]+ m?s$/);
     // A completion while the page is open moves its live counter, with no reload.
     const before = Number(await p.getByTestId('count-completed').textContent());
     await client().enqueue(echo, { live: true });

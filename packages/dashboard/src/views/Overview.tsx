@@ -2,10 +2,14 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type Queue, type WorkerInfo } from '../api';
 import { TimeChart } from '../chart';
 import { Problem } from '../components';
+import { duration } from '../format';
 import { useLiveStats } from '../live-stats';
 import { href } from '../router';
 
 const STATES = ['ready', 'scheduled', 'running', 'waiting'] as const;
+
+/** The server's window for the queues' recent figures, in minutes. */
+const windowMinutes = (items: Queue[] | undefined) => (items?.[0]?.recent.windowMs ?? 300_000) / 60_000;
 
 export function Overview() {
   const queues = useQuery({ queryKey: ['queues'], queryFn: () => api<{ items: Queue[] }>('/api/queues') });
@@ -73,6 +77,9 @@ export function Overview() {
         />
       </div>
       <h2>Queues</h2>
+      <p className="hint">
+        Finished per second and latency over the last {windowMinutes(queues.data?.items)} minutes.
+      </p>
       <div className="table-wrap">
         <table>
           <thead>
@@ -83,6 +90,10 @@ export function Overview() {
                   {s}
                 </th>
               ))}
+              <th scope="col" className="num">
+                finished / s
+              </th>
+              <th scope="col">queued to finished (p50, p95, p99)</th>
               <th scope="col">limits</th>
             </tr>
           </thead>
@@ -97,6 +108,16 @@ export function Overview() {
                     {q[s]}
                   </td>
                 ))}
+                <td className="num" title={`${q.recent.completed} completed, ${q.recent.failed} failed`}>
+                  {q.recent.throughputPerSecond.toFixed(2)}
+                </td>
+                <td data-testid={`latency-${q.name}`}>
+                  {q.recent.latencyMs
+                    ? [q.recent.latencyMs.p50, q.recent.latencyMs.p95, q.recent.latencyMs.p99]
+                        .map(duration)
+                        .join(', ')
+                    : '—'}
+                </td>
                 <td>
                   {[
                     q.concurrencyLimit ? `concurrency ${q.concurrencyLimit}` : '',
