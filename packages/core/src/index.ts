@@ -120,6 +120,7 @@ export {
   type WorkerState,
   type ScheduleState,
 } from './inspect.js';
+export { errorGroups, type ErrorGroup, type ErrorGroupFilter } from './error-groups.js';
 export { EXECUTION_STATUSES, EXECUTION_KINDS } from './execution.js';
 export {
   ChangeFeed,

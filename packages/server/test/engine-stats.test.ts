@@ -165,6 +165,98 @@ describe.each(BACKENDS)('queue statistics and engine gauges on $name', (backend)
   });
 });
 
+describe.each(BACKENDS)('failures grouped by error on $name', (backend) => {
+  let store: Store;
+  let server: RunningServer;
+  const other = defineJob('errors.other', {}, async () => 'done');
+
+  /** A failure of `job` with `error`, finished `agoMs` ago. */
+  const fail = async (def: typeof job, error: object | null, agoMs: number) => {
+    const { id } = await new Client(store).enqueue(def, {});
+    await store.driver.query(
+      `UPDATE baton.executions SET status = 'failed', claimable = false, error = $2::jsonb,
+         finished_at = now() - $3::float8 * interval '1 millisecond' WHERE id = $1`,
+      [id, error === null ? null : JSON.stringify(error), agoMs],
+    );
+    return id;
+  };
+
+  beforeAll(async () => {
+    store = await backend.open();
+    await store.migrate();
+    server = await startServer({ store, logger: quietLogger(), port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+  });
+
+  it('counts every failure (not a page of them) by code and message, the largest group first', async () => {
+    // 1,050 declined cards: more than the newest 1,000 the dashboard used to group in the page.
+    const declined = { code: 'E_DECLINED', message: 'card declined' };
+    const enqueued = await new Client(store).enqueueMany(
+      job,
+      Array.from({ length: 1050 }, () => ({ input: {} })),
+    );
+    await store.driver.query(
+      `UPDATE baton.executions SET status = 'failed', claimable = false, error = $2::jsonb,
+         finished_at = now() - interval '1 hour' WHERE id = ANY($1)`,
+      [enqueued.map((e) => e.id), JSON.stringify(declined)],
+    );
+    const newest = await fail(other, declined, 1000);
+    // Same message, another code: another group. A class name stands in for a missing code.
+    await fail(job, { code: 'E_TIMEOUT', message: 'card declined' }, 2000);
+    await fail(job, { name: 'TypeError', message: 'x is undefined' }, 60_000);
+    await fail(job, null, 120_000);
+    // Finished, not failed: not counted.
+    await new Client(store).enqueue(job, {});
+
+    const res = await fetch(`${server.url}/api/errors`);
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as {
+      items: {
+        code: string | null;
+        message: string | null;
+        count: number;
+        names: string[];
+        exampleId: string;
+        lastSeenAt: string;
+      }[];
+    };
+    expect(items.map((g) => [g.code, g.message, g.count])).toEqual([
+      ['E_DECLINED', 'card declined', 1051],
+      ['E_TIMEOUT', 'card declined', 1],
+      ['TypeError', 'x is undefined', 1],
+      [null, null, 1],
+    ]);
+    expect(items[0]!.names).toEqual(['errors.other', 'stats.job']);
+    expect(items[0]!.exampleId).toBe(newest);
+    expect(Date.now() - Date.parse(items[0]!.lastSeenAt)).toBeLessThan(60_000);
+
+    // Since: only what failed in the last 30 s; limit: the largest groups.
+    const since = new Date(Date.now() - 30_000).toISOString();
+    const recent = (await (await fetch(`${server.url}/api/errors?since=${since}`)).json()) as {
+      items: { code: string; count: number }[];
+    };
+    expect(recent.items.map((g) => [g.code, g.count])).toEqual([
+      ['E_DECLINED', 1],
+      ['E_TIMEOUT', 1],
+    ]);
+    const top = (await (await fetch(`${server.url}/api/errors?limit=1`)).json()) as { items: unknown[] };
+    expect(top.items).toHaveLength(1);
+  });
+
+  it('refuses a bad since or limit with a 400 that names the field', async () => {
+    for (const q of ['since=yesterday', 'limit=0', 'limit=1001', 'limit=many']) {
+      const res = await fetch(`${server.url}/api/errors?${q}`);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('E_INPUT_INVALID');
+      expect(body.error.message).toContain(q.split('=')[0]);
+    }
+  });
+});
+
 describe('a server without SLA rules', () => {
   it('has no SLA gauge, and every status in the executions gauge', async () => {
     const store = await Store.open({ dataDir: 'memory://', logger: quietLogger() });

@@ -1,48 +1,40 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type ExecutionSummary, type Page } from '../api';
+import { api } from '../api';
 import { Problem } from '../components';
 import { relativeTime } from '../format';
 import { refreshMs, useUiConfig } from '../ui-config';
 import { href } from '../router';
 
-interface Group {
-  code: string;
-  message: string;
+interface ErrorGroup {
+  code: string | null;
+  message: string | null;
   count: number;
-  lastSeen: string;
-  names: Set<string>;
-  example: string;
+  lastSeenAt: string;
+  names: string[];
+  exampleId: string;
 }
 
-/** The newest 1,000 failures, grouped by error code and message. */
+/** Every failure in the store, grouped by error code and message by the server, the largest group first. */
 export function Errors() {
   const ui = useUiConfig();
-  const page = useQuery({
-    queryKey: ['executions', 'failed-1000'],
-    queryFn: () => api<Page<ExecutionSummary>>('/api/executions?status=failed&limit=1000&view=summary'),
+  const groups = useQuery({
+    // Under 'executions': an execution's event refreshes it, as it does the lists.
+    queryKey: ['executions', 'errors'],
+    queryFn: () => api<{ items: ErrorGroup[] }>('/api/errors?limit=200'),
     refetchInterval: refreshMs(ui, 'errors', 30_000),
   });
-  const groups = new Map<string, Group>();
-  for (const e of page.data?.items ?? []) {
-    const code = e.error?.code ?? e.error?.name ?? '—';
-    const message = e.error?.message ?? '(no message)';
-    const key = `${code}\u0000${message}`;
-    const at = e.finishedAt ?? e.createdAt;
-    const g = groups.get(key);
-    if (!g)
-      groups.set(key, { code, message, count: 1, lastSeen: at, names: new Set([e.name]), example: e.id });
-    else {
-      g.count++;
-      g.names.add(e.name);
-      if (at > g.lastSeen) g.lastSeen = at;
-    }
-  }
-  const sorted = [...groups.values()].sort((a, b) => b.count - a.count);
+  const items = groups.data?.items ?? [];
   return (
     <section aria-labelledby="errors-title">
       <h1 id="errors-title">{ui?.dashboard_panels.find((p) => p.id === 'errors')?.title ?? 'Errors'}</h1>
-      <p>The newest {page.data?.items.length ?? '…'} failed executions, grouped by error.</p>
-      {page.error ? <Problem error={page.error} /> : null}
+      <p>
+        Failed executions grouped by error
+        {groups.data
+          ? `: ${items.reduce((n, g) => n + g.count, 0).toLocaleString()} in ${items.length} groups`
+          : ''}
+        .
+      </p>
+      {groups.error ? <Problem error={groups.error} /> : null}
       <div className="table-wrap">
         <table>
           <thead>
@@ -58,27 +50,28 @@ export function Errors() {
             </tr>
           </thead>
           <tbody>
-            {sorted.map((g) => (
+            {items.map((g) => (
               <tr key={`${g.code}:${g.message}`} data-testid="error-group">
-                <td className="num">{g.count}</td>
-                <td className="mono">{g.code}</td>
-                <td>{g.message}</td>
+                <td className="num">{g.count.toLocaleString()}</td>
+                <td className="mono">{g.code ?? '—'}</td>
+                <td>{g.message ?? '(no message)'}</td>
                 <td>
-                  {[...g.names].map((n) => (
+                  {g.names.map((n) => (
                     <a key={n} href={href('/executions', { status: 'failed', name: n })}>
                       {n}{' '}
                     </a>
                   ))}
                 </td>
-                <td title={g.lastSeen}>{relativeTime(g.lastSeen)}</td>
+                <td title={g.lastSeenAt}>{relativeTime(g.lastSeenAt)}</td>
                 <td className="mono">
-                  <a href={href(`/runs/${encodeURIComponent(g.example)}`)}>{g.example}</a>
+                  <a href={href(`/runs/${encodeURIComponent(g.exampleId)}`)}>{g.exampleId}</a>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {groups.data && !items.length ? <p>No failure.</p> : null}
     </section>
   );
 }

@@ -1,8 +1,16 @@
 // The engine's state: queues (executions by status, limits, recent throughput and latency; an
-// operator may set the limits),
+// operator may set the limits), failures grouped by error,
 // workers (heartbeat age, liveness, what they run) and cron schedules (next and last fire).
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { Client, RECENT_WINDOW_MS, queueStates, scheduleStates, workerStates, type Store } from '@baton/core';
+import {
+  Client,
+  RECENT_WINDOW_MS,
+  errorGroups,
+  queueStates,
+  scheduleStates,
+  workerStates,
+  type Store,
+} from '@baton/core';
 import type { ServerEnv } from '../auth.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
 
@@ -117,6 +125,38 @@ const configure = apiRoute('operator', {
   responses: { 200: jsonReply(QueueSchema, 'The queue with its new limits') },
 });
 
+const ErrorGroupSchema = z
+  .object({
+    code: z.string().nullable().openapi({ description: "The error's code, else its class name" }),
+    message: z.string().nullable().openapi({ description: 'Its message, cut at 1,000 characters' }),
+    count: z.number(),
+    lastSeenAt: z.string(),
+    names: z.array(z.string()).openapi({ description: 'Names that failed this way (at most 10)' }),
+    exampleId: z.string().openapi({ description: "The newest failure's id" }),
+  })
+  .openapi('ErrorGroup');
+
+const errors = apiRoute('viewer', {
+  method: 'get',
+  path: '/api/errors',
+  summary: 'Failed executions grouped by error code and message, the largest group first',
+  request: {
+    query: z.object({
+      since: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'only failures that finished at or after this moment (ISO 8601)' }),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+  },
+  responses: {
+    200: jsonReply(
+      z.object({ items: z.array(ErrorGroupSchema) }),
+      'Every group, counted over all failures in the store',
+    ),
+  },
+});
+
 const workers = apiRoute('viewer', {
   method: 'get',
   path: '/api/workers',
@@ -139,6 +179,12 @@ export function engineRoutes(app: OpenAPIHono<ServerEnv>, store: Store, client: 
     });
     const q = (await queueStates(store.driver)).find((s) => s.name === name)!;
     return c.json(q, 200);
+  });
+
+  app.openapi(errors, async (c) => {
+    const { since, limit } = c.req.valid('query');
+    const groups = await errorGroups(store.driver, { since: since ? new Date(since) : undefined, limit });
+    return c.json({ items: groups.map((g) => ({ ...g, lastSeenAt: g.lastSeenAt.toISOString() })) }, 200);
   });
 
   app.openapi(schedules, async (c) =>
