@@ -1,6 +1,6 @@
 // How the task table writes a value in each of ui_config.yaml's column formats.
 import { describe, expect, it } from 'vitest';
-import { formatCell } from '../src/ui-config';
+import { formatCell } from '../../src/ui-config';
 
 describe('formatCell', () => {
   it('writes durations (milliseconds) in the largest unit that reads well', () => {
