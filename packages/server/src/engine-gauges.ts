@@ -1,5 +1,6 @@
 // The engine's state as Prometheus gauges, read when /metrics is scraped: executions by status, and
-// per queue what it finished in the recent window (counts, throughput, latency and run percentiles).
+// per queue its depth and what it finished in the recent window (counts, throughput, latency and run
+// percentiles), the per-queue gauges from one read of the queues per scrape.
 // Workers count their own attempts (WorkerMetrics); the server reports what the store shows, so the
 // figures are whole-cluster ones whichever worker did the work.
 import { Gauge, type Registry } from 'prom-client';
@@ -66,6 +67,18 @@ export function registerEngineGauges(registry: Registry, driver: Driver): void {
     },
   });
   const queues = onePerScrape(() => queueStates(driver));
+  // The worker's gauge of the same name reads its own query; here the scrape's one read serves it.
+  queueGauge(
+    registry,
+    'baton_queue_depth',
+    'Executions per queue and status (queued, running, waiting)',
+    ['status'],
+    queues,
+    (g, q) => {
+      const depth = { queued: q.ready + q.scheduled, running: q.running, waiting: q.waiting };
+      for (const [status, n] of Object.entries(depth)) if (n > 0) g.set({ queue: q.name, status }, n);
+    },
+  );
   queueGauge(
     registry,
     'baton_queue_finished',

@@ -3,7 +3,7 @@
 // throughput and latency, and the Architect's SLA states when it has SLA rules). Routes are labelled
 // by pattern (`/api/executions/:id`), never by URL, so that the number of series stays bounded.
 import { Counter, Histogram, Registry } from 'prom-client';
-import { DURATION_BUCKETS, registerQueueDepth, type Driver } from '@baton/core';
+import { DURATION_BUCKETS, type Driver } from '@baton/core';
 import type { SlaReport } from '@baton/flows';
 import { registerEngineGauges, registerSlaGauge } from './engine-gauges.js';
 
@@ -25,7 +25,6 @@ export class HttpMetrics {
 
   /** `slaReport`: the Architect's, when the server runs one with SLA rules. */
   constructor(driver: Driver, slaReport?: () => Promise<SlaReport>) {
-    registerQueueDepth(this.registry, driver);
     registerEngineGauges(this.registry, driver);
     if (slaReport) registerSlaGauge(this.registry, slaReport);
   }
