@@ -162,12 +162,31 @@ describe('the chat screen', () => {
     c.pending = [approval('ap2')];
     await eventually(async () => /allow once/.test(s.frame()), 3000, 'the second prompt');
     await new Promise((r) => setTimeout(r, 100));
-    await s.type('n');
-    await eventually(async () => /reason \(the agent sees it\)/.test(s.frame()), 3000, 'the reason prompt');
-    await s.type('not now');
+    // A fast typist: the reason follows 'n' in the same tick, before the reason prompt is drawn.
+    s.stdin.write('n');
+    s.stdin.write('not now');
+    await eventually(
+      async () => /reason \(the agent sees it\): not now/.test(s.frame()),
+      3000,
+      'the reason prompt with the typed reason',
+    );
     await s.type(ENTER);
     await eventually(async () => c.answers.length === 2, 3000, 'the deny');
     expect(c.answers[1]).toEqual({ id: 'ap2', choice: { approved: false, reason: 'not now' } });
+    await eventually(
+      async () => !/reason \(the agent sees it\)/.test(s.frame()),
+      3000,
+      'the prompt to close',
+    );
+
+    // The whole answer in one chunk, as a paste or a fast typist sends it: the return ends it.
+    c.pending = [approval('ap3')];
+    await eventually(async () => /allow once/.test(s.frame()), 3000, 'the third prompt');
+    await new Promise((r) => setTimeout(r, 100));
+    s.stdin.write('n');
+    s.stdin.write('too risky\r');
+    await eventually(async () => c.answers.length === 3, 3000, 'the pasted deny');
+    expect(c.answers[2]).toEqual({ id: 'ap3', choice: { approved: false, reason: 'too risky' } });
     c.finish();
   });
 
@@ -307,6 +326,19 @@ describe('the session picker (-r)', () => {
     r.stdin.write(ENTER);
     await eventually(async () => picked !== undefined, 2000, 'the pick');
     expect(picked).toBe('s2');
+  });
+
+  it('picks the row the arrows reached when Enter follows them before a redraw', async () => {
+    let picked: string | null | undefined;
+    const items = ['s1', 's2', 's3'].map((id) => ({ id, line: `session ${id}` }));
+    const r = render(<Picker items={items} onPick={(id) => (picked = id)} />);
+    unmount = r.unmount;
+    await new Promise((res) => setTimeout(res, 50));
+    r.stdin.write(DOWN);
+    r.stdin.write(DOWN);
+    r.stdin.write(ENTER);
+    await eventually(async () => picked !== undefined, 2000, 'the pick');
+    expect(picked).toBe('s3');
   });
 });
 

@@ -1,6 +1,6 @@
 // An ask rule's approval: allow once, allow for the session, always (written to the project's
 // rules), or deny with a reason the agent is told.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import type { Approval, Remember } from '@baton/ai';
 
@@ -21,10 +21,21 @@ export function ApprovalPrompt({
   approval: Approval;
   onAnswer: (choice: ApprovalChoice) => void;
 }) {
-  const [reason, setReason] = useState<string | null>(null);
+  const [reason, setShownReason] = useState<string | null>(null);
+  // ink re-subscribes the handler only after a render commits: keys typed right after 'n' would
+  // reach a handler that still sees no reason and be dropped, so the handler reads a ref.
+  const typed = useRef<string | null>(null);
+  const setReason = (r: string) => {
+    typed.current = r;
+    setShownReason(r);
+  };
   useInput((input, key) => {
+    const reason = typed.current;
     if (reason !== null) {
-      if (key.return) onAnswer({ approved: false, reason: reason.trim() || null });
+      // A fast typist's reason arrives as one chunk ("not now\r"): a return at its end is Enter.
+      const enter = key.return || (input.length > 1 && input.endsWith('\r'));
+      const full = key.return ? reason : reason + input.replace(/\r$/, '');
+      if (enter) onAnswer({ approved: false, reason: full.trim() || null });
       else if (key.backspace || key.delete) setReason(reason.slice(0, -1));
       else if (key.escape || (key.ctrl && input === 'c')) onAnswer({ approved: false, reason: null });
       else if (!key.ctrl && !key.meta) setReason(reason + input);

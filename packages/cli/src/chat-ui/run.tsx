@@ -1,6 +1,6 @@
 // Puts the chat screen up at once, before the store is open (the input takes keys while the session
 // gets ready), and the session picker of `baton chat -r`.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Box, Text, render, useApp, useInput, type Instance } from 'ink';
 import { App, type ChatController } from './app.js';
 import type { StatusInfo } from './status.js';
@@ -103,13 +103,16 @@ export interface PickItem {
 }
 
 export function Picker({ items, onPick }: { items: PickItem[]; onPick: (id: string | null) => void }) {
-  const [at, setAt] = useState(0);
+  // The highlighted row: a ref, as Up then Enter can come faster than a render; the state redraws it.
+  const highlighted = useRef(0);
+  const [at, setShownAt] = useState(0);
+  const setAt = (i: number) => setShownAt((highlighted.current = i));
   const { exit } = useApp();
   useInput((input, key) => {
-    if (key.upArrow) setAt((i) => Math.max(0, i - 1));
-    else if (key.downArrow) setAt((i) => Math.min(items.length - 1, i + 1));
+    if (key.upArrow) setAt(Math.max(0, highlighted.current - 1));
+    else if (key.downArrow) setAt(Math.min(items.length - 1, highlighted.current + 1));
     else if (key.return) {
-      onPick(items[at]!.id);
+      onPick(items[highlighted.current]!.id);
       exit();
     } else if (key.escape || (key.ctrl && input === 'c')) {
       onPick(null);
