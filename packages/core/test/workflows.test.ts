@@ -225,6 +225,46 @@ for (const b of backends()) {
       await own.close();
     });
 
+    it('starts a child in one statement, reads none it just started, and reads the children it waits for at once', async () => {
+      const own = await b.open();
+      const statements: string[] = [];
+      interceptStatements(own.driver, { before: (s) => statements.push(s.split('\n')[0]) });
+      const CHILD_READ = 'SELECT id, status, output, error FROM baton.executions WHERE id = ANY($1::text[])';
+      const double = defineJob('fan-double', { queue: 'fan-jobs' }, async (n: number) => n * 2);
+      const wf = defineWorkflow('fan-out', { queue: 'fan-wf' }, async (ctx, ns: number[]) => {
+        const handles = [];
+        for (const n of ns) handles.push(await ctx.startActivity(double, n));
+        return Promise.all(handles.map((h) => h.result()));
+      });
+      const ownClient = new Client(own);
+      const { id } = await ownClient.start(wf, [1, 2, 3]);
+      statements.length = 0;
+      // The first run starts the three children and suspends, without reading them.
+      const workflows = new Worker(own, { workflows: [wf], queues: ['fan-wf'], pollInterval: 50 });
+      await workflows.start();
+      await eventually(async () => (await ownClient.get(id)).status === 'waiting', 10_000, 'the suspension');
+      await workflows.stop();
+      expect(statements.filter((s) => s === 'baton_start_child')).toHaveLength(3);
+      expect(statements).not.toContain('baton_enqueue');
+      expect(statements).not.toContain(CHILD_READ);
+      // The children end while no worker runs the workflow; its next run reads the three at once.
+      const jobs = new Worker(own, { jobs: [double], queues: ['fan-jobs'], pollInterval: 50 });
+      await jobs.start();
+      await eventually(
+        async () => (await ownClient.list({ name: 'fan-double' })).every((e) => e.status === 'completed'),
+        10_000,
+        'the children',
+      );
+      await jobs.stop();
+      statements.length = 0;
+      const resumed = new Worker(own, { workflows: [wf], queues: ['fan-wf'], pollInterval: 50 });
+      await resumed.start();
+      expect(await ownClient.result(id, { timeout: '10s' })).toEqual([2, 4, 6]);
+      await resumed.stop();
+      expect(statements.filter((s) => s === CHILD_READ)).toHaveLength(1);
+      await own.close();
+    });
+
     it('delivers a signal to a workflow created while the signal was being sent', async () => {
       const own = await b.open();
       const ownClient = new Client(own);

@@ -40,8 +40,8 @@ function timestampText(ms: number): string {
   return iso.startsWith('+') ? iso.slice(1).replace(/^0+/, '') : iso;
 }
 
-/** The rows of an insert as one JSON parameter, read back by RECORDSET. */
-function recordsetJson(rows: readonly NewExecution[]): string {
+/** The rows of an insert as one JSON parameter, read back by recordset(). */
+export function recordsetJson(rows: readonly NewExecution[]): string {
   return JSON.stringify(
     rows.map((r) => ({
       id: r.id,
@@ -78,12 +78,25 @@ const VALUES = `id, kind, name, queue, priority, ${DUE},
   CASE WHEN timeout_ms IS NULL THEN NULL ELSE greatest(${DUE}, now()) + timeout_ms * interval '1 millisecond' END,
   trace_context`;
 
-const RECORDSET = `jsonb_to_recordset($1::jsonb) AS r(
+const recordset = (param: string) => `jsonb_to_recordset(${param}::jsonb) AS r(
   id text, kind baton.execution_kind, name text, queue text, priority int, run_at text, delay_ms float8,
   max_attempts int, input text, idempotency_key text, concurrency_key text, concurrency_limit int,
   parent_id text, timeout_ms float8, status baton.execution_status, trace_context text)`;
 
 const SKIP_DUPLICATES = 'ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
+
+/**
+ * The CTEs `ins` (the rows of parameter `param`, made by recordsetJson, inserted unless their
+ * idempotency key exists; `where` may add a condition) and `woken` (their queues' workers woken;
+ * reference it, or PostgreSQL skips it).
+ */
+export const insertSql = (param: string, where = '') => `ins AS (
+       INSERT INTO baton.executions (${COLUMNS}, status)
+       SELECT ${VALUES}, status FROM ${recordset(param)} ${where}
+       ${SKIP_DUPLICATES}
+       RETURNING id, queue, run_at, concurrency_key
+     ),
+     woken AS (${wakeupSql('ins')})`;
 
 /**
  * Inserts executions in one round trip and wakes the workers of their queues in the same
@@ -96,13 +109,7 @@ export async function insertExecutions(
   rows: readonly NewExecution[],
 ): Promise<{ id: string; inserted: boolean }[]> {
   const inserted = await db.query<{ id: string }>(
-    `WITH ins AS (
-       INSERT INTO baton.executions (${COLUMNS}, status)
-       SELECT ${VALUES}, status FROM ${RECORDSET}
-       ${SKIP_DUPLICATES}
-       RETURNING id, queue, run_at, concurrency_key
-     ),
-     woken AS (${wakeupSql('ins')})
+    `WITH ${insertSql('$1')}
      SELECT id, (SELECT n FROM woken) AS woken FROM ins`,
     [recordsetJson(rows)],
     'baton_enqueue',
@@ -159,7 +166,7 @@ export async function insertClaimed(
   }>(
     `WITH ${lockWorkerSql('$2')}
      INSERT INTO baton.executions (${COLUMNS}, status, claimable, attempts, lease_owner, started_at)
-     SELECT ${VALUES}, 'running', false, 1, $2, now() FROM ${RECORDSET}
+     SELECT ${VALUES}, 'running', false, 1, $2, now() FROM ${recordset('$1')}
      WHERE EXISTS (SELECT 1 FROM me)
      ${SKIP_DUPLICATES}
      RETURNING created_at, deadline_at, input`,

@@ -2,6 +2,7 @@
 // attempt, still running): a worker that lost the workflow cannot add to its history.
 import type { Driver, Queryable } from '../driver/types.js';
 import { notifyRowSql, slotFreedSql, wakeupSql } from '../wakeup.js';
+import { insertSql, recordsetJson, type NewExecution } from '../sql/enqueue.js';
 
 /** Who may write: the run that holds the execution's lease. */
 export interface Lease {
@@ -111,39 +112,67 @@ export interface NewEntry {
   settled?: number | null;
 }
 
+// Appends the entry of params $1–$14 (entryParams) if the lease of $1–$3 is held.
+const INSERT_ENTRY = `entry AS (
+       INSERT INTO baton.history (${HISTORY_COLUMNS})
+       SELECT $1, $4, $5, $6, $7, $8, $13::jsonb, $9::jsonb, $10::jsonb, $11, $12, $14 WHERE EXISTS (SELECT 1 FROM lease)
+       ON CONFLICT (execution_id, seq) DO NOTHING
+       RETURNING 1
+     )`;
+
+const entryParams = (lease: Lease, e: NewEntry) => [
+  lease.executionId,
+  lease.workerId,
+  lease.attempt,
+  e.seq,
+  e.kind,
+  e.name,
+  e.status,
+  e.attempts,
+  e.output,
+  e.error,
+  e.startedAt,
+  e.finishedAt,
+  e.input ?? null,
+  e.settled ?? null,
+];
+
+const entryResult = (r: { owned: boolean; inserted: boolean }): EntryResult =>
+  !r.owned ? 'lost' : r.inserted ? 'recorded' : 'conflict';
+
 /**
  * Appends a history entry at its position. `conflict` means another run recorded that position
  * first (its record stands); `lost` means this run no longer holds the lease and must stop.
  */
 export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Promise<EntryResult> {
   const [r] = await db.query<{ owned: boolean; inserted: boolean }>(
-    `WITH lease AS (${LEASE}),
-     ins AS (
-       INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT $1, $4, $5, $6, $7, $8, $13::jsonb, $9::jsonb, $10::jsonb, $11, $12, $14 WHERE EXISTS (SELECT 1 FROM lease)
-       ON CONFLICT (execution_id, seq) DO NOTHING
-       RETURNING 1
-     )
-     SELECT EXISTS (SELECT 1 FROM lease) AS owned, EXISTS (SELECT 1 FROM ins) AS inserted`,
-    [
-      lease.executionId,
-      lease.workerId,
-      lease.attempt,
-      e.seq,
-      e.kind,
-      e.name,
-      e.status,
-      e.attempts,
-      e.output,
-      e.error,
-      e.startedAt,
-      e.finishedAt,
-      e.input ?? null,
-      e.settled ?? null,
-    ],
+    `WITH lease AS (${LEASE}), ${INSERT_ENTRY}
+     SELECT EXISTS (SELECT 1 FROM lease) AS owned, EXISTS (SELECT 1 FROM entry) AS inserted`,
+    entryParams(lease, e),
     'baton_record_history',
   );
-  return !r.owned ? 'lost' : r.inserted ? 'recorded' : 'conflict';
+  return entryResult(r);
+}
+
+/**
+ * Starts a child execution and appends the entry that records it, in one statement (one round
+ * trip, one commit), both only while the lease is held. A child whose idempotency key exists is not
+ * inserted again; an id taken by another execution fails with 23505, writing nothing.
+ */
+export async function startChild(
+  db: Queryable,
+  lease: Lease,
+  child: NewExecution,
+  e: NewEntry,
+): Promise<EntryResult> {
+  const [r] = await db.query<{ owned: boolean; inserted: boolean }>(
+    `WITH lease AS (${LEASE}), ${insertSql('$15', 'WHERE EXISTS (SELECT 1 FROM lease)')}, ${INSERT_ENTRY}
+     SELECT EXISTS (SELECT 1 FROM lease) AS owned, EXISTS (SELECT 1 FROM entry) AS inserted,
+       (SELECT n FROM woken) AS woken`,
+    [...entryParams(lease, e), recordsetJson([child])],
+    'baton_start_child',
+  );
+  return entryResult(r);
 }
 
 /** Reads one entry (after a conflict). */
@@ -186,18 +215,22 @@ export async function endWait(
 }
 
 /** What a parent needs to know about a child execution. */
-export async function childState(
+export interface ChildState {
+  status: string;
+  output: unknown;
+  error: { message: string; code?: string } | null;
+}
+
+/** The states of child executions, by id, in one round trip; an id with no execution is absent. */
+export async function childStates(
   db: Queryable,
-  childId: string,
-): Promise<
-  { status: string; output: unknown; error: { message: string; code?: string } | null } | undefined
-> {
-  const rows = await db.query<{
-    status: string;
-    output: unknown;
-    error: { message: string; code?: string } | null;
-  }>('SELECT status, output, error FROM baton.executions WHERE id = $1', [childId]);
-  return rows[0];
+  childIds: readonly string[],
+): Promise<Map<string, ChildState>> {
+  const rows = await db.query<ChildState & { id: string }>(
+    'SELECT id, status, output, error FROM baton.executions WHERE id = ANY($1::text[])',
+    [childIds],
+  );
+  return new Map(rows.map(({ id, ...state }) => [id, state]));
 }
 
 /**

@@ -19,15 +19,16 @@ import {
   type WorkflowLogger,
 } from './definition.js';
 import { checkName, isJobDefinition, type JobDefinition } from '../job.js';
-import { insertExecutions } from '../sql/enqueue.js';
 import {
-  childState,
+  childStates,
+  type ChildState,
   consumeSignal,
   endWait,
   type ReplayState,
   readEntry,
-  recordEntry,
   recordEvent,
+  startChild,
+  type EntryResult,
   type HistoryEntry,
   type HistoryKind,
   type Lease,
@@ -90,6 +91,10 @@ const NEVER = new Promise<never>(() => undefined);
 export class WorkflowRun {
   private history: HistoryEntry[] = [];
   private knownSignals = 0;
+  /** The states of the children the history waited for when first asked (see childState). */
+  private waitedChildren: Promise<Map<string, ChildState>> | undefined;
+  /** Positions of the children this run started. */
+  private readonly startedHere = new Set<number>();
   private next = 0;
   /** The last position the history holds an entry at: the code replays until it gets past it. */
   private lastRecorded = -1;
@@ -652,23 +657,20 @@ export class WorkflowRun {
       // the handle to the code is a result of its own, in the run's order.
       started = wait ? undefined : this.order.assign();
       const output = JSON.stringify(wait ? { childId } : { childId, detached: true, started });
-      let result: Awaited<ReturnType<typeof recordEntry>>;
+      let result: EntryResult;
       try {
         result = await this.tracked(() =>
-          this.driver.transaction(async (tx) => {
-            await insertExecutions(tx, [row]);
-            return recordEntry(tx, this.lease, {
-              seq,
-              kind,
-              name: def.name,
-              status: 'waiting',
-              attempts: 1,
-              input: row.input,
-              output,
-              error: null,
-              startedAt: now,
-              finishedAt: null,
-            });
+          startChild(this.driver, this.lease, row, {
+            seq,
+            kind,
+            name: def.name,
+            status: 'waiting',
+            attempts: 1,
+            input: row.input,
+            output,
+            error: null,
+            startedAt: now,
+            finishedAt: null,
           }),
         );
       } catch (err) {
@@ -684,6 +686,7 @@ export class WorkflowRun {
         return NEVER;
       }
       if (result === 'lost') return this.lose();
+      if (result === 'recorded') this.startedHere.add(seq);
       entry =
         result === 'recorded'
           ? undefined
@@ -732,7 +735,10 @@ export class WorkflowRun {
         throw new ChildFailedError(kind, name, out.childId, entry.error?.message ?? 'failed');
       });
     }
-    const state = await this.guard(() => childState(this.driver, out.childId));
+    // A child this run started began after the run's claim: it cannot have ended before it, and an
+    // end since moves the signal count that the suspension checks. Nothing need be read.
+    if (this.startedHere.has(seq)) return this.wait(null);
+    const state = await this.childState(out.childId);
     const ended = { childId: out.childId, ...(out.detached ? { detached: true } : {}) };
     if (state?.status === 'completed') {
       const recorded = { ...ended, result: state.output };
@@ -751,6 +757,25 @@ export class WorkflowRun {
     }
     // Woken when the child ends (it bumps this workflow's signal count).
     return this.wait(null);
+  }
+
+  /**
+   * A child's state. The first ask reads every child the history waits for, in one round trip: a
+   * replay asks for each of them in turn (a fan-out waits for many).
+   */
+  private async childState(childId: string): Promise<ChildState | undefined> {
+    this.waitedChildren ??= this.guard(() => {
+      const ids: string[] = [];
+      for (const e of this.history) {
+        const child = e && (e.kind === 'activity' || e.kind === 'child');
+        if (child && e.status === 'waiting' && !this.startedHere.has(e.seq))
+          ids.push((e.output as { childId: string }).childId);
+      }
+      return childStates(this.driver, ids);
+    });
+    const known = await this.waitedChildren;
+    if (known.has(childId)) return known.get(childId);
+    return (await this.guard(() => childStates(this.driver, [childId]))).get(childId);
   }
 
   private async continueAsNew(next: unknown): Promise<never> {
