@@ -71,8 +71,10 @@ export const backtestRun = defineJob(
 
 async function runJob(input: BacktestInput, ctx: JobContext): Promise<BacktestSummary> {
   // The run works on the bytes whose digests the ledger records.
-  const manifestIn = await ctx.artifacts.read(input.manifest, { mediaType: 'application/yaml' });
-  const csvIn = await ctx.artifacts.read(input.csv, { mediaType: 'text/csv' });
+  const [manifestIn, csvIn] = await ctx.artifacts.readMany([
+    { path: input.manifest, mediaType: 'application/yaml' },
+    { path: input.csv, mediaType: 'text/csv' },
+  ]);
   const manifest = parsed(manifestIn.artifact.digest, () =>
     loadManifestText(input.manifest, manifestIn.bytes.toString('utf8')),
   );

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
+import { interceptStatements } from './intercept.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { backends } from './backends.js';
 import { readCodeVersion } from '../src/artifacts/code-version.js';
@@ -220,6 +221,46 @@ for (const b of backends()) {
       expect((await ledger.get({ execution: producer.execution, name: 'metrics.json' })).json()).toEqual({
         trades: 23,
       });
+    });
+
+    it('readMany declares several input files in one statement: bytes and digests in order; a repeated or missing file refused, nothing recorded', async () => {
+      const ledger = new ArtifactStore(store.driver, { blobDir, inlineMaxBytes: 1024 });
+      const producer = { execution: 'artifacts-read-many-1', attempt: 1 };
+      const small = join(blobDir, 'm.yaml');
+      const large = join(blobDir, 'bars-many.csv');
+      writeFileSync(small, 'meta: {id: x}\n');
+      writeFileSync(large, 'c\n' + '112.5\n'.repeat(500));
+      const statements: string[] = [];
+      interceptStatements(store.driver, { before: (s) => statements.push(s) });
+      const read = await ledger.inputs(producer, [
+        { path: small, mediaType: 'application/yaml' },
+        { path: large, mediaType: 'text/csv' },
+      ]);
+      expect(statements.filter((s) => s === 'baton_artifact_put')).toHaveLength(1);
+      expect(
+        read.map((r) => [r.artifact.name, r.artifact.role, r.artifact.stored, r.artifact.mediaType]),
+      ).toEqual([
+        [small, 'input', 'database', 'application/yaml'],
+        [large, 'input', 'blob directory', 'text/csv'],
+      ]);
+      expect(read.map((r) => r.artifact.digest)).toEqual([
+        digestOf(readFileSync(small)),
+        digestOf(readFileSync(large)),
+      ]);
+      expect(read[1]!.bytes.equals(readFileSync(large))).toBe(true);
+      const again = await batonError(ledger.inputs(producer, [{ path: small }, { path: small }]));
+      expect([again.code, again.message]).toEqual(['E_INVALID_OPTION', expect.stringMatching(/given twice/)]);
+      const missing = await batonError(
+        ledger.inputs({ ...producer, execution: 'artifacts-read-many-2' }, [
+          { path: small },
+          { path: join(blobDir, 'absent.csv') },
+        ]),
+      );
+      expect([missing.code, missing.message]).toEqual([
+        'E_NOT_FOUND',
+        expect.stringMatching(/cannot read input file .*absent\.csv: ENOENT/),
+      ]);
+      expect(await ledger.list('artifacts-read-many-2')).toEqual([]);
     });
 
     it('a put of content whose blob file was changed or removed on disk writes the file again', async () => {

@@ -97,6 +97,13 @@ export interface ArtifactWriter {
    * ledger records, even if the file changes meanwhile.
    */
   read(path: string, options?: { mediaType?: string }): Promise<{ artifact: Artifact; bytes: Buffer }>;
+  /**
+   * Several `read`s in one statement (one round trip); results in the order given. Each file may
+   * be given once.
+   */
+  readMany(
+    files: readonly { path: string; mediaType?: string }[],
+  ): Promise<{ artifact: Artifact; bytes: Buffer }[]>;
 }
 
 /** What `client.artifacts` offers: reading the ledger. */
@@ -190,6 +197,26 @@ async function fileStamp(path: string): Promise<string | undefined> {
   return s && `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
+/**
+ * Reads an input file. Its name is its path relative to the working directory when under it
+ * (`./a.csv` and `a.csv` are one input), absolute otherwise.
+ */
+async function readInput(path: string): Promise<{ name: string; bytes: Buffer }> {
+  checkArtifactName(path);
+  const full = resolve(path);
+  const rel = relative(process.cwd(), full);
+  const name = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
+  try {
+    return { name, bytes: await readFile(full) };
+  } catch (err) {
+    throw new BatonError(
+      'E_NOT_FOUND',
+      `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; declare a file the run reads, with a path from its working directory (${process.cwd()})`,
+      { cause: err },
+    );
+  }
+}
+
 export class ArtifactStore {
   constructor(
     private readonly db: Driver,
@@ -203,6 +230,7 @@ export class ArtifactStore {
       putMany: (items) => this.putMany(producer, items),
       input: async (path, options) => (await this.input(producer, path, options)).artifact,
       read: (path, options) => this.input(producer, path, options),
+      readMany: (files) => this.inputs(producer, files),
     };
   }
 
@@ -246,26 +274,36 @@ export class ArtifactStore {
     path: string,
     options: { mediaType?: string } = {},
   ): Promise<{ artifact: Artifact; bytes: Buffer }> {
-    checkArtifactName(path);
-    // One name per file: relative to the working directory when under it (`./a.csv` and `a.csv`
-    // are one input), absolute otherwise.
-    const full = resolve(path);
-    const rel = relative(process.cwd(), full);
-    const name = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(full);
-    } catch (err) {
-      throw new BatonError(
-        'E_NOT_FOUND',
-        `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; declare a file the run reads, with a path from its working directory (${process.cwd()})`,
-        { cause: err },
-      );
+    const [read] = await this.inputs(producer, [{ path, mediaType: options.mediaType }]);
+    return read!;
+  }
+
+  /** Stores several input files in one statement (see ArtifactWriter.readMany). */
+  async inputs(
+    producer: Producer,
+    files: readonly { path: string; mediaType?: string }[],
+  ): Promise<{ artifact: Artifact; bytes: Buffer }[]> {
+    const read = await Promise.all(files.map((f) => readInput(f.path)));
+    const seen = new Set<string>();
+    for (const [k, r] of read.entries()) {
+      if (seen.has(r.name)) {
+        throw new BatonError(
+          'E_INVALID_OPTION',
+          `readMany: input file ${files[k]!.path} is given twice (as ${r.name}); give each file once`,
+        );
+      }
+      seen.add(r.name);
     }
-    return {
-      artifact: await this.store(producer, name, 'input', contentOf(bytes, name, options.mediaType)),
-      bytes,
-    };
+    if (read.length === 0) return [];
+    const artifacts = await this.storeMany(
+      producer,
+      read.map((r, k) => ({
+        name: r.name,
+        role: 'input' as const,
+        content: contentOf(r.bytes, r.name, files[k]!.mediaType),
+      })),
+    );
+    return artifacts.map((artifact, k) => ({ artifact, bytes: read[k]!.bytes }));
   }
 
   private async store(
