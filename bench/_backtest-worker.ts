@@ -11,7 +11,6 @@ const worker = new Worker(store, {
   workflows: [backtestSweep],
   queues: [BACKTEST_QUEUE],
   concurrency: 1,
-  pollInterval: 20,
 });
 await worker.start();
 process.stdout.write('ready\n');
