@@ -265,6 +265,20 @@ for (const b of backends()) {
       await own.close();
     });
 
+    it('reads a child whose id an execution of its name already has, rather than waiting for it', async () => {
+      const child = defineWorkflow('reused-child', { queue: 'wf-reused' }, async (_ctx, n: number) => n * 10);
+      const parent = defineWorkflow('reuses-child', { queue: 'wf-reused' }, async (ctx, n: number) =>
+        ctx.runChild(child, n, { id: 'reused-child-1' }),
+      );
+      await withWorker([child, parent], async () => {
+        const first = await client.start(child, 1, { id: 'reused-child-1' });
+        expect(await client.result(first.id, { timeout: '10s' })).toBe(10);
+        // The earlier execution stands for the child: the parent gets its result.
+        const { id } = await client.start(parent, 2);
+        expect(await client.result(id, { timeout: '10s' })).toBe(10);
+      });
+    });
+
     it('delivers a signal to a workflow created while the signal was being sent', async () => {
       const own = await b.open();
       const ownClient = new Client(own);

@@ -155,24 +155,26 @@ export async function recordEntry(db: Queryable, lease: Lease, e: NewEntry): Pro
 }
 
 /**
- * Starts a child execution and appends the entry that records it, in one statement (one round
- * trip, one commit), both only while the lease is held. A child whose idempotency key exists is not
- * inserted again; an id taken by another execution fails with 23505, writing nothing.
+ * Appends the entry that records a child and starts the child, in one statement (one round trip,
+ * one commit): the entry only while the lease is held, the child only if the entry went in.
+ * `created` is false when the child's (name, idempotency key) exists already, so another
+ * execution stands for it; an id taken by an execution of another name fails with 23505, writing
+ * nothing.
  */
 export async function startChild(
   db: Queryable,
   lease: Lease,
   child: NewExecution,
   e: NewEntry,
-): Promise<EntryResult> {
-  const [r] = await db.query<{ owned: boolean; inserted: boolean }>(
-    `WITH lease AS (${LEASE}), ${insertSql('$15', 'WHERE EXISTS (SELECT 1 FROM lease)')}, ${INSERT_ENTRY}
+): Promise<{ result: EntryResult; created: boolean }> {
+  const [r] = await db.query<{ owned: boolean; inserted: boolean; created: boolean }>(
+    `WITH lease AS (${LEASE}), ${INSERT_ENTRY}, ${insertSql('$15', 'WHERE EXISTS (SELECT 1 FROM entry)')}
      SELECT EXISTS (SELECT 1 FROM lease) AS owned, EXISTS (SELECT 1 FROM entry) AS inserted,
-       (SELECT n FROM woken) AS woken`,
+       EXISTS (SELECT 1 FROM ins) AS created, (SELECT n FROM woken) AS woken`,
     [...entryParams(lease, e), recordsetJson([child])],
     'baton_start_child',
   );
-  return entryResult(r);
+  return { result: entryResult(r), created: r.created };
 }
 
 /** Reads one entry (after a conflict). */

@@ -658,8 +658,9 @@ export class WorkflowRun {
       started = wait ? undefined : this.order.assign();
       const output = JSON.stringify(wait ? { childId } : { childId, detached: true, started });
       let result: EntryResult;
+      let created: boolean;
       try {
-        result = await this.tracked(() =>
+        ({ result, created } = await this.tracked(() =>
           startChild(this.driver, this.lease, row, {
             seq,
             kind,
@@ -672,7 +673,7 @@ export class WorkflowRun {
             startedAt: now,
             finishedAt: null,
           }),
-        );
+        ));
       } catch (err) {
         if (started !== undefined) this.order.skip(started);
         // An id taken by another execution is the workflow's mistake; anything else is the database's.
@@ -686,7 +687,8 @@ export class WorkflowRun {
         return NEVER;
       }
       if (result === 'lost') return this.lose();
-      if (result === 'recorded') this.startedHere.add(seq);
+      // An execution that already had the child's idempotency key stands for it: it is read.
+      if (created) this.startedHere.add(seq);
       entry =
         result === 'recorded'
           ? undefined
