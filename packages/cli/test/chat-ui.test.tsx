@@ -203,6 +203,12 @@ describe('the chat screen', () => {
     expect(s.frame()).toMatch(/accept edits/);
     await s.type(SHIFT_TAB);
     expect(s.frame()).toMatch(/ask before edits/);
+    // Two presses within one frame move two steps.
+    s.stdin.write(SHIFT_TAB);
+    s.stdin.write(SHIFT_TAB);
+    await s.type('edit away');
+    await s.type(ENTER);
+    expect(c.sent[1]).toEqual({ text: 'edit away', mode: 'accept-edits' });
   });
 
   it('Ctrl+C cancels the turn under way; a second one exits', async () => {

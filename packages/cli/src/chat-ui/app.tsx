@@ -252,7 +252,7 @@ export function App({ controller, columns, onRender }: AppProps) {
       return;
     }
     if (key.tab && key.shift) {
-      const next = TOOL_MODES[(TOOL_MODES.indexOf(mode) + 1) % TOOL_MODES.length]!;
+      const next = TOOL_MODES[(TOOL_MODES.indexOf(modeNow.current) + 1) % TOOL_MODES.length]!;
       setMode(next);
       note(`mode: ${modeLabel(next)}${busy ? ' (from the next message)' : ''}`);
     }
