@@ -1,11 +1,11 @@
 // The artifacts ledger: what executions produced, content-addressed (decision 0017). A blob is
 // stored once per digest, in the database when small and in the blob directory when large; an
 // artifact row names it for one execution, with the attempt and step that put it.
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { BatonError } from '../errors.js';
 import type { Driver } from '../driver/types.js';
+import { readBlobFile, writeBlobFile } from './blob-files.js';
 import { collectBlobs, type CollectOptions, type CollectReport } from './collect.js';
 import {
   checkArtifactName,
@@ -184,20 +184,6 @@ function toArtifact(r: ArtifactRow): Artifact {
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
- * Blob files this process wrote or hashed, with what `stat` said of them then. A put of content
- * already on disk re-read and re-hashed its file every time: for a sweep over a 1 GB bar file,
- * that is every run. A file whose size, inode, mtime and ctime are unchanged is taken as checked;
- * any write to it (even one that restores its mtime) moves its ctime. `baton artifacts verify`
- * and every read still hash the bytes.
- */
-const checkedBlobFiles = new Map<string, string>();
-
-async function fileStamp(path: string): Promise<string | undefined> {
-  const s = await stat(path, { bigint: true }).catch(() => undefined);
-  return s && `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-}
-
-/**
  * Reads an input file. Its name is its path relative to the working directory when under it
  * (`./a.csv` and `a.csv` are one input), absolute otherwise.
  */
@@ -324,7 +310,7 @@ export class ArtifactStore {
     const inline = items.map((i) => i.content.bytes.length <= this.options.inlineMaxBytes);
     // the files first: a row never names a blob that is not there
     for (const [k, i] of items.entries())
-      if (!inline[k]) await this.writeBlobFile(i.content.digest, i.content.bytes);
+      if (!inline[k]) await writeBlobFile(this.options.blobDir, i.content.digest, i.content.bytes);
     const rows = await this.db.query<ArtifactRow>(
       `WITH item AS (
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
@@ -571,52 +557,6 @@ export class ArtifactStore {
     };
   }
 
-  private blobPath(digest: string): string {
-    if (!DIGEST.test(digest))
-      throw new BatonError('E_INVALID_OPTION', `'${digest}' is not an artifact digest`);
-    const hex = digest.slice('sha256:'.length);
-    return join(this.options.blobDir, 'sha256', hex.slice(0, 2), hex);
-  }
-
-  private async writeBlobFile(digest: string, bytes: Buffer): Promise<void> {
-    const path = this.blobPath(digest);
-    const stamp = await fileStamp(path);
-    if (stamp !== undefined) {
-      if (checkedBlobFiles.get(path) === stamp) return;
-      const existing = await readFile(path).catch(() => undefined);
-      if (existing && digestOf(existing) === digest) {
-        checkedBlobFiles.set(path, stamp);
-        return;
-      }
-    }
-    const dir = join(path, '..');
-    await mkdir(dir, { recursive: true });
-    // Written aside, flushed, renamed, and the rename flushed: after a crash the file is either
-    // whole or absent, and it is on disk before the row that names it commits.
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      const file = await open(tmp, 'w');
-      try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(tmp, path);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-    const written = await fileStamp(path);
-    if (written !== undefined) checkedBlobFiles.set(path, written);
-  }
-
   private async readBlob(digest: string): Promise<Buffer> {
     const [row] = await this.db.query<{ data: string | null }>(
       `SELECT encode(data, 'base64') AS data FROM baton.artifact_blobs WHERE digest = $1`,
@@ -624,15 +564,6 @@ export class ArtifactStore {
     );
     if (!row) throw new BatonError('E_NOT_FOUND', `no artifact has the digest ${digest}`);
     if (row.data !== null) return Buffer.from(row.data, 'base64');
-    const path = this.blobPath(digest);
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new BatonError(
-        'E_NOT_FOUND',
-        `the blob of ${digest} is not at ${path}: it is kept in the blob directory of the process that stored it; point BATON_BLOB_DIR at that directory`,
-        { cause: err },
-      );
-    }
+    return readBlobFile(this.options.blobDir, digest);
   }
 }
