@@ -4,6 +4,7 @@
 // second one, or one at an empty input, exits); Shift+Tab cycles the modes; an ask rule's approval
 // is put here; slash commands are answered here or by the controller.
 import { useEffect, useRef, useState } from 'react';
+import { useKeyState } from './key-state.js';
 import { Box, Static, useApp, useInput } from 'ink';
 import { TOOL_MODES, type ToolMode } from '@baton/ai/modes';
 import type { Approval, TurnPart } from '@baton/ai';
@@ -78,13 +79,9 @@ export function App({ controller, columns, onRender }: AppProps) {
   const transcript = useRef(new Transcript()).current;
   const [, setFrame] = useState(0);
   const [busy, setBusy] = useState(false);
-  const [mode, setShownMode] = useState<ToolMode>('default');
-  // The mode a message is sent in: a ref, so a queued message goes in the mode of its sending.
-  const modeNow = useRef<ToolMode>('default');
-  const setMode = (m: ToolMode) => {
-    modeNow.current = m;
-    setShownMode(m);
-  };
+  // The mode a message is sent in: read as it is now, so a queued message goes in the mode of its
+  // sending, and two Shift+Tabs within a frame move two steps.
+  const [mode, modeNow, setMode] = useKeyState<ToolMode>('default');
   const [approval, setApproval] = useState<Approval | null>(null);
   const [warning, setWarning] = useState<string | null>(null);
   const [sent, setSent] = useState<string[]>([]);

@@ -1,6 +1,6 @@
 // An ask rule's approval: allow once, allow for the session, always (written to the project's
 // rules), or deny with a reason the agent is told.
-import { useRef, useState } from 'react';
+import { useKeyState } from './key-state.js';
 import { Box, Text, useInput } from 'ink';
 import type { Approval, Remember } from '@baton/ai';
 
@@ -21,14 +21,8 @@ export function ApprovalPrompt({
   approval: Approval;
   onAnswer: (choice: ApprovalChoice) => void;
 }) {
-  const [reason, setShownReason] = useState<string | null>(null);
-  // ink re-subscribes the handler only after a render commits: keys typed right after 'n' would
-  // reach a handler that still sees no reason and be dropped, so the handler reads a ref.
-  const typed = useRef<string | null>(null);
-  const setReason = (r: string) => {
-    typed.current = r;
-    setShownReason(r);
-  };
+  // Keys typed right after 'n' must reach the reason, not the choice.
+  const [reason, typed, setReason] = useKeyState<string | null>(null);
   useInput((input, key) => {
     const reason = typed.current;
     if (reason !== null) {

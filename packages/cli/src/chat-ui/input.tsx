@@ -1,7 +1,8 @@
 // The message input: Enter sends; a line ending in `\`, or Alt+Enter, goes on to a new line; Up and
 // Down walk the messages sent before (this process's, then the session's). Keys the screen itself
 // handles (Ctrl+C, Shift+Tab) are left to it.
-import { useRef, useState } from 'react';
+import { useState } from 'react';
+import { useKeyState } from './key-state.js';
 import { Box, Text, useInput } from 'ink';
 
 export interface InputProps {
@@ -13,13 +14,8 @@ export interface InputProps {
 }
 
 export function Input({ prompt, history, onSubmit }: InputProps) {
-  // The text typed so far: a ref, as keys can come faster than renders; the state redraws it.
-  const typed = useRef('');
-  const [value, setShown] = useState('');
-  const setValue = (next: string | ((v: string) => string)) => {
-    typed.current = typeof next === 'function' ? next(typed.current) : next;
-    setShown(typed.current);
-  };
+  // The text typed so far.
+  const [value, typed, setValue] = useKeyState('');
   // Where Up/Down is in the history: history.length is the line being typed.
   const [back, setBack] = useState<number | null>(null);
   useInput((input, key) => {

@@ -1,6 +1,6 @@
 // Puts the chat screen up at once, before the store is open (the input takes keys while the session
 // gets ready), and the session picker of `baton chat -r`.
-import { useRef, useState } from 'react';
+import { useKeyState } from './key-state.js';
 import { Box, Text, render, useApp, useInput, type Instance } from 'ink';
 import { App, type ChatController } from './app.js';
 import type { StatusInfo } from './status.js';
@@ -103,10 +103,8 @@ export interface PickItem {
 }
 
 export function Picker({ items, onPick }: { items: PickItem[]; onPick: (id: string | null) => void }) {
-  // The highlighted row: a ref, as Up then Enter can come faster than a render; the state redraws it.
-  const highlighted = useRef(0);
-  const [at, setShownAt] = useState(0);
-  const setAt = (i: number) => setShownAt((highlighted.current = i));
+  // The highlighted row: Up then Enter can come faster than a render.
+  const [at, highlighted, setAt] = useKeyState(0);
   const { exit } = useApp();
   useInput((input, key) => {
     if (key.upArrow) setAt(Math.max(0, highlighted.current - 1));
