@@ -4,7 +4,14 @@
 import { describe, it, expect } from 'vitest';
 import pg from 'pg';
 import { backends } from './backends.js';
-import { consumeSignal, endWait, recordEntries, type Lease, type NewEntry } from '../src/workflow/history.js';
+import {
+  consumeSignal,
+  endWait,
+  endWaits,
+  recordEntries,
+  type Lease,
+  type NewEntry,
+} from '../src/workflow/history.js';
 import { claimUnlimited } from '../src/sql/claim.js';
 import { completeMany } from '../src/sql/finish.js';
 import { recoverExpired, registerWorker } from '../src/sql/workers.js';
@@ -115,6 +122,83 @@ for (const b of backends()) {
         { execution_id: 'done-1', seq: 1, output: 2 },
         { execution_id: 'done-3', seq: 0, output: 'mine' },
         { execution_id: 'done-3', seq: 1, output: 'theirs' },
+      ]);
+      await store.close();
+    });
+
+    it('ends the waits of many runs in one statement, each fenced on its own lease and only while it waits', async () => {
+      const store = await b.open();
+      const mine = await runningWorkflow(store, 'ends-1', 'w1');
+      const taken = await runningWorkflow(store, 'ends-2', 'w1');
+      const ended = await runningWorkflow(store, 'ends-3', 'w1');
+      await store.driver.query(
+        `UPDATE baton.executions SET lease_owner = 'w2', attempts = 2 WHERE id = 'ends-2'`,
+      );
+      // Two waiting children of ends-1, one of ends-2; ends-3's wait already ended with another result.
+      await store.driver.query(
+        `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at)
+         VALUES ('ends-1', 0, 'activity', 'a', 'waiting', '{"childId": "c0"}', now()),
+                ('ends-1', 1, 'activity', 'a', 'waiting', '{"childId": "c1"}', now()),
+                ('ends-2', 0, 'activity', 'a', 'waiting', '{"childId": "c2"}', now())`,
+      );
+      await store.driver.query(
+        `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at, finished_at)
+         VALUES ('ends-3', 0, 'signal', 'go', 'completed', '{"payload": "green"}', now(), now())`,
+      );
+      const at = new Date();
+      const results = await endWaits(store.driver, 'w1', [
+        {
+          lease: mine,
+          end: { seq: 1, output: '{"childId": "c1", "result": 10}', at, settled: 0, failure: null },
+        },
+        {
+          lease: taken,
+          end: { seq: 0, output: '{"childId": "c2", "result": 20}', at, settled: 0, failure: null },
+        },
+        {
+          lease: mine,
+          end: { seq: 0, output: '{"childId": "c0"}', at, settled: 1, failure: '{"message": "failed: no"}' },
+        },
+        { lease: ended, end: { seq: 0, output: '{"timedOut": true}', at, settled: 0, failure: null } },
+      ]);
+      expect(results).toEqual([true, false, true, false]);
+      const rows = await store.driver.query<{
+        id: string;
+        seq: number;
+        status: string;
+        output: unknown;
+        error: unknown;
+        settled: number | null;
+      }>(
+        `SELECT execution_id AS id, seq, status, output, error, settled FROM baton.history
+         WHERE execution_id LIKE 'ends-%' ORDER BY 1, 2`,
+      );
+      expect(rows).toEqual([
+        {
+          id: 'ends-1',
+          seq: 0,
+          status: 'failed',
+          output: { childId: 'c0' },
+          error: { message: 'failed: no' },
+          settled: 1,
+        },
+        {
+          id: 'ends-1',
+          seq: 1,
+          status: 'completed',
+          output: { childId: 'c1', result: 10 },
+          error: null,
+          settled: 0,
+        },
+        { id: 'ends-2', seq: 0, status: 'waiting', output: { childId: 'c2' }, error: null, settled: null },
+        {
+          id: 'ends-3',
+          seq: 0,
+          status: 'completed',
+          output: { payload: 'green' },
+          error: null,
+          settled: null,
+        },
       ]);
       await store.close();
     });

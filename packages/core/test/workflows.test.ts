@@ -225,11 +225,11 @@ for (const b of backends()) {
       await own.close();
     });
 
-    it('starts a child in one statement, reads none it just started, and reads the children it waits for at once', async () => {
+    it('starts a child in one statement, reads none it just started, and reads and ends the children it waits for at once', async () => {
       const own = await b.open();
       const statements: string[] = [];
       interceptStatements(own.driver, { before: (s) => statements.push(s.split('\n')[0]) });
-      const CHILD_READ = 'SELECT id, status, output, error FROM baton.executions WHERE id = ANY($1::text[])';
+      const CHILD_READ = 'baton_child_states';
       const double = defineJob('fan-double', { queue: 'fan-jobs' }, async (n: number) => n * 2);
       const wf = defineWorkflow('fan-out', { queue: 'fan-wf' }, async (ctx, ns: number[]) => {
         const handles = [];
@@ -262,6 +262,14 @@ for (const b of backends()) {
       expect(await ownClient.result(id, { timeout: '10s' })).toEqual([2, 4, 6]);
       await resumed.stop();
       expect(statements.filter((s) => s === CHILD_READ)).toHaveLength(1);
+      // The three results are written to its history in one statement, not one each.
+      expect(statements.filter((s) => s === 'baton_end_waits')).toHaveLength(1);
+      expect(statements).not.toContain('baton_end_wait');
+      expect((await ownClient.describe(id)).history.map((h) => [h.kind, h.status, h.settled])).toEqual([
+        ['activity', 'completed', 0],
+        ['activity', 'completed', 1],
+        ['activity', 'completed', 2],
+      ]);
       await own.close();
     });
 

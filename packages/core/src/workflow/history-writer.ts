@@ -1,32 +1,31 @@
-// History entries of all the workflows a worker runs, written together: the entries that are ready
-// while an earlier write is on its way go in one statement, so concurrent workflows share commits
-// instead of paying one each. A lone entry is written at once.
+// History writes of all the workflows a worker runs, written together: the writes that are ready
+// while an earlier one is on its way go in one statement, so concurrent workflows (and the many
+// results a resumed fan-out hands over) share round trips and commits instead of paying one each.
+// A lone write goes at once.
 import type { Queryable } from '../driver/types.js';
-import { recordEntries, type EntryResult, type Lease, type NewEntry } from './history.js';
+import {
+  endWaits,
+  recordEntries,
+  type EntryResult,
+  type Lease,
+  type NewEntry,
+  type WaitEnd,
+} from './history.js';
 
-/** Writes in flight at once; more would only split the batches that build up meanwhile. */
+/** Writes of one kind in flight at once; more would only split the batches that build up meanwhile. */
 const MAX_IN_FLIGHT = 2;
 
-interface Request {
-  lease: Lease;
-  entry: NewEntry;
-  settle: (r: EntryResult | Error) => void;
-}
-
-export class HistoryWriter {
-  private queue: Request[] = [];
+/** Requests of one kind, written `MAX_IN_FLIGHT` batches at a time. */
+class Coalescer<Req, Res> {
+  private queue: { req: Req; settle: (r: Res | Error) => void }[] = [];
   private inFlight = 0;
   private scheduled = false;
 
-  constructor(
-    private readonly db: Queryable,
-    private readonly workerId: string,
-  ) {}
+  constructor(private readonly write: (batch: Req[]) => Promise<Res[]>) {}
 
-  /** Appends `entry` at its position for the run holding `lease` (see recordEntries for the results). */
-  record(lease: Lease, entry: NewEntry): Promise<EntryResult> {
+  submit(req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ lease, entry, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      this.queue.push({ req, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
       this.schedule();
     });
   }
@@ -34,7 +33,7 @@ export class HistoryWriter {
   private schedule(): void {
     if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
     this.scheduled = true;
-    // Entries that become ready in the same burst of microtasks go together.
+    // Requests that become ready in the same burst of microtasks go together.
     queueMicrotask(() => {
       this.scheduled = false;
       void this.flush();
@@ -46,7 +45,7 @@ export class HistoryWriter {
     if (batch.length === 0) return;
     this.inFlight++;
     try {
-      const results = await recordEntries(this.db, this.workerId, batch);
+      const results = await this.write(batch.map((b) => b.req));
       batch.forEach((b, i) => b.settle(results[i]));
     } catch (err) {
       for (const b of batch) b.settle(err as Error);
@@ -54,5 +53,25 @@ export class HistoryWriter {
       this.inFlight--;
       this.schedule();
     }
+  }
+}
+
+export class HistoryWriter {
+  private readonly records: Coalescer<{ lease: Lease; entry: NewEntry }, EntryResult>;
+  private readonly ends: Coalescer<{ lease: Lease; end: WaitEnd }, boolean>;
+
+  constructor(db: Queryable, workerId: string) {
+    this.records = new Coalescer((batch) => recordEntries(db, workerId, batch));
+    this.ends = new Coalescer((batch) => endWaits(db, workerId, batch));
+  }
+
+  /** Appends `entry` at its position for the run holding `lease` (see recordEntries for the results). */
+  record(lease: Lease, entry: NewEntry): Promise<EntryResult> {
+    return this.records.submit({ lease, entry });
+  }
+
+  /** Ends a waiting entry of the run holding `lease`; false if the lease is lost (see endWait). */
+  end(lease: Lease, end: WaitEnd): Promise<boolean> {
+    return this.ends.submit({ lease, end });
   }
 }

@@ -69,6 +69,21 @@ export const HISTORY_COLUMNS =
 
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
+// The runs of a batch whose leases `workerId` holds, as the CTE `owned`, from params $2–$4 of
+// leaseParams. The leases are read by primary key (= ANY), never joined with the unpacked batch,
+// whose row estimate would lead the planner to scan the whole table.
+const OWNED_LEASES = `owned AS (
+       SELECT e.id FROM baton.executions e
+       WHERE e.id = ANY($2::text[]) AND e.lease_owner = $3 AND e.status = 'running'
+         AND e.attempts = ($4::jsonb ->> e.id)::int
+     )`;
+
+const leaseParams = (workerId: string, items: readonly { lease: Lease }[]) => [
+  items.map(({ lease }) => lease.executionId),
+  workerId,
+  `{${items.map(({ lease }) => `${JSON.stringify(lease.executionId)}:${lease.attempt}`).join(',')}}`,
+];
+
 /** What a run replays from, as SQL over the execution row aliased `alias`: one JSON object. */
 export const replayStateSql = (alias: string) =>
   `json_build_object('signal_count', ${alias}.signal_count, 'created_at', ${alias}.created_at,
@@ -212,8 +227,64 @@ export async function endWait(
      WHERE execution_id = $1 AND seq = $4 AND status = 'waiting' AND EXISTS (${LEASE})
      RETURNING 1`,
     [lease.executionId, lease.workerId, lease.attempt, seq, output, at, failure, settled],
+    'baton_end_wait',
   );
   return rows.length === 1;
+}
+
+/** A waiting entry to end (see endWait): `output` and `failure` are JSON text. */
+export interface WaitEnd {
+  seq: number;
+  output: string;
+  at: Date;
+  settled: number;
+  failure: string | null;
+}
+
+/**
+ * Ends waiting entries of many runs of one worker in one statement, each fenced on its own run's
+ * lease (see endWait): a resumed fan-out hands over the results of all the children that ended
+ * while it slept. Results are in the order of `items`; false where the lease is lost.
+ */
+export async function endWaits(
+  db: Queryable,
+  workerId: string,
+  items: readonly { lease: Lease; end: WaitEnd }[],
+): Promise<boolean[]> {
+  if (items.length === 1) {
+    const { lease, end: w } = items[0];
+    return [await endWait(db, lease, w.seq, w.output, w.at, w.settled, w.failure)];
+  }
+  const payload = `[${items
+    .map(
+      ({ lease, end: w }, i) =>
+        `{"i":${i},"execution_id":${JSON.stringify(lease.executionId)},"seq":${w.seq},"output":${w.output},` +
+        `"error":${w.failure ?? 'null'},"finished_at":"${w.at.toISOString()}","settled":${w.settled}}`,
+    )
+    .join(',')}]`;
+  const rows = await db.query<{ i: number; ended: boolean }>(
+    `WITH req AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS r(i int, execution_id text, seq int, output jsonb, error jsonb, finished_at timestamptz, settled int)
+     ),
+     ${OWNED_LEASES},
+     ended AS (
+       UPDATE baton.history h
+       SET status = CASE WHEN r.error IS NULL THEN 'completed' ELSE 'failed' END, output = r.output,
+           error = r.error, finished_at = r.finished_at, settled = r.settled
+       FROM req r
+       WHERE h.execution_id = r.execution_id AND h.seq = r.seq AND h.status = 'waiting'
+         AND r.execution_id IN (SELECT id FROM owned)
+       RETURNING h.execution_id, h.seq
+     )
+     SELECT r.i, EXISTS (SELECT 1 FROM ended WHERE ended.execution_id = r.execution_id AND ended.seq = r.seq) AS ended
+     FROM req r`,
+    [payload, ...leaseParams(workerId, items)],
+    'baton_end_waits',
+  );
+  const out: boolean[] = new Array(items.length);
+  for (const r of rows) out[r.i] = r.ended;
+  return out;
 }
 
 /** What a parent needs to know about a child execution. */
@@ -231,6 +302,7 @@ export async function childStates(
   const rows = await db.query<ChildState & { id: string }>(
     'SELECT id, status, output, error FROM baton.executions WHERE id = ANY($1::text[])',
     [childIds],
+    'baton_child_states',
   );
   return new Map(rows.map(({ id, ...state }) => [id, state]));
 }
@@ -309,6 +381,7 @@ export async function suspend(
       wakeAt,
       ...(freesSlotOf ? [freesSlotOf] : []),
     ],
+    freesSlotOf ? 'baton_suspend_freeing_slot' : 'baton_suspend',
   );
   return rows.length === 1;
 }
@@ -379,18 +452,11 @@ export async function recordEntries(
 ): Promise<EntryResult[]> {
   if (items.length === 1) return [await recordEntry(db, items[0].lease, items[0].entry)];
   const payload = `[${items.map(({ lease, entry }, i) => entryJson(lease.executionId, entry, `"i":${i},`)).join(',')}]`;
-  const attempts = `{${items.map(({ lease }) => `${JSON.stringify(lease.executionId)}:${lease.attempt}`).join(',')}}`;
-  // The leases are read by primary key (= ANY), never joined with the unpacked batch, whose row
-  // estimate would lead the planner to scan the whole table.
   const rows = await db.query<{ i: number; owned: boolean; inserted: boolean }>(
     `WITH req AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, ${ENTRY_RECORD})
      ),
-     owned AS (
-       SELECT e.id FROM baton.executions e
-       WHERE e.id = ANY($2::text[]) AND e.lease_owner = $3 AND e.status = 'running'
-         AND e.attempts = ($4::jsonb ->> e.id)::int
-     ),
+     ${OWNED_LEASES},
      ins AS (
        INSERT INTO baton.history (${HISTORY_COLUMNS})
        SELECT ${HISTORY_COLUMNS} FROM req WHERE execution_id IN (SELECT id FROM owned)
@@ -400,7 +466,7 @@ export async function recordEntries(
      SELECT r.i, r.execution_id IN (SELECT id FROM owned) AS owned,
             EXISTS (SELECT 1 FROM ins WHERE ins.execution_id = r.execution_id AND ins.seq = r.seq) AS inserted
      FROM req r`,
-    [payload, items.map(({ lease }) => lease.executionId), workerId, attempts],
+    [payload, ...leaseParams(workerId, items)],
     'baton_record_histories',
   );
   const out: EntryResult[] = new Array(items.length);

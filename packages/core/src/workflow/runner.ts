@@ -23,7 +23,6 @@ import {
   childStates,
   type ChildState,
   consumeSignal,
-  endWait,
   type ReplayState,
   readEntry,
   recordEvent,
@@ -424,7 +423,7 @@ export class WorkflowRun {
   private async endWaitNow(seq: number, output: string, failure: string | null = null): Promise<boolean> {
     const settled = this.order.assign();
     const now = new Date();
-    if (!(await this.guard(() => endWait(this.driver, this.lease, seq, output, now, settled, failure))))
+    if (!(await this.guard(() => this.writer.end(this.lease, { seq, output, at: now, settled, failure }))))
       return false;
     this.seenAt(now);
     await this.order.live(settled);
