@@ -56,11 +56,7 @@ export function canonicalJson(value: unknown, where: string): string {
  * text as UTF-8 (`text/plain; charset=utf-8`), anything else as canonical JSON (`application/json`).
  */
 export function contentOf(data: ArtifactData, name: string, mediaType?: string): ArtifactContent {
-  if (mediaType !== undefined && (typeof mediaType !== 'string' || !MEDIA_TYPE.test(mediaType)))
-    throw new BatonError(
-      'E_INVALID_OPTION',
-      `artifact '${name}': mediaType must look like 'type/subtype' (e.g. 'text/csv'), got ${JSON.stringify(mediaType)}`,
-    );
+  checkMediaType(name, mediaType);
   let bytes: Buffer;
   let type: string;
   if (data instanceof Uint8Array) {
@@ -75,6 +71,26 @@ export function contentOf(data: ArtifactData, name: string, mediaType?: string):
     type = 'application/json';
   }
   return { bytes, mediaType: mediaType ?? type, digest: digestOf(bytes) };
+}
+
+/**
+ * The content of a file read for the ledger, whose digest is known (input-files.ts): its bytes as
+ * read, not copied (nothing else holds them yet), `application/octet-stream` by default.
+ */
+export function fileContent(
+  file: { name: string; bytes: Buffer; digest: string },
+  mediaType?: string,
+): ArtifactContent {
+  checkMediaType(file.name, mediaType);
+  return { bytes: file.bytes, mediaType: mediaType ?? 'application/octet-stream', digest: file.digest };
+}
+
+function checkMediaType(name: string, mediaType: string | undefined): void {
+  if (mediaType !== undefined && (typeof mediaType !== 'string' || !MEDIA_TYPE.test(mediaType)))
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `artifact '${name}': mediaType must look like 'type/subtype' (e.g. 'text/csv'), got ${JSON.stringify(mediaType)}`,
+    );
 }
 
 function hasControlCharacter(s: string): boolean {

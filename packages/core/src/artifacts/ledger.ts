@@ -1,16 +1,16 @@
 // The artifacts ledger: what executions produced, content-addressed (decision 0017). A blob is
 // stored once per digest, in the database when small and in the blob directory when large; an
 // artifact row names it for one execution, with the attempt and step that put it.
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { BatonError } from '../errors.js';
 import type { Driver } from '../driver/types.js';
 import { readBlobFile, writeBlobFile } from './blob-files.js';
+import { readInputFile } from './input-files.js';
 import { collectBlobs, type CollectOptions, type CollectReport } from './collect.js';
 import {
   checkArtifactName,
   contentOf,
   digestOf,
+  fileContent,
   sortedJson,
   type ArtifactContent,
   type ArtifactData,
@@ -183,26 +183,6 @@ function toArtifact(r: ArtifactRow): Artifact {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/**
- * Reads an input file. Its name is its path relative to the working directory when under it
- * (`./a.csv` and `a.csv` are one input), absolute otherwise.
- */
-async function readInput(path: string): Promise<{ name: string; bytes: Buffer }> {
-  checkArtifactName(path);
-  const full = resolve(path);
-  const rel = relative(process.cwd(), full);
-  const name = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
-  try {
-    return { name, bytes: await readFile(full) };
-  } catch (err) {
-    throw new BatonError(
-      'E_NOT_FOUND',
-      `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; declare a file the run reads, with a path from its working directory (${process.cwd()})`,
-      { cause: err },
-    );
-  }
-}
-
 export class ArtifactStore {
   constructor(
     private readonly db: Driver,
@@ -269,7 +249,7 @@ export class ArtifactStore {
     producer: Producer,
     files: readonly { path: string; mediaType?: string }[],
   ): Promise<{ artifact: Artifact; bytes: Buffer }[]> {
-    const read = await Promise.all(files.map((f) => readInput(f.path)));
+    const read = await Promise.all(files.map((f) => readInputFile(f.path)));
     const seen = new Set<string>();
     for (const [k, r] of read.entries()) {
       if (seen.has(r.name)) {
@@ -286,7 +266,7 @@ export class ArtifactStore {
       read.map((r, k) => ({
         name: r.name,
         role: 'input' as const,
-        content: contentOf(r.bytes, r.name, files[k]!.mediaType),
+        content: fileContent(r, files[k]!.mediaType),
       })),
     );
     return artifacts.map((artifact, k) => ({ artifact, bytes: read[k]!.bytes }));
