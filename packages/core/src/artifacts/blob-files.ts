@@ -1,6 +1,7 @@
 // The blob directory: large artifacts as files named by their digest
 // (`<dir>/sha256/<first two hex digits>/<hex>`), written so that a crash leaves a file whole or
 // absent, and on disk before the row that names it commits.
+import type { BigIntStats } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,9 +19,12 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  */
 const checkedBlobFiles = new Map<string, string>();
 
+/** What identifies a file's version without reading it: device, inode, size, mtime and ctime. */
+export const stampOf = (s: BigIntStats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+
 async function fileStamp(path: string): Promise<string | undefined> {
   const s = await stat(path, { bigint: true }).catch(() => undefined);
-  return s && `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  return s && stampOf(s);
 }
 
 function blobPath(dir: string, digest: string): string {

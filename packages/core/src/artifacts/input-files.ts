@@ -9,6 +9,7 @@ import type { BigIntStats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { BatonError } from '../errors.js';
+import { stampOf } from './blob-files.js';
 import { checkArtifactName, digestOf } from './content.js';
 
 /** How recent a change makes a file's stamp untrustworthy (well above any file system's granularity). */
@@ -49,8 +50,6 @@ export async function readInputFile(path: string): Promise<InputFile> {
     );
   }
 }
-
-const stampOf = (s: BigIntStats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 
 function digestFor(path: string, bytes: Buffer, before: BigIntStats, after: BigIntStats): string {
   const stamp = stampOf(before);
