@@ -11,22 +11,19 @@
 // Last line: one JSON object. BENCH_BARS and BENCH_REPS override the size and run count.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import * as TI from 'technicalindicators';
 import * as TS from 'trading-signals';
 import { compute, getIndicator } from '../packages/ta/src/index.js';
 import { bareEma, bareSma } from '../packages/ta/scripts/bare-loops.js';
 import { watchLoad } from './_load.js';
+import { gc } from './_gc.js';
 
 const require = createRequire(import.meta.url);
 const talib = require('talib') as {
   execute(a: Record<string, unknown>): { result: Record<string, number[]> };
 };
 
-// Collect garbage before every timed run so one library's garbage is not billed to the next.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+// Garbage is collected before every timed run so one library's garbage is not billed to the next.
 
 const N = Number(process.env.BENCH_BARS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 11);
