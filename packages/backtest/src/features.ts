@@ -15,6 +15,11 @@ export interface ValidBars {
   readonly spread: Float64Array;
   /** True range against the previous valid bar (NaN for the first). */
   readonly tr: Float64Array;
+  /**
+   * log(c[j] / c[j-1]) once computed (NaN until then): RV12 is read on every signal, usually on
+   * consecutive bars, which share 11 of their 12 returns.
+   */
+  readonly logReturns: Float64Array;
 }
 
 export function validBars(
@@ -25,7 +30,7 @@ export function validBars(
   spread: Float64Array,
 ): ValidBars {
   const tr = compute('true_range', [h, l, c]).value!;
-  return { n: o.length, o, h, l, c, spread, tr };
+  return { n: o.length, o, h, l, c, spread, tr, logReturns: new Float64Array(o.length).fill(NaN) };
 }
 
 /** ATR14 in price units at valid bar k: the mean of the last 14 true ranges, summed left to right; NaN before 15 bars. */
@@ -43,7 +48,8 @@ export function rv12(b: ValidBars, k: number): number {
   if (k < 12) return 0;
   let rsq = 0;
   for (let j = k - 11; j <= k; j++) {
-    const r = Math.log(b.c[j]! / b.c[j - 1]!);
+    let r = b.logReturns[j]!;
+    if (r !== r) r = b.logReturns[j] = Math.log(b.c[j]! / b.c[j - 1]!);
     rsq += r * r;
   }
   const rv = Math.sqrt(rsq) * SQRT_288;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { metricsFromRecords, parseBars, runBacktest } from '../src/index.js';
+import { rv12, validBars } from '../src/features.js';
 import { runSample, SAMPLE_CSV, SAMPLE_RECORDS, sampleSettings } from './fixtures.js';
 
 /** Equal to the digits the specification prints (7 decimals), relative to the magnitude. */
@@ -156,6 +157,27 @@ describe('bridge mode on the sample', () => {
       12,
     );
     expect(result.trades).toBeGreaterThan(0);
+  });
+});
+
+describe('features', () => {
+  it("RV12 keeps each log return once computed and gives the formula's value, bit for bit, in any order of bars", () => {
+    const n = 400;
+    const c = new Float64Array(n).map((_, i) => 112 + Math.sin(i / 7) * 0.3 + (i % 5) * 0.001);
+    const vb = validBars(c, c, c, c, new Float64Array(n));
+    const formula = (k: number) => {
+      if (k < 12) return 0;
+      let rsq = 0;
+      for (let j = k - 11; j <= k; j++) {
+        const r = Math.log(c[j]! / c[j - 1]!);
+        rsq += r * r;
+      }
+      return Math.sqrt(rsq) * Math.sqrt(288);
+    };
+    const order = [...Array(n).keys()].sort((a, b) => ((a * 7919) % n) - ((b * 7919) % n));
+    for (const k of order) expect(rv12(vb, k)).toBe(formula(k));
+    expect(vb.logReturns[0]).toBeNaN();
+    expect(vb.logReturns[n - 1]).toBe(Math.log(c[n - 1]! / c[n - 2]!));
   });
 });
 
