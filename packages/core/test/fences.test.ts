@@ -63,8 +63,10 @@ for (const b of backends()) {
         { lease: mine, entry: entry('mine') },
         { lease: taken, entry: entry('stale') },
         { lease: other, entry: entry('late') },
+        // an earlier attempt of batch-1 (the same worker had it before): not its lease any more
+        { lease: { ...mine, attempt: 0 }, entry: stepEntry(1, 't', 'earlier') },
       ]);
-      expect(results).toEqual(['recorded', 'lost', 'conflict']);
+      expect(results).toEqual(['recorded', 'lost', 'conflict', 'lost']);
       const rows = await store.driver.query<{ execution_id: string; output: unknown }>(
         `SELECT execution_id, output FROM baton.history WHERE execution_id LIKE 'batch-%' ORDER BY execution_id`,
       );
@@ -134,11 +136,12 @@ for (const b of backends()) {
       await store.driver.query(
         `UPDATE baton.executions SET lease_owner = 'w2', attempts = 2 WHERE id = 'ends-2'`,
       );
-      // Two waiting children of ends-1, one of ends-2; ends-3's wait already ended with another result.
+      // Three waiting children of ends-1, one of ends-2; ends-3's wait already ended with another result.
       await store.driver.query(
         `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at)
          VALUES ('ends-1', 0, 'activity', 'a', 'waiting', '{"childId": "c0"}', now()),
                 ('ends-1', 1, 'activity', 'a', 'waiting', '{"childId": "c1"}', now()),
+                ('ends-1', 2, 'activity', 'a', 'waiting', '{"childId": "c3"}', now()),
                 ('ends-2', 0, 'activity', 'a', 'waiting', '{"childId": "c2"}', now())`,
       );
       await store.driver.query(
@@ -160,8 +163,13 @@ for (const b of backends()) {
           end: { seq: 0, output: '{"childId": "c0"}', at, settled: 1, failure: '{"message": "failed: no"}' },
         },
         { lease: ended, end: { seq: 0, output: '{"timedOut": true}', at, settled: 0, failure: null } },
+        // an earlier attempt of ends-1 (the same worker had it before): not its lease any more
+        {
+          lease: { ...mine, attempt: 0 },
+          end: { seq: 2, output: '{"childId": "c3"}', at, settled: 2, failure: null },
+        },
       ]);
-      expect(results).toEqual([true, false, true, false]);
+      expect(results).toEqual([true, false, true, false, false]);
       const rows = await store.driver.query<{
         id: string;
         seq: number;
@@ -190,6 +198,7 @@ for (const b of backends()) {
           error: null,
           settled: 0,
         },
+        { id: 'ends-1', seq: 2, status: 'waiting', output: { childId: 'c3' }, error: null, settled: null },
         { id: 'ends-2', seq: 0, status: 'waiting', output: { childId: 'c2' }, error: null, settled: null },
         {
           id: 'ends-3',
@@ -200,6 +209,28 @@ for (const b of backends()) {
           settled: null,
         },
       ]);
+      await store.close();
+    });
+
+    it('ends a wait once when a batch holds it twice, and says which of the two ended it', async () => {
+      const store = await b.open();
+      const lease = await runningWorkflow(store, 'twice-1', 'w1');
+      await store.driver.query(
+        `INSERT INTO baton.history (execution_id, seq, kind, name, status, output, started_at)
+         VALUES ('twice-1', 0, 'signal', 'go', 'waiting', '{}', now())`,
+      );
+      const at = new Date();
+      const results = await endWaits(store.driver, 'w1', [
+        { lease, end: { seq: 0, output: '{"payload": "a"}', at, settled: 0, failure: null } },
+        { lease, end: { seq: 0, output: '{"payload": "b"}', at, settled: 1, failure: null } },
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const [h] = await store.driver.query<{ output: { payload: string }; settled: number }>(
+        `SELECT output, settled FROM baton.history WHERE execution_id = 'twice-1' AND seq = 0`,
+      );
+      expect(h).toEqual(
+        results[0] ? { output: { payload: 'a' }, settled: 0 } : { output: { payload: 'b' }, settled: 1 },
+      );
       await store.close();
     });
 

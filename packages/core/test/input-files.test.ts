@@ -56,6 +56,20 @@ describe('input files', () => {
     expect(hashes()).toBe(2);
   });
 
+  it.skipIf(process.platform !== 'linux')(
+    'never keeps the digest of a file whose size is not its content (/proc)',
+    async () => {
+      await readInputFile('/proc/self/status');
+      await new Promise((r) => setTimeout(r, 2100));
+      vi.mocked(digestOf).mockClear();
+      const a = await readInputFile('/proc/self/status');
+      const b = await readInputFile('/proc/self/status');
+      expect(a.digest).toBe(sha(a.bytes.toString()));
+      expect(b.digest).toBe(sha(b.bytes.toString()));
+      expect(hashes()).toBe(2);
+    },
+  );
+
   it('refuses a file it cannot read, naming it and the working directory', async () => {
     await expect(readInputFile('no/such/bars.csv')).rejects.toThrow(
       `cannot read input file no/such/bars.csv: ENOENT; declare a file the run reads, with a path from its working directory (${process.cwd()})`,

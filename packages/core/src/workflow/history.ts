@@ -69,19 +69,18 @@ export const HISTORY_COLUMNS =
 
 const LEASE = `SELECT 1 FROM baton.executions WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`;
 
-// The runs of a batch whose leases `workerId` holds, as the CTE `owned`, from params $2–$4 of
-// leaseParams. The leases are read by primary key (= ANY), never joined with the unpacked batch,
-// whose row estimate would lead the planner to scan the whole table.
+// The leases `workerId` holds among the runs of a batch, as the CTE `owned` (id, attempts), from
+// params $2–$3 of leaseParams; a batch row is the run's own while its (execution_id, attempt) is
+// there. The leases are read by primary key (= ANY), never joined with the unpacked batch, whose
+// row estimate would lead the planner to scan the whole table.
 const OWNED_LEASES = `owned AS (
-       SELECT e.id FROM baton.executions e
+       SELECT e.id, e.attempts FROM baton.executions e
        WHERE e.id = ANY($2::text[]) AND e.lease_owner = $3 AND e.status = 'running'
-         AND e.attempts = ($4::jsonb ->> e.id)::int
      )`;
 
 const leaseParams = (workerId: string, items: readonly { lease: Lease }[]) => [
   items.map(({ lease }) => lease.executionId),
   workerId,
-  `{${items.map(({ lease }) => `${JSON.stringify(lease.executionId)}:${lease.attempt}`).join(',')}}`,
 ];
 
 /** What a run replays from, as SQL over the execution row aliased `alias`: one JSON object. */
@@ -258,14 +257,14 @@ export async function endWaits(
   const payload = `[${items
     .map(
       ({ lease, end: w }, i) =>
-        `{"i":${i},"execution_id":${JSON.stringify(lease.executionId)},"seq":${w.seq},"output":${w.output},` +
+        `{"i":${i},"attempt":${lease.attempt},"execution_id":${JSON.stringify(lease.executionId)},"seq":${w.seq},"output":${w.output},` +
         `"error":${w.failure ?? 'null'},"finished_at":"${w.at.toISOString()}","settled":${w.settled}}`,
     )
     .join(',')}]`;
   const rows = await db.query<{ i: number; ended: boolean }>(
     `WITH req AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb)
-         AS r(i int, execution_id text, seq int, output jsonb, error jsonb, finished_at timestamptz, settled int)
+         AS r(i int, attempt int, execution_id text, seq int, output jsonb, error jsonb, finished_at timestamptz, settled int)
      ),
      ${OWNED_LEASES},
      ended AS (
@@ -274,10 +273,11 @@ export async function endWaits(
            error = r.error, finished_at = r.finished_at, settled = r.settled
        FROM req r
        WHERE h.execution_id = r.execution_id AND h.seq = r.seq AND h.status = 'waiting'
-         AND r.execution_id IN (SELECT id FROM owned)
-       RETURNING h.execution_id, h.seq
+         AND (r.execution_id, r.attempt) IN (SELECT id, attempts FROM owned)
+       RETURNING r.i
      )
-     SELECT r.i, EXISTS (SELECT 1 FROM ended WHERE ended.execution_id = r.execution_id AND ended.seq = r.seq) AS ended
+     -- by i: of two rows for one entry, only the one that ended it gets true
+     SELECT r.i, EXISTS (SELECT 1 FROM ended WHERE ended.i = r.i) AS ended
      FROM req r`,
     [payload, ...leaseParams(workerId, items)],
     'baton_end_waits',
@@ -451,19 +451,19 @@ export async function recordEntries(
   items: readonly { lease: Lease; entry: NewEntry }[],
 ): Promise<EntryResult[]> {
   if (items.length === 1) return [await recordEntry(db, items[0].lease, items[0].entry)];
-  const payload = `[${items.map(({ lease, entry }, i) => entryJson(lease.executionId, entry, `"i":${i},`)).join(',')}]`;
+  const payload = `[${items.map(({ lease, entry }, i) => entryJson(lease.executionId, entry, `"i":${i},"attempt":${lease.attempt},`)).join(',')}]`;
   const rows = await db.query<{ i: number; owned: boolean; inserted: boolean }>(
     `WITH req AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, ${ENTRY_RECORD})
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, attempt int, ${ENTRY_RECORD})
      ),
      ${OWNED_LEASES},
      ins AS (
        INSERT INTO baton.history (${HISTORY_COLUMNS})
-       SELECT ${HISTORY_COLUMNS} FROM req WHERE execution_id IN (SELECT id FROM owned)
+       SELECT ${HISTORY_COLUMNS} FROM req WHERE (execution_id, attempt) IN (SELECT id, attempts FROM owned)
        ON CONFLICT (execution_id, seq) DO NOTHING
        RETURNING execution_id, seq
      )
-     SELECT r.i, r.execution_id IN (SELECT id FROM owned) AS owned,
+     SELECT r.i, (r.execution_id, r.attempt) IN (SELECT id, attempts FROM owned) AS owned,
             EXISTS (SELECT 1 FROM ins WHERE ins.execution_id = r.execution_id AND ins.seq = r.seq) AS inserted
      FROM req r`,
     [payload, ...leaseParams(workerId, items)],
