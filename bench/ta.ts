@@ -23,8 +23,6 @@ const talib = require('talib') as {
   execute(a: Record<string, unknown>): { result: Record<string, number[]> };
 };
 
-// Garbage is collected before every timed run so one library's garbage is not billed to the next.
-
 const N = Number(process.env.BENCH_BARS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 11);
 const PEER_REPS = Math.max(1, Math.min(REPS, 3));
@@ -76,6 +74,7 @@ function time(fn: () => unknown, reps: number, warm: number): number {
   for (let i = 0; i < warm; i++) keep(fn());
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
+    // so that one library's garbage is not billed to the next
     gc();
     const t0 = performance.now();
     const r = fn();
