@@ -80,6 +80,33 @@ for (const backend of architectBackends()) {
       expect((await sessions.next(s))?.id).toBe(low.id);
     });
 
+    it('a dispatcher pass reads past the tasks it cannot place to one it can', async () => {
+      const { tasks, sessions } = t.architect;
+      await sessions.register({ name: 'w1', provider: 'claude', capacity: 1 });
+      await sessions.register({ name: 'w2', provider: 'claude', capacity: 1 });
+      await tasks.send({ type: 'bug_fix', prompt: 'first', target_session: 'w1' });
+      // more tasks for the full w1 than one page of the pass, ahead of a task w2 can take
+      t.clock.t += 1000;
+      const held = await tasks.sendMany(
+        Array.from({ length: 70 }, (_, i) => ({
+          type: 'bug_fix',
+          prompt: `for w1 ${i}`,
+          target_session: 'w1',
+        })),
+      );
+      for (const h of held)
+        expect(h).toMatchObject({
+          status: 'pending',
+          waiting_because: expect.stringMatching(/target session w1: full/),
+        });
+      t.clock.t += 1000;
+      const free = await tasks.send({ type: 'bug_fix', prompt: 'anyone' });
+      expect(free).toMatchObject({ status: 'assigned', assigned_session: 'w2' });
+      // a pass that places nothing does not ask for another at once
+      expect(await tasks.dispatch()).toEqual({ assignments: [], truncated: false });
+      expect((await tasks.show(held[69]!.id)).waiting_because).toMatch(/no session can take a task now/);
+    });
+
     it('a failure is retried up to max_retries, then the task fails', async () => {
       const { tasks, sessions } = t.architect;
       const s = await sessions.register({ name: 'w', provider: 'claude' });

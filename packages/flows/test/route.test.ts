@@ -21,6 +21,7 @@ import {
   type RoutingDecision,
   type RouteOptions,
 } from '../src/architect/route.js';
+import { PassRouting } from '../src/architect/pass-routing.js';
 import { EXAMPLE_CONFIG, FIXTURE_ENV } from './config-helpers.js';
 
 const NOW = Date.UTC(2025, 0, 6, 12, 0, 0);
@@ -718,6 +719,81 @@ describe('properties', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('a dispatcher pass (PassRouting, among the sessions with room) decides as routeTask over every session, task after task', () => {
+    const capArb = fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined });
+    fc.assert(
+      fc.property(
+        sessionsArb,
+        fc.array(taskArb, { maxLength: 8 }),
+        fc.constantFrom(...STRATEGIES),
+        fc.array(capArb, { minLength: SUPPORTED.length, maxLength: SUPPORTED.length }),
+        (sessions, tasks, strategy, caps) => {
+          const r: RoutingRules = {
+            ...withStrategy(strategy),
+            supported_providers: rules.supported_providers!.map((p, i) => ({
+              ...p,
+              max_concurrent_sessions: caps[i],
+            })),
+          };
+          const pass = new PassRouting(r, sessions, NOW);
+          let all = sessions;
+          for (const t of tasks) {
+            const got = pass.route(t);
+            const want = routeTask(r, all, t, { now: NOW, seed: t.id });
+            expect(got.kind).toBe(want.kind);
+            expect(got.explanation.summary).toBe(want.explanation.summary);
+            expect(got.explanation.fallbacks).toEqual(want.explanation.fallbacks);
+            expect(got.explanation.rule).toBe(want.explanation.rule);
+            expect(got.explanation.strategy).toBe(want.explanation.strategy);
+            if (want.kind !== 'assign') continue;
+            expect((got as AssignDecision).session).toBe(want.session);
+            pass.assigned(want.session);
+            all = all.map((s) =>
+              s.name === want.session
+                ? {
+                    ...s,
+                    status: s.status === 'idle' ? 'busy' : s.status,
+                    held_tasks: s.held_tasks + 1,
+                    last_assigned_at: NOW,
+                    assigned_total: s.assigned_total + 1,
+                  }
+                : s,
+            );
+            expect(pass.open).toBe(
+              all.some(
+                (s) =>
+                  (s.status === 'idle' || s.status === 'busy') &&
+                  s.held_tasks < Math.min(s.capacity, r.load_balancing!.max_tasks_per_session!),
+              ),
+            );
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a dispatcher pass counts full sessions toward provider caps, though it routes among those with room', () => {
+    const capped: RoutingRules = {
+      ...rules,
+      supported_providers: rules.supported_providers!.map((p) => ({ ...p, max_concurrent_sessions: 1 })),
+    };
+    const sessions = [
+      session('w1', { status: 'busy', capacity: 1, held_tasks: 1 }),
+      session('w2', { capacity: 1 }),
+    ];
+    const t = task('bug_fix', { id: 'capped' });
+    const pass = new PassRouting(capped, sessions, NOW);
+    const got = queued(pass.route(t));
+    expect(got.explanation.summary).toBe(
+      queued(route(sessions, t, { seed: 'capped' }, capped)).explanation.summary,
+    );
+    expect(got.explanation.summary).toMatch(/1 provider cap/);
+    // once w1's task ends, a new pass may use w2
+    const freed = new PassRouting(capped, [session('w1', { capacity: 1 }), sessions[1]!], NOW);
+    expect(freed.route(t).kind).toBe('assign');
   });
 
   it('never throws for any priority or timeout, and rejects exactly the invalid ones', () => {

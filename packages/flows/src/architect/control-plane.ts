@@ -11,7 +11,7 @@ import { ARCHITECT_QUEUE } from './workflow.js';
  * The least time between two dispatcher passes started by wake-ups: a task waiting for room waits
  * at most this much longer, and a pass serves every task that became servable meanwhile.
  */
-const DISPATCH_GAP_MS = 10;
+const DISPATCH_GAP_MS = 100;
 
 export interface ControlPlaneOptions {
   /** Task workflows run at once (default 50: they mostly wait). */
@@ -54,12 +54,13 @@ export async function startControlPlane(
     }
   };
 
-  // The dispatcher: serves the queue until a pass assigns nothing; wake-ups during a pass, and
-  // within DISPATCH_GAP_MS of its start, coalesce.
+  // The dispatcher: a pass serves what it can; it goes on at once only when it stopped at its read
+  // limit with room left. Otherwise new room comes from a change, which kicks it: wake-ups during
+  // a pass, and within DISPATCH_GAP_MS of its start, coalesce into one pass.
   const dispatcher = new Loop(
     options.dispatchIntervalMs ?? 5000,
     guarded('dispatcher', async () => {
-      while (!stopping && (await architect.tasks.dispatch()).length > 0);
+      while (!stopping && (await architect.tasks.dispatch()).truncated);
     }),
     DISPATCH_GAP_MS,
   );

@@ -93,6 +93,12 @@ export interface RouteOptions {
   readonly now: number;
   /** Seeds the draws of the `random` and `weighted` strategies (default: empty). */
   readonly seed?: string;
+  /**
+   * How many sessions of each provider hold a task, over every registered session. Only for a
+   * caller that routes among a subset of the sessions (a dispatcher pass; see PassRouting), so that
+   * `max_concurrent_sessions` still counts the others. Default: counted from `sessions`.
+   */
+  readonly workingByProvider?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -121,7 +127,7 @@ export function routeTask(
     };
   }
 
-  const k = constraintsFor(rules, resolved.rule.preferred_sessions ?? [], sessions, task, options.now);
+  const k = constraintsFor(rules, resolved.rule.preferred_sessions ?? [], sessions, task, options);
   const candidates = sessions.map((s) => evaluate(s, k, task));
   const decide = new Decider(rules, task, options, k, resolved.label, candidates, fallbacks);
 
@@ -276,19 +282,20 @@ function constraintsFor(
   preferredSessions: readonly string[],
   sessions: readonly SessionForRouting[],
   task: TaskForRouting,
-  now: number,
+  { now, workingByProvider }: RouteOptions,
 ): Constraints {
   const preferred = new Map<string, number>();
   for (const name of preferredSessions) if (!preferred.has(name)) preferred.set(name, preferred.size);
   const caps = new Map<string, { max: number; working: number }>();
   for (const p of rules.supported_providers ?? []) {
     if (p.max_concurrent_sessions !== undefined)
-      caps.set(p.name, { max: p.max_concurrent_sessions, working: 0 });
+      caps.set(p.name, { max: p.max_concurrent_sessions, working: workingByProvider?.get(p.name) ?? 0 });
   }
-  for (const s of sessions) {
-    const cap = caps.get(s.provider);
-    if (cap && s.held_tasks > 0) cap.working++;
-  }
+  if (!workingByProvider)
+    for (const s of sessions) {
+      const cap = caps.get(s.provider);
+      if (cap && s.held_tasks > 0) cap.working++;
+    }
   const health = rules.health_monitoring;
   const staleMinutes = health?.enabled === false ? undefined : health?.stale_threshold_minutes;
   return {

@@ -13,6 +13,7 @@ import {
 import { reassignPolicy } from './task-rules.js';
 import { recordEvents } from './store/events.js';
 import { releasePorts } from './store/ports.js';
+import type { DispatchPass } from './store/dispatch.js';
 import {
   SESSION_COLUMNS,
   TASK_COLUMNS,
@@ -61,7 +62,7 @@ export class SessionRegistry {
    */
   constructor(
     private readonly ctx: ArchitectContext,
-    private readonly dispatch: (options: { onlyIfFree: boolean }) => Promise<readonly unknown[]>,
+    private readonly dispatch: (options: { onlyIfFree: boolean }) => Promise<DispatchPass>,
   ) {}
 
   staleAfterMs(): number {
@@ -218,7 +219,7 @@ export class SessionRegistry {
         const task = await this.next(lease);
         if (task) return task;
         // serves the queue when a task is pending (TaskService.dispatch checks first)
-        if ((await this.dispatch({ onlyIfFree: true })).length > 0) {
+        if ((await this.dispatch({ onlyIfFree: true })).assignments.length > 0) {
           const assigned = await this.next(lease);
           if (assigned) return assigned;
         }

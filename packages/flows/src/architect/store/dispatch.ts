@@ -5,7 +5,7 @@
 import type { Queryable } from '@baton/core';
 import type { RoutingRules } from '../../config/kinds/routing-rules.js';
 import type { SessionForRouting } from '../model.js';
-import { routeTask } from '../route.js';
+import { PassRouting } from '../pass-routing.js';
 import { environmentNeeds } from '../environment.js';
 import { recordEvents, type EventRecord } from './events.js';
 import { leasePort, releasePorts } from './ports.js';
@@ -15,14 +15,28 @@ import { updateTask } from './task-sql.js';
 // Any fixed number: the same in every process.
 const DISPATCH_LOCK = 7_460_312_101;
 
-/** Pending tasks routed per transaction; the dispatcher loops while it assigns. */
+/** The most pending tasks a pass reads; the dispatcher goes on while a pass stops there. */
 export const DISPATCH_BATCH = 500;
+/** The smallest page of pending tasks a pass reads. */
+const MIN_PAGE = 32;
 
 export interface Assignment {
   readonly task: string;
   readonly session: string;
   readonly attempt: number;
 }
+
+/** What one dispatcher pass did. */
+export interface DispatchPass {
+  readonly assignments: Assignment[];
+  /**
+   * The pass stopped at its read limit while sessions still had room: another pass may serve more
+   * at once. Otherwise only a change (a task ending, a session with room) makes more servable.
+   */
+  readonly truncated: boolean;
+}
+
+const NOTHING: DispatchPass = { assignments: [], truncated: false };
 
 /** Whether any task waits to be served (one indexed read, outside any transaction). */
 export async function anyPending(db: Queryable): Promise<boolean> {
@@ -76,10 +90,6 @@ type RoutingSessionRow = Pick<
   | 'assigned_total'
 > & { held: number };
 
-function hasRoom(s: SessionForRouting, maxPerSession: number): boolean {
-  return (s.status === 'idle' || s.status === 'busy') && s.held_tasks < Math.min(s.capacity, maxPerSession);
-}
-
 /**
  * Routes up to `limit` pending tasks, best first, and assigns those the router places. A task the
  * router queues keeps waiting (its reason is stored, and a `throttled` event records each new
@@ -92,7 +102,7 @@ export async function dispatch(
   rules: RoutingRules,
   now: number,
   options: { limit?: number; onlyIfFree?: boolean } = {},
-): Promise<Assignment[]> {
+): Promise<DispatchPass> {
   if (options.onlyIfFree) {
     // a session asking for work: if a dispatch is running, it serves this session too
     const [r] = await tx.query<{ ok: boolean }>(
@@ -100,80 +110,38 @@ export async function dispatch(
       [DISPATCH_LOCK],
       'architect_dispatch_try',
     );
-    if (!r!.ok) return [];
+    if (!r!.ok) return NOTHING;
   } else await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
   const limit = options.limit ?? DISPATCH_BATCH;
-  // Pending tasks first: a pass with nothing to serve (most wake-ups once the queue is empty) costs
-  // one indexed query, not a load of every session.
-  const pending = await tx.query<TaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status = 'pending'
-     ORDER BY service_key, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
-    'architect_pending',
-  );
-  if (pending.length === 0) return [];
-  const sessions = await loadSessions(tx);
-  const maxPerSession = rules.load_balancing?.max_tasks_per_session ?? Infinity;
-  let open = sessions.filter((s) => hasRoom(s, maxPerSession)).length;
-  if (open === 0) {
-    await noteAllWaiting(tx, noRoom(sessions.length), now);
-    return [];
+  const routing = new PassRouting(rules, await loadSessions(tx), now);
+  if (!routing.open) {
+    await noteAllWaiting(tx, noRoom(routing.registered), now);
+    return NOTHING;
   }
-  const index = new Map(sessions.map((s, i) => [s.name, i]));
-  const assigned: Assignment[] = [];
-  const made: { row: TaskRow; session: string; port: number | null }[] = [];
+  const made: Made[] = [];
   const events: EventRecord[] = [];
-  for (const row of pending) {
-    if (open === 0) break;
-    const decision = routeTask(rules, sessions, toTaskForRouting(row), { now, seed: row.id });
-    if (decision.kind === 'queue') {
-      await noteWaiting(tx, row, decision.explanation.summary, events);
-      continue;
+  // Pending tasks in service order, a page at a time: a page about the size of the room left, so
+  // that a pass reads (and locks) about as many tasks as it can place, up to `limit` in all.
+  let read = 0;
+  let after: readonly [number, string] = [-Infinity, ''];
+  while (routing.open && read < limit) {
+    const size = Math.min(limit - read, Math.max(MIN_PAGE, 2 * routing.freeSlots));
+    const page = await tx.query<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks
+       WHERE status = 'pending' AND (service_key, id) > ($2, $3)
+       ORDER BY service_key, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [size, ...after],
+      'architect_pending',
+    );
+    read += page.length;
+    for (const row of page) {
+      if (!routing.open) break;
+      await serve(tx, rules, routing, row, now, made, events);
     }
-    if (decision.kind === 'reject') {
-      const why = `can no longer be routed: ${decision.message}`;
-      await updateTask(tx, row.id, { status: 'failed', ended_at: now, error: why, queued_reason: null });
-      await releasePorts(tx, [row.id]);
-      events.push({ task: row.id, event: 'failed', attempt: row.attempt, reason: why });
-      continue;
-    }
-    const needs = environmentNeeds(rules, row.type);
-    let port = row.port;
-    if (needs.portRange && port === null) {
-      port = await leasePort(tx, row.id, needs.portRange, now);
-      if (port === null) {
-        const [lo, hi] = needs.portRange;
-        await noteWaiting(
-          tx,
-          row,
-          `port range ${lo}-${hi} exhausted: every port is leased to another task`,
-          events,
-        );
-        continue;
-      }
-    }
-    const attempt = row.attempt + 1;
-    made.push({ row, session: decision.session, port });
-    events.push({
-      task: row.id,
-      event: 'assigned',
-      attempt,
-      session: decision.session,
-      reason: `${decision.explanation.summary} (${decision.rule}; ${decision.explanation.strategy})`,
-    });
-    assigned.push({ task: row.id, session: decision.session, attempt });
-    const i = index.get(decision.session)!;
-    const s = sessions[i]!;
-    const updated: SessionForRouting = {
-      ...s,
-      status: s.status === 'idle' ? 'busy' : s.status,
-      held_tasks: s.held_tasks + 1,
-      last_assigned_at: now,
-      assigned_total: s.assigned_total + 1,
-    };
-    sessions[i] = updated;
-    if (!hasRoom(updated, maxPerSession)) open--;
+    if (page.length < size) break;
+    after = [page.at(-1)!.service_key, page.at(-1)!.id];
   }
+  const assigned = made.map((m) => ({ task: m.row.id, session: m.session, attempt: m.row.attempt + 1 }));
   if (assigned.length > 0) {
     await tx.query(
       `UPDATE baton.architect_tasks t SET status = 'assigned', assigned_session = a.session, attempt = t.attempt + 1,
@@ -191,7 +159,63 @@ export async function dispatch(
     );
   }
   await recordEvents(tx, now, events);
-  return assigned;
+  // stopped at `limit` with room left, having placed some: another pass may place more
+  return { assignments: assigned, truncated: read >= limit && routing.open && assigned.length > 0 };
+}
+
+/** An assignment a pass made. */
+interface Made {
+  readonly row: TaskRow;
+  readonly session: string;
+  readonly port: number | null;
+}
+
+/** Routes one pending task: assigns it (in `made`), or stores why it waits, or fails it. */
+async function serve(
+  tx: Queryable,
+  rules: RoutingRules,
+  routing: PassRouting,
+  row: TaskRow,
+  now: number,
+  made: Made[],
+  events: EventRecord[],
+): Promise<void> {
+  const decision = routing.route(toTaskForRouting(row));
+  if (decision.kind === 'queue') {
+    await noteWaiting(tx, row, decision.explanation.summary, events);
+    return;
+  }
+  if (decision.kind === 'reject') {
+    const why = `can no longer be routed: ${decision.message}`;
+    await updateTask(tx, row.id, { status: 'failed', ended_at: now, error: why, queued_reason: null });
+    await releasePorts(tx, [row.id]);
+    events.push({ task: row.id, event: 'failed', attempt: row.attempt, reason: why });
+    return;
+  }
+  const needs = environmentNeeds(rules, row.type);
+  let port = row.port;
+  if (needs.portRange && port === null) {
+    port = await leasePort(tx, row.id, needs.portRange, now);
+    if (port === null) {
+      const [lo, hi] = needs.portRange;
+      await noteWaiting(
+        tx,
+        row,
+        `port range ${lo}-${hi} exhausted: every port is leased to another task`,
+        events,
+      );
+      return;
+    }
+  }
+  made.push({ row, session: decision.session, port });
+  events.push({
+    task: row.id,
+    event: 'assigned',
+    attempt: row.attempt + 1,
+    session: decision.session,
+    reason: `${decision.explanation.summary} (${decision.rule}; ${decision.explanation.strategy})`,
+  });
+  routing.assigned(decision.session);
 }
 
 /** Stores why a task waits; a new reason is recorded as a `throttled` event. */
