@@ -11,7 +11,8 @@
 // - End to end: 50,000 tasks of the fixture's types sent in batches of 1,000 (`sendMany`) to the
 //   1,000 sessions, with the control plane (task workflows, dispatcher) in a process of its own, as
 //   `baton architect` runs (bench/_router-plane.ts), and the sessions, in this process, taking
-//   (`sessions.next`) and completing (`sessions.complete`) each task at once;
+//   (`sessions.next`) and completing each task at once (`sessions.completeAndTakeNext`, which takes
+//   the session's next task in the same statement);
 //   tasks/s from the first send to the last completion. Every task must complete exactly once.
 // Each measurement runs --repeat times (default 3) on a fresh database; the JSON reports medians.
 import { spawn } from 'node:child_process';
@@ -181,9 +182,14 @@ async function endToEnd(
             while (i < rows.length) {
               const row = rows[i++]!;
               const lease = leases.get(row.assigned_session)!;
-              for (let k = 0; k < row.n; k++) {
-                const task = await architect.sessions.next(lease);
-                if (!task) break;
+              // a session working through its tasks: each completion takes the next in the same call
+              let task = await architect.sessions.next(lease);
+              for (let k = 0; task && k < row.n; k++) {
+                task = (await architect.sessions.completeAndTakeNext(lease, task.id, 'ok')).next;
+                completed++;
+              }
+              // one taken beyond the count read is completed too, so none is left running
+              if (task) {
                 await architect.sessions.complete(lease, task.id, 'ok');
                 completed++;
               }

@@ -50,6 +50,49 @@ for (const backend of architectBackends()) {
       expect(after.result).toBe('ok');
     });
 
+    it('completes a task and takes the next in one call, oldest first, and takes nothing when the completion is refused', async () => {
+      const { tasks, sessions } = t.architect;
+      const a = await sessions.register({ name: 'dev_worker1', provider: 'claude', capacity: 3 });
+      const b = await sessions.register({ name: 'dev_worker2', provider: 'claude' });
+      const sent = [];
+      for (const prompt of ['one', 'two', 'three'])
+        sent.push(await tasks.send({ type: 'infrastructure', prompt, target_session: 'dev_worker1' }));
+      // completing a task that was assigned but never taken: it is not taken again as the next
+      const first = await sessions.completeAndTakeNext(a, sent[0]!.id, 'r1');
+      expect(first.completed).toMatchObject({ id: sent[0]!.id, status: 'completed', result: 'r1' });
+      expect(first.next).toMatchObject({ id: sent[1]!.id, status: 'running' });
+      // the wrong session and a second outcome are refused, and nothing is taken
+      await expect(sessions.completeAndTakeNext(b, sent[1]!.id, 'mine')).rejects.toThrow(
+        /session dev_worker2 does not hold task/,
+      );
+      await expect(sessions.completeAndTakeNext(a, sent[0]!.id, 'again')).rejects.toThrow(
+        /already completed/,
+      );
+      expect((await tasks.show(sent[2]!.id)).status).toBe('assigned');
+      const second = await sessions.completeAndTakeNext(a, sent[1]!.id, 'r2');
+      expect(second.next?.id).toBe(sent[2]!.id);
+      const last = await sessions.completeAndTakeNext(a, sent[2]!.id, 'r3');
+      expect(last).toMatchObject({ completed: { status: 'completed' }, next: null });
+      for (const task of sent) {
+        const shown = await tasks.show(task.id);
+        expect(shown.status).toBe('completed');
+        expect(shown.history!.map((h) => h.event)).toEqual(
+          task === sent[0]
+            ? ['queued', 'assigned', 'completed']
+            : ['queued', 'assigned', 'started', 'completed'],
+        );
+      }
+      // each task's workflow was signalled once, to see its task end (the refused calls sent nothing)
+      const signals = await t.store.driver.query<{ execution_id: string; n: number }>(
+        'SELECT execution_id, count(*)::int AS n FROM baton.signals GROUP BY execution_id ORDER BY execution_id',
+      );
+      expect(signals).toEqual(
+        sent
+          .map((s) => ({ execution_id: s.workflow_id, n: 1 }))
+          .sort((x, y) => (x.execution_id < y.execution_id ? -1 : 1)),
+      );
+    });
+
     it('queues a task while no session can take it and assigns it when one registers', async () => {
       const { tasks, sessions } = t.architect;
       const sent = await tasks.send({ type: 'bug_fix', prompt: 'p' });

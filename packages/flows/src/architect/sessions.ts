@@ -55,6 +55,43 @@ export interface HeartbeatReport {
 export const DEFAULT_STALE_MINUTES = 5;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
+/** The session's holder check ($1 its name, $2 the holder): the CTE `me`, empty for another holder. */
+const HOLDER_CTE = 'me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2)';
+
+/**
+ * The CTE `taken`: the session's oldest task whose environment is ready, now running, with its
+ * `started` event ($1 the session; `now` the parameter with the time). With `after`, only once that
+ * CTE returned a row, and never the task it returned.
+ */
+function takeCtes(o: { now: string; after?: string }): string {
+  const after = o.after
+    ? ` AND EXISTS (SELECT 1 FROM ${o.after}) AND id NOT IN (SELECT id FROM ${o.after})`
+    : '';
+  return `taken AS (
+         UPDATE baton.architect_tasks SET status = 'running', started_at = coalesce(started_at, ${o.now})
+         WHERE id = (SELECT id FROM baton.architect_tasks
+                     WHERE assigned_session = $1 AND status = 'assigned' AND env_ready AND EXISTS (SELECT 1 FROM me)${after}
+                     ORDER BY assigned_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING ${TASK_COLUMNS}),
+       taken_event AS (
+         INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
+         SELECT id, ${o.now}, 'started', $1, attempt, 'taken by ' || $1 FROM taken)`;
+}
+
+/**
+ * The CTE `done`: task $3, held by session $1, completed with result $4 at $5; its port freed, its
+ * event recorded and its workflow signalled ($6). Empty when the session does not hold the task.
+ */
+const COMPLETE_CTES = `done AS (
+         UPDATE baton.architect_tasks SET status = 'completed', result = $4, ended_at = $5, deadline_at = NULL, error = NULL
+         WHERE id = $3 AND assigned_session = $1 AND status IN ('assigned', 'running') AND EXISTS (SELECT 1 FROM me)
+         RETURNING ${TASK_COLUMNS}),
+       freed AS (DELETE FROM baton.architect_port_leases WHERE task_id IN (SELECT id FROM done)),
+       done_event AS (
+         INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
+         SELECT id, $5, 'completed', $1, attempt, 'completed by ' || $1 FROM done),
+       ${signalSql({ ids: 'SELECT workflow_id FROM done', name: '$6', payload: 'NULL::jsonb', key: 'NULL' })}`;
+
 export class SessionRegistry {
   /**
    * @param dispatch Serves the queue (TaskService.dispatch); a session waiting for work runs it when
@@ -180,16 +217,7 @@ export class SessionRegistry {
   async next(lease: SessionLease): Promise<TaskView | null> {
     // One statement: the holder check, the take and its event (sessions call this in a loop).
     const [r] = await this.ctx.driver.query<TaskRow & { holds: boolean }>(
-      `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2),
-       taken AS (
-         UPDATE baton.architect_tasks SET status = 'running', started_at = coalesce(started_at, $3)
-         WHERE id = (SELECT id FROM baton.architect_tasks
-                     WHERE assigned_session = $1 AND status = 'assigned' AND env_ready AND EXISTS (SELECT 1 FROM me)
-                     ORDER BY assigned_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING ${TASK_COLUMNS}),
-       event AS (
-         INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
-         SELECT id, $3, 'started', $1, attempt, 'taken by ' || $1 FROM taken)
+      `WITH ${HOLDER_CTE}, ${takeCtes({ now: '$3' })}
        SELECT EXISTS (SELECT 1 FROM me) AS holds, taken.* FROM (SELECT 1) one LEFT JOIN taken ON true`,
       [lease.name, lease.holder, this.ctx.now()],
       'architect_take',
@@ -247,23 +275,41 @@ export class SessionRegistry {
     // port, record the event and signal the task's workflow, which wakes the dispatcher where it
     // runs (ArchitectContext.taskEnded). Anything else is diagnosed below.
     const [done] = await this.ctx.driver.query<TaskRow>(
-      `WITH me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2),
-       done AS (
-         UPDATE baton.architect_tasks SET status = 'completed', result = $4, ended_at = $5, deadline_at = NULL, error = NULL
-         WHERE id = $3 AND assigned_session = $1 AND status IN ('assigned', 'running') AND EXISTS (SELECT 1 FROM me)
-         RETURNING ${TASK_COLUMNS}),
-       freed AS (DELETE FROM baton.architect_port_leases WHERE task_id IN (SELECT id FROM done)),
-       event AS (
-         INSERT INTO baton.architect_task_events (task_id, at, event, session, attempt, reason)
-         SELECT id, $5, 'completed', $1, attempt, 'completed by ' || $1 FROM done),
-       ${signalSql({ ids: 'SELECT workflow_id FROM done', name: '$6', payload: 'NULL::jsonb', key: 'NULL' })}
-       SELECT done.* FROM done`,
+      `WITH ${HOLDER_CTE}, ${COMPLETE_CTES} SELECT done.* FROM done`,
       [lease.name, lease.holder, taskId, result, this.ctx.now(), CHANGED_SIGNAL],
       'architect_complete',
     );
     // refused: the locked path says why (or completes it, if the task changed in between)
-    if (!done) return this.outcome(lease, taskId, (tx, row, now) => completeHeld(tx, row, result, now));
+    if (!done) return this.completeLocked(lease, taskId, result);
     return taskView(done);
+  }
+
+  /**
+   * Completes a task the session holds, as {@link complete}, and takes the session's next task, as
+   * {@link next}, in one statement: what a session working through its tasks calls, one round trip
+   * per task instead of two. `next` is null when no other task is ready for the session. A refused
+   * completion throws as `complete` does and takes nothing.
+   */
+  async completeAndTakeNext(
+    lease: SessionLease,
+    taskId: string,
+    result = '',
+  ): Promise<{ completed: TaskView; next: TaskView | null }> {
+    const rows = await this.ctx.driver.query<TaskRow & { completed: boolean }>(
+      `WITH ${HOLDER_CTE}, ${COMPLETE_CTES}, ${takeCtes({ now: '$5', after: 'done' })}
+       SELECT true AS completed, done.* FROM done UNION ALL SELECT false, taken.* FROM taken`,
+      [lease.name, lease.holder, taskId, result, this.ctx.now(), CHANGED_SIGNAL],
+      'architect_complete_take',
+    );
+    const done = rows.find((r) => r.completed);
+    if (!done) return { completed: await this.completeLocked(lease, taskId, result), next: null };
+    const next = rows.find((r) => !r.completed);
+    const view = ({ completed: _c, ...row }: TaskRow & { completed: boolean }) => taskView(row);
+    return { completed: view(done), next: next ? view(next) : null };
+  }
+
+  private completeLocked(lease: SessionLease, taskId: string, result: string): Promise<TaskView> {
+    return this.outcome(lease, taskId, (tx, row, now) => completeHeld(tx, row, result, now));
   }
 
   /** Reports that a task the session holds failed: it is retried while retries remain, else failed. */
