@@ -118,6 +118,16 @@ for (const b of backends()) {
       expect((await client.enqueue('bad-input-target', { byName: true })).created).toBe(true);
     });
 
+    it('refuses a worker whose batch delays are not durations, naming the option', () => {
+      expect(() => new Worker(store, { jobs: [job], claimBatchDelay: 'soon' })).toThrow(
+        /claimBatchDelay: 'soon' is not a duration/,
+      );
+      expect(() => new Worker(store, { jobs: [job], claimBatchDelay: -1 })).toThrow(/claimBatchDelay/);
+      expect(() => new Worker(store, { jobs: [job], completionBatchDelay: '5 parsecs' })).toThrow(
+        /completionBatchDelay: '5 parsecs' is not a duration/,
+      );
+    });
+
     it('refuses negative delays, bad dates and bad options', async () => {
       await expect(client.enqueue(job, 1, { delay: -5 })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
       await expect(client.enqueue(job, 1, { delay: '-5s' })).rejects.toThrow(/not a duration/);

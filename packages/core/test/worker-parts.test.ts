@@ -75,7 +75,13 @@ for (const b of backends()) {
     });
 
     describe('Claimer', () => {
-      function claimerFor(workerId: string, queue: string, names: string[], host: Partial<ClaimerHost> = {}) {
+      function claimerFor(
+        workerId: string,
+        queue: string,
+        names: string[],
+        host: Partial<ClaimerHost> = {},
+        claimDelayMs = 0,
+      ) {
         const dispatched: number[] = [];
         const life = running();
         const claimer: Claimer = new Claimer(
@@ -84,6 +90,7 @@ for (const b of backends()) {
           { queues: [queue], names },
           4,
           4,
+          claimDelayMs,
           life,
           log,
           {
@@ -188,6 +195,29 @@ for (const b of backends()) {
         await claimer.stop();
       });
 
+      it('with a claim batch delay, the wake-ups within it start one claim, at its end', async () => {
+        const j = job('claimer-delay');
+        await registered(store, 'w-delay', ['claimer-delay'], ['claimer-delay']);
+        const { claimer } = claimerFor('w-delay', 'claimer-delay', ['claimer-delay'], {}, 300);
+        await claimer.refreshQueueLimits();
+        const claims: number[] = [];
+        interceptStatements(store.driver, {
+          before: (s) => s.startsWith('baton_claim') && claims.push(Date.now()),
+        });
+        const woken = Date.now();
+        for (let i = 0; i < 3; i++) {
+          await client.enqueue(j, i);
+          claimer.onWakeup(JSON.stringify({ q: 'claimer-delay' }));
+          await sleep(20);
+        }
+        await sleep(100);
+        expect(claims).toHaveLength(0);
+        await eventually(() => claimer.buffered === 3, 5000, 'the three jobs, claimed together');
+        expect(claims).toHaveLength(1);
+        expect(claims[0]! - woken).toBeGreaterThanOrEqual(290);
+        await claimer.stop();
+      });
+
       it('a worker drains a deep queue enqueued before it started without waiting for its poll', async () => {
         const j = job('claim-drain');
         await client.enqueueMany(
@@ -264,6 +294,7 @@ for (const b of backends()) {
             { queues: ['claimer-again'], names: ['claimer-again'] },
             4,
             4,
+            0,
             running(),
             log,
             {

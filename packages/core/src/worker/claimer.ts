@@ -60,6 +60,8 @@ export class Claimer {
     private readonly served: Pick<Served, 'queues' | 'names'>,
     private readonly concurrency: number,
     private readonly prefetch: number,
+    /** How long a wake-up waits before its claim (claimBatchDelay). */
+    private readonly claimDelayMs: number,
     private readonly life: Lifecycle,
     private readonly log: Logger,
     private readonly host: ClaimerHost,
@@ -108,7 +110,7 @@ export class Claimer {
     const w = parseWakeup(payload);
     if (!w || !this.served.queues.includes(w.queue)) return;
     if (w.keyed) this.keyedWork = true;
-    const wait = w.dueAtMs === undefined ? 0 : w.dueAtMs - Date.now();
+    const wait = Math.max(w.dueAtMs === undefined ? 0 : w.dueAtMs - Date.now(), this.claimDelayMs);
     if (wait > 1) this.wakeIn(wait);
     else this.wake();
   }

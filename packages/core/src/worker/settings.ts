@@ -19,6 +19,12 @@ export interface WorkerOptions extends Servable {
   prefetch?: number;
   /** How long completions wait to be written together; 0 writes them on the next tick. Default 0. */
   completionBatchDelay?: Duration;
+  /**
+   * How long a wake-up waits before the claim it starts, so that work announced meanwhile is
+   * claimed in the same statement; 0 claims at once. Default 0. For work whose start may wait a
+   * few milliseconds (the Architect's task workflows, woken by every task's outcome).
+   */
+  claimBatchDelay?: Duration;
   /** Poll interval when NOTIFY is silent. Default 1s. */
   pollInterval?: Duration;
   /** A worker that has not heartbeated for this long is dead and its jobs are claimed again. Default 30s. */
@@ -43,6 +49,7 @@ export interface WorkerSettings {
   readonly concurrency: number;
   readonly prefetch: number;
   readonly completionDelayMs: number;
+  readonly claimDelayMs: number;
   readonly pollMs: number;
   readonly leaseMs: number;
   readonly shutdownMs: number;
@@ -76,6 +83,7 @@ export function workerSettings(store: Store, options: WorkerOptions): WorkerSett
     concurrency,
     prefetch: checkInt(options.prefetch, 'worker prefetch', 0, 100_000, concurrency),
     completionDelayMs: toMs(options.completionBatchDelay ?? 0, 'completionBatchDelay'),
+    claimDelayMs: toMs(options.claimBatchDelay ?? 0, 'claimBatchDelay'),
     pollMs: Math.max(10, toMs(options.pollInterval ?? 1000, 'pollInterval')),
     leaseMs: Math.max(100, toMs(options.lease ?? 30_000, 'lease')),
     shutdownMs: toMs(options.shutdownDeadline ?? 30_000, 'shutdownDeadline'),

@@ -56,7 +56,7 @@ export class Worker implements LocalRunner {
     const db = store.driver;
     const life = (this.life = new Lifecycle(s.log));
     this.outcomes = new OutcomeWriter(store, s.id, life, s.log, s.completionDelayMs);
-    this.claimer = new Claimer(db, s.id, s.served, s.concurrency, s.prefetch, life, s.log, {
+    this.claimer = new Claimer(db, s.id, s.served, s.concurrency, s.prefetch, s.claimDelayMs, life, s.log, {
       running: () => this.dispatcher.size,
       isRunning: (id) => this.dispatcher.has(id),
       heldIds: () => [...this.dispatcher.ids(), ...this.outcomes.ids()],
