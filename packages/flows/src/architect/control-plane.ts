@@ -13,6 +13,14 @@ import { ARCHITECT_QUEUE } from './workflow.js';
  */
 const DISPATCH_GAP_MS = 100;
 
+/**
+ * The task workflows' worker claims 20 ms after a wake-up and writes completions 10 ms after the
+ * first is ready (the engine's claimBatchDelay and completionBatchDelay): a task's room reaches the
+ * dispatcher that much later. On `bench router` this cut the machine's CPU per task by a quarter.
+ */
+const WORKFLOW_CLAIM_DELAY_MS = 20;
+const WORKFLOW_COMPLETION_DELAY_MS = 10;
+
 export interface ControlPlaneOptions {
   /** Task workflows run at once (default 50: they mostly wait). */
   readonly concurrency?: number;
@@ -38,6 +46,10 @@ export async function startControlPlane(
     workflows: [architect.workflow],
     queues: [ARCHITECT_QUEUE],
     concurrency: options.concurrency ?? 50,
+    // Every task's outcome wakes its workflow, whose turn (look at the task, free what it held,
+    // complete) may wait a few milliseconds: waiting lets many share one claim and one completion.
+    claimBatchDelay: WORKFLOW_CLAIM_DELAY_MS,
+    completionBatchDelay: WORKFLOW_COMPLETION_DELAY_MS,
     lease: options.lease,
     logger: ctx.log,
   });
