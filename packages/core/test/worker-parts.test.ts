@@ -204,9 +204,9 @@ for (const b of backends()) {
         interceptStatements(store.driver, {
           before: (s) => s.startsWith('baton_claim') && claims.push(Date.now()),
         });
+        await client.enqueueMany(j, [{ input: 0 }, { input: 1 }, { input: 2 }]);
         const woken = Date.now();
         for (let i = 0; i < 3; i++) {
-          await client.enqueue(j, i);
           claimer.onWakeup(JSON.stringify({ q: 'claimer-delay' }));
           await sleep(20);
         }
@@ -215,6 +215,23 @@ for (const b of backends()) {
         await eventually(() => claimer.buffered === 3, 5000, 'the three jobs, claimed together');
         expect(claims).toHaveLength(1);
         expect(claims[0]! - woken).toBeGreaterThanOrEqual(290);
+        await claimer.stop();
+      });
+
+      it('a claim batch delay leaves the wake-up set for a due time in place', async () => {
+        const j = job('claimer-delay-due');
+        await registered(store, 'w-delay-due', ['claimer-delay-due'], ['claimer-delay-due']);
+        const { claimer } = claimerFor('w-delay-due', 'claimer-delay-due', ['claimer-delay-due'], {}, 20);
+        await claimer.refreshQueueLimits();
+        const due = Date.now() + 400;
+        await client.enqueue(j, 'later', { runAt: new Date(due) });
+        claimer.onWakeup(JSON.stringify({ q: 'claimer-delay-due', at: due }));
+        // another wake-up, with nothing due yet: its delayed claim finds nothing
+        claimer.onWakeup(JSON.stringify({ q: 'claimer-delay-due' }));
+        await sleep(150);
+        expect(claimer.buffered).toBe(0);
+        // the claimer has no poll: only the due time's wake-up can claim the job
+        await eventually(() => claimer.buffered === 1, 5000, 'the job at its due time');
         await claimer.stop();
       });
 

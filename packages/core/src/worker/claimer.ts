@@ -44,6 +44,8 @@ export class Claimer {
   private exhausted = false;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = 0;
+  /** The claim that the wake-ups of the current claimBatchDelay share (apart from wakeTimer's due times). */
+  private batchTimer: NodeJS.Timeout | undefined;
   private claimErrors = 0;
   /**
    * A claim (or a start beside this worker) failed with a connection error: the server may have
@@ -110,8 +112,9 @@ export class Claimer {
     const w = parseWakeup(payload);
     if (!w || !this.served.queues.includes(w.queue)) return;
     if (w.keyed) this.keyedWork = true;
-    const wait = Math.max(w.dueAtMs === undefined ? 0 : w.dueAtMs - Date.now(), this.claimDelayMs);
+    const wait = w.dueAtMs === undefined ? 0 : w.dueAtMs - Date.now();
     if (wait > 1) this.wakeIn(wait);
+    else if (this.claimDelayMs > 0) this.wakeAfterBatchDelay();
     else this.wake();
   }
 
@@ -168,6 +171,16 @@ export class Claimer {
     this.wakeTimer.unref?.();
   }
 
+  /** Wakes the claim loop at the end of the claim batch delay that this wake-up starts or joins. */
+  private wakeAfterBatchDelay(): void {
+    if (this.batchTimer) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      this.wake();
+    }, this.claimDelayMs);
+    this.batchTimer.unref?.();
+  }
+
   /** Called after rows left the buffer: claims more unless the queues ran dry. */
   refill(): void {
     if (this.life.running && !this.exhausted) this.pump();
@@ -176,6 +189,7 @@ export class Claimer {
   /** Stops the wake-up timer and resolves once no claim is in flight. */
   async stop(): Promise<void> {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.batchTimer) clearTimeout(this.batchTimer);
     while (this.claimsInFlight > 0) await new Promise((r) => setTimeout(r, 5));
   }
 

@@ -3,7 +3,9 @@
 // state counts (it decides between an alternate and waiting). So each task is routed among those
 // sessions alone: tens, where a thousand may be registered. Provider caps still count every
 // session. A decision to queue or reject is made again over all of them, so that its explanation
-// (why the task waits) counts every session; both ways reach the same decision.
+// (why the task waits) counts every session. Both ways reach the same decision, with the same
+// summary, rule, strategy and fallbacks; an assignment's list of candidates holds only the sessions
+// routed among, which the dispatcher does not read (`tasks explain` routes over all).
 import type { RoutingRules } from '../config/kinds/routing-rules.js';
 import type { SessionForRouting, TaskForRouting } from './model.js';
 import { routeTask, type RoutingDecision } from './route.js';

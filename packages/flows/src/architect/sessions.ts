@@ -302,7 +302,11 @@ export class SessionRegistry {
       'architect_complete_take',
     );
     const done = rows.find((r) => r.completed);
-    if (!done) return { completed: await this.completeLocked(lease, taskId, result), next: null };
+    // refused: the locked path says why, or completes the task if it changed in between
+    if (!done) {
+      const completed = await this.completeLocked(lease, taskId, result);
+      return { completed, next: await this.next(lease) };
+    }
     const next = rows.find((r) => !r.completed);
     const view = ({ completed: _c, ...row }: TaskRow & { completed: boolean }) => taskView(row);
     return { completed: view(done), next: next ? view(next) : null };

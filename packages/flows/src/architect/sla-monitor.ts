@@ -90,8 +90,14 @@ const EMA_KEY = 'queue_depth_ema';
 const EMA_OPTIONS = { period: 15, intervalMs: 60_000 };
 
 async function openTasks(ctx: ArchitectContext): Promise<TaskRow[]> {
+  // Two reads, each matching one partial index (the queue's and the held tasks'): a single
+  // `status IN (…)` matches neither, and would read every task ever kept.
   return ctx.driver.query<TaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status IN ('pending', 'assigned', 'running') ORDER BY created_at`,
+    `SELECT * FROM (
+       SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status = 'pending'
+       UNION ALL
+       SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE status IN ('assigned', 'running')
+     ) open ORDER BY created_at`,
   );
 }
 

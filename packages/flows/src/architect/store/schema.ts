@@ -156,7 +156,7 @@ END $$;
 `;
 
 // The open tasks are the pending ones and the held ones, which architect_tasks_queue and
-// architect_tasks_held already index: the SLA monitor's read combines those two. A third index
+// architect_tasks_held already index: the SLA monitor reads each through its own. A third index
 // over the same rows cost every change of a task's status an index entry, and without statistics
 // (a burst before autovacuum analyzes) the planner joined it to the held index to count held tasks.
 const V4 = `DROP INDEX baton.architect_tasks_open;`;
