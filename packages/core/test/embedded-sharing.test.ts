@@ -30,12 +30,13 @@ afterEach(async () => {
 });
 
 describe('wire format', () => {
-  it('carries dates, big integers, bytes and holes in arrays as they were', () => {
+  it('carries dates, big integers, bytes, holes in arrays and non-finite numbers as they were', () => {
     const value = {
       at: new Date('2026-12-02T10:00:00.123Z'),
       n: 2n ** 70n,
       bytes: new Uint8Array([0, 1, 254, 255]),
       list: [1, undefined, 'x'],
+      floats: [-Infinity, Infinity, Number.NaN, -0.5],
       nested: { deep: [{ when: new Date(0) }] },
       text: 'line\nbreak and a "quote"',
     };
@@ -47,6 +48,7 @@ describe('wire format', () => {
     expect(back.n).toBe(value.n);
     expect([...back.bytes]).toEqual([0, 1, 254, 255]);
     expect(back.list).toEqual([1, undefined, 'x']);
+    expect(back.floats).toEqual([-Infinity, Infinity, Number.NaN, -0.5]);
     expect(back.nested.deep[0].when).toEqual(new Date(0));
     expect(back.text).toBe(value.text);
   });
@@ -79,6 +81,12 @@ describe('embedded store served to other processes', () => {
     );
     expect(row.created_at).toBeInstanceOf(Date);
     expect(row.n).toBe(42);
+    // an infinite float8 parameter (a keyset's start) reaches the holder as itself, not as null
+    const [inf] = await other.driver.query<{ below: boolean; back: number }>(
+      'SELECT $1::float8 < 0 AS below, $1::float8 AS back',
+      [-Infinity],
+    );
+    expect(inf).toEqual({ below: true, back: -Infinity });
     // A unique violation keeps its SQLSTATE across the wire: start() turns it into its own message.
     const wf = defineWorkflow('shared-wf', { queue: 'shared' }, async () => null);
     const err = await new Client(other).start(wf, null, { id }).catch((e: unknown) => e);

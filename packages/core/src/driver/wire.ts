@@ -1,6 +1,7 @@
 // The protocol between a process holding an embedded store and the local processes it serves:
-// one JSON object per line. Values JSON has no form for (dates, big integers, bytes, undefined)
-// travel tagged under a key no row can hold: jsonb refuses the NUL character, even escaped.
+// one JSON object per line. Values JSON has no form for (dates, big integers, bytes, undefined,
+// infinities and NaN, which a float8 parameter or column may hold) travel tagged under a key no row
+// can hold: jsonb refuses the NUL character, even escaped.
 import { StringDecoder } from 'node:string_decoder';
 import { BatonError } from '../errors.js';
 
@@ -14,6 +15,7 @@ export function encodeLine(message: unknown): string {
       return { [TAG]: 'date', v: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
     if (typeof raw === 'bigint') return { [TAG]: 'bigint', v: raw.toString() };
     if (raw instanceof Uint8Array) return { [TAG]: 'bytes', v: Buffer.from(raw).toString('base64') };
+    if (typeof raw === 'number' && !Number.isFinite(raw)) return { [TAG]: 'number', v: String(raw) };
     if (raw === undefined && Array.isArray(this)) return { [TAG]: 'undefined' };
     return value;
   })}\n`;
@@ -33,6 +35,8 @@ export function decodeLine(line: string): unknown {
         return new Uint8Array(Buffer.from(tagged.v ?? '', 'base64'));
       case 'undefined':
         return undefined;
+      case 'number':
+        return Number(tagged.v);
       default:
         return value;
     }
