@@ -67,8 +67,9 @@ export async function startControlPlane(
   };
 
   // The dispatcher: a pass serves what it can; it goes on at once only when it stopped at its read
-  // limit with room left. Otherwise new room comes from a change, which kicks it: wake-ups during
-  // a pass, and within DISPATCH_GAP_MS of its start, coalesce into one pass.
+  // limit with room left, having placed some (DispatchPass.truncated). Otherwise new room comes
+  // from a change, which kicks it: wake-ups during a pass, and within DISPATCH_GAP_MS of its start,
+  // coalesce into one pass.
   const dispatcher = new Loop(
     options.dispatchIntervalMs ?? 5000,
     guarded('dispatcher', async () => {

@@ -30,8 +30,9 @@ export interface Assignment {
 export interface DispatchPass {
   readonly assignments: Assignment[];
   /**
-   * The pass stopped at its read limit while sessions still had room: another pass may serve more
-   * at once. Otherwise only a change (a task ending, a session with room) makes more servable.
+   * The pass stopped at its read limit while sessions still had room, having placed some: another
+   * pass may serve more at once. Otherwise only a change (a task ending, a session with room) makes
+   * more servable.
    */
   readonly truncated: boolean;
 }
