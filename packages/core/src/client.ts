@@ -621,12 +621,14 @@ export class Client {
       for (const s of statuses) checkOneOf(s, EXECUTION_STATUSES, 'list status');
       add('status = ANY(?::text[]::baton.execution_status[])', statuses);
     }
-    if (filter.queue !== undefined) add('queue = ?', filter.queue);
-    if (filter.name !== undefined) add('name = ?', filter.name);
-    if (filter.parentId !== undefined) add('parent_id = ?', filter.parentId);
+    // Text PostgreSQL cannot hold (a NUL) would fail the query itself: refuse it as bad input.
+    if (filter.queue !== undefined) add('queue = ?', checkText(filter.queue, 'list queue', MAX_ID));
+    if (filter.name !== undefined) add('name = ?', checkText(filter.name, 'list name', MAX_ID));
+    if (filter.parentId !== undefined)
+      add('parent_id = ?', checkText(filter.parentId, 'list parentId', MAX_ID));
     if (filter.kind !== undefined)
       add('kind = ?::text::baton.execution_kind', checkOneOf(filter.kind, EXECUTION_KINDS, 'list kind'));
-    if (filter.before !== undefined) add('id < ?', filter.before);
+    if (filter.before !== undefined) add('id < ?', checkText(filter.before, 'list before', MAX_ID));
     if (filter.search !== undefined) {
       // LIKE's wildcards in the text are matched as themselves.
       const pattern = `%${checkText(filter.search, 'list search', MAX_ID).replace(/[\\%_]/g, '\\$&')}%`;

@@ -99,6 +99,25 @@ for (const b of backends()) {
       });
     });
 
+    it('refuses list filters PostgreSQL cannot compare, naming the filter, instead of failing the query', async () => {
+      for (const field of ['name', 'queue', 'parentId', 'before', 'search'] as const) {
+        for (const [bad, problem] of [
+          ['a\u0000b', /contains a NUL character/],
+          ['x\udc00', /contains a lone UTF-16 surrogate/],
+        ] as const) {
+          const err = await client.list({ [field]: bad }).catch((e: unknown) => e);
+          expect(err, field).toMatchObject({ code: 'E_INVALID_OPTION' });
+          expect((err as Error).message, field).toMatch(new RegExp(`^list ${field}`));
+          expect((err as Error).message, field).toMatch(problem);
+          await expect(client.listSummaries({ [field]: bad })).rejects.toMatchObject({
+            code: 'E_INVALID_OPTION',
+          });
+        }
+      }
+      // The store still answers.
+      expect(Array.isArray(await client.list({ name: job.name }))).toBe(true);
+    });
+
     it('refuses a circular input and names the item of a batch', async () => {
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;

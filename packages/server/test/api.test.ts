@@ -145,6 +145,13 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(badStatus.status).toBe(400);
     expect(badStatus.body.error.message).toContain("'done' is not one of queued");
 
+    // Text PostgreSQL cannot hold is bad input, not a server failure (found by the fuzz test).
+    for (const filter of ['name', 'queue', 'parent', 'cursor', 'q']) {
+      const nul = await call('GET', `/api/executions?${filter}=a%00b`);
+      expect(nul.status, filter).toBe(400);
+      expect(nul.body.error.message, filter).toContain('NUL character');
+    }
+
     const notJson = await call('POST', '/api/executions', { raw: '{"kind": "job",' });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error).toMatchObject({
