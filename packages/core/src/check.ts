@@ -38,6 +38,14 @@ export function checkText(value: unknown, what: string, max: number): string {
       `${what} must be a string of 1 to ${max} characters, got ${describe(value)}`,
     );
   }
+  return checkStorable(value, what);
+}
+
+/**
+ * Checks text that may be empty (a reason, a note, a result) for what PostgreSQL cannot store
+ * unchanged (see textProblem). Returns it; throws E_INVALID_OPTION naming `what` otherwise.
+ */
+export function checkStorable(value: string, what: string): string {
   const problem = textProblem(value);
   if (problem) throw new BatonError('E_INVALID_OPTION', `${what} ${problem}; use plain Unicode text`);
   return value;

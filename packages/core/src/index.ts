@@ -3,7 +3,8 @@ export { type Json, toJsonText } from './json.js';
 export { type Duration, toMs } from './duration.js';
 export { newId } from './ids.js';
 export { nearest } from './suggest.js';
-export { textProblem } from './text.js';
+export { textProblem, toStorableText } from './text.js';
+export { checkStorable, checkText } from './check.js';
 export { createLogger, type Logger } from './logger.js';
 export { Store, type StoreOptions } from './store.js';
 export {

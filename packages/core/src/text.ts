@@ -20,3 +20,16 @@ export function textProblem(s: string): string | undefined {
   }
   return undefined;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `s` with what PostgreSQL cannot store (see textProblem) replaced by U+FFFD, as a UTF-8 decoder
+ * replaces bytes it cannot read: for text recorded as it came, such as a command's output, where
+ * refusing it would lose the rest.
+ */
+export function toStorableText(s: string): string {
+  return textProblem(s) === undefined
+    ? s
+    : s.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+}

@@ -12,6 +12,8 @@ import {
   defineJob,
   defineSchedule,
   defineWorkflow,
+  textProblem,
+  toStorableText,
   type BatonErrorCode,
   type Execution,
   type Store,
@@ -273,3 +275,20 @@ for (const b of backends()) {
     });
   });
 }
+
+describe('toStorableText', () => {
+  it('leaves storable text as it is, and makes any other storable without moving a character', () => {
+    fc.assert(
+      fc.property(anyString, (s) => {
+        const out = toStorableText(s);
+        expect(textProblem(out)).toBeUndefined();
+        expect(out.length).toBe(s.length);
+        if (textProblem(s) === undefined) expect(out).toBe(s);
+        // only what was unstorable changes, each into U+FFFD
+        for (let i = 0; i < s.length; i++) if (out[i] !== s[i]) expect(out[i]).toBe('\ufffd');
+      }),
+      { numRuns: 2000 },
+    );
+    expect(toStorableText('a\u0000b\ud800c\udc00𝄞')).toBe('a\ufffdb\ufffdc\ufffd𝄞');
+  });
+});

@@ -415,6 +415,33 @@ for (const b of backends()) {
       });
     });
 
+    describe('names written to the history', () => {
+      it('fails a workflow whose step, event or signal name PostgreSQL cannot store, naming what is wrong', async () => {
+        const wf = defineWorkflow('bad-names', { queue: 'names' }, async (ctx, which: string) => {
+          await ctx.step('fine', () => 1);
+          if (which === 'step') await ctx.step('a\u0000b', () => 2);
+          if (which === 'event') await ctx.setEvent('k\ud800', 1);
+          if (which === 'signal') await ctx.waitForSignal('s\u0000', { timeout: '1s' });
+          return which;
+        });
+        const expected: Record<string, RegExp> = {
+          step: /a step name in workflow 'bad-names' contains a NUL character/,
+          event: /the key of an event in workflow 'bad-names' contains a lone UTF-16 surrogate/,
+          signal: /the signal name waited for in workflow 'bad-names' contains a NUL character/,
+        };
+        await withWorker({ workflows: [wf] }, async () => {
+          for (const [which, message] of Object.entries(expected)) {
+            const { id } = await client.start(wf, which);
+            const e = await client.waitFor(id, { timeout: '10s' });
+            expect(e.status, which).toBe('failed');
+            expect(e.error?.code, which).toBe('E_INVALID_OPTION');
+            expect(e.error?.message, which).toMatch(message);
+            expect((await client.describe(id)).history.map((h) => h.name)).toEqual(['fine']);
+          }
+        });
+      });
+    });
+
     describe('continueAsNew, what a run leaves behind', () => {
       it('writes nothing of a run into the next: a statement of run 1 still on its way lands before the continue', async () => {
         const own = await b.open();

@@ -85,8 +85,9 @@ for (const backend of architectBackends()) {
       });
       const { tasks } = t.architect;
       const stop = new AbortController();
+      // NUL bytes in an agent's output are kept as U+FFFD: refused, the task's outcome would be lost
       const script =
-        'read p; case "$p" in fail*) echo "cannot: $BATON_TASK_TYPE" >&2; exit 4;; *) echo "did $p";; esac';
+        'read p; case "$p" in fail*) printf "cannot\\0: %s" "$BATON_TASK_TYPE" >&2; exit 4;; nul) printf "a\\0b";; *) echo "did $p";; esac';
       const running = runSession(t.architect, {
         session: { name: 'dev_worker2', provider: 'claude', adapter: 'command' },
         executor: commandExecutor(['sh', '-c', script]),
@@ -101,13 +102,16 @@ for (const backend of architectBackends()) {
       );
       const ok = await tasks.send({ type: 'bug_fix', prompt: 'fix it' });
       const bad = await tasks.send({ type: 'bug_fix', prompt: 'fail please' });
+      const nul = await tasks.send({ type: 'bug_fix', prompt: 'nul' });
       await eventually(
-        async () => (await tasks.show(bad.id)).status === 'failed',
+        async () =>
+          (await tasks.show(bad.id)).status === 'failed' && (await tasks.show(nul.id)).status === 'completed',
         10_000,
-        'the bad task to fail',
+        'the bad task to fail and the NUL one to complete',
       );
       expect((await tasks.show(ok.id)).result).toBe('did fix it\n');
-      expect((await tasks.show(bad.id)).error).toMatch(/exited 4: cannot: bug_fix/);
+      expect((await tasks.show(bad.id)).error).toBe('exited 4: cannot\ufffd: bug_fix');
+      expect((await tasks.show(nul.id)).result).toBe('a\ufffdb');
       stop.abort();
       await running;
       expect((await t.architect.sessions.show('dev_worker2')).status).toBe('offline');

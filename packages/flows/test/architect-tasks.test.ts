@@ -243,11 +243,45 @@ for (const backend of architectBackends()) {
         [{ type: 'bug_fix', prompt: 'p', timeout_minutes: 0 }, /timeout_minutes must be a positive/],
         [{ type: 'bug_fix', prompt: '' }, /prompt: must not be empty/],
         [{ type: 'bug_fix', prompt: 'p', colour: 'red' }, /invalid task/],
+        // text PostgreSQL cannot store is refused by the check, naming the field, not by the insert
+        [{ type: 'bug_fix', prompt: 'a\u0000b' }, /prompt: contains a NUL character/],
+        [{ type: 'bug\u0000fix', prompt: 'p' }, /type: contains a NUL character/],
+        [{ type: 'bug_fix', prompt: 'p', env: { A: 'x\u0000' } }, /env\.A: contains a NUL character/],
+        [{ type: 'bug_fix', prompt: 'p', project: '\udc00' }, /project: contains a lone UTF-16 surrogate/],
       ];
       for (const [spec, message] of bad) {
         await expect(tasks.send(spec as never)).rejects.toThrow(message);
       }
       expect(await tasks.list()).toHaveLength(0);
+    });
+
+    it('refuses ids, names and outcomes PostgreSQL cannot store, changing nothing', async () => {
+      const { tasks, sessions } = t.architect;
+      const w = await sessions.register({ name: 'dev_worker1', provider: 'claude' });
+      const sent = await tasks.send({ type: 'infrastructure', prompt: 'p', target_session: 'dev_worker1' });
+      await sessions.next(w);
+      const refusals: [() => Promise<unknown>, RegExp][] = [
+        [() => tasks.show('t\u0000'), /task id contains a NUL character/],
+        [() => tasks.explain('t\u0000'), /task id contains a NUL character/],
+        [() => tasks.list({ type: 'x\u0000' }), /task type contains a NUL character/],
+        [() => tasks.list({ session: '\ud800' }), /session name contains a lone UTF-16 surrogate/],
+        [() => tasks.cancel(sent.id, 'why\u0000'), /cancel reason contains a NUL character/],
+        [() => sessions.show('s\u0000'), /session name contains a NUL character/],
+        [() => sessions.drain('s\u0000'), /session name contains a NUL character/],
+        [() => sessions.heartbeat(w, { note: 'n\u0000' }), /heartbeat note contains a NUL character/],
+        [() => sessions.complete(w, sent.id, 'out\u0000put'), /the task's result contains a NUL character/],
+        [() => sessions.completeAndTakeNext(w, sent.id, 'out\u0000'), /the task's result contains a NUL/],
+        [() => sessions.fail(w, sent.id, 'err\u0000'), /the task's error contains a NUL character/],
+      ];
+      for (const [call, message] of refusals) {
+        const err = await call().catch((e: unknown) => e);
+        expect(isBatonError(err, 'E_INVALID_OPTION'), String(message)).toBe(true);
+        expect((err as Error).message).toMatch(message);
+      }
+      const after = await tasks.show(sent.id);
+      expect(after.status).toBe('running');
+      expect(after.history!.map((h) => h.event)).toEqual(['queued', 'assigned', 'started']);
+      expect((await sessions.complete(w, sent.id, 'ok')).status).toBe('completed');
     });
 
     it('routes an unknown type by the default rule and refuses a send past max_queue_size', async () => {

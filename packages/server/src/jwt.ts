@@ -2,7 +2,7 @@
 // with the provider's JWKS. The role comes from a claim (default `role`); a token without a valid
 // one is refused, never given a default role.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { BatonError } from '@baton/core';
+import { BatonError, textProblem } from '@baton/core';
 import type { Caller } from './keys.js';
 import { isRole, ROLES } from './roles.js';
 
@@ -80,6 +80,9 @@ export class JwtVerifier {
         `the bearer token's '${this.roleClaim}' claim must be one of ${ROLES.join(', ')}`,
       );
     const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
+    // The subject is recorded as who acted (callerName): it must be text PostgreSQL can store.
+    const problem = subject === undefined ? undefined : textProblem(subject);
+    if (problem) throw new BatonError('E_UNAUTHENTICATED', `the bearer token's 'sub' claim ${problem}`);
     return { role, subject };
   }
 }

@@ -95,6 +95,12 @@ describe('the AI layer over HTTP', () => {
     expect(pending[0]).toMatchObject({ tool: 'write_file', status: 'pending' });
     expect(JSON.stringify(pending[0].arguments)).not.toContain('sk-secret');
     expect((await call('POST', '/api/approvals/nope/approve', {})).status).toBe(404);
+    // text PostgreSQL cannot store is bad input, not a server failure
+    expect((await call('POST', '/api/approvals/%00/approve', {})).status).toBe(400);
+    expect((await call('POST', `/api/approvals/${pending[0].id}/deny`, { reason: 'no\u0000' })).status).toBe(
+      400,
+    );
+    expect((await call('GET', '/api/audit?execution=%00')).status).toBe(400);
     expect(
       (await call('POST', `/api/approvals/${pending[0].id}/approve`, { remember: 'forever' })).status,
     ).toBe(400);

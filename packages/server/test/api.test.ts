@@ -750,6 +750,11 @@ describe('bearer JWTs', () => {
       );
       await refused(await sign({ role: 'root' }, hs), "'role' claim must be one of viewer, operator, admin");
       await refused(await sign({ sub: 'no-role' }, hs), "'role' claim must be one of");
+      // the subject is recorded as who acted: text PostgreSQL cannot store is refused
+      await refused(
+        await sign({ role: 'operator', sub: 'ops\u0000' }, hs),
+        "'sub' claim contains a NUL character",
+      );
       const payload = Buffer.from(
         JSON.stringify({ role: 'admin', exp: Math.floor(Date.now() / 1000) + 60 }),
       ).toString('base64url');

@@ -70,6 +70,10 @@ describe.each(BACKENDS)('the Architect over HTTP on $name', (backend) => {
     const bad = await call('POST', '/api/tasks', { type: 'tmux', prompt: '', colour: 'red' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/prompt: must not be empty/);
+    // text PostgreSQL cannot store is bad input, not a server failure
+    const nul = await call('POST', '/api/tasks', { type: 'tmux', prompt: 'a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toMatch(/prompt: contains a NUL character/);
     expect((await call('GET', '/api/tasks/nope')).status).toBe(404);
   });
 

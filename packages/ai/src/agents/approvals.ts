@@ -1,7 +1,7 @@
 // Approvals of tool calls: the request an agent's workflow records before it waits, and the
 // decision a person gives (`baton approvals approve|deny`), which reaches the waiting workflow as a
 // signal. A request is decided once: approving an expired or decided request is refused.
-import { BatonError, Client, nearest, type Driver, type Store } from '@baton/core';
+import { BatonError, Client, checkStorable, checkText, nearest, type Driver, type Store } from '@baton/core';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 /** How far an approval reaches: this call only, the rest of the agent's run, or always (the project's policy file). */
@@ -85,6 +85,8 @@ export class ApprovalStore {
    * a did-you-mean among pending ones) and E_INVALID_STATE for one already decided or expired.
    */
   async decide(store: Store, id: string, answer: ApprovalAnswer, now = Date.now()): Promise<Approval> {
+    checkText(id, 'approval id', 200);
+    if (answer.reason !== null) checkStorable(answer.reason, 'the reason');
     const [row] = await this.driver.query<Approval>(
       `UPDATE baton.ai_approvals SET status = $2, decided_at = $3, decided_by = $4, reason = $5, remember = $6
        WHERE id = $1 AND status = 'pending' AND (expires_at IS NULL OR expires_at > $3)

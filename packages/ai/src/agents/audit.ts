@@ -1,6 +1,6 @@
 // The audit log of tool calls (baton.ai_audit): every permission decision with the tool, its
 // arguments (secrets masked), the rule, who decided, and when; `baton audit` prints it.
-import type { Driver } from '@baton/core';
+import { checkText, type Driver } from '@baton/core';
 import type { PermissionDecision } from '@baton/core';
 
 export interface AuditEntry {
@@ -46,7 +46,11 @@ export class AuditLog {
          decided_by AS "decidedBy", reason
        FROM baton.ai_audit WHERE ($1::text IS NULL OR execution_id = $1) AND at >= $2
        ORDER BY at, id LIMIT $3`,
-      [filter.executionId ?? null, filter.since ?? 0, filter.limit ?? 1000],
+      [
+        filter.executionId === undefined ? null : checkText(filter.executionId, 'execution id', 1000),
+        filter.since ?? 0,
+        filter.limit ?? 1000,
+      ],
     );
   }
 }

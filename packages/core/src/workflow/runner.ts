@@ -18,6 +18,7 @@ import {
   type WorkflowDefinition,
   type WorkflowLogger,
 } from './definition.js';
+import { checkStorable } from '../check.js';
 import { checkName, isJobDefinition, type JobDefinition } from '../job.js';
 import {
   childStates,
@@ -451,6 +452,7 @@ export class WorkflowRun {
         'E_INVALID_OPTION',
         `a step in workflow '${this.def.name}' needs a non-empty name`,
       );
+    checkStorable(name, `a step name in workflow '${this.def.name}'`);
     const { seq, recorded } = this.position('step', name);
     if (recorded) return this.replayed(recorded, () => this.replayStep<T>(recorded));
     const retries = options.retries ?? 0;
@@ -831,6 +833,7 @@ export class WorkflowRun {
   private async setEvent(key: string, value: unknown): Promise<void> {
     if (typeof key !== 'string' || key.length === 0)
       throw new BatonError('E_INVALID_OPTION', `setEvent in workflow '${this.def.name}' needs a key`);
+    checkStorable(key, `the key of an event in workflow '${this.def.name}'`);
     const text = toJsonText(
       value === undefined ? null : value,
       `value of event '${key}' in workflow '${this.def.name}'`,
@@ -882,6 +885,7 @@ export class WorkflowRun {
         'E_INVALID_OPTION',
         `waitForSignal in workflow '${this.def.name}' needs a signal name`,
       );
+    checkStorable(name, `the signal name waited for in workflow '${this.def.name}'`);
     const { seq, recorded } = this.position('signal', name);
     if (recorded?.status === 'completed') {
       const out = recorded.output as { payload?: unknown; timedOut?: boolean };

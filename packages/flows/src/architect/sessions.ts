@@ -2,7 +2,7 @@
 // report each outcome. A session is held by the process that registered it; another live process
 // cannot take its name, and a session that stops heartbeating goes stale and gives its tasks back.
 import { hostname } from 'node:os';
-import { BatonError, nearest, newId, signalSql, type Queryable } from '@baton/core';
+import { BatonError, checkStorable, checkText, nearest, newId, signalSql, type Queryable } from '@baton/core';
 import {
   type ArchitectContext,
   CHANGED_SIGNAL,
@@ -22,7 +22,7 @@ import {
   type SessionState,
   type TaskRow,
 } from './store/rows.js';
-import { endBadAttempt, requeueHeld, requireTask, updateTask } from './store/task-sql.js';
+import { TASK_ID_MAX, endBadAttempt, requeueHeld, requireTask, updateTask } from './store/task-sql.js';
 import { sessionView, taskView, type SessionView, type TaskView } from './store/view.js';
 
 export interface RegisterOptions {
@@ -54,6 +54,14 @@ export interface HeartbeatReport {
 /** Minutes without a heartbeat before a session is stale, when routing_rules.yaml does not say. */
 export const DEFAULT_STALE_MINUTES = 5;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+/** The longest name looked up: longer than any valid one, so a typo still gets its did-you-mean. */
+const SESSION_NAME_MAX = 1000;
+
+/** An outcome's task id and text, checked before they reach a statement (E_INVALID_OPTION). */
+function checkOutcome(taskId: string, text: string, what: 'result' | 'error'): void {
+  checkText(taskId, 'task id', TASK_ID_MAX);
+  checkStorable(text, `the task's ${what}`);
+}
 
 /** The session's holder check ($1 its name, $2 the holder): the CTE `me`, empty for another holder. */
 const HOLDER_CTE = 'me AS (SELECT 1 FROM baton.architect_sessions WHERE name = $1 AND holder = $2)';
@@ -192,6 +200,7 @@ export class SessionRegistry {
    * has taken the name since, or the session was removed: the caller should stop.
    */
   async heartbeat(lease: SessionLease, report: HeartbeatReport = {}): Promise<void> {
+    if (typeof report.note === 'string') checkStorable(report.note, 'heartbeat note');
     const rows = await this.ctx.driver.query<{ state: SessionState }>(
       `UPDATE baton.architect_sessions SET last_heartbeat = $3,
          state = CASE WHEN state IN ('draining', 'offline') THEN state ELSE $4 END,
@@ -271,6 +280,7 @@ export class SessionRegistry {
 
   /** Reports that the session completed a task it holds. */
   async complete(lease: SessionLease, taskId: string, result = ''): Promise<TaskView> {
+    checkOutcome(taskId, result, 'result');
     // One statement on the way that matters (the session holds the task): complete it, free its
     // port, record the event and signal the task's workflow, which wakes the dispatcher where it
     // runs (ArchitectContext.taskEnded). Anything else is diagnosed below.
@@ -295,6 +305,7 @@ export class SessionRegistry {
     taskId: string,
     result = '',
   ): Promise<{ completed: TaskView; next: TaskView | null }> {
+    checkOutcome(taskId, result, 'result');
     const rows = await this.ctx.driver.query<TaskRow & { completed: boolean }>(
       `WITH ${HOLDER_CTE}, ${COMPLETE_CTES}, ${takeCtes({ now: '$5', after: 'done' })}
        SELECT true AS completed, done.* FROM done UNION ALL SELECT false, taken.* FROM taken`,
@@ -318,6 +329,7 @@ export class SessionRegistry {
 
   /** Reports that a task the session holds failed: it is retried while retries remain, else failed. */
   async fail(lease: SessionLease, taskId: string, error: string): Promise<TaskView> {
+    checkOutcome(taskId, error, 'error');
     const why = error.trim() || 'failed with no message';
     return this.outcome(lease, taskId, async (tx, row, now) => {
       await endBadAttempt(tx, row, 'failed', why, reassignPolicy(this.ctx.rules().routing, row.spec), now);
@@ -486,6 +498,7 @@ export class SessionRegistry {
   }
 
   private async requireSession(db: Queryable, name: string, lock: boolean): Promise<SessionRow> {
+    checkText(name, 'session name', SESSION_NAME_MAX);
     const [row] = await db.query<SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM baton.architect_sessions WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
       [name],

@@ -1,10 +1,15 @@
 // The shape of a task as sent through the library or the CLI. The router's own checks (priority
 // range, providers, target session) follow in checkTask; this rejects what is not a task at all.
-import { BatonError } from '@baton/core';
+import { BatonError, textProblem } from '@baton/core';
 import { z } from 'zod';
 import type { TaskSpec } from './model.js';
 
-const text = z.string().min(1, 'must not be empty');
+/** Text PostgreSQL stores unchanged: a NUL or a lone surrogate is refused here, not by the insert. */
+const storable = z.string().superRefine((s, ctx) => {
+  const problem = textProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const text = storable.min(1, 'must not be empty');
 const names = z.array(text);
 
 const taskSpecSchema = z.strictObject({
@@ -20,7 +25,7 @@ const taskSpecSchema = z.strictObject({
   max_retries: z.number().optional(),
   working_dir: text.optional(),
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name'), z.string())
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name'), storable)
     .optional(),
   git_branch: text.optional(),
   project: text.optional(),

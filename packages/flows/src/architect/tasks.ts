@@ -1,7 +1,7 @@
 // The task verbs (GAIA_GO's assigner verbs, done right): send, show, list, explain, retry, reassign,
 // cancel, clear, pause and resume. Every change is one transaction on the task's locked row, with an
 // event that says why; the task's workflow is woken after the commit.
-import { BatonError, newId, type Queryable } from '@baton/core';
+import { BatonError, checkText, checkStorable, newId, type Queryable } from '@baton/core';
 import { checkTask } from './check-task.js';
 import { type ArchitectContext, wakeWorkflows } from './context.js';
 
@@ -145,8 +145,8 @@ export class TaskService {
        ORDER BY created_at DESC, id DESC LIMIT $4`,
       [
         filter.status?.length ? filter.status : null,
-        filter.type ?? null,
-        filter.session ?? null,
+        filter.type === undefined ? null : checkText(filter.type, 'task type', 1000),
+        filter.session === undefined ? null : checkText(filter.session, 'session name', 1000),
         filter.limit ?? 100,
       ],
     );
@@ -188,6 +188,7 @@ export class TaskService {
 
   /** Cancels a task that no session has started (pending or assigned), as GAIA_GO allows. */
   async cancel(id: string, reason = 'cancelled by the user'): Promise<TaskView> {
+    checkStorable(reason, 'cancel reason');
     return this.change(id, async (tx, row, now) => {
       if (row.status !== 'pending' && row.status !== 'assigned') {
         throw new BatonError(

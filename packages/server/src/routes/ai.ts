@@ -17,6 +17,7 @@ import {
 import type { ServerEnv } from '../auth.js';
 import { callerName } from '../keys.js';
 import { apiRoute, jsonBody, jsonReply } from '../route.js';
+import { storableText } from '../schemas.js';
 
 const Duration = z
   .string()
@@ -86,7 +87,7 @@ const listApprovals = apiRoute('viewer', {
   },
   responses: { 200: jsonReply(z.object({ items: z.array(Approval) }), 'The requests') },
 });
-const ApprovalId = z.object({ id: z.string().min(1).max(200) });
+const ApprovalId = z.object({ id: storableText(1, 200) });
 const approve = apiRoute('operator', {
   method: 'post',
   path: '/api/approvals/{id}/approve',
@@ -96,7 +97,7 @@ const approve = apiRoute('operator', {
     body: jsonBody(
       z.object({
         remember: z.enum(['once', 'session', 'always']).default('once'),
-        reason: z.string().max(2000).optional(),
+        reason: storableText(0, 2000).optional(),
       }),
     ),
   },
@@ -106,7 +107,7 @@ const deny = apiRoute('operator', {
   method: 'post',
   path: '/api/approvals/{id}/deny',
   summary: 'Refuse the call an agent waits on; the agent is told the reason',
-  request: { params: ApprovalId, body: jsonBody(z.object({ reason: z.string().max(2000).optional() })) },
+  request: { params: ApprovalId, body: jsonBody(z.object({ reason: storableText(0, 2000).optional() })) },
   responses: { 200: jsonReply(Approval, 'The request, denied') },
 });
 const audit = apiRoute('viewer', {
@@ -116,7 +117,7 @@ const audit = apiRoute('viewer', {
     'Permission decisions on agent tool calls: tool, arguments (secrets masked), rule, decision, who, when',
   request: {
     query: z.object({
-      execution: z.string().min(1).max(200).optional(),
+      execution: storableText(1, 200).optional(),
       since: Duration.default('7d'),
       limit: z.coerce.number().int().min(1).max(10_000).default(1000),
     }),

@@ -1,7 +1,7 @@
 // Runs a session: registers it, heartbeats, takes the tasks assigned to it (up to its capacity at
 // once), hands each to an executor (a command, a tmux agent) and reports the outcome. On stop it
 // takes no new task, lets the running ones finish, and deregisters.
-import { isBatonError, type Logger } from '@baton/core';
+import { isBatonError, toStorableText, type Logger } from '@baton/core';
 import type { Architect } from '../architect.js';
 import type { HeartbeatReport, RegisterOptions, SessionLease } from '../sessions.js';
 import type { TaskView } from '../store/view.js';
@@ -86,11 +86,12 @@ async function slot(
       .run(task, report)
       .catch((err: unknown): ExecutorOutcome => ({ ok: false, error: (err as Error).message }));
     try {
+      // An agent's output is recorded as it came, a NUL byte as U+FFFD: refused, the work would be lost.
       if (outcome.ok) {
-        const done = await architect.sessions.complete(lease, task.id, outcome.output);
+        const done = await architect.sessions.complete(lease, task.id, toStorableText(outcome.output));
         options.onTask?.('completed', done);
       } else {
-        const failed = await architect.sessions.fail(lease, task.id, outcome.error);
+        const failed = await architect.sessions.fail(lease, task.id, toStorableText(outcome.error));
         options.onTask?.('failed', failed, outcome.error);
       }
     } catch (err) {
