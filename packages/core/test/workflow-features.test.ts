@@ -417,19 +417,24 @@ for (const b of backends()) {
 
     describe('names written to the history', () => {
       it('fails a workflow whose step, event or signal name PostgreSQL cannot store, naming what is wrong', async () => {
+        const child = defineWorkflow('bad-names-child', { queue: 'names' }, async () => 1);
         const wf = defineWorkflow('bad-names', { queue: 'names' }, async (ctx, which: string) => {
           await ctx.step('fine', () => 1);
           if (which === 'step') await ctx.step('a\u0000b', () => 2);
           if (which === 'event') await ctx.setEvent('k\ud800', 1);
           if (which === 'signal') await ctx.waitForSignal('s\u0000', { timeout: '1s' });
+          if (which === 'patch') await ctx.patched('p\u0000');
+          if (which === 'child') await ctx.startChild(child, null, { id: 'c\u0000' });
           return which;
         });
         const expected: Record<string, RegExp> = {
           step: /a step name in workflow 'bad-names' contains a NUL character/,
           event: /the key of an event in workflow 'bad-names' contains a lone UTF-16 surrogate/,
           signal: /the signal name waited for in workflow 'bad-names' contains a NUL character/,
+          patch: /the change id of patched\(\) in workflow 'bad-names' contains a NUL character/,
+          child: /the child workflow id contains a NUL character/,
         };
-        await withWorker({ workflows: [wf] }, async () => {
+        await withWorker({ workflows: [wf, child] }, async () => {
           for (const [which, message] of Object.entries(expected)) {
             const { id } = await client.start(wf, which);
             const e = await client.waitFor(id, { timeout: '10s' });

@@ -272,6 +272,11 @@ for (const backend of architectBackends()) {
         [() => sessions.complete(w, sent.id, 'out\u0000put'), /the task's result contains a NUL character/],
         [() => sessions.completeAndTakeNext(w, sent.id, 'out\u0000'), /the task's result contains a NUL/],
         [() => sessions.fail(w, sent.id, 'err\u0000'), /the task's error contains a NUL character/],
+        [() => tasks.send({ type: 'bug_fix', prompt: 'p' }, { id: 'id\u0000' }), /task id contains a NUL/],
+        [
+          () => sessions.register({ name: 'dev_worker2', provider: 'claude', git_branch: 'b\u0000' }),
+          /git_branch contains a NUL character/,
+        ],
       ];
       for (const [call, message] of refusals) {
         const err = await call().catch((e: unknown) => e);
@@ -282,6 +287,9 @@ for (const backend of architectBackends()) {
       expect(after.status).toBe('running');
       expect(after.history!.map((h) => h.event)).toEqual(['queued', 'assigned', 'started']);
       expect((await sessions.complete(w, sent.id, 'ok')).status).toBe('completed');
+      expect(await sessions.list()).toHaveLength(1);
+      // a long id is only an id that does not exist
+      await expect(tasks.show('t'.repeat(3000))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     });
 
     it('routes an unknown type by the default rule and refuses a send past max_queue_size', async () => {

@@ -18,7 +18,7 @@ import {
   type WorkflowDefinition,
   type WorkflowLogger,
 } from './definition.js';
-import { checkStorable } from '../check.js';
+import { checkStorable, checkText } from '../check.js';
 import { checkName, isJobDefinition, type JobDefinition } from '../job.js';
 import {
   childStates,
@@ -631,7 +631,8 @@ export class WorkflowRun {
     /** The ordinal this run gave handing the handle over (a start happening now). */
     let started: number | undefined;
     if (!entry) {
-      const childId = options.id ?? this.key(seq);
+      const childId =
+        options.id === undefined ? this.key(seq) : checkText(options.id, `the ${what} id`, 1000);
       const row = {
         id: childId,
         kind: kind === 'activity' ? ('activity' as const) : ('workflow' as const),
@@ -806,6 +807,7 @@ export class WorkflowRun {
     if (typeof changeId !== 'string' || changeId.length === 0) {
       throw new BatonError('E_INVALID_OPTION', `patched() in workflow '${this.def.name}' needs a change id`);
     }
+    checkStorable(changeId, `the change id of patched() in workflow '${this.def.name}'`);
     const recorded = this.history[this.next];
     if (recorded && recorded.kind === 'patch' && recorded.name === changeId) {
       this.next++;

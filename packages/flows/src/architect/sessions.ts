@@ -22,7 +22,7 @@ import {
   type SessionState,
   type TaskRow,
 } from './store/rows.js';
-import { TASK_ID_MAX, endBadAttempt, requeueHeld, requireTask, updateTask } from './store/task-sql.js';
+import { endBadAttempt, requeueHeld, requireTask, updateTask } from './store/task-sql.js';
 import { sessionView, taskView, type SessionView, type TaskView } from './store/view.js';
 
 export interface RegisterOptions {
@@ -59,7 +59,7 @@ const SESSION_NAME_MAX = 1000;
 
 /** An outcome's task id and text, checked before they reach a statement (E_INVALID_OPTION). */
 function checkOutcome(taskId: string, text: string, what: 'result' | 'error'): void {
-  checkText(taskId, 'task id', TASK_ID_MAX);
+  checkStorable(taskId, 'task id');
   checkStorable(text, `the task's ${what}`);
 }
 
@@ -132,6 +132,13 @@ export class SessionRegistry {
       );
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1000)
       throw new BatonError('E_INVALID_OPTION', `capacity must be an integer from 1 to 1000, not ${capacity}`);
+    checkText(provider, 'provider', 200);
+    for (const [what, value] of [
+      ['adapter', options.adapter],
+      ['working_dir', options.working_dir],
+      ['git_branch', options.git_branch],
+    ] as const)
+      if (value !== undefined) checkStorable(value, what);
     const supported = this.ctx.rules().routing.supported_providers?.map((p) => p.name);
     if (supported && !supported.includes(provider)) {
       const guess = nearest(provider, supported);

@@ -76,7 +76,8 @@ export class TaskService {
     const now = this.ctx.now();
     const rows = inputs.map((input, i) => {
       try {
-        return newTaskRow(routing, sessions, checkTaskSpec(input), options.ids?.[i] ?? newId(), now);
+        const id = options.ids?.[i] === undefined ? newId() : checkStorable(options.ids[i]!, 'task id');
+        return newTaskRow(routing, sessions, checkTaskSpec(input), id, now);
       } catch (err) {
         if (inputs.length === 1 || !(err instanceof BatonError)) throw err;
         throw new BatonError(err.code, `task ${i}: ${err.message}`, {

@@ -2,6 +2,7 @@
 // prompt is delivered to it; the task completes when the agent worked and came back to its input
 // prompt. While it waits on an approval prompt the session reports `waiting_input` (never idle, and
 // given no work) until someone answers it in tmux.
+import { toStorableText } from '@baton/core';
 import { TmuxAgent, type TmuxAgentOptions } from '../tmux/adapter.js';
 import type { ExecutorOutcome, TaskExecutor } from './runner.js';
 
@@ -21,7 +22,7 @@ export async function tmuxExecutor(options: TmuxAgentOptions): Promise<TaskExecu
         }
         if (r.outcome === 'waiting_input') {
           const lines = r.screen.trimEnd().split('\n');
-          if (!waiting) report({ state: 'waiting_input', note: lines.slice(-8).join('\n') });
+          if (!waiting) report({ state: 'waiting_input', note: toStorableText(lines.slice(-8).join('\n')) });
           waiting = true;
           // someone answers in tmux; look again shortly
           await new Promise((r) => setTimeout(r, 1000));

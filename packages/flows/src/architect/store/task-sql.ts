@@ -1,18 +1,15 @@
 // Reading and changing task rows. Every change of a task's state locks its row first (FOR UPDATE),
 // so two processes acting on one task are serialized, and the checks that follow see its latest
 // state.
-import { BatonError, checkText, nearest, type Queryable } from '@baton/core';
+import { BatonError, checkStorable, nearest, type Queryable } from '@baton/core';
 import type { ReassignPolicy } from '../task-rules.js';
 import { afterBadAttempt } from '../transitions.js';
 import { recordEvents, type EventRecord } from './events.js';
 import { releasePorts } from './ports.js';
 import { TASK_COLUMNS, type TaskRow } from './rows.js';
 
-/** Longer than any id Baton makes; a longer one is a mistake, not a lookup. */
-export const TASK_ID_MAX = 1000;
-
 export async function readTask(db: Queryable, id: string, lock = false): Promise<TaskRow | undefined> {
-  checkText(id, 'task id', TASK_ID_MAX);
+  checkStorable(id, 'task id');
   const rows = await db.query<TaskRow>(
     `SELECT ${TASK_COLUMNS} FROM baton.architect_tasks WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
