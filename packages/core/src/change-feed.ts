@@ -47,7 +47,7 @@ export interface FeedTrigger {
   definition: string;
 }
 
-/** The executions' triggers, created while anyone listens (the function they call is migration 0010's). */
+/** The executions' triggers, created while anyone listens (the function they call is migrations 0010 and 0011's). */
 const EXECUTION_TRIGGERS: readonly FeedTrigger[] = [
   {
     name: 'executions_inserted_feed',
@@ -59,6 +59,13 @@ const EXECUTION_TRIGGERS: readonly FeedTrigger[] = [
     name: 'executions_updated_feed',
     table: 'executions',
     definition: `AFTER UPDATE ON baton.executions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
+  },
+  {
+    // A job its completion removed (retention.completed 0) is reported as completed.
+    name: 'executions_removed_feed',
+    table: 'executions',
+    definition: `AFTER DELETE ON baton.executions REFERENCING OLD TABLE AS old_rows
       FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
   },
 ];

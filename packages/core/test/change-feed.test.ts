@@ -25,7 +25,7 @@ async function feedTriggers(store: Store): Promise<string[]> {
   );
   return rows.map((r) => r.tgname);
 }
-const ON = ['executions_inserted_feed', 'executions_updated_feed'];
+const ON = ['executions_inserted_feed', 'executions_removed_feed', 'executions_updated_feed'];
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -109,6 +109,47 @@ describe.each(backends())('change feed on $name', (backend) => {
     await client.enqueue(add, { a: 1, b: 2 });
     await new Promise((r) => setTimeout(r, 200));
     expect(seen.length).toBe(before);
+  });
+
+  it('reports a job its completion removed as completed, and nothing for rows that pruning deletes', async () => {
+    const store = await open();
+    const client = new Client(store);
+    // One completed the usual way first, to be pruned below.
+    const kept = new Worker(store, { jobs: [add], pollInterval: 50 });
+    await kept.start();
+    const old = await client.enqueue(add, { a: 0, b: 0 });
+    await client.waitFor(old.id);
+    await kept.stop({ deadline: '5s' });
+
+    const feed = new ChangeFeed(store.driver, quietLogger());
+    feeds.push(feed);
+    const seen: ExecutionChange[] = [];
+    await feed.start(
+      (c) => seen.push(...c),
+      () => undefined,
+    );
+    // Pruning the one kept deletes a finished row: no change of status, so nothing is reported.
+    expect(await client.prune({ completed: 0 })).toBe(1);
+    const worker = new Worker(store, { jobs: [add], pollInterval: 50, removeOnComplete: true });
+    await worker.start();
+    try {
+      const handles = await client.enqueueMany(
+        add,
+        Array.from({ length: 12 }, (_, i) => ({ input: { a: i, b: 1 } })),
+      );
+      const ids = new Set(handles.map((h) => h.id));
+      await until(() => seen.filter((c) => ids.has(c.id) && c.status === 'completed').length === 12);
+      for (const id of ids)
+        expect(seen.filter((c) => c.id === id).map((c) => c.status)).toEqual([
+          'queued',
+          'running',
+          'completed',
+        ]);
+      expect(await client.list({ name: 'feed.add' })).toEqual([]);
+      expect(seen.filter((c) => c.id === old.id)).toEqual([]);
+    } finally {
+      await worker.stop({ deadline: '5s' });
+    }
   });
 
   it('sends big statements in chunks that each fit a NOTIFY', async () => {

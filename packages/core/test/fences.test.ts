@@ -128,6 +128,56 @@ for (const b of backends()) {
       await store.close();
     });
 
+    it('removes the completed jobs marked for it under the same fence, and completes instead those something refers to', async () => {
+      const store = await b.open();
+      const job = (id: string, parent: string | null = null) =>
+        store.driver.query(
+          `INSERT INTO baton.executions (id, kind, name, status, claimable, attempts, lease_owner, started_at, parent_id)
+           VALUES ($1, 'job', 'gone', 'running', false, 1, 'w1', now(), $2)`,
+          [id, parent],
+        );
+      for (const id of ['rm-1', 'rm-2', 'rm-4', 'rm-5', 'rm-6']) await job(id);
+      await job('rm-3', 'some-parent');
+      // rm-2 was recovered and is now another worker's second attempt; rm-5 is named by the ledger.
+      await store.driver.query(
+        `UPDATE baton.executions SET lease_owner = 'w2', attempts = 2 WHERE id = 'rm-2'`,
+      );
+      await store.driver.query(
+        `INSERT INTO baton.run_contexts (execution_id, attempt, code, config_hash, seed) VALUES ('rm-5', 1, '"test"', NULL, NULL)`,
+      );
+      const completion = (id: string, remove: boolean, freesSlotOf: string | null = null) => ({
+        id,
+        attempt: 1,
+        output: JSON.stringify(`result of ${id}`),
+        hasParent: false,
+        freesSlotOf,
+        remove,
+      });
+      const recorded = await completeMany(store.driver, 'w1', [
+        completion('rm-1', true),
+        completion('rm-2', true),
+        // a child marked by mistake: the statement's own check keeps it
+        completion('rm-3', true),
+        completion('rm-4', false),
+        completion('rm-5', true),
+      ]);
+      expect([...recorded].sort()).toEqual(['rm-1', 'rm-3', 'rm-4', 'rm-5']);
+      // A batch with nothing kept, freeing a queue's slot.
+      expect([...(await completeMany(store.driver, 'w1', [completion('rm-6', true, 'default')]))]).toEqual([
+        'rm-6',
+      ]);
+      const rows = await store.driver.query<{ id: string; status: string; output: unknown }>(
+        `SELECT id, status, output FROM baton.executions WHERE id LIKE 'rm-%' ORDER BY id`,
+      );
+      expect(rows).toEqual([
+        { id: 'rm-2', status: 'running', output: null },
+        { id: 'rm-3', status: 'completed', output: 'result of rm-3' },
+        { id: 'rm-4', status: 'completed', output: 'result of rm-4' },
+        { id: 'rm-5', status: 'completed', output: 'result of rm-5' },
+      ]);
+      await store.close();
+    });
+
     it('ends the waits of many runs in one statement, each fenced on its own lease and only while it waits', async () => {
       const store = await b.open();
       const mine = await runningWorkflow(store, 'ends-1', 'w1');

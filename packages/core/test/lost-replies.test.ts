@@ -93,6 +93,34 @@ for (const b of backends()) {
       await store.close();
     });
 
+    it('removes a job whose removing completion lost its reply, having run it once', async () => {
+      const store = await b.open();
+      const lost = loseFirstReply(store, 'baton_complete');
+      const runs = new Map<number, number>();
+      const job = defineJob('removed-once', { queue: 'removed-once' }, async (n: number) => {
+        runs.set(n, (runs.get(n) ?? 0) + 1);
+      });
+      const client = new Client(store);
+      const w = new Worker(store, { jobs: [job], pollInterval: 50, removeOnComplete: true });
+      await w.start();
+      await client.enqueue(job, 1);
+      await lost;
+      // The worker goes on: a later job is run and removed too.
+      await client.enqueue(job, 2);
+      await eventually(
+        async () => runs.has(2) && (await client.list({ name: 'removed-once' })).length === 0,
+        15_000,
+        'both jobs run and removed',
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...runs.entries()].sort()).toEqual([
+        [1, 1],
+        [2, 1],
+      ]);
+      await w.stop();
+      await store.close();
+    });
+
     it('replays a workflow whose step checkpoint reply was lost without running the step again', async () => {
       const store = await b.open();
       const lost = loseFirstReply(store, 'baton_record_history');

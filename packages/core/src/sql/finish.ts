@@ -18,19 +18,27 @@ export interface Completion {
    * one of them is (none was recorded by another run first).
    */
   entries?: readonly NewEntry[];
+  /**
+   * Delete the row instead of marking it completed (a top-level job of a worker with
+   * `removeOnComplete`). A job the artifacts ledger names is marked completed instead.
+   */
+  remove?: boolean;
 }
 
 /**
  * Marks many attempts completed in one statement. An attempt counts only if this worker still
  * holds it (same owner, same attempt number, still running): a worker that lost its lease, for
- * example after being paused, cannot overwrite the run that replaced it. Workers of queues whose
- * limit slots were freed are woken. Returns the ids that were recorded.
+ * example after being paused, cannot overwrite the run that replaced it. Completions marked
+ * `remove` delete their row instead, under the same fence, unless something refers to it: those
+ * are then completed as usual, by a second statement. Workers of queues whose limit slots were
+ * freed are woken. Returns the ids that were recorded.
  */
 export async function completeMany(
   db: Queryable,
   workerId: string,
   done: readonly Completion[],
 ): Promise<Set<string>> {
+  if (done.length === 0) return new Set();
   // Outputs and attempt numbers travel as JSON objects keyed by id, looked up per row. A join with
   // unnest() would let the planner, trusting statistics taken while every row was still queued,
   // pick a nested loop that rescans the whole batch for every row. One pass builds both.
@@ -38,15 +46,19 @@ export async function completeMany(
   let attempts = '{';
   let entries = '';
   let entryCounts = '';
-  const ids: string[] = new Array(done.length);
+  const kept: string[] = [];
+  const removed: string[] = [];
   let wake = false;
   for (let i = 0; i < done.length; i++) {
     const d = done[i];
     const key = JSON.stringify(d.id);
-    const sep = i === 0 ? '' : ',';
-    outputs += `${sep}${key}:${d.output}`;
-    attempts += `${sep}${key}:${d.attempt}`;
-    ids[i] = d.id;
+    attempts += `${i === 0 ? '' : ','}${key}:${d.attempt}`;
+    if (d.remove && !d.hasParent && !d.entries?.length) {
+      removed.push(d.id);
+      continue;
+    }
+    outputs += `${kept.length === 0 ? '' : ','}${key}:${d.output}`;
+    kept.push(d.id);
     if (d.hasParent) wake = true;
     if (d.entries?.length) {
       for (const e of d.entries) entries += `${entries ? ',' : ''}${entryJson(d.id, e)}`;
@@ -56,54 +68,86 @@ export async function completeMany(
   outputs += '}';
   attempts += '}';
   const freed = [...new Set(done.map((d) => d.freesSlotOf).filter((q): q is string => q !== null))];
-  // Entries are inserted where the run still holds its lease; a run completes only if all of its
-  // entries went in (`written` counts them per run, read once as one object).
-  const withEntries = entries !== '';
-  const entriesSql = withEntries
-    ? `ins AS (
-         INSERT INTO baton.history (${HISTORY_COLUMNS})
-         SELECT ${HISTORY_COLUMNS} FROM jsonb_to_recordset($${freed.length ? 6 : 5}::jsonb) AS h(${ENTRY_RECORD})
-         WHERE h.execution_id IN (
-           SELECT e.id FROM baton.executions e
-           WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
-             AND e.status = 'running')
-         ON CONFLICT (execution_id, seq) DO NOTHING
-         RETURNING execution_id
-       ),
-       written AS (
-         SELECT coalesce(jsonb_object_agg(execution_id, n), '{}') AS n
-         FROM (SELECT execution_id, count(*) AS n FROM ins GROUP BY execution_id) c
-       ),`
-    : '';
-  const allWritten = withEntries
-    ? `AND coalesce(((SELECT n FROM written) ->> e.id)::int, 0) = coalesce(($${freed.length ? 7 : 6}::jsonb ->> e.id)::int, 0)`
-    : '';
-  // The reply is one row listing the ids that were *not* recorded, normally none: reading back
-  // every completed id cost the worker more than writing it. The row also makes `freed` run
-  // (a CTE that only selects runs only when read). Waking parents costs an extra UPDATE in the
-  // statement: only batches with a child pay for it.
-  const [r] = await db.query<{ missed: string[] }>(
-    `WITH ${entriesSql} done AS (
+  // Parameters are numbered as they are used: a prepared statement may not leave one unused.
+  const params: unknown[] = [attempts, workerId];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const fence = `e.attempts = ($1::jsonb ->> e.id)::int AND e.lease_owner = $2 AND e.status = 'running'`;
+  const ctes: string[] = [];
+  const recordedSets: string[] = [];
+  if (kept.length > 0) {
+    const ids = param(kept);
+    // Entries are inserted where the run still holds its lease; a run completes only if all of its
+    // entries went in (`written` counts them per run, read once as one object).
+    let allWritten = '';
+    if (entries !== '') {
+      ctes.push(
+        `ins AS (
+           INSERT INTO baton.history (${HISTORY_COLUMNS})
+           SELECT ${HISTORY_COLUMNS} FROM jsonb_to_recordset(${param(`[${entries}]`)}::jsonb) AS h(${ENTRY_RECORD})
+           WHERE h.execution_id IN (
+             SELECT e.id FROM baton.executions e WHERE e.id = ANY(${ids}::text[]) AND ${fence})
+           ON CONFLICT (execution_id, seq) DO NOTHING
+           RETURNING execution_id
+         )`,
+        `written AS (
+           SELECT coalesce(jsonb_object_agg(execution_id, n), '{}') AS n
+           FROM (SELECT execution_id, count(*) AS n FROM ins GROUP BY execution_id) c
+         )`,
+      );
+      allWritten = `AND coalesce(((SELECT n FROM written) ->> e.id)::int, 0) = coalesce((${param(`{${entryCounts}}`)}::jsonb ->> e.id)::int, 0)`;
+    }
+    ctes.push(`done AS (
        UPDATE baton.executions e
-       SET status = 'completed', output = $2::jsonb -> e.id, finished_at = now(), holds_slot = false
-       WHERE e.id = ANY($1::text[]) AND e.attempts = ($3::jsonb ->> e.id)::int AND e.lease_owner = $4
-         AND e.status = 'running' ${allWritten}
+       SET status = 'completed', output = ${param(outputs)}::jsonb -> e.id, finished_at = now(), holds_slot = false
+       WHERE e.id = ANY(${ids}::text[]) AND ${fence} ${allWritten}
        RETURNING e.id, e.parent_id
-     )${wake ? `, woken AS (${wakeParentsSql('done')})` : ''}${freed.length ? `, freed AS (${slotFreedSql('$5')})` : ''}
-     SELECT ARRAY(SELECT k FROM jsonb_object_keys($3::jsonb) k WHERE k NOT IN (SELECT id FROM done)) AS missed
-       ${freed.length ? ', (SELECT n FROM freed) AS freed' : ''}`,
-    [
-      ids,
-      outputs,
-      attempts,
-      workerId,
-      ...(freed.length ? [freed] : []),
-      ...(withEntries ? [`[${entries}]`, `{${entryCounts}}`] : []),
-    ],
-    `baton_complete${wake ? '_children' : ''}${freed.length ? '_freeing' : ''}${withEntries ? '_entries' : ''}`,
+     )`);
+    recordedSets.push('SELECT id FROM done');
+    // Waking parents costs an extra UPDATE in the statement: only batches with a child pay for it.
+    if (wake) ctes.push(`woken AS (${wakeParentsSql('done')})`);
+  }
+  let keptBack = '';
+  if (removed.length > 0) {
+    // Only a top-level job that nothing refers to is removed: a parent reads its children's rows,
+    // a workflow has history, and the artifacts ledger names the executions it holds (every ledger
+    // write records a run context). Such rows still under this lease come back in `kept_back`:
+    // normally none, so that read probes nothing.
+    const removable = param(removed);
+    ctes.push(`removed AS (
+       DELETE FROM baton.executions e
+       WHERE e.id = ANY(${removable}::text[]) AND ${fence} AND e.kind = 'job' AND e.parent_id IS NULL
+         AND NOT EXISTS (SELECT 1 FROM baton.run_contexts c WHERE c.execution_id = e.id)
+       RETURNING e.id
+     )`);
+    recordedSets.push('SELECT id FROM removed');
+    keptBack = `, ARRAY(SELECT e.id FROM baton.executions e
+                   WHERE e.id = ANY(ARRAY(SELECT k FROM unnest(${removable}::text[]) k
+                                          WHERE k NOT IN (SELECT id FROM removed)))
+                     AND ${fence}) AS kept_back`;
+  }
+  // A CTE that only selects runs only when read: the reply reads `freed`.
+  if (freed.length > 0) ctes.push(`freed AS (${slotFreedSql(param(freed))})`);
+  // The reply is one row listing the ids that were *not* recorded, normally none: reading back
+  // every completed id cost the worker more than writing it.
+  const [r] = await db.query<{ missed: string[]; kept_back?: string[] }>(
+    `WITH ${ctes.join(', ')}
+     SELECT ARRAY(SELECT k FROM jsonb_object_keys($1::jsonb) k
+                  WHERE k NOT IN (${recordedSets.join(' UNION ALL ')})) AS missed
+       ${keptBack}${freed.length ? ', (SELECT n FROM freed) AS freed' : ''}`,
+    params,
+    `baton_complete${kept.length ? '' : '_none_kept'}${wake ? '_children' : ''}${entries ? '_entries' : ''}${removed.length ? '_removing' : ''}${freed.length ? '_freeing' : ''}`,
   );
   const recorded = new Set(done.map((d) => d.id));
   for (const id of r.missed) recorded.delete(id);
+  if (r.kept_back?.length) {
+    const back = new Set(r.kept_back);
+    const again = await completeMany(
+      db,
+      workerId,
+      done.filter((d) => back.has(d.id)).map((d) => ({ ...d, remove: false })),
+    );
+    for (const id of back) if (again.has(id)) recorded.add(id);
+  }
   return recorded;
 }
 

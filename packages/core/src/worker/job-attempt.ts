@@ -25,6 +25,8 @@ export interface JobAttemptHost {
   wakeIn(ms: number): void;
   /** Where attempts are counted, when the worker keeps metrics. */
   readonly metrics?: WorkerMetrics;
+  /** The worker deletes the top-level jobs it completes (`removeOnComplete`). */
+  readonly removeCompleted: boolean;
 }
 
 /**
@@ -64,6 +66,8 @@ export async function runJobAttempt(
       output: text,
       hasParent: row.has_parent,
       freesSlotOf: row.holds_slot ? row.queue : null,
+      // The statement keeps it if the artifacts ledger names it.
+      remove: host.removeCompleted && !row.has_parent,
     });
   } catch (err) {
     failure = err;

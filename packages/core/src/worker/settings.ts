@@ -2,7 +2,7 @@ import type { WorkerMetrics } from '../telemetry/metrics.js';
 import { hostname } from 'node:os';
 import { BatonError } from '../errors.js';
 import { toMs, type Duration } from '../duration.js';
-import { checkInt } from '../check.js';
+import { checkBoolean, checkInt } from '../check.js';
 import { newId } from '../ids.js';
 import { Served, type Servable } from './served.js';
 import type { Logger } from '../logger.js';
@@ -33,6 +33,12 @@ export interface WorkerOptions extends Servable {
   shutdownDeadline?: Duration;
   /** Finished executions are pruned after these ages (any one worker prunes). Default 7d and 30d. */
   retention?: { completed?: Duration; failed?: Duration };
+  /**
+   * Deletes each top-level job this worker completes in the completion statement itself, instead
+   * of keeping it with its result until retention prunes it; jobs something else refers to are
+   * kept (docs/jobs.md, "Removing completed jobs"). Default false.
+   */
+  removeOnComplete?: boolean;
   /** Worker id; default a new random id. */
   id?: string;
   logger?: Logger;
@@ -54,6 +60,7 @@ export interface WorkerSettings {
   readonly leaseMs: number;
   readonly shutdownMs: number;
   readonly retention: { completedMs: number; failedMs: number };
+  readonly removeOnComplete: boolean;
   readonly metrics: WorkerMetrics | undefined;
 }
 
@@ -91,6 +98,7 @@ export function workerSettings(store: Store, options: WorkerOptions): WorkerSett
       completedMs: toMs(options.retention?.completed ?? '7d', 'retention.completed'),
       failedMs: toMs(options.retention?.failed ?? '30d', 'retention.failed'),
     },
+    removeOnComplete: checkBoolean(options.removeOnComplete, 'worker removeOnComplete', false),
     metrics: options.metrics,
   };
 }
