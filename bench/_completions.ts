@@ -14,10 +14,11 @@ export function watchCompletions(store: Store): { done(id: string): Promise<numb
   driver.query = async (sql, params, name) => {
     const rows = await original(sql, params, name);
     if (name?.startsWith('baton_complete')) {
-      // completeMany: the batch's ids are its first parameter; the reply lists those not recorded.
+      // completeMany: its first parameter is the batch's attempt numbers, a JSON object keyed by
+      // id; the reply lists the ids not recorded.
       const t = performance.now();
       const missed = new Set((rows as { missed: string[] }[])[0]?.missed ?? []);
-      for (const id of params![0] as string[]) {
+      for (const id of Object.keys(JSON.parse(params![0] as string) as object)) {
         if (missed.has(id)) continue;
         const w = waiters.get(id);
         if (w) {

@@ -2,6 +2,10 @@
 //   [--modes default,high-throughput] [--gap MS] [--cap S] [--pg-boss-default-cap S] [--profile]`
 // (`--systems baton,baton_traced` adds Baton with an OpenTelemetry SDK, and `tracing_overhead` to the JSON)
 //
+// Baton's high-throughput settings keep no completed job (`removeOnComplete`): graphile-worker
+// deletes every job it completes. `baton_kept` is the same with every completed job kept with its
+// result, as Baton's default settings do (decision 0030).
+//
 // Baton beside graphile-worker and pg-boss on the local PostgreSQL, each in its default settings and
 // in its high-throughput settings. Every system run gets its own fresh database. Workers run inside
 // this process, one at a time. See docs/performance.md, section "jobs", for the method.
@@ -27,9 +31,9 @@ import { Client, Store, Worker, createLogger, defineJob } from '@baton/core';
 // ---------------------------------------------------------------------------------------------
 // Options
 
-type SystemName = 'baton' | 'baton_traced' | 'graphile_worker' | 'pg_boss';
+type SystemName = 'baton' | 'baton_kept' | 'baton_traced' | 'graphile_worker' | 'pg_boss';
 type Mode = 'default' | 'high-throughput';
-const ALL_SYSTEMS: SystemName[] = ['baton', 'graphile_worker', 'pg_boss'];
+const ALL_SYSTEMS: SystemName[] = ['baton', 'baton_kept', 'graphile_worker', 'pg_boss'];
 /** Baton with an OpenTelemetry SDK registered (`--systems baton,baton_traced`): the cost of tracing. */
 const OPTIONAL_SYSTEMS: SystemName[] = ['baton_traced'];
 
@@ -140,7 +144,11 @@ interface Harness {
 const SETTINGS: Record<SystemName, Record<Mode, string>> = {
   baton: {
     default: 'concurrency 10',
-    'high-throughput': 'concurrency 10, prefetch 500, completionBatchDelay 0',
+    'high-throughput': 'concurrency 10, prefetch 500, completionBatchDelay 0, removeOnComplete',
+  },
+  baton_kept: {
+    default: 'concurrency 10 (as Baton default)',
+    'high-throughput': 'concurrency 10, prefetch 500, completionBatchDelay 0; completed jobs kept',
   },
   baton_traced: {
     default: 'concurrency 10; OpenTelemetry SDK, batch processor, exporter dropping spans',
@@ -157,7 +165,8 @@ const SETTINGS: Record<SystemName, Record<Mode, string>> = {
   },
 };
 
-async function openBaton(url: string, mode: Mode, rec: Recorder): Promise<Harness> {
+/** Baton; `keep` keeps every completed job with its result in the high-throughput settings too. */
+async function openBaton(url: string, mode: Mode, rec: Recorder, keep = false): Promise<Harness> {
   const store = await Store.open({ databaseUrl: url, logger: createLogger('warn') });
   await store.migrate();
   const stats = PROFILE ? instrument(store) : undefined;
@@ -170,8 +179,15 @@ async function openBaton(url: string, mode: Mode, rec: Recorder): Promise<Harnes
     store,
     mode === 'default'
       ? { jobs: [noop], concurrency: CONCURRENCY }
-      : { jobs: [noop], concurrency: CONCURRENCY, prefetch: 500, completionBatchDelay: 0 },
+      : {
+          jobs: [noop],
+          concurrency: CONCURRENCY,
+          prefetch: 500,
+          completionBatchDelay: 0,
+          removeOnComplete: !keep,
+        },
   );
+  const removes = mode === 'high-throughput' && !keep;
   let started = false;
   return {
     async enqueueBulk(n) {
@@ -193,11 +209,14 @@ async function openBaton(url: string, mode: Mode, rec: Recorder): Promise<Harnes
       if (started) await worker.stop({ deadline: 5000 });
       started = false;
     },
-    async completed() {
+    async completed(expected) {
+      // A completed job is either marked so or, when the worker keeps none, gone.
       const rows = await store.driver.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM baton.executions WHERE status = 'completed'`,
+        removes
+          ? `SELECT count(*)::int AS n FROM baton.executions`
+          : `SELECT count(*)::int AS n FROM baton.executions WHERE status = 'completed'`,
       );
-      return rows[0].n;
+      return removes ? expected - rows[0].n : rows[0].n;
     },
     async close() {
       await store.close();
@@ -362,6 +381,7 @@ async function openPgBoss(url: string, mode: Mode, rec: Recorder): Promise<Harne
 
 const OPEN: Record<SystemName, (url: string, mode: Mode, rec: Recorder) => Promise<Harness>> = {
   baton: openBaton,
+  baton_kept: (url, mode, rec) => openBaton(url, mode, rec, true),
   baton_traced: openTracedBaton,
   graphile_worker: openGraphileWorker,
   pg_boss: openPgBoss,
@@ -526,6 +546,7 @@ function version(pkg: string): string {
 
 const LABEL: Record<SystemName, string> = {
   baton: 'Baton',
+  baton_kept: 'Baton, results kept',
   baton_traced: 'Baton + tracing',
   graphile_worker: 'graphile-worker',
   pg_boss: 'pg-boss',
@@ -548,6 +569,7 @@ async function main(): Promise<void> {
     for (const system of SYSTEMS) {
       for (const mode of modes) {
         if (round > 0 && system === 'pg_boss' && mode === 'default') continue;
+        if (system === 'baton_kept' && mode === 'default') continue; // the same as Baton's default
         log(
           `${LABEL[system]} ${mode}: throughput, ${JOBS} jobs${REPEAT > 1 ? `, round ${round + 1}` : ''} …`,
         );
@@ -575,6 +597,7 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       // pg-boss's default worker takes 10 jobs per 2 s: a sequential latency run would only measure its backlog.
       if (system === 'pg_boss' && mode === 'default') continue;
+      if (system === 'baton_kept' && mode === 'default') continue;
       log(`${LABEL[system]} ${mode}: latency, ${LATENCY_JOBS} jobs …`);
       const r = await latency(system, mode, LATENCY_JOBS);
       lat.push(r);
@@ -627,6 +650,7 @@ async function main(): Promise<void> {
   const get = median;
   const getL = (system: SystemName, mode: Mode) => lat.find((t) => t.system === system && t.mode === mode);
   const b = get('baton', 'high-throughput');
+  const kept = get('baton_kept', 'high-throughput');
   const g = get('graphile_worker', 'high-throughput');
   const problems = [...tput, ...lat].filter((r) => r.duplicates > 0 || r.missing > 0);
   for (const p of problems)
@@ -638,6 +662,8 @@ async function main(): Promise<void> {
     baton_jobs_per_s: b ? round(b.jobsPerS) : null,
     graphile_worker_jobs_per_s: g ? round(g.jobsPerS) : null,
     ratio: b && g ? round(b.jobsPerS / g.jobsPerS, 2) : null,
+    baton_kept_jobs_per_s: kept ? round(kept.jobsPerS) : null,
+    ratio_kept: kept && g ? round(kept.jobsPerS / g.jobsPerS, 2) : null,
     baton_latency_p50_ms: round(getL('baton', 'high-throughput')?.p50 ?? NaN, 2),
     graphile_worker_latency_p50_ms: round(getL('graphile_worker', 'high-throughput')?.p50 ?? NaN, 2),
     baton_latency_p99_ms: round(getL('baton', 'high-throughput')?.p99 ?? NaN, 2),
