@@ -8,6 +8,7 @@
 --   b: a claim that writes no new row version of the execution: a separate `ready` table holds the
 --      claim index; the claim deletes the ready rows, and the executions are updated HOT.
 --   c: design a with fillfactor 50 instead of 70 (more room for HOT completions).
+--   d: design a with completions that delete the row (a worker's `removeOnComplete`, decision 0030).
 \set ON_ERROR_STOP 1
 \pset footer off
 DROP DATABASE IF EXISTS claim_designs;
@@ -41,6 +42,10 @@ CREATE TABLE ready_b (
 );
 CREATE INDEX ready_b_claim ON ready_b (queue, priority DESC, run_at, id);
 
+CREATE TABLE ex_d (LIKE ex_a INCLUDING DEFAULTS) WITH (fillfactor = 70);
+ALTER TABLE ex_d ADD PRIMARY KEY (id);
+CREATE INDEX ex_d_claim ON ex_d (queue, priority DESC, run_at, id) WHERE claimable;
+
 CREATE TABLE ex_c (LIKE ex_a INCLUDING DEFAULTS) WITH (fillfactor = 50);
 ALTER TABLE ex_c ADD PRIMARY KEY (id);
 CREATE INDEX ex_c_claim ON ex_c (queue, priority DESC, run_at, id) WHERE claimable;
@@ -52,15 +57,16 @@ FROM generate_series(1, 50000) g;
 INSERT INTO ex_b SELECT * FROM ex_a;
 INSERT INTO ready_b SELECT id, queue, priority, run_at FROM ex_b;
 INSERT INTO ex_c SELECT * FROM ex_a;
+INSERT INTO ex_d SELECT * FROM ex_a;
 VACUUM ANALYZE;
 
--- Designs a and c: the claim index on the executions table itself. One template makes both
+-- Designs a, c and d: the claim index on the executions table itself. One template makes both
 -- procedures, each with static statements (planned once, as the engine's prepared ones are):
 -- EXECUTE would plan every statement anew and tilt the comparison.
 DO $do$
 DECLARE tbl text;
 BEGIN
-  FOREACH tbl IN ARRAY ARRAY['ex_a', 'ex_c'] LOOP
+  FOREACH tbl IN ARRAY ARRAY['ex_a', 'ex_c', 'ex_d'] LOOP
     EXECUTE format($f$
       CREATE PROCEDURE run_%1$s(n int) LANGUAGE plpgsql AS $p$
       DECLARE ids text[];
@@ -76,8 +82,12 @@ BEGIN
           )
           SELECT array_agg(id) INTO ids FROM claimed;
           COMMIT;
-          UPDATE %1$I SET status = 'completed', output = 'null', finished_at = now()
-          WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+          IF %1$L = 'ex_d' THEN
+            DELETE FROM %1$I WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+          ELSE
+            UPDATE %1$I SET status = 'completed', output = 'null', finished_at = now()
+            WHERE id = ANY(ids) AND lease_owner = 'w1' AND status = 'running';
+          END IF;
           COMMIT;
         END LOOP;
       END $p$
@@ -121,6 +131,7 @@ BEGIN
   -- Called directly (not through EXECUTE), so that the procedures may commit.
   IF design = 'a' THEN CALL run_ex_a(100);
   ELSIF design = 'b' THEN CALL run_ready_table(100);
+  ELSIF design = 'd' THEN CALL run_ex_d(100);
   ELSE CALL run_ex_c(100);
   END IF;
   INSERT INTO results VALUES (round, design,
@@ -132,9 +143,11 @@ END $$;
 CALL timed(1, 'a');
 CALL timed(1, 'b');
 CALL timed(1, 'c');
+CALL timed(1, 'd');
 CALL timed(2, 'a');
 CALL timed(2, 'b');
 CALL timed(2, 'c');
+CALL timed(2, 'd');
 
 SELECT design, us_per_job, wal_bytes_per_job, round FROM results ORDER BY round, design;
 SELECT pg_stat_force_next_flush();
