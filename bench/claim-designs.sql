@@ -60,8 +60,8 @@ INSERT INTO ex_c SELECT * FROM ex_a;
 INSERT INTO ex_d SELECT * FROM ex_a;
 VACUUM ANALYZE;
 
--- Designs a, c and d: the claim index on the executions table itself. One template makes both
--- procedures, each with static statements (planned once, as the engine's prepared ones are):
+-- Designs a, c and d: the claim index on the executions table itself. One template makes the
+-- three procedures, each with static statements (planned once, as the engine's prepared ones are):
 -- EXECUTE would plan every statement anew and tilt the comparison.
 DO $do$
 DECLARE tbl text;

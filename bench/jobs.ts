@@ -213,7 +213,7 @@ async function openBaton(url: string, mode: Mode, rec: Recorder, keep = false): 
       // A completed job is either marked so or, when the worker keeps none, gone.
       const rows = await store.driver.query<{ n: number }>(
         removes
-          ? `SELECT count(*)::int AS n FROM baton.executions`
+          ? `SELECT count(*)::int AS n FROM baton.executions WHERE status <> 'completed'`
           : `SELECT count(*)::int AS n FROM baton.executions WHERE status = 'completed'`,
       );
       return removes ? expected - rows[0].n : rows[0].n;

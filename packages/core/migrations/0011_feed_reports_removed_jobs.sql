@@ -1,5 +1,5 @@
--- The change feed reports a job that its completion removed (a worker with `retention.completed`
--- 0 deletes a top-level job in the completion statement): as completed, from the deleted row.
+-- The change feed reports a job that its completion removed (a worker with `removeOnComplete`
+-- deletes a top-level job in the completion statement): as completed, from the deleted row.
 -- Only that completion deletes a running execution; pruning deletes finished ones, which report
 -- nothing. The lines are built per operation and then chunked once, as migration 0010 did.
 CREATE OR REPLACE FUNCTION baton.publish_execution_changes() RETURNS trigger LANGUAGE plpgsql AS $$

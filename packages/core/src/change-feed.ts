@@ -62,7 +62,7 @@ const EXECUTION_TRIGGERS: readonly FeedTrigger[] = [
       FOR EACH STATEMENT EXECUTE FUNCTION baton.publish_execution_changes()`,
   },
   {
-    // A job its completion removed (retention.completed 0) is reported as completed.
+    // A job its completion removed (a worker's removeOnComplete) is reported as completed.
     name: 'executions_removed_feed',
     table: 'executions',
     definition: `AFTER DELETE ON baton.executions REFERENCING OLD TABLE AS old_rows

@@ -27,18 +27,21 @@ export function checkInt(
   return value;
 }
 
-/**
- * Checks a free-form identifier (an execution id, an idempotency key): a string of 1 to `max`
- * characters that PostgreSQL can store unchanged. Returns it; throws E_INVALID_OPTION otherwise.
- */
 /** `value` if it is a boolean, `fallback` if it is undefined; otherwise E_INVALID_OPTION naming it. */
 export function checkBoolean(value: unknown, what: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean')
-    throw new BatonError('E_INVALID_OPTION', `${what} must be true or false, got ${JSON.stringify(value)}`);
+    throw new BatonError(
+      'E_INVALID_OPTION',
+      `${what} must be true or false, got ${typeof value === 'string' ? `'${value.slice(0, 40)}'` : describe(value)}`,
+    );
   return value;
 }
 
+/**
+ * Checks a free-form identifier (an execution id, an idempotency key): a string of 1 to `max`
+ * characters that PostgreSQL can store unchanged. Returns it; throws E_INVALID_OPTION otherwise.
+ */
 export function checkText(value: unknown, what: string, max: number): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new BatonError(

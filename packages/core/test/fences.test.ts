@@ -178,6 +178,34 @@ for (const b of backends()) {
       await store.close();
     });
 
+    it('removes jobs in the same statement that completes a workflow with its last steps', async () => {
+      const store = await b.open();
+      await runningWorkflow(store, 'mix-wf', 'w1');
+      await store.driver.query(
+        `INSERT INTO baton.executions (id, kind, name, status, claimable, attempts, lease_owner, started_at)
+         VALUES ('mix-job', 'job', 'gone', 'running', false, 1, 'w1', now())`,
+      );
+      const recorded = await completeMany(store.driver, 'w1', [
+        {
+          id: 'mix-wf',
+          attempt: 1,
+          output: '"flow done"',
+          hasParent: false,
+          freesSlotOf: null,
+          entries: [stepEntry(0, 'a', 1)],
+        },
+        { id: 'mix-job', attempt: 1, output: 'null', hasParent: false, freesSlotOf: 'default', remove: true },
+      ]);
+      expect([...recorded].sort()).toEqual(['mix-job', 'mix-wf']);
+      expect(
+        await store.driver.query(`SELECT id, status, output FROM baton.executions WHERE id LIKE 'mix-%'`),
+      ).toEqual([{ id: 'mix-wf', status: 'completed', output: 'flow done' }]);
+      expect(
+        await store.driver.query(`SELECT seq, output FROM baton.history WHERE execution_id = 'mix-wf'`),
+      ).toEqual([{ seq: 0, output: 1 }]);
+      await store.close();
+    });
+
     it('ends the waits of many runs in one statement, each fenced on its own lease and only while it waits', async () => {
       const store = await b.open();
       const mine = await runningWorkflow(store, 'ends-1', 'w1');

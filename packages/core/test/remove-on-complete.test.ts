@@ -137,7 +137,7 @@ for (const b of backends()) {
       expect(() => new Worker(store, { jobs: [job], removeOnComplete: 'yes' as never })).toThrow(
         expect.objectContaining({
           code: 'E_INVALID_OPTION',
-          message: 'worker removeOnComplete must be true or false, got "yes"',
+          message: "worker removeOnComplete must be true or false, got 'yes'",
         }),
       );
     });
