@@ -430,7 +430,7 @@ for (const b of backends()) {
           history: new HistoryWriter(store.driver, 'w-dispatch'),
           saveProgress: () => undefined,
           wakeIn: () => undefined,
-          removeCompleted: false,
+          removeOnComplete: false,
           ended: (row) => ended.push(row.id),
         };
         const d = new Dispatcher(

@@ -26,7 +26,7 @@ export interface JobAttemptHost {
   /** Where attempts are counted, when the worker keeps metrics. */
   readonly metrics?: WorkerMetrics;
   /** The worker deletes the top-level jobs it completes (`removeOnComplete`). */
-  readonly removeCompleted: boolean;
+  readonly removeOnComplete: boolean;
 }
 
 /**
@@ -67,7 +67,7 @@ export async function runJobAttempt(
       hasParent: row.has_parent,
       freesSlotOf: row.holds_slot ? row.queue : null,
       // The statement keeps it if the artifacts ledger names it.
-      remove: host.removeCompleted && !row.has_parent,
+      remove: host.removeOnComplete && !row.has_parent,
     });
   } catch (err) {
     failure = err;

@@ -80,7 +80,7 @@ export class Worker implements LocalRunner {
       saveProgress: this.heartbeat.saveProgressLater,
       wakeIn: (ms) => claimer.wakeIn(ms),
       metrics: s.metrics,
-      removeCompleted: s.removeOnComplete,
+      removeOnComplete: s.removeOnComplete,
       ended: (row) => {
         this.heartbeat.forget(row.id);
         if (row.holds_slot) claimer.slotFreed();
