@@ -1,6 +1,6 @@
 // Each part of a Worker on its own (src/worker/): claiming, dispatch, outcome writes, the lease,
 // maintenance, schedules, shutdown. Real stores on both backends; a part's neighbours are stubs.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { backends, eventually, quietLogger, sleep } from './backends.js';
 import { interceptStatements } from './intercept.js';
 import { BatonError, Client, Worker, defineJob, defineSchedule, type Store } from '../src/index.js';
@@ -38,6 +38,45 @@ async function registered(store: Store, id: string, queues: string[], names: str
 }
 
 const job = (name: string, queue = name) => defineJob(name, { queue }, async () => null);
+
+describe('Claimer due-time wake-ups (fake clock)', () => {
+  it('claims only once the clock is past the due millisecond, not when the timer first fires', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      // A driver that answers every statement with no rows and notes when claims came.
+      const claimsAt: number[] = [];
+      const db = {
+        query: async (sql: string) => {
+          if (sql.includes('UPDATE baton.executions')) claimsAt.push(Date.now());
+          return [];
+        },
+      } as unknown as Driver;
+      const host = { running: () => 0, isRunning: () => false, heldIds: () => [], dispatch: () => 0 };
+      const claimer = new Claimer(
+        db,
+        'w-fake',
+        { queues: ['q'], names: ['n'] },
+        4,
+        4,
+        0,
+        running(),
+        log,
+        host,
+      );
+      await claimer.refreshQueueLimits();
+      const start = Date.now();
+      claimer.wakeIn(100);
+      // The fake timer fires when the clock reads exactly the due millisecond: too early by up to 1 ms.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(claimsAt).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(claimsAt).toEqual([start + 101]);
+      await claimer.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
 
 for (const b of backends()) {
   describe(`worker parts (${b.name})`, () => {

@@ -160,9 +160,20 @@ export class Claimer {
     if (this.wakeTimer && this.wakeAt <= at) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    // A wake-up further out than a timer can wait comes early; the claim then finds nothing due yet.
+    this.armWakeTimer(ms);
+  }
+
+  /**
+   * Node's timers count whole milliseconds on a monotonic clock, so one can fire up to a
+   * millisecond before the wall-clock moment it was set for. A claim then would find the work not
+   * yet due, and nothing but the poll would claim it. The timer is set again until the clock is
+   * past that moment, as it is for a wake-up further out than a timer can wait.
+   */
+  private armWakeTimer(ms: number): void {
     this.wakeTimer = setTimeout(
       () => {
+        const left = this.wakeAt - Date.now();
+        if (left >= 0) return this.armWakeTimer(left + 1);
         this.wakeTimer = undefined;
         this.wake();
       },
