@@ -2,6 +2,7 @@
 // the GAIA_GO verbs (retry, reassign, cancel, clear), each with its history and reasons.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBatonError } from '@baton/core';
+import { DispatchRounds } from '../src/architect/dispatch-rounds.js';
 import { architectBackends, openArchitect, type TestArchitect } from './architect-helpers.js';
 
 for (const backend of architectBackends()) {
@@ -145,9 +146,42 @@ for (const backend of architectBackends()) {
       t.clock.t += 1000;
       const free = await tasks.send({ type: 'bug_fix', prompt: 'anyone' });
       expect(free).toMatchObject({ status: 'assigned', assigned_session: 'w2' });
-      // a pass that places nothing does not ask for another at once
-      expect(await tasks.dispatch()).toEqual({ assignments: [], truncated: false });
+      // a pass that read the whole queue (or found no room) asks for no other
+      expect(await tasks.dispatch()).toEqual({ assignments: [], continueAfter: null });
       expect((await tasks.show(held[69]!.id)).waiting_because).toMatch(/no session can take a task now/);
+    });
+
+    it("the dispatcher's rounds reach a task behind more tasks than a pass reads", async () => {
+      const { tasks, sessions } = t.architect;
+      await sessions.register({ name: 'w1', provider: 'claude', capacity: 1 });
+      await tasks.send({ type: 'bug_fix', prompt: 'first', target_session: 'w1' });
+      t.clock.t += 1000;
+      const held = await tasks.sendMany(
+        Array.from({ length: 80 }, (_, i) => ({
+          type: 'bug_fix',
+          prompt: `for w1 ${i}`,
+          target_session: 'w1',
+        })),
+      );
+      t.clock.t += 1000;
+      const behind = await tasks.send({ type: 'bug_fix', prompt: 'anyone' });
+      expect(behind.status).toBe('pending');
+      await sessions.register({ name: 'w2', provider: 'claude', capacity: 1 });
+      // passes of 30 tasks (the rules' queue holds 100): one alone stops at its limit with w2's
+      // room left, and places nothing
+      const pass = await tasks.dispatch({ limit: 30 });
+      expect(pass).toEqual({ assignments: [], continueAfter: [expect.any(Number), expect.any(String)] });
+      const rounds = new DispatchRounds((after) => tasks.dispatch({ after, limit: 30 }));
+      // round 1 reads the head (pending tasks 1–30) and looks on to 31–60
+      await rounds.round();
+      expect((await tasks.show(behind.id)).status).toBe('pending');
+      // round 2 reads the head and looks on from 61: the task behind the 80 is placed
+      await rounds.round();
+      expect(await tasks.show(behind.id, { history: false })).toMatchObject({
+        status: 'assigned',
+        assigned_session: 'w2',
+      });
+      for (const h of [held[0]!, held[79]!]) expect((await tasks.show(h.id)).status).toBe('pending');
     });
 
     it('a failure is retried up to max_retries, then the task fails', async () => {

@@ -4,6 +4,7 @@
 import { Worker, type Duration, type Store } from '@baton/core';
 import type { Architect } from './architect.js';
 import { DISPATCH_CHANNEL } from './context.js';
+import { DispatchRounds } from './dispatch-rounds.js';
 import { logDisabledChannels, sampleQueueDepth } from './sla-monitor.js';
 import { ARCHITECT_QUEUE } from './workflow.js';
 
@@ -66,15 +67,13 @@ export async function startControlPlane(
     }
   };
 
-  // The dispatcher: a pass serves what it can; it goes on at once only when it stopped at its read
-  // limit with room left, having placed some (DispatchPass.truncated). Otherwise new room comes
-  // from a change, which kicks it: wake-ups during a pass, and within DISPATCH_GAP_MS of its start,
-  // coalesce into one pass.
+  // The dispatcher: a round serves what it can (dispatch-rounds.ts). New room comes from a change,
+  // which kicks it: wake-ups during a round, and within DISPATCH_GAP_MS of its start, coalesce
+  // into one round.
+  const rounds = new DispatchRounds((after) => architect.tasks.dispatch({ after }));
   const dispatcher = new Loop(
     options.dispatchIntervalMs ?? 5000,
-    guarded('dispatcher', async () => {
-      while (!stopping && (await architect.tasks.dispatch()).truncated);
-    }),
+    guarded('dispatcher', () => rounds.round(() => stopping)),
     DISPATCH_GAP_MS,
   );
   loops.push(dispatcher);

@@ -12,7 +12,13 @@ import type { RoutingRules } from '../config/kinds/routing-rules.js';
 import { routeTask } from './route.js';
 import { serviceKey } from './service-order.js';
 import { queueLimit, reassignPolicy, taskSettings } from './task-rules.js';
-import { anyPending, dispatch, loadSessions, type DispatchPass } from './store/dispatch.js';
+import {
+  anyPending,
+  dispatch,
+  loadSessions,
+  type DispatchPass,
+  type ServiceCursor,
+} from './store/dispatch.js';
 import { readHistory, recordEvents } from './store/events.js';
 import { releasePorts } from './store/ports.js';
 import {
@@ -115,12 +121,15 @@ export class TaskService {
   }
 
   /**
-   * Runs the dispatcher once: pending tasks are served best first. With `onlyIfFree`, does nothing
+   * Runs one dispatcher pass: pending tasks are served best first, from the head of the queue or
+   * from `after`, reading at most `limit` (default DISPATCH_BATCH). With `onlyIfFree`, does nothing
    * while another dispatch runs. Assignments wake no workflow (see workflow.ts).
    */
-  async dispatch(options: { onlyIfFree?: boolean } = {}): Promise<DispatchPass> {
+  async dispatch(
+    options: { onlyIfFree?: boolean; after?: ServiceCursor; limit?: number } = {},
+  ): Promise<DispatchPass> {
     // Most wake-ups find nothing pending: one read then, instead of a transaction and the lock.
-    if (!(await anyPending(this.ctx.driver))) return { assignments: [], truncated: false };
+    if (!(await anyPending(this.ctx.driver))) return { assignments: [], continueAfter: null };
     return this.ctx.driver.transaction((tx) =>
       dispatch(tx, this.ctx.rules().routing, this.ctx.now(), options),
     );

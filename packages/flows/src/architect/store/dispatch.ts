@@ -26,18 +26,21 @@ export interface Assignment {
   readonly attempt: number;
 }
 
+/** A place in the pending tasks' service order: the last task a pass read (`service_key`, `id`). */
+export type ServiceCursor = readonly [number, string];
+
 /** What one dispatcher pass did. */
 export interface DispatchPass {
   readonly assignments: Assignment[];
   /**
-   * The pass stopped at its read limit while sessions still had room, having placed some: another
-   * pass may serve more at once. Otherwise only a change (a task ending, a session with room) makes
-   * more servable.
+   * Set when the pass stopped at its read limit while sessions still had room: the last task it
+   * read. A pass from there (`after`) may place tasks this one did not reach. Null when the pass
+   * read every pending task after its start, or when no session has room left.
    */
-  readonly truncated: boolean;
+  readonly continueAfter: ServiceCursor | null;
 }
 
-const NOTHING: DispatchPass = { assignments: [], truncated: false };
+const NOTHING: DispatchPass = { assignments: [], continueAfter: null };
 
 /** Whether any task waits to be served (one indexed read, outside any transaction). */
 export async function anyPending(db: Queryable): Promise<boolean> {
@@ -92,7 +95,8 @@ type RoutingSessionRow = Pick<
 > & { held: number };
 
 /**
- * Routes up to `limit` pending tasks, best first, and assigns those the router places. A task the
+ * Routes up to `limit` pending tasks, best first (after `after`, when given), and assigns those the
+ * router places. A task the
  * router queues keeps waiting (its reason is stored, and a `throttled` event records each new
  * reason); one it can no longer route at all (its target session was removed) fails. Returns the
  * assignments made; the caller wakes the sessions and workflows after the commit. With
@@ -102,7 +106,7 @@ export async function dispatch(
   tx: Queryable,
   rules: RoutingRules,
   now: number,
-  options: { limit?: number; onlyIfFree?: boolean } = {},
+  options: { limit?: number; onlyIfFree?: boolean; after?: ServiceCursor } = {},
 ): Promise<DispatchPass> {
   if (options.onlyIfFree) {
     // a session asking for work: if a dispatch is running, it serves this session too
@@ -124,7 +128,7 @@ export async function dispatch(
   // Pending tasks in service order, a page at a time: a page about the size of the room left, so
   // that a pass reads (and locks) about as many tasks as it can place, up to `limit` in all.
   let read = 0;
-  let after: readonly [number, string] = [-Infinity, ''];
+  let after: ServiceCursor = options.after ?? [-Infinity, ''];
   while (routing.open && read < limit) {
     const size = Math.min(limit - read, Math.max(MIN_PAGE, 2 * routing.freeSlots));
     const page = await tx.query<TaskRow>(
@@ -160,8 +164,8 @@ export async function dispatch(
     );
   }
   await recordEvents(tx, now, events);
-  // stopped at `limit` with room left, having placed some: another pass may place more
-  return { assignments: assigned, truncated: read >= limit && routing.open && assigned.length > 0 };
+  // stopped at `limit` with room left: a pass from here may place more
+  return { assignments: assigned, continueAfter: read >= limit && routing.open ? after : null };
 }
 
 /** An assignment a pass made. */

@@ -1,0 +1,47 @@
+// The dispatcher's rounds in `baton architect`: which passes a wake-up runs, and where each starts.
+//
+// A pass reads at most DISPATCH_BATCH pending tasks (one transaction, bounded locks). Tasks at the
+// head of the queue that no session with room can take (each targets a full session, say) must not
+// hide a task behind them that one could take. So a round whose pass from the head stops at its
+// limit with room left looks further, one pass more, from where the last round's look stopped: the
+// look goes round the whole queue over successive rounds, and a round that places nothing reads
+// at most two passes' worth of tasks, however long the queue.
+import type { DispatchPass, ServiceCursor } from './store/dispatch.js';
+
+/** One dispatcher pass, from the head of the queue or after `after`. */
+export type RunPass = (after?: ServiceCursor) => Promise<DispatchPass>;
+
+export class DispatchRounds {
+  /** Where the next round's look further starts; null: right after its pass from the head. */
+  private lookFrom: ServiceCursor | null = null;
+
+  constructor(private readonly pass: RunPass) {}
+
+  /**
+   * Serves the queue once: a pass from the head (the best tasks first), then, while a pass stops at
+   * its limit with room left, another from where it stopped. Passes go on at once while they place
+   * tasks; the first that places nothing is followed by the look further, and the second ends the
+   * round.
+   */
+  async round(stopping: () => boolean = () => false): Promise<void> {
+    let pass = await this.pass();
+    let looked = false;
+    while (pass.continueAfter && !stopping()) {
+      let from = pass.continueAfter;
+      if (pass.assignments.length === 0) {
+        if (looked) {
+          this.lookFrom = from;
+          return;
+        }
+        looked = true;
+        // The head may have moved on since lookFrom was set, so the look may read again tasks the
+        // pass from the head just read: wasted reads, and nothing missed. (Comparing the two
+        // places here would have to follow the database's collation of ids.)
+        from = this.lookFrom ?? from;
+      }
+      pass = await this.pass(from);
+    }
+    // the look reached the end of the queue (or filled every session): the next starts over
+    if (looked && !pass.continueAfter) this.lookFrom = null;
+  }
+}

@@ -1,0 +1,107 @@
+// The dispatcher's rounds over a simulated queue: which passes a round runs and where each starts.
+// The passes themselves are tested on a real store in architect-tasks.test.ts.
+import { describe, expect, it } from 'vitest';
+import { DispatchRounds } from '../src/architect/dispatch-rounds.js';
+import type { DispatchPass, ServiceCursor } from '../src/architect/store/dispatch.js';
+
+/** A queue of pending tasks in service order; `placeable` ones a session with room would take. */
+class SimulatedQueue {
+  readonly pending: { key: number; id: string; placeable: boolean }[];
+  /** Every pass run: where it started (null: the head) and how many tasks it read. */
+  readonly passes: { from: ServiceCursor | null; read: number }[] = [];
+
+  constructor(
+    placeableAt: number[],
+    size: number,
+    private readonly limit: number,
+    /** Tasks sessions may still take. */
+    public room: number,
+  ) {
+    this.pending = Array.from({ length: size }, (_, i) => ({
+      key: i,
+      id: `t${String(i).padStart(5, '0')}`,
+      placeable: placeableAt.includes(i),
+    }));
+  }
+
+  readonly pass = async (after?: ServiceCursor): Promise<DispatchPass> => {
+    const start = after ? this.pending.findIndex((t) => t.key > after[0]) : 0;
+    const page = start < 0 ? [] : this.pending.slice(start, start + this.limit);
+    this.passes.push({ from: after ?? null, read: page.length });
+    const placed = [];
+    for (const t of page) {
+      if (this.room === 0) break;
+      if (t.placeable) {
+        placed.push(t);
+        this.room--;
+      }
+    }
+    for (const t of placed) this.pending.splice(this.pending.indexOf(t), 1);
+    const last = page.at(-1);
+    return {
+      assignments: placed.map((t) => ({ task: t.id, session: 'w', attempt: 1 })),
+      continueAfter: page.length === this.limit && this.room > 0 ? [last!.key, last!.id] : null,
+    };
+  };
+
+  isPending(key: number): boolean {
+    return this.pending.some((t) => t.key === key);
+  }
+}
+
+describe('dispatcher rounds', () => {
+  it('reach a task behind many that cannot be placed, reading at most two passes a round', async () => {
+    const queue = new SimulatedQueue([1050], 1100, 100, 5);
+    const rounds = new DispatchRounds(queue.pass);
+    let n = 0;
+    while (queue.isPending(1050)) {
+      const before = queue.passes.length;
+      await rounds.round();
+      n++;
+      const read = queue.passes.slice(before).reduce((sum, p) => sum + p.read, 0);
+      expect(read).toBeLessThanOrEqual(200);
+      expect(n).toBeLessThan(20);
+    }
+    // round 1 looks at 100–199, round 2 at 200–299, …, round 10 at 1000–1099
+    expect(n).toBe(10);
+    // every round begins at the head, so a better task arriving there is served first
+    expect(queue.passes.filter((p) => p.from === null)).toHaveLength(10);
+  });
+
+  it('go on at once from where a pass stopped while passes place tasks', async () => {
+    const queue = new SimulatedQueue([10, 150, 250, 350], 400, 100, 10);
+    const rounds = new DispatchRounds(queue.pass);
+    await rounds.round();
+    expect(queue.pending.filter((t) => t.placeable)).toEqual([]);
+    expect(queue.passes.map((p) => p.from?.[0] ?? null)).toEqual([null, 99, 199, 299, 399]);
+  });
+
+  it('stop when no session has room, and start the look over once it reached the end', async () => {
+    const queue = new SimulatedQueue([250], 300, 100, 1);
+    const rounds = new DispatchRounds(queue.pass);
+    await rounds.round(); // head, then 100–199: nothing; the look stops at 199
+    expect(queue.passes.map((p) => p.from?.[0] ?? null)).toEqual([null, 99]);
+    await rounds.round(); // head, then from 199: places 250 and fills the only room
+    expect(queue.passes.slice(2).map((p) => p.from?.[0] ?? null)).toEqual([null, 199]);
+    expect(queue.isPending(250)).toBe(false);
+    // no room left: one pass
+    await rounds.round();
+    expect(queue.passes.slice(4)).toEqual([{ from: null, read: 100 }]);
+    // room again: the look reached the end last time, so it starts over right after the head
+    queue.room = 1;
+    await rounds.round();
+    expect(queue.passes.slice(5).map((p) => p.from?.[0] ?? null)).toEqual([null, 99]);
+  });
+
+  it('a round that finds the queue short runs one pass', async () => {
+    const queue = new SimulatedQueue([], 30, 100, 3);
+    await new DispatchRounds(queue.pass).round();
+    expect(queue.passes).toEqual([{ from: null, read: 30 }]);
+  });
+
+  it('stop between passes once the control plane stops', async () => {
+    const queue = new SimulatedQueue([], 1000, 100, 3);
+    await new DispatchRounds(queue.pass).round(() => true);
+    expect(queue.passes).toHaveLength(1);
+  });
+});
