@@ -147,7 +147,7 @@ for (const backend of architectBackends()) {
       const free = await tasks.send({ type: 'bug_fix', prompt: 'anyone' });
       expect(free).toMatchObject({ status: 'assigned', assigned_session: 'w2' });
       // a pass that read the whole queue (or found no room) asks for no other
-      expect(await tasks.dispatch()).toEqual({ assignments: [], continueAfter: null });
+      expect(await tasks.dispatch()).toEqual({ assignments: [], stopped: 'no_room', lastRouted: null });
       expect((await tasks.show(held[69]!.id)).waiting_because).toMatch(/no session can take a task now/);
     });
 
@@ -170,13 +170,24 @@ for (const backend of architectBackends()) {
       // passes of 30 tasks (the rules' queue holds 100): one alone stops at its limit with w2's
       // room left, and places nothing
       const pass = await tasks.dispatch({ limit: 30 });
-      expect(pass).toEqual({ assignments: [], continueAfter: [expect.any(Number), expect.any(String)] });
-      const rounds = new DispatchRounds((after) => tasks.dispatch({ after, limit: 30 }));
+      expect(pass).toEqual({
+        assignments: [],
+        stopped: 'limit',
+        lastRouted: [expect.any(Number), held.map((h) => h.id).sort()[29]],
+      });
+      const inOrder = held.map((h) => h.id).sort();
+      const starts: (string | null)[] = [];
+      const rounds = new DispatchRounds((after) => {
+        starts.push(after?.[1] ?? null);
+        return tasks.dispatch({ after, limit: 30 });
+      });
       // round 1 reads the head (pending tasks 1–30) and looks on to 31–60
       await rounds.round();
+      expect(starts).toEqual([null, inOrder[29]]);
       expect((await tasks.show(behind.id)).status).toBe('pending');
       // round 2 reads the head and looks on from 61: the task behind the 80 is placed
       await rounds.round();
+      expect(starts.slice(2)).toEqual([null, inOrder[59]]);
       expect(await tasks.show(behind.id, { history: false })).toMatchObject({
         status: 'assigned',
         assigned_session: 'w2',

@@ -29,18 +29,20 @@ class SimulatedQueue {
     const page = start < 0 ? [] : this.pending.slice(start, start + this.limit);
     this.passes.push({ from: after ?? null, read: page.length });
     const placed = [];
+    let lastRouted: ServiceCursor | null = null;
     for (const t of page) {
       if (this.room === 0) break;
+      lastRouted = [t.key, t.id];
       if (t.placeable) {
         placed.push(t);
         this.room--;
       }
     }
     for (const t of placed) this.pending.splice(this.pending.indexOf(t), 1);
-    const last = page.at(-1);
     return {
       assignments: placed.map((t) => ({ task: t.id, session: 'w', attempt: 1 })),
-      continueAfter: page.length === this.limit && this.room > 0 ? [last!.key, last!.id] : null,
+      stopped: this.room === 0 ? 'no_room' : page.length === this.limit ? 'limit' : 'end',
+      lastRouted,
     };
   };
 
@@ -76,7 +78,7 @@ describe('dispatcher rounds', () => {
     expect(queue.passes.map((p) => p.from?.[0] ?? null)).toEqual([null, 99, 199, 299, 399]);
   });
 
-  it('stop when no session has room, and start the look over once it reached the end', async () => {
+  it('stop when no session has room, pick up after the task that filled it, and start over at the end', async () => {
     const queue = new SimulatedQueue([250], 300, 100, 1);
     const rounds = new DispatchRounds(queue.pass);
     await rounds.round(); // head, then 100–199: nothing; the look stops at 199
@@ -87,10 +89,41 @@ describe('dispatcher rounds', () => {
     // no room left: one pass
     await rounds.round();
     expect(queue.passes.slice(4)).toEqual([{ from: null, read: 100 }]);
-    // room again: the look reached the end last time, so it starts over right after the head
+    // room again: the look picks up after 250, reaches the end, and the next starts over
     queue.room = 1;
     await rounds.round();
-    expect(queue.passes.slice(5).map((p) => p.from?.[0] ?? null)).toEqual([null, 99]);
+    expect(queue.passes.slice(5).map((p) => p.from?.[0] ?? null)).toEqual([null, 250]);
+    expect(queue.passes.at(-1)!.read).toBe(49);
+    await rounds.round();
+    expect(queue.passes.slice(7).map((p) => p.from?.[0] ?? null)).toEqual([null, 99]);
+  });
+
+  it('after a look that filled the last room, the next looks on from the task it placed', async () => {
+    const wanted = Array.from({ length: 10 }, (_, i) => 1000 + i);
+    const queue = new SimulatedQueue(wanted, 1100, 100, 1);
+    const rounds = new DispatchRounds(queue.pass);
+    const placedIn: number[] = [];
+    for (let n = 1; n <= 40 && queue.pending.some((t) => t.placeable); n++) {
+      queue.room = 1; // the session finished its task
+      const before = queue.passes.length;
+      await rounds.round();
+      if (queue.pending.filter((t) => t.placeable).length < wanted.length - placedIn.length) placedIn.push(n);
+      expect(queue.passes.slice(before).reduce((sum, p) => sum + p.read, 0)).toBeLessThanOrEqual(200);
+    }
+    // the look reaches 1000 in round 10, and then places one task a round (a look that started
+    // over after the room filled would take ten rounds for each)
+    expect(placedIn).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  });
+
+  it('a look never goes back behind where the round has already read', async () => {
+    const queue = new SimulatedQueue([], 1000, 100, 5);
+    const rounds = new DispatchRounds(queue.pass);
+    await rounds.round(); // head, then the look to 199
+    for (const t of queue.pending) if ([50, 150, 250].includes(t.key)) t.placeable = true;
+    // the head places 50, and passes go on placing 150 and 250 to 399 before one places nothing:
+    // the look starts there, not back at 199
+    await rounds.round();
+    expect(queue.passes.slice(2).map((p) => p.from?.[0] ?? null)).toEqual([null, 99, 199, 299, 399]);
   });
 
   it('a round that finds the queue short runs one pass', async () => {

@@ -5,7 +5,7 @@
 // hide a task behind them that one could take. So a round whose pass from the head stops at its
 // limit with room left looks further, one pass more, from where the last round's look stopped: the
 // look goes round the whole queue over successive rounds, and a round that places nothing reads
-// at most two passes' worth of tasks, however long the queue.
+// at most two passes' worth of tasks, however long the queue (decision 0031).
 import type { DispatchPass, ServiceCursor } from './store/dispatch.js';
 
 /** One dispatcher pass, from the head of the queue or after `after`. */
@@ -25,23 +25,26 @@ export class DispatchRounds {
    */
   async round(stopping: () => boolean = () => false): Promise<void> {
     let pass = await this.pass();
+    let from: ServiceCursor | null = null;
     let looked = false;
-    while (pass.continueAfter && !stopping()) {
-      let from = pass.continueAfter;
+    while (pass.stopped === 'limit' && pass.lastRouted && !stopping()) {
+      from = pass.lastRouted;
       if (pass.assignments.length === 0) {
         if (looked) {
           this.lookFrom = from;
           return;
         }
         looked = true;
-        // The head may have moved on since lookFrom was set, so the look may read again tasks the
-        // pass from the head just read: wasted reads, and nothing missed. (Comparing the two
-        // places here would have to follow the database's collation of ids.)
-        from = this.lookFrom ?? from;
+        // Only the keys are compared: ids are ordered by the database's collation. On a tie the
+        // look may read again a few tasks this round has read: wasted reads, nothing missed.
+        if (this.lookFrom && this.lookFrom[0] >= from[0]) from = this.lookFrom;
       }
       pass = await this.pass(from);
     }
-    // the look reached the end of the queue (or filled every session): the next starts over
-    if (looked && !pass.continueAfter) this.lookFrom = null;
+    if (!looked || stopping()) return;
+    // The look filled the last room: the next look picks up after the last task routed, so that
+    // the tasks after it do not wait for a whole turn round the queue. Or the look reached the end
+    // of the queue, and the next starts over.
+    this.lookFrom = pass.stopped === 'no_room' ? (pass.lastRouted ?? from) : null;
   }
 }

@@ -26,21 +26,23 @@ export interface Assignment {
   readonly attempt: number;
 }
 
-/** A place in the pending tasks' service order: the last task a pass read (`service_key`, `id`). */
+/** A place in the pending tasks' service order: a task's `service_key` and `id`. */
 export type ServiceCursor = readonly [number, string];
+
+/**
+ * Why a pass stopped: it read its limit while sessions still had room (`limit`: a pass on from its
+ * last task may place more), no session has room left (`no_room`), or it read every pending task
+ * after its start (`end`; also when, with `onlyIfFree`, another dispatch held the lock).
+ */
+export type PassEnd = 'limit' | 'no_room' | 'end';
 
 /** What one dispatcher pass did. */
 export interface DispatchPass {
   readonly assignments: Assignment[];
-  /**
-   * Set when the pass stopped at its read limit while sessions still had room: the last task it
-   * read. A pass from there (`after`) may place tasks this one did not reach. Null when the pass
-   * read every pending task after its start, or when no session has room left.
-   */
-  readonly continueAfter: ServiceCursor | null;
+  readonly stopped: PassEnd;
+  /** The last task the pass routed, or null if none: a pass `after` it reads on from there. */
+  readonly lastRouted: ServiceCursor | null;
 }
-
-const NOTHING: DispatchPass = { assignments: [], continueAfter: null };
 
 /** Whether any task waits to be served (one indexed read, outside any transaction). */
 export async function anyPending(db: Queryable): Promise<boolean> {
@@ -96,8 +98,7 @@ type RoutingSessionRow = Pick<
 
 /**
  * Routes up to `limit` pending tasks, best first (after `after`, when given), and assigns those the
- * router places. A task the
- * router queues keeps waiting (its reason is stored, and a `throttled` event records each new
+ * router places. A task the router queues keeps waiting (its reason is stored, and a `throttled` event records each new
  * reason); one it can no longer route at all (its target session was removed) fails. Returns the
  * assignments made; the caller wakes the sessions and workflows after the commit. With
  * `onlyIfFree` it returns at once when another dispatch holds the lock.
@@ -115,13 +116,13 @@ export async function dispatch(
       [DISPATCH_LOCK],
       'architect_dispatch_try',
     );
-    if (!r!.ok) return NOTHING;
+    if (!r!.ok) return { assignments: [], stopped: 'end', lastRouted: null };
   } else await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
   const limit = options.limit ?? DISPATCH_BATCH;
   const routing = new PassRouting(rules, await loadSessions(tx), now);
   if (!routing.open) {
     await noteAllWaiting(tx, noRoom(routing.registered), now);
-    return NOTHING;
+    return { assignments: [], stopped: 'no_room', lastRouted: null };
   }
   const made: Made[] = [];
   const events: EventRecord[] = [];
@@ -129,6 +130,7 @@ export async function dispatch(
   // that a pass reads (and locks) about as many tasks as it can place, up to `limit` in all.
   let read = 0;
   let after: ServiceCursor = options.after ?? [-Infinity, ''];
+  let lastRouted: ServiceCursor | null = null;
   while (routing.open && read < limit) {
     const size = Math.min(limit - read, Math.max(MIN_PAGE, 2 * routing.freeSlots));
     const page = await tx.query<TaskRow>(
@@ -142,6 +144,7 @@ export async function dispatch(
     for (const row of page) {
       if (!routing.open) break;
       await serve(tx, rules, routing, row, now, made, events);
+      lastRouted = [row.service_key, row.id];
     }
     if (page.length < size) break;
     after = [page.at(-1)!.service_key, page.at(-1)!.id];
@@ -164,8 +167,8 @@ export async function dispatch(
     );
   }
   await recordEvents(tx, now, events);
-  // stopped at `limit` with room left: a pass from here may place more
-  return { assignments: assigned, continueAfter: read >= limit && routing.open ? after : null };
+  const stopped: PassEnd = !routing.open ? 'no_room' : read >= limit ? 'limit' : 'end';
+  return { assignments: assigned, stopped, lastRouted };
 }
 
 /** An assignment a pass made. */
