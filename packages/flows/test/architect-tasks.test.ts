@@ -146,7 +146,7 @@ for (const backend of architectBackends()) {
       t.clock.t += 1000;
       const free = await tasks.send({ type: 'bug_fix', prompt: 'anyone' });
       expect(free).toMatchObject({ status: 'assigned', assigned_session: 'w2' });
-      // a pass that read the whole queue (or found no room) asks for no other
+      // no session has room: the pass routes nothing
       expect(await tasks.dispatch()).toEqual({ assignments: [], stopped: 'no_room', lastRouted: null });
       expect((await tasks.show(held[69]!.id)).waiting_because).toMatch(/no session can take a task now/);
     });
@@ -193,6 +193,42 @@ for (const backend of architectBackends()) {
         assigned_session: 'w2',
       });
       for (const h of [held[0]!, held[79]!]) expect((await tasks.show(h.id)).status).toBe('pending');
+    });
+
+    it('a pass says why it stopped and which task it routed last', async () => {
+      const { tasks, sessions } = t.architect;
+      await sessions.register({ name: 'w1', provider: 'claude', capacity: 1 });
+      await tasks.send({ type: 'bug_fix', prompt: 'first', target_session: 'w1' });
+      t.clock.t += 1000;
+      await tasks.sendMany(
+        Array.from({ length: 40 }, (_, i) => ({ type: 'bug_fix', prompt: `w1 ${i}`, target_session: 'w1' })),
+      );
+      t.clock.t += 1000;
+      const a = await tasks.send({ type: 'bug_fix', prompt: 'a' });
+      t.clock.t += 1000;
+      const b = await tasks.send({ type: 'bug_fix', prompt: 'b' });
+      const cursorOf = async (id: string) => {
+        const [r] = await t.store.driver.query<{ service_key: number }>(
+          'SELECT service_key FROM baton.architect_tasks WHERE id = $1',
+          [id],
+        );
+        return [r!.service_key, id];
+      };
+      // w2 takes a, and then no session has room: b is left unread
+      await sessions.register({ name: 'w2', provider: 'claude', capacity: 1 });
+      const first = await tasks.dispatch({ limit: 100 });
+      expect(first).toEqual({
+        assignments: [{ task: a.id, session: 'w2', attempt: 1 }],
+        stopped: 'no_room',
+        lastRouted: await cursorOf(a.id),
+      });
+      // a pass on from a reads b, places it, and reaches the end of the queue
+      await sessions.register({ name: 'w3', provider: 'claude', capacity: 2 });
+      expect(await tasks.dispatch({ limit: 100, after: first.lastRouted! })).toEqual({
+        assignments: [{ task: b.id, session: 'w3', attempt: 1 }],
+        stopped: 'end',
+        lastRouted: await cursorOf(b.id),
+      });
     });
 
     it('a failure is retried up to max_retries, then the task fails', async () => {

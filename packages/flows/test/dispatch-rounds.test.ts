@@ -24,7 +24,11 @@ class SimulatedQueue {
     }));
   }
 
+  /** Runs before each pass: another process may take the room meanwhile. */
+  beforePass: () => void = () => {};
+
   readonly pass = async (after?: ServiceCursor): Promise<DispatchPass> => {
+    this.beforePass();
     const start = after ? this.pending.findIndex((t) => t.key > after[0]) : 0;
     const page = start < 0 ? [] : this.pending.slice(start, start + this.limit);
     this.passes.push({ from: after ?? null, read: page.length });
@@ -45,6 +49,11 @@ class SimulatedQueue {
       lastRouted,
     };
   };
+
+  /** A task sent now: it goes to the tail. */
+  add(key: number, placeable: boolean): void {
+    this.pending.push({ key, id: `t${String(key).padStart(5, '0')}`, placeable });
+  }
 
   isPending(key: number): boolean {
     return this.pending.some((t) => t.key === key);
@@ -113,6 +122,41 @@ describe('dispatcher rounds', () => {
     // the look reaches 1000 in round 10, and then places one task a round (a look that started
     // over after the room filled would take ten rounds for each)
     expect(placedIn).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  });
+
+  it('a look that keeps filling the room at the tail starts over now and then, and reaches a task it passed', async () => {
+    const queue = new SimulatedQueue([], 1000, 100, 1);
+    const rounds = new DispatchRounds(queue.pass);
+    await rounds.round(); // the look passes 100–199, none of which can be placed yet
+    queue.pending.find((t) => t.key === 150)!.placeable = true;
+    // every round a session frees one place and a task it can take arrives at the tail
+    let n = 0;
+    while (queue.isPending(150) && n < 60) {
+      n++;
+      queue.add(1000 + n, true);
+      queue.room = 1;
+      await rounds.round();
+    }
+    // rounds 1–8 walk the look to the tail, 9–18 pick up there (the tenth starts the look
+    // over), and round 19's look, from the head's end, reaches 150
+    expect(n).toBe(19);
+  });
+
+  it('a look that found the room gone before it routed anything starts there again', async () => {
+    const queue = new SimulatedQueue([], 1000, 100, 1);
+    const rounds = new DispatchRounds(queue.pass);
+    await rounds.round(); // the look stops at 199
+    queue.beforePass = () => {
+      if (queue.passes.length === 3) queue.room = 0; // taken between the head pass and the look
+    };
+    await rounds.round();
+    expect(queue.passes.slice(2)).toEqual([
+      { from: null, read: 100 },
+      { from: [199, 't00199'], read: 100 },
+    ]);
+    queue.room = 1;
+    await rounds.round();
+    expect(queue.passes.slice(4).map((p) => p.from?.[0] ?? null)).toEqual([null, 199]);
   });
 
   it('a look never goes back behind where the round has already read', async () => {
