@@ -17,17 +17,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { interceptStatements } from './intercept.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { backends } from './backends.js';
+import { backends, withWorker as runWithWorker } from './backends.js';
 import { readCodeVersion } from '../src/artifacts/code-version.js';
 import {
   ArtifactStore,
   BatonError,
   Client,
-  Worker,
   defineJob,
   defineWorkflow,
   digestOf,
   type Store,
+  type WorkerOptions,
 } from '../src/index.js';
 
 function batonError(p: Promise<unknown>): Promise<BatonError> {
@@ -57,18 +57,7 @@ for (const b of backends()) {
       rmSync(blobDir, { recursive: true, force: true });
     });
 
-    async function withWorker<T>(
-      defs: ConstructorParameters<typeof Worker>[1],
-      fn: () => Promise<T>,
-    ): Promise<T> {
-      const w = new Worker(store, { ...defs, pollInterval: 50 });
-      await w.start();
-      try {
-        return await fn();
-      } finally {
-        await w.stop({ deadline: 2000 });
-      }
-    }
+    const withWorker = <T>(opts: WorkerOptions, fn: () => Promise<T>) => runWithWorker(store, opts, fn);
 
     it('a job puts text, JSON and bytes; each is stored once by content and read back by digest or by name', async () => {
       const job = defineJob('artifacts-job', {}, async (n: number, ctx) => {

@@ -1,7 +1,7 @@
 // Every engine test runs on PGlite and, when BATON_PG_URL is set, on PostgreSQL too.
 // Each PostgreSQL store gets a database of its own so test files can run in parallel.
 import pg from 'pg';
-import { Store, createLogger } from '../src/index.js';
+import { Store, Worker, createLogger, type WorkerOptions } from '../src/index.js';
 
 export interface Backend {
   name: 'pglite' | 'postgres';
@@ -74,5 +74,20 @@ export async function eventually(
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/** Runs `fn` beside a started worker of `store` (polling every 50 ms unless told), and always stops it. */
+export async function withWorker<T>(
+  store: Store,
+  options: WorkerOptions,
+  fn: (w: Worker) => Promise<T>,
+): Promise<T> {
+  const w = new Worker(store, { pollInterval: 50, ...options });
+  await w.start();
+  try {
+    return await fn(w);
+  } finally {
+    await w.stop({ deadline: 2000 });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { backends, eventually, sleep } from './backends.js';
+import { backends, eventually, sleep, withWorker as runWithWorker } from './backends.js';
 import {
   Client,
   NonRetryableError,
@@ -8,6 +8,7 @@ import {
   defineWorkflow,
   isBatonError,
   type Store,
+  type WorkerOptions,
 } from '../src/index.js';
 
 for (const b of backends()) {
@@ -22,19 +23,8 @@ for (const b of backends()) {
       await store.close();
     });
 
-    /** Starts a worker for `jobs`, runs `fn`, and always stops it. */
-    async function withWorker<T>(
-      opts: ConstructorParameters<typeof Worker>[1],
-      fn: (w: Worker) => Promise<T>,
-    ): Promise<T> {
-      const w = new Worker(store, { pollInterval: 50, ...opts });
-      await w.start();
-      try {
-        return await fn(w);
-      } finally {
-        await w.stop({ deadline: 2000 });
-      }
-    }
+    const withWorker = <T>(opts: WorkerOptions, fn: (w: Worker) => Promise<T>) =>
+      runWithWorker(store, opts, fn);
 
     it('stores the result and the context a handler sees', async () => {
       const job = defineJob(

@@ -1,8 +1,16 @@
 // A worker with `removeOnComplete`: top-level jobs are deleted in their completion statement, and
 // what something else refers to is completed and kept as usual, never left half-deleted.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { backends, eventually } from './backends.js';
-import { Client, NonRetryableError, Worker, defineJob, defineWorkflow, type Store } from '../src/index.js';
+import { backends, eventually, withWorker as runWithWorker } from './backends.js';
+import {
+  Client,
+  NonRetryableError,
+  Worker,
+  defineJob,
+  defineWorkflow,
+  type Store,
+  type WorkerOptions,
+} from '../src/index.js';
 
 /** Ledger rows that name an execution which no longer exists. */
 async function orphanedLedgerRows(store: Store): Promise<number> {
@@ -27,18 +35,8 @@ for (const b of backends()) {
       await store.close();
     });
 
-    async function withWorker<T>(
-      opts: Omit<ConstructorParameters<typeof Worker>[1], 'removeOnComplete'>,
-      fn: () => Promise<T>,
-    ): Promise<T> {
-      const w = new Worker(store, { pollInterval: 50, removeOnComplete: true, ...opts });
-      await w.start();
-      try {
-        return await fn();
-      } finally {
-        await w.stop({ deadline: 2000 });
-      }
-    }
+    const withWorker = <T>(opts: Omit<WorkerOptions, 'removeOnComplete'>, fn: () => Promise<T>) =>
+      runWithWorker(store, { ...opts, removeOnComplete: true }, fn);
 
     it('deletes each top-level job as it completes, after running it once; a failed one stays', async () => {
       const calls = new Map<number, number>();

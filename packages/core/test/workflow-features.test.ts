@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { backends, eventually, sleep } from './backends.js';
+import { backends, eventually, sleep, withWorker as runWithWorker } from './backends.js';
 import { interceptStatements } from './intercept.js';
 import {
   Client,
@@ -13,8 +13,7 @@ import {
   defineWorkflow,
   isBatonError,
   type Store,
-  type WorkflowDefinition,
-  type JobDefinition,
+  type WorkerOptions,
 } from '../src/index.js';
 
 for (const b of backends()) {
@@ -29,18 +28,8 @@ for (const b of backends()) {
       await store.close();
     });
 
-    async function withWorker<T>(
-      defs: { workflows?: WorkflowDefinition[]; jobs?: JobDefinition[]; logger?: pino.Logger },
-      fn: (w: Worker) => Promise<T>,
-    ): Promise<T> {
-      const w = new Worker(store, { ...defs, pollInterval: 50 });
-      await w.start();
-      try {
-        return await fn(w);
-      } finally {
-        await w.stop({ deadline: 2000 });
-      }
-    }
+    const withWorker = <T>(opts: WorkerOptions, fn: (w: Worker) => Promise<T>) =>
+      runWithWorker(store, opts, fn);
 
     describe('starting later', () => {
       it('holds a workflow started with runAt or delay until then; a runAt in the past means now', async () => {

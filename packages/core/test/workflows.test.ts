@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { backends, eventually, sleep } from './backends.js';
+import { backends, eventually, sleep, withWorker as runWithWorker } from './backends.js';
 import { interceptStatements } from './intercept.js';
 import {
   Client,
@@ -23,15 +23,8 @@ for (const b of backends()) {
       await store.close();
     });
 
-    async function withWorker<T>(workflows: WorkflowDefinition[], fn: (w: Worker) => Promise<T>): Promise<T> {
-      const w = new Worker(store, { workflows, pollInterval: 50 });
-      await w.start();
-      try {
-        return await fn(w);
-      } finally {
-        await w.stop({ deadline: 2000 });
-      }
-    }
+    const withWorker = <T>(workflows: WorkflowDefinition[], fn: (w: Worker) => Promise<T>) =>
+      runWithWorker(store, { workflows }, fn);
 
     it('runs steps once, checkpoints them, and replays across a durable sleep', async () => {
       const calls = { charge: 0, receipt: 0, body: 0 };
