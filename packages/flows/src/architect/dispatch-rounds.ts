@@ -13,10 +13,10 @@ import type { DispatchPass, ServiceCursor } from './store/dispatch.js';
 export type RunPass = (after?: ServiceCursor) => Promise<DispatchPass>;
 
 /**
- * Looks in a row that may pick up where a look filled the last room before the next starts over.
- * Picking up serves the tasks after a placed one without walking the queue again; starting over
- * now and then reaches a task the look passed while it could not be placed, which new tasks at the
- * tail would otherwise keep behind them.
+ * How many looks in a row may pick up after the task that filled the last room before the look
+ * starts over. Picking up serves the tasks after a placed one without walking the queue again;
+ * starting over now and then reaches a task the look passed while no session could take it, which
+ * new tasks arriving at the tail would otherwise keep behind them.
  */
 const MAX_PICKUPS = 10;
 

@@ -98,10 +98,11 @@ type RoutingSessionRow = Pick<
 
 /**
  * Routes up to `limit` pending tasks, best first (after `after`, when given), and assigns those the
- * router places. A task the router queues keeps waiting (its reason is stored, and a `throttled` event records each new
- * reason); one it can no longer route at all (its target session was removed) fails. Returns the
- * assignments made; the caller wakes the sessions and workflows after the commit. With
- * `onlyIfFree` it returns at once when another dispatch holds the lock.
+ * router places. A task the router queues keeps waiting (its reason is stored, and a `throttled`
+ * event records each new reason); one it can no longer route at all (its target session was
+ * removed) fails. Returns the assignments made, why the pass stopped and the last task it routed;
+ * the caller wakes the sessions and workflows after the commit. With `onlyIfFree` it returns at
+ * once when another dispatch holds the lock.
  */
 export async function dispatch(
   tx: Queryable,
