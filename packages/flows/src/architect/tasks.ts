@@ -16,6 +16,7 @@ import {
   anyPending,
   dispatch,
   loadSessions,
+  routedNothing,
   type DispatchPass,
   type ServiceCursor,
 } from './store/dispatch.js';
@@ -129,7 +130,7 @@ export class TaskService {
     options: { onlyIfFree?: boolean; after?: ServiceCursor; limit?: number } = {},
   ): Promise<DispatchPass> {
     // Most wake-ups find nothing pending: one read then, instead of a transaction and the lock.
-    if (!(await anyPending(this.ctx.driver))) return { assignments: [], stopped: 'end', lastRouted: null };
+    if (!(await anyPending(this.ctx.driver))) return routedNothing('end');
     return this.ctx.driver.transaction((tx) =>
       dispatch(tx, this.ctx.rules().routing, this.ctx.now(), options),
     );

@@ -44,6 +44,13 @@ export interface DispatchPass {
   readonly lastRouted: ServiceCursor | null;
 }
 
+/** A pass that routed nothing. */
+export const routedNothing = (stopped: PassEnd): DispatchPass => ({
+  assignments: [],
+  stopped,
+  lastRouted: null,
+});
+
 /** Whether any task waits to be served (one indexed read, outside any transaction). */
 export async function anyPending(db: Queryable): Promise<boolean> {
   const rows = await db.query(
@@ -117,13 +124,13 @@ export async function dispatch(
       [DISPATCH_LOCK],
       'architect_dispatch_try',
     );
-    if (!r!.ok) return { assignments: [], stopped: 'end', lastRouted: null };
+    if (!r!.ok) return routedNothing('end');
   } else await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK], 'architect_dispatch_lock');
   const limit = options.limit ?? DISPATCH_BATCH;
   const routing = new PassRouting(rules, await loadSessions(tx), now);
   if (!routing.open) {
     await noteAllWaiting(tx, noRoom(routing.registered), now);
-    return { assignments: [], stopped: 'no_room', lastRouted: null };
+    return routedNothing('no_room');
   }
   const made: Made[] = [];
   const events: EventRecord[] = [];
